@@ -1,0 +1,78 @@
+"""The ``jsctl`` command line: a thin layer that parses options, calls the core and picks the exit code.
+
+Subcommands are imported only when run, so ``jsctl plan`` never pays for the database or worker
+modules it does not use.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+import traceback
+
+import click
+
+from ..errors import EXIT_ERROR, JsctlError
+
+# name -> (module under reconciler.cli, attribute, one-line help shown by `jsctl --help`)
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    "dev": ("dev", "dev", "Run a local NATS server and Postgres for development."),
+    "nkey": ("nkey", "nkey", "Generate nkeys (replaces `nk -gen`)."),
+    "ping": ("ping", "ping", "Check the NATS and Postgres connections."),
+}
+
+
+class LazyGroup(click.Group):
+    """A group whose subcommands are imported on first use (see click's docs, "Lazily loading subcommands")."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in COMMANDS:
+            return None
+        module, attr, _ = COMMANDS[name]
+        return getattr(importlib.import_module(f"{__name__}.{module}"), attr)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        # One-line descriptions come from the table, so `jsctl --help` imports nothing.
+        with formatter.section("Commands"):
+            formatter.write_dl([(name, COMMANDS[name][2]) for name in sorted(COMMANDS)])
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
+@click.version_option(package_name="jsctl")
+@click.pass_context
+def cli(ctx: click.Context, debug: bool) -> None:
+    """Declarative reconciler for NATS JetStream and Postgres."""
+    ctx.ensure_object(dict)["debug"] = debug
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console-script entry point: every user error is one line on stderr, exit 1 (see errors.py)."""
+    args = sys.argv[1:] if argv is None else argv
+    debug = "--debug" in args
+    try:
+        code = cli.main(args=args, prog_name="jsctl", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("jsctl: aborted", err=True)
+        code = EXIT_ERROR
+    except click.ClickException as exc:
+        # Usage errors exit 1, not click's 2: 2 means "changes" for `plan --detailed-exitcode`.
+        exc.show()
+        code = EXIT_ERROR
+    except JsctlError as exc:
+        if debug:
+            traceback.print_exc()
+        click.echo(f"jsctl: error: {exc}", err=True)
+        code = exc.exit_code
+    except KeyboardInterrupt:
+        click.echo("jsctl: interrupted", err=True)
+        code = 130
+    except Exception as exc:  # a bug, not a user error: still one line unless --debug
+        if debug:
+            traceback.print_exc()
+        click.echo(f"jsctl: internal error: {type(exc).__name__}: {exc} (run with --debug for details)", err=True)
+        code = EXIT_ERROR
+    sys.exit(code if isinstance(code, int) else 0)

@@ -1,0 +1,25 @@
+"""`jsctl nkey gen`: new nkeys without Go's `nk` tool."""
+
+from __future__ import annotations
+
+import os
+
+import click
+
+_PREFIXES = {"user": "PREFIX_BYTE_USER", "account": "PREFIX_BYTE_ACCOUNT", "operator": "PREFIX_BYTE_OPERATOR"}
+
+
+@click.group()
+def nkey() -> None:
+    """Generate nkeys."""
+
+
+@nkey.command()
+@click.option("--type", "kind", type=click.Choice(sorted(_PREFIXES)), default="user", show_default=True)
+def gen(kind: str) -> None:
+    """Print a new seed (keep it secret) and its public key, as `nk -gen user -pubout` does."""
+    import nkeys
+
+    seed = nkeys.encode_seed(os.urandom(32), getattr(nkeys, _PREFIXES[kind]))
+    click.echo(seed.decode())
+    click.echo(nkeys.from_seed(seed).public_key.decode())

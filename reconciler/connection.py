@@ -1,0 +1,296 @@
+"""Connection settings for NATS and Postgres, shared by every command that connects.
+
+Precedence is per field: command-line flag > environment variable > natscli context.
+Flags and environment are merged by click (each option has an ``envvar``); this module fills
+what is still unset from the context and turns connection failures into one-line errors that
+name the server and the cause, never a secret.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import ssl
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit, urlunsplit
+
+from .errors import ConnectionFailed, UserError
+
+if TYPE_CHECKING:
+    from nats.aio.client import Client as NatsClient
+
+DEFAULT_NATS_URL = "nats://127.0.0.1:4222"
+CONNECT_TIMEOUT_S = 5
+
+
+@dataclass(frozen=True)
+class NatsSettings:
+    """Everything needed to open a NATS connection. Secret fields are kept out of repr."""
+
+    url: str | None = None
+    nkey: str | None = None  # path of a seed file
+    creds: str | None = None  # path of a .creds file
+    user: str | None = None
+    password: str | None = field(default=None, repr=False)
+    token: str | None = field(default=None, repr=False)
+    tls_ca: str | None = None
+    tls_cert: str | None = None
+    tls_key: str | None = None
+    tls_first: bool = False
+    context: str | None = None
+
+    @property
+    def servers(self) -> list[str]:
+        return [u.strip() for u in (self.url or DEFAULT_NATS_URL).split(",") if u.strip()]
+
+    @property
+    def display_servers(self) -> str:
+        """The server list as it may be shown: user information stripped from every URL."""
+        return ",".join(strip_userinfo(u) for u in self.servers)
+
+    def secrets(self) -> list[str]:
+        """Strings that must never be printed (passwords, tokens, credentials in URLs)."""
+        found = [s for s in (self.password, self.token) if s]
+        for url in self.servers:
+            parts = urlsplit(url if "://" in url else f"nats://{url}")
+            found += [s for s in (parts.password, parts.username) if s]
+        return found
+
+
+def strip_userinfo(url: str) -> str:
+    """``nats://u:p@host:4222`` -> ``nats://host:4222`` (also for postgres URLs)."""
+    parts = urlsplit(url if "://" in url else f"nats://{url}")
+    if not (parts.username or parts.password):
+        return url
+    netloc = parts.hostname or ""
+    if parts.port:
+        netloc += f":{parts.port}"
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+
+
+def nats_config_home(env: Mapping[str, str] | None = None) -> Path:
+    env = os.environ if env is None else env
+    base = env.get("XDG_CONFIG_HOME") or str(Path(env.get("HOME", "~")).expanduser() / ".config")
+    return Path(base) / "nats"
+
+
+# natscli context JSON key -> NatsSettings field
+_CONTEXT_KEYS = {
+    "url": "url",
+    "nkey": "nkey",
+    "creds": "creds",
+    "user": "user",
+    "password": "password",
+    "token": "token",
+    "ca": "tls_ca",
+    "cert": "tls_cert",
+    "key": "tls_key",
+    "tls_first": "tls_first",
+}
+
+
+def load_context(name: str | None, env: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Read a natscli context; without a name, the one natscli has selected (if any)."""
+    home = nats_config_home(env)
+    explicit = bool(name)
+    if not name:
+        selected = home / "context.txt"
+        name = selected.read_text().strip() if selected.is_file() else ""
+        if not name:
+            return {}
+    path = home / "context" / f"{name}.json"
+    if not path.is_file():
+        if explicit:
+            raise UserError(f"nats context {name!r} not found (looked for {path})")
+        return {}
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise UserError(f"nats context {name!r} ({path}) is not valid JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise UserError(f"nats context {name!r} ({path}) must be a JSON object")
+    return {ours: data[theirs] for theirs, ours in _CONTEXT_KEYS.items() if data.get(theirs) not in (None, "")}
+
+
+def resolve_nats_settings(given: NatsSettings, env: Mapping[str, str] | None = None) -> NatsSettings:
+    """Fill the fields that neither a flag nor the environment set from the natscli context."""
+    from_context = load_context(given.context, env)
+    unset = {f.name: from_context[f.name] for f in fields(given)
+             if f.name in from_context and getattr(given, f.name) in (None, False)}
+    settings = replace(given, **unset)
+    for path_field in ("nkey", "creds", "tls_ca", "tls_cert", "tls_key"):
+        value = getattr(settings, path_field)
+        if value:
+            settings = replace(settings, **{path_field: os.path.expanduser(value)})
+    return settings
+
+
+def read_user_seed(path: str) -> str:
+    """The nkey seed in ``path`` (first line starting with ``S``), checked, never echoed."""
+    try:
+        text = Path(path).read_text()
+    except OSError as exc:
+        raise UserError(f"nkey seed file {path}: {exc.strerror or exc}") from None
+    candidates = [line.strip() for line in text.splitlines() if line.strip().startswith("S")]
+    if not candidates:
+        raise UserError(f"nkey seed file {path}: no seed found (a seed is a line starting with 'SU')")
+    import nkeys
+
+    try:
+        nkeys.from_seed(candidates[0].encode())
+    except Exception:
+        raise UserError(f"nkey seed file {path}: the seed is malformed") from None
+    return candidates[0]
+
+
+def _tls_context(settings: NatsSettings) -> ssl.SSLContext | None:
+    wants_tls = settings.tls_ca or settings.tls_cert or any(
+        u.startswith(("tls://", "wss://")) for u in settings.servers)
+    if not wants_tls:
+        return None
+    if bool(settings.tls_cert) != bool(settings.tls_key):
+        raise UserError("--tls-cert and --tls-key must be given together")
+    try:
+        ctx = ssl.create_default_context(cafile=settings.tls_ca)
+        if settings.tls_cert:
+            ctx.load_cert_chain(settings.tls_cert, settings.tls_key)
+    except (OSError, ssl.SSLError) as exc:
+        raise UserError(f"TLS files: {getattr(exc, 'strerror', None) or exc}") from None
+    return ctx
+
+
+def _connect_options(settings: NatsSettings) -> dict[str, Any]:
+    opts: dict[str, Any] = {"servers": settings.servers}
+    if settings.nkey:
+        opts["nkeys_seed_str"] = read_user_seed(settings.nkey)
+    if settings.creds:
+        if not os.path.isfile(settings.creds):
+            raise UserError(f"creds file {settings.creds}: no such file")
+        opts["user_credentials"] = settings.creds
+    if settings.user:
+        opts["user"] = settings.user
+        opts["password"] = settings.password or ""
+    if settings.token:
+        opts["token"] = settings.token
+    tls = _tls_context(settings)
+    if tls is not None:
+        opts["tls"] = tls
+        opts["tls_handshake_first"] = settings.tls_first
+    return opts
+
+
+def describe_connect_error(exc: BaseException | None) -> str:
+    """A short human cause for a failed connection attempt."""
+    if exc is None:
+        return "no server answered"
+    text = str(exc).strip().strip("'\"")
+    low = text.lower()
+    if "authorization" in low or "authentication" in low or "user authentication" in low:
+        return "authorization refused by the server"
+    if isinstance(exc, ssl.SSLError) or "ssl" in low or "certificate" in low:
+        reason = getattr(exc, "reason", None) or text
+        return f"TLS handshake failed ({reason})"
+    if isinstance(exc, ConnectionRefusedError) or "connect call failed" in low or "refused" in low:
+        return "connection refused"
+    if "secure connection" in low or "tls" in low:
+        return f"TLS required or not available ({text})"
+    if isinstance(exc, TimeoutError) or "timeout" in low:
+        return "timed out"
+    return text or type(exc).__name__
+
+
+async def connect_nats(settings: NatsSettings, *, name: str = "jsctl", **overrides: Any) -> NatsClient:
+    """Open a NATS connection or raise ConnectionFailed naming the server and the cause."""
+    import nats
+
+    last_error: list[BaseException] = []
+
+    async def on_error(exc: BaseException) -> None:
+        last_error.append(exc)
+
+    opts = _connect_options(settings)
+    # Initial attempts are bounded (each server twice) so a CLI fails fast; once connected
+    # the client reconnects forever, which long-running commands (the worker) rely on.
+    opts.update(
+        name=name,
+        connect_timeout=CONNECT_TIMEOUT_S,
+        allow_reconnect=True,
+        max_reconnect_attempts=1,
+        reconnect_time_wait=0.1,
+        error_cb=on_error,
+    )
+    opts.update(overrides)
+    try:
+        nc = await nats.connect(**opts)
+    except Exception as exc:
+        cause = last_error[-1] if last_error and type(exc).__name__ == "NoServersError" else exc
+        raise ConnectionFailed(
+            redact(f"cannot connect to NATS at {settings.display_servers}: {describe_connect_error(cause)}",
+                   settings.secrets())
+        ) from None
+    nc.options["max_reconnect_attempts"] = -1
+    nc.options["reconnect_time_wait"] = 0.5
+    return nc
+
+
+def redact(text: str, secrets: list[str]) -> str:
+    """Replace every secret in ``text`` (longest first) with ``***``."""
+    for secret in sorted({s for s in secrets if s}, key=len, reverse=True):
+        text = text.replace(secret, "***")
+    return text
+
+
+# ---------------------------------------------------------------- Postgres
+
+
+@dataclass(frozen=True)
+class DatabaseSettings:
+    url: str | None = field(default=None, repr=False)
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.url)
+
+    @property
+    def display_url(self) -> str:
+        return strip_userinfo(self.url) if self.url else "(none)"
+
+    def secrets(self) -> list[str]:
+        if not self.url:
+            return []
+        parts = urlsplit(self.url)
+        return [s for s in (parts.password,) if s]
+
+    def sqlalchemy_url(self) -> str:
+        """The URL with the psycopg (v3) driver, whatever scheme the user wrote."""
+        assert self.url
+        scheme, rest = self.url.split("://", 1)
+        if scheme in ("postgres", "postgresql", "postgresql+psycopg"):
+            return f"postgresql+psycopg://{rest}"
+        raise UserError(f"database URL must start with postgresql:// (got {scheme}://)")
+
+    def libpq_url(self) -> str:
+        """The URL as libpq, psycopg and asyncpg take it."""
+        assert self.url
+        scheme, rest = self.url.split("://", 1)
+        return f"postgresql://{rest}" if scheme.startswith("postgres") else self.url
+
+
+def describe_database_error(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    low = text.lower()
+    if "password authentication failed" in low or "authentication failed" in low:
+        return "authentication failed (wrong user or password)"
+    if "connection refused" in low or "connect call failed" in low:
+        return "connection refused"
+    if "does not exist" in low:
+        return text.replace("FATAL:  ", "")
+    return text
+
+
+def database_error(settings: DatabaseSettings, exc: BaseException) -> ConnectionFailed:
+    return ConnectionFailed(redact(f"cannot connect to Postgres at {settings.display_url}: "
+                                   f"{describe_database_error(exc)}", settings.secrets()))

@@ -1,0 +1,113 @@
+"""The local development environment behind `jsctl dev`: one nats-server with the nkeys
+configuration of ``hack/nats-server.conf`` and one Postgres, data under ``./.jsctl/dev/``.
+
+State (ports, pids, URLs) lives in ``state.json`` beside the data so that `status`, `env` and
+`down` work from any later process.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import shutil
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from .errors import UserError
+from .localservers import NatsServer, PostgresServer, pid_alive, port_is_free, terminate
+
+DEFAULT_DIR = Path(".jsctl/dev")
+DEFAULT_NATS_PORT = 4222
+DEFAULT_PG_PORT = 5432
+DEV_DATABASE = "jsctl"
+DEV_PASSWORD = "jsctl-dev"  # development only, local loopback server
+
+
+@dataclass
+class DevState:
+    nats_pid: int
+    nats_port: int
+    pg_port: int
+    seed_file: str
+    hack_dir: str
+
+    @property
+    def nats_url(self) -> str:
+        return f"nats://127.0.0.1:{self.nats_port}"
+
+    @property
+    def database_url(self) -> str:
+        return f"postgresql://postgres:{DEV_PASSWORD}@127.0.0.1:{self.pg_port}/{DEV_DATABASE}"
+
+    def env(self) -> dict[str, str]:
+        return {"NATS_URL": self.nats_url, "NATS_NKEY": self.seed_file, "DATABASE_URL": self.database_url}
+
+
+class DevEnvironment:
+    def __init__(self, directory: Path = DEFAULT_DIR, hack_dir: Path = Path("hack")):
+        self.directory = directory.resolve()
+        self.hack_dir = hack_dir.resolve()
+
+    @property
+    def state_file(self) -> Path:
+        return self.directory / "state.json"
+
+    def _postgres(self, port: int = 0) -> PostgresServer:
+        return PostgresServer(self.directory / "postgres" / "data", port=port, password=DEV_PASSWORD)
+
+    def state(self) -> DevState | None:
+        try:
+            return DevState(**json.loads(self.state_file.read_text()))
+        except (OSError, ValueError, TypeError):
+            return None
+
+    def status(self) -> dict[str, bool]:
+        state = self.state()
+        if state is None:
+            return {"nats": False, "postgres": False}
+        return {"nats": pid_alive(state.nats_pid), "postgres": self._postgres(state.pg_port).running()}
+
+    def up(self, nats_port: int = DEFAULT_NATS_PORT, pg_port: int = DEFAULT_PG_PORT) -> tuple[DevState, bool]:
+        """Start what is not running; returns the state and whether anything was started."""
+        state = self.state()
+        running = self.status()
+        if state and all(running.values()):
+            return state, False
+        conf = self.hack_dir / "nats-server.conf"
+        seed = self.hack_dir / "seed.txt"
+        for needed in (conf, seed):
+            if not needed.is_file():
+                raise UserError(f"{needed} not found: run `jsctl dev up` from the project directory or pass --hack-dir")
+        if state:  # restart on the ports already handed out, so exported URLs stay valid
+            nats_port, pg_port = state.nats_port, state.pg_port
+        for name, port, alive in (("NATS", nats_port, running["nats"]), ("Postgres", pg_port, running["postgres"])):
+            if port and not alive and not port_is_free(port):
+                flag = "--nats-port" if name == "NATS" else "--pg-port"
+                raise UserError(f"{name} port {port} on 127.0.0.1 is already in use: choose another with {flag}")
+        self.directory.mkdir(parents=True, exist_ok=True)
+        nats_pid = state.nats_pid if state and running["nats"] else 0
+        if not nats_pid:
+            server = NatsServer(self.directory / "nats", port=nats_port, config_file=conf).start()
+            nats_pid, nats_port = server.proc.pid, server.port
+            server.proc = None  # detached: it outlives this process, `jsctl dev down` stops it
+        postgres = self._postgres(pg_port)
+        if not postgres.running():
+            fresh = not postgres.initialized()
+            postgres.start()
+            if fresh:
+                postgres.create_database(DEV_DATABASE)
+        state = DevState(nats_pid, nats_port, postgres.port, str(seed), str(self.hack_dir))
+        self.state_file.write_text(json.dumps(asdict(state), indent=2))
+        return state, True
+
+    def down(self, purge: bool = False) -> None:
+        state = self.state()
+        if state is not None:
+            if pid_alive(state.nats_pid):
+                terminate(state.nats_pid)
+            self._postgres(state.pg_port).stop()
+        if purge and self.directory.exists():
+            shutil.rmtree(self.directory)
+        elif state is not None:
+            with contextlib.suppress(OSError):
+                self.state_file.unlink()

@@ -1,0 +1,88 @@
+"""A thin client for the raw ``$JS.API`` request/reply protocol.
+
+jsctl reads and writes stream and consumer configs as raw JSON (nats-py's config dataclasses
+drop fields they do not know), so every JetStream call in the project goes through here.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from .errors import JsctlError
+
+if TYPE_CHECKING:
+    from nats.aio.client import Client as NatsClient
+
+DEFAULT_TIMEOUT_S = 5.0
+JS_NOT_ENABLED_CODES = {10039}  # "jetstream not enabled for account"
+
+
+class ApiError(JsctlError):
+    """The server answered a $JS.API request with an error."""
+
+    def __init__(self, subject: str, code: int, err_code: int, description: str):
+        self.subject, self.code, self.err_code, self.description = subject, code, err_code, description
+        super().__init__(f"{subject}: {description} (code {code}, err_code {err_code})")
+
+
+@dataclass
+class ServerIdentity:
+    name: str
+    server_id: str
+    version: str
+    cluster: str | None
+    api_level: int  # 0 when the server does not report one (2.10)
+
+
+class JetStreamApi:
+    def __init__(self, nc: NatsClient, *, prefix: str = "$JS.API", timeout: float = DEFAULT_TIMEOUT_S):
+        self.nc, self.prefix, self.timeout = nc, prefix, timeout
+        self.requests_sent = 0  # counted so tests can assert that a converged apply writes nothing
+
+    async def request(self, subject: str, payload: dict[str, Any] | None = None,
+                      timeout: float | None = None) -> dict[str, Any]:
+        from nats.errors import NoRespondersError
+        from nats.errors import TimeoutError as NatsTimeout
+
+        full = f"{self.prefix}.{subject}"
+        data = b"" if payload is None else json.dumps(payload, separators=(",", ":")).encode()
+        self.requests_sent += 1
+        try:
+            msg = await self.nc.request(full, data, timeout=timeout or self.timeout)
+        except NoRespondersError:
+            raise JsctlError(f"{full}: no JetStream responders (is JetStream enabled for this account?)") from None
+        except NatsTimeout:
+            raise JsctlError(f"{full}: no answer within {timeout or self.timeout:.0f}s") from None
+        try:
+            reply = json.loads(msg.data)
+        except ValueError:
+            raise JsctlError(f"{full}: the server sent a reply that is not JSON") from None
+        error = reply.get("error")
+        if error:
+            if error.get("err_code") in JS_NOT_ENABLED_CODES:
+                raise JsctlError("JetStream is not enabled for this account") from None
+            raise ApiError(full, error.get("code", 0), error.get("err_code", 0), error.get("description", "?"))
+        return reply
+
+    async def paged(self, subject: str, key: str, payload: dict[str, Any] | None = None) -> list[Any]:
+        """All pages of a LIST/NAMES request (the server pages at 256 or 1024 items)."""
+        items: list[Any] = []
+        while True:
+            reply = await self.request(subject, {**(payload or {}), "offset": len(items)})
+            page = reply.get(key) or []
+            items.extend(page)
+            if not page or len(items) >= reply.get("total", 0):
+                return items
+
+    async def identity(self) -> ServerIdentity:
+        account = await self.request("INFO")
+        info = self.nc._server_info  # nats-py keeps the server's INFO here; there is no public accessor
+        return ServerIdentity(
+            name=info.get("server_name", ""),
+            server_id=info.get("server_id", ""),
+            version=info.get("version", ""),
+            cluster=info.get("cluster"),
+            api_level=int((account.get("api") or {}).get("level", 0)),
+        )

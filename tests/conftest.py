@@ -1,0 +1,110 @@
+"""Fixtures: real nats-server and Postgres processes on free loopback ports, in temp dirs.
+
+Servers are started once per test session where tests do not disturb each other (a fresh
+database or a fresh JetStream account per test isolates them) and always stopped at the end.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from reconciler.localservers import NatsServer, PostgresServer
+
+REPO = Path(__file__).resolve().parent.parent
+HACK = REPO / "hack"
+SHARED = REPO.parent / "shared"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_nats_context(tmp_path_factory, monkeypatch) -> None:
+    """No test sees the developer's natscli contexts or connection variables."""
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.mktemp("xdg")))
+    for name in ("NATS_URL", "NATS_NKEY", "NATS_CREDS", "NATS_USER", "NATS_PASSWORD", "NATS_TOKEN",
+                 "NATS_CA", "NATS_CERT", "NATS_KEY", "NATS_CONTEXT", "DATABASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture(scope="session")
+def nats_server(tmp_path_factory) -> Iterator[NatsServer]:
+    """A nats-server with JetStream and no authentication, shared by the session."""
+    server = NatsServer(tmp_path_factory.mktemp("nats")).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def nats_server_nkeys(tmp_path_factory) -> Iterator[NatsServer]:
+    """A nats-server started with the project's own hack/nats-server.conf (nkeys users)."""
+    server = NatsServer(tmp_path_factory.mktemp("nats-nkeys"), config_file=HACK / "nats-server.conf").start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def nats_server_factory(tmp_path_factory) -> Iterator:
+    """Start extra nats-servers with a given configuration; all are stopped after the test."""
+    started: list[NatsServer] = []
+
+    def start(config: str = "", **kwargs) -> NatsServer:
+        server = NatsServer(tmp_path_factory.mktemp("nats-x"), config=config, **kwargs).start()
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+@pytest.fixture
+def js_account(nats_server) -> Iterator[str]:
+    """The URL of the shared server with every stream deleted after the test (a clean account)."""
+    yield nats_server.url
+    asyncio.run(_delete_all_streams(nats_server.url))
+
+
+async def _delete_all_streams(url: str) -> None:
+    from reconciler.connection import NatsSettings, connect_nats
+    from reconciler.jsapi import JetStreamApi
+
+    nc = await connect_nats(NatsSettings(url=url))
+    try:
+        api = JetStreamApi(nc)
+        for name in await api.paged("STREAM.NAMES", "streams"):
+            await api.request(f"STREAM.DELETE.{name}")
+    finally:
+        await nc.close()
+
+
+@pytest.fixture(scope="session")
+def postgres(tmp_path_factory) -> Iterator[PostgresServer]:
+    """One Postgres for the session; tests take a fresh database each (``database_url``)."""
+    server = PostgresServer(tmp_path_factory.mktemp("pg") / "data", password=uuid.uuid4().hex).start()
+    yield server
+    server.stop("immediate")
+
+
+@pytest.fixture
+def database_url(postgres) -> str:
+    """A new, empty database on the shared Postgres."""
+    return postgres.create_database(f"t_{uuid.uuid4().hex[:12]}")
+
+
+def run_jsctl(*args: str, env: dict[str, str] | None = None, cwd: Path | str | None = None,
+              input: str | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
+    """Run the real `jsctl` console entry point in a child process, as a user would."""
+    full_env = {**os.environ, **(env or {})}
+    return subprocess.run([sys.executable, "-m", "reconciler", *args], capture_output=True, text=True,
+                          env=full_env, cwd=cwd or REPO, input=input, timeout=timeout)
+
+
+@pytest.fixture
+def jsctl():
+    return run_jsctl
