@@ -1,0 +1,1 @@
+"""Manifests: load (YAML with positions), validate (JSON Schema + semantic checks), convert units."""
