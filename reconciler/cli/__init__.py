@@ -19,6 +19,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "dev": ("dev", "dev", "Run a local NATS server and Postgres for development."),
     "nkey": ("nkey", "nkey", "Generate nkeys (replaces `nk -gen`)."),
     "ping": ("ping", "ping", "Check the NATS and Postgres connections."),
+    "publish": ("publish", "publish", "Publish UserTransaction events (random or from a file)."),
+    "worker": ("worker", "worker", "Run the validator worker."),
 }
 
 

@@ -3,14 +3,14 @@
 One call per batch keeps the worker at one database round trip per batch. The rule it applies is
 the one in reconciler/worker/rules.py (tests check that both agree).
 
-Revision ID: worker_record_batch
-Revises: PLACEHOLDER
+Revision ID: 0002
+Revises: 0001
 """
 
 from alembic import op
 
-revision = "worker_record_batch"
-down_revision = None  # PLACEHOLDER: set to the schema revision when merging
+revision = "0002"
+down_revision = "0001"
 branch_labels = None
 depends_on = None
 
