@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 import pytest
 
 from reconciler.connection import DatabaseSettings, NatsSettings, connect_nats
 from reconciler.jsapi import JetStreamApi
-from tests.conftest import REPO
+
+REPO = Path(__file__).resolve().parents[2]
 
 STREAM = "USER_TXN"
 ONE_DAY_NS = 24 * 3600 * 10**9
