@@ -21,6 +21,10 @@ STREAM_CONFIG = {"name": STREAM, "subjects": ["USER_TXN.*"], "storage": "file", 
 CONSUMERS = {"GRP_MAKER": "USER_TXN.maker", "GRP_VALIDATOR": "USER_TXN.validator"}
 
 
+# ack_wait is short here so a killed worker's batch comes back within the tests' time budget.
+ACK_WAIT_NS = 3 * 10**9
+
+
 async def create_user_txn(url: str) -> None:
     nc = await connect_nats(NatsSettings(url=url))
     try:
@@ -29,7 +33,7 @@ async def create_user_txn(url: str) -> None:
         for name, subject in CONSUMERS.items():
             await api.request(f"CONSUMER.CREATE.{STREAM}.{name}", {"stream_name": STREAM, "config": {
                 "durable_name": name, "filter_subject": subject, "ack_policy": "explicit",
-                "deliver_policy": "all", "max_ack_pending": 100, "ack_wait": 30 * 10**9}})
+                "deliver_policy": "all", "max_ack_pending": 100, "ack_wait": ACK_WAIT_NS}})
     finally:
         await nc.close()
 

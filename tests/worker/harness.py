@@ -108,3 +108,15 @@ def check_invariants(url: str, database_url: str, published_ids: set[str], plant
     assert all(v["_msg_id"] == f"verdict-{v['transactionId']}" for v in found)
     assert all(v["status"] == rows[v["transactionId"]][2] for v in found)
     assert Counter(reason for _seq, reason, _raw, _subject in rejected(database_url)) == planted_bad
+
+
+async def _consumer_state(url: str, consumer: str) -> dict:
+    nc = await connect_nats(NatsSettings(url=url))
+    try:
+        return await JetStreamApi(nc).request(f"CONSUMER.INFO.USER_TXN.{consumer}")
+    finally:
+        await nc.close()
+
+
+def consumer_state(url: str, consumer: str = "GRP_MAKER") -> dict:
+    return asyncio.run(_consumer_state(url, consumer))
