@@ -21,6 +21,7 @@ from ..connection import DatabaseSettings, NatsSettings, connect_nats
 from ..errors import UserError
 from ..jsapi import ApiError, JetStreamApi
 from .events import BadEvent, Event, amount_text, parse_event
+from .jetstream import AckedPublisher, Puller
 from .report import Reporter, Stats, serve_metrics
 from .rules import APPROVED, Limits
 from .store import CONFLICT, CONFLICTING_DUPLICATE, NEW, Recorded, Rejected, Store
@@ -92,8 +93,10 @@ class Worker:
             info = await self._consumer_info()
             self._clamp_batch(info["config"])
             await self.store.open()
-            self.js = self.nc.jetstream()
-            self.pull = await self.js.pull_subscribe_bind(s.consumer, s.stream)
+            self.pull = Puller(self.nc, s.stream, s.consumer)
+            self.verdicts = AckedPublisher(self.nc)
+            await self.pull.start()
+            await self.verdicts.start()
             if s.metrics_port is not None:
                 serve_metrics(self.stats, s.metrics_port)
             self.report.log("info", "started", stream=s.stream, consumer=s.consumer, batch=self.batch,
@@ -105,7 +108,7 @@ class Worker:
                 if time.monotonic() >= next_progress:
                     self.report.progress()
                     next_progress = time.monotonic() + s.progress_interval
-                if s.until_idle and received < self.batch:
+                if s.until_idle and (received < self.batch or self.stats.lag == 0) and not self.pull.buffer:
                     idle = await self._drained()
             self.report.progress()
             self.report.log("info", "idle, exiting" if idle else "stopped")
@@ -155,26 +158,24 @@ class Worker:
     async def _step(self) -> int:
         """Fetch and handle one batch; returns how many messages were fetched."""
         from nats.errors import ConnectionClosedError
-        from nats.errors import TimeoutError as NatsTimeout
 
         if not self.db_ok and not await self._reconnect_database():
             return 0
         try:
             msgs = await self.pull.fetch(self.batch, timeout=self.settings.fetch_timeout)
-        except (NatsTimeout, asyncio.TimeoutError):
-            return 0
         except ConnectionClosedError:
             raise
         except Exception as exc:  # NATS reconnecting, server restarting: wait for it
             self.report.log("warning", "fetch failed, retrying", error=_describe(exc))
             await self._pause(self.settings.retry_delay)
             return 0
-        await self._handle(msgs)
+        if msgs:
+            await self._handle(msgs)
         return len(msgs)
 
     async def _handle(self, msgs: list[Msg]) -> None:
         items = [self._parse(msg) for msg in msgs]
-        self.stats.lag = msgs[-1].metadata.num_pending if msgs else self.stats.lag
+        self.stats.lag = msgs[-1].metadata.num_pending
         leaders = self._mark_repeats(items)
         dead = [item for item in items if item.bad is not None]
         try:
@@ -243,26 +244,12 @@ class Worker:
 
     async def _publish_verdicts(self, items: list[_Item]) -> bool:
         """Publish every verdict and wait for all their acks together; False if any is missing."""
-        futures = []
+        messages = [(verdict_json(item), {"Nats-Msg-Id": f"verdict-{item.event.transaction_id}"})  # type: ignore[union-attr]
+                    for item in items]
         try:
-            for item in items:
-                futures.append(await self.js.publish_async(
-                    self.settings.verdict_subject, verdict_json(item),
-                    headers={"Nats-Msg-Id": f"verdict-{item.event.transaction_id}"}))  # type: ignore[union-attr]
-        except Exception as exc:
-            self.report.log("warning", "verdict publish failed", error=_describe(exc))
-            for future in futures:
-                future.cancel()
-            return False
-        if not futures:
-            return True
-        done, pending = await asyncio.wait(futures, timeout=self.settings.publish_timeout)
-        for future in pending:
-            future.cancel()
-        failed = [f for f in done if f.exception() is not None]
-        if pending or failed:
-            cause = _describe(failed[0].exception()) if failed else f"{len(pending)} acks missing"
-            self.report.log("warning", "verdicts not confirmed, batch handed back for redelivery", error=cause)
+            await self.verdicts.publish(self.settings.verdict_subject, messages, self.settings.publish_timeout)
+        except Exception as exc:  # PublishFailed, or NATS gone while publishing
+            self.report.log("warning", "verdicts not confirmed, batch handed back for redelivery", error=_describe(exc))
             return False
         return True
 

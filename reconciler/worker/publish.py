@@ -87,7 +87,7 @@ async def publish_events(nc: NatsClient, subject: str, events: Iterable[tuple[st
             ahead = started + sent / rate - time.monotonic()
             if ahead > 0:
                 await asyncio.sleep(ahead)
-        future = await js.publish_async(subject, payload, wait_stall=ACK_TIMEOUT_S, headers={"Nats-Msg-Id": msg_id})
+        future = await js.publish_async(subject, payload, headers={"Nats-Msg-Id": msg_id})
         future.add_done_callback(summary.done)
         futures.append(future)
         if on_progress:

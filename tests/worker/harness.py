@@ -18,6 +18,30 @@ from reconciler.jsapi import JetStreamApi
 REPO = Path(__file__).resolve().parents[2]
 
 MAKER, VALIDATOR = "USER_TXN.maker", "USER_TXN.validator"
+STREAM = "USER_TXN"
+ONE_DAY_NS = 24 * 3600 * 10**9
+# What the repo's streams.yaml / consumers.yaml declare (the seed's `nats stream add` / `consumer add`).
+# Created here with raw $JS.API requests; to be replaced by `jsctl apply` of the repo's manifests.
+STREAM_CONFIG = {"name": STREAM, "subjects": ["USER_TXN.*"], "storage": "file", "retention": "limits",
+                 "duplicate_window": ONE_DAY_NS, "num_replicas": 1}
+CONSUMERS = {"GRP_MAKER": "USER_TXN.maker", "GRP_VALIDATOR": "USER_TXN.validator"}
+
+
+# ack_wait is short here so a killed worker's batch comes back within the tests' time budget.
+ACK_WAIT_NS = 3 * 10**9
+
+
+async def create_user_txn(url: str, ack_wait_ns: int = ACK_WAIT_NS) -> None:
+    nc = await connect_nats(NatsSettings(url=url))
+    try:
+        api = JetStreamApi(nc)
+        await api.request(f"STREAM.CREATE.{STREAM}", STREAM_CONFIG)
+        for name, subject in CONSUMERS.items():
+            await api.request(f"CONSUMER.CREATE.{STREAM}.{name}", {"stream_name": STREAM, "config": {
+                "durable_name": name, "filter_subject": subject, "ack_policy": "explicit",
+                "deliver_policy": "all", "max_ack_pending": 100, "ack_wait": ack_wait_ns}})
+    finally:
+        await nc.close()
 
 
 async def _publish(url: str, messages: list[tuple[bytes, dict | None]], subject: str) -> None:
