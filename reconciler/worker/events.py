@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import unicodedata
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Context, Decimal
@@ -22,6 +22,8 @@ MODES = ("buy", "sell")
 FIELDS = ("userId", "transactionMode", "amount", "transactionId")
 
 _MICRO = Decimal(1).scaleb(-AMOUNT_DECIMALS)
+# Postgres text cannot hold NUL or lone surrogates; other control characters are never legitimate ids.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 _WIDE = Context(prec=60)  # wide enough that quantizing any amount <= MAX_AMOUNT is exact
 
 
@@ -67,8 +69,7 @@ def parse_event(data: bytes, *, stream: str, stream_sequence: int, stream_time: 
     except UnicodeDecodeError as exc:
         raise BadEvent("invalid_utf8", f"byte {exc.start} is not UTF-8") from None
     try:
-        document = json.loads(text, parse_float=Decimal, parse_int=Decimal, parse_constant=Decimal,
-                              object_pairs_hook=_unique_keys)
+        document = _loads(text)
     except _DuplicateKey as exc:
         raise BadEvent("duplicate_field", f"field {exc.args[0]!r} appears twice") from None
     except (ValueError, RecursionError) as exc:
@@ -88,13 +89,29 @@ def parse_event(data: bytes, *, stream: str, stream_sequence: int, stream_time: 
         transaction_id = _identifier(msg_id, "Nats-Msg-Id", "invalid_transaction_id")
     else:
         transaction_id = derived_transaction_id(stream, stream_sequence)
-    canonical = json.dumps([transaction_id, user_id, mode, amount_text(amount)], separators=(",", ":"))
+    # Ids hold no control characters, so newline-joined fields are unambiguous.
+    canonical = f"{transaction_id}\n{user_id}\n{mode}\n{amount_text(amount)}"
     return Event(transaction_id, user_id, mode, amount, stream_sequence, stream_time,
                  hashlib.sha256(canonical.encode()).hexdigest())
 
 
 class _DuplicateKey(ValueError):
     pass
+
+
+_KEYS = ("userTransaction", *FIELDS)
+
+
+def _loads(text: str) -> object:
+    """JSON with exact numbers; a field of the event given twice is an error, not "the last one wins".
+
+    Checking every object's pairs costs as much as the parse itself, so that slow path is taken only
+    when a field name occurs twice in the text or escapes could hide one.
+    """
+    exact = {"parse_float": Decimal, "parse_int": Decimal, "parse_constant": Decimal}
+    if "\\u" in text or any(text.count(f'"{key}"') > 1 for key in _KEYS):
+        return json.loads(text, object_pairs_hook=_unique_keys, **exact)
+    return json.loads(text, **exact)
 
 
 def _unique_keys(pairs: list[tuple[str, object]]) -> dict[str, object]:
@@ -121,8 +138,7 @@ def _identifier(value: object, name: str, reason: str) -> str:
         raise BadEvent(reason, f"{name} is empty")
     if len(value) > MAX_ID_CHARS:
         raise BadEvent(reason, f"{name} has {len(value)} characters > {MAX_ID_CHARS}")
-    # Postgres text cannot hold NUL or lone surrogates; other control characters are never legitimate ids.
-    if any(unicodedata.category(c) in ("Cc", "Cs") for c in value):
+    if _CONTROL.search(value):
         raise BadEvent(reason, f"{name} contains control characters")
     return value
 

@@ -80,6 +80,7 @@ class Worker:
         self.batch = settings.batch
         self.retry_delay = settings.retry_delay
         self.db_ok = True
+        self.closing = False
 
     async def run(self) -> int:
         loop = asyncio.get_running_loop()
@@ -115,6 +116,7 @@ class Worker:
             return 0
         finally:
             await self.store.close()
+            self.closing = True
             with contextlib.suppress(Exception):
                 await self.nc.drain()
 
@@ -283,7 +285,8 @@ class Worker:
             await asyncio.wait_for(self.stopping.wait(), seconds)
 
     async def _on_disconnect(self) -> None:
-        self.report.log("warning", "NATS connection lost, reconnecting")
+        if not self.closing:
+            self.report.log("warning", "NATS connection lost, reconnecting")
 
     async def _on_reconnect(self) -> None:
         self.report.log("info", "NATS connection restored")
