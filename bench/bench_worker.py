@@ -166,7 +166,8 @@ def run(url: str, pg: PostgresServer, count: int, naive_count: int) -> None:
     raw_pub = asyncio.run(raw_publish(url, count))
     print(f"(d) raw nats-py acked publish      {raw_pub:9.0f} msg/s")
     asyncio.run(fresh_stream(url))
-    elapsed, _, _ = timed_process(jsctl("publish", "--server", url, "--count", str(count), "--in-flight", str(IN_FLIGHT)))
+    elapsed, _, _ = timed_process(jsctl("publish", "--server", url, "--count", str(count),
+                                        "--in-flight", str(IN_FLIGHT)))
     jsctl_pub = count / elapsed
     print(f"    jsctl publish (process)        {jsctl_pub:9.0f} msg/s   {jsctl_pub / raw_pub:.2f} x raw (target 0.8)")
 

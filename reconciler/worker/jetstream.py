@@ -85,45 +85,57 @@ class PublishFailed(Exception):
     pass
 
 
+class _Round:
+    __slots__ = ("all_acked", "errors", "waiting")
+
+    def __init__(self, count: int):
+        self.waiting, self.errors, self.all_acked = count, [], asyncio.Event()
+
+
 class AckedPublisher:
-    """Publishes a batch of JetStream messages and waits for all their acks, replies sharing one inbox."""
+    """Publishes batches of JetStream messages and waits for all their acks; replies share one inbox.
+
+    Each batch is a round (``<inbox>.<round>.<index>``); rounds may overlap, and late acks of an
+    abandoned round are ignored.
+    """
 
     def __init__(self, nc: NatsClient):
         self.nc = nc
-        self.round = 0
-        self.waiting = 0
-        self.errors: list[str] = []
-        self.all_acked = asyncio.Event()
+        self.last_round = 0
+        self.rounds: dict[str, _Round] = {}
 
     async def start(self) -> None:
         self.prefix = self.nc.new_inbox()
         await self.nc.subscribe(f"{self.prefix}.*.*", cb=self._on_reply)
 
     async def _on_reply(self, msg: Msg) -> None:
-        round_token = msg.subject[len(self.prefix) + 1:].split(".", 1)[0]
-        if round_token != str(self.round):
-            return  # a late ack of an earlier, abandoned round
+        current = self.rounds.get(msg.subject[len(self.prefix) + 1:].split(".", 1)[0])
+        if current is None:
+            return
         if msg.headers and msg.headers.get(STATUS) == NO_RESPONDERS:
-            self.errors.append("no stream for the subject (no responders)")
+            current.errors.append("no stream for the subject (no responders)")
         elif b'"error"' in msg.data:
-            self.errors.append(json.loads(msg.data)["error"].get("description", "error"))
-        self.waiting -= 1
-        if self.waiting == 0:
-            self.all_acked.set()
+            current.errors.append(json.loads(msg.data)["error"].get("description", "error"))
+        current.waiting -= 1
+        if current.waiting == 0:
+            current.all_acked.set()
 
     async def publish(self, subject: str, messages: Sequence[tuple[bytes, dict[str, str]]], timeout: float) -> None:
         """Raise PublishFailed unless every message was stored (or dropped as a duplicate) within ``timeout``."""
         if not messages:
             return
-        self.round += 1
-        self.waiting, self.errors = len(messages), []
-        self.all_acked.clear()
-        reply = f"{self.prefix}.{self.round}."
-        for index, (payload, headers) in enumerate(messages):
-            await self.nc.publish(subject, payload, reply=f"{reply}{index}", headers=headers)
+        self.last_round += 1
+        token = str(self.last_round)
+        self.rounds[token] = current = _Round(len(messages))
+        reply = f"{self.prefix}.{token}."
         try:
-            await asyncio.wait_for(self.all_acked.wait(), timeout)
-        except asyncio.TimeoutError:
-            raise PublishFailed(f"{self.waiting} of {len(messages)} acks missing after {timeout:.0f}s") from None
-        if self.errors:
-            raise PublishFailed(self.errors[0])
+            for index, (payload, headers) in enumerate(messages):
+                await self.nc.publish(subject, payload, reply=f"{reply}{index}", headers=headers)
+            try:
+                await asyncio.wait_for(current.all_acked.wait(), timeout)
+            except asyncio.TimeoutError:
+                raise PublishFailed(f"{current.waiting} of {len(messages)} acks missing after {timeout:.0f}s") from None
+        finally:
+            del self.rounds[token]
+        if current.errors:
+            raise PublishFailed(current.errors[0])

@@ -49,6 +49,7 @@ class WorkerSettings:
     metrics_port: int | None = None
     fetch_timeout: float = 1.0
     publish_timeout: float = 5.0
+    pipeline: int = 2  # batches in flight at once (each with its own database connection)
     retry_delay: float = 1.0  # first redelivery delay after a transient fault; doubles up to max_retry_delay
     max_retry_delay: float = 10.0
 
@@ -75,11 +76,12 @@ class Worker:
         self.settings = settings
         self.stats = Stats()
         self.report = Reporter(self.stats, log_format=settings.log_format)
-        self.store = Store(settings.database, settings.limits)
+        # One connection per batch in flight: while one batch waits for its commit, the next is fetched.
+        self.stores = [Store(settings.database, settings.limits) for _ in range(settings.pipeline)]
+        self.idle_stores = list(self.stores)
         self.stopping = asyncio.Event()
         self.batch = settings.batch
         self.retry_delay = settings.retry_delay
-        self.db_ok = True
         self.closing = False
 
     async def run(self) -> int:
@@ -93,7 +95,8 @@ class Worker:
             self.api = JetStreamApi(self.nc)
             info = await self._consumer_info()
             self._clamp_batch(info["config"])
-            await self.store.open()
+            for store in self.stores:
+                await store.open()
             self.pull = Puller(self.nc, s.stream, s.consumer)
             self.verdicts = AckedPublisher(self.nc)
             await self.pull.start()
@@ -101,24 +104,45 @@ class Worker:
             if s.metrics_port is not None:
                 serve_metrics(self.stats, s.metrics_port)
             self.report.log("info", "started", stream=s.stream, consumer=s.consumer, batch=self.batch,
-                            pending=info.get("num_pending", 0))
-            idle = s.until_idle and self._idle(info)
-            next_progress = time.monotonic() + s.progress_interval
-            while not idle and not self.stopping.is_set():
-                received = await self._step()
-                if time.monotonic() >= next_progress:
-                    self.report.progress()
-                    next_progress = time.monotonic() + s.progress_interval
-                if s.until_idle and (received < self.batch or self.stats.lag == 0) and not self.pull.buffer:
-                    idle = await self._drained()
+                            pipeline=s.pipeline, pending=info.get("num_pending", 0))
+            idle = await self._loop(idle=s.until_idle and self._idle(info))
             self.report.progress()
             self.report.log("info", "idle, exiting" if idle else "stopped")
             return 0
         finally:
-            await self.store.close()
+            for store in self.stores:
+                await store.close()
             self.closing = True
             with contextlib.suppress(Exception):
                 await self.nc.drain()
+
+    async def _loop(self, idle: bool) -> bool:
+        """Fetch while up to ``pipeline`` batches are being recorded; returns whether it stopped for idleness."""
+        s = self.settings
+        in_flight: set[asyncio.Task] = set()
+        next_progress = time.monotonic() + s.progress_interval
+        while not idle and not self.stopping.is_set():
+            for task in [task for task in in_flight if task.done()]:
+                in_flight.discard(task)
+                task.result()
+            if in_flight and (len(in_flight) >= s.pipeline or self.stats.lag == 0):
+                await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
+                continue
+            store = await self._idle_store()
+            msgs = await self._fetch() if store is not None else []
+            if msgs:
+                in_flight.add(asyncio.create_task(self._handle(msgs, store)))  # type: ignore[arg-type]
+            elif store is not None:
+                self.idle_stores.append(store)
+            if time.monotonic() >= next_progress:
+                self.report.progress()
+                next_progress = time.monotonic() + s.progress_interval
+            if s.until_idle and not in_flight and (len(msgs) < self.batch or self.stats.lag == 0) \
+                    and not self.pull.buffer:
+                idle = await self._drained()
+        for task in in_flight:
+            await task  # SIGTERM: finish the batches in flight
+        return idle
 
     # ------------------------------------------------------------ start-up and idleness
 
@@ -132,10 +156,13 @@ class Worker:
             raise
 
     def _clamp_batch(self, config: dict) -> None:
-        limit = config.get("max_ack_pending", -1)
-        if limit > 0 and self.batch > limit:
-            self.report.log("warning", f"--batch {self.batch} is larger than the consumer's max_ack_pending "
-                            f"{limit}: every fetch would wait for its whole expiry; using {limit}")
+        """All batches in flight together must fit in max_ack_pending, or fetches stall for their whole expiry."""
+        max_ack_pending, depth = config.get("max_ack_pending", -1), self.settings.pipeline
+        if max_ack_pending > 0 and self.batch * depth > max_ack_pending:
+            limit = max(1, max_ack_pending // depth)
+            self.report.log("warning", f"--batch {self.batch} x --pipeline {depth} exceeds the consumer's "
+                            f"max_ack_pending {max_ack_pending}: every fetch would wait for its whole expiry; "
+                            f"using --batch {limit}")
             self.batch = limit
 
     @staticmethod
@@ -157,38 +184,54 @@ class Worker:
 
     # ------------------------------------------------------------------ one batch
 
-    async def _step(self) -> int:
-        """Fetch and handle one batch; returns how many messages were fetched."""
+    async def _idle_store(self) -> Store | None:
+        """A store with a working connection, or None after a pause while Postgres is away."""
+        store = self.idle_stores.pop()
+        if store.conn is not None:
+            return store
+        try:
+            await store.reopen()
+        except Exception as exc:
+            self.idle_stores.append(store)
+            self.report.log("warning", "database still unavailable", error=_describe(exc))
+            await self._pause(self.retry_delay)
+            self.retry_delay = min(self.retry_delay * 2, self.settings.max_retry_delay)
+            return None
+        self.report.log("info", "database connection restored")
+        return store
+
+    async def _fetch(self) -> list[Msg]:
         from nats.errors import ConnectionClosedError
 
-        if not self.db_ok and not await self._reconnect_database():
-            return 0
         try:
-            msgs = await self.pull.fetch(self.batch, timeout=self.settings.fetch_timeout)
+            return await self.pull.fetch(self.batch, timeout=self.settings.fetch_timeout)
         except ConnectionClosedError:
             raise
         except Exception as exc:  # NATS reconnecting, server restarting: wait for it
             self.report.log("warning", "fetch failed, retrying", error=_describe(exc))
             await self._pause(self.settings.retry_delay)
-            return 0
-        if msgs:
-            await self._handle(msgs)
-        return len(msgs)
+            return []
 
-    async def _handle(self, msgs: list[Msg]) -> None:
+    async def _handle(self, msgs: list[Msg], store: Store) -> None:
+        try:
+            await self._record_and_publish(msgs, store)
+        finally:
+            self.idle_stores.append(store)
+
+    async def _record_and_publish(self, msgs: list[Msg], store: Store) -> None:
         items = [self._parse(msg) for msg in msgs]
         self.stats.lag = msgs[-1].metadata.num_pending
         leaders = self._mark_repeats(items)
         dead = [item for item in items if item.bad is not None]
         try:
-            results = await self.store.record([item.event for item in leaders])  # type: ignore[misc]
+            results = await store.record([item.event for item in leaders])  # type: ignore[misc]
             for item, recorded in zip(leaders, results, strict=True):
                 item.recorded = recorded
             dead += [item for item in items if self._conflicting(item)]
             if dead:
-                await self.store.reject([self._rejected(item) for item in dead])
+                await store.reject([self._rejected(item) for item in dead])
         except Exception as exc:
-            self.db_ok = False
+            await store.close()  # reopened before its next use
             self.report.log("warning", "database unavailable, batch handed back for redelivery",
                             error=_describe(exc))
             await self._hand_back(msgs)
@@ -266,18 +309,6 @@ class Worker:
         self.stats.add(retried=len(msgs))
         await self._pause(self.retry_delay)
         self.retry_delay = min(self.retry_delay * 2, self.settings.max_retry_delay)
-
-    async def _reconnect_database(self) -> bool:
-        try:
-            await self.store.reopen()
-        except Exception as exc:
-            self.report.log("warning", "database still unavailable", error=_describe(exc))
-            await self._pause(self.retry_delay)
-            self.retry_delay = min(self.retry_delay * 2, self.settings.max_retry_delay)
-            return False
-        self.db_ok = True
-        self.report.log("info", "database connection restored")
-        return True
 
     async def _pause(self, seconds: float) -> None:
         """Sleep, but wake up at once on SIGTERM."""

@@ -140,7 +140,7 @@ def test_two_workers_on_hot_users_never_exceed_the_daily_limit(user_txn, worker_
     publish(user_txn, messages)
     workers = [start_worker(user_txn, worker_db, "--until-idle", "--batch", "50") for _ in range(2)]
     for proc in workers:
-        _, stderr = proc.communicate(timeout=120)
+        _, stderr = proc.communicate(timeout=60)
         assert proc.returncode == 0, stderr
     totals = query(worker_db, "SELECT user_id, approved_total FROM daily_totals")
     assert {user for user, _ in totals} == set(hot)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from decimal import Decimal
 
@@ -9,6 +10,7 @@ from tests.worker.badevents import CORPUS
 from tests.worker.harness import (
     check_invariants,
     consumer_state,
+    create_user_txn,
     event,
     publish,
     query,
@@ -61,7 +63,10 @@ def test_redelivered_and_republished_ids_add_nothing_and_conflicts_are_dead_lett
     check_invariants(user_txn, worker_db, {"t1", "t2"}, Counter(conflicting_duplicate=2))
 
 
-def test_missing_schema_or_consumer_is_one_clear_error(js_account, worker_db, database_url):
+def test_missing_consumer_or_schema_is_one_clear_error(js_account, worker_db, postgres):
     done = run_worker(js_account, worker_db)
     assert done.returncode == 1 and "consumer USER_TXN/GRP_MAKER not found" in done.stderr
-    assert "Traceback" not in done.stderr
+    asyncio.run(create_user_txn(js_account))
+    done = run_worker(js_account, postgres.url())  # the maintenance database: no tables
+    assert done.returncode == 1 and "lacks the worker's schema" in done.stderr and "jsctl apply" in done.stderr
+    assert "Traceback" not in done.stderr and postgres.password not in done.stderr
