@@ -32,8 +32,10 @@ class _Amount(click.ParamType):
 @click.option("--consumer", default="GRP_MAKER", show_default=True, help="Pull consumer to read events from.")
 @click.option("--verdict-subject", default="USER_TXN.validator", show_default=True,
               help="Subject the verdicts are published on.")
-@click.option("--batch", type=click.IntRange(1, 10_000), default=100, show_default=True,
-              help="Messages per fetch (clamped to the consumer's max_ack_pending).")
+@click.option("--batch", type=click.IntRange(1, 10_000), default=None,
+              help="Messages per fetch [default: the consumer's max_ack_pending / --pipeline; larger is clamped].")
+@click.option("--pipeline", type=click.IntRange(1, 8), default=2, show_default=True,
+              help="Batches in flight at once, each on its own database connection.")
 @click.option("--default-max-amount", type=_Amount(), default="10000", show_default=True,
               help="max_amount for users without a row in user_thresholds.")
 @click.option("--default-daily-limit", type=_Amount(), default="50000", show_default=True,
@@ -45,7 +47,8 @@ class _Amount(click.ParamType):
 @click.option("--metrics-port", type=click.IntRange(0, 65535), default=None,
               help="Serve Prometheus metrics on this port (/metrics).")
 def worker(nats: NatsSettings, database: DatabaseSettings, stream: str, consumer: str, verdict_subject: str,
-           batch: int, default_max_amount: Decimal, default_daily_limit: Decimal, until_idle: bool,
+           batch: int | None, pipeline: int, default_max_amount: Decimal, default_daily_limit: Decimal,
+           until_idle: bool,
            progress_interval: float, log_format: str, metrics_port: int | None) -> None:
     """Validate UserTransaction events against user thresholds, record them once, publish verdicts."""
     from ..worker.loop import WorkerSettings, run
@@ -54,7 +57,7 @@ def worker(nats: NatsSettings, database: DatabaseSettings, stream: str, consumer
     if not database.configured:
         raise UserError("the worker needs a database: give --database-url or set DATABASE_URL")
     settings = WorkerSettings(nats=nats, database=database, stream=stream, consumer=consumer,
-                              verdict_subject=verdict_subject, batch=batch,
+                              verdict_subject=verdict_subject, batch=batch, pipeline=pipeline,
                               limits=Limits(default_max_amount, default_daily_limit), until_idle=until_idle,
                               progress_interval=progress_interval, log_format=log_format, metrics_port=metrics_port)
     sys.exit(run(settings))

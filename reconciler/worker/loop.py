@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 CONSUMER_NOT_FOUND = 10014
 STREAM_NOT_FOUND = 10059
 ACK, TERM = b"+ACK", b"+TERM"
+UNLIMITED_BATCH = 100  # batch size when the consumer sets no max_ack_pending
 
 
 @dataclass(frozen=True)
@@ -41,7 +42,7 @@ class WorkerSettings:
     stream: str = "USER_TXN"
     consumer: str = "GRP_MAKER"
     verdict_subject: str = "USER_TXN.validator"
-    batch: int = 100
+    batch: int | None = None  # default: the consumer's max_ack_pending shared by the batches in flight
     limits: Limits = field(default_factory=Limits)
     until_idle: bool = False
     progress_interval: float = 5.0
@@ -158,8 +159,10 @@ class Worker:
     def _clamp_batch(self, config: dict) -> None:
         """All batches in flight together must fit in max_ack_pending, or fetches stall for their whole expiry."""
         max_ack_pending, depth = config.get("max_ack_pending", -1), self.settings.pipeline
-        if max_ack_pending > 0 and self.batch * depth > max_ack_pending:
-            limit = max(1, max_ack_pending // depth)
+        limit = max(1, max_ack_pending // depth) if max_ack_pending > 0 else UNLIMITED_BATCH
+        if self.batch is None:
+            self.batch = limit
+        elif self.batch > limit and max_ack_pending > 0:
             self.report.log("warning", f"--batch {self.batch} x --pipeline {depth} exceeds the consumer's "
                             f"max_ack_pending {max_ack_pending}: every fetch would wait for its whole expiry; "
                             f"using --batch {limit}")

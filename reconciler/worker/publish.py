@@ -34,11 +34,19 @@ class Summary:
             self.first_error = self.first_error or "no acknowledgement (timed out)"
         elif future.exception() is not None:
             self.failed += 1
-            self.first_error = self.first_error or f"{type(future.exception()).__name__}: {future.exception()}"
+            self.first_error = self.first_error or _describe(future.exception())
         elif future.result().duplicate:
             self.duplicates += 1
         else:
             self.published += 1
+
+
+def _describe(exc: BaseException) -> str:
+    from nats.js.errors import NoStreamResponseError
+
+    if isinstance(exc, NoStreamResponseError):
+        return "no stream captures the subject (no responders)"
+    return f"{type(exc).__name__}: {exc}"
 
 
 def random_events(count: int, rng: random.Random | None = None, users: int = 1000) -> Iterator[tuple[str, bytes]]:
