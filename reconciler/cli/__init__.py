@@ -21,6 +21,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "force-unlock": ("force_unlock", "force_unlock", "Remove an apply lock left by a process that is gone."),
     "nkey": ("nkey", "nkey", "Generate nkeys (replaces `nk -gen`)."),
     "ping": ("ping", "ping", "Check the NATS and Postgres connections."),
+    "validate": ("validate", "validate", "Check the manifests offline; report every problem at once."),
 }
 
 
