@@ -33,9 +33,10 @@ def field_changes(before: dict[str, Any], after: dict[str, Any]) -> list[FieldCh
         old, new = before.get(key), after.get(key)
         if old == new:
             continue
-        if not (isinstance(old, dict) and isinstance(new, dict)):
+        if not all(isinstance(v, dict) or v is None for v in (old, new)):
             changes.append(FieldChange(key, old, new))
             continue
+        old, new = old or {}, new or {}  # an absent map is an empty one: diff its keys
         paths = set()
         for items in DeepDiff(old, new, view="tree").values():
             for item in items:
