@@ -16,7 +16,7 @@ from ..errors import EXIT_ERROR, JsctlError
 
 # name -> (module under reconciler.cli, attribute, one-line help shown by `jsctl --help`)
 COMMANDS: dict[str, tuple[str, str, str]] = {
-    "check": ("check", "check", "Health of the declared streams and consumers (Nagios-style exit codes)."),
+    "check": ("check", "check", "Check the health of the declared streams and consumers."),
     "dev": ("dev", "dev", "Run a local NATS server and Postgres for development."),
     "force-unlock": ("force_unlock", "force_unlock", "Remove an apply lock left by a process that is gone."),
     "nkey": ("nkey", "nkey", "Generate nkeys (replaces `nk -gen`)."),
