@@ -14,7 +14,7 @@ from typing import Any
 
 from ..errors import JsctlError
 from ..jsapi import JetStreamApi
-from ..plan import CREATE, DELETE, REPLACE, UPDATE, Change
+from ..plan import ADOPT, CREATE, DELETE, REPLACE, UPDATE, Change
 from .observe import CONCURRENCY
 
 DONE, FAILED, NOT_DONE = "done", "failed", "not done"
@@ -68,7 +68,8 @@ def steps_for(change: Change) -> list[Step]:
                       {"stream_name": stream, "config": config, "action": "create"})
         update = Step(change.address, "update", f"CONSUMER.CREATE.{stream}.{consumer}",
                       {"stream_name": stream, "config": config, "action": "update"})
-    return {CREATE: [create], UPDATE: [update], REPLACE: [delete, create], DELETE: [delete]}.get(change.action, [])
+    return {CREATE: [create], UPDATE: [update], ADOPT: [update], REPLACE: [delete, create],
+            DELETE: [delete]}.get(change.action, [])
 
 
 def stream_levels(steps: list[Step]) -> list[list[Step]]:

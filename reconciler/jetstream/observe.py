@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..internal import is_jsctl_internal
 from ..jsapi import JetStreamApi, ServerIdentity
 from .rules import Version, parse_version
 
@@ -46,6 +47,8 @@ async def observe(api: JetStreamApi, streams: Iterable[str] | None = None) -> Li
     wanted = set(streams) if streams is not None else None
     for item in await api.paged("STREAM.LIST", "streams"):
         name = item["config"]["name"]
+        if is_jsctl_internal(name):
+            continue  # jsctl's own (the apply lock): never planned, never unmanaged
         if wanted is None or name in wanted:
             live.streams[name] = item
     with_consumers = [n for n, item in live.streams.items() if (item.get("state") or {}).get("consumer_count", 1)]
