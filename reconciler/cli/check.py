@@ -14,8 +14,7 @@ from ..connection import NatsSettings
 from ..errors import JsctlError
 from ..manifest.model import CONSUMER, STREAM, DeclaredResource, Desired
 from .options import nats_options
-
-ERR_STREAM_NOT_FOUND, ERR_CONSUMER_NOT_FOUND = 10059, 10014
+from .plan import manifest_option
 
 
 def _threshold_options(func):
@@ -29,28 +28,40 @@ def _threshold_options(func):
     return func
 
 
-def _selected(streams: tuple[str, ...], consumers: tuple[str, ...]) -> Desired:
-    desired = Desired()
+def _declared(files: tuple[str, ...], streams: tuple[str, ...], consumers: tuple[str, ...]) -> Desired:
+    """The manifests' streams and consumers (-f, or the default files when present), narrowed to the
+    ones named by --stream/--consumer; a name no manifest declares is checked for existence and health only."""
+    from pathlib import Path
+
+    from .plan import DEFAULT_MANIFESTS, load_manifests
+
+    have_manifests = bool(files) or any(Path(f).exists() for f in DEFAULT_MANIFESTS)
+    declared = load_manifests(files) if have_manifests else Desired()
+    if not streams and not consumers:
+        return declared
+    chosen = Desired(files=declared.files)
     for name in streams:
-        desired.streams[name] = DeclaredResource(STREAM, name, {}, origin="--stream")
+        chosen.streams[name] = declared.streams.get(name) or DeclaredResource(STREAM, name, {}, origin="--stream")
     for item in consumers:
         stream, sep, name = item.partition("/")
         if not sep or not stream or not name:
             raise click.BadParameter(f"{item!r}: expected STREAM/CONSUMER", param_hint="--consumer")
-        desired.consumers[(stream, name)] = DeclaredResource(CONSUMER, name, {}, origin="--consumer", stream=stream)
-    return desired
+        chosen.consumers[(stream, name)] = (declared.consumers.get((stream, name))
+                                            or DeclaredResource(CONSUMER, name, {}, origin="--consumer", stream=stream))
+    return chosen
 
 
 @click.command()
+@manifest_option
 @click.option("--stream", "streams", multiple=True, metavar="NAME", help="A stream to check (repeatable).")
 @click.option("--consumer", "consumers", multiple=True, metavar="STREAM/NAME", help="A consumer to check (repeatable).")
 @click.option("-o", "--output", type=click.Choice(["text", "json", "nagios"]), default="text", show_default=True)
 @_threshold_options
 @nats_options
 @click.pass_context
-def check(ctx: click.Context, streams: tuple[str, ...], consumers: tuple[str, ...], output: str,
-          nats: NatsSettings, **thresholds: str | None) -> None:
-    """Check that the declared streams and consumers exist and are healthy.
+def check(ctx: click.Context, files: tuple[str, ...], streams: tuple[str, ...], consumers: tuple[str, ...],
+          output: str, nats: NatsSettings, **thresholds: str | None) -> None:
+    """Check that the declared streams and consumers exist, match their manifests and are healthy.
 
     Measures: consumer unprocessed messages (lag), ack pending against max_ack_pending
     (saturation, default warn 80%, critical 100%), redelivered messages, and stream usage against
@@ -60,9 +71,10 @@ def check(ctx: click.Context, streams: tuple[str, ...], consumers: tuple[str, ..
 
     flags = {name.replace("_", "-"): value for name, value in thresholds.items()}
     try:
-        desired = _selected(streams, consumers)
+        desired = _declared(files, streams, consumers)
         if not desired.streams and not desired.consumers:
-            raise JsctlError("nothing to check: name streams with --stream and consumers with --consumer")
+            raise JsctlError("nothing to check: no manifests declare a stream or consumer, and none was named "
+                             "with --stream or --consumer")
         results = asyncio.run(_check(nats, desired, flags))
     except JsctlError as exc:
         click.echo(_unknown(output, str(exc)), nl=False)
@@ -80,31 +92,24 @@ def _unknown(output: str, message: str) -> str:
 
 
 async def _check(settings: NatsSettings, desired: Desired, flags: dict[str, str | None]):
-    from ..connection import connect_nats
-    from ..health import CONSUMER_MEASURES, STREAM_MEASURES, evaluate
-    from ..jsapi import JetStreamApi
+    from ..health import CONSUMER_MEASURES, STREAM_MEASURES, add_drift, evaluate
+    from ..jetstream import JetStreamSession
+    from ..jetstream.diff import plan_jetstream
+    from ..jetstream.observe import observe
+    from ..plan import REPLACE, UPDATE
 
-    nc = await connect_nats(settings, name="jsctl check")
-    try:
-        api = JetStreamApi(nc)
-        results = []
-        for name, declared in sorted(desired.streams.items()):
-            info = await _info(api, f"STREAM.INFO.{name}")
-            results.append(evaluate(declared.address, info, STREAM_MEASURES, flags))
-        for (stream, name), declared in sorted(desired.consumers.items()):
-            info = await _info(api, f"CONSUMER.INFO.{stream}.{name}")
-            results.append(evaluate(declared.address, info, CONSUMER_MEASURES, flags))
-        return results
-    finally:
-        await nc.close()
-
-
-async def _info(api, subject: str):
-    from ..jsapi import ApiError
-
-    try:
-        return await api.request(subject)
-    except ApiError as exc:
-        if exc.err_code in (ERR_STREAM_NOT_FOUND, ERR_CONSUMER_NOT_FOUND):
-            return None
-        raise
+    async with JetStreamSession(settings, name="jsctl check") as session:
+        assert session.api is not None
+        live = await observe(session.api, set(desired.streams) | {stream for stream, _ in desired.consumers})
+    # Only resources from manifests have a config to compare; named-only ones are checked for health.
+    from_manifests = Desired({n: r for n, r in desired.streams.items() if r.config},
+                             {k: r for k, r in desired.consumers.items() if r.config})
+    drift = {c.address: [d.path for d in c.diff] or [c.action]
+             for c in plan_jetstream(from_manifests, live).changes if c.action in (UPDATE, REPLACE)}
+    results = [evaluate(r.address, live.streams.get(name), STREAM_MEASURES, flags)
+               for name, r in sorted(desired.streams.items())]
+    results += [evaluate(r.address, live.consumers.get(key), CONSUMER_MEASURES, flags)
+                for key, r in sorted(desired.consumers.items())]
+    for result in results:
+        add_drift(result, drift.get(result.address, []))
+    return results
