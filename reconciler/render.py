@@ -100,7 +100,7 @@ def render_markdown(plan: Plan) -> str:
     if plan.changes:
         out += ["| | resource | action | why |", "| --- | --- | --- | --- |"]
         for c in plan.changes:
-            why = (c.reason or "").replace("|", "\\|")
+            why = html.escape(c.reason or "").replace("|", "\\|")
             out.append(f"| `{SYMBOLS.get(c.action, '?')}` | `{c.address}` | {c.action} | {why} |")
         for c in plan.changes:
             reason = f" ({html.escape(c.reason)})" if c.reason else ""
