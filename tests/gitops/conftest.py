@@ -22,10 +22,10 @@ def project(tmp_path) -> Path:
     return tmp_path
 
 
-def js_request(url: str, subject: str, payload: dict | None = None) -> dict:
+def js_request(url: str, subject: str, payload: dict | None = None, *, nkey: str | None = None) -> dict:
     """One raw $JS.API request on a fresh connection (for arranging live state by hand)."""
     async def run():
-        nc = await connect_nats(NatsSettings(url=url))
+        nc = await connect_nats(NatsSettings(url=url, nkey=nkey))
         try:
             return await JetStreamApi(nc).request(subject, payload)
         finally:
