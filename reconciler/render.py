@@ -37,13 +37,22 @@ def summary(plan: Plan) -> str:
     return text + (f" Notes: {', '.join(notes)}." if notes else "")
 
 
-def _detail_lines(change: Change) -> list[str]:
-    lines = [f"{d.path}: {show(d.before)} -> {show(d.after)}" for d in change.diff]
+def _detail_lines(change: Change, *, as_diff: bool = False) -> list[str]:
+    """What a change does, one line per field: ``path: before -> after``, or as ```diff lines
+    (``- path: before`` / ``+ path: after``) for Markdown."""
+    lines = []
+    for d in change.diff:
+        if not as_diff:
+            lines.append(f"{d.path}: {show(d.before)} -> {show(d.after)}")
+            continue
+        lines += [f"- {d.path}: {show(d.before)}"] if d.before is not None else []
+        lines += [f"+ {d.path}: {show(d.after)}"] if d.after is not None else []
+    added, note = ("+ ", "  ") if as_diff else ("", "")
     if change.action == CREATE and change.desired and not change.diff:
-        lines += [f"{k}: {show(v)}" for k, v in sorted(change.desired.items())]
+        lines += [f"{added}{k}: {show(v)}" for k, v in sorted(change.desired.items())]
     destroys = change.details.get("destroys")
     if destroys:
-        lines.append("destroys: " + ", ".join(f"{k}={show(v)}" for k, v in destroys.items()))
+        lines.append(f"{note}destroys: " + ", ".join(f"{k}={show(v)}" for k, v in destroys.items()))
     return lines
 
 
@@ -68,22 +77,6 @@ def render_json(plan: Plan) -> str:
     return json.dumps(data, indent=2, sort_keys=False, default=str)
 
 
-def _markdown_diff(change: Change) -> list[str]:
-    """A change as ```diff lines: removed values red, added values green, notes plain."""
-    lines = []
-    for d in change.diff:
-        if d.before is not None:
-            lines.append(f"- {d.path}: {show(d.before)}")
-        if d.after is not None:
-            lines.append(f"+ {d.path}: {show(d.after)}")
-    if change.action == CREATE and change.desired and not change.diff:
-        lines += [f"+ {k}: {show(v)}" for k, v in sorted(change.desired.items())]
-    destroys = change.details.get("destroys")
-    if destroys:
-        lines.append("  destroys: " + ", ".join(f"{k}={show(v)}" for k, v in destroys.items()))
-    return lines
-
-
 def render_markdown(plan: Plan) -> str:
     """A pull-request comment: destructive changes first, a summary table, one collapsible section per resource."""
     out = ["### jsctl plan", ""]
@@ -106,7 +99,7 @@ def render_markdown(plan: Plan) -> str:
             reason = f" ({html.escape(c.reason)})" if c.reason else ""
             out += ["", f"<details><summary><code>{SYMBOLS.get(c.action, '?')} {html.escape(c.address)}</code> "
                         f"{c.action}{reason}</summary>", ""]
-            body = _markdown_diff(c)
+            body = _detail_lines(c, as_diff=True)
             out += ["```diff", *body, "```"] if body else ["No field changes."]
             out += ["", "</details>"]
     return "\n".join(out) + "\n"

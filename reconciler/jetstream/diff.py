@@ -131,21 +131,30 @@ class Planner:
         live_config = item["config"]
         before = normalize(STREAM, live_config, self.version)
         after = normalize(STREAM, declared.config, self.version)
-        if before == after:
-            if not is_managed(live_config):
-                self.changes.append(_adopt(address, declared.config))
+        replaced = self._in_place(STREAM, address, live_config, before, after, declared.config)
+        if replaced is None:
             return
-        diff = field_changes(before, after)
-        reasons = replace_reasons(STREAM, before, after, self.version)
-        if not reasons:
-            update = Change(address, UPDATE, diff, desired=to_send(declared.config))
-            self.changes.append(update if is_managed(live_config) else _adopting(update))
-            return
+        diff, reasons = replaced
         self.replaced_streams.add(declared.name)
         lost = sorted(c for s, c in self.live.consumers if s == declared.name)
         self.changes.append(Change(address, REPLACE, diff, destructive=True, reason="; ".join(reasons),
                                    details={"destroys": {**_stream_state(item), "consumers": lost}},
                                    desired=to_send(declared.config)))
+
+    def _in_place(self, kind: str, address: str, live_config: dict[str, Any], before: dict[str, Any],
+                  after: dict[str, Any], declared: dict[str, Any]) -> tuple[list[FieldChange], list[str]] | None:
+        """Plan what needs no replace (nothing, an adopt, an update); else the diff and why it must be replaced."""
+        if before == after:
+            if not is_managed(live_config):
+                self.changes.append(_adopt(address, declared))
+            return None
+        diff = field_changes(before, after)
+        reasons = replace_reasons(kind, before, after, self.version)
+        if reasons:
+            return diff, reasons
+        update = Change(address, UPDATE, diff, desired=to_send(declared))
+        self.changes.append(update if is_managed(live_config) else _adopting(update))
+        return None
 
     def _consumer(self, declared: DeclaredResource) -> None:
         stream = declared.stream or ""
@@ -160,16 +169,10 @@ class Planner:
         before = normalize(CONSUMER, item["config"], self.version, live_stream)
         after = normalize(CONSUMER, declared.config, self.version,
                           declared_stream.config if declared_stream else live_stream)
-        if before == after:
-            if not is_managed(item["config"]):
-                self.changes.append(_adopt(address, declared.config))
+        replaced = self._in_place(CONSUMER, address, item["config"], before, after, declared.config)
+        if replaced is None:
             return
-        diff = field_changes(before, after)
-        reasons = replace_reasons(CONSUMER, before, after, self.version)
-        if not reasons:
-            update = Change(address, UPDATE, diff, desired=to_send(declared.config))
-            self.changes.append(update if is_managed(item["config"]) else _adopting(update))
-            return
+        diff, reasons = replaced
         self.changes.append(Change(address, REPLACE, diff, destructive=True, reason="; ".join(reasons),
                                    details={"destroys": _consumer_state(item)},
                                    desired=to_send(declared.config)))
