@@ -7,6 +7,7 @@ database or a fresh JetStream account per test isolates them) and always stopped
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import subprocess
 import sys
@@ -16,11 +17,47 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.localservers import NatsServer, PostgresServer
+from reconciler.localservers import NatsServer, PostgresServer, is_zombie, terminate, wait_for
 
 REPO = Path(__file__).resolve().parent.parent
 HACK = REPO / "hack"
 SHARED = REPO.parent / "shared"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_server_left_behind(tmp_path_factory) -> Iterator[None]:
+    """Fail the run if a server this session started (its command line names the session's temp
+    dir) outlives the session; kill it so the machine stays clean either way.
+
+    Session-scoped and autouse, so it is set up first and torn down after every other fixture.
+    """
+    yield
+    leftovers = leftover_servers(tmp_path_factory.getbasetemp())
+    for pid in leftovers:
+        terminate(pid)
+    assert not leftovers, f"servers left running by the tests: {leftovers}"
+
+
+def leftover_servers(base: Path, grace: float = 10) -> dict[int, str]:
+    """Processes whose command line mentions ``base``, after waiting ``grace`` s for them to exit."""
+    found: dict[int, str] = {}
+
+    def scan() -> bool:
+        found.clear()
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit() or int(entry.name) == os.getpid():
+                continue
+            try:
+                cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            except OSError:
+                continue
+            if f"{base}/" in cmdline and not is_zombie(int(entry.name)):
+                found[int(entry.name)] = cmdline.strip()
+        return not found
+
+    with contextlib.suppress(TimeoutError):
+        wait_for(scan, timeout=grace, what="servers to exit", interval=0.2)
+    return dict(found)
 
 
 @pytest.fixture(autouse=True)
