@@ -11,7 +11,9 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import logging
 import os
+import re
 import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
@@ -148,6 +150,25 @@ def read_user_seed(path: str) -> str:
     return seed
 
 
+def check_creds_file(path: str) -> None:
+    """Check a .creds file (as `nsc generate creds` writes it) before nats-py reads it: it gives
+    obscure errors, or loops forever, on a file without the expected blocks."""
+    try:
+        text = Path(path).read_text()
+    except OSError as exc:
+        raise UserError(f"creds file {path}: {exc.strerror or exc}") from None
+    blocks = dict(_CREDS_BLOCK.findall(text))
+    if blocks.get("NATS USER JWT", "").count(".") != 2:
+        raise UserError(f"creds file {path}: no user JWT found (expected the layout `nsc generate creds` writes)")
+    seed = blocks.get("USER NKEY SEED", "")
+    if not seed:
+        raise UserError(f"creds file {path}: no user nkey seed found")
+    if seed_role(seed) != "user":
+        raise UserError(f"creds file {path}: the user nkey seed is malformed")
+
+
+# "-----BEGIN NAME-----" followed by the value alone on the next line
+_CREDS_BLOCK = re.compile(r"^-+BEGIN ([A-Z ]+?)-+[ \t]*\r?\n[ \t]*(\S+)[ \t]*\r?$", re.MULTILINE)
 _SEED_BYTES = 2 + 32 + 2  # prefix bytes, key, CRC-16
 NKEY_ROLES = ("user", "account", "operator", "server", "cluster")
 
@@ -198,8 +219,7 @@ def _connect_options(settings: NatsSettings) -> dict[str, Any]:
     if settings.nkey:
         opts["nkeys_seed_str"] = read_user_seed(settings.nkey)
     if settings.creds:
-        if not os.path.isfile(settings.creds):
-            raise UserError(f"creds file {settings.creds}: no such file")
+        check_creds_file(settings.creds)
         opts["user_credentials"] = settings.creds
     if settings.user:
         opts["user"] = settings.user
@@ -208,17 +228,28 @@ def _connect_options(settings: NatsSettings) -> dict[str, Any]:
         opts["token"] = settings.token
     tls = _tls_context(settings)
     if tls is not None:
+        logging.getLogger("asyncio").addFilter(_drop_tls_eof_warning)
         opts["tls"] = tls
         opts["tls_handshake_first"] = settings.tls_first
     return opts
 
 
-def describe_connect_error(exc: BaseException | None) -> str:
+def _drop_tls_eof_warning(record: logging.LogRecord) -> bool:
+    """asyncio warns on stderr when a TLS server closes a stream nats-py reads; nothing to act on."""
+    return "eof_received()" not in record.getMessage()
+
+
+def describe_connect_error(exc: BaseException | None, *, tls: bool = False) -> str:
     """A short human cause for a failed connection attempt."""
     if exc is None:
         return "no server answered"
     text = str(exc).strip().strip("'\"")
     low = text.lower()
+    if "certificate_required" in low:
+        return "TLS handshake failed (the server requires a client certificate: --tls-cert/--tls-key)"
+    if tls and ("connection lost" in low or isinstance(exc, ConnectionResetError)):
+        # what a server that requires a client certificate may also do to a client without one
+        return "the server closed the connection during TLS (does it require a client certificate? --tls-cert)"
     if "authorization" in low or "authentication" in low or "user authentication" in low:
         return "authorization refused by the server"
     if isinstance(exc, ssl.SSLError) or "ssl" in low or "certificate" in low:
@@ -262,8 +293,8 @@ async def connect_nats(settings: NatsSettings, *, name: str = "jsctl", **overrid
     except Exception as exc:
         cause = last_error[-1] if last_error and type(exc).__name__ in ("NoServersError", "TimeoutError") else exc
         raise ConnectionFailed(
-            redact(f"cannot connect to NATS at {settings.display_servers}: {describe_connect_error(cause)}",
-                   settings.secrets())
+            redact(f"cannot connect to NATS at {settings.display_servers}: "
+                   f"{describe_connect_error(cause, tls='tls' in opts)}", settings.secrets())
         ) from None
     # Once connected, the client reconnects forever: long-running commands (the worker) rely on it.
     nc.options.update(allow_reconnect=True, max_reconnect_attempts=-1, reconnect_time_wait=0.5)

@@ -186,7 +186,22 @@ def test_creds_file_connects_and_a_foreign_one_is_refused(jsctl, nats_server_fac
     secrets_absent(done, foreign.user.seed.decode(), foreign.user_jwt)
 
     one_line_error(jsctl("ping", "-s", server.url, env={"NATS_CREDS": str(tmp_path / "missing.creds")}),
-                   "missing.creds", "no such file")
+                   "missing.creds", "No such file")
+
+
+@pytest.mark.parametrize(("damage", "message"), [
+    (lambda text, op: "garbage\n", "no user JWT found"),
+    (lambda text, op: text.replace(op.user.seed.decode(), op.user.seed.decode()[:-3] + "AAA"), "seed is malformed"),
+    (lambda text, op: text.replace(op.user.seed.decode(), op.account.seed.decode()), "seed is malformed"),
+    (lambda text, op: text.split("************************* IMPORTANT")[0], "no user nkey seed found"),
+])
+def test_damaged_creds_file_is_one_line(jsctl, tmp_path, damage, message):
+    operator = Operator.create()
+    creds = operator.write_creds(tmp_path / "app.creds")
+    creds.write_text(damage(creds.read_text(), operator))
+    done = jsctl("ping", "-s", f"nats://127.0.0.1:{closed_port()}", "--creds", str(creds))
+    one_line_error(done, str(creds), message)
+    secrets_absent(done, operator.user.seed.decode(), operator.account.seed.decode())
 
 
 # ---------------------------------------------------- user/password, token
@@ -255,7 +270,7 @@ def test_tls_client_certificate(jsctl, nats_server_factory, certificates):
     done = jsctl("ping", env={"NATS_URL": server.url, "NATS_CA": str(ca.files.cert),
                               "NATS_CERT": str(client_cert.cert), "NATS_KEY": str(client_cert.key)})
     assert done.returncode == 0, done.stderr
-    one_line_error(jsctl("ping", "-s", server.url, "--tls-ca", str(ca.files.cert)), server.url)
+    one_line_error(jsctl("ping", "-s", server.url, "--tls-ca", str(ca.files.cert)), server.url, "client certificate")
     one_line_error(jsctl("ping", "-s", server.url, "--tls-ca", str(ca.files.cert), "--tls-cert",
                          str(client_cert.cert)), "--tls-cert and --tls-key must be given together")
 
