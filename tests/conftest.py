@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.localservers import NatsServer, PostgresServer, is_zombie, terminate, wait_for
+from reconciler.localservers import NatsServer, PostgresServer, pid_alive, terminate, wait_for
 
 REPO = Path(__file__).resolve().parent.parent
 HACK = REPO / "hack"
@@ -64,7 +64,7 @@ def leftover_servers(bases: list[Path], grace: float = 10) -> dict[int, str]:
                 cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
             except OSError:
                 continue
-            if any(f"{base}/" in cmdline for base in bases) and not is_zombie(int(entry.name)):
+            if any(f"{base}/" in cmdline for base in bases) and pid_alive(int(entry.name)):
                 found[int(entry.name)] = cmdline.strip()
         return not found
 
