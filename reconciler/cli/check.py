@@ -33,9 +33,10 @@ def _declared(files: tuple[str, ...], streams: tuple[str, ...], consumers: tuple
     ones named by --stream/--consumer; a name no manifest declares is checked for existence and health only."""
     from pathlib import Path
 
-    from .plan import DEFAULT_MANIFESTS, load_manifests
+    from ..manifest.load import DEFAULT_FILES
+    from .plan import load_manifests
 
-    have_manifests = bool(files) or any(Path(f).exists() for f in DEFAULT_MANIFESTS)
+    have_manifests = bool(files) or any(Path(f).exists() for f in DEFAULT_FILES)
     declared = load_manifests(files) if have_manifests else Desired()
     if not streams and not consumers:
         return declared

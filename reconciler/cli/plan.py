@@ -11,29 +11,24 @@ import click
 
 from ..connection import NatsSettings
 from ..errors import EXIT_CHANGES, EXIT_OK, JsctlError, UserError
+from ..manifest.model import Desired
 from ..plan import Plan
 from .options import nats_options
 
 if TYPE_CHECKING:
     from ..jetstream.observe import Live
-    from ..manifest.model import Desired
     from ..savedplan import PlanBasis
-
-DEFAULT_MANIFESTS = ("streams.yaml", "consumers.yaml")
 
 manifest_option = click.option(
     "-f", "--file", "files", multiple=True, metavar="PATH",
     help="Manifest file or directory of *.yaml (repeatable) [default: ./streams.yaml ./consumers.yaml].")
 
 
-def load_manifests(files: tuple[str, ...]):
-    """The validated manifests (every problem at once, as one UserError)."""
+def load_manifests(files: tuple[str, ...]) -> Desired:
+    """The validated manifests (every problem at once); no ``-f``: the default files."""
     from ..manifest import load_desired
 
-    paths = [Path(f) for f in files] or [Path(f) for f in DEFAULT_MANIFESTS if Path(f).exists()]
-    if not paths:
-        raise UserError("no manifests: none of ./streams.yaml, ./consumers.yaml exists (use -f PATH)")
-    return load_desired(paths)
+    return load_desired([Path(f) for f in files])
 
 
 def check_errors(plan: Plan) -> None:

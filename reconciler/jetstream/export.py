@@ -12,8 +12,9 @@ from ..manifest.model import CONSUMER, STREAM
 from .normalize import normalize, user_metadata
 from .observe import Live
 
-# Kept even when they equal a default: they say what the item is.
-IDENTITY_FIELDS = {STREAM: ("name",), CONSUMER: ("name",)}
+# Kept even when leaving them out changes nothing: names say what the item is, and the manifest
+# validator wants rollups written out where schedules or delete markers depend on them.
+KEEP_FIELDS = {STREAM: ("name", "allow_rollup_hdrs"), CONSUMER: ("name",)}
 
 
 def minimal(kind: str, config: dict[str, Any], live: Live, stream: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -22,7 +23,7 @@ def minimal(kind: str, config: dict[str, Any], live: Live, stream: dict[str, Any
     config["metadata"] = user_metadata(config.get("metadata"))
     target = normalize(kind, config, live.version, stream)
     for key in list(config):
-        if key in IDENTITY_FIELDS[kind]:
+        if key in KEEP_FIELDS[kind] and config[key]:
             continue
         trial = {k: v for k, v in config.items() if k != key}
         if normalize(kind, trial, live.version, stream) == target:

@@ -1,4 +1,4 @@
-"""Helpers for the JetStream planner tests: manifests built from plain dicts, a connected API."""
+"""Fixtures for the JetStream planner tests: a connected API on the clean shared account."""
 
 from __future__ import annotations
 
@@ -6,22 +6,11 @@ import asyncio
 from collections.abc import Callable
 
 import pytest
+from js_fixtures import VARIED_CONSUMERS, VARIED_STREAMS, desired_of
 
 from reconciler.connection import NatsSettings, connect_nats
 from reconciler.jsapi import JetStreamApi
-from reconciler.manifest.model import CONSUMER, STREAM, DeclaredResource, Desired
-
-
-def desired_of(streams: list[dict] = (), consumers: list[dict] = ()) -> Desired:
-    """A Desired as the manifest loader returns it; consumer dicts carry ``stream``."""
-    desired = Desired()
-    for config in streams:
-        desired.streams[config["name"]] = DeclaredResource(STREAM, config["name"], dict(config))
-    for item in consumers:
-        config = {k: v for k, v in item.items() if k != "stream"}
-        name = config.get("durable_name") or config["name"]
-        desired.consumers[(item["stream"], name)] = DeclaredResource(CONSUMER, name, config, stream=item["stream"])
-    return desired
+from reconciler.manifest.model import Desired
 
 
 @pytest.fixture
@@ -44,3 +33,8 @@ def run_js(js_account) -> Callable:
         return asyncio.run(main())
 
     return run
+
+
+@pytest.fixture
+def varied() -> Desired:
+    return desired_of(VARIED_STREAMS, VARIED_CONSUMERS)
