@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
-from conftest import js_request
-from test_gitops_lock import HOLDER, events
+from gitops_helpers import events, js_request, start_holder
 
 from reconciler.errors import EXIT_REFUSED
 from reconciler.localservers import wait_for
 
 SEED_STREAM = {"name": "USER_TXN", "subjects": ["USER_TXN.*"], "max_age": 365 * 86400 * 10**9,
-               "duplicate_window": 86400 * 10**9, "allow_rollup_hdrs": True, "storage": "file"}
+               "duplicate_window": 86400 * 10**9, "allow_rollup_hdrs": True, "allow_direct": True, "storage": "file"}
 
 
 def test_saved_plan_applies_then_refuses_when_stale(js_account, project, jsctl):
@@ -55,8 +52,7 @@ def test_plan_file_holds_no_secret(nats_server_factory, project, jsctl):
 
 def test_apply_waits_for_the_lock_then_refuses(js_account, project, jsctl, tmp_path):
     log = tmp_path / "log"
-    holder = subprocess.Popen([sys.executable, str(HOLDER), js_account, str(log), "--hold", "60"],
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    holder = start_holder(js_account, log, hold=60)
     try:
         wait_for(lambda: events(log), timeout=20, what="the holder to take the lock")
         refused = jsctl("apply", "--yes", "--lock-timeout", "0.5", "--server", js_account, cwd=project)

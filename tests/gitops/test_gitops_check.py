@@ -6,7 +6,7 @@ import asyncio
 import json
 
 import pytest
-from conftest import js_request
+from gitops_helpers import js_request
 
 from reconciler.connection import NatsSettings, connect_nats
 from reconciler.errors import UserError

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import REPO, js_request
+from gitops_helpers import REPO, js_request
 from prometheus_client.parser import text_string_to_metric_families
 
 HACK = REPO / "hack"

@@ -3,30 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-import json
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
+from gitops_helpers import events, start_holder
 
 from reconciler.connection import NatsSettings, connect_nats
 from reconciler.errors import EXIT_REFUSED
 from reconciler.internal import LOCK_STREAM, is_jsctl_internal
 from reconciler.localservers import wait_for
 from reconciler.lock import current_lock
-
-HOLDER = Path(__file__).with_name("lock_holder.py")
-
-
-def start_holder(url: str, log: Path, *, hold: float, ttl: float = 30, timeout: float = 30) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, str(HOLDER), url, str(log), "--hold", str(hold), "--ttl", str(ttl),
-                             "--timeout", str(timeout)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-
-
-def events(log: Path) -> list[dict]:
-    return [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
 
 
 def holder_of(url: str):
