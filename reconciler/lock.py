@@ -216,8 +216,8 @@ class ApplyLock:
     """``async with ApplyLock(nc, timeout_s=60):`` holds the account's apply lock for the block.
 
     Waits up to ``timeout_s`` for a holder to release (or its lock to expire), then raises
-    ``Refused`` naming the holder. While held, a background task refreshes the record; ``check()``
-    raises ``LockLost`` if someone force-unlocked it meanwhile.
+    ``Refused`` naming the holder. While held, a background task refreshes the record;
+    ``ensure_held()`` raises ``LockLost`` if someone force-unlocked it meanwhile.
     """
 
     def __init__(self, nc: NatsClient, *, operation: str = "apply", timeout_s: float = DEFAULT_TIMEOUT_S,
@@ -279,8 +279,12 @@ class ApplyLock:
                 return
             self.seq, last_ok = seq, time.monotonic()
 
-    def check(self) -> None:
-        """Raise LockLost if the lock is no longer ours (call between steps of a long apply)."""
+    async def ensure_held(self) -> None:
+        """Raise LockLost unless the lock is still ours (asks the server: call right before changing anything)."""
+        if not self.lost:
+            state = await self.store.read()
+            if state.record is None or state.record.id != self.id:
+                self.lost = "the apply lock was force-unlocked or taken over while this apply held it"
         if self.lost:
             raise LockLost(self.lost)
 

@@ -58,7 +58,7 @@ async def _apply(nats: NatsSettings, files: tuple[str, ...], *, plan_file: str |
                 return
             # In a thread: the lock is refreshed on this event loop while a person reads the plan.
             await asyncio.to_thread(check_allowed, plan, allow_destructive=allow_destructive, assume_yes=assume_yes)
-            lock.check()
+            await lock.ensure_held()
             try:
                 steps = await session.apply(desired, plan.pending, prune=prune)
             except ApplyFailed as failed:

@@ -30,7 +30,7 @@ async def main(args: argparse.Namespace) -> None:
         async with lock:
             log(args.log, "acquired", lock.id)
             await asyncio.sleep(args.hold)
-            lock.check()
+            await lock.ensure_held()
             log(args.log, "released", lock.id)
     finally:
         await nc.close()
