@@ -26,9 +26,9 @@ class AutocommitBlockOp(ops.MigrateOperation):
 
 @renderers.dispatch_for(AutocommitBlockOp)
 def _render_autocommit_block(context: Any, op: AutocommitBlockOp) -> list[str]:
-    body = [render_op_text(context, inner) for inner in op.operations]
-    return ["with op.get_context().autocommit_block():", *(f"    {line}" for text in body
-                                                           for line in text.splitlines())]
+    # Alembic's printer indents after a line ending in ":" and dedents at an empty line.
+    body = [line for inner in op.operations for line in render_op_text(context, inner).splitlines()]
+    return ["with op.get_context().autocommit_block():", *body, ""]
 
 
 def _concurrently(op: ops.MigrateOperation) -> bool:
