@@ -42,10 +42,15 @@ def script_directory(migrations_dir: Path) -> ScriptDirectory:
 
 
 def head_revision(script: ScriptDirectory) -> str | None:
+    """The single head; also the first place revision files are imported, so their errors surface here."""
     try:
         return script.get_current_head()
     except CommandError as exc:
         raise UserError(f"{script.dir}: {exc} (merge them with `alembic merge heads`)") from None
+    except SyntaxError as exc:
+        raise UserError(f"{exc.filename}:{exc.lineno}: cannot load the revision: {exc.msg}") from None
+    except Exception as exc:  # a revision that fails at import: name it
+        raise UserError(f"{script.dir}/versions: cannot load the revisions: {type(exc).__name__}: {exc}") from None
 
 
 def pending_revisions(migrations_dir: Path, current: str | None) -> list[Revision]:
