@@ -20,6 +20,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "dev": ("dev", "dev", "Run a local NATS server and Postgres for development."),
     "nkey": ("nkey", "nkey", "Generate nkeys (replaces `nk -gen`)."),
     "ping": ("ping", "ping", "Check the NATS and Postgres connections."),
+    "validate": ("validate", "validate", "Check the manifests offline; report every problem at once."),
 }
 
 
