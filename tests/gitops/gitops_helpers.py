@@ -8,10 +8,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+from support import HACK, REPO
+
 from reconciler.connection import NatsSettings, connect_nats
 from reconciler.jsapi import JetStreamApi
 
-REPO = Path(__file__).resolve().parents[2]
+__all__ = ["HACK", "REPO", "events", "js_request", "start_holder"]
 HOLDER = Path(__file__).with_name("lock_holder.py")
 
 

@@ -12,10 +12,9 @@ from pathlib import Path
 
 import pytest
 import yaml
-from gitops_helpers import REPO, js_request
+from gitops_helpers import HACK, js_request
 from prometheus_client.parser import text_string_to_metric_families
 
-HACK = REPO / "hack"
 SEED = str(HACK / "seed.txt")
 CRON_FIELD = re.compile(r"^(\*|\d+(-\d+)?)(/\d+)?(,(\*|\d+(-\d+)?)(/\d+)?)*$")
 
