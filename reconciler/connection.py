@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
-from .errors import ConnectionFailed, UserError
+from .errors import ConnectionFailed, UserError, keep_secret, redact
 
 if TYPE_CHECKING:
     from nats.aio.client import Client as NatsClient
@@ -142,6 +142,7 @@ def read_user_seed(path: str) -> str:
     if not candidates:
         raise UserError(f"nkey seed file {path}: no seed found (a seed is a line starting with 'SU')")
     seed = candidates[0]
+    keep_secret(seed)
     role = seed_role(seed)
     if role is None:
         raise UserError(f"nkey seed file {path}: the seed is malformed")
@@ -158,6 +159,7 @@ def check_creds_file(path: str) -> None:
     except OSError as exc:
         raise UserError(f"creds file {path}: {exc.strerror or exc}") from None
     blocks = dict(_CREDS_BLOCK.findall(text))
+    keep_secret(*blocks.values())
     if blocks.get("NATS USER JWT", "").count(".") != 2:
         raise UserError(f"creds file {path}: no user JWT found (expected the layout `nsc generate creds` writes)")
     seed = blocks.get("USER NKEY SEED", "")
@@ -274,6 +276,7 @@ async def connect_nats(settings: NatsSettings, *, name: str = "jsctl", **overrid
     async def on_error(exc: BaseException) -> None:
         last_error.append(exc)
 
+    keep_secret(*settings.secrets())
     opts = _connect_options(settings)
     # The first connection fails fast: each server is tried twice, and a TLS or authorization
     # failure ends it at once (with reconnecting allowed, nats-py hangs forever after a failed
@@ -299,13 +302,6 @@ async def connect_nats(settings: NatsSettings, *, name: str = "jsctl", **overrid
     # Once connected, the client reconnects forever: long-running commands (the worker) rely on it.
     nc.options.update(allow_reconnect=True, max_reconnect_attempts=-1, reconnect_time_wait=0.5)
     return nc
-
-
-def redact(text: str, secrets: list[str]) -> str:
-    """Replace every secret in ``text`` (longest first) with ``***``."""
-    for secret in sorted({s for s in secrets if s}, key=len, reverse=True):
-        text = text.replace(secret, "***")
-    return text
 
 
 # ---------------------------------------------------------------- Postgres
