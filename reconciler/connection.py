@@ -119,9 +119,18 @@ def load_context(name: str | None, env: Mapping[str, str] | None = None) -> dict
     return {ours: data[theirs] for theirs, ours in _CONTEXT_KEYS.items() if data.get(theirs) not in (None, "")}
 
 
+# Fields that only make sense together: when a flag or variable sets one of a group, the
+# context's values for the whole group are ignored (an --nkey must not be paired with the
+# context's creds, a --tls-cert with the context's key).
+_TOGETHER = (("nkey", "creds", "user", "password", "token"), ("tls_cert", "tls_key"))
+
+
 def resolve_nats_settings(given: NatsSettings, env: Mapping[str, str] | None = None) -> NatsSettings:
     """Fill the fields that neither a flag nor the environment set from the natscli context."""
     from_context = load_context(given.context, env)
+    for group in _TOGETHER:
+        if any(getattr(given, name) for name in group):
+            from_context = {name: value for name, value in from_context.items() if name not in group}
     unset = {f.name: from_context[f.name] for f in fields(given)
              if f.name in from_context and getattr(given, f.name) in (None, False)}
     settings = replace(given, **unset)
@@ -217,6 +226,11 @@ def _tls_context(settings: NatsSettings) -> ssl.SSLContext | None:
 
 
 def _connect_options(settings: NatsSettings) -> dict[str, Any]:
+    methods = [flag for flag, value in (("--nkey", settings.nkey), ("--creds", settings.creds),
+                                        ("--user", settings.user), ("--token", settings.token)) if value]
+    if len(methods) > 1:
+        raise UserError(f"choose one way to authenticate, not {' and '.join(methods)} "
+                        "(flags, environment and the nats context together)")
     opts: dict[str, Any] = {"servers": settings.servers}
     if settings.nkey:
         opts["nkeys_seed_str"] = read_user_seed(settings.nkey)

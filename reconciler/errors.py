@@ -37,9 +37,12 @@ class Refused(JsctlError):
 _SECRETS: set[str] = set()
 
 
+_SHORTEST_SCRUBBED = 4  # shorter values would erase letters from every message
+
+
 def keep_secret(*values: str | None) -> None:
     """Register values that must never be printed."""
-    _SECRETS.update(value for value in values if value)
+    _SECRETS.update(value for value in values if value and len(value) >= _SHORTEST_SCRUBBED)
 
 
 def redact(text: str, secrets: list[str]) -> str:

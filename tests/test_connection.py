@@ -69,6 +69,20 @@ def test_context_fills_only_unset_fields_field_by_field(tmp_path):
     assert settings.tls_ca == str(Path("~/ca.pem").expanduser())
 
 
+def test_credentials_from_flags_replace_all_of_the_contexts():
+    write_context("dev", url="nats://ctx:1", creds="/ctx.creds", user="u", password="p", cert="/c", key="/k")
+    settings = resolve_nats_settings(NatsSettings(nkey="/flag.seed", tls_cert="/flag-cert", context="dev"))
+    assert (settings.nkey, settings.creds, settings.user, settings.password) == ("/flag.seed", None, None, None)
+    assert (settings.tls_cert, settings.tls_key) == ("/flag-cert", None)
+    assert settings.url == "nats://ctx:1"
+
+
+def test_two_ways_to_authenticate_is_a_user_error(jsctl, tmp_path):
+    done = jsctl("ping", "--token", "t", "--nkey", str(HACK / "seed.txt"))
+    one_line_error(done, "choose one way to authenticate", "--nkey and --token")
+    secrets_absent(done, seed_of(HACK / "seed.txt"))
+
+
 def test_selected_context_applies_without_a_name():
     write_context("other", url="nats://other:1")
     write_context("chosen", select=True, url="nats://chosen:1", token="t")
@@ -354,5 +368,5 @@ def test_database_wrong_password_and_unreachable(jsctl, nats_server, postgres, d
 
 
 def test_registered_secrets_are_scrubbed_from_any_message():
-    keep_secret("s3cr3t-value", None, "")
+    keep_secret("s3cr3t-value", None, "", "t")
     assert scrub("failed: s3cr3t-value in a library message") == "failed: *** in a library message"
