@@ -31,6 +31,15 @@ class Refused(JsctlError):
     exit_code = EXIT_REFUSED
 
 
+class ManifestError(UserError):
+    """Invalid manifests: every problem found, one ``file:line:column: field.path: message`` line each."""
+
+    def __init__(self, lines: list[str]):
+        self.lines = lines
+        count = f"{len(lines)} error{'s' if len(lines) != 1 else ''}"
+        super().__init__(f"invalid manifests ({count}):\n" + "\n".join(lines))
+
+
 # Secrets seen by this process (passwords, tokens, seeds, credentials in URLs): whatever jsctl
 # prints as an error passes through scrub(), so none of them can leak through a message that
 # forgot to redact, a library's exception text or a --debug traceback.

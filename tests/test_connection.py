@@ -11,9 +11,9 @@ from pathlib import Path
 
 import nkeys
 import pytest
-from conftest import HACK
 from expect import one_line_error, secrets_absent
 from natsjwt import Operator, new_keypair
+from support import HACK
 from tlsgen import CertificateAuthority
 
 from reconciler.connection import (

@@ -14,8 +14,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import REPO, run_jsctl
 from expect import one_line_error
+from support import REPO, run_jsctl
 
 from reconciler.errors import UserError
 from reconciler.localservers import NatsServer, pid_alive, wait_for

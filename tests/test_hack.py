@@ -9,7 +9,7 @@ import subprocess
 
 import nkeys
 import yaml
-from conftest import HACK
+from support import HACK
 
 from reconciler.connection import NatsSettings, connect_nats, read_user_seed
 from reconciler.localservers import nats_server_binary
