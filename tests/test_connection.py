@@ -328,9 +328,12 @@ def test_precedence_flag_over_env_over_context(jsctl, nats_server_factory, tmp_p
                  env={"NATS_URL": dead, "NATS_TOKEN": "env-token"}).returncode == 0
 
 
-def test_unreachable_nats_is_one_line(jsctl):
+def test_unreachable_nats_is_one_line_and_a_cluster_list_fails_over(jsctl, nats_server):
     url = f"nats://127.0.0.1:{closed_port()}"
     one_line_error(jsctl("ping", "-s", url), url, "connection refused")
+    for servers in (f"{url},{nats_server.url}", f"{nats_server.url},{url}"):
+        done = jsctl("ping", "-s", servers)
+        assert done.returncode == 0, done.stderr
 
 
 
