@@ -11,7 +11,8 @@ differs, naming what changed, as Terraform does with a stale saved plan:
 - the target: server/cluster name and version (a plan for staging never applies to production).
 
 The file never holds a secret: connection settings are not part of it, and ``write`` refuses to
-write a file in which a known secret or anything shaped like an nkey seed appears.
+write a file in which a secret registered with ``errors.keep_secret`` or anything shaped like an
+nkey seed appears.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
-from .errors import JsctlError, Refused, UserError
+from .errors import JsctlError, Refused, UserError, scrub
 from .plan import Plan
 
 KIND = "jsctl-saved-plan"
@@ -172,9 +173,9 @@ class SavedPlan:
             raise UserError(f"plan file {path} is not JSON (make one with `jsctl plan --out FILE`)") from None
         return cls.from_dict(data, f"plan file {path}")
 
-    def write(self, path: str | os.PathLike, secrets: Iterable[str] = ()) -> None:
+    def write(self, path: str | os.PathLike) -> None:
         text = self.to_json()
-        ensure_no_secret(text, secrets)
+        ensure_no_secret(text)
         Path(path).write_text(text)
 
     def ensure_fresh(self, current: PlanBasis) -> None:
@@ -187,9 +188,9 @@ class SavedPlan:
                           f"Run `jsctl plan --out FILE` again and review it")
 
 
-def ensure_no_secret(text: str, secrets: Iterable[str] = ()) -> None:
-    """Raise if ``text`` contains one of ``secrets`` or anything shaped like an nkey seed."""
-    # Very short strings (a URL user name like "a") would match anywhere; they are not secrets worth the name.
-    if any(len(s) >= 4 and s in text for s in secrets) or _SEED_SHAPE.search(text):
+def ensure_no_secret(text: str) -> None:
+    """Raise if ``text`` holds a secret this process has seen (errors.keep_secret: passwords, tokens,
+    seeds, credentials in URLs) or anything shaped like an nkey seed."""
+    if scrub(text) != text or _SEED_SHAPE.search(text):
         raise JsctlError("refusing to write the plan: it would contain a secret (a password, token or "
                          "nkey seed); this is a bug in jsctl, please report it")

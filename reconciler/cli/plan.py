@@ -85,5 +85,5 @@ def plan(files: tuple[str, ...], output: str, detailed_exitcode: bool, out_file:
     if out_file:
         from ..savedplan import SavedPlan
 
-        SavedPlan(result, basis).write(out_file, secrets=nats.secrets())
+        SavedPlan(result, basis).write(out_file)
     return EXIT_CHANGES if detailed_exitcode and result.has_changes else EXIT_OK
