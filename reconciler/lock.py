@@ -42,6 +42,7 @@ DEFAULT_TTL_S = 30.0
 DEFAULT_TIMEOUT_S = 60.0
 MAX_POLL_S = 1.0
 
+ERR_NO_SUITABLE_PEERS = 10005
 ERR_STREAM_NOT_FOUND = 10059
 ERR_NO_MESSAGE = 10037
 ERR_WRONG_LAST_SEQUENCE = 10071
@@ -57,8 +58,8 @@ BUCKET_CONFIG: dict[str, Any] = {
     "deny_delete": True,
     "allow_direct": True,
     "storage": "file",
-    "num_replicas": 1,
 }
+CLUSTER_REPLICAS = 3  # in a cluster, so the lock survives a node; R1 when fewer nodes have JetStream
 
 
 @dataclass
@@ -162,14 +163,24 @@ class LockStore:
         except ApiError as exc:
             if exc.err_code != ERR_STREAM_NOT_FOUND:
                 raise
-            level = int(((await self.api.request("INFO")).get("api") or {}).get("level", 0))
-            config = {**BUCKET_CONFIG, **({"allow_msg_ttl": True} if level >= 1 else {})}
-            try:
-                info = await self.api.request(f"STREAM.CREATE.{LOCK_STREAM}", config)
-            except ApiError:  # created concurrently with another config: take what is there
-                info = await self.api.request(f"STREAM.INFO.{LOCK_STREAM}")
+            info = await self._create()
         # 2.10 silently drops allow_msg_ttl: trust the stored config, not what we asked for.
         self.ttl_supported = bool(info.get("config", {}).get("allow_msg_ttl"))
+
+    async def _create(self) -> dict[str, Any]:
+        level = int(((await self.api.request("INFO")).get("api") or {}).get("level", 0))
+        config = {**BUCKET_CONFIG, **({"allow_msg_ttl": True} if level >= 1 else {})}
+        clustered = bool(self.nc._server_info.get("cluster"))  # nats-py has no public accessor for INFO
+        replicas = CLUSTER_REPLICAS if clustered else 1
+        try:
+            return await self.api.request(f"STREAM.CREATE.{LOCK_STREAM}", {**config, "num_replicas": replicas})
+        except ApiError as exc:
+            if exc.err_code == ERR_NO_SUITABLE_PEERS and replicas > 1:
+                return await self.api.request(f"STREAM.CREATE.{LOCK_STREAM}", {**config, "num_replicas": 1})
+            # created concurrently by another jsctl (maybe with other settings): use what is there
+            with contextlib.suppress(ApiError):
+                return await self.api.request(f"STREAM.INFO.{LOCK_STREAM}")
+            raise
 
     async def read(self) -> LockState:
         info = await self.api.request(f"STREAM.INFO.{LOCK_STREAM}")

@@ -36,3 +36,23 @@ def start_holder(url: str, log: Path, *, hold: float, ttl: float = 30, timeout: 
 
 def events(log: Path) -> list[dict]:
     return [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
+
+
+def start_cluster(nats_server_factory, size: int) -> list:
+    """``size`` clustered nats-servers (factory-owned, stopped after the test), JetStream meta leader elected."""
+    from reconciler.localservers import free_port, wait_for
+
+    ports = [free_port() for _ in range(size)]
+    routes = ", ".join(f"nats-route://127.0.0.1:{p}" for p in ports)
+    servers = [nats_server_factory(f"cluster {{ name: C1, listen: 127.0.0.1:{port}, routes: [{routes}] }}",
+                                   server_name=f"n{i}") for i, port in enumerate(ports)]
+
+    def meta_ready() -> bool:
+        try:
+            js_request(servers[0].url, "STREAM.NAMES")
+        except Exception:
+            return False
+        return True
+
+    wait_for(meta_ready, timeout=30, what="the JetStream meta leader", interval=0.2)
+    return servers
