@@ -41,6 +41,7 @@ LOCK_SUBJECT = f"$KV.{LOCK_BUCKET}.{LOCK_KEY}"
 DEFAULT_TTL_S = 30.0
 DEFAULT_TIMEOUT_S = 60.0
 MAX_POLL_S = 1.0
+LEADER_WAIT_S = 10.0
 
 ERR_NO_SUITABLE_PEERS = 10005
 ERR_STREAM_NOT_FOUND = 10059
@@ -164,8 +165,18 @@ class LockStore:
             if exc.err_code != ERR_STREAM_NOT_FOUND:
                 raise
             info = await self._create()
+        info = await self._with_leader(info)
         # 2.10 silently drops allow_msg_ttl: trust the stored config, not what we asked for.
         self.ttl_supported = bool(info.get("config", {}).get("allow_msg_ttl"))
+
+    async def _with_leader(self, info: dict[str, Any]) -> dict[str, Any]:
+        """In a cluster, a stream just created answers reads only once its leader is elected
+        (requests before that go unanswered): wait for it, bounded."""
+        deadline = time.monotonic() + LEADER_WAIT_S
+        while "cluster" in info and not info["cluster"].get("leader") and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+            info = await self.api.request(f"STREAM.INFO.{LOCK_STREAM}")
+        return info
 
     async def _create(self) -> dict[str, Any]:
         level = int(((await self.api.request("INFO")).get("api") or {}).get("level", 0))
@@ -254,23 +265,33 @@ class ApplyLock:
         while True:
             state = await self.store.read()
             holder = state.record
-            if holder is None or holder.expired(state.server_now):
-                seq = await self.store.write(self.record.payload(), state.last_seq, ttl_s=self.record.ttl_s)
-                if seq is not None:
-                    self.seq = seq
-                    self._refresher = asyncio.create_task(self._refresh_loop())
-                    return
-                continue  # someone else wrote first: look again
+            free = holder is None or holder.expired(state.server_now)
+            if free and await self._take(state.last_seq):
+                return
+            # Held, or free but another contender wrote first (then the next read shows who).
+            blocker = None if free else holder
             if time.monotonic() >= deadline:
-                waited = f" after waiting {self.timeout_s:g}s" if self.timeout_s else ""
-                raise Refused(f"another {holder.describe()} holds the apply lock{waited}; "
-                              f"retry later, raise --lock-timeout, or if that process is gone run "
-                              f"`jsctl force-unlock {holder.id}`")
-            if self.on_wait and told != holder.id:
-                told = holder.id
-                self.on_wait(f"waiting up to {self.timeout_s:g}s for the apply lock held by {holder.describe()}")
+                raise Refused(self._refusal(blocker))
+            if blocker and self.on_wait and told != blocker.id:
+                told = blocker.id
+                self.on_wait(f"waiting up to {self.timeout_s:g}s for the apply lock held by {blocker.describe()}")
             await asyncio.sleep(min(poll, max(0.0, deadline - time.monotonic())))
             poll = min(poll * 2, MAX_POLL_S)
+
+    def _refusal(self, blocker: LockRecord | None) -> str:
+        waited = f" after waiting {self.timeout_s:g}s" if self.timeout_s else ""
+        if blocker is None:
+            return f"the apply lock kept changing hands{waited}; retry later or raise --lock-timeout"
+        return (f"another {blocker.describe()} holds the apply lock{waited}; retry later, raise --lock-timeout, "
+                f"or if that process is gone run `jsctl force-unlock {blocker.id}`")
+
+    async def _take(self, last_seq: int) -> bool:
+        seq = await self.store.write(self.record.payload(), last_seq, ttl_s=self.record.ttl_s)
+        if seq is None:
+            return False
+        self.seq = seq
+        self._refresher = asyncio.create_task(self._refresh_loop())
+        return True
 
     async def _refresh_loop(self) -> None:
         interval = self.record.ttl_s / 3
@@ -307,7 +328,10 @@ class ApplyLock:
             self._refresher = None
         if self.seq is not None:
             seq, self.seq = self.seq, None
-            await self.store.write(b"", seq, delete=True)  # no-op if someone took it meanwhile
+            # A no-op if someone took it meanwhile. A failure here must not hide the apply's own
+            # outcome: the lock then expires by itself after its TTL.
+            with contextlib.suppress(Exception):
+                await self.store.write(b"", seq, delete=True)
 
     async def __aenter__(self) -> ApplyLock:
         await self.acquire()
