@@ -45,8 +45,8 @@ class JetStreamSession:
         from .execute import execute
         from .verify import verify
 
-        assert self.api is not None
+        assert self.api is not None and self.live is not None, "plan() first"
         ours = [c for c in changes if c.address.startswith(("stream/", "consumer/"))]
         steps = await execute(self.api, ours)
-        await verify(self.api, desired, ours, prune=prune)
+        verify(desired, self.live, steps, prune=prune)
         return steps

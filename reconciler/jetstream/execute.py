@@ -31,6 +31,7 @@ class Step:
     status: str = NOT_DONE
     error: str = ""
     after: list[Step] = field(default_factory=list, repr=False)  # steps that must be done first
+    reply: dict[str, Any] | None = field(default=None, repr=False)  # the server's answer: what it stored
 
     @property
     def is_stream(self) -> bool:
@@ -52,14 +53,14 @@ class ApplyFailed(JsctlError):
         return "\n".join(f"  {s.status:>8}  {s.describe()}" for s in self.steps)
 
 
-def _parse(address: str) -> tuple[str, str | None]:
+def parse_address(address: str) -> tuple[str, str | None]:
     parts = address.split("/")
     return (parts[1], None) if parts[0] == "stream" else (parts[1], parts[2])
 
 
 def steps_for(change: Change) -> list[Step]:
     """The API requests one change needs, in order (a replace is a delete and a create)."""
-    stream, consumer = _parse(change.address)
+    stream, consumer = parse_address(change.address)
     if consumer is None:
         delete = Step(change.address, "delete", f"STREAM.DELETE.{stream}")
         create = Step(change.address, "create", f"STREAM.CREATE.{stream}", change.desired)
@@ -76,7 +77,7 @@ def steps_for(change: Change) -> list[Step]:
 
 def stream_levels(steps: list[Step]) -> list[list[Step]]:
     """Stream writes grouped so that a stream comes after the origins (mirror, sources) written with it."""
-    by_name = {_parse(s.address)[0]: s for s in steps}
+    by_name = {parse_address(s.address)[0]: s for s in steps}
     needs = {}
     for name, step in by_name.items():
         config = step.payload or {}
@@ -100,15 +101,15 @@ def ordered_steps(changes: list[Change]) -> list[Step]:
     levels = stream_levels([s for s in steps if s.verb != "delete" and s.is_stream])
     consumer_writes = [s for s in steps if s.verb != "delete" and not s.is_stream]
     for step in stream_deletes:
-        step.after = [c for c in consumer_deletes if _parse(c.address)[0] == _parse(step.address)[0]]
+        step.after = [c for c in consumer_deletes if parse_address(c.address)[0] == parse_address(step.address)[0]]
     written: dict[str, Step] = {}
     for level in levels:
         before = list(written.values())  # origins are among the earlier levels
         for step in level:
             step.after = [*stream_deletes, *before]
-        written.update({_parse(s.address)[0]: s for s in level})
+        written.update({parse_address(s.address)[0]: s for s in level})
     for step in consumer_writes:
-        stream = written.get(_parse(step.address)[0])
+        stream = written.get(parse_address(step.address)[0])
         own_delete = [c for c in consumer_deletes if c.address == step.address]
         step.after = [*own_delete, *([stream] if stream else [])]
     return [*consumer_deletes, *stream_deletes, *(s for level in levels for s in level), *consumer_writes]
@@ -132,7 +133,7 @@ async def execute(api: JetStreamApi, changes: list[Change], *, concurrency: int 
                 if stopped:
                     return
                 try:
-                    await api.request(step.subject, step.payload)
+                    step.reply = await api.request(step.subject, step.payload)
                 except JsctlError as exc:
                     step.status, step.error, stopped = FAILED, getattr(exc, "description", str(exc)), True
                 else:

@@ -33,10 +33,11 @@ async def plan_of(api, desired, prune=False):
 
 
 async def apply_all(api, desired, prune=False):
-    plan = await plan_of(api, desired, prune)
-    changes = plan.pending
-    await execute(api, changes)
-    await verify(api, desired, changes, prune=prune)
+    live = await observe(api)
+    plan = plan_jetstream(desired, live, prune=prune)
+    steps = await execute(api, plan.pending)
+    verify(desired, live, steps, prune=prune)
+    assert not (await plan_of(api, desired, prune)).pending  # re-observing agrees with the replies
     return plan
 
 

@@ -146,3 +146,19 @@ def test_renderers_show_every_change(make_desired):
     assert data["changes"][1]["diff"] == [{"path": "storage", "before": "file", "after": "memory"}]
     markdown = render_markdown(plan)
     assert "| `-/+` | `stream/ORDERS` | replace | the storage type cannot be changed |" in markdown
+
+
+def test_apply_dependencies_follow_the_documented_order():
+    from reconciler.jetstream.execute import ordered_steps
+    from reconciler.plan import Change
+
+    changes = [Change("consumer/M/C", "create", desired={}), Change("stream/M", "create",
+                                                                    desired={"name": "M", "mirror": {"name": "O"}}),
+               Change("stream/O", "replace", desired={"name": "O"}), Change("consumer/OLD/X", "delete"),
+               Change("stream/OLD", "delete")]
+    steps = {(s.verb, s.address): s for s in ordered_steps(changes)}
+    after = {key: {(d.verb, d.address) for d in s.after} for key, s in steps.items()}
+    assert after[("delete", "stream/OLD")] == {("delete", "consumer/OLD/X")}
+    assert after[("create", "stream/O")] == {("delete", "stream/O"), ("delete", "stream/OLD")}
+    assert after[("create", "stream/M")] == {("delete", "stream/O"), ("delete", "stream/OLD"), ("create", "stream/O")}
+    assert after[("create", "consumer/M/C")] == {("create", "stream/M")}
