@@ -91,12 +91,16 @@ def main() -> None:
     parser.add_argument("--consumers", type=int, default=4)
     parser.add_argument("--growth", type=int, default=5000, help="stream count for the growth check (0: skip)")
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--store-dir", default="/dev/shm" if Path("/dev/shm").is_dir() else None,
+                        help="parent of the server's JetStream store [default: /dev/shm (tmpfs) when present, so "
+                             "the figures measure jsctl and nats-server, not a disk shared with other work]")
     args = parser.parse_args()
     rows: list[tuple[str, float, str, float, str]] = []  # what, jsctl s, baseline, baseline s, target
 
-    with tempfile.TemporaryDirectory(prefix="jsctl-bench-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="jsctl-bench-") as tmp, \
+            tempfile.TemporaryDirectory(prefix="jsctl-bench-store-", dir=args.store_dir) as store:
         work = Path(tmp)
-        server = NatsServer(work / "nats", config="max_payload: 8MB").start()
+        server = NatsServer(Path(store), config="max_payload: 8MB").start()
         env = {**os.environ, "NATS_URL": server.url}
         try:
             n, m = args.streams, args.consumers
