@@ -16,6 +16,7 @@ from ..errors import EXIT_ERROR, JsctlError
 
 # name -> (module under reconciler.cli, attribute, one-line help shown by `jsctl --help`)
 COMMANDS: dict[str, tuple[str, str, str]] = {
+    "db": ("db", "db", "Manage the Postgres schema (schema.yaml + Alembic revisions)."),
     "dev": ("dev", "dev", "Run a local NATS server and Postgres for development."),
     "nkey": ("nkey", "nkey", "Generate nkeys (replaces `nk -gen`)."),
     "ping": ("ping", "ping", "Check the NATS and Postgres connections."),
