@@ -1,0 +1,1 @@
+"""JetStream: observing, planning and applying streams and consumers."""
