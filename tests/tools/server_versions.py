@@ -1,6 +1,7 @@
 """Measure what each nats-server version does with stream and consumer configs; write it as data.
 
     .venv/bin/python tests/tools/server_versions.py [VERSION...]   # default: the whole matrix
+    .venv/bin/python tests/tools/server_versions.py --table          # markdown summary of the data
 
 For each version it starts a server (binary from tests/servers_matrix.py) and records, in
 ``tests/data/server_versions/<version>.json``:
@@ -499,7 +500,28 @@ def load(version: str) -> dict[str, Any]:
     return json.loads(data_file(version).read_text())
 
 
+def _cell(outcome: dict[str, Any]) -> str:
+    if outcome["outcome"] in ("rejected", "setup_rejected"):
+        return f"{outcome['outcome']} ({outcome['error']['err_code']})"
+    return outcome["outcome"]
+
+
+def differences_table(versions: list[str]) -> str:
+    """Markdown: every probe whose outcome is not plain accepted/applied on some version."""
+    datas = [load(v) for v in versions]
+    lines = [f"| probe | {' | '.join(versions)} |", "|---" * (len(versions) + 1) + "|"]
+    for section in ("stream_fields", "consumer_fields", "stream_updates", "consumer_updates"):
+        for probe in datas[-1][section]:
+            cells = [_cell(d[section][probe]) for d in datas]
+            if any(c not in ("accepted", "applied") for c in cells):
+                lines.append(f"| {section}.{probe} | {' | '.join(cells)} |")
+    return "\n".join(lines)
+
+
 def main(argv: list[str]) -> int:
+    if argv[:1] == ["--table"]:
+        print(differences_table(argv[1:] or list(matrix_versions())))
+        return 0
     DATA_DIR.mkdir(parents=True, exist_ok=True)
     for version in argv or matrix_versions():
         data = measure(version)
