@@ -29,3 +29,12 @@ class Refused(JsctlError):
     """jsctl declines to go on without an explicit decision from the user."""
 
     exit_code = EXIT_REFUSED
+
+
+class ManifestError(UserError):
+    """Invalid manifests: every problem found, one ``file:line:column: field.path: message`` line each."""
+
+    def __init__(self, lines: list[str]):
+        self.lines = lines
+        count = f"{len(lines)} error{'s' if len(lines) != 1 else ''}"
+        super().__init__(f"invalid manifests ({count}):\n" + "\n".join(lines))

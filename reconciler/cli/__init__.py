@@ -19,6 +19,10 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "dev": ("dev", "dev", "Run a local NATS server and Postgres for development."),
     "nkey": ("nkey", "nkey", "Generate nkeys (replaces `nk -gen`)."),
     "ping": ("ping", "ping", "Check the NATS and Postgres connections."),
+    "validate": ("validate", "validate", "Check the manifests offline; report every problem at once."),
+    "plan": ("plan", "plan", "Show what apply would change (text, json or markdown)."),
+    "apply": ("apply", "apply", "Make the live servers match the manifests, then verify."),
+    "export": ("export", "export", "Write manifests from the live JetStream account."),
 }
 
 
