@@ -16,8 +16,9 @@ The replica state is read from ``$JS.API.STREAM.INFO`` / ``CONSUMER.INFO`` repli
 from __future__ import annotations
 
 import asyncio
+import sys
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -127,3 +128,37 @@ async def wait_converged(api: JetStreamApi, address: str, info_subject: str, exp
             progress(f"{address}: waiting for replicas ({seen}; {now - started:.0f}s)")
             next_progress = now + PROGRESS_EVERY_S
         await asyncio.sleep(min(interval, deadline - now))
+
+
+def print_progress(line: str) -> None:
+    print(f"jsctl: {line}", file=sys.stderr, flush=True)
+
+
+def settler(api: JetStreamApi, *, timeout: float = DEFAULT_TIMEOUT_S,
+            progress: Callable[[str], None] | None = print_progress) -> Callable[[list], Awaitable[None]]:
+    """For execute(): after each phase, wait until every stream and consumer it wrote has converged."""
+    stream_sizes: dict[str, int] = {}
+
+    async def replicas_of_stream(stream: str) -> int:
+        if stream not in stream_sizes:
+            stream_sizes[stream] = stream_replicas((await api.request(f"STREAM.INFO.{stream}"))["config"])
+        return stream_sizes[stream]
+
+    async def settle_one(step: Any) -> None:
+        if step.subject.startswith("STREAM."):
+            stream = step.subject.rsplit(".", 1)[1]
+            stream_sizes[stream] = stream_replicas(step.payload or {})
+            await wait_converged(api, step.address, f"STREAM.INFO.{stream}", stream_sizes[stream],
+                                 timeout=timeout, progress=progress)
+            return
+        stream, consumer = step.subject.split(".")[-2:]
+        config = (step.payload or {}).get("config") or {}
+        expected = int(config.get("num_replicas") or 0) or await replicas_of_stream(stream)
+        await wait_converged(api, step.address, f"CONSUMER.INFO.{stream}.{consumer}", expected,
+                             timeout=timeout, progress=progress)
+
+    async def settle(steps: list) -> None:
+        written = [s for s in steps if s.verb in ("create", "update") and s.status == "done"]
+        await asyncio.gather(*(settle_one(s) for s in written))
+
+    return settle

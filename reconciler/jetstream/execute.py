@@ -9,6 +9,7 @@ failed or not done, and since the live servers are the truth, the next plan is e
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -122,11 +123,17 @@ async def run_phase(api: JetStreamApi, steps: list[Step], limit: int) -> bool:
     return not failed
 
 
-async def execute(api: JetStreamApi, changes: list[Change], *, concurrency: int = CONCURRENCY) -> list[Step]:
-    """Apply ``changes``; raises ApplyFailed (with every step's status) at the first failed request."""
+async def execute(api: JetStreamApi, changes: list[Change], *, concurrency: int = CONCURRENCY,
+                  settle: Callable[[list[Step]], Awaitable[None]] | None = None) -> list[Step]:
+    """Apply ``changes``; raises ApplyFailed (with every step's status) at the first failed request.
+
+    ``settle`` runs after each phase (on a cluster: wait until what it wrote has converged).
+    """
     ordered = [phase for phase in phases(changes) if phase]
     all_steps = [s for phase in ordered for s in phase]
     for phase in ordered:
         if not await run_phase(api, phase, concurrency):
             raise ApplyFailed(all_steps)
+        if settle is not None:
+            await settle(phase)
     return all_steps
