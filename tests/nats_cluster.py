@@ -105,9 +105,10 @@ class NatsCluster:
         return None
 
     def meta_leader(self) -> str | None:
-        """The meta leader every running node agrees on, or None."""
+        """The meta leader every running node agrees on, itself running, or None."""
         leaders = {self.meta(node).get("leader") for node in self.running}
-        return leaders.pop() if len(leaders) == 1 and None not in leaders and "" not in leaders else None
+        alive = {node.server_name for node in self.running}
+        return leaders.pop() if len(leaders) == 1 and leaders <= alive else None  # not a dead node's stale name
 
     def healthy(self) -> bool:
         """Every running node healthy and agreeing on a meta leader that sees all running peers current."""

@@ -15,11 +15,25 @@ def test_r3_with_all_peers_current_has_converged():
 
 
 def test_a_lagging_or_offline_peer_is_not_converged():
-    lagging = replica_set(info("n1", {"name": "n2", "current": True}, {"name": "n3", "current": False, "lag": 7}), 3)
+    lagging = replica_set(info("n1", {"name": "n2", "current": True}, {"name": "n3", "current": False, "lag": 7,
+                                                                                "active": 10**8}), 3)
     offline = replica_set(info("n1", {"name": "n2", "current": True}, {"name": "n3", "current": True,
                                                                          "offline": True}), 3)
     assert not lagging.converged and "n3 catching up (lag 7)" in lagging.describe()
     assert not offline.converged and "n3 offline" in offline.describe()
+
+
+def test_unreachable_peers_can_be_done_without_while_a_quorum_is_current():
+    silent = {"name": "n3", "current": True, "active": 10 * 10**9}  # killed: its last contact ages
+    never = {"name": "n3", "current": False, "active": 0}  # created while n3 was down
+    for dead in (silent, never):
+        state = replica_set(info("n1", {"name": "n2", "current": True, "active": 10**8}, dead), 3)
+        assert not state.converged and state.without_unreachable() == ("n3",)
+    lagging = replica_set(info("n1", {"name": "n2", "current": True}, {"name": "n3", "current": False,
+                                                                         "active": 10**8, "lag": 3}), 3)
+    assert lagging.without_unreachable() is None  # alive and catching up: wait for it
+    no_quorum = replica_set(info("n1", never, {**never, "name": "n2"}), 3)
+    assert no_quorum.without_unreachable() is None
 
 
 def test_no_leader_during_an_election_is_not_converged():

@@ -3,14 +3,19 @@
 On a JetStream cluster, a create or an update of ``num_replicas`` or ``placement`` is answered
 before its raft group has settled: peers are added, caught up and removed afterwards, and for a
 moment there may be no leader. Apply therefore waits, per changed resource, until a leader is
-elected and exactly ``num_replicas`` peers are current and online, reporting progress and giving
-up at a deadline; verify then re-observes. On a single server a resource converges at once, so
-callers only wait when the server reports a cluster (``ServerIdentity.cluster``).
+elected and exactly ``num_replicas`` peers are current, reporting progress and giving up at a
+deadline; verify then re-observes. On a single server a resource converges at once, so callers
+only wait when the server reports a cluster (``ServerIdentity.cluster``).
+
+A node that is down cannot catch up, and apply must still work while one is (a new consumer on an
+R3 stream). After a grace period, a peer that looks unreachable (marked offline, silent for
+``UNREACHABLE_AFTER_S``, or never heard from) is done without, as long as the leader and the
+current peers form a quorum; the progress output names it.
 
 The replica state is read from ``$JS.API.STREAM.INFO`` / ``CONSUMER.INFO`` replies (their
 ``cluster`` object: ``leader`` and the other peers under ``replicas`` with ``current``,
-``offline`` and ``lag``); during an election those requests may time out, which counts as
-"not converged yet".
+``offline``, ``lag`` and ``active``, the nanoseconds since the peer was last heard from, 0 if
+never); during an election those requests may time out, which counts as "not converged yet".
 """
 
 from __future__ import annotations
@@ -31,6 +36,8 @@ DEFAULT_TIMEOUT_S = 60.0
 POLL_INTERVAL_S = 0.25
 REQUEST_TIMEOUT_S = 2.0  # short, so an election without answers still shows progress
 FIRST_PROGRESS_AFTER_S = 1.0
+UNREACHABLE_AFTER_S = 3.0  # raft peers hear from each other every second
+UNREACHABLE_GRACE_S = 5.0  # how long to wait for every peer before doing without unreachable ones
 PROGRESS_EVERY_S = 2.0
 
 
@@ -47,14 +54,25 @@ class Peer:
     current: bool
     offline: bool = False
     lag: int = 0
+    active_ns: int = 0  # since last heard from; 0: never
 
     @property
     def healthy(self) -> bool:
-        return self.current and not self.offline
+        return self.current and not self.offline and not self.silent
+
+    @property
+    def silent(self) -> bool:
+        return self.active_ns > UNREACHABLE_AFTER_S * 1e9
+
+    @property
+    def unreachable(self) -> bool:
+        return self.offline or self.silent or (not self.current and not self.active_ns)
 
     def describe(self) -> str:
-        if self.offline:
+        if self.offline or self.silent:
             return f"{self.name} offline"
+        if self.unreachable:
+            return f"{self.name} not heard from"
         if not self.current:
             return f"{self.name} catching up" + (f" (lag {self.lag})" if self.lag else "")
         return f"{self.name} current"
@@ -73,6 +91,15 @@ class ReplicaSet:
         return (bool(self.leader) and len(self.followers) == self.expected - 1
                 and all(p.healthy for p in self.followers))
 
+    def without_unreachable(self) -> tuple[str, ...] | None:
+        """Converged but for unreachable peers that a quorum can do without: their names (else None)."""
+        if not self.leader or len(self.followers) != self.expected - 1:
+            return None
+        missing = [p for p in self.followers if not p.healthy]
+        if not all(p.unreachable for p in missing) or self.expected - len(missing) <= self.expected // 2:
+            return None
+        return tuple(p.name for p in missing)
+
     def describe(self) -> str:
         head = f"leader {self.leader}" if self.leader else "no leader yet"
         peers = ", ".join(p.describe() for p in self.followers)
@@ -86,7 +113,7 @@ def replica_set(info: dict[str, Any], expected: int) -> ReplicaSet:
         return ReplicaSet(expected=1, leader=STANDALONE)
     cluster = info["cluster"] or {}
     followers = tuple(Peer(name=p.get("name", "?"), current=bool(p.get("current")), offline=bool(p.get("offline")),
-                           lag=int(p.get("lag") or 0))
+                           lag=int(p.get("lag") or 0), active_ns=int(p.get("active") or 0))
                       for p in cluster.get("replicas") or [])
     return ReplicaSet(expected=max(expected, 1), leader=cluster.get("leader") or None, followers=followers)
 
@@ -106,7 +133,8 @@ async def wait_converged(api: JetStreamApi, address: str, info_subject: str, exp
     """Poll ``info_subject`` (e.g. ``STREAM.INFO.NAME``) until its replica set converged.
 
     ``progress`` gets a line about the state seen after a second, then every ``PROGRESS_EVERY_S``.
-    Raises ConvergenceTimeout naming the last state seen.
+    Returns the replica set (possibly without unreachable peers, see the module's docstring);
+    raises ConvergenceTimeout naming the last state seen.
     """
     started = time.monotonic()
     deadline = started + timeout
@@ -119,6 +147,11 @@ async def wait_converged(api: JetStreamApi, address: str, info_subject: str, exp
             if state.converged:
                 return state
             seen = state.describe()
+            gone = state.without_unreachable()
+            if gone and time.monotonic() - started >= UNREACHABLE_GRACE_S:
+                if progress:
+                    progress(f"{address}: converged without {', '.join(gone)} (unreachable): {seen}")
+                return state
         except JsctlError as exc:  # no answer during an election, or no leader to answer yet
             seen = f"no answer: {exc}"
         now = time.monotonic()
