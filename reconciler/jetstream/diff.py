@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..manifest.model import CONSUMER, STREAM, DeclaredResource, Desired
-from ..plan import CREATE, DELETE, REPLACE, UNMANAGED, UPDATE, Change, FieldChange, Plan
+from ..plan import CREATE, DELETE, OFFLINE, REPLACE, UNMANAGED, UPDATE, Change, FieldChange, Plan
 from .normalize import MANAGED_KEY, MANAGED_VALUE, is_managed, normalize
 from .observe import Live
 from .rules import replace_reasons, unsupported
@@ -85,6 +85,11 @@ def _delete(address: str, destroys: dict[str, Any]) -> Change:
     return Change(address, DELETE, destructive=True, reason="not in the manifests", details={"destroys": destroys})
 
 
+def _offline(address: str) -> Change:
+    """A resource the server lists but cannot read: neither created nor deleted, only shown."""
+    return Change(address, OFFLINE, reason="the server lists it but none of its replicas answered: left alone")
+
+
 class Planner:
     def __init__(self, desired: Desired, live: Live, *, prune: bool = False):
         self.desired, self.live, self.prune = desired, live, prune
@@ -102,6 +107,7 @@ class Planner:
         for key in sorted(self.desired.consumers):
             self._consumer(self.desired.consumers[key])
         self._undeclared()
+        self._undeclared_offline()
         ident = self.live.identity
         return Plan(self.changes, self.errors, {"nats": {"server_version": ident.version, "server_name": ident.name,
                                                          "api_level": ident.api_level}})
@@ -109,6 +115,9 @@ class Planner:
     def _stream(self, declared: DeclaredResource) -> None:
         item = self.live.streams.get(declared.name)
         address = declared.address
+        if item is None and self.live.is_offline(declared.name):
+            self.changes.append(_offline(address))
+            return
         if item is None:
             self.changes.append(Change(address, CREATE, desired=to_send(declared.config, None)))
             return
@@ -133,6 +142,9 @@ class Planner:
         address = declared.address
         item = self.live.consumers.get((stream, declared.name))
         send = to_send(declared.config, item["config"] if item else None)
+        if item is None and self.live.is_offline(stream, declared.name):
+            self.changes.append(_offline(address))
+            return
         if item is None or stream in self.replaced_streams:
             reason = f"stream {stream} is replaced" if item is not None else None
             self.changes.append(Change(address, CREATE, reason=reason, desired=to_send(declared.config, None)))
@@ -172,6 +184,12 @@ class Planner:
                 self.changes.append(_delete(address, _consumer_state(item)))
             else:
                 self.changes.append(self._unmanaged(address, item["config"]))
+
+    def _undeclared_offline(self) -> None:
+        for name in sorted(self.live.offline_streams - self.desired.streams.keys()):
+            self.changes.append(_offline(stream_address(name)))
+        for stream, name in sorted(self.live.offline_consumers - self.desired.consumers.keys()):
+            self.changes.append(_offline(consumer_address(stream, name)))
 
     def _unmanaged(self, address: str, config: dict[str, Any]) -> Change:
         reason = ("created by jsctl, no longer in the manifests: delete it with --prune"

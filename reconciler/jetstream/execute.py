@@ -11,6 +11,7 @@ and since the live servers are the truth, the next plan is exactly the rest.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -115,8 +116,13 @@ def ordered_steps(changes: list[Change]) -> list[Step]:
     return [*consumer_deletes, *stream_deletes, *(s for level in levels for s in level), *consumer_writes]
 
 
-async def execute(api: JetStreamApi, changes: list[Change], *, concurrency: int = CONCURRENCY) -> list[Step]:
-    """Apply ``changes``; raises ApplyFailed (with every step's status) at the first failed request."""
+async def execute(api: JetStreamApi, changes: list[Change], *, concurrency: int = CONCURRENCY,
+                  settle: Callable[[list[Step]], Awaitable[None]] | None = None) -> list[Step]:
+    """Apply ``changes``; raises ApplyFailed (with every step's status) at the first failed request.
+
+    ``settle`` runs after each successful request, before what depends on it starts (on a cluster:
+    wait until what it wrote has converged); its failure stops the apply like a failed request.
+    """
     steps = ordered_steps(changes)
     finished = {id(s): asyncio.Event() for s in steps}
     semaphore = asyncio.Semaphore(concurrency)
@@ -138,6 +144,11 @@ async def execute(api: JetStreamApi, changes: list[Change], *, concurrency: int 
                     step.status, step.error, stopped = FAILED, getattr(exc, "description", str(exc)), True
                 else:
                     step.status = DONE
+            if settle is not None:
+                try:
+                    await settle([step])
+                except JsctlError as exc:
+                    step.status, step.error, stopped = FAILED, f"accepted, but {exc}", True
         finally:
             finished[id(step)].set()
 

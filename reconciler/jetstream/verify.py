@@ -32,7 +32,8 @@ def describe_leftover(change: Change) -> str:
 
 def live_after(before: Live, steps: list[Step]) -> Live:
     """``before`` with the effect of every done step, as the server reported it."""
-    after = Live(before.identity, dict(before.streams), dict(before.consumers))
+    after = Live(before.identity, dict(before.streams), dict(before.consumers), before.offline_streams,
+                 before.offline_consumers)
     for step in (s for s in steps if s.status == DONE):
         stream, consumer = parse_address(step.address)
         if step.verb == "delete" and consumer is None:
