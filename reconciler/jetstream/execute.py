@@ -26,7 +26,7 @@ DONE, FAILED, NOT_DONE = "done", "failed", "not done"
 @dataclass
 class Step:
     address: str
-    verb: str  # delete | create | update
+    verb: str  # delete | create | update | pause
     subject: str
     payload: dict[str, Any] | None = None
     status: str = NOT_DONE
@@ -73,6 +73,12 @@ def steps_for(change: Change) -> list[Step]:
                       {"stream_name": stream, "config": config, "action": "create"})
         update = Step(change.address, "update", f"CONSUMER.CREATE.{stream}.{consumer}",
                       {"stream_name": stream, "config": config, "action": "update"})
+        if change.action == UPDATE and any(d.path == "pause_until" for d in change.diff):
+            # An update never changes pause_until (measured on 2.11-2.15): the PAUSE request does.
+            until = config.get("pause_until")
+            pause = Step(change.address, "pause", f"CONSUMER.PAUSE.{stream}.{consumer}",
+                         {"pause_until": until} if until else None, after=[update])
+            return [update, pause]
     return {CREATE: [create], UPDATE: [update], REPLACE: [delete, create], DELETE: [delete]}.get(change.action, [])
 
 
@@ -112,7 +118,7 @@ def ordered_steps(changes: list[Change]) -> list[Step]:
     for step in consumer_writes:
         stream = written.get(parse_address(step.address)[0])
         own_delete = [c for c in consumer_deletes if c.address == step.address]
-        step.after = [*own_delete, *([stream] if stream else [])]
+        step.after = [*step.after, *own_delete, *([stream] if stream else [])]
     return [*consumer_deletes, *stream_deletes, *(s for level in levels for s in level), *consumer_writes]
 
 

@@ -41,6 +41,12 @@ def live_after(before: Live, steps: list[Step]) -> Live:
             after.consumers = {k: v for k, v in after.consumers.items() if k[0] != stream}
         elif step.verb == "delete":
             after.consumers.pop((stream, consumer), None)
+        elif step.verb == "pause":  # the reply is the pause state, not the consumer info
+            item = copy.deepcopy(after.consumers[(stream, consumer)])
+            item["config"].pop("pause_until", None)
+            if (step.reply or {}).get("paused"):
+                item["config"]["pause_until"] = step.reply["pause_until"]
+            after.consumers[(stream, consumer)] = item
         elif consumer is None:
             after.streams[stream] = copy.deepcopy(step.reply or {})
         else:

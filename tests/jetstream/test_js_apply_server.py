@@ -136,3 +136,18 @@ def test_observe_lists_many_streams_across_pages(run_js):
 
     live = run_js(scenario)
     assert len(live.streams) == 300 and list(live.consumers) == [("P7", "C")]
+
+
+def test_pause_until_changes_through_the_pause_request(run_js):
+    declared = {"stream": "P", "durable_name": "C", "ack_policy": "explicit"}
+    streams = [{"name": "P", "subjects": ["p.>"]}]
+
+    async def scenario(api):
+        await apply_all(api, desired_of(streams, [declared]))
+        paused = desired_of(streams, [{**declared, "pause_until": "2099-01-01T00:00:00Z"}])
+        plan = await apply_all(api, paused)
+        assert [(c.action, [d.path for d in c.diff]) for c in plan.pending] == [("update", ["pause_until"])]
+        await apply_all(api, desired_of(streams, [declared]))  # resumes
+        return await observe(api)
+
+    assert "pause_until" not in run_js(scenario).consumers[("P", "C")]["config"]

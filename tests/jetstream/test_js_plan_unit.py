@@ -90,7 +90,12 @@ def test_consumer_replace_shows_pending_and_ack_floor(make_desired):
 @pytest.mark.parametrize(("kind", "before", "after", "version", "replace"), [
     (STREAM, {"max_consumers": 5}, {"max_consumers": 10}, (2, 12, 4), True),
     (STREAM, {"max_consumers": 5}, {"max_consumers": 10}, (2, 12, 5), False),
-    (STREAM, {}, {"allow_msg_ttl": True}, (2, 11, 3), True),
+    (STREAM, {}, {"allow_msg_ttl": True}, (2, 11, 11), False),
+    (STREAM, {"mirror": {"name": "O"}}, {}, (2, 11, 11), True),
+    (STREAM, {"mirror": {"name": "O"}}, {}, (2, 12, 0), False),
+    (STREAM, {}, {"mirror": {"name": "O"}}, (2, 15, 1), True),
+    (CONSUMER, {}, {"mem_storage": True}, (2, 12, 8), False),
+    (CONSUMER, {}, {"mem_storage": True}, (2, 14, 0), True),
     (STREAM, {}, {"allow_msg_ttl": True}, V2128, False),
     (STREAM, {"retention": "limits"}, {"retention": "interest"}, V2128, False),
     (STREAM, {"retention": "interest"}, {"retention": "workqueue"}, V2128, True),
