@@ -112,6 +112,14 @@ class Planner:
         return Plan(self.changes, self.errors, {"nats": {"server_version": ident.version, "server_name": ident.name,
                                                          "api_level": ident.api_level}})
 
+    def _live_config(self, stream: str | None) -> dict[str, Any] | None:
+        return (self.live.streams.get(stream or "") or {}).get("config")
+
+    def _desired_config(self, stream: str | None) -> dict[str, Any] | None:
+        """A stream's config as it will be: declared, else as it is."""
+        declared = self.desired.streams.get(stream or "")
+        return declared.config if declared else self._live_config(stream)
+
     def _stream(self, declared: DeclaredResource) -> None:
         item = self.live.streams.get(declared.name)
         address = declared.address
@@ -122,8 +130,9 @@ class Planner:
             self.changes.append(Change(address, CREATE, desired=to_send(declared.config, None)))
             return
         live_config = item["config"]
-        before = normalize(STREAM, live_config, self.version)
-        after = normalize(STREAM, declared.config, self.version)
+        origin = ((declared.config.get("mirror") or live_config.get("mirror") or {}).get("name"))
+        before = normalize(STREAM, live_config, self.version, self._live_config(origin))
+        after = normalize(STREAM, declared.config, self.version, self._desired_config(origin))
         if before == after:
             return
         diff = field_changes(before, after)
@@ -149,11 +158,8 @@ class Planner:
             reason = f"stream {stream} is replaced" if item is not None else None
             self.changes.append(Change(address, CREATE, reason=reason, desired=to_send(declared.config, None)))
             return
-        declared_stream = self.desired.streams.get(stream)
-        live_stream = (self.live.streams.get(stream) or {}).get("config")
-        before = normalize(CONSUMER, item["config"], self.version, live_stream)
-        after = normalize(CONSUMER, declared.config, self.version,
-                          declared_stream.config if declared_stream else live_stream)
+        before = normalize(CONSUMER, item["config"], self.version, self._live_config(stream))
+        after = normalize(CONSUMER, declared.config, self.version, self._desired_config(stream))
         if before == after:
             return
         diff = field_changes(before, after)

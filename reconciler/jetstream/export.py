@@ -17,16 +17,16 @@ from .observe import Live
 KEEP_FIELDS = {STREAM: ("name", "allow_rollup_hdrs"), CONSUMER: ("name",)}
 
 
-def minimal(kind: str, config: dict[str, Any], live: Live, stream: dict[str, Any] | None = None) -> dict[str, Any]:
+def minimal(kind: str, config: dict[str, Any], live: Live, related: dict[str, Any] | None = None) -> dict[str, Any]:
     config = {k: v for k, v in config.items() if k not in ("durable_name", "stream_name")} if kind == CONSUMER \
         else dict(config)
     config["metadata"] = user_metadata(config.get("metadata"))
-    target = normalize(kind, config, live.version, stream)
+    target = normalize(kind, config, live.version, related)
     for key in list(config):
         if key in KEEP_FIELDS[kind] and config[key]:
             continue
         trial = {k: v for k, v in config.items() if k != key}
-        if normalize(kind, trial, live.version, stream) == target:
+        if normalize(kind, trial, live.version, related) == target:
             config = trial
     return config
 
@@ -34,7 +34,10 @@ def minimal(kind: str, config: dict[str, Any], live: Live, stream: dict[str, Any
 def export_manifests(live: Live, streams: set[str] | None = None) -> tuple[list[dict], list[dict]]:
     """(stream items, consumer items) for ``streams.yaml`` / ``consumers.yaml``, sorted by name."""
     names = sorted(n for n in live.streams if streams is None or n in streams)
-    stream_items = [minimal(STREAM, live.streams[n]["config"], live) for n in names]
+    def origin(config: dict[str, Any]) -> dict[str, Any] | None:
+        return (live.streams.get((config.get("mirror") or {}).get("name", "")) or {}).get("config")
+
+    stream_items = [minimal(STREAM, live.streams[n]["config"], live, origin(live.streams[n]["config"])) for n in names]
     consumer_items = []
     for stream, name in sorted(k for k in live.consumers if k[0] in names):
         stream_config = live.streams[stream]["config"]
