@@ -167,3 +167,16 @@ def test_apply_dependencies_follow_the_documented_order():
     assert after[("create", "stream/O")] == {("delete", "stream/O"), ("delete", "stream/OLD")}
     assert after[("create", "stream/M")] == {("delete", "stream/O"), ("delete", "stream/OLD"), ("create", "stream/O")}
     assert after[("create", "consumer/M/C")] == {("create", "stream/M")}
+
+
+def test_export_keeps_only_what_differs_from_defaults_in_readable_units():
+    from reconciler.jetstream.export import export_manifests
+
+    live = live_of([{**LIVE_ORDERS, "max_age": 365 * 86400 * S, "duplicate_window": 86400 * S,
+                     "max_bytes": 1 << 30, "metadata": {"_nats.ver": "2.12.8", MANAGED_KEY: "true", "team": "x"}}],
+                   [("ORDERS", {**LIVE_WORKER, "ack_wait": 90 * S, "backoff": [S, 1500 * 10**6]})])
+    streams, consumers = export_manifests(live)
+    assert streams == [{"name": "ORDERS", "subjects": ["orders.>"], "max_bytes": "1GiB", "max_age": "1y",
+                        "duplicate_window": "1d", "metadata": {"team": "x"}}]
+    assert consumers == [{"stream": "ORDERS", "name": "WORKER", "ack_policy": "explicit", "ack_wait": "90s",
+                          "backoff": ["1s", "1500ms"]}]
