@@ -85,6 +85,40 @@ async def delete_all(url: str) -> None:
     await nc.close()
 
 
+async def in_process(url: str, manifests: Path) -> dict[str, float]:
+    """Where the time goes inside one process: loading, observing, planning, and the apply requests
+    sent 64 at a time vs one at a time (the same executor, on an emptied account each time)."""
+    from reconciler.connection import NatsSettings, connect_nats
+    from reconciler.jetstream.diff import plan_jetstream
+    from reconciler.jetstream.execute import execute
+    from reconciler.jetstream.observe import observe
+    from reconciler.jsapi import JetStreamApi
+    from reconciler.manifest import load_desired
+
+    times: dict[str, float] = {}
+    start = time.perf_counter()
+    desired = load_desired([manifests])
+    times["load"] = time.perf_counter() - start
+    nc = await connect_nats(NatsSettings(url=url))
+    api = JetStreamApi(nc)
+    try:
+        for concurrency in (1, 64):
+            await delete_all(url)
+            pending = plan_jetstream(desired, await observe(api)).pending
+            start = time.perf_counter()
+            await execute(api, pending, concurrency=concurrency)
+            times[f"execute x{concurrency}"] = time.perf_counter() - start
+        start = time.perf_counter()
+        live = await observe(api)
+        times["observe"] = time.perf_counter() - start
+        start = time.perf_counter()
+        plan_jetstream(desired, live)
+        times["diff"] = time.perf_counter() - start
+    finally:
+        await nc.close()
+    return times
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--streams", type=int, default=1000)
@@ -114,6 +148,9 @@ def main() -> None:
             rows.append((f"apply {label} (new)", apply_time, "one request at a time", sequential,
                          "baseline/jsctl >= 3"))
 
+            parts = asyncio.run(in_process(server.url, manifests))
+            rows.append((f"apply requests only, in-process ({label})", parts["execute x64"],
+                         "same executor, 1 in flight", parts["execute x1"], "baseline/jsctl (no target)"))
             plan_time = best(jsctl("plan", "-f", str(manifests), "--detailed-exitcode"), env, args.runs)
             floor = best([sys.executable, BASELINES, "floor", str(raw)], env, args.runs)
             info = best([sys.executable, BASELINES, "info", str(raw)], env, args.runs)
@@ -137,10 +174,13 @@ def main() -> None:
         finally:
             server.stop()
 
-    print(f"{'measurement':<42} {'jsctl s':>8}  {'baseline':<28} {'base s':>7} {'jsctl/base':>10} "
+    print(f"{'measurement':<46} {'jsctl s':>8}  {'baseline':<28} {'base s':>7} {'jsctl/base':>10} "
           f"{'base/jsctl':>10}  target")
     for what, ours, base_name, base, target in rows:
-        print(f"{what:<42} {ours:8.3f}  {base_name:<28} {base:7.3f} {ours / base:10.2f} {base / ours:10.2f}  {target}")
+        print(f"{what:<46} {ours:8.3f}  {base_name:<28} {base:7.3f} {ours / base:10.2f} {base / ours:10.2f}  {target}")
+    print("in-process, 1 run: " + ", ".join(f"{k} {v:.3f} s" for k, v in parts.items()))
+    print(f"load average: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores "
+          "(other work on the machine slows both sides)")
 
 
 if __name__ == "__main__":
