@@ -150,7 +150,6 @@ class Planner:
         stream = declared.stream or ""
         address = declared.address
         item = self.live.consumers.get((stream, declared.name))
-        send = to_send(declared.config, item["config"] if item else None)
         if item is None and self.live.is_offline(stream, declared.name):
             self.changes.append(_offline(address))
             return
@@ -165,7 +164,7 @@ class Planner:
         diff = field_changes(before, after)
         reasons = replace_reasons(CONSUMER, before, after, self.version)
         if not reasons:
-            self.changes.append(Change(address, UPDATE, diff, desired=send))
+            self.changes.append(Change(address, UPDATE, diff, desired=to_send(declared.config, item["config"])))
             return
         self.changes.append(Change(address, REPLACE, diff, destructive=True, reason="; ".join(reasons),
                                    details={"destroys": _consumer_state(item)},

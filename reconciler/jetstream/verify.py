@@ -9,8 +9,6 @@ step): such a field is named as an error, never hidden.
 
 from __future__ import annotations
 
-import copy
-
 from ..errors import JsctlError
 from ..manifest.model import Desired
 from ..plan import Change
@@ -42,15 +40,15 @@ def live_after(before: Live, steps: list[Step]) -> Live:
         elif step.verb == "delete":
             after.consumers.pop((stream, consumer), None)
         elif step.verb == "pause":  # the reply is the pause state, not the consumer info
-            item = copy.deepcopy(after.consumers[(stream, consumer)])
-            item["config"].pop("pause_until", None)
+            item = after.consumers[(stream, consumer)]
+            config = {k: v for k, v in item["config"].items() if k != "pause_until"}
             if (step.reply or {}).get("paused"):
-                item["config"]["pause_until"] = step.reply["pause_until"]
-            after.consumers[(stream, consumer)] = item
-        elif consumer is None:
-            after.streams[stream] = copy.deepcopy(step.reply or {})
+                config["pause_until"] = step.reply["pause_until"]
+            after.consumers[(stream, consumer)] = {**item, "config": config}
+        elif consumer is None:  # replies are fresh from JSON and planning never changes them: no copies
+            after.streams[stream] = step.reply or {}
         else:
-            after.consumers[(stream, consumer)] = copy.deepcopy(step.reply or {})
+            after.consumers[(stream, consumer)] = step.reply or {}
     return after
 
 

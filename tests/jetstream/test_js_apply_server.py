@@ -55,7 +55,7 @@ def test_varied_account_converges_and_reapplying_writes_nothing(run_js, varied):
     assert sent and not [s for s in sent if any(w in s for w in WRITES)]
 
 
-def test_apply_orders_origins_before_mirrors_and_consumer_deletes_before_stream_deletes(run_js):
+def test_apply_orders_origins_before_mirrors_and_consumers_before_their_stream_deletes(run_js):
     desired = desired_of([s for s in VARIED_STREAMS if s["name"] in ("ORDERS", "MIRROR", "AGG", "INTEREST")],
                          [c for c in VARIED_CONSUMERS if c["stream"] == "ORDERS"])
 
@@ -66,10 +66,11 @@ def test_apply_orders_origins_before_mirrors_and_consumer_deletes_before_stream_
         assert creates.index("MIRROR") > creates.index("ORDERS") and creates.index("AGG") > creates.index("INTEREST")
         sent.clear()
         await apply_all(api, desired_of(), prune=True)  # everything is jsctl's: --prune deletes it all
-        deletes = [s for s in sent if ".DELETE." in s]
-        last_consumer = max(i for i, s in enumerate(deletes) if s.startswith("CONSUMER"))
-        first_stream = min(i for i, s in enumerate(deletes) if s.startswith("STREAM"))
-        assert last_consumer < first_stream
+        deletes = [s.split(".") for s in sent if ".DELETE." in s]  # [KIND, DELETE, STREAM, (CONSUMER)]
+        for index, (kind, _, stream, *_) in enumerate(deletes):
+            if kind == "STREAM":  # each stream goes after its own consumers
+                assert all(i < index for i, d in enumerate(deletes) if d[0] == "CONSUMER" and d[2] == stream)
+        assert sum(d[0] == "CONSUMER" for d in deletes) == 5
         return await observe(api)
 
     assert run_js(scenario).streams == {}
