@@ -13,12 +13,25 @@ from typing import Any
 
 import click
 
-from .plan import ADOPT, CREATE, DELETE, DRIFT, REPLACE, UNMANAGED, UPDATE, Change, Plan
+from .plan import (
+    ADOPT,
+    CHANGING_ACTIONS,
+    CREATE,
+    DELETE,
+    DRIFT,
+    NOTE_ACTIONS,
+    OFFLINE,
+    REPLACE,
+    UNMANAGED,
+    UPDATE,
+    Change,
+    Plan,
+)
 
-SYMBOLS = {CREATE: "+", UPDATE: "~", REPLACE: "-/+", DELETE: "-", ADOPT: "*", UNMANAGED: "#", DRIFT: "!"}
+SYMBOLS = {CREATE: "+", UPDATE: "~", REPLACE: "-/+", DELETE: "-", ADOPT: "*", UNMANAGED: "#", DRIFT: "!", OFFLINE: "?"}
 COLOURS = {CREATE: "green", UPDATE: "yellow", REPLACE: "red", DELETE: "red", ADOPT: "cyan", UNMANAGED: "bright_black",
-           DRIFT: "magenta"}
-ORDER = [CREATE, UPDATE, REPLACE, DELETE, ADOPT]
+           DRIFT: "magenta", OFFLINE: "magenta"}
+ORDER = [CREATE, UPDATE, REPLACE, DELETE]  # then other changing actions (adopt, upgrade) by name
 
 
 def show(value: Any) -> str:
@@ -30,10 +43,9 @@ def summary(plan: Plan) -> str:
     if not plan.pending:
         text = "No changes."
     else:
-        parts = [f"{counts[a]} to {a}" for a in ORDER if counts[a]]
-        parts += [f"{n} to {a}" for a, n in sorted(counts.items()) if a not in ORDER and a not in (DRIFT, UNMANAGED)]
-        text = "Plan: " + ", ".join(parts) + "."
-    notes = [f"{counts[a]} {a}" for a in (DRIFT, UNMANAGED) if counts[a]]
+        actions = ORDER + sorted(CHANGING_ACTIONS - set(ORDER))
+        text = "Plan: " + ", ".join(f"{counts[a]} to {a}" for a in actions if counts[a]) + "."
+    notes = [f"{counts[a]} {a}" for a in sorted(NOTE_ACTIONS) if counts[a]]
     return text + (f" Notes: {', '.join(notes)}." if notes else "")
 
 

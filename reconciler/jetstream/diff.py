@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..manifest.model import CONSUMER, STREAM, DeclaredResource, Desired
-from ..plan import ADOPT, CREATE, DELETE, REPLACE, UNMANAGED, UPDATE, Change, FieldChange, Plan
+from ..plan import ADOPT, CREATE, DELETE, OFFLINE, REPLACE, UNMANAGED, UPDATE, Change, FieldChange, Plan
 from .normalize import MANAGED_KEY, MANAGED_VALUE, is_managed, normalize
 from .observe import Live
 from .rules import replace_reasons, unsupported
@@ -100,6 +100,11 @@ def _delete(address: str, destroys: dict[str, Any]) -> Change:
     return Change(address, DELETE, destructive=True, reason="not in the manifests", details={"destroys": destroys})
 
 
+def _offline(address: str) -> Change:
+    """A resource the server lists but cannot read: neither created nor deleted, only shown."""
+    return Change(address, OFFLINE, reason="the server lists it but none of its replicas answered: left alone")
+
+
 class Planner:
     def __init__(self, desired: Desired, live: Live, *, prune: bool = False):
         self.desired, self.live, self.prune = desired, live, prune
@@ -118,19 +123,32 @@ class Planner:
             self._consumer(self.desired.consumers[key])
         self._undeclared()
         self._note_possible_renames()
+        self._undeclared_offline()
         ident = self.live.identity
         return Plan(self.changes, self.errors, {"nats": {"server_version": ident.version, "server_name": ident.name,
                                                          "api_level": ident.api_level}})
 
+    def _live_config(self, stream: str | None) -> dict[str, Any] | None:
+        return (self.live.streams.get(stream or "") or {}).get("config")
+
+    def _desired_config(self, stream: str | None) -> dict[str, Any] | None:
+        """A stream's config as it will be: declared, else as it is."""
+        declared = self.desired.streams.get(stream or "")
+        return declared.config if declared else self._live_config(stream)
+
     def _stream(self, declared: DeclaredResource) -> None:
         item = self.live.streams.get(declared.name)
         address = declared.address
+        if item is None and self.live.is_offline(declared.name):
+            self.changes.append(_offline(address))
+            return
         if item is None:
             self.changes.append(Change(address, CREATE, desired=to_send(declared.config)))
             return
         live_config = item["config"]
-        before = normalize(STREAM, live_config, self.version)
-        after = normalize(STREAM, declared.config, self.version)
+        origin = ((declared.config.get("mirror") or live_config.get("mirror") or {}).get("name"))
+        before = normalize(STREAM, live_config, self.version, self._live_config(origin))
+        after = normalize(STREAM, declared.config, self.version, self._desired_config(origin))
         replaced = self._in_place(STREAM, address, live_config, before, after, declared.config)
         if replaced is None:
             return
@@ -160,15 +178,15 @@ class Planner:
         stream = declared.stream or ""
         address = declared.address
         item = self.live.consumers.get((stream, declared.name))
+        if item is None and self.live.is_offline(stream, declared.name):
+            self.changes.append(_offline(address))
+            return
         if item is None or stream in self.replaced_streams:
             reason = f"stream {stream} is replaced" if item is not None else None
             self.changes.append(Change(address, CREATE, reason=reason, desired=to_send(declared.config)))
             return
-        declared_stream = self.desired.streams.get(stream)
-        live_stream = (self.live.streams.get(stream) or {}).get("config")
-        before = normalize(CONSUMER, item["config"], self.version, live_stream)
-        after = normalize(CONSUMER, declared.config, self.version,
-                          declared_stream.config if declared_stream else live_stream)
+        before = normalize(CONSUMER, item["config"], self.version, self._live_config(stream))
+        after = normalize(CONSUMER, declared.config, self.version, self._desired_config(stream))
         replaced = self._in_place(CONSUMER, address, item["config"], before, after, declared.config)
         if replaced is None:
             return
@@ -203,6 +221,12 @@ class Planner:
             for change in self.changes:
                 if change.action == DELETE and change.address.startswith("stream/"):
                     change.reason = f"{change.reason}; {RENAME_NOTE}"
+
+    def _undeclared_offline(self) -> None:
+        for name in sorted(self.live.offline_streams - self.desired.streams.keys()):
+            self.changes.append(_offline(stream_address(name)))
+        for stream, name in sorted(self.live.offline_consumers - self.desired.consumers.keys()):
+            self.changes.append(_offline(consumer_address(stream, name)))
 
     def _unmanaged(self, address: str, config: dict[str, Any]) -> Change:
         reason = ("created by jsctl, no longer in the manifests: delete it with --prune"
