@@ -14,8 +14,11 @@ import sqlalchemy as sa
 from alembic.config import Config
 
 from ..connection import DatabaseSettings
+from .autogen import process_revision_directives
 from .metadata import build_metadata
 from .schema import load_schema
+
+VERSION_TABLE = "alembic_version"
 
 
 def target_metadata(migrations_dir: Path) -> sa.MetaData:
@@ -28,6 +31,9 @@ def configure_options() -> dict[str, Any]:
         "compare_type": True,
         "compare_server_default": True,
         "transaction_per_migration": True,  # a failing revision rolls back alone, earlier ones stay
+        # check constraints are compared by name (Alembic's opt-in plugin), so they are not invisible
+        "autogenerate_plugins": ["alembic.autogenerate.*", "alembic.ext.checkconstraint_byname"],
+        "process_revision_directives": process_revision_directives,
     }
 
 
@@ -42,10 +48,11 @@ def database_url(config: Config) -> str:
     return DatabaseSettings(url).sqlalchemy_url()
 
 
-def alembic_config(migrations_dir: Path, connection: sa.Connection | None = None, **attributes: Any) -> Config:
+def alembic_config(migrations_dir: Path, connection: sa.Connection | None = None, *,
+                   output_buffer: Any = None, **attributes: Any) -> Config:
     """A Config for ``migrations_dir`` (its alembic.ini, if any); ``connection`` is what env.py will use."""
     ini = migrations_dir / "alembic.ini"
-    config = Config(str(ini) if ini.is_file() else None)
+    config = Config(str(ini) if ini.is_file() else None, output_buffer=output_buffer)
     config.set_main_option("script_location", str(migrations_dir))
     config.attributes["connection"] = connection
     config.attributes.update(attributes)

@@ -1,0 +1,187 @@
+"""JetStream plan/apply speed, whole processes, baselines measured side by side in the same run.
+
+    .venv/bin/python bench/bench_plan.py [--streams 1000] [--consumers 4] [--growth 5000] [--runs 3]
+
+Starts its own nats-server (loopback, temp dir), writes manifests for N streams x M consumers, and
+prints one table: jsctl apply vs creating one request at a time; jsctl plan (nothing to change) vs a
+floor process (parse + paged LIST) and vs one sequential INFO request per resource; jsctl plan on the
+repo's own manifests; plan time at --growth streams vs at --streams.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from reconciler.localservers import NatsServer  # noqa: E402
+
+BASELINES = str(REPO / "bench" / "js_baselines.py")
+
+
+def write_manifests(directory: Path, streams: int, consumers: int) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    stream_items = [{"name": f"S{i:05d}", "subjects": [f"s{i:05d}.>"], "max_age": "30d", "duplicate_window": "2m",
+                     "max_msgs_per_subject": 100} for i in range(streams)]
+    consumer_items = [{"stream": f"S{i:05d}", "durable_name": f"C{j}", "filter_subject": f"s{i:05d}.{j}",
+                       "ack_policy": "explicit", "max_ack_pending": 100, "ack_wait": "1m"}
+                      for i in range(streams) for j in range(consumers)]
+    (directory / "streams.yaml").write_text(yaml.safe_dump({"streams": stream_items}, sort_keys=False))
+    (directory / "consumers.yaml").write_text(yaml.safe_dump({"consumers": consumer_items}, sort_keys=False))
+    return directory
+
+
+def numeric_manifests(source: Path, target: Path) -> Path:
+    """The same manifests with durations as integer nanoseconds, for the baselines that send them raw."""
+    units = {"30d": 30 * 86400 * 10**9, "2m": 120 * 10**9, "1m": 60 * 10**9}
+    target.mkdir(parents=True, exist_ok=True)
+    for name in ("streams.yaml", "consumers.yaml"):
+        data = yaml.load((source / name).read_text(), Loader=yaml.CSafeLoader)
+        for item in next(iter(data.values())):
+            for key, value in item.items():
+                if isinstance(value, str) and value in units:
+                    item[key] = units[value]
+        (target / name).write_text(yaml.safe_dump(data, sort_keys=False))
+    return target
+
+
+def timed(argv: list[str], env: dict[str, str], expect: int = 0) -> float:
+    start = time.perf_counter()
+    done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=600)
+    elapsed = time.perf_counter() - start
+    if done.returncode != expect:
+        raise SystemExit(f"{' '.join(argv)} exited {done.returncode}:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
+    return elapsed
+
+
+def best(argv: list[str], env: dict[str, str], runs: int, expect: int = 0) -> float:
+    return statistics.median(timed(argv, env, expect) for _ in range(runs))
+
+
+def jsctl(*args: str) -> list[str]:
+    return [sys.executable, "-m", "reconciler", *args]
+
+
+async def delete_all(url: str) -> None:
+    from reconciler.connection import NatsSettings, connect_nats
+    from reconciler.jetstream.observe import bounded
+    from reconciler.jsapi import JetStreamApi
+
+    nc = await connect_nats(NatsSettings(url=url))
+    api = JetStreamApi(nc)
+    names = await api.paged("STREAM.NAMES", "streams")
+    await bounded(api.request(f"STREAM.DELETE.{n}") for n in names)
+    await nc.close()
+
+
+async def in_process(url: str, manifests: Path) -> dict[str, float]:
+    """Where the time goes inside one process: loading, observing, planning, and the apply requests
+    sent 64 at a time vs one at a time (the same executor, on an emptied account each time)."""
+    from reconciler.connection import NatsSettings, connect_nats
+    from reconciler.jetstream.diff import plan_jetstream
+    from reconciler.jetstream.execute import execute
+    from reconciler.jetstream.observe import observe
+    from reconciler.jsapi import JetStreamApi
+    from reconciler.manifest import load_desired
+
+    times: dict[str, float] = {}
+    start = time.perf_counter()
+    desired = load_desired([manifests])
+    times["load"] = time.perf_counter() - start
+    nc = await connect_nats(NatsSettings(url=url))
+    api = JetStreamApi(nc)
+    try:
+        for concurrency in (1, 64):
+            await delete_all(url)
+            pending = plan_jetstream(desired, await observe(api)).pending
+            start = time.perf_counter()
+            await execute(api, pending, concurrency=concurrency)
+            times[f"execute x{concurrency}"] = time.perf_counter() - start
+        start = time.perf_counter()
+        live = await observe(api)
+        times["observe"] = time.perf_counter() - start
+        start = time.perf_counter()
+        plan_jetstream(desired, live)
+        times["diff"] = time.perf_counter() - start
+    finally:
+        await nc.close()
+    return times
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--streams", type=int, default=1000)
+    parser.add_argument("--consumers", type=int, default=4)
+    parser.add_argument("--growth", type=int, default=5000, help="stream count for the growth check (0: skip)")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--store-dir", default="/dev/shm" if Path("/dev/shm").is_dir() else None,
+                        help="parent of the server's JetStream store [default: /dev/shm (tmpfs) when present, so "
+                             "the figures measure jsctl and nats-server, not a disk shared with other work]")
+    args = parser.parse_args()
+    rows: list[tuple[str, float, str, float, str]] = []  # what, jsctl s, baseline, baseline s, target
+
+    with tempfile.TemporaryDirectory(prefix="jsctl-bench-") as tmp, \
+            tempfile.TemporaryDirectory(prefix="jsctl-bench-store-", dir=args.store_dir) as store:
+        work = Path(tmp)
+        server = NatsServer(Path(store), config="max_payload: 8MB").start()
+        env = {**os.environ, "NATS_URL": server.url}
+        try:
+            n, m = args.streams, args.consumers
+            manifests = write_manifests(work / "m", n, m)
+            raw = numeric_manifests(manifests, work / "raw")
+            label = f"{n} streams x {m} consumers"
+
+            sequential = timed([sys.executable, BASELINES, "create", str(raw)], env)
+            asyncio.run(delete_all(server.url))
+            apply_time = timed(jsctl("apply", "--yes", "-f", str(manifests)), env)
+            rows.append((f"apply {label} (new)", apply_time, "one request at a time", sequential,
+                         "baseline/jsctl >= 3"))
+
+            parts = asyncio.run(in_process(server.url, manifests))
+            rows.append((f"apply requests only, in-process ({label})", parts["execute x64"],
+                         "same executor, 1 in flight", parts["execute x1"], "baseline/jsctl (no target)"))
+            plan_time = best(jsctl("plan", "-f", str(manifests), "--detailed-exitcode"), env, args.runs)
+            floor = best([sys.executable, BASELINES, "floor", str(raw)], env, args.runs)
+            info = best([sys.executable, BASELINES, "info", str(raw)], env, args.runs)
+            rows.append((f"plan {label}, no changes", plan_time, "floor: parse + paged LIST", floor,
+                         "jsctl <= 1.0 s; jsctl/floor <= 2"))
+            rows.append((f"plan {label}, no changes", plan_time, "one INFO per resource", info, "jsctl/baseline < 1"))
+
+            if args.growth:
+                asyncio.run(delete_all(server.url))
+                big = write_manifests(work / "big", args.growth, m)
+                timed(jsctl("apply", "--yes", "-f", str(big)), env)
+                big_time = best(jsctl("plan", "-f", str(big), "--detailed-exitcode"), env, args.runs)
+                rows.append((f"plan {args.growth} streams x {m}", big_time, f"plan {n} streams x {m}", plan_time,
+                             f"jsctl/baseline <= 5.5 ({args.growth // n}x the resources)"))
+
+            asyncio.run(delete_all(server.url))
+            seed = ["-f", str(REPO / "streams.yaml"), "-f", str(REPO / "consumers.yaml")]
+            timed(jsctl("apply", "--yes", *seed), env)
+            own = best(jsctl("plan", *seed, "--detailed-exitcode"), env, args.runs)
+            rows.append(("plan on the repo's own manifests", own, "target", 0.4, "jsctl <= 0.4 s"))
+        finally:
+            server.stop()
+
+    print(f"{'measurement':<46} {'jsctl s':>8}  {'baseline':<28} {'base s':>7} {'jsctl/base':>10} "
+          f"{'base/jsctl':>10}  target")
+    for what, ours, base_name, base, target in rows:
+        print(f"{what:<46} {ours:8.3f}  {base_name:<28} {base:7.3f} {ours / base:10.2f} {base / ours:10.2f}  {target}")
+    print("in-process, 1 run: " + ", ".join(f"{k} {v:.3f} s" for k, v in parts.items()))
+    print(f"load average: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores "
+          "(other work on the machine slows both sides)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,239 @@
+"""Desired (manifests) vs live (observe.py) -> the JetStream part of the plan. Pure: no I/O.
+
+Both sides are normalized (normalize.py) and compared with ``==``; only resources that differ are
+diffed field by field (deepdiff), so a converged account of thousands of resources costs one
+dict comparison each.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..manifest.model import CONSUMER, STREAM, DeclaredResource, Desired
+from ..plan import ADOPT, CREATE, DELETE, OFFLINE, REPLACE, UNMANAGED, UPDATE, Change, FieldChange, Plan
+from .normalize import MANAGED_KEY, MANAGED_VALUE, is_managed, normalize
+from .observe import Live
+from .rules import replace_reasons, unsupported
+
+
+def stream_address(name: str) -> str:
+    return f"stream/{name}"
+
+
+def consumer_address(stream: str, name: str) -> str:
+    return f"consumer/{stream}/{name}"
+
+
+def field_changes(before: dict[str, Any], after: dict[str, Any]) -> list[FieldChange]:
+    """Field-level differences of two normalized configs; lists are compared whole."""
+    from deepdiff import DeepDiff
+
+    changes = []
+    for key in sorted(before.keys() | after.keys()):
+        old, new = before.get(key), after.get(key)
+        if old == new:
+            continue
+        if not all(isinstance(v, dict) or v is None for v in (old, new)):
+            changes.append(FieldChange(key, old, new))
+            continue
+        old, new = old or {}, new or {}  # an absent map is an empty one: diff its keys
+        paths = set()
+        for items in DeepDiff(old, new, view="tree").values():
+            for item in items:
+                path = []
+                for part in item.path(output_format="list"):
+                    if isinstance(part, int):
+                        break
+                    path.append(part)
+                paths.add(tuple(path))
+        for path in sorted(paths):
+            changes.append(FieldChange(".".join((key, *path)), _dig(old, path), _dig(new, path)))
+    return changes
+
+
+def _dig(value: Any, path: tuple) -> Any:
+    for part in path:
+        if not isinstance(value, dict):
+            return None
+        value = value.get(part)
+    return value
+
+
+def to_send(declared: dict[str, Any]) -> dict[str, Any]:
+    """The config apply sends: the declared one, marked as jsctl's (applying a declared resource
+    that jsctl did not create adopts it)."""
+    config = dict(declared)
+    config["metadata"] = {**(config.get("metadata") or {}), MANAGED_KEY: MANAGED_VALUE}
+    return config
+
+
+def _stream_state(item: dict[str, Any]) -> dict[str, Any]:
+    state = item.get("state") or {}
+    return {"messages": state.get("messages", 0), "bytes": state.get("bytes", 0)}
+
+
+def _consumer_state(item: dict[str, Any]) -> dict[str, Any]:
+    return {"num_pending": item.get("num_pending", 0), "num_ack_pending": item.get("num_ack_pending", 0),
+            "ack_floor_stream_seq": (item.get("ack_floor") or {}).get("stream_seq", 0)}
+
+
+ADOPT_REASON = "exists but was not created by jsctl: apply marks it as managed (metadata only)"
+ADOPTS_TOO = "not created by jsctl: this apply also marks it as managed"
+RENAME_NOTE = ("jsctl never guesses renames: if this was renamed, the old one is deleted and the new one "
+               "created empty")
+
+
+def _adopt(address: str, declared: dict[str, Any]) -> Change:
+    """A declared resource someone else created, identical to its manifest: only the ownership mark changes."""
+    return Change(address, ADOPT, [FieldChange(f"metadata.{MANAGED_KEY}", None, MANAGED_VALUE)],
+                  reason=ADOPT_REASON, desired=to_send(declared))
+
+
+def _adopting(change: Change) -> Change:
+    """An update of a resource jsctl did not create also adopts it (the config sent carries the mark)."""
+    change.reason = "; ".join(filter(None, [change.reason, ADOPTS_TOO]))
+    change.details["adopts"] = True
+    return change
+
+
+def _delete(address: str, destroys: dict[str, Any]) -> Change:
+    return Change(address, DELETE, destructive=True, reason="not in the manifests", details={"destroys": destroys})
+
+
+def _offline(address: str) -> Change:
+    """A resource the server lists but cannot read: neither created nor deleted, only shown."""
+    return Change(address, OFFLINE, reason="the server lists it but none of its replicas answered: left alone")
+
+
+class Planner:
+    def __init__(self, desired: Desired, live: Live, *, prune: bool = False):
+        self.desired, self.live, self.prune = desired, live, prune
+        self.version = live.version
+        self.changes: list[Change] = []
+        self.errors: list[str] = []
+        self.replaced_streams: set[str] = set()
+
+    def plan(self) -> Plan:
+        for resource in [*self.desired.streams.values(), *self.desired.consumers.values()]:
+            kind = STREAM if resource.kind == STREAM else CONSUMER
+            self.errors += [f"{resource.address}: {p}" for p in unsupported(kind, resource.config, self.version)]
+        for name in sorted(self.desired.streams):
+            self._stream(self.desired.streams[name])
+        for key in sorted(self.desired.consumers):
+            self._consumer(self.desired.consumers[key])
+        self._undeclared()
+        self._note_possible_renames()
+        self._undeclared_offline()
+        ident = self.live.identity
+        return Plan(self.changes, self.errors, {"nats": {"server_version": ident.version, "server_name": ident.name,
+                                                         "api_level": ident.api_level}})
+
+    def _live_config(self, stream: str | None) -> dict[str, Any] | None:
+        return (self.live.streams.get(stream or "") or {}).get("config")
+
+    def _desired_config(self, stream: str | None) -> dict[str, Any] | None:
+        """A stream's config as it will be: declared, else as it is."""
+        declared = self.desired.streams.get(stream or "")
+        return declared.config if declared else self._live_config(stream)
+
+    def _stream(self, declared: DeclaredResource) -> None:
+        item = self.live.streams.get(declared.name)
+        address = declared.address
+        if item is None and self.live.is_offline(declared.name):
+            self.changes.append(_offline(address))
+            return
+        if item is None:
+            self.changes.append(Change(address, CREATE, desired=to_send(declared.config)))
+            return
+        live_config = item["config"]
+        origin = ((declared.config.get("mirror") or live_config.get("mirror") or {}).get("name"))
+        before = normalize(STREAM, live_config, self.version, self._live_config(origin))
+        after = normalize(STREAM, declared.config, self.version, self._desired_config(origin))
+        replaced = self._in_place(STREAM, address, live_config, before, after, declared.config)
+        if replaced is None:
+            return
+        diff, reasons = replaced
+        self.replaced_streams.add(declared.name)
+        lost = sorted(c for s, c in self.live.consumers if s == declared.name)
+        self.changes.append(Change(address, REPLACE, diff, destructive=True, reason="; ".join(reasons),
+                                   details={"destroys": {**_stream_state(item), "consumers": lost}},
+                                   desired=to_send(declared.config)))
+
+    def _in_place(self, kind: str, address: str, live_config: dict[str, Any], before: dict[str, Any],
+                  after: dict[str, Any], declared: dict[str, Any]) -> tuple[list[FieldChange], list[str]] | None:
+        """Plan what needs no replace (nothing, an adopt, an update); else the diff and why it must be replaced."""
+        if before == after:
+            if not is_managed(live_config):
+                self.changes.append(_adopt(address, declared))
+            return None
+        diff = field_changes(before, after)
+        reasons = replace_reasons(kind, before, after, self.version)
+        if reasons:
+            return diff, reasons
+        update = Change(address, UPDATE, diff, desired=to_send(declared))
+        self.changes.append(update if is_managed(live_config) else _adopting(update))
+        return None
+
+    def _consumer(self, declared: DeclaredResource) -> None:
+        stream = declared.stream or ""
+        address = declared.address
+        item = self.live.consumers.get((stream, declared.name))
+        if item is None and self.live.is_offline(stream, declared.name):
+            self.changes.append(_offline(address))
+            return
+        if item is None or stream in self.replaced_streams:
+            reason = f"stream {stream} is replaced" if item is not None else None
+            self.changes.append(Change(address, CREATE, reason=reason, desired=to_send(declared.config)))
+            return
+        before = normalize(CONSUMER, item["config"], self.version, self._live_config(stream))
+        after = normalize(CONSUMER, declared.config, self.version, self._desired_config(stream))
+        replaced = self._in_place(CONSUMER, address, item["config"], before, after, declared.config)
+        if replaced is None:
+            return
+        diff, reasons = replaced
+        self.changes.append(Change(address, REPLACE, diff, destructive=True, reason="; ".join(reasons),
+                                   details={"destroys": _consumer_state(item)},
+                                   desired=to_send(declared.config)))
+
+    def _undeclared(self) -> None:
+        """Live resources no manifest declares: notes, or deletes of jsctl's own with --prune."""
+        deleted_streams = set()
+        for name in sorted(self.live.streams.keys() - self.desired.streams.keys()):
+            item = self.live.streams[name]
+            if self.prune and is_managed(item["config"]):
+                deleted_streams.add(name)
+                self.changes.append(_delete(stream_address(name), _stream_state(item)))
+            else:
+                self.changes.append(self._unmanaged(stream_address(name), item["config"]))
+        for stream, name in sorted(self.live.consumers.keys() - self.desired.consumers.keys()):
+            item = self.live.consumers[(stream, name)]
+            address = consumer_address(stream, name)
+            if stream in self.replaced_streams:
+                continue  # listed in the stream's replace as destroyed
+            if (self.prune and is_managed(item["config"])) or stream in deleted_streams:
+                self.changes.append(_delete(address, _consumer_state(item)))
+            else:
+                self.changes.append(self._unmanaged(address, item["config"]))
+
+    def _note_possible_renames(self) -> None:
+        """A stream deleted while another is created may be a rename: say what that costs, never guess."""
+        if {CREATE} & {c.action for c in self.changes if c.address.startswith("stream/")}:
+            for change in self.changes:
+                if change.action == DELETE and change.address.startswith("stream/"):
+                    change.reason = f"{change.reason}; {RENAME_NOTE}"
+
+    def _undeclared_offline(self) -> None:
+        for name in sorted(self.live.offline_streams - self.desired.streams.keys()):
+            self.changes.append(_offline(stream_address(name)))
+        for stream, name in sorted(self.live.offline_consumers - self.desired.consumers.keys()):
+            self.changes.append(_offline(consumer_address(stream, name)))
+
+    def _unmanaged(self, address: str, config: dict[str, Any]) -> Change:
+        reason = ("created by jsctl, no longer in the manifests: delete it with --prune"
+                  if is_managed(config) else "not in the manifests: left alone")
+        return Change(address, UNMANAGED, reason=reason)
+
+
+def plan_jetstream(desired: Desired, live: Live, *, prune: bool = False) -> Plan:
+    """The JetStream plan: creates, updates, replaces, deletes (only with ``prune``) and unmanaged notes."""
+    return Planner(desired, live, prune=prune).plan()

@@ -1,0 +1,160 @@
+"""Apply the JetStream part of a plan: every request as soon as what it depends on is done.
+
+Two phases: deletes (a stream after its consumers), then writes (a stream after the origins,
+mirror and sources, written with it; a consumer after its stream; a pause after its update). Up to
+``concurrency`` requests are in flight. The first failed request stops the apply once the
+requests already in flight have answered: each step is reported as done, failed or not done,
+and since the live servers are the truth, the next plan is exactly the rest.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..errors import JsctlError
+from ..jsapi import JetStreamApi
+from ..plan import ADOPT, CREATE, DELETE, REPLACE, UPDATE, Change
+from .observe import CONCURRENCY
+
+DONE, FAILED, NOT_DONE = "done", "failed", "not done"
+
+
+@dataclass
+class Step:
+    address: str
+    verb: str  # delete | create | update | pause
+    subject: str
+    payload: dict[str, Any] | None = None
+    status: str = NOT_DONE
+    error: str = ""
+    after: list[Step] = field(default_factory=list, repr=False)  # steps that must be done first
+    reply: dict[str, Any] | None = field(default=None, repr=False)  # the server's answer: what it stored
+
+    @property
+    def is_stream(self) -> bool:
+        return self.address.startswith("stream/")
+
+    def describe(self) -> str:
+        return f"{self.verb} {self.address}" + (f": {self.error}" if self.error else "")
+
+
+class ApplyFailed(JsctlError):
+    def __init__(self, steps: list[Step]):
+        self.steps = steps
+        failed = [s for s in steps if s.status == FAILED]
+        done = sum(s.status == DONE for s in steps)
+        super().__init__(f"apply stopped at {failed[0].describe()} ({done} of {len(steps)} steps done; "
+                         f"`jsctl plan` shows what is left)")
+
+    def report(self) -> str:
+        return "\n".join(f"  {s.status:>8}  {s.describe()}" for s in self.steps)
+
+
+def parse_address(address: str) -> tuple[str, str | None]:
+    parts = address.split("/")
+    return (parts[1], None) if parts[0] == "stream" else (parts[1], parts[2])
+
+
+def steps_for(change: Change) -> list[Step]:
+    """The API requests one change needs, in order (a replace is a delete and a create)."""
+    stream, consumer = parse_address(change.address)
+    if consumer is None:
+        delete = Step(change.address, "delete", f"STREAM.DELETE.{stream}")
+        create = Step(change.address, "create", f"STREAM.CREATE.{stream}", change.desired)
+        update = Step(change.address, "update", f"STREAM.UPDATE.{stream}", change.desired)
+    else:
+        delete = Step(change.address, "delete", f"CONSUMER.DELETE.{stream}.{consumer}")
+        config = {"durable_name": consumer, **(change.desired or {})}
+        create = Step(change.address, "create", f"CONSUMER.CREATE.{stream}.{consumer}",
+                      {"stream_name": stream, "config": config, "action": "create"})
+        update = Step(change.address, "update", f"CONSUMER.CREATE.{stream}.{consumer}",
+                      {"stream_name": stream, "config": config, "action": "update"})
+        if change.action == UPDATE and any(d.path == "pause_until" for d in change.diff):
+            # An update never changes pause_until (measured on 2.11-2.15): the PAUSE request does.
+            until = config.get("pause_until")
+            pause = Step(change.address, "pause", f"CONSUMER.PAUSE.{stream}.{consumer}",
+                         {"pause_until": until} if until else None, after=[update])
+            return [update, pause]
+    return {CREATE: [create], UPDATE: [update], ADOPT: [update], REPLACE: [delete, create],
+            DELETE: [delete]}.get(change.action, [])
+
+
+def origins(step: Step) -> set[str]:
+    """The streams a stream write reads from: its mirror's and its sources' origins."""
+    config = step.payload or {}
+    return {(config.get("mirror") or {}).get("name")} | {source.get("name") for source in config.get("sources") or []}
+
+
+def ordered_steps(changes: list[Change]) -> list[list[Step]]:
+    """The requests of ``changes`` in two phases, deletes then writes, with dependencies set inside each."""
+    steps = [s for c in changes if c.changes_something for s in steps_for(c)]
+    deletes = [s for s in steps if s.verb == "delete"]
+    consumer_deletes: dict[str, list[Step]] = {}
+    for step in deletes:
+        if not step.is_stream:
+            consumer_deletes.setdefault(parse_address(step.address)[0], []).append(step)
+    for step in deletes:
+        if step.is_stream:
+            step.after = consumer_deletes.get(parse_address(step.address)[0], [])
+    writes = [s for s in steps if s.verb != "delete"]
+    stream_writes = {parse_address(s.address)[0]: s for s in writes if s.is_stream}
+    for step in writes:
+        stream = parse_address(step.address)[0]
+        if step.is_stream:
+            needed = origins(step) - {stream}
+            step.after = [w for name, w in stream_writes.items() if name in needed and not _reads(w, stream)]
+        elif stream in stream_writes:
+            step.after = [*step.after, stream_writes[stream]]
+    return [deletes, writes]
+
+
+def _reads(step: Step, stream: str) -> bool:
+    """True when ``step`` (a stream write) reads from ``stream``: a cycle, left to the server to refuse."""
+    return stream in origins(step)
+
+
+async def execute(api: JetStreamApi, changes: list[Change], *, concurrency: int = CONCURRENCY,
+                  settle: Callable[[list[Step]], Awaitable[None]] | None = None) -> list[Step]:
+    """Apply ``changes``; raises ApplyFailed (with every step's status) at the first failed request.
+
+    ``settle`` runs after each successful request, before what depends on it starts (on a cluster:
+    wait until what it wrote has converged); its failure stops the apply like a failed request.
+    """
+    phases = ordered_steps(changes)
+    steps = [s for phase in phases for s in phase]
+    finished = {id(s): asyncio.Event() for s in steps}
+    semaphore = asyncio.Semaphore(concurrency)
+    stopped = False
+
+    async def run(step: Step) -> None:
+        nonlocal stopped
+        try:
+            for dependency in step.after:
+                await finished[id(dependency)].wait()
+            if stopped or any(d.status != DONE for d in step.after):
+                return
+            async with semaphore:
+                if stopped:
+                    return
+                try:
+                    step.reply = await api.request(step.subject, step.payload)
+                except JsctlError as exc:
+                    step.status, step.error, stopped = FAILED, getattr(exc, "description", str(exc)), True
+                else:
+                    step.status = DONE
+            if settle is not None:
+                try:
+                    await settle([step])
+                except JsctlError as exc:
+                    step.status, step.error, stopped = FAILED, f"accepted, but {exc}", True
+        finally:
+            finished[id(step)].set()
+
+    for phase in phases:  # every delete first: a replace deletes before it creates, a new stream may
+        await asyncio.gather(*(run(s) for s in phase))  # take the subjects of a deleted one
+        if stopped:
+            raise ApplyFailed(steps)
+    return steps

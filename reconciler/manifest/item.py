@@ -1,0 +1,34 @@
+"""One stream or consumer as written in a manifest, shared by validation and its rules."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from .load import Document, Path_, Problem
+from .model import STREAM
+
+
+@dataclass
+class Item:
+    """One stream or consumer as written, with where it was written."""
+
+    kind: str
+    document: Document
+    path: Path_  # e.g. ("streams", 3)
+    config: dict[str, Any]
+    checked: bool = True  # False when its types or units are wrong: then only its name is used
+
+    def problem(self, field: Path_, message: str, *, key: bool = False) -> Problem:
+        return self.document.problem((*self.path, *field), message, key=key)
+
+    @property
+    def name(self) -> str:
+        if self.kind == STREAM:
+            return self.config.get("name", "")
+        return self.config.get("durable_name") or self.config.get("name", "")
+
+    @property
+    def origin(self) -> str:
+        line, column = self.document.mark(self.path)
+        return f"{self.document.file}:{line}:{column}"

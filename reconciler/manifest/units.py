@@ -1,0 +1,127 @@
+"""Durations and sizes as people write them, converted to what the JetStream API takes.
+
+Durations follow natscli (its flags parse with choria-io/fisk's ``ParseDuration``): Go's units
+``ns us µs ms s m h`` plus ``d`` (24 h), ``w`` (7 d), ``M`` (30 d), ``y`` (365 d), compounds such as
+``1y1d`` or ``1h30m``; a bare integer is nanoseconds, as in the API JSON. Fractions (``1.5h``) are
+exact here, where natscli truncates ``d``/``w``/``M``/``y`` fractions to whole hours.
+
+Sizes follow natscli's ``ParseStringAsBytes``: an integer is bytes, ``-1`` is unlimited, and the
+suffixes ``B``, ``K``/``KB``/``KiB``, ``M``/``MB``/``MiB``, ``G``/``GB``/``GiB``, ``T``/``TB``/``TiB``
+(any letter case) are all powers of 1024, so ``1KB`` = ``1KiB`` = 1024.
+
+Which fields hold durations and sizes is written once, in the manifest JSON Schema
+(``$ref: "#/$defs/duration"`` / ``"#/$defs/size"``); :func:`unit_fields` reads it from there.
+"""
+
+from __future__ import annotations
+
+import re
+from fractions import Fraction
+from typing import Any
+
+NANOS = {
+    "ns": 1,
+    "us": 1_000, "µs": 1_000, "μs": 1_000,  # micro sign and Greek mu, as Go accepts both
+    "ms": 1_000_000,
+    "s": 1_000_000_000,
+    "m": 60 * 1_000_000_000,
+    "h": 3_600 * 1_000_000_000,
+}
+NANOS |= {"d": 24 * NANOS["h"], "D": 24 * NANOS["h"]}
+NANOS |= {"w": 7 * NANOS["d"], "W": 7 * NANOS["d"], "M": 30 * NANOS["d"], "y": 365 * NANOS["d"], "Y": 365 * NANOS["d"]}
+
+SIZE_SHIFT = {"": 0, "b": 0} | {
+    suffix.lower(): shift
+    for letter, shift in (("K", 10), ("M", 20), ("G", 30), ("T", 40))
+    for suffix in (letter, letter + "B", letter + "iB")
+}
+
+_UNIT = "|".join(sorted(map(re.escape, NANOS), key=len, reverse=True))  # longest first: "ms" before "m"
+_DURATION_PART = re.compile(rf"(\d+(?:\.\d*)?|\.\d+)({_UNIT})")
+DURATION_PATTERN = rf"^(0|((\d+(\.\d*)?|\.\d+)({_UNIT}))+)$"
+_DURATION = re.compile(DURATION_PATTERN)
+SIZE_PATTERN = r"^\s*(\d+)\s*([bB]|[kKmMgGtT]([iI]?[bB])?)?\s*$"
+_SIZE = re.compile(SIZE_PATTERN)
+
+INT64_MAX = 2**63 - 1
+
+
+class UnitError(ValueError):
+    """A duration or size string that cannot be read; the message says what is accepted."""
+
+
+def parse_duration(value: int | str) -> int:
+    """Nanoseconds from an integer (already nanoseconds) or a natscli duration string."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    text = str(value).strip()
+    if not _DURATION.match(text):
+        raise UnitError(f"invalid duration {value!r}: use integer nanoseconds or a number with a unit "
+                        "(ns, us, ms, s, m, h, d, w, M=30d, y=365d), e.g. 30s, 1h30m, 1y")
+    total = sum(Fraction(number) * NANOS[unit] for number, unit in _DURATION_PART.findall(text))
+    nanos = int(total)  # truncates sub-nanosecond remainders, as Go does
+    if nanos > INT64_MAX:
+        raise UnitError(f"duration {value!r} is longer than the largest the server holds (about 292 years)")
+    return nanos
+
+
+def parse_size(value: int | str) -> int:
+    """Bytes from an integer (``-1`` = unlimited) or a natscli size string like ``512MB`` (1024-based)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    match = _SIZE.match(str(value))
+    if not match:
+        raise UnitError(f"invalid size {value!r}: use integer bytes (-1 = unlimited) or a whole number with "
+                        "B, K/KB/KiB, M/MB/MiB, G/GB/GiB or T/TB/TiB (all 1024-based), e.g. 512MB")
+    size = int(match[1]) << SIZE_SHIFT[(match[2] or "").lower()]
+    if size > INT64_MAX:
+        raise UnitError(f"size {value!r} is larger than the largest the server holds")
+    return size
+
+
+PARSERS = {"duration": parse_duration, "size": parse_size}
+
+FieldPath = tuple[str, ...]  # "*" stands for every item of a list
+
+
+def unit_fields(schema: dict[str, Any], definition: str) -> dict[FieldPath, str]:
+    """The duration and size fields of ``$defs[definition]`` in the manifest schema: path -> "duration"/"size"."""
+    found: dict[FieldPath, str] = {}
+
+    def walk(node: dict[str, Any], path: FieldPath) -> None:
+        ref = node.get("$ref", "")
+        kind = ref.rsplit("/", 1)[-1]
+        if kind in PARSERS:
+            found[path] = kind
+            return
+        if ref:
+            walk(schema["$defs"][kind], path)
+        for name, child in node.get("properties", {}).items():
+            walk(child, (*path, name))
+        if isinstance(node.get("items"), dict):
+            walk(node["items"], (*path, "*"))
+
+    walk(schema["$defs"][definition], ())
+    return found
+
+
+def convert_units(config: dict[str, Any], fields: dict[FieldPath, str]) -> list[tuple[tuple, str]]:
+    """Replace duration/size strings in ``config`` in place; returns (path, message) for each bad value."""
+    errors: list[tuple[tuple, str]] = []
+
+    def convert(container: Any, path: FieldPath, at: tuple, kind: str) -> None:
+        head, rest = path[0], path[1:]
+        keys = range(len(container)) if head == "*" and isinstance(container, list) else \
+            [head] if isinstance(container, dict) and head in container else []
+        for key in keys:
+            if rest:
+                convert(container[key], rest, (*at, key), kind)
+                continue
+            try:
+                container[key] = PARSERS[kind](container[key])
+            except UnitError as exc:
+                errors.append(((*at, key), str(exc)))
+
+    for path, kind in fields.items():
+        convert(config, path, (), kind)
+    return errors

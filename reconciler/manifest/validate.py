@@ -1,0 +1,79 @@
+"""From parsed manifest documents to :class:`Desired`, collecting every problem on the way.
+
+Order: document shape and JSON Schema (types, enums, unknown fields), then units (durations and
+sizes to integers), then the semantic rules of :mod:`.rules` on the items that passed the first
+two steps. Every problem is kept, so one run shows them all.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .item import Item
+from .load import Document, Path_, Problem
+from .model import CONSUMER, STREAM, DeclaredResource, Desired
+from .rules import check_items
+from .schema import did_you_mean, schema_errors, unit_table
+from .units import convert_units
+
+SECTIONS = {"streams": STREAM, "consumers": CONSUMER}
+SERVER_METADATA_PREFIX = "_nats."  # keys the server adds to metadata (version, API level)
+
+
+def validate_documents(documents: list[Document], problems: list[Problem]) -> Desired:
+    """The declared resources of ``documents``; appends every problem found to ``problems``."""
+    items: list[Item] = []
+    for document in documents:
+        items.extend(_document_items(document, problems))
+    check_items(items, problems)
+    desired = Desired(files=[document.file for document in documents])
+    for item in items:
+        config = {key: value for key, value in item.config.items() if key != "stream"}
+        resource = DeclaredResource(item.kind, item.name, config, item.origin,
+                                    item.config.get("stream") if item.kind == CONSUMER else None)
+        if item.kind == STREAM:
+            desired.streams.setdefault(resource.name, resource)
+        else:
+            desired.consumers.setdefault((resource.stream, resource.name), resource)
+    return desired
+
+
+def _document_items(document: Document, problems: list[Problem]) -> list[Item]:
+    value = document.value
+    if value is None:
+        return []  # an empty file declares nothing
+    if not isinstance(value, dict):
+        problems.append(document.problem((), "expected a mapping with `streams:` and/or `consumers:`"))
+        return []
+    rejected: set[Path_] = set()  # items with schema or unit errors: named, but not checked further
+    for path, message, at_key in schema_errors(value):
+        if len(path) == 1 and path[0] not in SECTIONS:
+            message = f"unknown top-level key {path[0]!r}{did_you_mean(str(path[0]), list(SECTIONS))}"
+        problems.append(document.problem(path, message, key=at_key))
+        rejected.add(path[:2])
+    items: list[Item] = []
+    for section, kind in SECTIONS.items():
+        entries = value.get(section)
+        if not isinstance(entries, list):
+            continue
+        for index, entry in enumerate(entries):
+            if not isinstance(entry, dict):
+                continue
+            item = Item(kind, document, (section, index), _without_server_metadata(entry))
+            item.checked = (section, index) not in rejected
+            if item.checked:
+                for field, message in convert_units(item.config, unit_table()[kind]):
+                    problems.append(item.problem(field, message))
+                    item.checked = False
+            items.append(item)
+    return items
+
+
+def _without_server_metadata(config: dict[str, Any]) -> dict[str, Any]:
+    """A pasted ``nats stream info --json`` config carries the server's ``_nats.*`` metadata: drop it."""
+    metadata = config.get("metadata")
+    if not isinstance(metadata, dict) or not any(str(key).startswith(SERVER_METADATA_PREFIX) for key in metadata):
+        return config
+    kept = {key: value for key, value in metadata.items() if not str(key).startswith(SERVER_METADATA_PREFIX)}
+    trimmed = {key: value for key, value in config.items() if key != "metadata"}
+    return {**trimmed, "metadata": kept} if kept else trimmed
