@@ -4,7 +4,7 @@
 
 (a) raw ceiling: nats-py fetch(batch) + ack, no other work
 (b) `jsctl worker --until-idle` as a process, end to end (start-up and idle detection included),
-    with the default --pipeline 2 and with --pipeline 1
+    with the default --pipeline 1 and with --pipeline 2
 (c) naive worker: fetch 1, one transaction per message, synchronous verdict publish, ack
     (run on --naive-count messages; its rate is extrapolated)
 (d) raw nats-py acked publish loop (publish_async, same in-flight window) vs `jsctl publish --count N`
@@ -177,7 +177,7 @@ def run(url: str, pg: PostgresServer, count: int, naive_count: int) -> None:
     print(f"(a) raw fetch+ack                  {raw:9.0f} msg/s")
 
     worker = 0.0
-    for pipeline in (2, 1):  # the default (two half batches in flight), then one full batch at a time
+    for pipeline in (1, 2):  # the default (one full batch at a time), then two half batches in flight
         asyncio.run(fresh_stream(url))
         asyncio.run(raw_publish(url, count))
         database_url = fresh_database(pg)

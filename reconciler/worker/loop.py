@@ -50,7 +50,7 @@ class WorkerSettings:
     metrics_port: int | None = None
     fetch_timeout: float = 1.0
     publish_timeout: float = 5.0
-    pipeline: int = 2  # batches in flight at once (each with its own database connection)
+    pipeline: int = 1  # batches in flight at once (each with its own database connection)
     retry_delay: float = 1.0  # first redelivery delay after a transient fault; doubles up to max_retry_delay
     max_retry_delay: float = 10.0
 
