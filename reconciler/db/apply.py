@@ -22,7 +22,7 @@ from ..errors import Refused, UserError
 from ..plan import ADOPT, UPGRADE, Change, Plan
 from .alembic_env import alembic_config
 from .compare import differences, summarize
-from .connect import connect
+from .connect import connect, first_line
 from .metadata import build_metadata
 from .migrate import upgrade
 from .planner import observe
@@ -97,9 +97,8 @@ def _run(connection: sa.Connection, migrations_dir: Path, plan: Plan, changes: l
             upgrade(connection, migrations_dir, revision)
         except sa.exc.DBAPIError as exc:
             connection.rollback()
-            cause = str(exc.orig or exc).strip().splitlines()[0]
             raise UserError(f"revision {revision} failed and was rolled back; the database stays at revision "
-                            f"{previous}: {cause}") from None
+                            f"{previous}: {first_line(exc)}") from None
         previous = revision
         yield f"upgraded to revision {revision}"
 

@@ -9,6 +9,7 @@ The target database is only read.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from ..plan import ADOPT, UPGRADE, Change, Plan
 from .compare import current_revision, differences, drift_changes, is_managed, reflect, summarize, user_tables
 from .connect import connect
 from .metadata import build_metadata
-from .migrate import upgrade
+from .migrate import replay_errors, upgrade
 from .revisions import Revision, head_revision, pending_revisions, script_directory
 from .risk import DESTRUCTIVE, assess
 from .schema import load_schema
@@ -56,7 +57,7 @@ def column_types(connection: sa.Connection) -> dict[tuple[str, str], str]:
     return {(table, column): type_ for table, column, type_ in rows}
 
 
-def revision_change(revision: Revision, types_before: dict[tuple[str, str], str]) -> Change:
+def revision_change(revision: Revision, types_before: dict[tuple[str, str], str], migrations_dir: Path) -> Change:
     risks = assess(revision.statements, types_before)
     flags = sorted({flag for risk in risks for flag in risk.flags})
     return Change(
@@ -64,8 +65,9 @@ def revision_change(revision: Revision, types_before: dict[tuple[str, str], str]
         action=UPGRADE,
         destructive=DESTRUCTIVE in flags,
         reason=revision.message or None,
-        details={"message": revision.message, "from": revision.down_revision, "file": revision.path,
-                 "sql": revision.sql, "flags": flags, "risks": [r.to_dict() for r in risks if r.flags]},
+        details={"message": revision.message, "from": revision.down_revision,
+                 "file": os.path.relpath(revision.path, migrations_dir), "sql": revision.sql, "flags": flags,
+                 "risks": [r.to_dict() for r in risks if r.flags]},
         desired={"revision": revision.revision},
     )
 
@@ -86,12 +88,13 @@ def plan_database(database: DatabaseSettings, migrations_dir: Path, *, dev_url: 
                 "use --adopt to stamp it at head once its schema matches schema.yaml")
             return plan
         pending = [] if state.foreign else pending_revisions(migrations_dir, state.revision)
-        with scratch_database(dev_url) as scratch_settings, connect(scratch_settings) as scratch:
+        with scratch_database(dev_url) as scratch_settings, connect(scratch_settings) as scratch, \
+                replay_errors(migrations_dir):
             if state.revision:
                 upgrade(scratch, migrations_dir, state.revision)
             expected_now = reflect(scratch)
             for revision in pending:
-                plan.changes.append(revision_change(revision, column_types(scratch)))
+                plan.changes.append(revision_change(revision, column_types(scratch), migrations_dir))
                 upgrade(scratch, migrations_dir, revision.revision)
             if state.foreign:
                 upgrade(scratch, migrations_dir)

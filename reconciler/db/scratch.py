@@ -14,12 +14,16 @@ from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from ..connection import DatabaseSettings
-from .connect import connect
+import sqlalchemy as sa
+
+from ..connection import DatabaseSettings, redact
+from ..errors import UserError
+from .connect import connect, first_line
 
 
 @contextlib.contextmanager
 def scratch_database(dev_url: str | None) -> Iterator[DatabaseSettings]:
+    """A database that exists for the duration of the ``with`` block."""
     if dev_url:
         with _temporary_database(DatabaseSettings(dev_url)) as database:
             yield database
@@ -39,7 +43,11 @@ def _temporary_database(server: DatabaseSettings) -> Iterator[DatabaseSettings]:
     name = f"jsctl_scratch_{uuid.uuid4().hex[:12]}"
     with connect(server) as connection:
         connection = connection.execution_options(isolation_level="AUTOCOMMIT")
-        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        try:
+            connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        except sa.exc.DBAPIError as exc:
+            raise UserError(redact(f"cannot create a scratch database on --dev-url {server.display_url}: "
+                                   f"{first_line(exc)}", server.secrets())) from None
         try:
             yield DatabaseSettings(_with_database(server.url or "", name))
         finally:

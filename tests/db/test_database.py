@@ -287,3 +287,33 @@ def test_plain_alembic_cli_uses_the_same_environment(database_url):
                           timeout=60)
     assert done.returncode == 0, done.stderr
     assert version(database_url) == "0001"
+
+
+def test_ddl_waits_at_most_the_ddl_lock_timeout_then_rolls_back(jsctl, database_url, dev_url, migrations):
+    upgrade_to_head(DatabaseSettings(database_url), migrations)
+    edit_schema(migrations, "      - {name: updated_at, type: timestamptz, default: now()}\n",
+                "      - {name: updated_at, type: timestamptz, default: now()}\n"
+                "      - {name: note, type: text, nullable: true}\n")
+    write_revision(migrations, "0002", "0001", """\
+        op.add_column("user_thresholds", sa.Column("note", sa.Text(), nullable=True))
+        """)
+    with psycopg.connect(database_url) as reader:  # an open transaction reading the table blocks ALTER TABLE
+        reader.execute("SELECT count(*) FROM user_thresholds")
+        result = db(jsctl, "upgrade", database_url, dev_url, migrations, "--ddl-lock-timeout", "0.3")
+    assert result.returncode == 1
+    assert "revision 0002 failed and was rolled back" in result.stderr and "lock timeout" in result.stderr
+    assert version(database_url) == "0001"
+
+
+def test_unusable_dev_url_is_one_line(jsctl, database_url, postgres):
+    dev = postgres.url("no_such_db")
+    result = db(jsctl, "plan", database_url, dev)
+    assert result.returncode == 1
+    (line,) = result.stderr.strip().splitlines()
+    assert 'database "no_such_db" does not exist' in line and postgres.password not in line
+
+
+def test_importing_the_package_does_not_import_sqlalchemy():
+    code = "import sys, reconciler.db, reconciler.cli.db; print('sqlalchemy' in sys.modules, 'alembic' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=60)
+    assert done.stdout.split() == ["False", "False"], done.stderr
