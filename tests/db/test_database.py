@@ -197,7 +197,7 @@ def version_table_absent(url: str) -> bool:
     return not sql(url, "SELECT 1 FROM information_schema.tables WHERE table_name = 'alembic_version'")
 
 
-def test_db_revision_reaches_a_fixed_point_without_touching_the_target(jsctl, database_url, migrations):
+def test_db_revision_reaches_a_fixed_point_without_touching_the_target(jsctl, database_url, migrations, tmp_path):
     upgrade_to_head(DatabaseSettings(database_url), migrations)
     before = columns(database_url, "user_thresholds")
     edit_schema(migrations, "      - {name: updated_at, type: timestamptz, default: now()}\n",
@@ -218,9 +218,11 @@ def test_db_revision_reaches_a_fixed_point_without_touching_the_target(jsctl, da
                   - {columns: [user_id], references: {table: user_thresholds, columns: [user_id]}, on_delete: cascade}
             """), "  "))
     # No --dev-url: a throwaway embedded Postgres; DATABASE_URL points at the target, which must stay as is.
+    cache = tmp_path / "cache"
     result = jsctl("db", "revision", "-m", "notes", "--migrations", str(migrations),
-                   env={"DATABASE_URL": database_url})
+                   env={"DATABASE_URL": database_url, "XDG_CACHE_HOME": str(cache)})
     assert result.returncode == 0, result.stderr
+    assert list(cache.glob("jsctl/scratch-postgres-*/data/PG_VERSION"))  # the template later runs copy
     (path,) = [p for p in (migrations / "versions").glob("*notes.py")]
     code = path.read_text()
     assert "with op.get_context().autocommit_block():" in code and "postgresql_concurrently=True" in code
