@@ -16,7 +16,7 @@ import psycopg
 import pytest
 
 from reconciler.connection import DatabaseSettings
-from reconciler.db import upgrade_to_head
+from reconciler.db import plan_database, upgrade_to_head
 from reconciler.localservers import wait_for
 from tests.conftest import REPO
 
@@ -101,6 +101,9 @@ def test_manual_alter_table_is_drift_with_exit_2_and_never_corrected(jsctl, data
                     "db/column/daily_totals.approved_total"):
         assert f"! {address}: drift" in result.stdout
     assert "'NUMERIC(30, 6)' (live) -> 'NUMERIC(24, 6)' (expected)" in result.stdout
+    plan = plan_database(DatabaseSettings(database_url), REPO / "migrations", dev_url=dev_url)
+    assert {c.address: c.action for c in plan.changes}["db/column/transactions.extra"] == "drift"
+    assert plan.context["database_revision"] == "0001" and plan.has_changes and not plan.errors
     result = db(jsctl, "upgrade", database_url, dev_url)
     assert result.returncode == 1
     assert "still differs from schema.yaml" in result.stderr
@@ -133,7 +136,7 @@ def test_new_revision_is_shown_with_sql_and_flags_refused_if_destructive_then_ap
     applied = db(jsctl, "upgrade", database_url, dev_url, migrations, "--allow-destructive")
     assert applied.returncode == 0, applied.stderr
     assert version(database_url) == "0002" and "detail" not in columns(database_url, "rejected_messages")
-    assert db(jsctl, "plan", database_url, dev_url, migrations, "--detailed-exitcode").returncode == 0
+    assert not plan_database(DatabaseSettings(database_url), migrations, dev_url=dev_url).has_changes
 
 
 def test_revision_failing_half_way_leaves_the_previous_revision(jsctl, database_url, dev_url, migrations):
@@ -233,7 +236,7 @@ def test_db_revision_reaches_a_fixed_point_without_touching_the_target(jsctl, da
     dev = DatabaseSettings(database_url).url.rsplit("/", 1)[0] + "/postgres"
     applied = db(jsctl, "upgrade", database_url, dev, migrations)
     assert applied.returncode == 0, applied.stderr
-    assert db(jsctl, "plan", database_url, dev, migrations, "--detailed-exitcode").returncode == 0
+    assert not plan_database(DatabaseSettings(database_url), migrations, dev_url=dev).has_changes
     again = jsctl("db", "revision", "-m", "nothing", "--migrations", str(migrations), "--dev-url", dev)
     assert again.returncode == 0 and "no revision written" in again.stdout
 
@@ -265,7 +268,7 @@ def test_database_without_alembic_history_needs_adopt(jsctl, database_url, dev_u
     adopted = db(jsctl, "upgrade", database_url, dev_url, None, "--adopt")
     assert adopted.returncode == 0, adopted.stderr
     assert "adopted: stamped at revision 0001" in adopted.stdout and version(database_url) == "0001"
-    assert db(jsctl, "plan", database_url, dev_url, None, "--detailed-exitcode").returncode == 0
+    assert not plan_database(DatabaseSettings(database_url), REPO / "migrations", dev_url=dev_url).has_changes
 
 
 def test_connection_failures_are_one_line(jsctl, postgres, database_url, dev_url):
