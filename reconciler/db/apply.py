@@ -11,7 +11,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -26,6 +26,7 @@ from .connect import connect, first_line
 from .metadata import build_metadata
 from .migrate import upgrade
 from .planner import observe
+from .revisions import pending_revisions
 from .schema import load_schema
 from .settings import ApplySettings
 
@@ -47,6 +48,18 @@ def check_destructive(changes: list[Change], allow_destructive: bool) -> None:
         raise Refused(f"refusing destructive database changes without --allow-destructive ({what})")
 
 
+def check_revisions_unchanged(migrations_dir: Path, plan: Plan, changes: list[Change]) -> None:
+    """A saved plan is applied only if each revision still renders the SQL the plan showed."""
+    upgrades = [c for c in changes if c.action == UPGRADE]
+    if not upgrades:
+        return
+    now = {r.revision: r.sql for r in pending_revisions(migrations_dir, plan.context.get("database_revision"))}
+    for change in upgrades:
+        if now.get(change.desired["revision"]) != change.details.get("sql"):
+            raise Refused(f"{change.address} is not what the plan showed (its revision file changed or is gone): "
+                          "plan again")
+
+
 def apply_database(database: DatabaseSettings, migrations_dir: Path, plan: Plan,
                    settings: ApplySettings | None = None,
                    progress: Callable[[str], None] = lambda line: None) -> list[str]:
@@ -56,13 +69,14 @@ def apply_database(database: DatabaseSettings, migrations_dir: Path, plan: Plan,
         raise UserError(f"the plan has errors; not applying: {plan.errors[0]}")
     changes = database_changes(plan)
     check_destructive(changes, settings.allow_destructive)
+    check_revisions_unchanged(migrations_dir, plan, changes)
     metadata = build_metadata(load_schema(migrations_dir))
     done: list[str] = []
     with connect(database, APPLY_APPLICATION_NAME) as connection:
         acquire_lock(connection, database, settings.lock_timeout)
         try:
             _set_ddl_timeouts(connection, settings)
-            for line in _run(connection, migrations_dir, plan, changes):
+            for line in _run(connection, migrations_dir, plan, changes, metadata):
                 progress(line)
                 done.append(line)
             remainder = differences(connection, metadata)
@@ -74,13 +88,17 @@ def apply_database(database: DatabaseSettings, migrations_dir: Path, plan: Plan,
     return done
 
 
-def _run(connection: sa.Connection, migrations_dir: Path, plan: Plan, changes: list[Change]):
+def _run(connection: sa.Connection, migrations_dir: Path, plan: Plan, changes: list[Change],
+         metadata: sa.MetaData) -> Iterator[str]:
     """Yield one line per step as it completes, after re-checking the state the plan was made for."""
     state = observe(connection)
     adopt = [c for c in changes if c.action == ADOPT]
     if adopt:
         if state.managed:
             raise Refused("the database was stamped by someone else since the plan: plan again")
+        mismatch = differences(connection, metadata)
+        if mismatch:
+            raise UserError(f"cannot adopt: the database differs from schema.yaml: {summarize(mismatch)}")
         command.stamp(alembic_config(migrations_dir, connection), adopt[0].desired["revision"])
         connection.commit()
         yield f"adopted: stamped at revision {adopt[0].desired['revision']}"

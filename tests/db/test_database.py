@@ -5,6 +5,7 @@ Tests that add revisions work on a temporary copy of migrations/.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -322,3 +323,26 @@ def test_importing_the_package_does_not_import_sqlalchemy():
     code = "import sys, reconciler.db, reconciler.cli.db; print('sqlalchemy' in sys.modules, 'alembic' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=60)
     assert done.stdout.split() == ["False", "False"], done.stderr
+
+
+def test_a_saved_plan_is_applied_as_planned_and_refused_when_a_revision_changed(database_url, dev_url, migrations):
+    from reconciler.db import apply_database
+    from reconciler.errors import Refused
+    from reconciler.plan import Plan
+
+    upgrade_to_head(DatabaseSettings(database_url), migrations)
+    edit_schema(migrations, "      - {name: updated_at, type: timestamptz, default: now()}\n",
+                "      - {name: updated_at, type: timestamptz, default: now()}\n"
+                "      - {name: note, type: text, nullable: true}\n")
+    write_revision(migrations, "0002", "0001", 'op.add_column("user_thresholds", sa.Column("note", sa.Text()))\n')
+    saved = json.dumps(plan_database(DatabaseSettings(database_url), migrations, dev_url=dev_url).to_dict())
+    plan = Plan.from_dict(json.loads(saved))
+    revision_file = next((migrations / "versions").glob("0002_*.py"))
+    original = revision_file.read_text()
+    revision_file.write_text(original.replace("sa.Text()", "sa.String(20)"))
+    with pytest.raises(Refused, match="db/revision/0002 is not what the plan showed"):
+        apply_database(DatabaseSettings(database_url), migrations, plan)
+    assert version(database_url) == "0001"
+    revision_file.write_text(original)
+    assert apply_database(DatabaseSettings(database_url), migrations, plan) == ["upgraded to revision 0002"]
+    assert version(database_url) == "0002"
