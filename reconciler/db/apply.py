@@ -20,14 +20,12 @@ from alembic import command
 from ..connection import DatabaseSettings, redact
 from ..errors import Refused, UserError
 from ..plan import ADOPT, UPGRADE, Change, Plan
-from .alembic_env import alembic_config
+from .alembic_env import alembic_config, target_metadata
 from .compare import differences, summarize
 from .connect import connect, first_line
-from .metadata import build_metadata
 from .migrate import upgrade
 from .planner import observe
 from .revisions import pending_revisions
-from .schema import load_schema
 from .settings import ApplySettings
 
 # pg_advisory_lock(int, int): a fixed pair, the same for every jsctl applying to this database.
@@ -70,7 +68,7 @@ def apply_database(database: DatabaseSettings, migrations_dir: Path, plan: Plan,
     changes = database_changes(plan)
     check_destructive(changes, settings.allow_destructive)
     check_revisions_unchanged(migrations_dir, plan, changes)
-    metadata = build_metadata(load_schema(migrations_dir))
+    metadata = target_metadata(migrations_dir)
     done: list[str] = []
     with connect(database, APPLY_APPLICATION_NAME) as connection:
         acquire_lock(connection, database, settings.lock_timeout)

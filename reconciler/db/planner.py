@@ -17,13 +17,12 @@ import sqlalchemy as sa
 
 from ..connection import DatabaseSettings
 from ..plan import ADOPT, UPGRADE, Change, Plan
+from .alembic_env import target_metadata
 from .compare import current_revision, differences, drift_changes, is_managed, reflect, summarize, user_tables
 from .connect import connect
-from .metadata import build_metadata
 from .migrate import replay_errors, upgrade
 from .revisions import Revision, head_revision, pending_revisions, script_directory
 from .risk import DESTRUCTIVE, assess
-from .schema import load_schema
 from .scratch import scratch_database
 
 UNCOVERED = "schema.yaml changed but no revision covers it: run `jsctl db revision -m ...`"
@@ -75,7 +74,7 @@ def revision_change(revision: Revision, types_before: dict[tuple[str, str], str]
 def plan_database(database: DatabaseSettings, migrations_dir: Path, *, dev_url: str | None = None,
                   adopt: bool = False) -> Plan:
     """Plan the database: Changes (upgrade/adopt actions, drift notes), errors, and context."""
-    metadata = build_metadata(load_schema(migrations_dir))
+    metadata = target_metadata(migrations_dir)
     head = head_revision(script_directory(migrations_dir))
     plan = Plan(context={"database": database.display_url, "database_head": head})
     with connect(database) as live:
