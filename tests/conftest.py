@@ -10,20 +10,15 @@ import asyncio
 import contextlib
 import os
 import shutil
-import subprocess
-import sys
 import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from support import HACK, run_jsctl
 
 from reconciler.localservers import NatsServer, PostgresServer, pid_alive, terminate, wait_for
-
-REPO = Path(__file__).resolve().parent.parent
-HACK = REPO / "hack"
-SHARED = REPO.parent / "shared"
 
 
 @pytest.fixture(scope="session")
@@ -146,14 +141,6 @@ def postgres(server_tmp) -> Iterator[PostgresServer]:
 def database_url(postgres) -> str:
     """A new, empty database on the shared Postgres."""
     return postgres.create_database(f"t_{uuid.uuid4().hex[:12]}")
-
-
-def run_jsctl(*args: str, env: dict[str, str] | None = None, cwd: Path | str | None = None,
-              input: str | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
-    """Run the real `jsctl` console entry point in a child process, as a user would."""
-    full_env = {**os.environ, **(env or {})}
-    return subprocess.run([sys.executable, "-m", "reconciler", *args], capture_output=True, text=True,
-                          env=full_env, cwd=cwd or REPO, input=input, timeout=timeout)
 
 
 @pytest.fixture

@@ -15,11 +15,11 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from support import REPO
 
 from reconciler.connection import DatabaseSettings
 from reconciler.db import plan_database, upgrade_to_head
 from reconciler.localservers import wait_for
-from tests.conftest import REPO
 
 LOCK_KEYS = (0x6A73, 0x6462)
 
