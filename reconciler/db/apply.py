@@ -21,11 +21,12 @@ from ..connection import DatabaseSettings, redact
 from ..errors import Refused, UserError
 from ..plan import ADOPT, UPGRADE, Change, Plan
 from .alembic_env import alembic_config, target_metadata
-from .compare import differences, summarize
+from .compare import Sides, differences, summarize
 from .connect import connect, first_line
 from .migrate import upgrade
 from .planner import observe
 from .revisions import pending_revisions
+from .risk import DESTRUCTIVE
 from .settings import ApplySettings
 
 # pg_advisory_lock(int, int): a fixed pair, the same for every jsctl applying to this database.
@@ -40,8 +41,9 @@ def database_changes(plan: Plan) -> list[Change]:
 def check_destructive(changes: list[Change], allow_destructive: bool) -> None:
     destructive = [c for c in changes if c.destructive]
     if destructive and not allow_destructive:
-        what = "; ".join(f"{c.address}: " + ", ".join(note for risk in c.details.get("risks", [])
-                                                      if "destructive" in risk["flags"] for note in risk["notes"])
+        what = "; ".join(f"{c.address}: " + ", ".join(note.removeprefix(f"{DESTRUCTIVE}: ")
+                                                      for risk in c.details.get("risks", []) for note in risk["notes"]
+                                                      if note.startswith(f"{DESTRUCTIVE}: "))
                          for c in destructive)
         raise Refused(f"refusing destructive database changes without --allow-destructive ({what})")
 
@@ -80,7 +82,7 @@ def apply_database(database: DatabaseSettings, migrations_dir: Path, plan: Plan,
             remainder = differences(connection, metadata)
             if remainder:
                 raise UserError(f"after the upgrade the database still differs from schema.yaml "
-                                f"(drift no revision corrects): {summarize(remainder)}")
+                                f"(drift no revision corrects): {summarize(remainder, Sides())}")
         finally:
             release_lock(connection)
     return done
@@ -96,7 +98,7 @@ def _run(connection: sa.Connection, migrations_dir: Path, plan: Plan, changes: l
             raise Refused("the database was stamped by someone else since the plan: plan again")
         mismatch = differences(connection, metadata)
         if mismatch:
-            raise UserError(f"cannot adopt: the database differs from schema.yaml: {summarize(mismatch)}")
+            raise UserError(f"cannot adopt: the database differs from schema.yaml: {summarize(mismatch, Sides())}")
         command.stamp(alembic_config(migrations_dir, connection), adopt[0].desired["revision"])
         connection.commit()
         yield f"adopted: stamped at revision {adopt[0].desired['revision']}"

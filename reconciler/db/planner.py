@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from ..connection import DatabaseSettings
 from ..plan import ADOPT, UPGRADE, Change, Plan
 from .alembic_env import target_metadata
-from .compare import current_revision, differences, drift_changes, is_managed, reflect, summarize, user_tables
+from .compare import Sides, current_revision, differences, drift_changes, is_managed, reflect, summarize, user_tables
 from .connect import connect
 from .migrate import replay_errors, upgrade
 from .revisions import Revision, head_revision, pending_revisions, script_directory
@@ -26,6 +26,7 @@ from .risk import DESTRUCTIVE, assess
 from .scratch import scratch_database
 
 UNCOVERED = "schema.yaml changed but no revision covers it: run `jsctl db revision -m ...`"
+COVERAGE = Sides(live="the migrations at head", expected="schema.yaml")
 
 
 @dataclass
@@ -99,19 +100,19 @@ def plan_database(database: DatabaseSettings, migrations_dir: Path, *, dev_url: 
                 upgrade(scratch, migrations_dir)
             uncovered = differences(scratch, metadata)
         if uncovered:
-            plan.errors.append(f"{UNCOVERED} (differences: {summarize(uncovered)})")
+            plan.errors.append(f"{UNCOVERED} (differences: {summarize(uncovered, COVERAGE)})")
         if state.foreign:
             _plan_adoption(plan, live, metadata, head)
         else:
-            reference = f"expected at revision {state.revision}" if state.revision else "expected: no tables yet"
-            plan.changes.extend(drift_changes(differences(live, expected_now), reference))
+            reference = f"the migrations at revision {state.revision}" if state.revision else "an empty database"
+            plan.changes.extend(drift_changes(differences(live, expected_now), Sides(expected=reference)))
     return plan
 
 
 def _plan_adoption(plan: Plan, live: sa.Connection, metadata: sa.MetaData, head: str | None) -> None:
     mismatch = differences(live, metadata)
     if mismatch:
-        plan.errors.append(f"cannot adopt: the database differs from schema.yaml: {summarize(mismatch)}")
+        plan.errors.append(f"cannot adopt: the database differs from schema.yaml: {summarize(mismatch, Sides())}")
     elif head:
         plan.changes.append(Change(f"db/revision/{head}", ADOPT, reason="stamp the existing schema at head",
                                    details={"message": "the live schema matches schema.yaml"},
