@@ -16,9 +16,8 @@ from alembic.script import ScriptDirectory
 from alembic.util import CommandError
 
 from ..errors import UserError
-from .alembic_env import VERSION_TABLE, alembic_config
+from .alembic_env import OFFLINE_URL, VERSION_TABLE, alembic_config
 
-OFFLINE_URL = "postgresql+psycopg://"  # offline mode needs only the dialect
 _RUNNING = re.compile(r"^-- Running upgrade (\S*)\s*-> (\S+)", re.M)
 
 
