@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 from jsonschema import Draft202012Validator
+from support import REFERENCE_SCHEMAS
 
 from reconciler.manifest.schema import manifest_schema, unit_table
 from reconciler.manifest.units import DURATION_PATTERN, SIZE_PATTERN
 
-REPO = Path(__file__).resolve().parent.parent
-# ../shared/reference beside the checkout (a worktree sits one level deeper, so look up the tree).
-REFERENCE = next((parent / "shared" / "reference" / "jetstream-api-schemas" for parent in REPO.parents
-                  if (parent / "shared" / "reference" / "jetstream-api-schemas").is_dir()), None)
+REFERENCE = REFERENCE_SCHEMAS
 
 
 def reference(name: str) -> dict:
