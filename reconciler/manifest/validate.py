@@ -13,10 +13,9 @@ from .item import Item
 from .load import Document, Path_, Problem
 from .model import CONSUMER, STREAM, DeclaredResource, Desired
 from .rules import check_items
-from .schema import did_you_mean, schema_errors, unit_table
+from .schema import SECTIONS, did_you_mean, schema_errors, unit_table
 from .units import convert_units
 
-SECTIONS = {"streams": STREAM, "consumers": CONSUMER}
 SERVER_METADATA_PREFIX = "_nats."  # keys the server adds to metadata (version, API level)
 
 
