@@ -86,16 +86,22 @@ class DevEnvironment:
                 raise UserError(f"{name} port {port} on 127.0.0.1 is already in use: choose another with {flag}")
         self.directory.mkdir(parents=True, exist_ok=True)
         nats_pid = state.nats_pid if state and running["nats"] else 0
-        if not nats_pid:
+        started_nats = not nats_pid
+        if started_nats:
             server = NatsServer(self.directory / "nats", port=nats_port, config_file=conf).start()
             nats_pid, nats_port = server.proc.pid, server.port
             server.proc = None  # detached: it outlives this process, `jsctl dev down` stops it
         postgres = self._postgres(pg_port)
-        if not postgres.running():
-            fresh = not postgres.initialized()
-            postgres.start()
-            if fresh:
-                postgres.create_database(DEV_DATABASE)
+        try:
+            if not postgres.running():
+                fresh = not postgres.initialized()
+                postgres.start()
+                if fresh:
+                    postgres.create_database(DEV_DATABASE)
+        except BaseException:
+            if started_nats:  # no state file names it yet: do not leave it running unseen
+                terminate(nats_pid)
+            raise
         state = DevState(nats_pid, nats_port, postgres.port, str(seed), str(self.hack_dir))
         self.state_file.write_text(json.dumps(asdict(state), indent=2))
         return state, True

@@ -58,13 +58,14 @@ def _accepts(port: int) -> bool:
 
 
 def pid_alive(pid: int) -> bool:
+    """True while the process runs (a zombie, exited but not yet reaped by its parent, does not)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
-    return True
+    return not _is_zombie(pid)
 
 
 def terminate(pid: int, *, timeout: float = 10) -> None:
@@ -72,7 +73,7 @@ def terminate(pid: int, *, timeout: float = 10) -> None:
     with contextlib.suppress(ProcessLookupError):
         os.kill(pid, signal.SIGTERM)
     with contextlib.suppress(TimeoutError):
-        wait_for(lambda: not pid_alive(pid) or _is_zombie(pid), timeout=timeout, what=f"pid {pid} to exit")
+        wait_for(lambda: not pid_alive(pid), timeout=timeout, what=f"pid {pid} to exit")
         return
     with contextlib.suppress(ProcessLookupError):
         os.kill(pid, signal.SIGKILL)
@@ -325,7 +326,7 @@ class PostgresServer:
         pid = self.pid()
         if pid:
             os.kill(pid, signal.SIGKILL)
-            wait_for(lambda: not pid_alive(pid) or _is_zombie(pid), timeout=10, what="postgres to die")
+            wait_for(lambda: not pid_alive(pid), timeout=10, what="postgres to die")
 
     def create_database(self, name: str) -> str:
         done = self._run("createdb", "-h", str(self.data_dir), "-p", str(self.port), "-U", self.superuser, name)

@@ -16,10 +16,14 @@ from ..errors import EXIT_ERROR, JsctlError
 
 # name -> (module under reconciler.cli, attribute, one-line help shown by `jsctl --help`)
 COMMANDS: dict[str, tuple[str, str, str]] = {
+    "db": ("db", "db", "Manage the Postgres schema (schema.yaml + Alembic revisions)."),
     "dev": ("dev", "dev", "Run a local NATS server and Postgres for development."),
     "nkey": ("nkey", "nkey", "Generate nkeys (replaces `nk -gen`)."),
     "ping": ("ping", "ping", "Check the NATS and Postgres connections."),
     "validate": ("validate", "validate", "Check the manifests offline; report every problem at once."),
+    "plan": ("plan", "plan", "Show what apply would change (text, json or markdown)."),
+    "apply": ("apply", "apply", "Make the live servers match the manifests, then verify."),
+    "export": ("export", "export", "Write manifests from the live JetStream account."),
 }
 
 

@@ -1,0 +1,52 @@
+"""JetStream reconciliation: observe -> normalize -> diff -> plan -> execute -> verify.
+
+``JetStreamSession`` holds one connection for a whole plan (and apply), so a CLI command can join
+its changes with another planner's into one Plan and apply them with one exit code.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ..connection import NatsSettings, connect_nats
+from ..jsapi import JetStreamApi
+
+if TYPE_CHECKING:
+    from ..manifest.model import Desired
+    from ..plan import Change, Plan
+    from .execute import Step
+    from .observe import Live
+
+
+class JetStreamSession:
+    def __init__(self, settings: NatsSettings, *, name: str = "jsctl"):
+        self.settings, self.name = settings, name
+        self.api: JetStreamApi | None = None
+        self.live: Live | None = None
+
+    async def __aenter__(self) -> JetStreamSession:
+        self.api = JetStreamApi(await connect_nats(self.settings, name=self.name))
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        if self.api is not None:
+            await self.api.nc.close()
+
+    async def plan(self, desired: Desired, *, prune: bool = False) -> Plan:
+        from .diff import plan_jetstream
+        from .observe import observe
+
+        assert self.api is not None
+        self.live = await observe(self.api)
+        return plan_jetstream(desired, self.live, prune=prune)
+
+    async def apply(self, desired: Desired, changes: list[Change], *, prune: bool = False) -> list[Step]:
+        """Execute the JetStream changes, then verify that re-planning them finds nothing left."""
+        from .execute import execute
+        from .verify import verify
+
+        assert self.api is not None
+        ours = [c for c in changes if c.address.startswith(("stream/", "consumer/"))]
+        steps = await execute(self.api, ours)
+        await verify(self.api, desired, ours, prune=prune)
+        return steps

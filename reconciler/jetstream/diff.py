@@ -1,0 +1,184 @@
+"""Desired (manifests) vs live (observe.py) -> the JetStream part of the plan. Pure: no I/O.
+
+Both sides are normalized (normalize.py) and compared with ``==``; only resources that differ are
+diffed field by field (deepdiff), so a converged account of thousands of resources costs one
+dict comparison each.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..manifest.model import CONSUMER, STREAM, DeclaredResource, Desired
+from ..plan import CREATE, DELETE, REPLACE, UNMANAGED, UPDATE, Change, FieldChange, Plan
+from .normalize import MANAGED_KEY, MANAGED_VALUE, is_managed, normalize
+from .observe import Live
+from .rules import replace_reasons, unsupported
+
+
+def stream_address(name: str) -> str:
+    return f"stream/{name}"
+
+
+def consumer_address(stream: str, name: str) -> str:
+    return f"consumer/{stream}/{name}"
+
+
+def field_changes(before: dict[str, Any], after: dict[str, Any]) -> list[FieldChange]:
+    """Field-level differences of two normalized configs; lists are compared whole."""
+    from deepdiff import DeepDiff
+
+    changes = []
+    for key in sorted(before.keys() | after.keys()):
+        old, new = before.get(key), after.get(key)
+        if old == new:
+            continue
+        if not all(isinstance(v, dict) or v is None for v in (old, new)):
+            changes.append(FieldChange(key, old, new))
+            continue
+        old, new = old or {}, new or {}  # an absent map is an empty one: diff its keys
+        paths = set()
+        for items in DeepDiff(old, new, view="tree").values():
+            for item in items:
+                path = []
+                for part in item.path(output_format="list"):
+                    if isinstance(part, int):
+                        break
+                    path.append(part)
+                paths.add(tuple(path))
+        for path in sorted(paths):
+            changes.append(FieldChange(".".join((key, *path)), _dig(old, path), _dig(new, path)))
+    return changes
+
+
+def _dig(value: Any, path: tuple) -> Any:
+    for part in path:
+        if not isinstance(value, dict):
+            return None
+        value = value.get(part)
+    return value
+
+
+def to_send(declared: dict[str, Any], live: dict[str, Any] | None) -> dict[str, Any]:
+    """The config apply sends: the declared one, marked as jsctl's when jsctl creates it; an update
+    keeps whatever ownership mark the live resource has."""
+    config = dict(declared)
+    metadata = dict(config.get("metadata") or {})
+    if live is None or is_managed(live):
+        metadata[MANAGED_KEY] = MANAGED_VALUE
+    if metadata:
+        config["metadata"] = metadata
+    return config
+
+
+def _stream_state(item: dict[str, Any]) -> dict[str, Any]:
+    state = item.get("state") or {}
+    return {"messages": state.get("messages", 0), "bytes": state.get("bytes", 0)}
+
+
+def _consumer_state(item: dict[str, Any]) -> dict[str, Any]:
+    return {"num_pending": item.get("num_pending", 0), "num_ack_pending": item.get("num_ack_pending", 0),
+            "ack_floor_stream_seq": (item.get("ack_floor") or {}).get("stream_seq", 0)}
+
+
+def _delete(address: str, destroys: dict[str, Any]) -> Change:
+    return Change(address, DELETE, destructive=True, reason="not in the manifests", details={"destroys": destroys})
+
+
+class Planner:
+    def __init__(self, desired: Desired, live: Live, *, prune: bool = False):
+        self.desired, self.live, self.prune = desired, live, prune
+        self.version = live.version
+        self.changes: list[Change] = []
+        self.errors: list[str] = []
+        self.replaced_streams: set[str] = set()
+
+    def plan(self) -> Plan:
+        for resource in [*self.desired.streams.values(), *self.desired.consumers.values()]:
+            kind = STREAM if resource.kind == STREAM else CONSUMER
+            self.errors += [f"{resource.address}: {p}" for p in unsupported(kind, resource.config, self.version)]
+        for name in sorted(self.desired.streams):
+            self._stream(self.desired.streams[name])
+        for key in sorted(self.desired.consumers):
+            self._consumer(self.desired.consumers[key])
+        self._undeclared()
+        ident = self.live.identity
+        return Plan(self.changes, self.errors, {"nats": {"server_version": ident.version, "server_name": ident.name,
+                                                         "api_level": ident.api_level}})
+
+    def _stream(self, declared: DeclaredResource) -> None:
+        item = self.live.streams.get(declared.name)
+        address = declared.address
+        if item is None:
+            self.changes.append(Change(address, CREATE, desired=to_send(declared.config, None)))
+            return
+        live_config = item["config"]
+        before = normalize(STREAM, live_config, self.version)
+        after = normalize(STREAM, declared.config, self.version)
+        if before == after:
+            return
+        diff = field_changes(before, after)
+        reasons = replace_reasons(STREAM, before, after, self.version)
+        if not reasons:
+            self.changes.append(Change(address, UPDATE, diff, desired=to_send(declared.config, live_config)))
+            return
+        self.replaced_streams.add(declared.name)
+        lost = sorted(c for s, c in self.live.consumers if s == declared.name)
+        self.changes.append(Change(address, REPLACE, diff, destructive=True, reason="; ".join(reasons),
+                                   details={"destroys": {**_stream_state(item), "consumers": lost}},
+                                   desired=to_send(declared.config, None)))
+
+    def _consumer(self, declared: DeclaredResource) -> None:
+        stream = declared.stream or ""
+        address = declared.address
+        item = self.live.consumers.get((stream, declared.name))
+        send = to_send(declared.config, item["config"] if item else None)
+        if item is None or stream in self.replaced_streams:
+            reason = f"stream {stream} is replaced" if item is not None else None
+            self.changes.append(Change(address, CREATE, reason=reason, desired=to_send(declared.config, None)))
+            return
+        declared_stream = self.desired.streams.get(stream)
+        live_stream = (self.live.streams.get(stream) or {}).get("config")
+        before = normalize(CONSUMER, item["config"], self.version, live_stream)
+        after = normalize(CONSUMER, declared.config, self.version,
+                          declared_stream.config if declared_stream else live_stream)
+        if before == after:
+            return
+        diff = field_changes(before, after)
+        reasons = replace_reasons(CONSUMER, before, after, self.version)
+        if not reasons:
+            self.changes.append(Change(address, UPDATE, diff, desired=send))
+            return
+        self.changes.append(Change(address, REPLACE, diff, destructive=True, reason="; ".join(reasons),
+                                   details={"destroys": _consumer_state(item)},
+                                   desired=to_send(declared.config, None)))
+
+    def _undeclared(self) -> None:
+        """Live resources no manifest declares: notes, or deletes of jsctl's own with --prune."""
+        deleted_streams = set()
+        for name in sorted(self.live.streams.keys() - self.desired.streams.keys()):
+            item = self.live.streams[name]
+            if self.prune and is_managed(item["config"]):
+                deleted_streams.add(name)
+                self.changes.append(_delete(stream_address(name), _stream_state(item)))
+            else:
+                self.changes.append(self._unmanaged(stream_address(name), item["config"]))
+        for stream, name in sorted(self.live.consumers.keys() - self.desired.consumers.keys()):
+            item = self.live.consumers[(stream, name)]
+            address = consumer_address(stream, name)
+            if stream in self.replaced_streams:
+                continue  # listed in the stream's replace as destroyed
+            if (self.prune and is_managed(item["config"])) or stream in deleted_streams:
+                self.changes.append(_delete(address, _consumer_state(item)))
+            else:
+                self.changes.append(self._unmanaged(address, item["config"]))
+
+    def _unmanaged(self, address: str, config: dict[str, Any]) -> Change:
+        reason = ("created by jsctl, no longer in the manifests: delete it with --prune"
+                  if is_managed(config) else "not in the manifests: left alone")
+        return Change(address, UNMANAGED, reason=reason)
+
+
+def plan_jetstream(desired: Desired, live: Live, *, prune: bool = False) -> Plan:
+    """The JetStream plan: creates, updates, replaces, deletes (only with ``prune``) and unmanaged notes."""
+    return Planner(desired, live, prune=prune).plan()

@@ -1,0 +1,81 @@
+"""The canonical form both sides of a diff are brought to, so that ``==`` means "no change".
+
+- server defaults for the connected version filled in (defaults.py), so an omitted field that
+  equals the default is no change;
+- zero values (false, 0, "", [], {}, null) dropped at every level: the server omits them too;
+- server-owned ``_nats.*`` metadata and jsctl's own ownership mark ignored;
+- order-insensitive lists (subjects, filter_subjects, tags, sources...) sorted;
+- timestamps in UTC with a ``Z``.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from typing import Any
+
+from ..manifest.model import STREAM
+from .defaults import consumer_defaults, stream_defaults
+from .rules import Version
+
+MANAGED_KEY = "io.jsctl.managed"  # metadata mark on resources jsctl created (see docs/plan-apply.md)
+MANAGED_VALUE = "true"
+
+SET_FIELDS = frozenset({"subjects", "filter_subjects", "priority_groups", "tags"})
+UNORDERED_OBJECT_LISTS = frozenset({"sources"})
+TIME_FIELDS = frozenset({"opt_start_time", "pause_until"})
+
+
+def is_managed(config: dict[str, Any]) -> bool:
+    return (config.get("metadata") or {}).get(MANAGED_KEY) == MANAGED_VALUE
+
+
+def user_metadata(metadata: dict[str, str] | None) -> dict[str, str]:
+    """Metadata without the server's ``_nats.*`` keys and without jsctl's ownership mark."""
+    return {k: v for k, v in (metadata or {}).items() if not k.startswith("_nats.") and k != MANAGED_KEY}
+
+
+def canonical_time(value: str) -> str:
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return value
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=timezone.utc)
+    return parsed.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+def _canonical(value: Any, key: str = "") -> Any:
+    """Zero values become None (dropped by the caller); lists that are sets get a stable order."""
+    if isinstance(value, dict):
+        out = {k: c for k, v in value.items() if (c := _canonical(v, k)) is not None}
+        return out or None
+    if isinstance(value, list):
+        items = [c for v in value if (c := _canonical(v)) is not None]
+        if not items:
+            return None
+        if key in SET_FIELDS:
+            return sorted(set(items))
+        if key in UNORDERED_OBJECT_LISTS:
+            return sorted(items, key=lambda item: json.dumps(item, sort_keys=True))
+        return items
+    if value is False or value == 0 or value == "" or value is None:
+        return None  # note: `0 == False`, so both spellings of "off" land here
+    if key in TIME_FIELDS and isinstance(value, str):
+        return canonical_time(value)
+    return value
+
+
+def normalize(kind: str, config: dict[str, Any], server: Version,
+              stream: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The canonical form of a stream (``kind=STREAM``) or consumer config for the connected server.
+
+    ``stream`` is the owning stream's config, for consumer defaults that come from its limits.
+    """
+    config = {**config, "metadata": user_metadata(config.get("metadata"))}
+    if kind == STREAM:
+        full = stream_defaults(config, server)
+    else:
+        full = consumer_defaults(config, stream, server)
+        full.pop("stream_name", None)
+    return _canonical(full) or {}

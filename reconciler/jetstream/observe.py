@@ -1,0 +1,56 @@
+"""Read the live JetStream account as raw JSON: paged STREAM.LIST, then CONSUMER.LIST per stream.
+
+Consumers are listed concurrently (bounded), and only for streams whose state says they have any,
+so a large account costs a handful of round trips more than the paged listing itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..jsapi import JetStreamApi, ServerIdentity
+from .rules import Version, parse_version
+
+CONCURRENCY = 64  # in-flight requests; the server answers API requests from a bounded queue
+
+
+@dataclass
+class Live:
+    identity: ServerIdentity
+    streams: dict[str, dict[str, Any]] = field(default_factory=dict)  # name -> STREAM.LIST item (config, state)
+    consumers: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)  # (stream, name) -> item
+
+    @property
+    def version(self) -> Version:
+        return parse_version(self.identity.version)
+
+
+async def bounded(coroutines: Iterable, limit: int = CONCURRENCY) -> list:
+    """Run coroutines with at most ``limit`` in flight; results in order; the first error is raised."""
+    semaphore = asyncio.Semaphore(limit)
+
+    async def one(coro):
+        async with semaphore:
+            return await coro
+
+    return await asyncio.gather(*(one(c) for c in coroutines))
+
+
+async def observe(api: JetStreamApi, streams: Iterable[str] | None = None) -> Live:
+    """The live account (or only the named streams and their consumers)."""
+    identity = await api.identity()
+    live = Live(identity)
+    wanted = set(streams) if streams is not None else None
+    for item in await api.paged("STREAM.LIST", "streams"):
+        name = item["config"]["name"]
+        if wanted is None or name in wanted:
+            live.streams[name] = item
+    with_consumers = [n for n, item in live.streams.items() if (item.get("state") or {}).get("consumer_count", 1)]
+    pages = await bounded(api.paged(f"CONSUMER.LIST.{name}", "consumers") for name in with_consumers)
+    for stream, items in zip(with_consumers, pages, strict=True):
+        for item in items:
+            live.consumers[(stream, item["name"])] = item
+    return live

@@ -1,0 +1,135 @@
+"""What the connected nats-server supports and what it can change in place: one table per question.
+
+Every row was checked against nats-server's ``configUpdateCheck`` / ``checkNewConsumerConfig`` and,
+for 2.12.8, measured on a real server (tests/jetstream/test_rules_server.py has one test per row).
+Configs here are normalized dicts (see normalize.py): omitted and zero values are absent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from ..manifest.model import CONSUMER, STREAM
+
+Version = tuple[int, int, int]
+
+
+def parse_version(text: str) -> Version:
+    """``"2.12.8"`` / ``"v2.11.0-beta.1"`` -> ``(2, 12, 8)``; unknown parts count as 0."""
+    core = text.lstrip("v").split("-", 1)[0].split("+", 1)[0]
+    parts = [int(p) if p.isdigit() else 0 for p in core.split(".")[:3]]
+    return (*parts, 0, 0, 0)[:3]  # type: ignore[return-value]
+
+
+def show_version(version: Version) -> str:
+    return ".".join(map(str, version))
+
+
+# ------------------------------------------------------------------ which server has which field
+
+# (kind, field) -> the first nats-server release that knows it. Fields not listed exist since 2.10.0,
+# the oldest server jsctl supports. 2.10 and 2.11 silently drop fields they do not know, so sending
+# one would "succeed" and change nothing: planning stops with an error instead.
+FIELD_SINCE: dict[tuple[str, str], Version] = {
+    (STREAM, "allow_msg_ttl"): (2, 11, 0),
+    (STREAM, "subject_delete_marker_ttl"): (2, 11, 0),
+    (STREAM, "allow_msg_counter"): (2, 12, 0),
+    (STREAM, "allow_atomic"): (2, 12, 0),
+    (STREAM, "allow_msg_schedules"): (2, 12, 0),
+    (STREAM, "persist_mode"): (2, 12, 0),
+    (STREAM, "allow_batched"): (2, 14, 0),  # 2.12.8 rejects it as an unknown field (measured)
+    (CONSUMER, "pause_until"): (2, 11, 0),
+    (CONSUMER, "priority_groups"): (2, 11, 0),
+    (CONSUMER, "priority_policy"): (2, 11, 0),
+    (CONSUMER, "priority_timeout"): (2, 11, 0),
+}
+
+# (kind, field, value) -> the first release accepting that enum value.
+VALUE_SINCE: dict[tuple[str, str, Any], Version] = {
+    (CONSUMER, "priority_policy", "prioritized"): (2, 12, 0),
+    (CONSUMER, "ack_policy", "flow_control"): (2, 14, 0),  # 2.12.8 cannot unmarshal it (measured)
+}
+
+
+def unsupported(kind: str, config: dict[str, Any], server: Version) -> list[str]:
+    """Messages for each field (or value) of ``config`` the connected server does not have."""
+    problems = []
+    for field_name, value in config.items():
+        since = FIELD_SINCE.get((kind, field_name))
+        if since and server < since:
+            problems.append(f"field {field_name} needs nats-server {show_version(since)} or newer "
+                            f"(connected server: {show_version(server)})")
+            continue
+        since = VALUE_SINCE.get((kind, field_name, value)) if isinstance(value, str) else None
+        if since and server < since:
+            problems.append(f"{field_name}: {value} needs nats-server {show_version(since)} or newer "
+                            f"(connected server: {show_version(server)})")
+    return problems
+
+
+# ------------------------------------------------------------------ what cannot change in place
+
+Predicate = Callable[[Any, Any], bool]
+
+
+def changed(before: Any, after: Any) -> bool:
+    return before != after
+
+
+def turned_off(before: Any, after: Any) -> bool:
+    return bool(before) and not after
+
+
+def to_or_from(value: str) -> Predicate:
+    return lambda before, after: before != after and value in (before or "limits", after or "limits")
+
+
+def presence_changed(before: Any, after: Any) -> bool:
+    return bool(before) != bool(after)
+
+
+@dataclass(frozen=True)
+class ReplaceRule:
+    kind: str
+    field: str
+    applies: Predicate  # (live value, desired value) -> the server refuses this in place
+    reason: str
+    until: Version | None = None  # servers from this release on can change it in place
+
+
+REPLACE_RULES: tuple[ReplaceRule, ...] = (
+    ReplaceRule(STREAM, "storage", changed, "the storage type cannot be changed"),
+    ReplaceRule(STREAM, "retention", to_or_from("workqueue"), "retention cannot change to or from workqueue"),
+    ReplaceRule(STREAM, "deny_delete", turned_off, "deny_delete cannot be turned off"),
+    ReplaceRule(STREAM, "deny_purge", turned_off, "deny_purge cannot be turned off"),
+    ReplaceRule(STREAM, "sealed", turned_off, "a sealed stream cannot be unsealed"),
+    ReplaceRule(STREAM, "allow_msg_ttl", changed, "allow_msg_ttl cannot change after creation", until=(2, 12, 0)),
+    ReplaceRule(STREAM, "allow_msg_ttl", turned_off, "allow_msg_ttl cannot be turned off"),
+    ReplaceRule(STREAM, "allow_msg_schedules", turned_off, "allow_msg_schedules cannot be turned off"),
+    ReplaceRule(STREAM, "allow_msg_counter", changed, "allow_msg_counter cannot change after creation"),
+    ReplaceRule(STREAM, "persist_mode", changed, "persist_mode cannot change after creation"),
+    ReplaceRule(STREAM, "mirror", changed, "a mirror's configuration cannot change"),
+    ReplaceRule(STREAM, "max_consumers", changed, "max_consumers cannot change on this server", until=(2, 12, 5)),
+    ReplaceRule(CONSUMER, "deliver_policy", changed, "deliver_policy cannot change"),
+    ReplaceRule(CONSUMER, "opt_start_seq", changed, "opt_start_seq cannot change"),
+    ReplaceRule(CONSUMER, "opt_start_time", changed, "opt_start_time cannot change"),
+    ReplaceRule(CONSUMER, "ack_policy", changed, "ack_policy cannot change"),
+    ReplaceRule(CONSUMER, "replay_policy", changed, "replay_policy cannot change"),
+    ReplaceRule(CONSUMER, "deliver_subject", presence_changed, "a consumer cannot switch between push and pull"),
+    ReplaceRule(CONSUMER, "max_waiting", changed, "max_waiting cannot change"),
+    ReplaceRule(CONSUMER, "idle_heartbeat", changed, "idle_heartbeat cannot change"),
+    ReplaceRule(CONSUMER, "flow_control", changed, "flow_control cannot change"),
+)
+
+
+def replace_reasons(kind: str, live: dict[str, Any], desired: dict[str, Any], server: Version) -> list[str]:
+    """Why the connected server cannot turn ``live`` into ``desired`` in place (empty: it can)."""
+    reasons = []
+    for rule in REPLACE_RULES:
+        if rule.kind != kind or (rule.until and server >= rule.until):
+            continue
+        if rule.applies(live.get(rule.field), desired.get(rule.field)) and rule.reason not in reasons:
+            reasons.append(rule.reason)
+    return reasons

@@ -1,0 +1,137 @@
+"""Plan and apply against the real nats-server: convergence, ordering, failures, verification."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from js_fixtures import VARIED_CONSUMERS, VARIED_STREAMS, S, desired_of
+
+from reconciler.jetstream.diff import plan_jetstream
+from reconciler.jetstream.execute import FAILED, NOT_DONE, ApplyFailed, execute
+from reconciler.jetstream.observe import observe
+from reconciler.jetstream.verify import VerifyFailed, verify
+
+WRITES = ("CREATE", "UPDATE", "DELETE")
+
+
+def record_subjects(api) -> list[str]:
+    """Every $JS.API subject the client sends from now on."""
+    sent: list[str] = []
+    original = api.request
+
+    async def request(subject, payload=None, timeout=None):
+        sent.append(subject)
+        return await original(subject, payload, timeout)
+
+    api.request = request
+    return sent
+
+
+async def plan_of(api, desired, prune=False):
+    return plan_jetstream(desired, await observe(api), prune=prune)
+
+
+async def apply_all(api, desired, prune=False):
+    plan = await plan_of(api, desired, prune)
+    changes = plan.pending
+    await execute(api, changes)
+    await verify(api, desired, changes, prune=prune)
+    return plan
+
+
+def test_varied_account_converges_and_reapplying_writes_nothing(run_js, varied):
+    async def scenario(api):
+        first = await apply_all(api, varied)
+        assert {c.action for c in first.changes} == {"create"} and not first.errors
+        sent = record_subjects(api)
+        again = await plan_of(api, varied)
+        await execute(api, again.pending)
+        return again, sent
+
+    again, sent = run_js(scenario)
+    assert again.changes == []  # every omitted default, zero spelling and set order compares equal
+    assert sent and not [s for s in sent if any(w in s for w in WRITES)]
+
+
+def test_apply_orders_origins_before_mirrors_and_consumer_deletes_before_stream_deletes(run_js):
+    desired = desired_of([s for s in VARIED_STREAMS if s["name"] in ("ORDERS", "MIRROR", "AGG", "INTEREST")],
+                         [c for c in VARIED_CONSUMERS if c["stream"] == "ORDERS"])
+
+    async def scenario(api):
+        sent = record_subjects(api)
+        await apply_all(api, desired)
+        creates = [s.rsplit(".", 1)[-1] for s in sent if s.startswith("STREAM.CREATE")]
+        assert creates.index("MIRROR") > creates.index("ORDERS") and creates.index("AGG") > creates.index("INTEREST")
+        sent.clear()
+        await apply_all(api, desired_of(), prune=True)  # everything is jsctl's: --prune deletes it all
+        deletes = [s for s in sent if ".DELETE." in s]
+        last_consumer = max(i for i, s in enumerate(deletes) if s.startswith("CONSUMER"))
+        first_stream = min(i for i, s in enumerate(deletes) if s.startswith("STREAM"))
+        assert last_consumer < first_stream
+        return await observe(api)
+
+    assert run_js(scenario).streams == {}
+
+
+def test_failed_request_stops_with_a_report_and_the_next_plan_is_the_rest(run_js):
+    desired = desired_of([{"name": "GOOD", "subjects": ["good.>"]}, {"name": "CLASH", "subjects": ["taken.>"]}],
+                         [{"stream": "CLASH", "durable_name": "C1", "ack_policy": "explicit"}])
+
+    async def scenario(api):
+        await api.request("STREAM.CREATE.OTHER", {"name": "OTHER", "subjects": ["taken.>"]})  # not jsctl's
+        plan = await plan_of(api, desired)
+        with pytest.raises(ApplyFailed) as failed:
+            await execute(api, plan.pending)
+        status = {s.address: s.status for s in failed.value.steps}
+        assert status == {"stream/GOOD": "done", "stream/CLASH": FAILED, "consumer/CLASH/C1": NOT_DONE}
+        assert "create stream/CLASH" in str(failed.value) and "not done" in failed.value.report()
+        rest = await plan_of(api, desired)
+        assert [(c.address, c.action) for c in rest.pending] == [("stream/CLASH", "create"),
+                                                                 ("consumer/CLASH/C1", "create")]
+        assert ("stream/OTHER", "unmanaged") in [(c.address, c.action) for c in rest.changes]
+
+    run_js(scenario)
+
+
+def test_verify_names_a_field_the_server_silently_changed(run_js):
+    # The server replaces ack_wait with the first backoff step without saying so.
+    desired = desired_of([{"name": "V", "subjects": ["v.>"]}],
+                         [{"stream": "V", "durable_name": "C", "ack_policy": "explicit", "ack_wait": 5 * S,
+                           "backoff": [S, 2 * S]}])
+
+    async def scenario(api):
+        with pytest.raises(VerifyFailed, match=r"consumer/V/C: the server did not keep ack_wait \(sent 5000000000"):
+            await apply_all(api, desired)
+
+    run_js(scenario)
+
+
+def test_replace_recreates_the_stream_and_its_consumers(run_js):
+    before = desired_of([{"name": "R", "subjects": ["r.>"]}], [{"stream": "R", "durable_name": "C",
+                                                               "ack_policy": "explicit"}])
+    after = desired_of([{"name": "R", "subjects": ["r.>"], "storage": "memory"}],
+                       [{"stream": "R", "durable_name": "C", "ack_policy": "explicit"}])
+
+    async def scenario(api):
+        await apply_all(api, before)
+        await api.nc.publish("r.x", b"1")
+        await api.nc.flush()
+        plan = await apply_all(api, after)
+        (replace,) = [c for c in plan.changes if c.action == "replace"]
+        return replace, await observe(api)
+
+    replace, live = run_js(scenario)
+    assert replace.details["destroys"]["consumers"] == ["C"]
+    assert live.streams["R"]["config"]["storage"] == "memory" and ("R", "C") in live.consumers
+
+
+def test_observe_lists_many_streams_across_pages(run_js):
+    async def scenario(api):
+        await asyncio.gather(*(api.request(f"STREAM.CREATE.P{i}", {"name": f"P{i}", "subjects": [f"p{i}"]})
+                               for i in range(300)))
+        await api.request("CONSUMER.CREATE.P7.C", {"stream_name": "P7", "config": {"durable_name": "C"}})
+        return await observe(api)
+
+    live = run_js(scenario)
+    assert len(live.streams) == 300 and list(live.consumers) == [("P7", "C")]

@@ -1,0 +1,148 @@
+"""Pure planning: normalization, diff, replace rules, ownership, rendering. No servers."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from reconciler.jetstream.diff import plan_jetstream
+from reconciler.jetstream.normalize import MANAGED_KEY, normalize
+from reconciler.jetstream.observe import Live
+from reconciler.jetstream.rules import parse_version, replace_reasons, unsupported
+from reconciler.jetstream.verify import describe_leftover
+from reconciler.jsapi import ServerIdentity
+from reconciler.manifest.model import CONSUMER, STREAM
+from reconciler.plan import FieldChange
+from reconciler.render import render_json, render_markdown, render_text
+
+S = 1_000_000_000
+V2128 = (2, 12, 8)
+
+# What nats-server 2.12.8 returned for {"name": "ORDERS", "subjects": ["orders.>"]} (measured).
+LIVE_ORDERS = {
+    "name": "ORDERS", "subjects": ["orders.>"], "retention": "limits", "max_consumers": -1, "max_msgs": -1,
+    "max_bytes": -1, "max_age": 0, "max_msgs_per_subject": -1, "max_msg_size": -1, "discard": "old",
+    "storage": "file", "num_replicas": 1, "duplicate_window": 120 * S, "compression": "none",
+    "allow_direct": False, "mirror_direct": False, "sealed": False, "deny_delete": False, "deny_purge": False,
+    "allow_rollup_hdrs": False, "consumer_limits": {}, "allow_msg_ttl": False,
+    "metadata": {"_nats.level": "3", "_nats.req.level": "0", "_nats.ver": "2.12.8", MANAGED_KEY: "true"},
+}
+LIVE_WORKER = {
+    "durable_name": "WORKER", "name": "WORKER", "deliver_policy": "all", "ack_policy": "explicit",
+    "ack_wait": 30 * S, "max_deliver": -1, "replay_policy": "instant", "max_waiting": 512,
+    "max_ack_pending": 1000, "num_replicas": 0, "metadata": {"_nats.req.level": "0", MANAGED_KEY: "true"},
+}
+
+
+def live_of(streams=(), consumers=(), version="2.12.8") -> Live:
+    live = Live(ServerIdentity("n", "id", version, None, 3))
+    for config in streams:
+        live.streams[config["name"]] = {"config": config, "state": {"messages": 7, "bytes": 700, "consumer_count": 1}}
+    for stream, config in consumers:
+        live.consumers[(stream, config["name"])] = {"name": config["name"], "config": config, "num_pending": 3,
+                                                    "ack_floor": {"stream_seq": 4}}
+    return live
+
+
+def test_omitted_fields_equal_to_defaults_are_no_change(make_desired):
+    desired = make_desired([{"name": "ORDERS", "subjects": ["orders.>"]}],
+                           [{"stream": "ORDERS", "durable_name": "WORKER", "ack_policy": "explicit"}])
+    plan = plan_jetstream(desired, live_of([LIVE_ORDERS], [("ORDERS", LIVE_WORKER)]))
+    assert plan.changes == [] and not plan.has_changes
+
+
+def test_explicit_defaults_zero_spellings_and_set_order_are_no_change(make_desired):
+    desired = make_desired([{"name": "ORDERS", "subjects": ["orders.>"], "max_msgs": 0, "max_bytes": -1,
+                             "duplicate_window": 120 * S, "deny_delete": False, "metadata": {}}])
+    assert plan_jetstream(desired, live_of([LIVE_ORDERS])).changes == []
+    two = {**LIVE_ORDERS, "subjects": ["a", "b"]}
+    assert normalize(STREAM, {"name": "ORDERS", "subjects": ["b", "a"]}, V2128) == normalize(STREAM, two, V2128)
+
+
+def test_update_lists_each_field_before_and_after(make_desired):
+    desired = make_desired([{"name": "ORDERS", "subjects": ["orders.>"], "max_age": 3600 * S,
+                             "metadata": {"team": "payments"}}])
+    (change,) = plan_jetstream(desired, live_of([LIVE_ORDERS])).changes
+    assert change.action == "update" and not change.destructive
+    assert change.diff == [FieldChange("max_age", None, 3600 * S), FieldChange("metadata.team", None, "payments")]
+    assert change.desired["metadata"] == {"team": "payments", MANAGED_KEY: "true"}
+
+
+def test_replace_names_the_reason_and_what_it_destroys(make_desired):
+    desired = make_desired([{"name": "ORDERS", "subjects": ["orders.>"], "storage": "memory"}],
+                           [{"stream": "ORDERS", "durable_name": "WORKER", "ack_policy": "all"}])
+    plan = plan_jetstream(desired, live_of([LIVE_ORDERS], [("ORDERS", LIVE_WORKER)]))
+    stream, consumer = plan.changes
+    assert (stream.action, stream.reason) == ("replace", "the storage type cannot be changed")
+    assert stream.details["destroys"] == {"messages": 7, "bytes": 700, "consumers": ["WORKER"]}
+    assert (consumer.action, consumer.reason) == ("create", "stream ORDERS is replaced")
+
+
+def test_consumer_replace_shows_pending_and_ack_floor(make_desired):
+    desired = make_desired([{"name": "ORDERS", "subjects": ["orders.>"]}],
+                           [{"stream": "ORDERS", "durable_name": "WORKER", "ack_policy": "all"}])
+    (change,) = plan_jetstream(desired, live_of([LIVE_ORDERS], [("ORDERS", LIVE_WORKER)])).changes
+    assert change.action == "replace" and change.destructive and change.reason == "ack_policy cannot change"
+    assert change.details["destroys"]["num_pending"] == 3 and change.details["destroys"]["ack_floor_stream_seq"] == 4
+
+
+@pytest.mark.parametrize(("kind", "before", "after", "version", "replace"), [
+    (STREAM, {"max_consumers": 5}, {"max_consumers": 10}, (2, 12, 4), True),
+    (STREAM, {"max_consumers": 5}, {"max_consumers": 10}, (2, 12, 5), False),
+    (STREAM, {}, {"allow_msg_ttl": True}, (2, 11, 3), True),
+    (STREAM, {}, {"allow_msg_ttl": True}, V2128, False),
+    (STREAM, {"retention": "limits"}, {"retention": "interest"}, V2128, False),
+    (STREAM, {"retention": "interest"}, {"retention": "workqueue"}, V2128, True),
+    (STREAM, {}, {"deny_delete": True}, V2128, False),
+    (CONSUMER, {"deliver_subject": "a"}, {"deliver_subject": "b"}, V2128, False),
+    (CONSUMER, {"deliver_subject": "a"}, {}, V2128, True),
+])
+def test_rules_depend_on_server_version(kind, before, after, version, replace):
+    assert bool(replace_reasons(kind, before, after, version)) is replace
+
+
+def test_unsupported_field_names_field_server_and_first_version(make_desired):
+    assert unsupported(STREAM, {"allow_batched": True}, V2128) == [
+        "field allow_batched needs nats-server 2.14.0 or newer (connected server: 2.12.8)"]
+    assert unsupported(CONSUMER, {"priority_policy": "prioritized"}, (2, 11, 4))
+    desired = make_desired([{"name": "ORDERS", "subjects": ["orders.>"], "allow_msg_ttl": True}])
+    plan = plan_jetstream(desired, live_of(version="2.10.25"))
+    assert plan.errors == ["stream/ORDERS: field allow_msg_ttl needs nats-server 2.11.0 or newer "
+                           "(connected server: 2.10.25)"]
+    assert parse_version("v2.11.0-beta.2") == (2, 11, 0)
+
+
+def test_undeclared_resources_are_notes_unless_pruned_and_jsctl_made(make_desired):
+    foreign = {**LIVE_ORDERS, "name": "FOREIGN", "metadata": {}}
+    live = live_of([LIVE_ORDERS, foreign], [("ORDERS", LIVE_WORKER)])
+    notes = plan_jetstream(make_desired(), live).changes
+    assert {(c.address, c.action) for c in notes} == {
+        ("stream/ORDERS", "unmanaged"), ("stream/FOREIGN", "unmanaged"), ("consumer/ORDERS/WORKER", "unmanaged")}
+    assert not plan_jetstream(make_desired(), live).pending
+    pruned = plan_jetstream(make_desired(), live, prune=True).changes
+    assert {(c.address, c.action) for c in pruned} == {
+        ("stream/ORDERS", "delete"), ("stream/FOREIGN", "unmanaged"), ("consumer/ORDERS/WORKER", "delete")}
+
+
+def test_verify_message_names_the_field_the_server_changed():
+    change = plan_jetstream.__globals__["Change"]("consumer/S/C", "update",
+                                                  [FieldChange("ack_wait", 1 * S, 5 * S)])
+    assert describe_leftover(change) == ("consumer/S/C: the server did not keep ack_wait "
+                                         "(sent 5000000000, stored 1000000000)")
+
+
+def test_renderers_show_every_change(make_desired):
+    desired = make_desired([{"name": "NEW", "subjects": ["new"]}, {"name": "ORDERS", "subjects": ["orders.>"],
+                                                                    "storage": "memory"}])
+    plan = plan_jetstream(desired, live_of([LIVE_ORDERS]))
+    text = render_text(plan)
+    assert "  + stream/NEW  create" in text and "-/+ stream/ORDERS  replace" in text
+    assert "Plan: 1 to create, 1 to replace." in text
+    data = json.loads(render_json(plan))
+    assert data["format_version"] == 1
+    assert [(c["address"], c["action"], c["destructive"]) for c in data["changes"]] == [
+        ("stream/NEW", "create", False), ("stream/ORDERS", "replace", True)]
+    assert data["changes"][1]["diff"] == [{"path": "storage", "before": "file", "after": "memory"}]
+    markdown = render_markdown(plan)
+    assert "| `-/+` | `stream/ORDERS` | replace | the storage type cannot be changed |" in markdown
