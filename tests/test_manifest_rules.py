@@ -273,3 +273,8 @@ def test_valid_manifest_gives_converted_configs():
                                                     "backoff": [10**9, 60 * 10**9], "max_deliver": 5}
     assert desired.consumers[("S", "C")].address == "consumer/S/C"
     assert desired.streams["S"].origin == "m.yaml:2:3"
+
+
+def test_empty_sections_declare_nothing():
+    assert check(text="streams:\nconsumers:\n") == []
+    assert check(text="streams: {}\n") == ["streams: expected a list or nothing, got a mapping"]

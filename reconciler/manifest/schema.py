@@ -76,7 +76,7 @@ def _compiled() -> _Compiled:
     # Local $refs inlined: following them costs jsonschema about half its time.
     definitions = {name: _inline_refs(node, schema["$defs"]) for name, node in schema["$defs"].items()}
     top = {key: value for key, value in schema.items() if key != "$defs"}
-    top["properties"] = {section: {"type": "array"} for section in SECTIONS}
+    top["properties"] = {section: {"type": ["array", "null"]} for section in SECTIONS}
     shapes, fields = {}, {}
     for kind in SECTIONS.values():
         item = definitions[kind]
