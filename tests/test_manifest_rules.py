@@ -80,6 +80,8 @@ CASES = {
     "a stream without subjects captures its name": ([{"name": "s"}, {"name": "T", "subjects": ["*"]}], [],
                                                    "streams[1].subjects[0]: subject '*' overlaps 's' of stream 's'"),
     "capture everything": ([stream(subjects=[">"])], [], "'>') needs no_ack: true"),
+    "capture everything replicated": ([stream(subjects=[">"], no_ack=True, num_replicas=3)], [],
+                                      "needs no_ack: true and num_replicas: 1"),
     "API subjects": ([stream(subjects=["$JS.API.>"])], [], "overlaps the JetStream/system API"),
     "filter matching no stream subject": ([stream()], [consumer(filter_subject="t.a")],
                                           "consumers[0].filter_subject: filter 't.a' matches no subject of stream 'S'"),
@@ -197,7 +199,7 @@ CASES = {
     "consumer replicas above the stream's": ([stream(num_replicas=1)], [consumer(num_replicas=3)],
                                              "num_replicas 3 is more than the stream's 1"),
     "interest stream replicas must match": ([stream(num_replicas=3, retention="interest")], [consumer(num_replicas=1)],
-                                            "consumers of a interest stream must have the stream's num_replicas (3)"),
+                                            "retention interest must have the stream's num_replicas (3)"),
     "above the stream's consumer limits": ([stream(consumer_limits={"max_ack_pending": 10})],
                                            [consumer(max_ack_pending=100)],
                                            "consumers[0].max_ack_pending: max_ack_pending is above the stream's "

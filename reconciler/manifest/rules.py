@@ -119,14 +119,13 @@ def stream_subjects_valid(config: Config, report: Report) -> None:
 
 
 def stream_api_subjects(config: Config, report: Report) -> None:
-    if config.get("no_ack"):
-        return
+    no_ack = config.get("no_ack", False)
     for index, subject in enumerate(config.get("subjects") or []):
-        if subject_problem(subject):
-            continue
         if subject == ">":
-            report(("subjects", index), "capturing every subject ('>') needs no_ack: true and num_replicas: 1")
-        elif any(overlaps(subject, space) for space in _API_SPACES) and \
+            if not no_ack or config.get("num_replicas", 1) != 1:
+                report(("subjects", index), "capturing every subject ('>') needs no_ack: true and num_replicas: 1")
+        elif not no_ack and not subject_problem(subject) and \
+                any(overlaps(subject, space) for space in _API_SPACES) and \
                 not any(covers(exception, subject) for exception in _API_EXCEPTIONS):
             report(("subjects", index), f"subject {subject!r} overlaps the JetStream/system API: it needs no_ack: true")
 
@@ -455,8 +454,8 @@ def consumer_limits(config: Config, stream: Config | None, report: Report) -> No
     if replicas > stream_replicas:
         report(("num_replicas",), f"num_replicas {replicas} is more than the stream's {stream_replicas}")
     elif replicas and replicas != stream_replicas and stream.get("retention", "limits") != "limits":
-        report(("num_replicas",), f"consumers of a {stream['retention']} stream must have the stream's "
-                                  f"num_replicas ({stream_replicas})")
+        report(("num_replicas",), f"consumers of a stream with retention {stream['retention']} must have the "
+                                  f"stream's num_replicas ({stream_replicas})")
     limits = stream.get("consumer_limits") or {}
     for field in ("max_ack_pending", "inactive_threshold"):
         if limits.get(field, 0) > 0 and config.get(field, 0) > limits[field]:
