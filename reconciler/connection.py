@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
-from .errors import ConnectionFailed, UserError
+from .errors import ConnectionFailed, UserError, keep_secret, redact
 
 if TYPE_CHECKING:
     from nats.aio.client import Client as NatsClient
@@ -119,9 +119,18 @@ def load_context(name: str | None, env: Mapping[str, str] | None = None) -> dict
     return {ours: data[theirs] for theirs, ours in _CONTEXT_KEYS.items() if data.get(theirs) not in (None, "")}
 
 
+# Fields that only make sense together: when a flag or variable sets one of a group, the
+# context's values for the whole group are ignored (an --nkey must not be paired with the
+# context's creds, a --tls-cert with the context's key).
+_TOGETHER = (("nkey", "creds", "user", "password", "token"), ("tls_cert", "tls_key"))
+
+
 def resolve_nats_settings(given: NatsSettings, env: Mapping[str, str] | None = None) -> NatsSettings:
     """Fill the fields that neither a flag nor the environment set from the natscli context."""
     from_context = load_context(given.context, env)
+    for group in _TOGETHER:
+        if any(getattr(given, name) for name in group):
+            from_context = {name: value for name, value in from_context.items() if name not in group}
     unset = {f.name: from_context[f.name] for f in fields(given)
              if f.name in from_context and getattr(given, f.name) in (None, False)}
     settings = replace(given, **unset)
@@ -142,6 +151,7 @@ def read_user_seed(path: str) -> str:
     if not candidates:
         raise UserError(f"nkey seed file {path}: no seed found (a seed is a line starting with 'SU')")
     seed = candidates[0]
+    keep_secret(seed)
     role = seed_role(seed)
     if role is None:
         raise UserError(f"nkey seed file {path}: the seed is malformed")
@@ -158,6 +168,7 @@ def check_creds_file(path: str) -> None:
     except OSError as exc:
         raise UserError(f"creds file {path}: {exc.strerror or exc}") from None
     blocks = dict(_CREDS_BLOCK.findall(text))
+    keep_secret(*blocks.values())
     if blocks.get("NATS USER JWT", "").count(".") != 2:
         raise UserError(f"creds file {path}: no user JWT found (expected the layout `nsc generate creds` writes)")
     seed = blocks.get("USER NKEY SEED", "")
@@ -215,6 +226,11 @@ def _tls_context(settings: NatsSettings) -> ssl.SSLContext | None:
 
 
 def _connect_options(settings: NatsSettings) -> dict[str, Any]:
+    methods = [flag for flag, value in (("--nkey", settings.nkey), ("--creds", settings.creds),
+                                        ("--user", settings.user), ("--token", settings.token)) if value]
+    if len(methods) > 1:
+        raise UserError(f"choose one way to authenticate, not {' and '.join(methods)} "
+                        "(flags, environment and the nats context together)")
     opts: dict[str, Any] = {"servers": settings.servers}
     if settings.nkey:
         opts["nkeys_seed_str"] = read_user_seed(settings.nkey)
@@ -274,6 +290,7 @@ async def connect_nats(settings: NatsSettings, *, name: str = "jsctl", **overrid
     async def on_error(exc: BaseException) -> None:
         last_error.append(exc)
 
+    keep_secret(*settings.secrets())
     opts = _connect_options(settings)
     # The first connection fails fast: each server is tried twice, and a TLS or authorization
     # failure ends it at once (with reconnecting allowed, nats-py hangs forever after a failed
@@ -299,13 +316,6 @@ async def connect_nats(settings: NatsSettings, *, name: str = "jsctl", **overrid
     # Once connected, the client reconnects forever: long-running commands (the worker) rely on it.
     nc.options.update(allow_reconnect=True, max_reconnect_attempts=-1, reconnect_time_wait=0.5)
     return nc
-
-
-def redact(text: str, secrets: list[str]) -> str:
-    """Replace every secret in ``text`` (longest first) with ``***``."""
-    for secret in sorted({s for s in secrets if s}, key=len, reverse=True):
-        text = text.replace(secret, "***")
-    return text
 
 
 # ---------------------------------------------------------------- Postgres

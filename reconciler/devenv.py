@@ -80,6 +80,8 @@ class DevEnvironment:
                 raise UserError(f"{needed} not found: run `jsctl dev up` from the project directory or pass --hack-dir")
         if state:  # restart on the ports already handed out, so exported URLs stay valid
             nats_port, pg_port = state.nats_port, state.pg_port
+        if nats_port and nats_port == pg_port:
+            raise UserError(f"--nats-port and --pg-port are both {nats_port}: choose two ports")
         for name, port, alive in (("NATS", nats_port, running["nats"]), ("Postgres", pg_port, running["postgres"])):
             if port and not alive and not port_is_free(port):
                 flag = "--nats-port" if name == "NATS" else "--pg-port"

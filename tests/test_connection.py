@@ -24,7 +24,7 @@ from reconciler.connection import (
     resolve_nats_settings,
     strip_userinfo,
 )
-from reconciler.errors import UserError
+from reconciler.errors import UserError, keep_secret, scrub
 
 # ------------------------------------------------------------------ helpers
 
@@ -67,6 +67,20 @@ def test_context_fills_only_unset_fields_field_by_field(tmp_path):
     assert settings.url == "nats://flag:2"
     assert (settings.user, settings.password) == ("ctx-user", "ctx-pass")
     assert settings.tls_ca == str(Path("~/ca.pem").expanduser())
+
+
+def test_credentials_from_flags_replace_all_of_the_contexts():
+    write_context("dev", url="nats://ctx:1", creds="/ctx.creds", user="u", password="p", cert="/c", key="/k")
+    settings = resolve_nats_settings(NatsSettings(nkey="/flag.seed", tls_cert="/flag-cert", context="dev"))
+    assert (settings.nkey, settings.creds, settings.user, settings.password) == ("/flag.seed", None, None, None)
+    assert (settings.tls_cert, settings.tls_key) == ("/flag-cert", None)
+    assert settings.url == "nats://ctx:1"
+
+
+def test_two_ways_to_authenticate_is_a_user_error(jsctl, tmp_path):
+    done = jsctl("ping", "--token", "t", "--nkey", str(HACK / "seed.txt"))
+    one_line_error(done, "choose one way to authenticate", "--nkey and --token")
+    secrets_absent(done, seed_of(HACK / "seed.txt"))
 
 
 def test_selected_context_applies_without_a_name():
@@ -225,6 +239,11 @@ def test_user_and_password(jsctl, nats_server_factory):
                  jsctl("ping", "-s", f"nats://app:{wrong}@{host}")):
         one_line_error(done, server.url, "authorization refused")
         secrets_absent(done, wrong, password)
+    # not even in a --debug traceback
+    for done in (jsctl("--debug", "ping", "-s", server.url, "--user", "app", "--password", wrong),
+                 jsctl("--debug", "ping", "-s", f"nats://app:{wrong}@{host}")):
+        assert done.returncode == 1 and "Traceback" in done.stderr
+        secrets_absent(done, wrong, password)
 
 
 def test_token(jsctl, nats_server_factory):
@@ -309,15 +328,13 @@ def test_precedence_flag_over_env_over_context(jsctl, nats_server_factory, tmp_p
                  env={"NATS_URL": dead, "NATS_TOKEN": "env-token"}).returncode == 0
 
 
-def test_unreachable_nats_is_one_line(jsctl):
+def test_unreachable_nats_is_one_line_and_a_cluster_list_fails_over(jsctl, nats_server):
     url = f"nats://127.0.0.1:{closed_port()}"
     one_line_error(jsctl("ping", "-s", url), url, "connection refused")
+    for servers in (f"{url},{nats_server.url}", f"{nats_server.url},{url}"):
+        done = jsctl("ping", "-s", servers)
+        assert done.returncode == 0, done.stderr
 
-
-def test_debug_adds_the_traceback(jsctl, tmp_path):
-    done = jsctl("--debug", "ping", "--nkey", str(tmp_path / "missing"))
-    assert done.returncode == 1 and "Traceback" in done.stderr
-    assert done.stderr.strip().splitlines()[-1].startswith("jsctl: error: nkey seed file")
 
 
 # ---------------------------------------------------------------- Postgres
@@ -344,5 +361,15 @@ def test_database_wrong_password_and_unreachable(jsctl, nats_server, postgres, d
     one_line_error(done, strip_userinfo(unreachable), "connection refused")
     secrets_absent(done, postgres.password)
 
-    one_line_error(jsctl("ping", "-s", nats_server.url, "--database-url", "mysql://u:p@h/x"),
-                   "postgresql://")
+    done = jsctl("--debug", "ping", "-s", nats_server.url, env={"DATABASE_URL": wrong})
+    assert done.returncode == 1 and "Traceback" in done.stderr
+    secrets_absent(done, DatabaseSettings(wrong).secrets()[0])
+
+    done = jsctl("ping", "-s", nats_server.url, "--database-url", "mysql://u:hunter2@h/x")
+    one_line_error(done, "postgresql://")
+    secrets_absent(done, "hunter2")
+
+
+def test_registered_secrets_are_scrubbed_from_any_message():
+    keep_secret("s3cr3t-value", None, "", "t")
+    assert scrub("failed: s3cr3t-value in a library message") == "failed: *** in a library message"

@@ -17,7 +17,8 @@ import pytest
 from expect import one_line_error
 from support import REPO, run_jsctl
 
-from reconciler.localservers import pid_alive, wait_for
+from reconciler.errors import UserError
+from reconciler.localservers import NatsServer, pid_alive, wait_for
 
 
 @pytest.fixture
@@ -114,3 +115,17 @@ def test_busy_port_is_a_clear_error_and_starts_nothing(dev_dir, flag):
 def test_up_outside_the_project_names_the_missing_file(dev_dir, tmp_path):
     done = dev("up", "--nats-port", "0", "--pg-port", "0", directory=dev_dir, cwd=tmp_path)
     one_line_error(done, "nats-server.conf not found", "--hack-dir")
+
+
+def test_same_port_for_both_servers_is_refused(dev_dir):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = str(probe.getsockname()[1])
+    one_line_error(dev("up", "--nats-port", port, "--pg-port", port, directory=dev_dir), "choose two ports")
+
+
+def test_a_server_that_cannot_start_says_why_in_one_line(tmp_path):
+    with pytest.raises(UserError) as failed:
+        NatsServer(tmp_path, config="jetstream { max_file_store: not-a-size }").start()
+    message = str(failed.value)
+    assert "\n" not in message and "nats-server exited" in message and "log:" in message
