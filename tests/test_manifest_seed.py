@@ -107,3 +107,11 @@ def without_server_metadata(config: dict) -> dict:
     """The config without `metadata` (the server's `_nats.*` keys are all it holds here)."""
     assert all(key.startswith("_nats.") for key in config.get("metadata", {}))
     return {key: value for key, value in config.items() if key != "metadata"}
+
+
+def test_plan_sees_nothing_to_change_after_natscli(js_account, jsctl):
+    """What the seed's natscli commands made is exactly what the manifests declare, defaults included."""
+    asyncio.run(create_like_natscli(js_account))
+    result = jsctl("plan", "-s", js_account, "--detailed-exitcode")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "No changes." in result.stdout
