@@ -1,4 +1,6 @@
-"""How long loading + validating manifests takes at 1,000 streams x 4 consumers (or --streams N).
+"""Manifest load + validate speed (`load_desired`), beside a bare PyYAML C-loader parse in the same run.
+
+    .venv/bin/python bench/bench_manifests.py [--streams 1000] [--consumers 4] [--runs 5]
 
 Prints jsctl's `load_desired` beside a baseline in the same run: parsing the same files with
 PyYAML's C loader alone (no positions, no validation). The budget is ~0.2 s for load+validate,
