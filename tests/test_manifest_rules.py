@@ -280,3 +280,10 @@ def test_valid_manifest_gives_converted_configs():
 def test_empty_sections_declare_nothing():
     assert check(text="streams:\nconsumers:\n") == []
     assert check(text="streams: {}\n") == ["streams: expected a list or nothing, got a mapping"]
+
+
+def test_names_of_the_wrong_type_do_not_break_the_checks():
+    found = check([stream(name=["S"])], [consumer(stream=["S"]), consumer(durable_name={"a": 1})])
+    assert found == ["streams[0].name: expected a string, got a list",
+                     "consumers[0].stream: expected a string, got a list",
+                     "consumers[1].durable_name: expected a string, got a mapping"]

@@ -33,7 +33,7 @@ _API_EXCEPTIONS = ("$JS.EVENT.>", "$SYS.ACCOUNT.>")
 
 def check_items(items: list[Item], problems: list[Problem]) -> None:
     streams = _unique(items, STREAM, lambda item: item.name, "stream", problems)
-    consumers = _unique(items, CONSUMER, lambda item: (item.config.get("stream"), item.name), "consumer", problems)
+    consumers = _unique(items, CONSUMER, _consumer_key, "consumer", problems)
     for item in streams.values():
         if item.checked:
             for rule in STREAM_RULES:
@@ -56,13 +56,18 @@ def _unique(items: list[Item], kind: str, key: Callable[[Item], Any], word: str,
     """Items of ``kind`` by key; a second item with the same key is a duplicate resource."""
     found: dict[Any, Item] = {}
     for item in items:
-        if item.kind != kind or not isinstance(item.name, str) or not item.name:
-            continue
+        if item.kind != kind or not isinstance(item.name, str) or not item.name or key(item) is None:
+            continue  # no usable name: the schema errors say why
         first = found.setdefault(key(item), item)
         if first is not item:
             field = ("durable_name",) if "durable_name" in item.config else ("name",)
             problems.append(item.problem(field, f"duplicate {word} {item.name!r} (first declared at {first.origin})"))
     return found
+
+
+def _consumer_key(item: Item) -> tuple[str, str] | None:
+    stream = item.config.get("stream")
+    return (stream, item.name) if isinstance(stream, str) and stream else None
 
 
 def _consumer_stream(item: Item, streams: dict[str, Item], problems: list[Problem]) -> Item | None:

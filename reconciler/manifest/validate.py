@@ -27,6 +27,8 @@ def validate_documents(documents: list[Document], problems: list[Problem]) -> De
     check_items(items, problems)
     desired = Desired(files=[document.file for document in documents])
     for item in items:
+        if not item.checked:
+            continue  # has errors already, and maybe no usable name
         config = {key: value for key, value in item.config.items() if key != "stream"}
         resource = DeclaredResource(item.kind, item.name, config, item.origin,
                                     item.config.get("stream") if item.kind == CONSUMER else None)
