@@ -287,3 +287,17 @@ def test_names_of_the_wrong_type_do_not_break_the_checks():
     assert found == ["streams[0].name: expected a string, got a list",
                      "consumers[0].stream: expected a string, got a list",
                      "consumers[1].durable_name: expected a string, got a mapping"]
+
+
+@pytest.mark.parametrize("kind", ["stream", "consumer"])
+def test_any_value_of_any_type_in_any_field_is_a_message_not_a_crash(kind):
+    from reconciler.manifest.schema import manifest_schema
+
+    odd_values = [None, True, 1.5, -7, "x", [], ["x", 1], {}, {"x": [1]}]
+    for field in manifest_schema()["$defs"][kind]["properties"]:
+        for value in odd_values:
+            if kind == "stream":
+                found = check([stream(**{field: value})])
+            else:
+                found = check([stream()], [consumer(**{field: value})])
+            assert all(": " in line for line in found), (field, value, found)
