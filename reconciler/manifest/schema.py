@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from jsonschema.protocols import Validator
 
 SCHEMA_RESOURCE = "schemas/manifest.schema.json"
+SECTIONS = {"streams": STREAM, "consumers": CONSUMER}  # top-level key -> kind of its items
 _RFC3339 = re.compile(r"^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
 
 
@@ -31,7 +32,7 @@ def manifest_schema() -> dict[str, Any]:
 @functools.cache
 def unit_table() -> dict[str, dict]:
     """Per kind ("stream"/"consumer"): field path -> "duration"/"size", as the schema declares them."""
-    return {kind: unit_fields(manifest_schema(), kind) for kind in ("stream", "consumer")}
+    return {kind: unit_fields(manifest_schema(), kind) for kind in SECTIONS.values()}
 
 
 def is_rfc3339(value: object) -> bool:
@@ -58,7 +59,6 @@ class _Compiled:
     fields: dict[str, dict[str, Validator]]
 
 
-SECTIONS = {"streams": STREAM, "consumers": CONSUMER}
 _KEY_KEYWORDS = {"type", "additionalProperties", "required", "anyOf", "title", "description"}  # depend on keys only
 
 

@@ -59,15 +59,14 @@ def parse_duration(value: int | str) -> int:
 
 
 @functools.lru_cache(maxsize=4096)  # manifests repeat the same few values thousands of times
-def _duration_text(value: str) -> int:
-    text = value.strip()
+def _duration_text(text: str) -> int:
     if not _DURATION.match(text):
-        raise UnitError(f"invalid duration {value!r}: use integer nanoseconds or a number with a unit "
+        raise UnitError(f"invalid duration {text!r}: use integer nanoseconds or a number with a unit "
                         "(ns, us, ms, s, m, h, d, w, M=30d, y=365d), e.g. 30s, 1h30m, 1y")
     total = sum(Fraction(number) * NANOS[unit] for number, unit in _DURATION_PART.findall(text))
     nanos = int(total)  # truncates sub-nanosecond remainders, as Go does
     if nanos > INT64_MAX:
-        raise UnitError(f"duration {value!r} is longer than the largest the server holds (about 292 years)")
+        raise UnitError(f"duration {text!r} is longer than the largest the server holds (about 292 years)")
     return nanos
 
 
