@@ -37,6 +37,8 @@ CASES = {
     "unknown top-level key": (None, None, "strems: unknown top-level key 'strems' (did you mean 'streams'?)"),
     "wrong type": ([stream(max_msgs="many")], [], "streams[0].max_msgs: expected an integer, got a string"),
     "wrong type for a duration": ([stream(max_age=True)], [], "streams[0].max_age: expected a duration"),
+    "YAML reads it as a number": ([stream(name=2024)], [],
+                                  "streams[0].name: expected a string, got an integer (quote it to make it text)"),
     "wrong type for a list": ([stream(subjects="s.*")], [], "streams[0].subjects: expected a list, got a string"),
     "bad enum": ([stream(retention="workqeue")], [],
                  "streams[0].retention: 'workqeue' is not one of 'limits', 'interest', 'workqueue' "

@@ -191,7 +191,9 @@ def describe(error: ValidationError) -> str:
         if unit:
             return f"expected a {unit}, got {_kind_of(value)}"
         wanted = " or ".join(_TYPE_WORDS.get(t, t) for t in ([expected] if isinstance(expected, str) else expected))
-        return f"expected {wanted}, got {_kind_of(value)}"
+        # YAML reads unquoted 2024, 1.10, on, yes, ~ as numbers, booleans or null.
+        hint = " (quote it to make it text)" if expected == "string" and not isinstance(value, dict | list) else ""
+        return f"expected {wanted}, got {_kind_of(value)}{hint}"
     if rule == "enum":
         choices = [str(choice) for choice in expected]
         return f"{value!r} is not one of {', '.join(map(repr, choices))}{did_you_mean(str(value), choices)}"
