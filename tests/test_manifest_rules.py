@@ -303,3 +303,9 @@ def test_any_value_of_any_type_in_any_field_is_a_message_not_a_crash(kind):
             else:
                 found = check([stream()], [consumer(**{field: value})])
             assert all(": " in line for line in found), (field, value, found)
+
+
+def test_an_unknown_field_does_not_hide_the_other_problems_of_its_item():
+    assert check([stream(max_agee="1h", max_age="1h", duplicate_window="2h")]) == [
+        "streams[0].max_agee: unknown field 'max_agee' (did you mean 'max_age'?)",
+        "streams[0].duplicate_window: duplicate_window cannot be longer than max_age"]
