@@ -66,14 +66,21 @@ class JetStreamApi:
             raise ApiError(full, error.get("code", 0), error.get("err_code", 0), error.get("description", "?"))
         return reply
 
-    async def paged(self, subject: str, key: str, payload: dict[str, Any] | None = None) -> list[Any]:
-        """All pages of a LIST/NAMES request (the server pages at 256 or 1024 items)."""
+    async def paged(self, subject: str, key: str, payload: dict[str, Any] | None = None,
+                    missing: list[str] | None = None) -> list[Any]:
+        """All pages of a LIST/NAMES request (the server pages at 256 or 1024 items).
+
+        On a cluster a LIST reply names under ``missing`` what exists but did not answer (all its
+        replicas down); those names are added to ``missing`` and count towards the offset.
+        """
         items: list[Any] = []
+        unread = missing if missing is not None else []
         while True:
-            reply = await self.request(subject, {**(payload or {}), "offset": len(items)})
-            page = reply.get(key) or []
+            reply = await self.request(subject, {**(payload or {}), "offset": len(items) + len(unread)})
+            page, not_answered = reply.get(key) or [], reply.get("missing") or []
             items.extend(page)
-            if not page or len(items) >= reply.get("total", 0):
+            unread.extend(not_answered)
+            if not (page or not_answered) or len(items) + len(unread) >= reply.get("total", 0):
                 return items
 
     async def identity(self) -> ServerIdentity:

@@ -18,9 +18,10 @@ FORMAT_VERSION = 1
 CREATE, UPDATE, REPLACE, DELETE, ADOPT, UPGRADE = "create", "update", "replace", "delete", "adopt", "upgrade"
 # Notes: shown in the plan, never executed.
 UNMANAGED, DRIFT = "unmanaged", "drift"
+OFFLINE = "offline"  # the server lists it but cannot read it (on a cluster: its replicas are down)
 
 CHANGING_ACTIONS = frozenset({CREATE, UPDATE, REPLACE, DELETE, ADOPT, UPGRADE})
-NOTE_ACTIONS = frozenset({UNMANAGED, DRIFT})
+NOTE_ACTIONS = frozenset({UNMANAGED, DRIFT, OFFLINE})
 
 
 @dataclass(frozen=True)

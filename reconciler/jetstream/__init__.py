@@ -19,8 +19,9 @@ if TYPE_CHECKING:
 
 
 class JetStreamSession:
-    def __init__(self, settings: NatsSettings, *, name: str = "jsctl"):
+    def __init__(self, settings: NatsSettings, *, name: str = "jsctl", converge_timeout: float | None = None):
         self.settings, self.name = settings, name
+        self.converge_timeout = converge_timeout  # None: converge.DEFAULT_TIMEOUT_S
         self.api: JetStreamApi | None = None
         self.live: Live | None = None
 
@@ -42,11 +43,14 @@ class JetStreamSession:
 
     async def apply(self, desired: Desired, changes: list[Change], *, prune: bool = False) -> list[Step]:
         """Execute the JetStream changes, then verify that re-planning them finds nothing left."""
+        from .converge import DEFAULT_TIMEOUT_S, settler
         from .execute import execute
         from .verify import verify
 
-        assert self.api is not None
+        assert self.api is not None and self.live is not None, "plan() first"
         ours = [c for c in changes if c.address.startswith(("stream/", "consumer/"))]
-        steps = await execute(self.api, ours)
-        await verify(self.api, desired, ours, prune=prune)
+        clustered = self.live.identity.cluster
+        settle = settler(self.api, timeout=self.converge_timeout or DEFAULT_TIMEOUT_S) if clustered else None
+        steps = await execute(self.api, ours, settle=settle)
+        verify(desired, self.live, steps, prune=prune)
         return steps

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..internal import is_jsctl_internal
 from ..jsapi import JetStreamApi, ServerIdentity
 from .rules import Version, parse_version
 
@@ -22,6 +23,13 @@ class Live:
     identity: ServerIdentity
     streams: dict[str, dict[str, Any]] = field(default_factory=dict)  # name -> STREAM.LIST item (config, state)
     consumers: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)  # (stream, name) -> item
+    # Listed by the server but unreadable (a cluster whose nodes holding them are down): never absent.
+    offline_streams: set[str] = field(default_factory=set)
+    offline_consumers: set[tuple[str, str]] = field(default_factory=set)
+
+    def is_offline(self, stream: str, consumer: str | None = None) -> bool:
+        """Listed but unreadable: the stream, or (with ``consumer``) the consumer or its stream."""
+        return stream in self.offline_streams or (stream, consumer) in self.offline_consumers
 
     @property
     def version(self) -> Version:
@@ -44,13 +52,20 @@ async def observe(api: JetStreamApi, streams: Iterable[str] | None = None) -> Li
     identity = await api.identity()
     live = Live(identity)
     wanted = set(streams) if streams is not None else None
-    for item in await api.paged("STREAM.LIST", "streams"):
+    offline: list[str] = []
+    for item in await api.paged("STREAM.LIST", "streams", missing=offline):
         name = item["config"]["name"]
+        if is_jsctl_internal(name):
+            continue  # jsctl's own (the apply lock): never planned, never unmanaged
         if wanted is None or name in wanted:
             live.streams[name] = item
+    live.offline_streams = {n for n in offline if wanted is None or n in wanted}
     with_consumers = [n for n, item in live.streams.items() if (item.get("state") or {}).get("consumer_count", 1)]
-    pages = await bounded(api.paged(f"CONSUMER.LIST.{name}", "consumers") for name in with_consumers)
+    offline_consumers: dict[str, list[str]] = {name: [] for name in with_consumers}
+    pages = await bounded(api.paged(f"CONSUMER.LIST.{name}", "consumers", missing=offline_consumers[name])
+                          for name in with_consumers)
     for stream, items in zip(with_consumers, pages, strict=True):
         for item in items:
             live.consumers[(stream, item["name"])] = item
+        live.offline_consumers.update((stream, name) for name in offline_consumers[stream])
     return live
