@@ -110,8 +110,16 @@ def without_server_metadata(config: dict) -> dict:
 
 
 def test_plan_sees_nothing_to_change_after_natscli(js_account, jsctl):
-    """What the seed's natscli commands made is exactly what the manifests declare, defaults included."""
+    """What the seed's natscli commands made is exactly what the manifests declare, defaults included:
+    the plan only adopts the three resources (jsctl's ownership mark in their metadata)."""
+    import json
+
     asyncio.run(create_like_natscli(js_account))
-    result = jsctl("plan", "-s", js_account, "--detailed-exitcode")
+    result = jsctl("plan", "-s", js_account, "-o", "json")
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "No changes." in result.stdout
+    changes = json.loads(result.stdout)["changes"]
+    assert sorted(change["address"] for change in changes) == [
+        "consumer/USER_TXN/GRP_MAKER", "consumer/USER_TXN/GRP_VALIDATOR", "stream/USER_TXN"]
+    for change in changes:
+        assert change["action"] == "adopt", change
+        assert all(d["path"].startswith("metadata.io.jsctl.") for d in change["diff"]), change
