@@ -111,3 +111,14 @@ def test_api_duration_fields_are_ours():
         ours = {path for path, unit in unit_table()[kind].items()
                 if unit == "duration" and (len(path) == 1 or path[-1] == "*")}
         assert nanos == ours, kind
+
+
+def test_an_editor_using_the_schema_file_alone_accepts_the_repo_manifests():
+    import yaml
+
+    validator = Draft202012Validator(manifest_schema())
+    for name in ("streams.yaml", "consumers.yaml"):
+        document = yaml.safe_load((REPO / name).read_text())
+        assert list(validator.iter_errors(document)) == [], name
+    wrong = {"streams": [{"name": "A", "max_agee": "1y", "retention": "workqeue", "max_age": "1 year"}]}
+    assert len(list(validator.iter_errors(wrong))) == 3
