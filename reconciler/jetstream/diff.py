@@ -97,6 +97,9 @@ class Planner:
         self.changes: list[Change] = []
         self.errors: list[str] = []
         self.replaced_streams: set[str] = set()
+        self.live_consumers_of: dict[str, list[str]] = {}  # stream -> its live consumers' names
+        for stream, name in live.consumers:
+            self.live_consumers_of.setdefault(stream, []).append(name)
 
     def plan(self) -> Plan:
         for resource in [*self.desired.streams.values(), *self.desired.consumers.values()]:
@@ -131,20 +134,12 @@ class Planner:
             return
         live_config = item["config"]
         origin = ((declared.config.get("mirror") or live_config.get("mirror") or {}).get("name"))
-        before = normalize(STREAM, live_config, self.version, self._live_config(origin))
-        after = normalize(STREAM, declared.config, self.version, self._desired_config(origin))
-        if before == after:
-            return
-        diff = field_changes(before, after)
-        reasons = replace_reasons(STREAM, before, after, self.version)
-        if not reasons:
-            self.changes.append(Change(address, UPDATE, diff, desired=to_send(declared.config, live_config)))
-            return
-        self.replaced_streams.add(declared.name)
-        lost = sorted(c for s, c in self.live.consumers if s == declared.name)
-        self.changes.append(Change(address, REPLACE, diff, destructive=True, reason="; ".join(reasons),
-                                   details={"destroys": {**_stream_state(item), "consumers": lost}},
-                                   desired=to_send(declared.config, None)))
+        lost = sorted(self.live_consumers_of.get(declared.name, []))
+        change = self._compare(declared, live_config, origin, {**_stream_state(item), "consumers": lost})
+        if change is not None and change.action == REPLACE:
+            self.replaced_streams.add(declared.name)
+        if change is not None:
+            self.changes.append(change)
 
     def _consumer(self, declared: DeclaredResource) -> None:
         stream = declared.stream or ""
@@ -157,18 +152,26 @@ class Planner:
             reason = f"stream {stream} is replaced" if item is not None else None
             self.changes.append(Change(address, CREATE, reason=reason, desired=to_send(declared.config, None)))
             return
-        before = normalize(CONSUMER, item["config"], self.version, self._live_config(stream))
-        after = normalize(CONSUMER, declared.config, self.version, self._desired_config(stream))
+        change = self._compare(declared, item["config"], stream, _consumer_state(item))
+        if change is not None:
+            self.changes.append(change)
+
+    def _compare(self, declared: DeclaredResource, live_config: dict[str, Any], related: str | None,
+                 destroys: dict[str, Any]) -> Change | None:
+        """None when equal, else an update or (what the server cannot change in place) a replace.
+
+        ``related`` names the stream some defaults come from: a consumer's stream, a mirror's origin.
+        """
+        before = normalize(declared.kind, live_config, self.version, self._live_config(related))
+        after = normalize(declared.kind, declared.config, self.version, self._desired_config(related))
         if before == after:
-            return
+            return None
         diff = field_changes(before, after)
-        reasons = replace_reasons(CONSUMER, before, after, self.version)
+        reasons = replace_reasons(declared.kind, before, after, self.version)
         if not reasons:
-            self.changes.append(Change(address, UPDATE, diff, desired=to_send(declared.config, item["config"])))
-            return
-        self.changes.append(Change(address, REPLACE, diff, destructive=True, reason="; ".join(reasons),
-                                   details={"destroys": _consumer_state(item)},
-                                   desired=to_send(declared.config, None)))
+            return Change(declared.address, UPDATE, diff, desired=to_send(declared.config, live_config))
+        return Change(declared.address, REPLACE, diff, destructive=True, reason="; ".join(reasons),
+                      details={"destroys": destroys}, desired=to_send(declared.config, None))
 
     def _undeclared(self) -> None:
         """Live resources no manifest declares: notes, or deletes of jsctl's own with --prune."""
