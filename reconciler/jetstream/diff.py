@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..manifest.model import CONSUMER, STREAM, DeclaredResource, Desired
-from ..plan import CREATE, DELETE, OFFLINE, REPLACE, UNMANAGED, UPDATE, Change, FieldChange, Plan
+from ..plan import ADOPT, CREATE, DELETE, OFFLINE, REPLACE, UNMANAGED, UPDATE, Change, FieldChange, Plan
 from .normalize import MANAGED_KEY, MANAGED_VALUE, is_managed, normalize
 from .observe import Live
 from .rules import replace_reasons, unsupported
@@ -59,15 +59,11 @@ def _dig(value: Any, path: tuple) -> Any:
     return value
 
 
-def to_send(declared: dict[str, Any], live: dict[str, Any] | None) -> dict[str, Any]:
-    """The config apply sends: the declared one, marked as jsctl's when jsctl creates it; an update
-    keeps whatever ownership mark the live resource has."""
+def to_send(declared: dict[str, Any]) -> dict[str, Any]:
+    """The config apply sends: the declared one, marked as jsctl's (applying a declared resource
+    that jsctl did not create adopts it)."""
     config = dict(declared)
-    metadata = dict(config.get("metadata") or {})
-    if live is None or is_managed(live):
-        metadata[MANAGED_KEY] = MANAGED_VALUE
-    if metadata:
-        config["metadata"] = metadata
+    config["metadata"] = {**(config.get("metadata") or {}), MANAGED_KEY: MANAGED_VALUE}
     return config
 
 
@@ -79,6 +75,25 @@ def _stream_state(item: dict[str, Any]) -> dict[str, Any]:
 def _consumer_state(item: dict[str, Any]) -> dict[str, Any]:
     return {"num_pending": item.get("num_pending", 0), "num_ack_pending": item.get("num_ack_pending", 0),
             "ack_floor_stream_seq": (item.get("ack_floor") or {}).get("stream_seq", 0)}
+
+
+ADOPT_REASON = "exists but was not created by jsctl: apply marks it as managed (metadata only)"
+ADOPTS_TOO = "not created by jsctl: this apply also marks it as managed"
+RENAME_NOTE = ("jsctl never guesses renames: if this was renamed, the old one is deleted and the new one "
+               "created empty")
+
+
+def _adopt(address: str, declared: dict[str, Any]) -> Change:
+    """A declared resource someone else created, identical to its manifest: only the ownership mark changes."""
+    return Change(address, ADOPT, [FieldChange(f"metadata.{MANAGED_KEY}", None, MANAGED_VALUE)],
+                  reason=ADOPT_REASON, desired=to_send(declared))
+
+
+def _adopting(change: Change) -> Change:
+    """An update of a resource jsctl did not create also adopts it (the config sent carries the mark)."""
+    change.reason = "; ".join(filter(None, [change.reason, ADOPTS_TOO]))
+    change.details["adopts"] = True
+    return change
 
 
 def _delete(address: str, destroys: dict[str, Any]) -> Change:
@@ -110,6 +125,7 @@ class Planner:
         for key in sorted(self.desired.consumers):
             self._consumer(self.desired.consumers[key])
         self._undeclared()
+        self._note_possible_renames()
         self._undeclared_offline()
         ident = self.live.identity
         return Plan(self.changes, self.errors, {"nats": {"server_version": ident.version, "server_name": ident.name,
@@ -130,7 +146,7 @@ class Planner:
             self.changes.append(_offline(address))
             return
         if item is None:
-            self.changes.append(Change(address, CREATE, desired=to_send(declared.config, None)))
+            self.changes.append(Change(address, CREATE, desired=to_send(declared.config)))
             return
         live_config = item["config"]
         origin = ((declared.config.get("mirror") or live_config.get("mirror") or {}).get("name"))
@@ -150,7 +166,7 @@ class Planner:
             return
         if item is None or stream in self.replaced_streams:
             reason = f"stream {stream} is replaced" if item is not None else None
-            self.changes.append(Change(address, CREATE, reason=reason, desired=to_send(declared.config, None)))
+            self.changes.append(Change(address, CREATE, reason=reason, desired=to_send(declared.config)))
             return
         change = self._compare(declared, item["config"], stream, _consumer_state(item))
         if change is not None:
@@ -158,20 +174,22 @@ class Planner:
 
     def _compare(self, declared: DeclaredResource, live_config: dict[str, Any], related: str | None,
                  destroys: dict[str, Any]) -> Change | None:
-        """None when equal, else an update or (what the server cannot change in place) a replace.
+        """None when equal (an adopt when jsctl did not create it), else an update, or a replace for
+        what the server cannot change in place.
 
         ``related`` names the stream some defaults come from: a consumer's stream, a mirror's origin.
         """
         before = normalize(declared.kind, live_config, self.version, self._live_config(related))
         after = normalize(declared.kind, declared.config, self.version, self._desired_config(related))
-        if before == after:
-            return None
+        if before == after:  # nothing to change, but a resource jsctl did not create gets its mark
+            return None if is_managed(live_config) else _adopt(declared.address, declared.config)
         diff = field_changes(before, after)
         reasons = replace_reasons(declared.kind, before, after, self.version)
         if not reasons:
-            return Change(declared.address, UPDATE, diff, desired=to_send(declared.config, live_config))
+            update = Change(declared.address, UPDATE, diff, desired=to_send(declared.config))
+            return update if is_managed(live_config) else _adopting(update)
         return Change(declared.address, REPLACE, diff, destructive=True, reason="; ".join(reasons),
-                      details={"destroys": destroys}, desired=to_send(declared.config, None))
+                      details={"destroys": destroys}, desired=to_send(declared.config))
 
     def _undeclared(self) -> None:
         """Live resources no manifest declares: notes, or deletes of jsctl's own with --prune."""
@@ -192,6 +210,13 @@ class Planner:
                 self.changes.append(_delete(address, _consumer_state(item)))
             else:
                 self.changes.append(self._unmanaged(address, item["config"]))
+
+    def _note_possible_renames(self) -> None:
+        """A stream deleted while another is created may be a rename: say what that costs, never guess."""
+        if {CREATE} & {c.action for c in self.changes if c.address.startswith("stream/")}:
+            for change in self.changes:
+                if change.action == DELETE and change.address.startswith("stream/"):
+                    change.reason = f"{change.reason}; {RENAME_NOTE}"
 
     def _undeclared_offline(self) -> None:
         for name in sorted(self.live.offline_streams - self.desired.streams.keys()):

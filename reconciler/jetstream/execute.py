@@ -16,7 +16,7 @@ from typing import Any
 
 from ..errors import JsctlError
 from ..jsapi import JetStreamApi
-from ..plan import CREATE, DELETE, REPLACE, UPDATE, Change
+from ..plan import ADOPT, CREATE, DELETE, REPLACE, UPDATE, Change
 from .observe import CONCURRENCY
 
 DONE, FAILED, NOT_DONE = "done", "failed", "not done"
@@ -78,7 +78,8 @@ def steps_for(change: Change) -> list[Step]:
             pause = Step(change.address, "pause", f"CONSUMER.PAUSE.{stream}.{consumer}",
                          {"pause_until": until} if until else None, after=[update])
             return [update, pause]
-    return {CREATE: [create], UPDATE: [update], REPLACE: [delete, create], DELETE: [delete]}.get(change.action, [])
+    return {CREATE: [create], UPDATE: [update], ADOPT: [update], REPLACE: [delete, create],
+            DELETE: [delete]}.get(change.action, [])
 
 
 def origins(step: Step) -> set[str]:

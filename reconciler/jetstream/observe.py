@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..internal import is_jsctl_internal
 from ..jsapi import JetStreamApi, ServerIdentity
 from .rules import Version, parse_version
 
@@ -54,6 +55,8 @@ async def observe(api: JetStreamApi, streams: Iterable[str] | None = None) -> Li
     offline: list[str] = []
     for item in await api.paged("STREAM.LIST", "streams", missing=offline):
         name = item["config"]["name"]
+        if is_jsctl_internal(name):
+            continue  # jsctl's own (the apply lock): never planned, never unmanaged
         if wanted is None or name in wanted:
             live.streams[name] = item
     live.offline_streams = {n for n in offline if wanted is None or n in wanted}
