@@ -6,7 +6,7 @@ import json
 
 import pytest
 from jsonschema import Draft202012Validator
-from support import REFERENCE_SCHEMAS
+from support import REFERENCE_SCHEMAS, REPO
 
 from reconciler.manifest.schema import manifest_schema, unit_table
 from reconciler.manifest.units import DURATION_PATTERN, SIZE_PATTERN
