@@ -5,6 +5,7 @@ Tests that add revisions work on a temporary copy of migrations/.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -17,12 +18,13 @@ import pytest
 from support import REPO
 
 from reconciler.connection import DatabaseSettings
-from reconciler.db import upgrade_to_head
+from reconciler.db import plan_database, upgrade_to_head
+from reconciler.db.revisions import head_revision, script_directory
 from reconciler.localservers import wait_for
 
 LOCK_KEYS = (0x6A73, 0x6462)
-HEAD = "0002"  # the repo's head revision (0002: the worker's batch function)
-NEXT = "0003"  # the revision tests add on top of it
+HEAD = head_revision(script_directory(REPO / "migrations"))  # the shipped history's head
+NEXT = "t0next"  # the id of revisions the tests add on top of it
 
 
 @pytest.fixture
@@ -103,6 +105,9 @@ def test_manual_alter_table_is_drift_with_exit_2_and_never_corrected(jsctl, data
                     "db/column/daily_totals.approved_total"):
         assert f"! {address}: drift" in result.stdout
     assert "'NUMERIC(30, 6)' (live) -> 'NUMERIC(24, 6)' (expected)" in result.stdout
+    plan = plan_database(DatabaseSettings(database_url), REPO / "migrations", dev_url=dev_url)
+    assert {c.address: c.action for c in plan.changes}["db/column/transactions.extra"] == "drift"
+    assert plan.context["database_revision"] == HEAD and plan.has_changes and not plan.errors
     result = db(jsctl, "upgrade", database_url, dev_url)
     assert result.returncode == 1
     assert "still differs from schema.yaml" in result.stderr
@@ -135,7 +140,7 @@ def test_new_revision_is_shown_with_sql_and_flags_refused_if_destructive_then_ap
     applied = db(jsctl, "upgrade", database_url, dev_url, migrations, "--allow-destructive")
     assert applied.returncode == 0, applied.stderr
     assert version(database_url) == NEXT and "detail" not in columns(database_url, "rejected_messages")
-    assert db(jsctl, "plan", database_url, dev_url, migrations, "--detailed-exitcode").returncode == 0
+    assert not plan_database(DatabaseSettings(database_url), migrations, dev_url=dev_url).has_changes
 
 
 def test_revision_failing_half_way_leaves_the_previous_revision(jsctl, database_url, dev_url, migrations):
@@ -199,7 +204,7 @@ def version_table_absent(url: str) -> bool:
     return not sql(url, "SELECT 1 FROM information_schema.tables WHERE table_name = 'alembic_version'")
 
 
-def test_db_revision_reaches_a_fixed_point_without_touching_the_target(jsctl, database_url, migrations):
+def test_db_revision_reaches_a_fixed_point_without_touching_the_target(jsctl, database_url, migrations, tmp_path):
     upgrade_to_head(DatabaseSettings(database_url), migrations)
     before = columns(database_url, "user_thresholds")
     edit_schema(migrations, "      - {name: updated_at, type: timestamptz, default: now()}\n",
@@ -220,9 +225,11 @@ def test_db_revision_reaches_a_fixed_point_without_touching_the_target(jsctl, da
                   - {columns: [user_id], references: {table: user_thresholds, columns: [user_id]}, on_delete: cascade}
             """), "  "))
     # No --dev-url: a throwaway embedded Postgres; DATABASE_URL points at the target, which must stay as is.
+    cache = tmp_path / "cache"
     result = jsctl("db", "revision", "-m", "notes", "--migrations", str(migrations),
-                   env={"DATABASE_URL": database_url})
+                   env={"DATABASE_URL": database_url, "XDG_CACHE_HOME": str(cache)})
     assert result.returncode == 0, result.stderr
+    assert list(cache.glob("jsctl/scratch-postgres-*/data/PG_VERSION"))  # the template later runs copy
     (path,) = [p for p in (migrations / "versions").glob("*notes.py")]
     code = path.read_text()
     assert "with op.get_context().autocommit_block():" in code and "postgresql_concurrently=True" in code
@@ -233,7 +240,7 @@ def test_db_revision_reaches_a_fixed_point_without_touching_the_target(jsctl, da
     dev = DatabaseSettings(database_url).url.rsplit("/", 1)[0] + "/postgres"
     applied = db(jsctl, "upgrade", database_url, dev, migrations)
     assert applied.returncode == 0, applied.stderr
-    assert db(jsctl, "plan", database_url, dev, migrations, "--detailed-exitcode").returncode == 0
+    assert not plan_database(DatabaseSettings(database_url), migrations, dev_url=dev).has_changes
     again = jsctl("db", "revision", "-m", "nothing", "--migrations", str(migrations), "--dev-url", dev)
     assert again.returncode == 0 and "no revision written" in again.stdout
 
@@ -265,7 +272,7 @@ def test_database_without_alembic_history_needs_adopt(jsctl, database_url, dev_u
     adopted = db(jsctl, "upgrade", database_url, dev_url, None, "--adopt")
     assert adopted.returncode == 0, adopted.stderr
     assert f"adopted: stamped at revision {HEAD}" in adopted.stdout and version(database_url) == HEAD
-    assert db(jsctl, "plan", database_url, dev_url, None, "--detailed-exitcode").returncode == 0
+    assert not plan_database(DatabaseSettings(database_url), REPO / "migrations", dev_url=dev_url).has_changes
 
 
 def test_connection_failures_are_one_line(jsctl, postgres, database_url, dev_url):
@@ -289,3 +296,56 @@ def test_plain_alembic_cli_uses_the_same_environment(database_url):
                           timeout=60)
     assert done.returncode == 0, done.stderr
     assert version(database_url) == HEAD
+
+
+def test_ddl_waits_at_most_the_ddl_lock_timeout_then_rolls_back(jsctl, database_url, dev_url, migrations):
+    upgrade_to_head(DatabaseSettings(database_url), migrations)
+    edit_schema(migrations, "      - {name: updated_at, type: timestamptz, default: now()}\n",
+                "      - {name: updated_at, type: timestamptz, default: now()}\n"
+                "      - {name: note, type: text, nullable: true}\n")
+    write_revision(migrations, NEXT, HEAD, """\
+        op.add_column("user_thresholds", sa.Column("note", sa.Text(), nullable=True))
+        """)
+    with psycopg.connect(database_url) as reader:  # an open transaction reading the table blocks ALTER TABLE
+        reader.execute("SELECT count(*) FROM user_thresholds")
+        result = db(jsctl, "upgrade", database_url, dev_url, migrations, "--ddl-lock-timeout", "0.3")
+    assert result.returncode == 1
+    assert f"revision {NEXT} failed and was rolled back" in result.stderr and "lock timeout" in result.stderr
+    assert version(database_url) == HEAD
+
+
+def test_unusable_dev_url_is_one_line(jsctl, database_url, postgres):
+    dev = postgres.url("no_such_db")
+    result = db(jsctl, "plan", database_url, dev)
+    assert result.returncode == 1
+    (line,) = result.stderr.strip().splitlines()
+    assert 'database "no_such_db" does not exist' in line and postgres.password not in line
+
+
+def test_importing_the_package_does_not_import_sqlalchemy():
+    code = "import sys, reconciler.db, reconciler.cli.db; print('sqlalchemy' in sys.modules, 'alembic' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=60)
+    assert done.stdout.split() == ["False", "False"], done.stderr
+
+
+def test_a_saved_plan_is_applied_as_planned_and_refused_when_a_revision_changed(database_url, dev_url, migrations):
+    from reconciler.db import apply_database
+    from reconciler.errors import Refused
+    from reconciler.plan import Plan
+
+    upgrade_to_head(DatabaseSettings(database_url), migrations)
+    edit_schema(migrations, "      - {name: updated_at, type: timestamptz, default: now()}\n",
+                "      - {name: updated_at, type: timestamptz, default: now()}\n"
+                "      - {name: note, type: text, nullable: true}\n")
+    write_revision(migrations, NEXT, HEAD, 'op.add_column("user_thresholds", sa.Column("note", sa.Text()))\n')
+    saved = json.dumps(plan_database(DatabaseSettings(database_url), migrations, dev_url=dev_url).to_dict())
+    plan = Plan.from_dict(json.loads(saved))
+    revision_file = next((migrations / "versions").glob(f"{NEXT}_*.py"))
+    original = revision_file.read_text()
+    revision_file.write_text(original.replace("sa.Text()", "sa.String(20)"))
+    with pytest.raises(Refused, match=f"db/revision/{NEXT} is not what the plan showed"):
+        apply_database(DatabaseSettings(database_url), migrations, plan)
+    assert version(database_url) == HEAD
+    revision_file.write_text(original)
+    assert apply_database(DatabaseSettings(database_url), migrations, plan) == [f"upgraded to revision {NEXT}"]
+    assert version(database_url) == NEXT
