@@ -9,6 +9,7 @@ import click
 
 from ..connection import DatabaseSettings, NatsSettings
 from ..errors import UserError
+from ..worker.rules import DEFAULT_DAILY_LIMIT, DEFAULT_MAX_AMOUNT
 from .options import database_options, nats_options
 
 
@@ -36,9 +37,9 @@ class _Amount(click.ParamType):
               help="Messages per fetch [default: the consumer's max_ack_pending / --pipeline; larger is clamped].")
 @click.option("--pipeline", type=click.IntRange(1, 8), default=1, show_default=True,
               help="Batches in flight at once, each on its own database connection.")
-@click.option("--default-max-amount", type=_Amount(), default="10000", show_default=True,
+@click.option("--default-max-amount", type=_Amount(), default=str(DEFAULT_MAX_AMOUNT), show_default=True,
               help="max_amount for users without a row in user_thresholds.")
-@click.option("--default-daily-limit", type=_Amount(), default="50000", show_default=True,
+@click.option("--default-daily-limit", type=_Amount(), default=str(DEFAULT_DAILY_LIMIT), show_default=True,
               help="daily_limit for users without a row in user_thresholds.")
 @click.option("--until-idle", is_flag=True, help="Exit 0 once the consumer has nothing pending.")
 @click.option("--progress-interval", type=click.FloatRange(0.1), default=5.0, show_default=True,
