@@ -50,7 +50,7 @@ async def fresh_stream(url: str) -> None:
             await JetStreamApi(nc).request(f"STREAM.DELETE.{STREAM}")
     finally:
         await nc.close()
-    await create_user_txn(url, ack_wait_ns=30 * 10**9)
+    create_user_txn(url, ack_wait="30s")
 
 
 async def raw_publish(url: str, count: int) -> float:

@@ -5,7 +5,6 @@ Each test checks the invariants of tests/worker/harness.py:check_invariants afte
 
 from __future__ import annotations
 
-import asyncio
 import random
 import shutil
 import signal
@@ -97,7 +96,7 @@ def test_exactly_once_when_the_worker_is_killed_again_and_again(user_txn, worker
 
 def test_exactly_once_across_nats_server_and_postgres_restarts(nats_server_factory):
     nats = nats_server_factory()
-    asyncio.run(create_user_txn(nats.url))
+    create_user_txn(nats.url)
     # Not under pytest's basetemp: every pytest session started meanwhile (other suites on this machine)
     # resets its permissions, and the postgres system user could no longer reach its data directory.
     pg_dir = Path(tempfile.mkdtemp(prefix="jsctl-worker-pg-"))
