@@ -11,7 +11,7 @@ from ..connection import NatsSettings
 from ..errors import Refused
 from ..plan import Plan
 from .options import nats_options
-from .plan import check_errors, load_manifests, manifest_option, plan_basis
+from .plan import check_errors, loading_manifests, manifest_option, plan_basis
 
 
 def check_allowed(plan: Plan, *, allow_destructive: bool, assume_yes: bool) -> None:
@@ -44,11 +44,11 @@ async def _apply(nats: NatsSettings, files: tuple[str, ...], *, plan_file: str |
     if saved is not None:  # the saved plan decides; the same flags would be needed to plan it again
         prune = bool(saved.plan.context.get("options", {}).get("prune"))
         assume_yes = True  # reviewed when it was saved, as with Terraform's saved plans
-    desired = load_manifests(files)
-    async with JetStreamSession(nats, name="jsctl apply") as session:
+    async with loading_manifests(files) as loading, JetStreamSession(nats, name="jsctl apply") as session:
         assert session.api is not None
         async with ApplyLock(session.api.nc, timeout_s=lock_timeout, on_wait=_tell) as lock:
-            plan = await session.plan(desired, prune=prune)
+            plan = await session.plan(loading, prune=prune)
+            desired = loading.result()
             if saved is not None:
                 saved.ensure_fresh(plan_basis(desired, session.live))
                 plan = saved.plan

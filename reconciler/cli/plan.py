@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -31,6 +33,21 @@ def load_manifests(files: tuple[str, ...]) -> Desired:
     return load_desired([Path(f) for f in files])
 
 
+@asynccontextmanager
+async def loading_manifests(files: tuple[str, ...]) -> AsyncIterator[asyncio.Future[Desired]]:
+    """Load the manifests (CPU-bound) in a thread while the caller connects and reads the live state
+    (waiting on the server). A manifest error wins over whatever else failed meanwhile, as if the
+    manifests had been loaded first."""
+    loading = asyncio.ensure_future(asyncio.to_thread(load_manifests, files))
+    try:
+        yield loading
+    except Exception:
+        await asyncio.wait([loading])
+        if isinstance(loading.exception(), JsctlError):
+            raise loading.exception() from None
+        raise
+
+
 def check_errors(plan: Plan) -> None:
     if plan.errors:
         raise UserError("the plan has errors:\n  " + "\n  ".join(plan.errors))
@@ -50,11 +67,10 @@ def plan_basis(desired: Desired, live: Live) -> PlanBasis:
 async def _plan(nats: NatsSettings, files: tuple[str, ...], *, prune: bool) -> tuple[Plan, PlanBasis]:
     from ..jetstream import JetStreamSession
 
-    desired = load_manifests(files)
-    async with JetStreamSession(nats, name="jsctl plan") as session:
+    async with loading_manifests(files) as desired, JetStreamSession(nats, name="jsctl plan") as session:
         plan = await session.plan(desired, prune=prune)
         plan.context["options"] = {"prune": prune}
-        return plan, plan_basis(desired, session.live)
+        return plan, plan_basis(desired.result(), session.live)
 
 
 @click.command()
