@@ -1,0 +1,192 @@
+"""One plan, one apply, one exit code for JetStream and Postgres together, through the real `jsctl`
+on a real nats-server and a real Postgres (a fresh account and a fresh database per test).
+
+The project is a temporary directory holding copies of the repo's streams.yaml, consumers.yaml
+and migrations/, so every command runs with its defaults (./streams.yaml, ./migrations).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+import textwrap
+from pathlib import Path
+
+import psycopg
+import pytest
+from support import REPO, run_jsctl
+
+from reconciler.connection import DatabaseSettings, NatsSettings, connect_nats
+from reconciler.db import upgrade_to_head
+from reconciler.db.revisions import head_revision, script_directory
+from reconciler.errors import EXIT_CHANGES, EXIT_REFUSED
+from reconciler.jsapi import JetStreamApi
+from reconciler.lock import ApplyLock
+
+HEAD = head_revision(script_directory(REPO / "migrations"))
+NEXT = "t1next"
+SEED = ["stream/USER_TXN", "consumer/USER_TXN/GRP_MAKER", "consumer/USER_TXN/GRP_VALIDATOR"]
+
+
+@pytest.fixture
+def project(tmp_path) -> Path:
+    for name in ("streams.yaml", "consumers.yaml"):
+        shutil.copy(REPO / name, tmp_path / name)
+    shutil.copytree(REPO / "migrations", tmp_path / "migrations", ignore=shutil.ignore_patterns("__pycache__"))
+    return tmp_path
+
+
+@pytest.fixture
+def run(js_account, database_url, postgres, project):
+    """`jsctl ...` in the project, connected to the test's account and database (scratch databases
+    on the same Postgres, through JSCTL_DEV_DATABASE_URL)."""
+    env = {"NATS_URL": js_account, "DATABASE_URL": database_url, "JSCTL_DEV_DATABASE_URL": postgres.url()}
+
+    def jsctl(*args: str):
+        return run_jsctl(*args, env=env, cwd=project)
+
+    return jsctl
+
+
+def sql(url: str, statement: str) -> list[tuple]:
+    with psycopg.connect(url, autocommit=True) as conn:
+        cur = conn.execute(statement)
+        return cur.fetchall() if cur.description else []
+
+
+def revision(url: str) -> str | None:
+    if not sql(url, "SELECT 1 FROM information_schema.tables WHERE table_name = 'alembic_version'"):
+        return None
+    rows = sql(url, "SELECT version_num FROM alembic_version")
+    return rows[0][0] if rows else None
+
+
+def stream_names(url: str) -> list[str]:
+    async def names() -> list[str]:
+        nc = await connect_nats(NatsSettings(url=url))
+        try:
+            return await JetStreamApi(nc).paged("STREAM.NAMES", "streams")
+        finally:
+            await nc.close()
+
+    return [n for n in asyncio.run(names()) if not n.startswith("KV_")]
+
+
+def add_revision(project: Path, body: str, message: str, schema_edit: tuple[str, str]) -> None:
+    """A revision NEXT on top of HEAD, and schema.yaml edited to match it."""
+    schema = project / "migrations" / "schema.yaml"
+    old, new = schema_edit
+    assert old in schema.read_text()
+    schema.write_text(schema.read_text().replace(old, new))
+    (project / "migrations" / "versions" / f"{NEXT}_change.py").write_text(
+        f'"""{message}"""\nimport sqlalchemy as sa\nfrom alembic import op\n\n'
+        f"revision = {NEXT!r}\ndown_revision = {HEAD!r}\nbranch_labels = None\ndepends_on = None\n\n\n"
+        f"def upgrade():\n{textwrap.indent(textwrap.dedent(body), '    ')}\n\ndef downgrade():\n    pass\n")
+
+
+ADD_NOTE = ('op.add_column("user_thresholds", sa.Column("note", sa.Text(), nullable=True))\n', "add note",
+            ("      - {name: updated_at, type: timestamptz, default: now()}\n",
+             "      - {name: updated_at, type: timestamptz, default: now()}\n"
+             "      - {name: note, type: text, nullable: true}\n"))
+DROP_DETAIL = ('op.drop_column("rejected_messages", "detail")\n', "drop detail",
+               ("      - {name: detail, type: text, nullable: true}\n", ""))
+
+
+def test_seed_plan_apply_then_empty_then_drift(run, js_account, database_url):
+    planned = run("plan", "--detailed-exitcode")
+    assert planned.returncode == EXIT_CHANGES, planned.stderr
+    out = planned.stdout
+    for address in SEED:
+        assert f"+ {address}  create" in out
+    assert f"Database {DatabaseSettings(database_url).display_url}: at revision (none), head {HEAD}" in out
+    assert f"~ db/revision/{HEAD}  upgrade (Initial schema: the validator worker's tables)" in out
+    assert "| CREATE TABLE user_thresholds (" in out
+    assert out.index("stream/USER_TXN") < out.index("db/revision/")  # JetStream first, then the database
+    assert "Plan: 3 to create, 1 to upgrade." in out
+
+    as_json = json.loads(run("plan", "-o", "json").stdout)
+    kinds = {c["address"]: c for c in as_json["changes"]}
+    assert set(kinds) == {*SEED, f"db/revision/{HEAD}"}
+    upgrade = kinds[f"db/revision/{HEAD}"]
+    assert upgrade["action"] == "upgrade" and "CREATE TABLE transactions" in upgrade["details"]["sql"]
+    context = as_json["context"]
+    assert context["nats"]["server_version"] and context["database_revision"] is None
+    assert context["database_head"] == HEAD and context["database_schema"].startswith("sha256:")
+    assert as_json["summary"] == {"create": 3, "upgrade": 1}
+
+    applied = run("apply", "--yes")
+    assert applied.returncode == 0, applied.stdout + applied.stderr
+    assert f"upgraded to revision {HEAD}" in applied.stdout
+    assert "Apply complete: database: 1 step(s), JetStream: 3 request(s); verified." in applied.stdout
+    assert revision(database_url) == HEAD and stream_names(js_account) == ["USER_TXN"]
+
+    empty = run("plan", "--detailed-exitcode")
+    assert empty.returncode == 0, empty.stdout + empty.stderr
+    assert "No changes." in empty.stdout and f"at revision {HEAD}, head {HEAD}" in empty.stdout
+
+    sql(database_url, "ALTER TABLE transactions ADD COLUMN extra integer")
+    drift = run("plan", "--detailed-exitcode", "-o", "json")
+    assert drift.returncode == EXIT_CHANGES, drift.stderr
+    assert [(c["address"], c["action"]) for c in json.loads(drift.stdout)["changes"]] == [
+        ("db/column/transactions.extra", "drift")]
+
+
+def test_destructive_revision_refused_and_nothing_applied_on_either_side(run, js_account, database_url, project):
+    upgrade_to_head(DatabaseSettings(database_url), project / "migrations")
+    add_revision(project, *DROP_DETAIL)
+    refused = run("apply", "--yes")
+    assert refused.returncode == EXIT_REFUSED, refused.stdout + refused.stderr
+    (line,) = refused.stderr.strip().splitlines()
+    assert line == ("jsctl: error: destructive changes need --allow-destructive: upgrade db/revision/t1next "
+                    "(drops column rejected_messages.detail and its data)")
+    assert revision(database_url) == HEAD and stream_names(js_account) == []
+
+    applied = run("apply", "--yes", "--allow-destructive")
+    assert applied.returncode == 0, applied.stdout + applied.stderr
+    assert revision(database_url) == NEXT and stream_names(js_account) == ["USER_TXN"]
+
+
+def test_the_apply_lock_covers_the_database(run, js_account, database_url):
+    async def with_lock_held():
+        nc = await connect_nats(NatsSettings(url=js_account))
+        try:
+            async with ApplyLock(nc, operation="test holder"):
+                return await asyncio.to_thread(run, "apply", "--yes", "--lock-timeout", "0.3")
+        finally:
+            await nc.close()
+
+    refused = asyncio.run(with_lock_held())
+    assert refused.returncode == EXIT_REFUSED and "test holder" in refused.stderr
+    assert revision(database_url) is None and stream_names(js_account) == []
+
+
+def test_saved_plan_covers_the_database(run, js_account, database_url, postgres, project):
+    made = run("plan", "--out", "plan.json")
+    assert made.returncode == 0, made.stderr
+    text = (project / "plan.json").read_text()
+    assert postgres.password not in text + made.stdout + made.stderr
+    basis = json.loads(text)["basis"]
+    assert basis["database"]["revision"] is None and basis["database"]["schema"].startswith("sha256:")
+    (initial,) = (project / "migrations" / "versions").glob("*.py")
+    assert set(basis["manifests"]) == {"migrations/schema.yaml", f"migrations/versions/{initial.name}",
+                                       "streams.yaml", "consumers.yaml"}
+    applied = run("apply", "plan.json")
+    assert applied.returncode == 0, applied.stdout + applied.stderr
+    assert revision(database_url) == HEAD and stream_names(js_account) == ["USER_TXN"]
+
+    # Someone else migrates the database after the plan was made.
+    add_revision(project, *ADD_NOTE)
+    assert run("plan", "--out", "plan.json").returncode == 0
+    assert run("db", "upgrade").returncode == 0
+    stale = run("apply", "plan.json")
+    assert stale.returncode == EXIT_REFUSED
+    assert f"stale: the database revision is {NEXT}, the plan was made at {HEAD}" in stale.stderr
+
+    # Someone changes the schema by hand after the plan was made (same revision).
+    sql(database_url, "CREATE TABLE IF NOT EXISTS scratch_notes (id integer)")
+    made = run("plan", "--out", "plan.json")
+    assert made.returncode == 0 and "! db/table/scratch_notes  drift" in made.stdout
+    sql(database_url, "ALTER TABLE scratch_notes ADD COLUMN body text")
+    stale = run("apply", "plan.json")
+    assert stale.returncode == EXIT_REFUSED and "the database schema changed since the plan" in stale.stderr
