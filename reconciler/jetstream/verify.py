@@ -29,17 +29,16 @@ def describe_leftover(change: Change) -> str:
 
 
 def live_after(before: Live, steps: list[Step]) -> Live:
-    """``before`` with the effect of every done step, as the server reported it."""
-    after = Live(before.identity, dict(before.streams), dict(before.consumers), before.offline_streams,
-                 before.offline_consumers)
-    for step in (s for s in steps if s.status == DONE):
+    """``before`` with the effect of every done step, as the server reported it (deletes come first)."""
+    done = [s for s in steps if s.status == DONE]
+    gone_streams = {parse_address(s.address)[0] for s in done if s.verb == "delete" and s.is_stream}
+    gone_consumers = {parse_address(s.address) for s in done if s.verb == "delete" and not s.is_stream}
+    after = Live(before.identity, {n: i for n, i in before.streams.items() if n not in gone_streams},
+                 {k: i for k, i in before.consumers.items() if k[0] not in gone_streams and k not in gone_consumers},
+                 before.offline_streams, before.offline_consumers)
+    for step in (s for s in done if s.verb != "delete"):
         stream, consumer = parse_address(step.address)
-        if step.verb == "delete" and consumer is None:
-            after.streams.pop(stream, None)
-            after.consumers = {k: v for k, v in after.consumers.items() if k[0] != stream}
-        elif step.verb == "delete":
-            after.consumers.pop((stream, consumer), None)
-        elif step.verb == "pause":  # the reply is the pause state, not the consumer info
+        if step.verb == "pause":  # the reply is the pause state, not the consumer info
             item = after.consumers[(stream, consumer)]
             config = {k: v for k, v in item["config"].items() if k != "pause_until"}
             if (step.reply or {}).get("paused"):
