@@ -19,12 +19,13 @@ from support import REPO, run_jsctl
 
 from reconciler.connection import DatabaseSettings, NatsSettings, connect_nats
 from reconciler.db import upgrade_to_head
-from reconciler.db.revisions import head_revision, script_directory
+from reconciler.db.revisions import script_directory
 from reconciler.errors import EXIT_CHANGES, EXIT_REFUSED
 from reconciler.jsapi import JetStreamApi
 from reconciler.lock import ApplyLock
 
-HEAD = head_revision(script_directory(REPO / "migrations"))
+HISTORY = list(reversed(list(script_directory(REPO / "migrations").walk_revisions())))  # the shipped one, oldest first
+HEAD = HISTORY[-1].revision
 NEXT = "t1next"
 SEED = ["stream/USER_TXN", "consumer/USER_TXN/GRP_MAKER", "consumer/USER_TXN/GRP_VALIDATOR"]
 
@@ -100,25 +101,26 @@ def test_seed_plan_apply_then_empty_then_drift(run, js_account, database_url):
     for address in SEED:
         assert f"+ {address}  create" in out
     assert f"Database {DatabaseSettings(database_url).display_url}: at revision (none), head {HEAD}" in out
-    assert f"~ db/revision/{HEAD}  upgrade (Initial schema: the validator worker's tables)" in out
+    for script in HISTORY:
+        assert f"~ db/revision/{script.revision}  upgrade ({script.doc})" in out
     assert "| CREATE TABLE user_thresholds (" in out
     assert out.index("stream/USER_TXN") < out.index("db/revision/")  # JetStream first, then the database
-    assert "Plan: 3 to create, 1 to upgrade." in out
+    assert f"Plan: 3 to create, {len(HISTORY)} to upgrade." in out
 
     as_json = json.loads(run("plan", "-o", "json").stdout)
     kinds = {c["address"]: c for c in as_json["changes"]}
-    assert set(kinds) == {*SEED, f"db/revision/{HEAD}"}
-    upgrade = kinds[f"db/revision/{HEAD}"]
+    assert list(kinds) == [*SEED, *(f"db/revision/{script.revision}" for script in HISTORY)]
+    upgrade = kinds[f"db/revision/{HISTORY[0].revision}"]
     assert upgrade["action"] == "upgrade" and "CREATE TABLE transactions" in upgrade["details"]["sql"]
     context = as_json["context"]
     assert context["nats"]["server_version"] and context["database_revision"] is None
     assert context["database_head"] == HEAD and context["database_schema"].startswith("sha256:")
-    assert as_json["summary"] == {"create": 3, "upgrade": 1}
+    assert as_json["summary"] == {"create": 3, "upgrade": len(HISTORY)}
 
     applied = run("apply", "--yes")
     assert applied.returncode == 0, applied.stdout + applied.stderr
     assert f"upgraded to revision {HEAD}" in applied.stdout
-    assert "Apply complete: database: 1 step(s), JetStream: 3 request(s); verified." in applied.stdout
+    assert f"Apply complete: database: {len(HISTORY)} step(s), JetStream: 3 request(s); verified." in applied.stdout
     assert revision(database_url) == HEAD and stream_names(js_account) == ["USER_TXN"]
 
     empty = run("plan", "--detailed-exitcode")
@@ -168,9 +170,8 @@ def test_saved_plan_covers_the_database(run, js_account, database_url, postgres,
     assert postgres.password not in text + made.stdout + made.stderr
     basis = json.loads(text)["basis"]
     assert basis["database"]["revision"] is None and basis["database"]["schema"].startswith("sha256:")
-    (initial,) = (project / "migrations" / "versions").glob("*.py")
-    assert set(basis["manifests"]) == {"migrations/schema.yaml", f"migrations/versions/{initial.name}",
-                                       "streams.yaml", "consumers.yaml"}
+    assert set(basis["manifests"]) == {"migrations/schema.yaml", "streams.yaml", "consumers.yaml",
+                                       *(f"migrations/versions/{Path(script.path).name}" for script in HISTORY)}
     applied = run("apply", "plan.json")
     assert applied.returncode == 0, applied.stdout + applied.stderr
     assert revision(database_url) == HEAD and stream_names(js_account) == ["USER_TXN"]
