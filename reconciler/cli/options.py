@@ -35,7 +35,7 @@ _DATABASE_OPTIONS = [
 _NATS_FIELDS = ("url", "nkey", "creds", "user", "password", "token", "tls_ca", "tls_cert", "tls_key", "context")
 
 
-def _apply(options: list, func: Callable) -> Callable:
+def add_options(options: list, func: Callable) -> Callable:
     for option in reversed(options):
         func = option(func)
     return func
@@ -52,7 +52,7 @@ def nats_options(func: Callable) -> Callable:
         keep_secret(*settings.secrets())
         return func(*args, nats=settings, **kwargs)
 
-    return _apply(_NATS_OPTIONS, wrapper)
+    return add_options(_NATS_OPTIONS, wrapper)
 
 
 def database_options(func: Callable) -> Callable:
@@ -64,7 +64,7 @@ def database_options(func: Callable) -> Callable:
         keep_secret(*database.secrets())
         return func(*args, database=database, **kwargs)
 
-    return _apply(_DATABASE_OPTIONS, wrapper)
+    return add_options(_DATABASE_OPTIONS, wrapper)
 
 
 def _secret_url(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
@@ -95,7 +95,7 @@ def database_target_options(func: Callable) -> Callable:
                                            kwargs.pop("adopt"))
         return func(*args, database=target, **kwargs)
 
-    return database_options(_apply([MIGRATIONS_OPTION, DEV_URL_OPTION, _ADOPT_OPTION], wrapper))
+    return database_options(add_options([MIGRATIONS_OPTION, DEV_URL_OPTION, _ADOPT_OPTION], wrapper))
 
 
 _APPLY_OPTIONS = [
@@ -122,4 +122,4 @@ def apply_options(func: Callable) -> Callable:
                                kwargs.pop("ddl_lock_timeout"), kwargs.pop("statement_timeout"))
         return func(*args, options=options, **kwargs)
 
-    return _apply(_APPLY_OPTIONS, wrapper)
+    return add_options(_APPLY_OPTIONS, wrapper)

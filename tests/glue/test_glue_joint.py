@@ -9,89 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import json
-import shutil
-import textwrap
-from pathlib import Path
 
-import psycopg
-import pytest
-from support import REPO, run_jsctl
+from glue_helpers import ADD_NOTE, DROP_DETAIL, HEAD, HISTORY, NEXT, SEED, add_revision, revision, sql, stream_names
 
 from reconciler.connection import DatabaseSettings, NatsSettings, connect_nats
 from reconciler.db import upgrade_to_head
-from reconciler.db.revisions import script_directory
 from reconciler.errors import EXIT_CHANGES, EXIT_REFUSED
-from reconciler.jsapi import JetStreamApi
 from reconciler.lock import ApplyLock
-
-HISTORY = list(reversed(list(script_directory(REPO / "migrations").walk_revisions())))  # the shipped one, oldest first
-HEAD = HISTORY[-1].revision
-NEXT = "t1next"
-SEED = ["stream/USER_TXN", "consumer/USER_TXN/GRP_MAKER", "consumer/USER_TXN/GRP_VALIDATOR"]
-
-
-@pytest.fixture
-def project(tmp_path) -> Path:
-    for name in ("streams.yaml", "consumers.yaml"):
-        shutil.copy(REPO / name, tmp_path / name)
-    shutil.copytree(REPO / "migrations", tmp_path / "migrations", ignore=shutil.ignore_patterns("__pycache__"))
-    return tmp_path
-
-
-@pytest.fixture
-def run(js_account, database_url, postgres, project):
-    """`jsctl ...` in the project, connected to the test's account and database (scratch databases
-    on the same Postgres, through JSCTL_DEV_DATABASE_URL)."""
-    env = {"NATS_URL": js_account, "DATABASE_URL": database_url, "JSCTL_DEV_DATABASE_URL": postgres.url()}
-
-    def jsctl(*args: str):
-        return run_jsctl(*args, env=env, cwd=project)
-
-    return jsctl
-
-
-def sql(url: str, statement: str) -> list[tuple]:
-    with psycopg.connect(url, autocommit=True) as conn:
-        cur = conn.execute(statement)
-        return cur.fetchall() if cur.description else []
-
-
-def revision(url: str) -> str | None:
-    if not sql(url, "SELECT 1 FROM information_schema.tables WHERE table_name = 'alembic_version'"):
-        return None
-    rows = sql(url, "SELECT version_num FROM alembic_version")
-    return rows[0][0] if rows else None
-
-
-def stream_names(url: str) -> list[str]:
-    async def names() -> list[str]:
-        nc = await connect_nats(NatsSettings(url=url))
-        try:
-            return await JetStreamApi(nc).paged("STREAM.NAMES", "streams")
-        finally:
-            await nc.close()
-
-    return [n for n in asyncio.run(names()) if not n.startswith("KV_")]
-
-
-def add_revision(project: Path, body: str, message: str, schema_edit: tuple[str, str]) -> None:
-    """A revision NEXT on top of HEAD, and schema.yaml edited to match it."""
-    schema = project / "migrations" / "schema.yaml"
-    old, new = schema_edit
-    assert old in schema.read_text()
-    schema.write_text(schema.read_text().replace(old, new))
-    (project / "migrations" / "versions" / f"{NEXT}_change.py").write_text(
-        f'"""{message}"""\nimport sqlalchemy as sa\nfrom alembic import op\n\n'
-        f"revision = {NEXT!r}\ndown_revision = {HEAD!r}\nbranch_labels = None\ndepends_on = None\n\n\n"
-        f"def upgrade():\n{textwrap.indent(textwrap.dedent(body), '    ')}\n\ndef downgrade():\n    pass\n")
-
-
-ADD_NOTE = ('op.add_column("user_thresholds", sa.Column("note", sa.Text(), nullable=True))\n', "add note",
-            ("      - {name: updated_at, type: timestamptz, default: now()}\n",
-             "      - {name: updated_at, type: timestamptz, default: now()}\n"
-             "      - {name: note, type: text, nullable: true}\n"))
-DROP_DETAIL = ('op.drop_column("rejected_messages", "detail")\n', "drop detail",
-               ("      - {name: detail, type: text, nullable: true}\n", ""))
 
 
 def test_seed_plan_apply_then_empty_then_drift(run, js_account, database_url):
@@ -171,7 +95,7 @@ def test_saved_plan_covers_the_database(run, js_account, database_url, postgres,
     basis = json.loads(text)["basis"]
     assert basis["database"]["revision"] is None and basis["database"]["schema"].startswith("sha256:")
     assert set(basis["manifests"]) == {"migrations/schema.yaml", "streams.yaml", "consumers.yaml",
-                                       *(f"migrations/versions/{Path(script.path).name}" for script in HISTORY)}
+                                       *(f"migrations/versions/{script.path.rsplit('/', 1)[1]}" for script in HISTORY)}
     applied = run("apply", "plan.json")
     assert applied.returncode == 0, applied.stdout + applied.stderr
     assert revision(database_url) == HEAD and stream_names(js_account) == ["USER_TXN"]
