@@ -57,13 +57,15 @@ def test_destructive_changes_of_both_halves_are_refused_with_what_they_lose():
 def test_text_shows_revision_sql_flags_risks_and_drift_after_jetstream():
     text = click.unstyle(render_text(joint()))
     assert text.splitlines()[0] == "JetStream: nats-server 2.12.8 (API level 3)"
-    assert "Database postgresql://db:5432/app: at revision 0001, head 0002" in text
-    assert "  ~ db/revision/0002  upgrade (drop detail)  [destructive, long-lock]" in text
-    assert "      from revision 0001 (versions/0002_drop_detail.py)" in text
-    assert "      | ALTER TABLE rejected_messages DROP COLUMN detail;" in text
-    assert "        destructive: drops column rejected_messages.detail and its data" in text
-    assert "  ! db/column/transactions.amount  drift (type differs from the migrations at revision 0001)" in text
-    assert "      type: 'NUMERIC(30, 6)' (live) -> 'NUMERIC(19, 6)' (expected)" in text
+    expected = ["Database postgresql://db:5432/app: at revision 0001, head 0002",
+                "  ~ db/revision/0002  upgrade (drop detail)  [destructive, long-lock]",
+                "      from revision 0001 (versions/0002_drop_detail.py)",
+                "      | ALTER TABLE rejected_messages DROP COLUMN detail;",
+                "      risk: ALTER TABLE rejected_messages DROP COLUMN detail",
+                "        destructive: drops column rejected_messages.detail and its data",
+                "  ! db/column/transactions.amount  drift (type differs from the migrations at revision 0001)",
+                "      type: 'NUMERIC(30, 6)' (live) -> 'NUMERIC(19, 6)' (expected)"]
+    assert [line for line in expected if line not in text.splitlines()] == []
     assert text.index("stream/USER_TXN") < text.index("Database ") < text.index("db/revision/0002")
     assert text.splitlines()[-1] == "Plan: 1 to replace, 1 to upgrade. Notes: 1 drift."
 
