@@ -34,7 +34,7 @@ def _declared(files: tuple[str, ...], streams: tuple[str, ...], consumers: tuple
     from pathlib import Path
 
     from ..manifest.load import DEFAULT_FILES
-    from ..reconcile import load_manifests
+    from .plan import load_manifests
 
     have_manifests = bool(files) or any(Path(f).exists() for f in DEFAULT_FILES)
     declared = load_manifests(files) if have_manifests else Desired()

@@ -11,10 +11,13 @@ import click
 
 from ..connection import NatsSettings
 from ..errors import EXIT_CHANGES, EXIT_OK, JsctlError
+from ..reconcile import load_manifests
 from .options import database_target_options, nats_options
 
 if TYPE_CHECKING:
     from ..reconcile import DatabaseTarget, Target
+
+__all__ = ["detailed_exitcode_option", "load_manifests", "manifest_option", "output_option", "plan", "show_plan"]
 
 manifest_option = click.option(
     "-f", "--file", "files", multiple=True, metavar="PATH",
