@@ -83,8 +83,8 @@ def test_exactly_once_when_the_worker_is_killed_again_and_again(user_txn, worker
     rng = random.Random(20261127)
     messages, ids, planted = storm(20_000, rng)
     publisher = publish_in_background(user_txn, messages)
-    for _ in range(6):
-        proc = start_worker(user_txn, worker_db)
+    for kill in range(6):
+        proc = start_worker(user_txn, worker_db, "--pipeline", str(1 + kill % 2))
         time.sleep(rng.uniform(0.6, 2.5))  # a seeded random moment: start-up, mid-batch, between batches
         proc.kill()
         proc.wait(10)
@@ -138,7 +138,8 @@ def test_two_workers_on_hot_users_never_exceed_the_daily_limit(user_txn, worker_
     messages = [(event(f"h{i}", rng.choice(hot), str(rng.randint(1, 120))), {"Nats-Msg-Id": f"h{i}"})
                 for i in range(3000)]
     publish(user_txn, messages)
-    workers = [start_worker(user_txn, worker_db, "--until-idle", "--batch", "50") for _ in range(2)]
+    # Two processes, each with two batches in flight: four transactions contend for three users' locks.
+    workers = [start_worker(user_txn, worker_db, "--until-idle", "--pipeline", "2") for _ in range(2)]
     for proc in workers:
         _, stderr = proc.communicate(timeout=60)
         assert proc.returncode == 0, stderr
