@@ -36,6 +36,7 @@ _NATS_FIELDS = ("url", "nkey", "creds", "user", "password", "token", "tls_ca", "
 
 
 def add_options(options: list, func: Callable) -> Callable:
+    """Decorate ``func`` with click options, shown in ``--help`` in the order listed."""
     for option in reversed(options):
         func = option(func)
     return func
