@@ -6,14 +6,13 @@ its changes with another planner's into one Plan and apply them with one exit co
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
 from typing import TYPE_CHECKING
 
 from ..connection import NatsSettings, connect_nats
 from ..jsapi import JetStreamApi
-from ..manifest.model import Desired
 
 if TYPE_CHECKING:
+    from ..manifest.model import Desired
     from ..plan import Change, Plan
     from .execute import Step
     from .observe import Live
@@ -34,14 +33,13 @@ class JetStreamSession:
         if self.api is not None:
             await self.api.nc.close()
 
-    async def plan(self, desired: Desired | Awaitable[Desired], *, prune: bool = False) -> Plan:
-        """The plan against the live state, read now; ``desired`` may still be loading (awaited after)."""
+    async def plan(self, desired: Desired, *, prune: bool = False) -> Plan:
         from .diff import plan_jetstream
         from .observe import observe
 
         assert self.api is not None
         self.live = await observe(self.api)
-        return plan_jetstream(desired if isinstance(desired, Desired) else await desired, self.live, prune=prune)
+        return plan_jetstream(desired, self.live, prune=prune)
 
     async def apply(self, desired: Desired, changes: list[Change], *, prune: bool = False) -> list[Step]:
         """Execute the JetStream changes, then verify that re-planning them finds nothing left."""
