@@ -52,16 +52,23 @@ def summary(plan: Plan) -> str:
 def _detail_lines(change: Change, *, as_diff: bool = False) -> list[str]:
     """What a change does, one line per field: ``path: before -> after``, or as ```diff lines
     (``- path: before`` / ``+ path: after``) for Markdown."""
+    from .jetstream.units import display_units
+
+    readable = display_units(change.address) or (lambda path, value: value)  # JSON keeps the raw integers
+
+    def field(path: str, value: Any) -> str:
+        return f"{path}: {show(readable(path, value))}"
+
     lines = []
     for d in change.diff:
         if not as_diff:
-            lines.append(f"{d.path}: {show(d.before)} -> {show(d.after)}")
+            lines.append(f"{field(d.path, d.before)} -> {show(readable(d.path, d.after))}")
             continue
-        lines += [f"- {d.path}: {show(d.before)}"] if d.before is not None else []
-        lines += [f"+ {d.path}: {show(d.after)}"] if d.after is not None else []
+        lines += [f"- {field(d.path, d.before)}"] if d.before is not None else []
+        lines += [f"+ {field(d.path, d.after)}"] if d.after is not None else []
     added, note = ("+ ", "  ") if as_diff else ("", "")
     if change.action == CREATE and change.desired and not change.diff:
-        lines += [f"{added}{k}: {show(v)}" for k, v in sorted(change.desired.items())]
+        lines += [f"{added}{field(k, v)}" for k, v in sorted(change.desired.items())]
     destroys = change.details.get("destroys")
     if destroys:
         lines.append(f"{note}destroys: " + ", ".join(f"{k}={show(v)}" for k, v in destroys.items()))

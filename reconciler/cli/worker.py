@@ -34,7 +34,7 @@ class _Amount(click.ParamType):
               help="Subject the verdicts are published on.")
 @click.option("--batch", type=click.IntRange(1, 10_000), default=None,
               help="Messages per fetch [default: the consumer's max_ack_pending / --pipeline; larger is clamped].")
-@click.option("--pipeline", type=click.IntRange(1, 8), default=2, show_default=True,
+@click.option("--pipeline", type=click.IntRange(1, 8), default=1, show_default=True,
               help="Batches in flight at once, each on its own database connection.")
 @click.option("--default-max-amount", type=_Amount(), default="10000", show_default=True,
               help="max_amount for users without a row in user_thresholds.")

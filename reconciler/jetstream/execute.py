@@ -63,8 +63,14 @@ def steps_for(change: Change) -> list[Step]:
     stream, consumer = parse_address(change.address)
     if consumer is None:
         delete = Step(change.address, "delete", f"STREAM.DELETE.{stream}")
-        create = Step(change.address, "create", f"STREAM.CREATE.{stream}", change.desired)
         update = Step(change.address, "update", f"STREAM.UPDATE.{stream}", change.desired)
+        if (change.desired or {}).get("sealed") and change.action in (CREATE, REPLACE):
+            # The server refuses to create a sealed stream: create it open, then seal it by an update.
+            unsealed = {k: v for k, v in change.desired.items() if k != "sealed"}
+            create = Step(change.address, "create", f"STREAM.CREATE.{stream}", unsealed)
+            update.after = [create]
+            return [delete, create, update] if change.action == REPLACE else [create, update]
+        create = Step(change.address, "create", f"STREAM.CREATE.{stream}", change.desired)
     else:
         delete = Step(change.address, "delete", f"CONSUMER.DELETE.{stream}.{consumer}")
         config = {"durable_name": consumer, **(change.desired or {})}
@@ -105,7 +111,8 @@ def ordered_steps(changes: list[Change]) -> list[list[Step]]:
         stream = parse_address(step.address)[0]
         if step.is_stream:
             needed = origins(step) - {stream}
-            step.after = [w for name, w in stream_writes.items() if name in needed and not _reads(w, stream)]
+            step.after = [*step.after, *(w for name, w in stream_writes.items()
+                                         if name in needed and not _reads(w, stream))]
         elif stream in stream_writes:
             step.after = [*step.after, stream_writes[stream]]
     return [deletes, writes]

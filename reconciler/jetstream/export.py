@@ -9,13 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 from ..manifest.model import CONSUMER, STREAM
-from ..manifest.units import NANOS
 from .normalize import normalize, user_metadata
 from .observe import Live
-
-# Largest unit first; natscli's ambiguous-looking "M" (30 days) and "w" are not written.
-DURATION_UNITS = tuple((unit, NANOS[unit]) for unit in ("y", "d", "h", "m", "s", "ms", "us"))
-SIZE_UNITS = (("TiB", 1 << 40), ("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10))
+from .units import with_units
 
 # Kept even when leaving them out changes nothing: names say what the item is, and the manifest
 # validator wants rollups written out where schedules or delete markers depend on them.
@@ -34,25 +30,6 @@ def minimal(kind: str, config: dict[str, Any], live: Live, related: dict[str, An
         if normalize(kind, trial, live.version, related) == target:
             config = trial
     return config
-
-
-def readable(kind: str, value: int) -> int | str:
-    """``31536000000000000`` -> ``"1y"``, ``1048576`` -> ``"1MiB"``; values without an exact unit stay integers."""
-    units = DURATION_UNITS if kind == "duration" else SIZE_UNITS
-    for unit, size in units:
-        if value > 0 and value % size == 0:
-            return f"{value // size}{unit}"
-    return value
-
-
-def with_units(value: Any, fields: dict[tuple[str, ...], str], path: tuple[str, ...] = ()) -> Any:
-    """``value`` with its duration and size fields (as the manifest schema names them) made readable."""
-    if isinstance(value, dict):
-        return {k: with_units(v, fields, (*path, k)) for k, v in value.items()}
-    if isinstance(value, list):
-        return [with_units(v, fields, (*path, "*")) for v in value]
-    kind = fields.get(path)
-    return readable(kind, value) if kind and isinstance(value, int) and not isinstance(value, bool) else value
 
 
 def export_manifests(live: Live, streams: set[str] | None = None) -> tuple[list[dict], list[dict]]:

@@ -50,7 +50,7 @@ class WorkerSettings:
     metrics_port: int | None = None
     fetch_timeout: float = 1.0
     publish_timeout: float = 5.0
-    pipeline: int = 2  # batches in flight at once (each with its own database connection)
+    pipeline: int = 1  # batches in flight at once (each with its own database connection)
     retry_delay: float = 1.0  # first redelivery delay after a transient fault; doubles up to max_retry_delay
     max_retry_delay: float = 10.0
 
@@ -239,15 +239,12 @@ class Worker:
                             error=_describe(exc))
             await self._hand_back(msgs)
             return
-        for item in dead:
-            await self.nc.publish(item.msg.reply, TERM)
+        await self._reply([item.msg for item in dead], TERM)
         verdicts = [item for item in leaders if item.recorded.outcome != CONFLICT]  # type: ignore[union-attr]
         if not await self._publish_verdicts(verdicts):
             await self._hand_back([item.msg for item in items if item not in dead])
             return
-        for item in items:
-            if item not in dead:
-                await self.nc.publish(item.msg.reply, ACK)
+        await self._reply([item.msg for item in items if item not in dead], ACK)
         self.retry_delay = self.settings.retry_delay
         self._count(items, dead)
 
@@ -305,13 +302,19 @@ class Worker:
 
     async def _hand_back(self, msgs: list[Msg]) -> None:
         """Transient fault: nothing was acked; ask for redelivery after a delay (ack_wait covers a lost NAK)."""
-        delay_ns = int(self.retry_delay * 1e9)
-        with contextlib.suppress(Exception):
-            for msg in msgs:
-                await self.nc.publish(msg.reply, b'-NAK {"delay": %d}' % delay_ns)
+        await self._reply(msgs, b'-NAK {"delay": %d}' % int(self.retry_delay * 1e9))
         self.stats.add(retried=len(msgs))
         await self._pause(self.retry_delay)
         self.retry_delay = min(self.retry_delay * 2, self.settings.max_retry_delay)
+
+    async def _reply(self, msgs: list[Msg], payload: bytes) -> None:
+        """Ack, term or nak messages. If NATS is away they are lost, which is safe: JetStream redelivers."""
+        try:
+            for msg in msgs:
+                await self.nc.publish(msg.reply, payload)
+        except Exception as exc:
+            self.report.log("warning", "could not answer JetStream, messages will be redelivered",
+                            error=_describe(exc))
 
     async def _pause(self, seconds: float) -> None:
         """Sleep, but wake up at once on SIGTERM."""

@@ -152,3 +152,15 @@ def test_pause_until_changes_through_the_pause_request(run_js):
         return await observe(api)
 
     assert "pause_until" not in run_js(scenario).consumers[("P", "C")]["config"]
+
+
+def test_a_stream_declared_sealed_is_created_then_sealed(run_js):
+    desired = desired_of([{"name": "ARCHIVE", "subjects": ["archive.>"], "sealed": True}],
+                         [{"stream": "ARCHIVE", "durable_name": "READER", "ack_policy": "explicit"}])
+
+    async def scenario(api):
+        await apply_all(api, desired)
+        return await observe(api)
+
+    live = run_js(scenario)
+    assert live.streams["ARCHIVE"]["config"]["sealed"] is True and ("ARCHIVE", "READER") in live.consumers

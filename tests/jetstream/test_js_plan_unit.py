@@ -182,3 +182,10 @@ def test_export_keeps_only_what_differs_from_defaults_in_readable_units():
                         "duplicate_window": "1d", "metadata": {"team": "x"}}]
     assert consumers == [{"stream": "ORDERS", "name": "WORKER", "ack_policy": "explicit", "ack_wait": "90s",
                           "backoff": ["1s", "1500ms"]}]
+
+
+def test_text_shows_readable_units_and_json_keeps_integers(make_desired):
+    desired = make_desired([{"name": "ORDERS", "subjects": ["orders.>"], "max_age": 3600 * S, "max_bytes": 1 << 20}])
+    plan = plan_jetstream(desired, live_of([LIVE_ORDERS]))
+    assert 'max_age: (none) -> "1h"' in render_text(plan) and 'max_bytes: -1 -> "1MiB"' in render_text(plan)
+    assert {"path": "max_age", "before": None, "after": 3600 * S} in json.loads(render_json(plan))["changes"][0]["diff"]

@@ -71,7 +71,7 @@ def test_worker_json_logs_metrics_and_graceful_sigterm(user_txn, worker_db):
 
 
 def test_batch_larger_than_max_ack_pending_is_clamped_with_a_warning(user_txn, worker_db):
-    done = run_worker(user_txn, worker_db, "--batch", "500")
+    done = run_worker(user_txn, worker_db, "--batch", "500", "--pipeline", "2")
     assert done.returncode == 0, done.stderr
     assert "--batch 500 x --pipeline 2 exceeds the consumer's max_ack_pending 100" in done.stderr
     assert "using --batch 50" in done.stderr

@@ -83,10 +83,10 @@ def test_exactly_once_when_the_worker_is_killed_again_and_again(user_txn, worker
     rng = random.Random(20261127)
     messages, ids, planted = storm(20_000, rng)
     publisher = publish_in_background(user_txn, messages)
-    for attempt in range(6):
-        proc = start_worker(user_txn, worker_db)
+    for kill in range(6):
+        proc = start_worker(user_txn, worker_db, "--pipeline", str(1 + kill % 2))
         try:
-            if attempt == 5:  # on a slow machine every earlier worker may have died while starting up
+            if kill == 5:  # on a slow machine every earlier worker may have died while starting up
                 wait_for(lambda: recorded(worker_db) > 0, timeout=60, what="a worker to record events")
             time.sleep(rng.uniform(0.6, 2.5))  # a seeded random moment: start-up, mid-batch, between batches
         finally:
@@ -151,7 +151,8 @@ def test_two_workers_on_hot_users_never_exceed_the_daily_limit(user_txn, worker_
     messages = [(event(f"h{i}", rng.choice(hot), str(rng.randint(1, 120))), {"Nats-Msg-Id": f"h{i}"})
                 for i in range(3000)]
     publish(user_txn, messages)
-    workers = [start_worker(user_txn, worker_db, "--until-idle", "--batch", "50") for _ in range(2)]
+    # Two processes, each with two batches in flight: four transactions contend for three users' locks.
+    workers = [start_worker(user_txn, worker_db, "--until-idle", "--pipeline", "2") for _ in range(2)]
     try:
         for proc in workers:
             _, stderr = proc.communicate(timeout=120)
