@@ -66,7 +66,7 @@ def test_dev_lifecycle(dev_dir):
     # the printed exports are what `jsctl ping` needs, through a real shell
     exports = dev("env", directory=dev_dir).stdout
     variables = dict(shlex.split(line.removeprefix("export "))[0].split("=", 1) for line in exports.splitlines())
-    assert set(variables) == {"NATS_URL", "NATS_NKEY", "DATABASE_URL"}
+    assert set(variables) == {"NATS_URL", "NATS_NKEY", "DATABASE_URL", "JSCTL_DEV_DATABASE_URL"}
     jsctl = f"{shlex.quote(sys.executable)} -m reconciler"
     done = subprocess.run(["bash", "-c", f'eval "$({jsctl} dev env --dir {shlex.quote(str(dev_dir))})" && '
                                          f"{jsctl} ping"],
