@@ -81,7 +81,7 @@ STREAM_FIELD_PROBES: dict[str, tuple[Any, dict[str, Any]]] = {
     "allow_direct": (True, {}),
     "allow_atomic": (True, {}),
     "allow_msg_counter": (True, {}),
-    "allow_msg_schedules": (True, {}),
+    "allow_msg_schedules": (True, {"allow_rollup_hdrs": True}),
     "mirror_direct": (True, {"mirror": {"name": "ORIGIN"}, "subjects": DELETE}),
     "republish": ({"src": "{S}.>", "dest": "republished.{S}.>"}, {}),
     "discard_new_per_subject": (True, {"discard": "new", "max_msgs_per_subject": 10}),
