@@ -5,7 +5,7 @@
 
 For each version it starts a server (binary from tests/servers_matrix.py) and records, in
 ``tests/data/server_versions/<version>.json``:
-- ``api``: the ``api`` object of ``$JS.API.INFO`` (its ``level`` is absent on 2.10);
+- ``api``: the ``api`` object of ``$JS.API.INFO`` without its counters (``level`` is absent on 2.10);
 - ``stream_defaults`` / ``consumer_defaults``: the config the server stores for minimal creates;
 - ``stream_fields`` / ``consumer_fields``: for each field of the official JSON Schemas
   (shared/reference/jetstream-api-schemas), what a create with a plausible value does:
@@ -133,6 +133,7 @@ CONSUMER_FIELD_PROBES: dict[str, tuple[Any, dict[str, Any]]] = {
     "opt_start_time": ("2020-01-01T00:00:00Z", {"deliver_policy": "by_start_time"}),
 }
 UNKNOWN_FIELD = ("no_such_field", True)
+API_COUNTERS = {"total", "errors", "inflight"}  # usage counters in $JS.API.INFO, not knowledge
 SET_BY_UPDATE = {"sealed"}  # servers refuse a stream created sealed
 
 # Defaults that depend on other fields: case -> (stream overrides, consumer config or None).
@@ -468,7 +469,7 @@ async def probe_server(url: str) -> dict[str, Any]:
                             for case, probe in CONSUMER_UPDATE_PROBES.items()}
         return {
             "version": nc._server_info.get("version"),
-            "api": info.get("api", {}),
+            "api": {k: v for k, v in (info.get("api") or {}).items() if k not in API_COUNTERS},
             "stream_defaults": stream_defaults,
             "consumer_defaults": consumer_defaults,
             "derived_defaults": derived,
