@@ -25,13 +25,14 @@ def show(value: Any) -> str:
 
 def summary(plan: Plan) -> str:
     counts = Counter(c.action for c in plan.changes)
+    note_counts = Counter(c.action for c in plan.changes if not c.changes_something)  # drift, offline, unmanaged
     if not plan.pending:
         text = "No changes."
     else:
         parts = [f"{counts[a]} to {a}" for a in ORDER if counts[a]]
-        parts += [f"{n} to {a}" for a, n in sorted(counts.items()) if a not in ORDER and a not in (DRIFT, UNMANAGED)]
+        parts += [f"{n} to {a}" for a, n in sorted(counts.items()) if a not in ORDER and a not in note_counts]
         text = "Plan: " + ", ".join(parts) + "."
-    notes = [f"{counts[a]} {a}" for a in (DRIFT, UNMANAGED) if counts[a]]
+    notes = [f"{n} {a}" for a, n in sorted(note_counts.items())]
     return text + (f" Notes: {', '.join(notes)}." if notes else "")
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from ..errors import JsctlError
@@ -29,6 +29,7 @@ class Step:
     payload: dict[str, Any] | None = None
     status: str = NOT_DONE
     error: str = ""
+    second: bool = False  # the second half of a split stream update: runs after every stream's first
 
     @property
     def is_stream(self) -> bool:
@@ -69,7 +70,40 @@ def steps_for(change: Change) -> list[Step]:
                       {"stream_name": stream, "config": config, "action": "create"})
         update = Step(change.address, "update", f"CONSUMER.CREATE.{stream}.{consumer}",
                       {"stream_name": stream, "config": config, "action": "update"})
+    first = scale_before_move(change) if consumer is None and change.action == UPDATE else None
+    if first is not None:
+        return [Step(change.address, "update", update.subject, first), replace(update, second=True)]
     return {CREATE: [create], UPDATE: [update], REPLACE: [delete, create], DELETE: [delete]}.get(change.action, [])
+
+
+def scale_before_move(change: Change) -> dict[str, Any] | None:
+    """nats-server refuses to change num_replicas and placement in one update ("can not move and
+    scale a stream in a single update"): the config of a first update doing one of them, or None.
+
+    Scaling down happens first where the stream is (the new placement may fit fewer nodes); scaling
+    up happens last, once the stream has moved (the old placement may fit fewer nodes).
+    """
+    replicas = next((d for d in change.diff if d.path == "num_replicas"), None)
+    moves = [d for d in change.diff if d.path.split(".")[0] == "placement"]
+    if replicas is None or not moves or change.desired is None:
+        return None
+    first = dict(change.desired)
+    if (replicas.after or 1) > (replicas.before or 1):
+        first["num_replicas"] = replicas.before
+        return first
+    placement = dict(first.get("placement") or {})
+    for d in moves:  # back to the live placement, one key at a time
+        key = d.path.partition(".")[2]
+        if not key:
+            placement = dict(d.before or {})
+        elif d.before is None:
+            placement.pop(key, None)
+        else:
+            placement[key] = d.before
+    first.pop("placement", None)
+    if placement:
+        first["placement"] = placement
+    return first
 
 
 def stream_levels(steps: list[Step]) -> list[list[Step]]:
@@ -93,11 +127,12 @@ def stream_levels(steps: list[Step]) -> list[list[Step]]:
 def phases(changes: list[Change]) -> list[list[Step]]:
     steps = [s for c in changes if c.changes_something for s in steps_for(c)]
     deletes = [s for s in steps if s.verb == "delete"]
-    writes = [s for s in steps if s.verb != "delete"]
+    writes = [s for s in steps if s.verb != "delete" and not s.second]
     return [
         [s for s in deletes if not s.is_stream],
         [s for s in deletes if s.is_stream],
         *stream_levels([s for s in writes if s.is_stream]),
+        [s for s in steps if s.second],
         [s for s in writes if not s.is_stream],
     ]
 

@@ -1,0 +1,60 @@
+"""Pure parts of running on a cluster: offline resources in the plan, and stream updates that both
+scale and move split in two (the cluster behaviour itself is tested in tests/cluster/)."""
+
+from __future__ import annotations
+
+from reconciler.jetstream.diff import plan_jetstream
+from reconciler.jetstream.execute import phases, steps_for
+from reconciler.jetstream.observe import Live
+from reconciler.jsapi import ServerIdentity
+from reconciler.manifest.model import CONSUMER, STREAM, DeclaredResource, Desired
+from reconciler.plan import OFFLINE, UPDATE, Change, FieldChange
+
+IDENTITY = ServerIdentity(name="n1", server_id="X", version="2.12.8", cluster="c", api_level=3)
+
+
+def desired(streams: dict[str, dict], consumers: dict[tuple[str, str], dict]) -> Desired:
+    return Desired({n: DeclaredResource(STREAM, n, c) for n, c in streams.items()},
+                   {k: DeclaredResource(CONSUMER, k[1], c, stream=k[0]) for k, c in consumers.items()})
+
+
+def test_offline_resources_are_shown_never_created_or_deleted():
+    live = Live(IDENTITY, offline_streams={"DOWN", "GONE"}, offline_consumers={("UP", "LOST")})
+    live.streams["UP"] = {"config": {"name": "UP", "subjects": ["up.>"]}, "state": {"consumer_count": 1}}
+    want = desired({"DOWN": {"name": "DOWN", "subjects": ["down.>"]}, "UP": {"name": "UP", "subjects": ["up.>"]}},
+                   {("DOWN", "C"): {"durable_name": "C"}, ("UP", "LOST"): {"durable_name": "LOST"}})
+    plan = plan_jetstream(want, live, prune=True)
+    assert {c.address: c.action for c in plan.changes} == {
+        "stream/DOWN": OFFLINE, "consumer/DOWN/C": OFFLINE, "consumer/UP/LOST": OFFLINE, "stream/GONE": OFFLINE}
+    assert not plan.has_changes and not plan.pending
+
+
+def update(after: dict, diff: list[FieldChange]) -> Change:
+    return Change("stream/S", UPDATE, diff, desired={"name": "S", **after})
+
+
+def test_scaling_down_and_moving_scales_first_where_the_stream_is():
+    change = update({"num_replicas": 1, "placement": {"tags": ["node:n2"]}},
+                    [FieldChange("num_replicas", 3, 1), FieldChange("placement.tags", None, ["node:n2"])])
+    first, second = steps_for(change)
+    assert first.payload == {"name": "S", "num_replicas": 1} and not first.second
+    assert second.payload == change.desired and second.second
+
+
+def test_scaling_up_and_moving_moves_first_at_the_current_size():
+    change = update({"num_replicas": 3},
+                    [FieldChange("num_replicas", 1, 3), FieldChange("placement.tags", ["node:n2"], None)])
+    first, second = steps_for(change)
+    assert first.payload == {"name": "S", "num_replicas": 1} and second.payload == {"name": "S", "num_replicas": 3}
+
+
+def test_only_one_of_them_is_a_single_update():
+    assert len(steps_for(update({"num_replicas": 1}, [FieldChange("num_replicas", 3, 1)]))) == 1
+
+
+def test_second_halves_run_after_every_first_half_and_before_consumers():
+    split = update({"num_replicas": 1, "placement": {"tags": ["a"]}},
+                   [FieldChange("num_replicas", 3, 1), FieldChange("placement.tags", None, ["a"])])
+    consumer = Change("consumer/S/C", "create", desired={"durable_name": "C"})
+    order = [[(s.address, s.second) for s in phase] for phase in phases([consumer, split]) if phase]
+    assert order == [[("stream/S", False)], [("stream/S", True)], [("consumer/S/C", False)]]
