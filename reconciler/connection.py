@@ -8,8 +8,12 @@ name the server and the cause, never a secret.
 
 from __future__ import annotations
 
+import asyncio
+import base64
 import json
+import logging
 import os
+import re
 import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
@@ -17,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
-from .errors import ConnectionFailed, UserError
+from .errors import ConnectionFailed, UserError, keep_secret, redact
 
 if TYPE_CHECKING:
     from nats.aio.client import Client as NatsClient
@@ -115,9 +119,18 @@ def load_context(name: str | None, env: Mapping[str, str] | None = None) -> dict
     return {ours: data[theirs] for theirs, ours in _CONTEXT_KEYS.items() if data.get(theirs) not in (None, "")}
 
 
+# Fields that only make sense together: when a flag or variable sets one of a group, the
+# context's values for the whole group are ignored (an --nkey must not be paired with the
+# context's creds, a --tls-cert with the context's key).
+_TOGETHER = (("nkey", "creds", "user", "password", "token"), ("tls_cert", "tls_key"))
+
+
 def resolve_nats_settings(given: NatsSettings, env: Mapping[str, str] | None = None) -> NatsSettings:
     """Fill the fields that neither a flag nor the environment set from the natscli context."""
     from_context = load_context(given.context, env)
+    for group in _TOGETHER:
+        if any(getattr(given, name) for name in group):
+            from_context = {name: value for name, value in from_context.items() if name not in group}
     unset = {f.name: from_context[f.name] for f in fields(given)
              if f.name in from_context and getattr(given, f.name) in (None, False)}
     settings = replace(given, **unset)
@@ -129,7 +142,7 @@ def resolve_nats_settings(given: NatsSettings, env: Mapping[str, str] | None = N
 
 
 def read_user_seed(path: str) -> str:
-    """The nkey seed in ``path`` (first line starting with ``S``), checked, never echoed."""
+    """The nkey user seed in ``path`` (first line starting with ``S``), checked, never echoed."""
     try:
         text = Path(path).read_text()
     except OSError as exc:
@@ -137,13 +150,63 @@ def read_user_seed(path: str) -> str:
     candidates = [line.strip() for line in text.splitlines() if line.strip().startswith("S")]
     if not candidates:
         raise UserError(f"nkey seed file {path}: no seed found (a seed is a line starting with 'SU')")
+    seed = candidates[0]
+    keep_secret(seed)
+    role = seed_role(seed)
+    if role is None:
+        raise UserError(f"nkey seed file {path}: the seed is malformed")
+    if role != "user":
+        raise UserError(f"nkey seed file {path}: holds a seed of type {role}, connecting needs a user seed (SU...)")
+    return seed
+
+
+def check_creds_file(path: str) -> None:
+    """Check a .creds file (as `nsc generate creds` writes it) before nats-py reads it: it gives
+    obscure errors, or loops forever, on a file without the expected blocks."""
+    try:
+        text = Path(path).read_text()
+    except OSError as exc:
+        raise UserError(f"creds file {path}: {exc.strerror or exc}") from None
+    blocks = dict(_CREDS_BLOCK.findall(text))
+    keep_secret(*blocks.values())
+    if blocks.get("NATS USER JWT", "").count(".") != 2:
+        raise UserError(f"creds file {path}: no user JWT found (expected the layout `nsc generate creds` writes)")
+    seed = blocks.get("USER NKEY SEED", "")
+    if not seed:
+        raise UserError(f"creds file {path}: no user nkey seed found")
+    if seed_role(seed) != "user":
+        raise UserError(f"creds file {path}: the user nkey seed is malformed")
+
+
+# "-----BEGIN NAME-----" followed by the value alone on the next line
+_CREDS_BLOCK = re.compile(r"^-+BEGIN ([A-Z ]+?)-+[ \t]*\r?\n[ \t]*(\S+)[ \t]*\r?$", re.MULTILINE)
+_SEED_BYTES = 2 + 32 + 2  # prefix bytes, key, CRC-16
+NKEY_ROLES = ("user", "account", "operator", "server", "cluster")
+
+
+def nkey_prefix(role: str) -> int:
+    """The nkeys prefix byte of a role (``user`` -> ``PREFIX_BYTE_USER``)."""
+    import nkeys
+
+    return getattr(nkeys, f"PREFIX_BYTE_{role.upper()}")
+
+
+def seed_role(seed: str) -> str | None:
+    """``user``/``account``/``operator``/... for a well-formed seed, None when it is malformed.
+
+    The nkeys package neither checks the length nor the checksum, so a mistyped seed would be
+    taken for another key; this checks both, as the Go implementation does.
+    """
     import nkeys
 
     try:
-        nkeys.from_seed(candidates[0].encode())
-    except Exception:
-        raise UserError(f"nkey seed file {path}: the seed is malformed") from None
-    return candidates[0]
+        raw = base64.b32decode(seed + "=" * (-len(seed) % 8))
+        prefix, _ = nkeys.decode_seed(seed.encode())
+    except (ValueError, nkeys.NkeysError):
+        return None
+    if len(raw) != _SEED_BYTES or nkeys.crc16_checksum(raw[:-2]) != raw[-2:]:
+        return None
+    return next((role for role in NKEY_ROLES if nkey_prefix(role) == prefix), None)
 
 
 def _tls_context(settings: NatsSettings) -> ssl.SSLContext | None:
@@ -163,12 +226,16 @@ def _tls_context(settings: NatsSettings) -> ssl.SSLContext | None:
 
 
 def _connect_options(settings: NatsSettings) -> dict[str, Any]:
+    methods = [flag for flag, value in (("--nkey", settings.nkey), ("--creds", settings.creds),
+                                        ("--user", settings.user), ("--token", settings.token)) if value]
+    if len(methods) > 1:
+        raise UserError(f"choose one way to authenticate, not {' and '.join(methods)} "
+                        "(flags, environment and the nats context together)")
     opts: dict[str, Any] = {"servers": settings.servers}
     if settings.nkey:
         opts["nkeys_seed_str"] = read_user_seed(settings.nkey)
     if settings.creds:
-        if not os.path.isfile(settings.creds):
-            raise UserError(f"creds file {settings.creds}: no such file")
+        check_creds_file(settings.creds)
         opts["user_credentials"] = settings.creds
     if settings.user:
         opts["user"] = settings.user
@@ -177,22 +244,34 @@ def _connect_options(settings: NatsSettings) -> dict[str, Any]:
         opts["token"] = settings.token
     tls = _tls_context(settings)
     if tls is not None:
+        logging.getLogger("asyncio").addFilter(_drop_tls_eof_warning)
         opts["tls"] = tls
         opts["tls_handshake_first"] = settings.tls_first
     return opts
 
 
-def describe_connect_error(exc: BaseException | None) -> str:
+def _drop_tls_eof_warning(record: logging.LogRecord) -> bool:
+    """asyncio warns on stderr when a TLS server closes a stream nats-py reads; nothing to act on."""
+    return "eof_received()" not in record.getMessage()
+
+
+def describe_connect_error(exc: BaseException | None, *, tls: bool = False) -> str:
     """A short human cause for a failed connection attempt."""
     if exc is None:
         return "no server answered"
     text = str(exc).strip().strip("'\"")
     low = text.lower()
+    if "certificate_required" in low:
+        return "TLS handshake failed (the server requires a client certificate: --tls-cert/--tls-key)"
+    if tls and ("connection lost" in low or isinstance(exc, ConnectionResetError)):
+        # what a server that requires a client certificate may also do to a client without one
+        return "the server closed the connection during TLS (does it require a client certificate? --tls-cert)"
     if "authorization" in low or "authentication" in low or "user authentication" in low:
         return "authorization refused by the server"
     if isinstance(exc, ssl.SSLError) or "ssl" in low or "certificate" in low:
-        reason = getattr(exc, "reason", None) or text
-        return f"TLS handshake failed ({reason})"
+        reason = getattr(exc, "verify_message", None) or getattr(exc, "reason", None) or text
+        hint = "; is --tls-ca the CA that signed the server's certificate?" if "verify" in low else ""
+        return f"TLS handshake failed ({reason}{hint})"
     if isinstance(exc, ConnectionRefusedError) or "connect call failed" in low or "refused" in low:
         return "connection refused"
     if "secure connection" in low or "tls" in low:
@@ -211,36 +290,32 @@ async def connect_nats(settings: NatsSettings, *, name: str = "jsctl", **overrid
     async def on_error(exc: BaseException) -> None:
         last_error.append(exc)
 
+    keep_secret(*settings.secrets())
     opts = _connect_options(settings)
-    # Initial attempts are bounded (each server twice) so a CLI fails fast; once connected
-    # the client reconnects forever, which long-running commands (the worker) rely on.
+    # The first connection fails fast: each server is tried twice, and a TLS or authorization
+    # failure ends it at once (with reconnecting allowed, nats-py hangs forever after a failed
+    # TLS upgrade, nats-io/nats.py#718); an overall deadline guards against any other hang.
     opts.update(
         name=name,
         connect_timeout=CONNECT_TIMEOUT_S,
-        allow_reconnect=True,
+        allow_reconnect=False,
         max_reconnect_attempts=1,
         reconnect_time_wait=0.1,
         error_cb=on_error,
     )
     opts.update(overrides)
+    deadline = CONNECT_TIMEOUT_S * (2 * len(settings.servers) + 1)
     try:
-        nc = await nats.connect(**opts)
+        nc = await asyncio.wait_for(nats.connect(**opts), deadline)
     except Exception as exc:
-        cause = last_error[-1] if last_error and type(exc).__name__ == "NoServersError" else exc
+        cause = last_error[-1] if last_error and type(exc).__name__ in ("NoServersError", "TimeoutError") else exc
         raise ConnectionFailed(
-            redact(f"cannot connect to NATS at {settings.display_servers}: {describe_connect_error(cause)}",
-                   settings.secrets())
+            redact(f"cannot connect to NATS at {settings.display_servers}: "
+                   f"{describe_connect_error(cause, tls='tls' in opts)}", settings.secrets())
         ) from None
-    nc.options["max_reconnect_attempts"] = -1
-    nc.options["reconnect_time_wait"] = 0.5
+    # Once connected, the client reconnects forever: long-running commands (the worker) rely on it.
+    nc.options.update(allow_reconnect=True, max_reconnect_attempts=-1, reconnect_time_wait=0.5)
     return nc
-
-
-def redact(text: str, secrets: list[str]) -> str:
-    """Replace every secret in ``text`` (longest first) with ``***``."""
-    for secret in sorted({s for s in secrets if s}, key=len, reverse=True):
-        text = text.replace(secret, "***")
-    return text
 
 
 # ---------------------------------------------------------------- Postgres
@@ -264,19 +339,21 @@ class DatabaseSettings:
         parts = urlsplit(self.url)
         return [s for s in (parts.password,) if s]
 
-    def sqlalchemy_url(self) -> str:
-        """The URL with the psycopg (v3) driver, whatever scheme the user wrote."""
+    def _scheme_and_rest(self) -> tuple[str, str]:
         assert self.url
-        scheme, rest = self.url.split("://", 1)
-        if scheme in ("postgres", "postgresql", "postgresql+psycopg"):
-            return f"postgresql+psycopg://{rest}"
-        raise UserError(f"database URL must start with postgresql:// (got {scheme}://)")
+        scheme, sep, rest = self.url.partition("://")
+        if not sep or (scheme not in ("postgres", "postgresql") and not scheme.startswith("postgresql+")):
+            raise UserError(f"database URL must look like postgresql://user:password@host:port/db "
+                            f"(got {scheme + '://' if sep else 'no scheme'})")
+        return scheme, rest
+
+    def sqlalchemy_url(self) -> str:
+        """The URL with the psycopg (v3) driver, whatever postgres scheme the user wrote."""
+        return f"postgresql+psycopg://{self._scheme_and_rest()[1]}"
 
     def libpq_url(self) -> str:
         """The URL as libpq, psycopg and asyncpg take it."""
-        assert self.url
-        scheme, rest = self.url.split("://", 1)
-        return f"postgresql://{rest}" if scheme.startswith("postgres") else self.url
+        return f"postgresql://{self._scheme_and_rest()[1]}"
 
 
 def describe_database_error(exc: BaseException) -> str:

@@ -80,22 +80,30 @@ class DevEnvironment:
                 raise UserError(f"{needed} not found: run `jsctl dev up` from the project directory or pass --hack-dir")
         if state:  # restart on the ports already handed out, so exported URLs stay valid
             nats_port, pg_port = state.nats_port, state.pg_port
+        if nats_port and nats_port == pg_port:
+            raise UserError(f"--nats-port and --pg-port are both {nats_port}: choose two ports")
         for name, port, alive in (("NATS", nats_port, running["nats"]), ("Postgres", pg_port, running["postgres"])):
             if port and not alive and not port_is_free(port):
                 flag = "--nats-port" if name == "NATS" else "--pg-port"
                 raise UserError(f"{name} port {port} on 127.0.0.1 is already in use: choose another with {flag}")
         self.directory.mkdir(parents=True, exist_ok=True)
         nats_pid = state.nats_pid if state and running["nats"] else 0
-        if not nats_pid:
+        started_nats = not nats_pid
+        if started_nats:
             server = NatsServer(self.directory / "nats", port=nats_port, config_file=conf).start()
             nats_pid, nats_port = server.proc.pid, server.port
             server.proc = None  # detached: it outlives this process, `jsctl dev down` stops it
         postgres = self._postgres(pg_port)
-        if not postgres.running():
-            fresh = not postgres.initialized()
-            postgres.start()
-            if fresh:
-                postgres.create_database(DEV_DATABASE)
+        try:
+            if not postgres.running():
+                fresh = not postgres.initialized()
+                postgres.start()
+                if fresh:
+                    postgres.create_database(DEV_DATABASE)
+        except BaseException:
+            if started_nats:  # no state file names it yet: do not leave it running unseen
+                terminate(nats_pid)
+            raise
         state = DevState(nats_pid, nats_port, postgres.port, str(seed), str(self.hack_dir))
         self.state_file.write_text(json.dumps(asdict(state), indent=2))
         return state, True

@@ -38,3 +38,29 @@ class ManifestError(UserError):
         self.lines = lines
         count = f"{len(lines)} error{'s' if len(lines) != 1 else ''}"
         super().__init__(f"invalid manifests ({count}):\n" + "\n".join(lines))
+
+
+# Secrets seen by this process (passwords, tokens, seeds, credentials in URLs): whatever jsctl
+# prints as an error passes through scrub(), so none of them can leak through a message that
+# forgot to redact, a library's exception text or a --debug traceback.
+_SECRETS: set[str] = set()
+
+
+_SHORTEST_SCRUBBED = 4  # shorter values would erase letters from every message
+
+
+def keep_secret(*values: str | None) -> None:
+    """Register values that must never be printed."""
+    _SECRETS.update(value for value in values if value and len(value) >= _SHORTEST_SCRUBBED)
+
+
+def redact(text: str, secrets: list[str]) -> str:
+    """Replace every secret in ``text`` (longest first) with ``***``."""
+    for secret in sorted({s for s in secrets if s}, key=len, reverse=True):
+        text = text.replace(secret, "***")
+    return text
+
+
+def scrub(text: str) -> str:
+    """``text`` without any secret registered with keep_secret()."""
+    return redact(text, list(_SECRETS))

@@ -58,13 +58,14 @@ def _accepts(port: int) -> bool:
 
 
 def pid_alive(pid: int) -> bool:
+    """True while the process runs (a zombie, exited but not yet reaped by its parent, does not)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
-    return True
+    return not _is_zombie(pid)
 
 
 def terminate(pid: int, *, timeout: float = 10) -> None:
@@ -72,7 +73,7 @@ def terminate(pid: int, *, timeout: float = 10) -> None:
     with contextlib.suppress(ProcessLookupError):
         os.kill(pid, signal.SIGTERM)
     with contextlib.suppress(TimeoutError):
-        wait_for(lambda: not pid_alive(pid) or _is_zombie(pid), timeout=timeout, what=f"pid {pid} to exit")
+        wait_for(lambda: not pid_alive(pid), timeout=timeout, what=f"pid {pid} to exit")
         return
     with contextlib.suppress(ProcessLookupError):
         os.kill(pid, signal.SIGKILL)
@@ -83,6 +84,20 @@ def _is_zombie(pid: int) -> bool:
         return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] == "Z"
     except OSError:
         return False
+
+
+def failure_line(text: str) -> str:
+    """The line of a server log or tool output that says why it failed: the last error, else the last line."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    errors = [line for line in lines if any(mark in line for mark in ("[FTL]", "[ERR]", "FATAL:", "ERROR:", "error:"))]
+    return (errors or lines or [""])[-1]
+
+
+def log_summary(path: Path) -> str:
+    try:
+        return failure_line(path.read_text(errors="replace"))
+    except OSError:
+        return ""
 
 
 # ------------------------------------------------------------------ NATS
@@ -148,7 +163,7 @@ class NatsServer:
         return path
 
     def start(self, timeout: float = 20) -> NatsServer:
-        if not port_is_free(self.port) if self.port else False:
+        if self.port and not port_is_free(self.port):
             raise UserError(f"port {self.port} on {LOOPBACK} is already in use (choose another with --nats-port)")
         conf = self.write_config()
         log = open(self.log_file, "ab")  # noqa: SIM115 - owned by the child process
@@ -159,12 +174,14 @@ class NatsServer:
             wait_for(lambda: self._ready(), timeout=timeout, what=f"nats-server on port {self.port}")
         except TimeoutError:
             self.stop()
-            raise UserError(f"nats-server did not start; its log: {self.log_file}\n{self.log_tail()}") from None
+            raise UserError(f"nats-server did not start within {timeout:.0f}s: {log_summary(self.log_file)} "
+                            f"(log: {self.log_file})") from None
         return self
 
     def _ready(self) -> bool:
         if self.proc is not None and self.proc.poll() is not None:
-            raise UserError(f"nats-server exited with code {self.proc.returncode}:\n{self.log_tail()}")
+            raise UserError(f"nats-server exited with code {self.proc.returncode}: {log_summary(self.log_file)} "
+                            f"(log: {self.log_file})")
         if not _accepts(self.monitor_port):
             return False
         import urllib.request
@@ -175,12 +192,6 @@ class NatsServer:
                 return resp.status == 200
         except OSError:
             return False
-
-    def log_tail(self, lines: int = 15) -> str:
-        try:
-            return "\n".join(self.log_file.read_text(errors="replace").splitlines()[-lines:])
-        except OSError:
-            return ""
 
     def stop(self) -> None:
         if self.proc is None:
@@ -277,7 +288,7 @@ class PostgresServer:
         finally:
             pwfile.unlink(missing_ok=True)
         if done.returncode != 0:
-            raise UserError(f"initdb failed: {done.stderr.strip()[-500:]}")
+            raise UserError(f"initdb failed: {failure_line(done.stderr)}")
 
     def start(self, timeout: float = 60) -> PostgresServer:
         self.proc_user = _postgres_user()
@@ -292,14 +303,9 @@ class PostgresServer:
         done = self._run("pg_ctl", "start", "-w", "-t", str(int(timeout)), "-D", str(self.data_dir),
                          "-l", str(self.log_file), "-o", options, timeout=timeout + 10)
         if done.returncode != 0:
-            raise UserError(f"Postgres did not start: {done.stderr.strip()[-300:]}\n{self.log_tail()}")
+            raise UserError(f"Postgres did not start: {log_summary(self.log_file) or failure_line(done.stderr)} "
+                            f"(log: {self.log_file})")
         return self
-
-    def log_tail(self, lines: int = 15) -> str:
-        try:
-            return "\n".join(self.log_file.read_text(errors="replace").splitlines()[-lines:])
-        except OSError:
-            return ""
 
     def pid(self) -> int | None:
         pidfile = self.data_dir / "postmaster.pid"
@@ -325,10 +331,10 @@ class PostgresServer:
         pid = self.pid()
         if pid:
             os.kill(pid, signal.SIGKILL)
-            wait_for(lambda: not pid_alive(pid) or _is_zombie(pid), timeout=10, what="postgres to die")
+            wait_for(lambda: not pid_alive(pid), timeout=10, what="postgres to die")
 
     def create_database(self, name: str) -> str:
         done = self._run("createdb", "-h", str(self.data_dir), "-p", str(self.port), "-U", self.superuser, name)
         if done.returncode != 0:
-            raise UserError(f"createdb {name} failed: {done.stderr.strip()}")
+            raise UserError(f"createdb {name} failed: {failure_line(done.stderr)}")
         return self.url(name)

@@ -7,20 +7,65 @@ database or a fresh JetStream account per test isolates them) and always stopped
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
-import subprocess
-import sys
+import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from support import HACK, run_jsctl
 
-from reconciler.localservers import NatsServer, PostgresServer
+from reconciler.localservers import NatsServer, PostgresServer, pid_alive, terminate, wait_for
 
-REPO = Path(__file__).resolve().parent.parent
-HACK = REPO / "hack"
-SHARED = REPO.parent / "shared"
+
+@pytest.fixture(scope="session")
+def server_tmp() -> Iterator[Path]:
+    """A session directory for Postgres data, outside pytest's temp root: pytest keeps that root at
+    mode 0700 and re-tightens it whenever any pytest session starts, while Postgres, run as an
+    unprivileged user when the tests run as root, must traverse every parent of its data dir."""
+    path = Path(tempfile.mkdtemp(prefix="jsctl-tests-"))
+    path.chmod(0o755)
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_server_left_behind(tmp_path_factory, server_tmp) -> Iterator[None]:
+    """Fail the run if a server this session started (its command line names one of the session's
+    temp dirs) outlives the session; kill it so the machine stays clean either way.
+
+    Session-scoped and autouse, so it is torn down after every fixture that starts servers.
+    """
+    yield
+    leftovers = leftover_servers([tmp_path_factory.getbasetemp(), server_tmp])
+    for pid in leftovers:
+        terminate(pid)
+    assert not leftovers, f"servers left running by the tests: {leftovers}"
+
+
+def leftover_servers(bases: list[Path], grace: float = 10) -> dict[int, str]:
+    """Processes whose command line names a path under ``bases``, after waiting ``grace`` s for them to exit."""
+    found: dict[int, str] = {}
+
+    def scan() -> bool:
+        found.clear()
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit() or int(entry.name) == os.getpid():
+                continue
+            try:
+                cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            except OSError:
+                continue
+            if any(f"{base}/" in cmdline for base in bases) and pid_alive(int(entry.name)):
+                found[int(entry.name)] = cmdline.strip()
+        return not found
+
+    with contextlib.suppress(TimeoutError):
+        wait_for(scan, timeout=grace, what="servers to exit", interval=0.2)
+    return dict(found)
 
 
 @pytest.fixture(autouse=True)
@@ -84,9 +129,10 @@ async def _delete_all_streams(url: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def postgres(tmp_path_factory) -> Iterator[PostgresServer]:
+def postgres(server_tmp) -> Iterator[PostgresServer]:
     """One Postgres for the session; tests take a fresh database each (``database_url``)."""
-    server = PostgresServer(tmp_path_factory.mktemp("pg") / "data", password=uuid.uuid4().hex).start()
+    server = PostgresServer(Path(tempfile.mkdtemp(prefix="pg-", dir=server_tmp)) / "data",
+                            password=uuid.uuid4().hex).start()
     yield server
     server.stop("immediate")
 
@@ -95,14 +141,6 @@ def postgres(tmp_path_factory) -> Iterator[PostgresServer]:
 def database_url(postgres) -> str:
     """A new, empty database on the shared Postgres."""
     return postgres.create_database(f"t_{uuid.uuid4().hex[:12]}")
-
-
-def run_jsctl(*args: str, env: dict[str, str] | None = None, cwd: Path | str | None = None,
-              input: str | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
-    """Run the real `jsctl` console entry point in a child process, as a user would."""
-    full_env = {**os.environ, **(env or {})}
-    return subprocess.run([sys.executable, "-m", "reconciler", *args], capture_output=True, text=True,
-                          env=full_env, cwd=cwd or REPO, input=input, timeout=timeout)
 
 
 @pytest.fixture

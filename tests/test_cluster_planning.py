@@ -4,7 +4,7 @@ scale and move split in two (the cluster behaviour itself is tested in tests/clu
 from __future__ import annotations
 
 from reconciler.jetstream.diff import plan_jetstream
-from reconciler.jetstream.execute import phases, steps_for
+from reconciler.jetstream.execute import ordered_steps, steps_for
 from reconciler.jetstream.observe import Live
 from reconciler.jsapi import ServerIdentity
 from reconciler.manifest.model import CONSUMER, STREAM, DeclaredResource, Desired
@@ -52,9 +52,10 @@ def test_only_one_of_them_is_a_single_update():
     assert len(steps_for(update({"num_replicas": 1}, [FieldChange("num_replicas", 3, 1)]))) == 1
 
 
-def test_second_halves_run_after_every_first_half_and_before_consumers():
+def test_the_second_half_waits_for_the_first_and_consumers_for_the_second():
     split = update({"num_replicas": 1, "placement": {"tags": ["a"]}},
                    [FieldChange("num_replicas", 3, 1), FieldChange("placement.tags", None, ["a"])])
     consumer = Change("consumer/S/C", "create", desired={"durable_name": "C"})
-    order = [[(s.address, s.second) for s in phase] for phase in phases([consumer, split]) if phase]
-    assert order == [[("stream/S", False)], [("stream/S", True)], [("consumer/S/C", False)]]
+    first, second, create = ordered_steps([consumer, split])
+    assert (first.second, second.second) == (False, True)
+    assert second.after == [first] and create.after == [second]

@@ -12,10 +12,11 @@ import traceback
 
 import click
 
-from ..errors import EXIT_ERROR, JsctlError
+from ..errors import EXIT_ERROR, JsctlError, scrub
 
 # name -> (module under reconciler.cli, attribute, one-line help shown by `jsctl --help`)
 COMMANDS: dict[str, tuple[str, str, str]] = {
+    "db": ("db", "db", "Manage the Postgres schema (schema.yaml + Alembic revisions)."),
     "dev": ("dev", "dev", "Run a local NATS server and Postgres for development."),
     "nkey": ("nkey", "nkey", "Generate nkeys (replaces `nk -gen`)."),
     "ping": ("ping", "ping", "Check the NATS and Postgres connections."),
@@ -55,8 +56,10 @@ def cli(ctx: click.Context, debug: bool) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point: every user error is one line on stderr, exit 1 (see errors.py)."""
-    args = sys.argv[1:] if argv is None else argv
+    args = sys.argv[1:] if argv is None else list(argv)
     debug = "--debug" in args
+    if debug:  # accepted anywhere on the line: users add it after the subcommand too
+        args = ["--debug", *(arg for arg in args if arg != "--debug")]
     try:
         code = cli.main(args=args, prog_name="jsctl", standalone_mode=False)
     except click.exceptions.Abort:
@@ -68,15 +71,16 @@ def main(argv: list[str] | None = None) -> None:
         code = EXIT_ERROR
     except JsctlError as exc:
         if debug:
-            traceback.print_exc()
-        click.echo(f"jsctl: error: {exc}", err=True)
+            click.echo(scrub(traceback.format_exc()), err=True, nl=False)
+        click.echo(scrub(f"jsctl: error: {exc}"), err=True)
         code = exc.exit_code
     except KeyboardInterrupt:
         click.echo("jsctl: interrupted", err=True)
         code = 130
     except Exception as exc:  # a bug, not a user error: still one line unless --debug
         if debug:
-            traceback.print_exc()
-        click.echo(f"jsctl: internal error: {type(exc).__name__}: {exc} (run with --debug for details)", err=True)
+            click.echo(scrub(traceback.format_exc()), err=True, nl=False)
+        click.echo(scrub(f"jsctl: internal error: {type(exc).__name__}: {exc} (run with --debug for details)"),
+                   err=True)
         code = EXIT_ERROR
     sys.exit(code if isinstance(code, int) else 0)

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from ..devenv import DEFAULT_DIR, DEFAULT_NATS_PORT, DEFAULT_PG_PORT, DevEnvironment
+from ..errors import UserError
 
 _dir_option = click.option("--dir", "directory", type=click.Path(path_type=Path), default=DEFAULT_DIR,
                            show_default=True, help="Where the servers keep their data and state.")
@@ -48,7 +49,7 @@ def status(directory: Path) -> None:
     environment = DevEnvironment(directory)
     state, running = environment.state(), environment.status()
     if state is None:
-        click.echo("dev servers: not set up (run `jsctl dev up`)")
+        click.echo("dev servers: not running (start them with `jsctl dev up`)")
         return
     for name, where in (("nats", state.nats_url), ("postgres", f"127.0.0.1:{state.pg_port}")):
         click.echo(f"{name:9} {'running' if running[name] else 'stopped':8} {where}")
@@ -60,6 +61,6 @@ def env(directory: Path) -> None:
     """Print `export` lines for NATS_URL, NATS_NKEY and DATABASE_URL."""
     state = DevEnvironment(directory).state()
     if state is None:
-        raise click.ClickException("dev servers are not set up: run `jsctl dev up` first")
+        raise UserError("dev servers are not running: start them with `jsctl dev up`")
     for name, value in state.env().items():
         click.echo(f"export {name}={shlex.quote(value)}")

@@ -6,7 +6,9 @@ import os
 
 import click
 
-_PREFIXES = {"user": "PREFIX_BYTE_USER", "account": "PREFIX_BYTE_ACCOUNT", "operator": "PREFIX_BYTE_OPERATOR"}
+from ..connection import nkey_prefix
+
+_GENERATED_ROLES = ("user", "account", "operator")
 
 
 @click.group()
@@ -15,11 +17,11 @@ def nkey() -> None:
 
 
 @nkey.command()
-@click.option("--type", "kind", type=click.Choice(sorted(_PREFIXES)), default="user", show_default=True)
+@click.option("--type", "kind", type=click.Choice(_GENERATED_ROLES), default="user", show_default=True)
 def gen(kind: str) -> None:
     """Print a new seed (keep it secret) and its public key, as `nk -gen user -pubout` does."""
     import nkeys
 
-    seed = nkeys.encode_seed(os.urandom(32), getattr(nkeys, _PREFIXES[kind]))
+    seed = nkeys.encode_seed(os.urandom(32), nkey_prefix(kind))
     click.echo(seed.decode())
     click.echo(nkeys.from_seed(seed).public_key.decode())

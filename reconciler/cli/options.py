@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from ..connection import DatabaseSettings, NatsSettings, resolve_nats_settings
+from ..errors import keep_secret
 
 _NATS_OPTIONS = [
     click.option("--server", "-s", "url", envvar="NATS_URL", metavar="URL[,URL...]",
@@ -45,7 +46,10 @@ def nats_options(func: Callable) -> Callable:
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         given = NatsSettings(**{name: kwargs.pop(name) for name in _NATS_FIELDS})
-        return func(*args, nats=resolve_nats_settings(given), **kwargs)
+        keep_secret(*given.secrets())
+        settings = resolve_nats_settings(given)
+        keep_secret(*settings.secrets())
+        return func(*args, nats=settings, **kwargs)
 
     return _apply(_NATS_OPTIONS, wrapper)
 
@@ -55,6 +59,8 @@ def database_options(func: Callable) -> Callable:
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        return func(*args, database=DatabaseSettings(kwargs.pop("database_url")), **kwargs)
+        database = DatabaseSettings(kwargs.pop("database_url"))
+        keep_secret(*database.secrets())
+        return func(*args, database=database, **kwargs)
 
     return _apply(_DATABASE_OPTIONS, wrapper)

@@ -168,8 +168,8 @@ def print_progress(line: str) -> None:
 
 
 def settler(api: JetStreamApi, *, timeout: float = DEFAULT_TIMEOUT_S,
-            progress: Callable[[str], None] | None = print_progress) -> Callable[[list], Awaitable[None]]:
-    """For execute(): after each phase, wait until every stream and consumer it wrote has converged."""
+            progress: Callable[[str], None] | None = print_progress) -> Callable[[Any], Awaitable[None]]:
+    """For execute(): wait until the stream or consumer an execute step wrote has converged."""
     stream_sizes: dict[str, int] = {}
 
     async def replicas_of_stream(stream: str) -> int:
@@ -177,7 +177,7 @@ def settler(api: JetStreamApi, *, timeout: float = DEFAULT_TIMEOUT_S,
             stream_sizes[stream] = stream_replicas((await api.request(f"STREAM.INFO.{stream}"))["config"])
         return stream_sizes[stream]
 
-    async def settle_one(step: Any) -> None:
+    async def settle(step: Any) -> None:
         if step.subject.startswith("STREAM."):
             stream = step.subject.rsplit(".", 1)[1]
             stream_sizes[stream] = stream_replicas(step.payload or {})
@@ -189,9 +189,5 @@ def settler(api: JetStreamApi, *, timeout: float = DEFAULT_TIMEOUT_S,
         expected = int(config.get("num_replicas") or 0) or await replicas_of_stream(stream)
         await wait_converged(api, step.address, f"CONSUMER.INFO.{stream}.{consumer}", expected,
                              timeout=timeout, progress=progress)
-
-    async def settle(steps: list) -> None:
-        written = [s for s in steps if s.verb in ("create", "update") and s.status == "done"]
-        await asyncio.gather(*(settle_one(s) for s in written))
 
     return settle

@@ -1,16 +1,18 @@
-"""Apply the JetStream part of a plan: ordered phases, concurrent requests inside each phase.
+"""Apply the JetStream part of a plan: every request as soon as what it depends on is done.
 
-Order: consumer deletes, then stream deletes (a replace deletes first), then stream writes with
-origins before the mirrors and sources that read them, then consumer writes. The first failed
-request stops the apply after the requests already in flight: every step is reported as done,
-failed or not done, and since the live servers are the truth, the next plan is exactly the rest.
+Dependencies: a stream is deleted after its consumers; streams are written after every stream
+delete (a replace deletes first; a new stream may take a deleted one's subjects) and after the
+origins (mirror, sources) written with them; a consumer is written after its stream. Up to
+``concurrency`` requests are in flight. The first failed request stops the apply once the
+requests already in flight have answered: each step is reported as done, failed or not done,
+and since the live servers are the truth, the next plan is exactly the rest.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..errors import JsctlError
@@ -29,7 +31,8 @@ class Step:
     payload: dict[str, Any] | None = None
     status: str = NOT_DONE
     error: str = ""
-    second: bool = False  # the second half of a split stream update: runs after every stream's first
+    after: list[Step] = field(default_factory=list, repr=False)  # steps that must be done first
+    second: bool = False  # the second half of a stream update split in two (scale_before_move)
 
     @property
     def is_stream(self) -> bool:
@@ -124,51 +127,72 @@ def stream_levels(steps: list[Step]) -> list[list[Step]]:
     return levels
 
 
-def phases(changes: list[Change]) -> list[list[Step]]:
+def ordered_steps(changes: list[Change]) -> list[Step]:
+    """All requests of ``changes`` with their dependencies set, listed in an order that respects them."""
     steps = [s for c in changes if c.changes_something for s in steps_for(c)]
-    deletes = [s for s in steps if s.verb == "delete"]
-    writes = [s for s in steps if s.verb != "delete" and not s.second]
-    return [
-        [s for s in deletes if not s.is_stream],
-        [s for s in deletes if s.is_stream],
-        *stream_levels([s for s in writes if s.is_stream]),
-        [s for s in steps if s.second],
-        [s for s in writes if not s.is_stream],
-    ]
-
-
-async def run_phase(api: JetStreamApi, steps: list[Step], limit: int) -> bool:
-    """Send the phase's requests, ``limit`` in flight; after a failure, start no new ones."""
-    semaphore = asyncio.Semaphore(limit)
-    failed = False
-
-    async def one(step: Step) -> None:
-        nonlocal failed
-        async with semaphore:
-            if failed:
-                return
-            try:
-                await api.request(step.subject, step.payload)
-            except JsctlError as exc:
-                step.status, step.error, failed = FAILED, getattr(exc, "description", str(exc)), True
-            else:
-                step.status = DONE
-
-    await asyncio.gather(*(one(s) for s in steps))
-    return not failed
+    consumer_deletes = [s for s in steps if s.verb == "delete" and not s.is_stream]
+    stream_deletes = [s for s in steps if s.verb == "delete" and s.is_stream]
+    seconds = {_parse(s.address)[0]: s for s in steps if s.second}
+    levels = stream_levels([s for s in steps if s.verb != "delete" and s.is_stream and not s.second])
+    consumer_writes = [s for s in steps if s.verb != "delete" and not s.is_stream]
+    for step in stream_deletes:
+        step.after = [c for c in consumer_deletes if _parse(c.address)[0] == _parse(step.address)[0]]
+    written: dict[str, Step] = {}
+    for level in levels:
+        before = list(written.values())  # origins are among the earlier levels
+        for step in level:
+            step.after = [*stream_deletes, *before]
+        written.update({_parse(s.address)[0]: s for s in level})
+    for name, step in seconds.items():  # after its first half (and its convergence, on a cluster)
+        step.after = [written[name]]
+        written[name] = step
+    for step in consumer_writes:
+        stream = written.get(_parse(step.address)[0])
+        own_delete = [c for c in consumer_deletes if c.address == step.address]
+        step.after = [*own_delete, *([stream] if stream else [])]
+    return [*consumer_deletes, *stream_deletes, *(s for level in levels for s in level), *seconds.values(),
+            *consumer_writes]
 
 
 async def execute(api: JetStreamApi, changes: list[Change], *, concurrency: int = CONCURRENCY,
-                  settle: Callable[[list[Step]], Awaitable[None]] | None = None) -> list[Step]:
+                  settle: Callable[[Step], Awaitable[None]] | None = None) -> list[Step]:
     """Apply ``changes``; raises ApplyFailed (with every step's status) at the first failed request.
 
-    ``settle`` runs after each phase (on a cluster: wait until what it wrote has converged).
+    ``settle`` runs after each successful write, before what depends on it starts (on a cluster:
+    wait until the stream or consumer has converged); a failure there stops the apply like a
+    failed request.
     """
-    ordered = [phase for phase in phases(changes) if phase]
-    all_steps = [s for phase in ordered for s in phase]
-    for phase in ordered:
-        if not await run_phase(api, phase, concurrency):
-            raise ApplyFailed(all_steps)
-        if settle is not None:
-            await settle(phase)
-    return all_steps
+    steps = ordered_steps(changes)
+    finished = {id(s): asyncio.Event() for s in steps}
+    semaphore = asyncio.Semaphore(concurrency)
+    stopped = False
+
+    async def run(step: Step) -> None:
+        nonlocal stopped
+        try:
+            for dependency in step.after:
+                await finished[id(dependency)].wait()
+            if stopped or any(d.status != DONE for d in step.after):
+                return
+            async with semaphore:
+                if stopped:
+                    return
+                try:
+                    await api.request(step.subject, step.payload)
+                except JsctlError as exc:
+                    step.status, step.error, stopped = FAILED, getattr(exc, "description", str(exc)), True
+                    return
+            try:
+                if settle is not None and step.verb != "delete":
+                    await settle(step)  # outside the semaphore: waiting is not a request in flight
+            except JsctlError as exc:
+                step.status, step.error, stopped = FAILED, str(exc), True
+            else:
+                step.status = DONE
+        finally:
+            finished[id(step)].set()
+
+    await asyncio.gather(*(run(s) for s in steps))
+    if stopped:
+        raise ApplyFailed(steps)
+    return steps

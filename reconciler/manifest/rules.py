@@ -377,15 +377,17 @@ def consumer_backoff(config: Config, stream: Config | None, report: Report) -> N
 
 _PULL_ONLY = {"max_waiting": "max_waiting", "max_batch": "max_batch", "max_expires": "max_expires",
               "max_bytes": "max_bytes", "priority_policy": "priority groups", "priority_groups": "priority groups",
-              "priority_timeout": "priority groups"}
+              "priority_timeout": "priority groups"}  # field -> what it is, reported once per push consumer
 _PUSH_ONLY = {"idle_heartbeat": "idle_heartbeat", "flow_control": "flow_control", "rate_limit_bps": "rate_limit_bps",
               "deliver_group": "deliver_group"}
 
 
 def consumer_push_or_pull(config: Config, stream: Config | None, report: Report) -> None:
     if _is_push(config):
+        reported = set()
         for field, what in _PULL_ONLY.items():
-            if config.get(field) and config.get(field) != "none":
+            if config.get(field) and config.get(field) != "none" and what not in reported:
+                reported.add(what)
                 report((field,), f"{what} is for pull consumers: this one is push (deliver_subject is set)")
         subject = config["deliver_subject"]
         problem = subject_problem(subject)

@@ -60,7 +60,10 @@ def schema_errors(value: Any) -> list[tuple[tuple, str, bool]]:
         path = tuple(error.absolute_path)
         if error.validator == "additionalProperties":
             known = sorted(error.schema.get("properties", {}))
-            for extra in sorted(set(error.instance) - set(known), key=str):
+            patterns = [re.compile(pattern) for pattern in error.schema.get("patternProperties", {})]
+            extras = {key for key in error.instance if key not in known
+                      and not any(p.search(str(key)) for p in patterns)}
+            for extra in sorted(extras, key=str):
                 found.append(((*path, extra), f"unknown field {extra!r}{did_you_mean(str(extra), known)}", True))
         else:
             found.append((path, describe(error), False))

@@ -76,7 +76,7 @@ def test_apply_orders_origins_before_mirrors_and_consumer_deletes_before_stream_
 
 def test_failed_request_stops_with_a_report_and_the_next_plan_is_the_rest(run_js):
     desired = desired_of([{"name": "GOOD", "subjects": ["good.>"]}, {"name": "CLASH", "subjects": ["taken.>"]}],
-                         [{"stream": "GOOD", "durable_name": "C1", "ack_policy": "explicit"}])
+                         [{"stream": "CLASH", "durable_name": "C1", "ack_policy": "explicit"}])
 
     async def scenario(api):
         await api.request("STREAM.CREATE.OTHER", {"name": "OTHER", "subjects": ["taken.>"]})  # not jsctl's
@@ -84,11 +84,11 @@ def test_failed_request_stops_with_a_report_and_the_next_plan_is_the_rest(run_js
         with pytest.raises(ApplyFailed) as failed:
             await execute(api, plan.pending)
         status = {s.address: s.status for s in failed.value.steps}
-        assert status == {"stream/GOOD": "done", "stream/CLASH": FAILED, "consumer/GOOD/C1": NOT_DONE}
+        assert status == {"stream/GOOD": "done", "stream/CLASH": FAILED, "consumer/CLASH/C1": NOT_DONE}
         assert "create stream/CLASH" in str(failed.value) and "not done" in failed.value.report()
         rest = await plan_of(api, desired)
         assert [(c.address, c.action) for c in rest.pending] == [("stream/CLASH", "create"),
-                                                                 ("consumer/GOOD/C1", "create")]
+                                                                 ("consumer/CLASH/C1", "create")]
         assert ("stream/OTHER", "unmanaged") in [(c.address, c.action) for c in rest.changes]
 
     run_js(scenario)

@@ -1,0 +1,39 @@
+"""Postgres schema management: schema.yaml is the desired schema, migrations/ the Alembic history.
+
+This package is the database half of plan/apply. SQLAlchemy and Alembic are imported only when one
+of these functions runs, so importing ``reconciler.db`` stays cheap.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from ..connection import DatabaseSettings
+from ..plan import Plan
+from .settings import ApplySettings
+
+__all__ = ["ApplySettings", "apply_database", "plan_database", "upgrade_to_head"]
+
+
+def upgrade_to_head(database: DatabaseSettings, migrations_dir: Path) -> None:
+    """Upgrade a database to the head revision (fresh or scratch databases; see migrate.py)."""
+    from .migrate import upgrade_to_head as upgrade
+
+    upgrade(database, migrations_dir)
+
+
+def plan_database(database: DatabaseSettings, migrations_dir: Path, *, dev_url: str | None = None,
+                  adopt: bool = False) -> Plan:
+    """The database part of the plan (pending revisions, drift, coverage errors); see planner.py."""
+    from .planner import plan_database as plan
+
+    return plan(database, migrations_dir, dev_url=dev_url, adopt=adopt)
+
+
+def apply_database(database: DatabaseSettings, migrations_dir: Path, plan: Plan,
+                   settings: ApplySettings | None = None, progress: Callable[[str], None] | None = None) -> list[str]:
+    """Apply the plan's database changes under the apply lock, then verify; see apply.py."""
+    from .apply import apply_database as apply
+
+    return apply(database, migrations_dir, plan, settings, progress or (lambda line: None))

@@ -1,0 +1,35 @@
+"""Opening Postgres connections through SQLAlchemy, with failures as one-line errors."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import sqlalchemy as sa
+
+from ..connection import DatabaseSettings, database_error
+
+APPLICATION_NAME = "jsctl"
+CONNECT_TIMEOUT_S = 5
+
+
+def create_engine(database: DatabaseSettings, application_name: str = APPLICATION_NAME) -> sa.Engine:
+    return sa.create_engine(
+        database.sqlalchemy_url(), poolclass=sa.pool.NullPool,
+        connect_args={"connect_timeout": CONNECT_TIMEOUT_S, "application_name": application_name},
+    )
+
+
+@contextmanager
+def connect(database: DatabaseSettings, application_name: str = APPLICATION_NAME) -> Iterator[sa.Connection]:
+    """An open connection (no transaction begun); connection failures become ConnectionFailed."""
+    engine = create_engine(database, application_name)
+    try:
+        connection = engine.connect()
+    except sa.exc.OperationalError as exc:
+        raise database_error(database, exc.orig or exc) from None
+    try:
+        yield connection
+    finally:
+        connection.close()
+        engine.dispose()

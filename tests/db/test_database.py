@@ -1,0 +1,289 @@
+"""jsctl db plan / upgrade / revision against a real Postgres (the session's server, a database per test).
+
+Tests that add revisions work on a temporary copy of migrations/.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import psycopg
+import pytest
+from support import REPO
+
+from reconciler.connection import DatabaseSettings
+from reconciler.db import upgrade_to_head
+from reconciler.localservers import wait_for
+
+LOCK_KEYS = (0x6A73, 0x6462)
+
+
+@pytest.fixture
+def dev_url(postgres) -> str:
+    return postgres.url()
+
+
+@pytest.fixture
+def migrations(tmp_path) -> Path:
+    target = tmp_path / "migrations"
+    shutil.copytree(REPO / "migrations", target, ignore=shutil.ignore_patterns("__pycache__"))
+    return target
+
+
+def sql(url: str, statement: str, *params) -> list[tuple]:
+    with psycopg.connect(url, autocommit=True) as conn:
+        cur = conn.execute(statement, params or None)
+        return cur.fetchall() if cur.description else []
+
+
+def version(url: str) -> str | None:
+    rows = sql(url, "SELECT version_num FROM alembic_version")
+    return rows[0][0] if rows else None
+
+
+def columns(url: str, table: str) -> list[str]:
+    return [r[0] for r in sql(url, "SELECT column_name FROM information_schema.columns WHERE table_name = %s "
+                                   "ORDER BY ordinal_position", table)]
+
+
+def edit_schema(migrations: Path, old: str, new: str) -> None:
+    path = migrations / "schema.yaml"
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new))
+
+
+def write_revision(migrations: Path, rev: str, down: str, body: str, message: str = "change") -> None:
+    upgrade = textwrap.indent(textwrap.dedent(body), "    ")
+    (migrations / "versions" / f"{rev}_{message.replace(' ', '_')}.py").write_text(
+        f'"""{message}"""\n'
+        "import sqlalchemy as sa\n"
+        "from alembic import op\n\n"
+        f"revision = {rev!r}\n"
+        f"down_revision = {down!r}\n"
+        "branch_labels = None\n"
+        "depends_on = None\n\n\n"
+        f"def upgrade():\n{upgrade}\n\n"
+        "def downgrade():\n    pass\n")
+
+
+def db(jsctl, command: str, url: str, dev_url: str, migrations: Path | None = None, *extra: str, **kwargs):
+    args = ["db", command, "--database-url", url, "--dev-url", dev_url, *extra]
+    if migrations is not None:
+        args += ["--migrations", str(migrations)]
+    return jsctl(*args, **kwargs)
+
+
+def test_fresh_database_upgrade_then_plan_is_empty(jsctl, database_url, dev_url):
+    result = db(jsctl, "upgrade", database_url, dev_url)
+    assert result.returncode == 0, result.stderr
+    assert "upgraded to revision 0001" in result.stdout
+    assert version(database_url) == "0001"
+    assert set(columns(database_url, "transactions")) >= {"transaction_id", "payload_digest", "stream_time"}
+    result = db(jsctl, "plan", database_url, dev_url, None, "--detailed-exitcode")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no changes" in result.stdout
+
+
+def test_manual_alter_table_is_drift_with_exit_2_and_never_corrected(jsctl, database_url, dev_url):
+    upgrade_to_head(DatabaseSettings(database_url), REPO / "migrations")
+    sql(database_url, "ALTER TABLE transactions ADD COLUMN extra integer")
+    sql(database_url, "DROP INDEX ix_transactions_user_id_day")
+    sql(database_url, "ALTER TABLE daily_totals ALTER COLUMN approved_total TYPE numeric(30,6)")
+    result = db(jsctl, "plan", database_url, dev_url, None, "--detailed-exitcode")
+    assert result.returncode == 2, result.stderr
+    for address in ("db/column/transactions.extra", "db/index/ix_transactions_user_id_day",
+                    "db/column/daily_totals.approved_total"):
+        assert f"! {address}: drift" in result.stdout
+    assert "'NUMERIC(30, 6)' (live) -> 'NUMERIC(24, 6)' (expected)" in result.stdout
+    result = db(jsctl, "upgrade", database_url, dev_url)
+    assert result.returncode == 1
+    assert "still differs from schema.yaml" in result.stderr
+    assert "extra" in columns(database_url, "transactions")  # drift is reported, not "fixed"
+
+
+def test_new_revision_is_shown_with_sql_and_flags_refused_if_destructive_then_applied(
+        jsctl, database_url, dev_url, migrations):
+    upgrade_to_head(DatabaseSettings(database_url), migrations)
+    edit_schema(migrations, "      - {name: detail, type: text, nullable: true}\n", "")
+    edit_schema(migrations, "      - {columns: [user_id, day]}\n",
+                "      - {columns: [user_id, day]}\n      - {columns: [status]}\n")
+    write_revision(migrations, "0002", "0001", """\
+        op.drop_column("rejected_messages", "detail")
+        op.create_index("ix_transactions_status", "transactions", ["status"])
+        """, "drop detail")
+    result = db(jsctl, "plan", database_url, dev_url, migrations, "--detailed-exitcode")
+    assert result.returncode == 2, result.stderr
+    out = result.stdout
+    assert "~ db/revision/0002: upgrade — drop detail  [destructive, long-lock]" in out
+    assert "| ALTER TABLE rejected_messages DROP COLUMN detail;" in out
+    assert "| CREATE INDEX ix_transactions_status ON transactions (status);" in out
+    assert "destructive: drops column rejected_messages.detail and its data" in out
+
+    refused = db(jsctl, "upgrade", database_url, dev_url, migrations)
+    assert refused.returncode == 3
+    assert "--allow-destructive" in refused.stderr and "rejected_messages.detail" in refused.stderr
+    assert version(database_url) == "0001" and "detail" in columns(database_url, "rejected_messages")
+
+    applied = db(jsctl, "upgrade", database_url, dev_url, migrations, "--allow-destructive")
+    assert applied.returncode == 0, applied.stderr
+    assert version(database_url) == "0002" and "detail" not in columns(database_url, "rejected_messages")
+    assert db(jsctl, "plan", database_url, dev_url, migrations, "--detailed-exitcode").returncode == 0
+
+
+def test_revision_failing_half_way_leaves_the_previous_revision(jsctl, database_url, dev_url, migrations):
+    upgrade_to_head(DatabaseSettings(database_url), migrations)
+    sql(database_url, "INSERT INTO user_thresholds (user_id, max_amount, daily_limit) VALUES ('u1', 500, 1000)")
+    edit_schema(migrations, "      - {name: updated_at, type: timestamptz, default: now()}\n",
+                "      - {name: updated_at, type: timestamptz, default: now()}\n"
+                "      - {name: note, type: text, nullable: true}\n")
+    edit_schema(migrations, "      - {name: daily_limit_positive, expression: daily_limit > 0}\n",
+                "      - {name: daily_limit_positive, expression: daily_limit > 0}\n"
+                "      - {name: max_amount_small, expression: max_amount < 100}\n")
+    write_revision(migrations, "0002", "0001", """\
+        op.add_column("user_thresholds", sa.Column("note", sa.Text(), nullable=True))
+        op.create_check_constraint("ck_user_thresholds_max_amount_small", "user_thresholds", "max_amount < 100")
+        """)
+    result = db(jsctl, "upgrade", database_url, dev_url, migrations)
+    assert result.returncode == 1
+    (line,) = result.stderr.strip().splitlines()
+    assert "revision 0002 failed and was rolled back; the database stays at revision 0001" in line
+    assert "ck_user_thresholds_max_amount_small" in line
+    assert version(database_url) == "0001"
+    assert "note" not in columns(database_url, "user_thresholds")
+
+
+def _advisory_waiters(url: str) -> int:
+    return sql(url, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted "
+                    "AND classid = %s AND objid = %s", *LOCK_KEYS)[0][0]
+
+
+def test_two_concurrent_applies_one_waits_both_end_correctly(database_url, dev_url):
+    holder = psycopg.connect(database_url, autocommit=True)
+    holder.execute("SELECT pg_advisory_lock(%s, %s)", LOCK_KEYS)  # both applies will queue behind the test
+    command = [sys.executable, "-m", "reconciler", "db", "upgrade", "--database-url", database_url,
+               "--dev-url", dev_url]
+    procs = [subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for _ in range(2)]
+    try:
+        wait_for(lambda: _advisory_waiters(database_url) == 2, timeout=60, what="both applies to wait")
+        holder.close()
+        outputs = [p.communicate(timeout=60) for p in procs]
+    finally:
+        for p in procs:
+            p.kill() if p.poll() is None else None
+    assert [p.returncode for p in procs] == [0, 0], outputs
+    assert sum("upgraded to revision 0001" in out for out, _ in outputs) == 1
+    assert version(database_url) == "0001"
+
+
+def test_a_held_lock_fails_after_the_timeout_naming_the_holder(jsctl, database_url, dev_url):
+    with psycopg.connect(database_url, autocommit=True, application_name="lock-holder-test") as holder:
+        holder.execute("SELECT pg_advisory_lock(%s, %s)", LOCK_KEYS)
+        pid = holder.info.backend_pid
+        result = db(jsctl, "upgrade", database_url, dev_url, None, "--lock-timeout", "0.5")
+    assert result.returncode == 3
+    (line,) = result.stderr.strip().splitlines()
+    assert "another apply holds the lock" in line and f"pid {pid}" in line and "lock-holder-test" in line
+    assert version_table_absent(database_url)
+
+
+def version_table_absent(url: str) -> bool:
+    return not sql(url, "SELECT 1 FROM information_schema.tables WHERE table_name = 'alembic_version'")
+
+
+def test_db_revision_reaches_a_fixed_point_without_touching_the_target(jsctl, database_url, migrations):
+    upgrade_to_head(DatabaseSettings(database_url), migrations)
+    before = columns(database_url, "user_thresholds")
+    edit_schema(migrations, "      - {name: updated_at, type: timestamptz, default: now()}\n",
+                "      - {name: updated_at, type: timestamptz, default: clock_timestamp()}\n"
+                "      - {name: note, type: \"varchar(200)\", nullable: true}\n")
+    edit_schema(migrations, "      - {columns: [user_id, day]}\n",
+                "      - {columns: [user_id, day]}\n"
+                "      - {columns: [status], where: \"status = 'rejected'\", concurrently: true}\n")
+    with (migrations / "schema.yaml").open("a") as schema:
+        schema.write(textwrap.indent(textwrap.dedent("""
+              - name: user_notes
+                columns:
+                  - {name: id, type: uuid, default: gen_random_uuid()}
+                  - {name: user_id, type: text}
+                  - {name: body, type: jsonb}
+                primary_key: [id]
+                foreign_keys:
+                  - {columns: [user_id], references: {table: user_thresholds, columns: [user_id]}, on_delete: cascade}
+            """), "  "))
+    # No --dev-url: a throwaway embedded Postgres; DATABASE_URL points at the target, which must stay as is.
+    result = jsctl("db", "revision", "-m", "notes", "--migrations", str(migrations),
+                   env={"DATABASE_URL": database_url})
+    assert result.returncode == 0, result.stderr
+    (path,) = [p for p in (migrations / "versions").glob("*notes.py")]
+    code = path.read_text()
+    assert "with op.get_context().autocommit_block():" in code and "postgresql_concurrently=True" in code
+    assert version(database_url) == "0001" and columns(database_url, "user_thresholds") == before
+    assert sql(database_url, "SELECT count(*) FROM information_schema.tables WHERE table_name = 'user_notes'") \
+        == [(0,)]
+
+    dev = DatabaseSettings(database_url).url.rsplit("/", 1)[0] + "/postgres"
+    applied = db(jsctl, "upgrade", database_url, dev, migrations)
+    assert applied.returncode == 0, applied.stderr
+    assert db(jsctl, "plan", database_url, dev, migrations, "--detailed-exitcode").returncode == 0
+    again = jsctl("db", "revision", "-m", "nothing", "--migrations", str(migrations), "--dev-url", dev)
+    assert again.returncode == 0 and "no revision written" in again.stdout
+
+
+def test_schema_change_without_a_revision_is_an_error(jsctl, database_url, dev_url, migrations):
+    upgrade_to_head(DatabaseSettings(database_url), migrations)
+    edit_schema(migrations, "      - {name: detail, type: text, nullable: true}\n",
+                "      - {name: detail, type: text, nullable: true}\n      - {name: extra, type: integer}\n")
+    result = db(jsctl, "plan", database_url, dev_url, migrations, "--detailed-exitcode")
+    assert result.returncode == 1
+    assert "schema.yaml changed but no revision covers it: run `jsctl db revision -m ...`" in result.stderr
+    assert "db/column/rejected_messages.extra" in result.stderr
+
+
+def test_database_without_alembic_history_needs_adopt(jsctl, database_url, dev_url):
+    upgrade_to_head(DatabaseSettings(database_url), REPO / "migrations")
+    sql(database_url, "DROP TABLE alembic_version")
+    result = db(jsctl, "upgrade", database_url, dev_url)
+    assert result.returncode == 1
+    assert "no Alembic history" in result.stderr and "--adopt" in result.stderr
+    assert version_table_absent(database_url)
+
+    sql(database_url, "ALTER TABLE transactions ADD COLUMN extra integer")
+    mismatch = db(jsctl, "upgrade", database_url, dev_url, None, "--adopt")
+    assert mismatch.returncode == 1 and "cannot adopt" in mismatch.stderr and "transactions.extra" in mismatch.stderr
+    assert version_table_absent(database_url)
+
+    sql(database_url, "ALTER TABLE transactions DROP COLUMN extra")
+    adopted = db(jsctl, "upgrade", database_url, dev_url, None, "--adopt")
+    assert adopted.returncode == 0, adopted.stderr
+    assert "adopted: stamped at revision 0001" in adopted.stdout and version(database_url) == "0001"
+    assert db(jsctl, "plan", database_url, dev_url, None, "--detailed-exitcode").returncode == 0
+
+
+def test_connection_failures_are_one_line(jsctl, postgres, database_url, dev_url):
+    wrong = database_url.replace(f":{postgres.password}@", ":wrong-password@")
+    result = db(jsctl, "plan", wrong, dev_url)
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        f"jsctl: error: cannot connect to Postgres at {DatabaseSettings(wrong).display_url}: "
+        "authentication failed (wrong user or password)"]
+    assert "wrong-password" not in result.stdout + result.stderr
+    from reconciler.localservers import free_port
+
+    result = db(jsctl, "upgrade", f"postgresql://u:p@127.0.0.1:{free_port()}/x", dev_url)
+    assert result.returncode == 1 and "connection refused" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_plain_alembic_cli_uses_the_same_environment(database_url):
+    done = subprocess.run([sys.executable, "-m", "alembic", "-c", "migrations/alembic.ini", "upgrade", "head"],
+                          cwd=REPO, capture_output=True, text=True, env={**os.environ, "DATABASE_URL": database_url},
+                          timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert version(database_url) == "0001"

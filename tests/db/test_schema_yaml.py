@@ -1,0 +1,133 @@
+"""schema.yaml: loading, JSON Schema and semantic checks, positions in messages (no database)."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from reconciler.db.metadata import build_metadata
+from reconciler.db.schema import load_schema
+from reconciler.errors import UserError
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "schema.yaml"
+    path.write_text(textwrap.dedent(text))
+    return path
+
+
+def errors_of(path: Path) -> list[str]:
+    with pytest.raises(UserError) as info:
+        load_schema(path)
+    return str(info.value).splitlines()
+
+
+def test_shipped_schema_has_the_worker_tables_with_named_constraints():
+    spec = load_schema(REPO / "migrations")
+    assert [t.name for t in spec.tables] == ["user_thresholds", "transactions", "daily_totals", "rejected_messages"]
+    metadata = build_metadata(spec)
+    for table in metadata.tables.values():
+        assert all(c.name for c in table.constraints), table.name
+        assert all(ix.name for ix in table.indexes), table.name
+    transactions = metadata.tables["transactions"]
+    assert {ix.name for ix in transactions.indexes} == {"ix_transactions_user_id_day"}
+    assert str(transactions.c.amount.type) == "NUMERIC(19, 6)"
+    assert not transactions.c.amount.nullable and transactions.c.reason.nullable
+    assert "uq_rejected_messages_stream_stream_sequence_reason" in {
+        c.name for c in metadata.tables["rejected_messages"].constraints}
+
+
+def test_every_error_is_reported_at_once_with_file_line_column_and_path(tmp_path):
+    path = write(tmp_path, """\
+        tables:
+          - name: a
+            columns:
+              - {name: id, type: bigint}
+              - {name: id, type: text}
+            primary_key: [id]
+            indexes:
+              - {columns: [nope]}
+            foreign_keys:
+              - {columns: [id], references: {table: ghost, columns: [id]}}
+          - name: b
+            columns:
+              - {name: id, type: bigint}
+            unique:
+              - {name: pk_a, columns: [id]}
+        """)
+    lines = errors_of(path)
+    assert f"{path}:5:16: tables[0].columns[1].name: duplicate column 'id' in table 'a'" in lines
+    assert f"{path}:8:20: tables[0].indexes[0].columns[0]: unknown column 'nope' in table 'a'" in lines
+    assert any(line.startswith(f"{path}:10:45: tables[0].foreign_keys[0].references.table: foreign key to "
+                               "unknown table 'ghost'") for line in lines)
+    assert any("tables[1].unique[0]: duplicate name 'pk_a'" in line for line in lines)
+    assert len(lines) == 4
+
+
+def test_structural_errors_name_the_field(tmp_path):
+    path = write(tmp_path, """\
+        tables:
+          - name: a
+            colums: []
+            columns:
+              - {name: id, type: money}
+              - {name: n, type: "numeric(10,2)", nullable: maybe}
+        """)
+    lines = errors_of(path)
+    assert any(line.startswith(f"{path}:2:5: tables[0]: unknown field(s) ('colums' was unexpected)") for line in lines)
+    assert any(line.startswith(f"{path}:5:26: tables[0].columns[0].type: unsupported type 'money'") for line in lines)
+    assert any(line.startswith(f"{path}:6:52: tables[0].columns[1].nullable:") for line in lines)
+
+
+def test_duplicate_keys_and_bad_yaml_are_errors(tmp_path):
+    path = write(tmp_path, "tables: []\ntables: []\n")
+    assert errors_of(path) == [f"{path}:1:1: (top): duplicate key 'tables'"]
+    path = write(tmp_path, "tables: [\n")
+    assert errors_of(path)[0].startswith(f"{path}:2:1: invalid YAML")
+
+
+def test_generated_names_longer_than_postgres_allows_are_rejected(tmp_path):
+    long = "c" * 40
+    path = write(tmp_path, f"""\
+        tables:
+          - name: a_rather_long_table_name
+            columns:
+              - {{name: {long}, type: text}}
+            indexes:
+              - {{columns: [{long}]}}
+        """)
+    (line,) = errors_of(path)
+    assert "tables[0].indexes[0]: name 'ix_a_rather_long_table_name_ccc" in line
+    assert "longer than 63 characters" in line
+
+
+def test_types_defaults_identity_and_partial_unique_index(tmp_path):
+    path = write(tmp_path, """\
+        naming_convention: {ix: "idx_%(table_name)s_%(column_0_N_name)s"}
+        tables:
+          - name: t
+            comment: hello
+            columns:
+              - {name: id, type: integer, identity: true}
+              - {name: code, type: "varchar(12)", default: "'x'"}
+              - {name: ok, type: boolean, default: true}
+              - {name: doc, type: jsonb, nullable: true, comment: free form}
+              - {name: ref, type: uuid, nullable: true}
+            primary_key: [id]
+            checks:
+              - {name: code_short, expression: char_length(code) < 12}
+            indexes:
+              - {columns: [ref], unique: true, where: ref IS NOT NULL, concurrently: true}
+        """)
+    table = build_metadata(load_schema(path)).tables["t"]
+    assert table.comment == "hello"
+    assert table.c.ok.server_default.arg.text == "true"
+    assert table.c.id.identity is not None
+    (index,) = table.indexes
+    assert index.name == "idx_t_ref" and index.unique
+    assert index.dialect_options["postgresql"]["concurrently"] is True
+    assert {c.name for c in table.constraints} >= {"pk_t", "ck_t_code_short"}

@@ -1,0 +1,21 @@
+"""Paths and the jsctl runner shared by tests (test modules import this, never conftest:
+several directories have a conftest.py and pytest imports each of them as `conftest`)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+HACK = REPO / "hack"
+SHARED = REPO.parent / "shared"
+
+
+def run_jsctl(*args: str, env: dict[str, str] | None = None, cwd: Path | str | None = None,
+              input: str | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
+    """Run the real `jsctl` console entry point in a child process, as a user would."""
+    full_env = {**os.environ, **(env or {})}
+    return subprocess.run([sys.executable, "-m", "reconciler", *args], capture_output=True, text=True,
+                          env=full_env, cwd=cwd or REPO, input=input, timeout=timeout)

@@ -1,0 +1,375 @@
+"""Connections: every authentication method against a real nats-server, TLS, natscli contexts,
+precedence (flag > environment > context), Postgres, and secrets never shown.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+from pathlib import Path
+
+import nkeys
+import pytest
+from expect import one_line_error, secrets_absent
+from natsjwt import Operator, new_keypair
+from support import HACK
+from tlsgen import CertificateAuthority
+
+from reconciler.connection import (
+    DatabaseSettings,
+    NatsSettings,
+    read_user_seed,
+    redact,
+    resolve_nats_settings,
+    strip_userinfo,
+)
+from reconciler.errors import UserError, keep_secret, scrub
+
+# ------------------------------------------------------------------ helpers
+
+
+def new_seed_file(path: Path) -> Path:
+    """A valid user seed the servers do not know."""
+    path.write_text(new_keypair("user").seed.decode() + "\n")
+    return path
+
+
+def write_context(name: str, select: bool = False, **fields: object) -> Path:
+    """A natscli context file under $XDG_CONFIG_HOME/nats/context/ (isolated per test by conftest)."""
+    home = Path(os.environ["XDG_CONFIG_HOME"]) / "nats"
+    (home / "context").mkdir(parents=True, exist_ok=True)
+    path = home / "context" / f"{name}.json"
+    path.write_text(json.dumps({"description": "", "url": "", "token": "", "user": "", "password": "",
+                                "creds": "", "nkey": "", "cert": "", "key": "", "ca": "", **fields}))
+    if select:
+        (home / "context.txt").write_text(name)
+    return path
+
+
+def closed_port() -> int:
+    """A loopback port nobody listens on (bound, never listening, so nothing else takes it meanwhile)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def seed_of(path: Path) -> str:
+    return read_user_seed(str(path))
+
+
+# --------------------------------------------------------------- unit tests
+
+
+def test_context_fills_only_unset_fields_field_by_field(tmp_path):
+    write_context("dev", url="nats://ctx:1", user="ctx-user", password="ctx-pass", ca="~/ca.pem")
+    settings = resolve_nats_settings(NatsSettings(url="nats://flag:2", context="dev"))
+    assert settings.url == "nats://flag:2"
+    assert (settings.user, settings.password) == ("ctx-user", "ctx-pass")
+    assert settings.tls_ca == str(Path("~/ca.pem").expanduser())
+
+
+def test_credentials_from_flags_replace_all_of_the_contexts():
+    write_context("dev", url="nats://ctx:1", creds="/ctx.creds", user="u", password="p", cert="/c", key="/k")
+    settings = resolve_nats_settings(NatsSettings(nkey="/flag.seed", tls_cert="/flag-cert", context="dev"))
+    assert (settings.nkey, settings.creds, settings.user, settings.password) == ("/flag.seed", None, None, None)
+    assert (settings.tls_cert, settings.tls_key) == ("/flag-cert", None)
+    assert settings.url == "nats://ctx:1"
+
+
+def test_two_ways_to_authenticate_is_a_user_error(jsctl, tmp_path):
+    done = jsctl("ping", "--token", "t", "--nkey", str(HACK / "seed.txt"))
+    one_line_error(done, "choose one way to authenticate", "--nkey and --token")
+    secrets_absent(done, seed_of(HACK / "seed.txt"))
+
+
+def test_selected_context_applies_without_a_name():
+    write_context("other", url="nats://other:1")
+    write_context("chosen", select=True, url="nats://chosen:1", token="t")
+    settings = resolve_nats_settings(NatsSettings())
+    assert (settings.url, settings.token) == ("nats://chosen:1", "t")
+    assert resolve_nats_settings(NatsSettings(context="other")).url == "nats://other:1"
+
+
+def test_no_context_leaves_settings_as_given():
+    given = NatsSettings(url="nats://a:1", token="x")
+    assert resolve_nats_settings(given) == given
+
+
+def test_xdg_config_home_or_home_dot_config(tmp_path):
+    write_path = tmp_path / "h" / ".config" / "nats" / "context"
+    write_path.mkdir(parents=True)
+    (write_path / "c.json").write_text(json.dumps({"url": "nats://home:1"}))
+    env = {"HOME": str(tmp_path / "h")}
+    assert resolve_nats_settings(NatsSettings(context="c"), env).url == "nats://home:1"
+
+
+@pytest.mark.parametrize(("content", "message"), [(None, "not found"), ("{not json", "not valid JSON"),
+                                                  ("[1]", "must be a JSON object")])
+def test_bad_named_context_is_a_user_error(content, message):
+    if content is not None:
+        write_context("bad").write_text(content)
+    with pytest.raises(UserError, match=message):
+        resolve_nats_settings(NatsSettings(context="bad"))
+
+
+def test_userinfo_is_stripped_and_counted_as_secret():
+    settings = NatsSettings(url="nats://alice:s3cret@h1:4222,nats://h2:4222", password="pw", token="tk")
+    assert settings.display_servers == "nats://h1:4222,nats://h2:4222"
+    assert {"s3cret", "pw", "tk"} <= set(settings.secrets())
+    assert "pw" not in repr(settings) and "tk" not in repr(settings)
+    assert strip_userinfo("postgresql://u:p@db:5432/x") == "postgresql://db:5432/x"
+    assert redact("a s3cret b pw", settings.secrets()) == "a *** b ***"
+    database = DatabaseSettings("postgresql://u:dbpass@db/x")
+    assert database.display_url == "postgresql://db/x" and database.secrets() == ["dbpass"]
+    assert "dbpass" not in repr(database)
+
+
+@pytest.mark.parametrize(("content", "message"), [(None, "No such file"), ("# only a comment\n", "no seed found"),
+                                                  ("SUAAAAAAAAAAAAAAAA\n", "malformed")])
+def test_bad_seed_files_are_user_errors(tmp_path, content, message):
+    path = tmp_path / "seed.txt"
+    if content is not None:
+        path.write_text(content)
+    with pytest.raises(UserError, match=message) as raised:
+        read_user_seed(str(path))
+    assert "SUAAAA" not in str(raised.value)
+
+
+def test_seed_is_read_past_comment_lines():
+    assert read_user_seed(str(HACK / "seed.txt")).startswith("SU")
+
+
+# ----------------------------------------------------------- nkeys (hack/)
+
+
+def test_nkey_seed_connects_and_is_never_printed(jsctl, nats_server_nkeys):
+    done = jsctl("ping", "-s", nats_server_nkeys.url, "--nkey", str(HACK / "seed.txt"))
+    assert done.returncode == 0, done.stderr
+    assert "JetStream enabled" in done.stdout and nats_server_nkeys.url in done.stdout
+    secrets_absent(done, seed_of(HACK / "seed.txt"))
+
+
+def test_nkey_from_environment(jsctl, nats_server_nkeys):
+    done = jsctl("ping", env={"NATS_URL": nats_server_nkeys.url, "NATS_NKEY": str(HACK / "seed.txt")})
+    assert done.returncode == 0, done.stderr
+
+
+def test_wrong_seed_is_refused_in_one_line(jsctl, nats_server_nkeys, tmp_path):
+    wrong = new_seed_file(tmp_path / "wrong.txt")
+    done = jsctl("ping", "-s", nats_server_nkeys.url, "--nkey", str(wrong))
+    one_line_error(done, nats_server_nkeys.url, "authorization refused")
+    secrets_absent(done, seed_of(wrong))
+
+
+def test_no_credentials_are_refused(jsctl, nats_server_nkeys):
+    one_line_error(jsctl("ping", "-s", nats_server_nkeys.url), nats_server_nkeys.url, "authorization refused")
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    (None, "No such file"),
+    ("SUAOBTWGRHMV6HRB2FXSE3HBRF7444DYT7WJTBT7PI3RMEG6FRCVZFWLXX\n", "malformed"),
+    ("not a seed\n", "no seed found"),
+    (nkeys.encode_seed(b"a" * 32, nkeys.PREFIX_BYTE_ACCOUNT).decode(), "needs a user seed"),
+])
+def test_missing_or_malformed_seed_file(jsctl, nats_server_nkeys, tmp_path, content, message):
+    path = tmp_path / "seed.txt"
+    if content is not None:
+        path.write_text(content)
+    done = jsctl("ping", "-s", nats_server_nkeys.url, "--nkey", str(path))
+    one_line_error(done, str(path), message)
+    if content:
+        secrets_absent(done, content.strip())
+
+
+# ------------------------------------------------------- creds (JWT mode)
+
+
+def test_creds_file_connects_and_a_foreign_one_is_refused(jsctl, nats_server_factory, tmp_path):
+    operator = Operator.create()
+    server = nats_server_factory(operator.server_config())
+    creds = operator.write_creds(tmp_path / "app.creds")
+    done = jsctl("ping", "-s", server.url, "--creds", str(creds))
+    assert done.returncode == 0, done.stderr
+    assert "JetStream enabled" in done.stdout
+    secrets_absent(done, operator.user.seed.decode(), operator.user_jwt)
+
+    foreign = Operator.create()  # signed by an operator the server does not trust
+    done = jsctl("ping", "-s", server.url, "--creds", str(foreign.write_creds(tmp_path / "foreign.creds")))
+    one_line_error(done, server.url, "authorization refused")
+    secrets_absent(done, foreign.user.seed.decode(), foreign.user_jwt)
+
+    one_line_error(jsctl("ping", "-s", server.url, env={"NATS_CREDS": str(tmp_path / "missing.creds")}),
+                   "missing.creds", "No such file")
+
+
+@pytest.mark.parametrize(("damage", "message"), [
+    (lambda text, op: "garbage\n", "no user JWT found"),
+    (lambda text, op: text.replace(op.user.seed.decode(), op.user.seed.decode()[:-3] + "AAA"), "seed is malformed"),
+    (lambda text, op: text.replace(op.user.seed.decode(), op.account.seed.decode()), "seed is malformed"),
+    (lambda text, op: text.split("************************* IMPORTANT")[0], "no user nkey seed found"),
+])
+def test_damaged_creds_file_is_one_line(jsctl, tmp_path, damage, message):
+    operator = Operator.create()
+    creds = operator.write_creds(tmp_path / "app.creds")
+    creds.write_text(damage(creds.read_text(), operator))
+    done = jsctl("ping", "-s", f"nats://127.0.0.1:{closed_port()}", "--creds", str(creds))
+    one_line_error(done, str(creds), message)
+    secrets_absent(done, operator.user.seed.decode(), operator.account.seed.decode())
+
+
+# ---------------------------------------------------- user/password, token
+
+
+def test_user_and_password(jsctl, nats_server_factory):
+    password = "pw-" + os.urandom(8).hex()
+    server = nats_server_factory(f'authorization {{ users: [ {{ user: app, password: "{password}" }} ] }}')
+    host = server.url.removeprefix("nats://")
+
+    ok = [jsctl("ping", "-s", server.url, "--user", "app", "--password", password),
+          jsctl("ping", env={"NATS_URL": server.url, "NATS_USER": "app", "NATS_PASSWORD": password}),
+          jsctl("ping", "-s", f"nats://app:{password}@{host}")]
+    for done in ok:
+        assert done.returncode == 0, done.stderr
+        assert server.url in done.stdout
+        secrets_absent(done, password)
+
+    wrong = "wrong-" + os.urandom(8).hex()
+    for done in (jsctl("ping", "-s", server.url, "--user", "app", "--password", wrong),
+                 jsctl("ping", "-s", f"nats://app:{wrong}@{host}")):
+        one_line_error(done, server.url, "authorization refused")
+        secrets_absent(done, wrong, password)
+    # not even in a --debug traceback
+    for done in (jsctl("--debug", "ping", "-s", server.url, "--user", "app", "--password", wrong),
+                 jsctl("--debug", "ping", "-s", f"nats://app:{wrong}@{host}")):
+        assert done.returncode == 1 and "Traceback" in done.stderr
+        secrets_absent(done, wrong, password)
+
+
+def test_token(jsctl, nats_server_factory):
+    token = "tok-" + os.urandom(8).hex()
+    server = nats_server_factory(f'authorization {{ token: "{token}" }}')
+    done = jsctl("ping", "-s", server.url, "--token", token)
+    assert done.returncode == 0, done.stderr
+    secrets_absent(done, token)
+    done = jsctl("ping", env={"NATS_URL": server.url, "NATS_TOKEN": token})
+    assert done.returncode == 0, done.stderr
+    wrong = "wrong-" + os.urandom(8).hex()
+    done = jsctl("ping", "-s", server.url, "--token", wrong)
+    one_line_error(done, server.url, "authorization refused")
+    secrets_absent(done, wrong, token)
+
+
+# -------------------------------------------------------------------- TLS
+
+
+@pytest.fixture(scope="module")
+def certificates(tmp_path_factory):
+    ca = CertificateAuthority(tmp_path_factory.mktemp("tls"))
+    return ca, ca.issue("server", server=True), ca.issue("client", server=False)
+
+
+def test_tls_with_the_ca_and_without(jsctl, nats_server_factory, certificates):
+    ca, server_cert, _ = certificates
+    server = nats_server_factory(f'tls {{ cert_file: "{server_cert.cert}", key_file: "{server_cert.key}" }}')
+    done = jsctl("ping", "-s", server.url, "--tls-ca", str(ca.files.cert))
+    assert done.returncode == 0, done.stderr
+    one_line_error(jsctl("ping", "-s", server.url), server.url, "TLS handshake failed")
+    one_line_error(jsctl("ping", "-s", server.url, "--tls-ca", str(ca.files.cert) + ".missing"),
+                   "TLS files", "No such file")
+
+
+def test_tls_client_certificate(jsctl, nats_server_factory, certificates):
+    ca, server_cert, client_cert = certificates
+    server = nats_server_factory(f'tls {{ cert_file: "{server_cert.cert}", key_file: "{server_cert.key}", '
+                                 f'ca_file: "{ca.files.cert}", verify: true }}')
+    done = jsctl("ping", "-s", server.url, "--tls-ca", str(ca.files.cert),
+                 "--tls-cert", str(client_cert.cert), "--tls-key", str(client_cert.key))
+    assert done.returncode == 0, done.stderr
+    done = jsctl("ping", env={"NATS_URL": server.url, "NATS_CA": str(ca.files.cert),
+                              "NATS_CERT": str(client_cert.cert), "NATS_KEY": str(client_cert.key)})
+    assert done.returncode == 0, done.stderr
+    one_line_error(jsctl("ping", "-s", server.url, "--tls-ca", str(ca.files.cert)), server.url, "client certificate")
+    one_line_error(jsctl("ping", "-s", server.url, "--tls-ca", str(ca.files.cert), "--tls-cert",
+                         str(client_cert.cert)), "--tls-cert and --tls-key must be given together")
+
+
+# ------------------------------------------------- contexts and precedence
+
+
+def test_context_by_flag_env_and_selection(jsctl, nats_server_nkeys):
+    write_context("app", url=nats_server_nkeys.url, nkey=str(HACK / "seed.txt"))
+    assert jsctl("ping", "--context", "app").returncode == 0
+    assert jsctl("ping", env={"NATS_CONTEXT": "app"}).returncode == 0
+    write_context("app", select=True, url=nats_server_nkeys.url, nkey=str(HACK / "seed.txt"))
+    done = jsctl("ping")
+    assert done.returncode == 0, done.stderr
+    one_line_error(jsctl("ping", "--context", "nope"), "nats context 'nope' not found")
+
+
+def test_precedence_flag_over_env_over_context(jsctl, nats_server_factory, tmp_path):
+    token = "tok-" + os.urandom(8).hex()
+    server = nats_server_factory(f'authorization {{ token: "{token}" }}')
+    dead = f"nats://127.0.0.1:{closed_port()}"
+    write_context("c", url=dead, token="context-token")
+    # the context alone: its URL is dead
+    one_line_error(jsctl("ping", "--context", "c"), dead, "connection refused")
+    # environment beats the context (URL), the context still gives the (wrong) token
+    done = jsctl("ping", "--context", "c", env={"NATS_URL": server.url})
+    one_line_error(done, server.url, "authorization refused")
+    secrets_absent(done, "context-token", token)
+    # environment beats the context for the token too
+    assert jsctl("ping", "--context", "c", env={"NATS_URL": server.url, "NATS_TOKEN": token}).returncode == 0
+    # a flag beats the environment
+    done = jsctl("ping", "--context", "c", "--token", "flag-token", env={"NATS_URL": server.url,
+                                                                         "NATS_TOKEN": token})
+    one_line_error(done, "authorization refused")
+    assert jsctl("ping", "--context", "c", "-s", server.url, "--token", token,
+                 env={"NATS_URL": dead, "NATS_TOKEN": "env-token"}).returncode == 0
+
+
+def test_unreachable_nats_is_one_line_and_a_cluster_list_fails_over(jsctl, nats_server):
+    url = f"nats://127.0.0.1:{closed_port()}"
+    one_line_error(jsctl("ping", "-s", url), url, "connection refused")
+    for servers in (f"{url},{nats_server.url}", f"{nats_server.url},{url}"):
+        done = jsctl("ping", "-s", servers)
+        assert done.returncode == 0, done.stderr
+
+
+
+# ---------------------------------------------------------------- Postgres
+
+
+def test_database_url_flag_and_env(jsctl, nats_server, postgres, database_url):
+    done = jsctl("ping", "-s", nats_server.url, "--database-url", database_url)
+    assert done.returncode == 0, done.stderr
+    assert "PostgreSQL" in done.stdout and strip_userinfo(database_url) in done.stdout
+    secrets_absent(done, postgres.password)
+    done = jsctl("ping", env={"NATS_URL": nats_server.url, "DATABASE_URL": database_url})
+    assert done.returncode == 0, done.stderr
+    secrets_absent(done, postgres.password)
+
+
+def test_database_wrong_password_and_unreachable(jsctl, nats_server, postgres, database_url):
+    wrong = database_url.replace(postgres.password, "wrong-" + os.urandom(6).hex())
+    done = jsctl("ping", "-s", nats_server.url, env={"DATABASE_URL": wrong})
+    one_line_error(done, strip_userinfo(wrong), "authentication failed")
+    secrets_absent(done, DatabaseSettings(wrong).secrets()[0], postgres.password)
+
+    unreachable = f"postgresql://postgres:{postgres.password}@127.0.0.1:{closed_port()}/x"
+    done = jsctl("ping", "-s", nats_server.url, "--database-url", unreachable)
+    one_line_error(done, strip_userinfo(unreachable), "connection refused")
+    secrets_absent(done, postgres.password)
+
+    done = jsctl("--debug", "ping", "-s", nats_server.url, env={"DATABASE_URL": wrong})
+    assert done.returncode == 1 and "Traceback" in done.stderr
+    secrets_absent(done, DatabaseSettings(wrong).secrets()[0])
+
+    done = jsctl("ping", "-s", nats_server.url, "--database-url", "mysql://u:hunter2@h/x")
+    one_line_error(done, "postgresql://")
+    secrets_absent(done, "hunter2")
+
+
+def test_registered_secrets_are_scrubbed_from_any_message():
+    keep_secret("s3cr3t-value", None, "", "t")
+    assert scrub("failed: s3cr3t-value in a library message") == "failed: *** in a library message"

@@ -1,0 +1,85 @@
+"""hack/: the dev keys, the server configuration and the Kubernetes files are consistent and accepted."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import subprocess
+
+import nkeys
+import yaml
+from support import HACK
+
+from reconciler.connection import NatsSettings, connect_nats, read_user_seed
+from reconciler.localservers import nats_server_binary
+
+CONF = (HACK / "nats-server.conf").read_text()
+
+
+def public_key(seed_file: str) -> str:
+    return nkeys.from_seed(read_user_seed(str(HACK / seed_file)).encode()).public_key.decode()
+
+
+def account_users(account: str) -> list[str]:
+    """The nkey users of one account block of hack/nats-server.conf."""
+    block = re.search(rf"^\s*{account}\s*\{{(.*?)^\s*\}}", CONF, re.MULTILINE | re.DOTALL)
+    assert block, f"no account {account} in nats-server.conf"
+    return re.findall(r"nkey:\s*(\w+)", block.group(1))
+
+
+def test_seed_files_are_labelled_and_their_comments_tell_the_truth():
+    for seed_file in ("seed.txt", "sys-seed.txt"):
+        text = (HACK / seed_file).read_text()
+        assert "DEVELOPMENT ONLY" in text
+        assert f"public key: {public_key(seed_file)}" in text
+
+
+def test_conf_users_are_the_public_keys_of_the_seeds():
+    assert account_users("APP") == [public_key("seed.txt")]
+    assert account_users("SYS") == [public_key("sys-seed.txt")]
+    assert re.search(r"^system_account:\s*SYS\s*$", CONF, re.MULTILINE)
+
+
+def test_conf_as_is_passes_the_servers_own_check():
+    done = subprocess.run([nats_server_binary(), "-c", str(HACK / "nats-server.conf"), "-t"],
+                          capture_output=True, text=True, timeout=30)
+    assert done.returncode == 0, done.stderr
+    assert "is valid" in done.stdout + done.stderr
+
+
+def test_helm_values_and_pvc_parse_and_match():
+    values = yaml.safe_load((HACK / "values.yaml").read_text())
+    jetstream = values["config"]["jetstream"]
+    assert jetstream["enabled"] and jetstream["fileStore"]["enabled"] and jetstream["fileStore"]["pvc"]["enabled"]
+    merge = values["config"]["merge"]
+    assert merge["system_account"] == "SYS"
+    assert [u["nkey"] for u in merge["accounts"]["APP"]["users"]] == [public_key("seed.txt")]
+    assert [u["nkey"] for u in merge["accounts"]["SYS"]["users"]] == [public_key("sys-seed.txt")]
+    assert merge["accounts"]["APP"]["jetstream"] == "enabled"
+
+    pvc = yaml.safe_load((HACK / "jetstream-pvc.yaml").read_text())
+    assert pvc["kind"] == "PersistentVolumeClaim" and pvc["apiVersion"] == "v1"
+    assert pvc["spec"]["resources"]["requests"]["storage"]
+
+
+async def _server_ping(url: str, seed_file: str) -> dict | None:
+    """Ask the system account's $SYS.REQ.SERVER.PING; None when nobody answers this user."""
+    from nats.errors import NoRespondersError, TimeoutError
+
+    nc = await connect_nats(NatsSettings(url=url, nkey=str(HACK / seed_file)))
+    try:
+        return json.loads((await nc.request("$SYS.REQ.SERVER.PING", b"", timeout=2)).data)
+    except (NoRespondersError, TimeoutError):
+        return None
+    finally:
+        await nc.close()
+
+
+def test_sys_user_reaches_sys_and_app_user_has_jetstream(jsctl, nats_server_nkeys):
+    answer = asyncio.run(_server_ping(nats_server_nkeys.url, "sys-seed.txt"))
+    assert answer and answer["server"]["name"] == nats_server_nkeys.server_name
+    assert asyncio.run(_server_ping(nats_server_nkeys.url, "seed.txt")) is None
+
+    done = jsctl("ping", "-s", nats_server_nkeys.url, "--nkey", str(HACK / "seed.txt"))
+    assert done.returncode == 0 and "JetStream enabled" in done.stdout, done.stderr

@@ -1,0 +1,79 @@
+"""Reading manifest files: positions, duplicate keys, YAML details, which files."""
+
+from pathlib import Path
+
+import pytest
+
+from reconciler.errors import UserError
+from reconciler.manifest.load import manifest_files, parse_document
+
+
+def parse(text: str):
+    problems = []
+    return parse_document(text, "m.yaml", problems), [str(p) for p in problems]
+
+
+def test_positions_of_values_and_keys_are_one_based():
+    document, problems = parse("streams:\n  - name: A\n    max_age: 1h\n")
+    assert problems == []
+    assert document.value == {"streams": [{"name": "A", "max_age": "1h"}]}
+    assert document.mark(("streams", 0, "max_age")) == (3, 14)
+    assert document.mark(("streams", 0, "max_age"), key=True) == (3, 5)
+    assert document.mark(("streams", 0)) == (2, 5)
+    assert document.mark(("streams", 0, "missing", "deeper")) == (2, 5)  # nearest written parent
+
+
+def test_duplicate_keys_are_reported_not_silently_overwritten():
+    document, problems = parse("streams:\n  - name: A\n    storage: file\n    storage: memory\n")
+    assert problems == ["m.yaml:4:5: streams[0].storage: duplicate key 'storage' (first written on line 3)"]
+    assert document.value["streams"][0]["storage"] == "file"
+
+
+def test_duplicate_top_level_section():
+    _, problems = parse("streams: []\nstreams: []\n")
+    assert problems == ["m.yaml:2:1: streams: duplicate key 'streams' (first written on line 1)"]
+
+
+def test_syntax_error_has_a_position():
+    _, problems = parse("streams:\n  - name: [A\n")
+    assert len(problems) == 1 and problems[0].startswith("m.yaml:3:1: (document): invalid YAML:")
+
+
+def test_timestamps_stay_strings_and_yaml_types_are_kept():
+    document, _ = parse("a: 2025-01-31T12:00:00Z\nb: 5\nc: true\nd: ~\ne: 1.5\nf: '7'\n")
+    assert document.value == {"a": "2025-01-31T12:00:00Z", "b": 5, "c": True, "d": None, "e": 1.5, "f": "7"}
+
+
+def test_anchors_and_merge_keys():
+    text = ("x-defaults: &d {ack_policy: explicit, max_ack_pending: 100}\n"
+            "consumers:\n  - <<: *d\n    durable_name: A\n    max_ack_pending: 5\n")
+    document, problems = parse(text)
+    assert problems == []
+    assert document.value["consumers"][0] == {"ack_policy": "explicit", "max_ack_pending": 5, "durable_name": "A"}
+    assert document.mark(("consumers", 0, "max_ack_pending")) == (5, 22)  # the explicit value, not the anchor's
+    assert document.mark(("consumers", 0, "ack_policy")) == (1, 29)  # merged: where the anchor wrote it
+
+
+def test_empty_file_is_nothing():
+    document, problems = parse("# nothing yet\n")
+    assert document.value is None and problems == []
+
+
+def test_default_files_are_those_present(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(UserError, match="no manifests"):
+        manifest_files([])
+    (tmp_path / "consumers.yaml").write_text("consumers: []\n")
+    assert manifest_files([]) == [Path("consumers.yaml")]
+
+
+def test_directories_give_their_yaml_files_sorted_once(tmp_path):
+    for name in ("b.yml", "a.yaml", "notes.txt"):
+        (tmp_path / name).write_text("{}\n")
+    files = manifest_files([tmp_path, tmp_path / "a.yaml"])
+    assert [f.name for f in files] == ["a.yaml", "b.yml"]
+
+
+def test_missing_path_is_a_user_error(tmp_path):
+    with pytest.raises(UserError, match="no such file"):
+        manifest_files([tmp_path / "nope.yaml"])

@@ -1,0 +1,275 @@
+"""Every validation rule, one case each: the manifest, where the error points, what it says."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from reconciler.manifest.load import format_path, parse_document
+from reconciler.manifest.validate import validate_documents
+
+BASE_STREAM = {"name": "S", "subjects": ["s.*"]}
+
+
+def check(streams=None, consumers=None, text: str | None = None) -> list[str]:
+    """The problems of one manifest, as `field.path: message` (file and line checked elsewhere)."""
+    if text is None:
+        text = yaml.safe_dump({"streams": streams or [], "consumers": consumers or []}, sort_keys=False)
+    problems = []
+    validate_documents([parse_document(text, "m.yaml", problems)], problems)
+    return [f"{format_path(p.path)}: {p.message}" for p in problems]
+
+
+def consumer(**fields):
+    return {"stream": "S", "durable_name": "C", **fields}
+
+
+def stream(**fields):
+    return {**BASE_STREAM, **fields}
+
+
+CASES = {
+    # --- shape, types and names (JSON Schema)
+    "unknown field, did you mean": (
+        [stream(max_agee="1h")], [], "streams[0].max_agee: unknown field 'max_agee' (did you mean 'max_age'?)"),
+    "unknown consumer field": (
+        [stream()], [consumer(filter="s.a")], "consumers[0].filter: unknown field 'filter'"),
+    "unknown top-level key": (None, None, "strems: unknown top-level key 'strems' (did you mean 'streams'?)"),
+    "wrong type": ([stream(max_msgs="many")], [], "streams[0].max_msgs: expected an integer, got a string"),
+    "wrong type for a duration": ([stream(max_age=True)], [], "streams[0].max_age: expected a duration"),
+    "wrong type for a list": ([stream(subjects="s.*")], [], "streams[0].subjects: expected a list, got a string"),
+    "bad enum": ([stream(retention="workqeue")], [],
+                 "streams[0].retention: 'workqeue' is not one of 'limits', 'interest', 'workqueue' "
+                 "(did you mean 'workqueue'?)"),
+    "bad consumer enum": ([stream()], [consumer(ack_policy="explicitly")],
+                          "consumers[0].ack_policy: 'explicitly' is not one of"),
+    "bad duration": ([stream(max_age="1 year")], [], "streams[0].max_age: invalid duration '1 year'"),
+    "bad size": ([stream(max_bytes="1PB")], [], "streams[0].max_bytes: invalid size '1PB'"),
+    "negative duration": ([stream(max_age=-5)], [], "streams[0].max_age: -5 is less than the minimum 0"),
+    "too many replicas": ([stream(num_replicas=7)], [], "streams[0].num_replicas: 7 is more than the maximum 5"),
+    "missing stream name": ([{"subjects": ["x"]}], [], "streams[0]: missing required field 'name'"),
+    "consumer without a name": ([stream()], [{"stream": "S"}],
+                                "consumers[0]: missing required field 'durable_name' (or 'name')"),
+    "consumer without stream": ([stream()], [{"durable_name": "C"}], "consumers[0]: missing required field 'stream'"),
+    "bad timestamp": ([stream()], [consumer(deliver_policy="by_start_time", opt_start_time="yesterday")],
+                      "consumers[0].opt_start_time: 'yesterday' is not an RFC 3339 time"),
+    "empty name": ([stream(name="")], [], "streams[0].name: must not be empty"),
+    **{f"name with {bad!r}": ([stream(name=f"A{bad}B")], [], f"streams[0].name: invalid name {'A' + bad + 'B'!r}")
+       for bad in (".", "*", ">", " ", "\t", "/", "\\")},
+    "consumer name with a dot": ([stream()], [consumer(durable_name="C.1")],
+                                 "consumers[0].durable_name: invalid name 'C.1'"),
+    # --- resources
+    "duplicate stream": ([stream(), {"name": "S", "subjects": ["t"]}], [],
+                         "streams[1].name: duplicate stream 'S' (first declared at m.yaml:2:"),
+    "duplicate consumer": ([stream()], [consumer(), consumer()],
+                           "consumers[1].durable_name: duplicate consumer 'C' (first declared at m.yaml:"),
+    "name and durable_name differ": ([stream()], [consumer(name="D")],
+                                     "consumers[0].name: name 'D' differs from durable_name 'C'"),
+    "undeclared stream": ([stream()], [consumer(stream="SS")],
+                          "consumers[0].stream: consumer on undeclared stream 'SS' (did you mean 'S'?)"),
+    # --- subjects
+    "invalid subject token": ([stream(subjects=["a..b"])], [], "streams[0].subjects[0]: subject 'a..b' has an empty"),
+    "wildcard inside a token": ([stream(subjects=["a.b*"])], [], "must be whole tokens"),
+    "'>' not last": ([stream(subjects=["a.>.b"])], [], "streams[0].subjects[0]: subject 'a.>.b': '>' must be the last"),
+    "whitespace in subject": ([stream(subjects=["a b"])], [], "subject 'a b' contains whitespace"),
+    "duplicate subject": ([stream(subjects=["a", "a"])], [], "streams[0].subjects[1]: duplicate subject 'a'"),
+    "subjects overlap in one stream": ([stream(subjects=["a.*", "a.b"])], [],
+                                      "streams[0].subjects[1]: subject 'a.b' overlaps with 'a.*' of the same stream"),
+    "subjects overlap between streams": ([stream(), {"name": "T", "subjects": ["s.>"]}], [],
+                                        "streams[1].subjects[0]: subject 's.>' overlaps 's.*' of stream 'S' (m.yaml:"),
+    "a stream without subjects captures its name": ([{"name": "s"}, {"name": "T", "subjects": ["*"]}], [],
+                                                   "streams[1].subjects[0]: subject '*' overlaps 's' of stream 's'"),
+    "capture everything": ([stream(subjects=[">"])], [], "'>') needs no_ack: true"),
+    "API subjects": ([stream(subjects=["$JS.API.>"])], [], "overlaps the JetStream/system API"),
+    "filter matching no stream subject": ([stream()], [consumer(filter_subject="t.a")],
+                                          "consumers[0].filter_subject: filter 't.a' matches no subject of stream 'S'"),
+    "invalid filter subject": ([stream()], [consumer(filter_subjects=["s.a", "s..b"])],
+                               "consumers[0].filter_subjects[1]: subject 's..b' has an empty token"),
+    "filter_subject and filter_subjects": ([stream()], [consumer(filter_subject="s.a", filter_subjects=["s.b"])],
+                                           "consumers[0].filter_subjects: use either filter_subject or"),
+    "overlapping filters": ([stream()], [consumer(filter_subjects=["s.*", "s.a"])],
+                            "consumers[0].filter_subjects[1]: filter 's.a' overlaps filter 's.*'"),
+    # --- stream combinations
+    "sealed with rollups": ([stream(sealed=True, allow_rollup_hdrs=True)], [],
+                            "streams[0].allow_rollup_hdrs: a sealed stream has allow_rollup_hdrs: false"),
+    "sealed with max_age": ([stream(sealed=True, max_age="1h")], [], "max_age: a sealed stream has max_age: 0"),
+    "rollups without purge": ([stream(deny_purge=True, allow_rollup_hdrs=True)], [],
+                              "streams[0].allow_rollup_hdrs: allow_rollup_hdrs needs purging"),
+    "max_age under 100ms": ([stream(max_age="50ms")], [], "streams[0].max_age: max_age must be 0 (unlimited)"),
+    "duplicate window longer than max_age": ([stream(max_age="1h", duplicate_window="2h")], [],
+                                             "duplicate_window: duplicate_window cannot be longer than max_age"),
+    "duplicate window under 100ms": ([stream(duplicate_window="10ms")], [], "duplicate_window must be at least 100ms"),
+    "max_msg_size beyond int32": ([stream(max_msg_size="4GB")], [], "streams[0].max_msg_size: max_msg_size cannot"),
+    "metadata too large": ([stream(metadata={"k": "v" * 140_000})], [], "streams[0].metadata: metadata is larger"),
+    "discard_new_per_subject without discard new": ([stream(discard_new_per_subject=True, max_msgs_per_subject=1)],
+                                                    [], "discard_new_per_subject needs discard: new"),
+    "discard_new_per_subject without per-subject limit": (
+        [stream(discard_new_per_subject=True, discard="new")], [], "needs max_msgs_per_subject > 0"),
+    "counter with discard new": ([stream(allow_msg_counter=True, discard="new")], [],
+                                 "streams[0].allow_msg_counter: a counter stream cannot use discard: new"),
+    "counter with TTLs": ([stream(allow_msg_counter=True, allow_msg_ttl=True)], [], "cannot use allow_msg_ttl"),
+    "counter needs limits retention": ([stream(allow_msg_counter=True, retention="interest")], [],
+                                       "a counter stream needs retention: limits"),
+    "delete markers under 1s": ([stream(subject_delete_marker_ttl="500ms", allow_msg_ttl=True,
+                                        allow_rollup_hdrs=True)], [], "subject_delete_marker_ttl must be at least 1s"),
+    "delete markers without TTLs": ([stream(subject_delete_marker_ttl="5m", allow_rollup_hdrs=True)], [],
+                                    "streams[0].subject_delete_marker_ttl: subject_delete_marker_ttl needs "
+                                    "allow_msg_ttl: true"),
+    "delete markers without rollups": ([stream(subject_delete_marker_ttl="5m", allow_msg_ttl=True)], [],
+                                       "needs allow_rollup_hdrs: true"),
+    "schedules with discard new": ([stream(allow_msg_schedules=True, allow_rollup_hdrs=True, discard="new")], [],
+                                   "message schedules cannot use discard: new"),
+    "schedules without rollups": ([stream(allow_msg_schedules=True)], [],
+                                  "allow_msg_schedules needs allow_rollup_hdrs: true"),
+    "async persist with memory": ([stream(persist_mode="async", storage="memory")], [],
+                                  "streams[0].persist_mode: persist_mode: async needs storage: file"),
+    "async persist replicated": ([stream(persist_mode="async", num_replicas=3)], [], "not supported on replicated"),
+    "async persist with atomic": ([stream(persist_mode="async", allow_atomic=True)], [], "cannot go with allow_atomic"),
+    "mirror with subjects": ([stream(), {"name": "M", "subjects": ["m"], "mirror": {"name": "S"}}], [],
+                             "streams[1].subjects: a mirror cannot have subjects"),
+    "mirror with sources": ([stream(), {"name": "M", "mirror": {"name": "S"}, "sources": [{"name": "S"}]}], [],
+                            "streams[1].sources: a stream cannot be both a mirror and have sources"),
+    "mirror with first_seq": ([stream(), {"name": "M", "mirror": {"name": "S"}, "first_seq": 5}], [],
+                              "streams[1].first_seq: a mirror cannot set first_seq"),
+    "mirror filter with transforms": (
+        [stream(), {"name": "M", "mirror": {"name": "S", "filter_subject": "s.a",
+                                             "subject_transforms": [{"src": "s.b", "dest": "x"}]}}], [],
+        "streams[1].mirror.filter_subject: use either filter_subject or subject_transforms"),
+    "duplicate source": ([stream(), {"name": "A", "sources": [{"name": "S"}, {"name": "S"}]}], [],
+                         "streams[1].sources[1]: duplicate source 'S'"),
+    "overlapping source transforms": (
+        [stream(), {"name": "A", "sources": [{"name": "S", "subject_transforms": [
+            {"src": "s.*", "dest": "a.{{wildcard(1)}}"}, {"src": "s.b", "dest": "b"}]}]}], [],
+        "streams[1].sources[0].subject_transforms[0].src: 's.*' overlaps 's.b'"),
+    "republish cycle": ([stream(republish={"src": "s.*", "dest": "s.x"})], [],
+                        "streams[0].republish.dest: republishing to 's.x' would feed the stream its own messages"),
+    "placement preferred": ([stream(placement={"preferred": "n1"})], [], "does not accept a preferred server"),
+    # --- consumer combinations
+    "backoff longer than max_deliver allows": (
+        [stream()], [consumer(backoff=["1s", "5s", "30s"], max_deliver=2)],
+        "consumers[0].backoff: backoff has 3 delays but max_deliver 2 allows only 2 deliveries"),
+    "ack_wait overridden by backoff": ([stream()], [consumer(backoff=["1s"], ack_wait="30s")],
+                                       "consumers[0].ack_wait: with backoff the server uses backoff[0] as ack_wait"),
+    "opt_start_seq without by_start_sequence": ([stream()], [consumer(opt_start_seq=5)],
+                                                "consumers[0].opt_start_seq: opt_start_seq is only for deliver_policy: "
+                                                "by_start_sequence (here: all)"),
+    "by_start_sequence without opt_start_seq": ([stream()], [consumer(deliver_policy="by_start_sequence")],
+                                                "consumers[0].deliver_policy: deliver_policy by_start_sequence needs "
+                                                "opt_start_seq"),
+    "opt_start_time without by_start_time": ([stream()], [consumer(opt_start_time="2025-01-01T00:00:00Z")],
+                                             "opt_start_time is only for deliver_policy: by_start_time"),
+    "last_per_subject without filter": ([stream()], [consumer(deliver_policy="last_per_subject")],
+                                        "deliver_policy last_per_subject needs filter_subject"),
+    "max_waiting on a push consumer": ([stream()], [consumer(deliver_subject="out", max_waiting=10)],
+                                       "consumers[0].max_waiting: max_waiting is for pull consumers: this one is push"),
+    "pull-only max_batch on push": ([stream()], [consumer(deliver_subject="out", max_batch=10)],
+                                    "consumers[0].max_batch: max_batch is for pull consumers"),
+    "priority groups on push": ([stream()], [consumer(deliver_subject="out", priority_policy="overflow",
+                                                      priority_groups=["g"])],
+                                "consumers[0].priority_policy: priority groups is for pull consumers"),
+    "deliver_subject with wildcard": ([stream()], [consumer(deliver_subject="out.*")],
+                                      "consumers[0].deliver_subject: deliver_subject 'out.*' cannot contain wildcards"),
+    "deliver_subject captured by its stream": ([stream()], [consumer(deliver_subject="s.out")],
+                                               "is captured by the stream itself"),
+    "max_ack_pending with ack none on push": ([stream()], [consumer(deliver_subject="out", max_ack_pending=5)],
+                                              "max_ack_pending needs an ack_policy other than none"),
+    "heartbeat under 100ms": ([stream()], [consumer(deliver_subject="out", idle_heartbeat="10ms")],
+                              "idle_heartbeat must be at least 100ms"),
+    "heartbeat on pull": ([stream()], [consumer(idle_heartbeat="5s")],
+                          "consumers[0].idle_heartbeat: idle_heartbeat is for push consumers"),
+    "rate limit on pull": ([stream()], [consumer(rate_limit_bps=1000)], "rate_limit_bps is for push consumers"),
+    "deliver_group on pull": ([stream()], [consumer(deliver_group="g")], "deliver_group is for push consumers"),
+    "flow control without heartbeat": ([stream()], [consumer(deliver_subject="out", flow_control=True)],
+                                       "consumers[0].flow_control: flow_control needs idle_heartbeat"),
+    "max_expires under 1ms": ([stream()], [consumer(max_expires="10us")], "max_expires must be 0 or at least 1ms"),
+    "ack flow_control without max_ack_pending": (
+        [stream()],
+        [consumer(ack_policy="flow_control", deliver_subject="out", flow_control=True, idle_heartbeat="1s")],
+        "consumers[0].ack_policy: ack_policy flow_control needs max_ack_pending > 0"),
+    "priority groups without policy": ([stream()], [consumer(priority_groups=["g"])],
+                                       "consumers[0].priority_groups: priority_groups need a priority_policy"),
+    "priority policy without groups": ([stream()], [consumer(priority_policy="pinned_client")],
+                                       "priority_policy pinned_client needs priority_groups"),
+    "priority timeout without pinning": ([stream()], [consumer(priority_timeout="1m")],
+                                         "priority_timeout needs priority_policy: pinned_client"),
+    "bad priority group name": ([stream()], [consumer(priority_policy="overflow", priority_groups=["a b"])],
+                                "consumers[0].priority_groups[0]: invalid priority group 'a b'"),
+    "consumer replicas above the stream's": ([stream(num_replicas=1)], [consumer(num_replicas=3)],
+                                             "num_replicas 3 is more than the stream's 1"),
+    "interest stream replicas must match": ([stream(num_replicas=3, retention="interest")], [consumer(num_replicas=1)],
+                                            "consumers of a interest stream must have the stream's num_replicas (3)"),
+    "above the stream's consumer limits": ([stream(consumer_limits={"max_ack_pending": 10})],
+                                           [consumer(max_ack_pending=100)],
+                                           "consumers[0].max_ack_pending: max_ack_pending is above the stream's "
+                                           "consumer_limits.max_ack_pending (10)"),
+    "internal direct consumer": ([stream()], [consumer(direct=True)], "direct consumers are the server's own"),
+    "workqueue needs explicit ack": ([stream(retention="workqueue")], [consumer()],
+                                     "ack_policy: consumers of a workqueue stream need ack_policy: explicit"),
+    "workqueue needs deliver all": ([stream(retention="workqueue")],
+                                    [consumer(ack_policy="explicit", deliver_policy="new")],
+                                    "need deliver_policy: all"),
+    "workqueue with overlapping consumer filters": (
+        [stream(retention="workqueue")],
+        [consumer(ack_policy="explicit", filter_subject="s.*"),
+         consumer(durable_name="D", ack_policy="explicit", filter_subject="s.a")],
+        "consumers[1].filter_subject: filter 's.a' overlaps consumer 'C' (m.yaml:"),
+    "workqueue with an unfiltered consumer among several": (
+        [stream(retention="workqueue")],
+        [consumer(ack_policy="explicit", filter_subject="s.a"), consumer(durable_name="D", ack_policy="explicit")],
+        "consumers[1].stream: workqueue stream 'S' has several consumers: each needs a filter_subject"),
+}
+
+
+@pytest.mark.parametrize(("streams", "consumers", "expected"), CASES.values(), ids=CASES.keys())
+def test_rule(streams, consumers, expected):
+    text = "strems: []\n" if streams is None else None
+    found = check(streams, consumers, text)
+    assert len(found) == 1, found
+    assert expected in found[0], found
+
+
+def test_every_error_at_once_with_file_line_and_column():
+    text = """streams:
+  - name: S
+    subjects: [s.*]
+    max_age: 1x
+  - name: T
+    retention: work
+consumers:
+  - stream: S
+    durable_name: C
+    backoff: [1s, 2s]
+    max_deliver: 1
+  - stream: U
+    durable_name: D
+"""
+    problems = []
+    validate_documents([parse_document(text, "m.yaml", problems)], problems)
+    assert sorted(str(p).split(": ")[0] for p in problems) == [
+        "m.yaml:10:14", "m.yaml:12:13", "m.yaml:4:14", "m.yaml:6:16"]
+
+
+def test_a_pasted_info_config_validates():
+    """`nats stream info --json` .config as written by nats-server 2.12, `_nats.*` metadata included."""
+    pasted = {"name": "S", "subjects": ["s.*"], "retention": "limits", "max_consumers": -1, "max_msgs": -1,
+              "max_bytes": -1, "max_age": 0, "max_msgs_per_subject": -1, "max_msg_size": -1, "discard": "old",
+              "storage": "file", "num_replicas": 1, "duplicate_window": 120000000000, "compression": "none",
+              "allow_direct": True, "mirror_direct": False, "sealed": False, "deny_delete": False,
+              "deny_purge": False, "allow_rollup_hdrs": False, "allow_msg_ttl": False, "consumer_limits": {},
+              "metadata": {"_nats.req.level": "0", "_nats.ver": "2.12.8", "_nats.level": "3"}}
+    assert check([pasted]) == []
+
+
+def test_valid_manifest_gives_converted_configs():
+    text = yaml.safe_dump({"streams": [stream(max_age="1d", max_bytes="1GB", metadata={"_nats.ver": "2", "a": "b"})],
+                           "consumers": [consumer(name="C", ack_wait="1s", backoff=["1s", "1m"], max_deliver=5)]},
+                     sort_keys=False)
+    problems = []
+    desired = validate_documents([parse_document(text, "m.yaml", problems)], problems)
+    assert problems == []
+    assert desired.streams["S"].config == {"name": "S", "subjects": ["s.*"], "max_age": 86_400 * 10**9,
+                                           "max_bytes": 1 << 30, "metadata": {"a": "b"}}
+    assert desired.consumers[("S", "C")].config == {"durable_name": "C", "name": "C", "ack_wait": 10**9,
+                                                    "backoff": [10**9, 60 * 10**9], "max_deliver": 5}
+    assert desired.consumers[("S", "C")].address == "consumer/S/C"
+    assert desired.streams["S"].origin == "m.yaml:2:3"
