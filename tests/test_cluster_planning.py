@@ -19,7 +19,8 @@ def desired(streams: dict[str, dict], consumers: dict[tuple[str, str], dict]) ->
 
 
 def test_offline_resources_are_shown_never_created_or_deleted():
-    live = Live(IDENTITY, offline_streams={"DOWN", "GONE"}, offline_consumers={("UP", "LOST")})
+    live = Live(IDENTITY, offline_streams={"DOWN": "", "GONE": "unsupported - config error"},
+                offline_consumers={("UP", "LOST"): ""})
     live.streams["UP"] = {"config": {"name": "UP", "subjects": ["up.>"]}, "state": {"consumer_count": 1}}
     want = desired({"DOWN": {"name": "DOWN", "subjects": ["down.>"]}, "UP": {"name": "UP", "subjects": ["up.>"]}},
                    {("DOWN", "C"): {"durable_name": "C"}, ("UP", "LOST"): {"durable_name": "LOST"}})
@@ -27,6 +28,9 @@ def test_offline_resources_are_shown_never_created_or_deleted():
     assert {c.address: c.action for c in plan.changes} == {
         "stream/DOWN": OFFLINE, "consumer/DOWN/C": OFFLINE, "consumer/UP/LOST": OFFLINE, "stream/GONE": OFFLINE}
     assert not plan.has_changes and not plan.pending
+    reasons = {c.address: c.reason for c in plan.changes}
+    assert "cannot read it: no replica answered" in reasons["stream/DOWN"]
+    assert "cannot read it: unsupported - config error" in reasons["stream/GONE"]
 
 
 def update(after: dict, diff: list[FieldChange]) -> Change:

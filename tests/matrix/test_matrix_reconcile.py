@@ -9,10 +9,12 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from pathlib import Path
 
 import pytest
 import yaml
+from servers_matrix import matrix_versions, server_binary
 from tools.server_versions import (
     CONSUMER_FIELD_PROBES,
     DERIVED_DEFAULT_PROBES,
@@ -25,6 +27,7 @@ from tools.server_versions import (
 
 from reconciler.connection import NatsSettings, connect_nats
 from reconciler.jsapi import JetStreamApi
+from reconciler.localservers import NatsServer
 
 REPO = Path(__file__).resolve().parents[2]
 SEED = ["-f", str(REPO / "streams.yaml"), "-f", str(REPO / "consumers.yaml")]
@@ -155,3 +158,33 @@ def test_defaults_derived_from_other_fields_cause_no_false_drift(js_account, tmp
     assert set(leftover) == set(gaps), {a: [(d.path, d.before, d.after) for d in c.diff] for a, c in leftover.items()}
     if gaps:
         pytest.xfail("; ".join(gaps.values()))
+
+
+def test_a_stream_a_newer_server_made_is_offline_after_a_downgrade_never_recreated(jsctl, tmp_path):
+    """2.14 stores allow_batched; 2.12 on the same store lists the stream as offline (with why)."""
+    if not {"2.14.6", "2.12.8"} <= set(matrix_versions()):
+        pytest.skip("2.14.6 and 2.12.8 are not in this run's matrix")
+    newer = NatsServer(tmp_path / "server", binary=str(server_binary("2.14.6")), server_name="downgrade").start()
+    try:
+        async def create() -> None:
+            nc = await connect_nats(NatsSettings(url=newer.url))
+            try:
+                await JetStreamApi(nc).request("STREAM.CREATE.BATCHED", {"name": "BATCHED", "subjects": ["b.>"],
+                                                                         "allow_batched": True})
+            finally:
+                await nc.close()
+
+        asyncio.run(create())
+    finally:
+        newer.stop()
+    older = NatsServer(tmp_path / "server", port=newer.port, monitor_port=newer.monitor_port,
+                       binary=str(server_binary("2.12.8")), server_name="downgrade").start()
+    try:
+        files = write_manifests(tmp_path / "manifests", [{"name": "BATCHED", "subjects": ["b.>"]}], [])
+        plan = jsctl("plan", *files, "--detailed-exitcode", "-o", "json", env=env(older.url))
+        assert plan.returncode == 0, plan.stdout + plan.stderr
+        [change] = json.loads(plan.stdout)["changes"]
+        assert change["address"] == "stream/BATCHED" and change["action"] == "offline"
+        assert 'unknown field "allow_batched"' in change["reason"]
+    finally:
+        older.stop()
