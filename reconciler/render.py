@@ -5,18 +5,20 @@ Works for any planner's changes (JetStream, Postgres): it only reads the Plan va
 
 from __future__ import annotations
 
+import html
 import json
+import time
 from collections import Counter
 from typing import Any
 
 import click
 
-from .plan import CREATE, DELETE, DRIFT, REPLACE, UNMANAGED, UPDATE, Change, Plan
+from .plan import ADOPT, CREATE, DELETE, DRIFT, REPLACE, UNMANAGED, UPDATE, Change, Plan
 
-SYMBOLS = {CREATE: "+", UPDATE: "~", REPLACE: "-/+", DELETE: "-", UNMANAGED: "#", DRIFT: "!"}
-COLOURS = {CREATE: "green", UPDATE: "yellow", REPLACE: "red", DELETE: "red", UNMANAGED: "bright_black",
+SYMBOLS = {CREATE: "+", UPDATE: "~", REPLACE: "-/+", DELETE: "-", ADOPT: "*", UNMANAGED: "#", DRIFT: "!"}
+COLOURS = {CREATE: "green", UPDATE: "yellow", REPLACE: "red", DELETE: "red", ADOPT: "cyan", UNMANAGED: "bright_black",
            DRIFT: "magenta"}
-ORDER = [CREATE, UPDATE, REPLACE, DELETE]
+ORDER = [CREATE, UPDATE, REPLACE, DELETE, ADOPT]
 
 
 def show(value: Any) -> str:
@@ -36,13 +38,22 @@ def summary(plan: Plan) -> str:
     return text + (f" Notes: {', '.join(notes)}." if notes else "")
 
 
-def _detail_lines(change: Change) -> list[str]:
-    lines = [f"{d.path}: {show(d.before)} -> {show(d.after)}" for d in change.diff]
+def _detail_lines(change: Change, *, as_diff: bool = False) -> list[str]:
+    """What a change does, one line per field: ``path: before -> after``, or as ```diff lines
+    (``- path: before`` / ``+ path: after``) for Markdown."""
+    lines = []
+    for d in change.diff:
+        if not as_diff:
+            lines.append(f"{d.path}: {show(d.before)} -> {show(d.after)}")
+            continue
+        lines += [f"- {d.path}: {show(d.before)}"] if d.before is not None else []
+        lines += [f"+ {d.path}: {show(d.after)}"] if d.after is not None else []
+    added, note = ("+ ", "  ") if as_diff else ("", "")
     if change.action == CREATE and change.desired and not change.diff:
-        lines += [f"{k}: {show(v)}" for k, v in sorted(change.desired.items())]
+        lines += [f"{added}{k}: {show(v)}" for k, v in sorted(change.desired.items())]
     destroys = change.details.get("destroys")
     if destroys:
-        lines.append("destroys: " + ", ".join(f"{k}={show(v)}" for k, v in destroys.items()))
+        lines.append(f"{note}destroys: " + ", ".join(f"{k}={show(v)}" for k, v in destroys.items()))
     return lines
 
 
@@ -68,22 +79,38 @@ def render_json(plan: Plan) -> str:
 
 
 def render_markdown(plan: Plan) -> str:
-    out = ["### jsctl plan", "", summary(plan), ""]
+    """A pull-request comment: destructive changes first, a summary table, one collapsible section per resource."""
+    out = ["### jsctl plan", ""]
+    destructive = plan.destructive
+    if destructive:
+        out += ["> [!CAUTION]", f"> **{len(destructive)} destructive change(s)**: they lose messages or state, "
+                "and apply needs `--allow-destructive`."]
+        out += [f"> - `{c.address}` {c.action}" + (f": {html.escape(c.reason)}" if c.reason else "")
+                for c in destructive]
+        out.append("")
+    out += [summary(plan), ""]
     if plan.errors:
         out += ["**Errors**", ""] + [f"- {e}" for e in plan.errors] + [""]
     if plan.changes:
         out += ["| | resource | action | why |", "| --- | --- | --- | --- |"]
         for c in plan.changes:
-            why = (c.reason or "").replace("|", "\\|")
+            why = html.escape(c.reason or "").replace("|", "\\|")
             out.append(f"| `{SYMBOLS.get(c.action, '?')}` | `{c.address}` | {c.action} | {why} |")
-        detailed = [c for c in plan.changes if _detail_lines(c)]
-        if detailed:
-            out += ["", "<details><summary>Details</summary>", "", "```diff"]
-            for c in detailed:
-                out.append(f"{SYMBOLS.get(c.action, '?')} {c.address}")
-                out += [f"    {line}" for line in _detail_lines(c)]
-            out += ["```", "", "</details>"]
+        for c in plan.changes:
+            reason = f" ({html.escape(c.reason)})" if c.reason else ""
+            out += ["", f"<details><summary><code>{SYMBOLS.get(c.action, '?')} {html.escape(c.address)}</code> "
+                        f"{c.action}{reason}</summary>", ""]
+            body = _detail_lines(c, as_diff=True)
+            out += ["```diff", *body, "```"] if body else ["No field changes."]
+            out += ["", "</details>"]
     return "\n".join(out) + "\n"
 
 
-RENDERERS = {"text": render_text, "json": render_json, "markdown": render_markdown}
+def _render_prometheus(plan: Plan) -> str:
+    from .render_prometheus import render_prometheus
+
+    return render_prometheus(plan, time.time())
+
+
+RENDERERS = {"text": render_text, "json": render_json, "markdown": render_markdown,
+             "prometheus": _render_prometheus}

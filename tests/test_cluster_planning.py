@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from reconciler.jetstream.diff import plan_jetstream
 from reconciler.jetstream.execute import ordered_steps, steps_for
+from reconciler.jetstream.normalize import MANAGED_KEY, MANAGED_VALUE
 from reconciler.jetstream.observe import Live
 from reconciler.jsapi import ServerIdentity
 from reconciler.manifest.model import CONSUMER, STREAM, DeclaredResource, Desired
@@ -21,7 +22,8 @@ def desired(streams: dict[str, dict], consumers: dict[tuple[str, str], dict]) ->
 def test_offline_resources_are_shown_never_created_or_deleted():
     live = Live(IDENTITY, offline_streams={"DOWN": "", "GONE": "unsupported - config error"},
                 offline_consumers={("UP", "LOST"): ""})
-    live.streams["UP"] = {"config": {"name": "UP", "subjects": ["up.>"]}, "state": {"consumer_count": 1}}
+    live.streams["UP"] = {"config": {"name": "UP", "subjects": ["up.>"], "metadata": {MANAGED_KEY: MANAGED_VALUE}},
+                          "state": {"consumer_count": 1}}
     want = desired({"DOWN": {"name": "DOWN", "subjects": ["down.>"]}, "UP": {"name": "UP", "subjects": ["up.>"]}},
                    {("DOWN", "C"): {"durable_name": "C"}, ("UP", "LOST"): {"durable_name": "LOST"}})
     plan = plan_jetstream(want, live, prune=True)

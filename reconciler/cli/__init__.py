@@ -16,8 +16,10 @@ from ..errors import EXIT_ERROR, JsctlError, scrub
 
 # name -> (module under reconciler.cli, attribute, one-line help shown by `jsctl --help`)
 COMMANDS: dict[str, tuple[str, str, str]] = {
+    "check": ("check", "check", "Check the health of the declared streams and consumers."),
     "db": ("db", "db", "Manage the Postgres schema (schema.yaml + Alembic revisions)."),
     "dev": ("dev", "dev", "Run a local NATS server and Postgres for development."),
+    "force-unlock": ("force_unlock", "force_unlock", "Remove an apply lock left by a process that is gone."),
     "nkey": ("nkey", "nkey", "Generate nkeys (replaces `nk -gen`)."),
     "ping": ("ping", "ping", "Check the NATS and Postgres connections."),
     "validate": ("validate", "validate", "Check the manifests offline; report every problem at once."),

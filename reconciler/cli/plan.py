@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from ..connection import NatsSettings
-from ..errors import EXIT_CHANGES, EXIT_OK, UserError
+from ..errors import EXIT_CHANGES, EXIT_OK, JsctlError, UserError
 from ..manifest.model import Desired
 from ..plan import Plan
 from .options import nats_options
+
+if TYPE_CHECKING:
+    from ..jetstream.observe import Live
+    from ..savedplan import PlanBasis
 
 manifest_option = click.option(
     "-f", "--file", "files", multiple=True, metavar="PATH",
@@ -30,25 +36,54 @@ def check_errors(plan: Plan) -> None:
         raise UserError("the plan has errors:\n  " + "\n  ".join(plan.errors))
 
 
-async def _plan(nats: NatsSettings, files: tuple[str, ...]) -> Plan:
+def plan_basis(desired: Desired, live: Live) -> PlanBasis:
+    """What a plan was computed from (see savedplan.py): manifest files, live configs, target."""
+    from ..jetstream.diff import consumer_address, stream_address
+    from ..savedplan import PlanBasis, manifest_digests, target_of
+
+    configs = {stream_address(name): item["config"] for name, item in live.streams.items()}
+    configs |= {consumer_address(*key): item["config"] for key, item in live.consumers.items()}
+    return PlanBasis.build(manifests=manifest_digests(desired.files), live_configs=configs,
+                           target=target_of(live.identity))
+
+
+async def _plan(nats: NatsSettings, files: tuple[str, ...], *, prune: bool) -> tuple[Plan, PlanBasis]:
     from ..jetstream import JetStreamSession
 
     desired = load_manifests(files)
     async with JetStreamSession(nats, name="jsctl plan") as session:
-        return await session.plan(desired)
+        plan = await session.plan(desired, prune=prune)
+        plan.context["options"] = {"prune": prune}
+        return plan, plan_basis(desired, session.live)
 
 
 @click.command()
 @manifest_option
-@click.option("-o", "--output", type=click.Choice(["text", "json", "markdown"]), default="text",
-              help="Output format; json is versioned (see docs/plan-apply.md).")
+@click.option("-o", "--output", type=click.Choice(["text", "json", "markdown", "prometheus"]), default="text",
+              help="Output format; json is versioned (see docs/plan-apply.md); prometheus is a node_exporter "
+                   "text-file report (see docs/gitops.md).")
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 0 when nothing would change, 2 when something would.")
+@click.option("--out", "out_file", metavar="FILE", type=click.Path(dir_okay=False),
+              help="Also save the plan to FILE, for `jsctl apply FILE` (refused if anything changes meanwhile).")
+@click.option("--prune", is_flag=True, help="Plan deletes of resources jsctl created that left the manifests.")
 @nats_options
-def plan(files: tuple[str, ...], output: str, detailed_exitcode: bool, nats: NatsSettings) -> int:
+def plan(files: tuple[str, ...], output: str, detailed_exitcode: bool, out_file: str | None, prune: bool,
+         nats: NatsSettings) -> int:
     """Show what `jsctl apply` would change on the live servers."""
     from ..render import RENDERERS
 
-    result = asyncio.run(_plan(nats, files))
-    click.echo(RENDERERS[output](result))
+    try:
+        result, basis = asyncio.run(_plan(nats, files, prune=prune))
+    except JsctlError:
+        if output == "prometheus":  # the report still says when the check ran, and that it failed
+            from ..render_prometheus import render_prometheus
+
+            click.echo(render_prometheus(None, time.time()), nl=False)
+        raise
+    click.echo(RENDERERS[output](result), nl=output != "prometheus")
     check_errors(result)
+    if out_file:
+        from ..savedplan import SavedPlan
+
+        SavedPlan(result, basis).write(out_file)
     return EXIT_CHANGES if detailed_exitcode and result.has_changes else EXIT_OK

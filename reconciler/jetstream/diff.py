@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..manifest.model import CONSUMER, STREAM, DeclaredResource, Desired
-from ..plan import CREATE, DELETE, OFFLINE, REPLACE, UNMANAGED, UPDATE, Change, FieldChange, Plan
+from ..plan import ADOPT, CREATE, DELETE, OFFLINE, REPLACE, UNMANAGED, UPDATE, Change, FieldChange, Plan
 from .normalize import MANAGED_KEY, MANAGED_VALUE, is_managed, normalize
 from .observe import Live
 from .rules import replace_reasons, unsupported
@@ -59,15 +59,11 @@ def _dig(value: Any, path: tuple) -> Any:
     return value
 
 
-def to_send(declared: dict[str, Any], live: dict[str, Any] | None) -> dict[str, Any]:
-    """The config apply sends: the declared one, marked as jsctl's when jsctl creates it; an update
-    keeps whatever ownership mark the live resource has."""
+def to_send(declared: dict[str, Any]) -> dict[str, Any]:
+    """The config apply sends: the declared one, marked as jsctl's (applying a declared resource
+    that jsctl did not create adopts it)."""
     config = dict(declared)
-    metadata = dict(config.get("metadata") or {})
-    if live is None or is_managed(live):
-        metadata[MANAGED_KEY] = MANAGED_VALUE
-    if metadata:
-        config["metadata"] = metadata
+    config["metadata"] = {**(config.get("metadata") or {}), MANAGED_KEY: MANAGED_VALUE}
     return config
 
 
@@ -79,6 +75,25 @@ def _stream_state(item: dict[str, Any]) -> dict[str, Any]:
 def _consumer_state(item: dict[str, Any]) -> dict[str, Any]:
     return {"num_pending": item.get("num_pending", 0), "num_ack_pending": item.get("num_ack_pending", 0),
             "ack_floor_stream_seq": (item.get("ack_floor") or {}).get("stream_seq", 0)}
+
+
+ADOPT_REASON = "exists but was not created by jsctl: apply marks it as managed (metadata only)"
+ADOPTS_TOO = "not created by jsctl: this apply also marks it as managed"
+RENAME_NOTE = ("jsctl never guesses renames: if this was renamed, the old one is deleted and the new one "
+               "created empty")
+
+
+def _adopt(address: str, declared: dict[str, Any]) -> Change:
+    """A declared resource someone else created, identical to its manifest: only the ownership mark changes."""
+    return Change(address, ADOPT, [FieldChange(f"metadata.{MANAGED_KEY}", None, MANAGED_VALUE)],
+                  reason=ADOPT_REASON, desired=to_send(declared))
+
+
+def _adopting(change: Change) -> Change:
+    """An update of a resource jsctl did not create also adopts it (the config sent carries the mark)."""
+    change.reason = "; ".join(filter(None, [change.reason, ADOPTS_TOO]))
+    change.details["adopts"] = True
+    return change
 
 
 def _delete(address: str, destroys: dict[str, Any]) -> Change:
@@ -109,6 +124,7 @@ class Planner:
             self._consumer(self.desired.consumers[key])
         self._undeclared()
         self._undeclared_offline()
+        self._note_possible_renames()
         ident = self.live.identity
         return Plan(self.changes, self.errors, {"nats": {"server_version": ident.version, "server_name": ident.name,
                                                          "api_level": ident.api_level}})
@@ -120,52 +136,60 @@ class Planner:
             self.changes.append(_offline(address, self.live.offline_streams[declared.name]))
             return
         if item is None:
-            self.changes.append(Change(address, CREATE, desired=to_send(declared.config, None)))
+            self.changes.append(Change(address, CREATE, desired=to_send(declared.config)))
             return
         live_config = item["config"]
         before = normalize(STREAM, live_config, self.version)
         after = normalize(STREAM, declared.config, self.version)
-        if before == after:
+        replaced = self._in_place(STREAM, address, live_config, before, after, declared.config)
+        if replaced is None:
             return
-        diff = field_changes(before, after)
-        reasons = replace_reasons(STREAM, before, after, self.version)
-        if not reasons:
-            self.changes.append(Change(address, UPDATE, diff, desired=to_send(declared.config, live_config)))
-            return
+        diff, reasons = replaced
         self.replaced_streams.add(declared.name)
         lost = sorted(c for s, c in self.live.consumers if s == declared.name)
         self.changes.append(Change(address, REPLACE, diff, destructive=True, reason="; ".join(reasons),
                                    details={"destroys": {**_stream_state(item), "consumers": lost}},
-                                   desired=to_send(declared.config, None)))
+                                   desired=to_send(declared.config)))
+
+    def _in_place(self, kind: str, address: str, live_config: dict[str, Any], before: dict[str, Any],
+                  after: dict[str, Any], declared: dict[str, Any]) -> tuple[list[FieldChange], list[str]] | None:
+        """Plan what needs no replace (nothing, an adopt, an update); else the diff and why it must be replaced."""
+        if before == after:
+            if not is_managed(live_config):
+                self.changes.append(_adopt(address, declared))
+            return None
+        diff = field_changes(before, after)
+        reasons = replace_reasons(kind, before, after, self.version)
+        if reasons:
+            return diff, reasons
+        update = Change(address, UPDATE, diff, desired=to_send(declared))
+        self.changes.append(update if is_managed(live_config) else _adopting(update))
+        return None
 
     def _consumer(self, declared: DeclaredResource) -> None:
         stream = declared.stream or ""
         address = declared.address
         item = self.live.consumers.get((stream, declared.name))
-        send = to_send(declared.config, item["config"] if item else None)
         why = self.live.offline_reason(stream, declared.name) if item is None else None
         if why is not None:
             self.changes.append(_offline(address, why))
             return
         if item is None or stream in self.replaced_streams:
             reason = f"stream {stream} is replaced" if item is not None else None
-            self.changes.append(Change(address, CREATE, reason=reason, desired=to_send(declared.config, None)))
+            self.changes.append(Change(address, CREATE, reason=reason, desired=to_send(declared.config)))
             return
         declared_stream = self.desired.streams.get(stream)
         live_stream = (self.live.streams.get(stream) or {}).get("config")
         before = normalize(CONSUMER, item["config"], self.version, live_stream)
         after = normalize(CONSUMER, declared.config, self.version,
                           declared_stream.config if declared_stream else live_stream)
-        if before == after:
+        replaced = self._in_place(CONSUMER, address, item["config"], before, after, declared.config)
+        if replaced is None:
             return
-        diff = field_changes(before, after)
-        reasons = replace_reasons(CONSUMER, before, after, self.version)
-        if not reasons:
-            self.changes.append(Change(address, UPDATE, diff, desired=send))
-            return
+        diff, reasons = replaced
         self.changes.append(Change(address, REPLACE, diff, destructive=True, reason="; ".join(reasons),
                                    details={"destroys": _consumer_state(item)},
-                                   desired=to_send(declared.config, None)))
+                                   desired=to_send(declared.config)))
 
     def _undeclared(self) -> None:
         """Live resources no manifest declares: notes, or deletes of jsctl's own with --prune."""
@@ -192,6 +216,13 @@ class Planner:
             self.changes.append(_offline(stream_address(name), self.live.offline_streams[name]))
         for stream, name in sorted(self.live.offline_consumers.keys() - self.desired.consumers.keys()):
             self.changes.append(_offline(consumer_address(stream, name), self.live.offline_consumers[(stream, name)]))
+
+    def _note_possible_renames(self) -> None:
+        """A stream deleted while another is created may be a rename: say what that costs, never guess."""
+        if {CREATE} & {c.action for c in self.changes if c.address.startswith("stream/")}:
+            for change in self.changes:
+                if change.action == DELETE and change.address.startswith("stream/"):
+                    change.reason = f"{change.reason}; {RENAME_NOTE}"
 
     def _unmanaged(self, address: str, config: dict[str, Any]) -> Change:
         reason = ("created by jsctl, no longer in the manifests: delete it with --prune"

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..internal import is_jsctl_internal
 from ..jsapi import JetStreamApi, ServerIdentity
 from .rules import Version, parse_version
 
@@ -58,9 +59,12 @@ async def observe(api: JetStreamApi, streams: Iterable[str] | None = None) -> Li
     offline: dict[str, str] = {}
     for item in await api.paged("STREAM.LIST", "streams", unreadable=offline):
         name = item["config"]["name"]
+        if is_jsctl_internal(name):
+            continue  # jsctl's own (the apply lock): never planned, never unmanaged
         if wanted is None or name in wanted:
             live.streams[name] = item
-    live.offline_streams = {n: why for n, why in offline.items() if wanted is None or n in wanted}
+    live.offline_streams = {n: why for n, why in offline.items()
+                            if (wanted is None or n in wanted) and not is_jsctl_internal(n)}
     with_consumers = [n for n, item in live.streams.items() if (item.get("state") or {}).get("consumer_count", 1)]
     offline_consumers: dict[str, dict[str, str]] = {name: {} for name in with_consumers}
     pages = await bounded(api.paged(f"CONSUMER.LIST.{name}", "consumers", unreadable=offline_consumers[name])

@@ -120,11 +120,28 @@ def test_with_one_node_down_plan_and_apply_still_work(jsctl, cluster, tmp_path):
         {"consumer/ORDERS/AUDIT"} if audit["cluster"]["leader"] == "n3" else set())
 
     cluster.kill("n3")
-    cluster.wait_healthy()  # a meta leader among the two others
-    with_api(cluster.url, lambda nc, api: wait_converged(api, "stream/ORDERS", "STREAM.INFO.ORDERS", 3, timeout=30))
-
     new_consumer = {"stream": "ORDERS", "durable_name": "NEW", "ack_policy": "explicit"}
     files = write_manifests(tmp_path / "after", [ORDERS, on_n3], [*CONSUMERS, on_n3_consumer, new_consumer])
+    # At once, while leaders are being re-elected: whatever the server cannot read is offline,
+    # nothing that exists is planned as create or delete (or plan fails in one clear line).
+    early = jsctl("plan", *files, "-o", "json", env=env)
+    if early.returncode == 0:
+        actions = {c["address"]: c["action"] for c in json.loads(early.stdout)["changes"]}
+        assert actions.pop("consumer/ORDERS/NEW") == "create" and set(actions.values()) <= {"offline"}, actions
+    else:
+        assert early.returncode == 1 and len(early.stderr.strip().splitlines()) == 1, early.stderr
+
+    cluster.wait_healthy()  # a meta leader among the two others
+
+    async def survivors_lead(nc, api) -> None:
+        """Every replicated resource has a new leader (until then LIST calls them missing)."""
+        await wait_converged(api, "stream/ORDERS", "STREAM.INFO.ORDERS", 3, timeout=30)
+        await wait_converged(api, "consumer/ORDERS/PROCESSOR", "CONSUMER.INFO.ORDERS.PROCESSOR", 3, timeout=30)
+        if "consumer/ORDERS/AUDIT" not in offline:
+            await wait_converged(api, "consumer/ORDERS/AUDIT", "CONSUMER.INFO.ORDERS.AUDIT", 1, timeout=30)
+
+    with_api(cluster.url, survivors_lead)
+
     plan = jsctl("plan", *files, "--detailed-exitcode", "-o", "json", env=env)
     assert plan.returncode == 2, plan.stdout + plan.stderr
     actions = {c["address"]: c["action"] for c in json.loads(plan.stdout)["changes"]}

@@ -90,8 +90,10 @@ def test_export_then_plan_shows_no_changes(jsctl, js_account, tmp_path):
     assert done.returncode == 0, done.stderr
     exported = (tmp_path / "streams.yaml").read_text()
     assert "max_consumers: -1" not in exported and "_nats" not in exported and "io.jsctl" not in exported
-    plan = jsctl("plan", "-f", str(tmp_path), "--detailed-exitcode", env=env(js_account))
+    # Everything matches; BY_HAND, made by hand and now declared, is only adopted (issue 6).
+    plan = jsctl("plan", "-f", str(tmp_path), "-o", "json", env=env(js_account))
     assert plan.returncode == 0, plan.stdout + plan.stderr
+    assert [(c["address"], c["action"]) for c in json.loads(plan.stdout)["changes"]] == [("stream/BY_HAND", "adopt")]
     only = jsctl("export", "--stream", "WORK", "--dir", str(tmp_path / "one"), env=env(js_account))
     assert only.returncode == 0 and "WORKER" in (tmp_path / "one" / "consumers.yaml").read_text()
 

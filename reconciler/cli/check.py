@@ -1,0 +1,116 @@
+"""`jsctl check`: health of the declared streams and consumers, for Nagios, cron or a human.
+
+Exit codes are Nagios's (0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN), unlike the other commands:
+a failure to check (server unreachable, bad input) is UNKNOWN, exit 3.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import click
+
+from ..connection import NatsSettings
+from ..errors import JsctlError
+from ..manifest.model import CONSUMER, STREAM, DeclaredResource, Desired
+from .options import nats_options
+from .plan import manifest_option
+
+
+def _threshold_options(func):
+    from ..health import THRESHOLD_HELP, THRESHOLD_KEYS
+
+    for key in reversed(THRESHOLD_KEYS):
+        for level in ("critical", "warn"):
+            func = click.option(f"--{key}-{level}", metavar="N|P%", default=None,
+                                help=f"{level.capitalize()} at: {THRESHOLD_HELP[key]} "
+                                     f"[overrides metadata io.nats.monitor.{key}-{level}].")(func)
+    return func
+
+
+def _declared(files: tuple[str, ...], streams: tuple[str, ...], consumers: tuple[str, ...]) -> Desired:
+    """The manifests' streams and consumers (-f, or the default files when present), narrowed to the
+    ones named by --stream/--consumer; a name no manifest declares is checked for existence and health only."""
+    from pathlib import Path
+
+    from ..manifest.load import DEFAULT_FILES
+    from .plan import load_manifests
+
+    have_manifests = bool(files) or any(Path(f).exists() for f in DEFAULT_FILES)
+    declared = load_manifests(files) if have_manifests else Desired()
+    if not streams and not consumers:
+        return declared
+    chosen = Desired(files=declared.files)
+    for name in streams:
+        chosen.streams[name] = declared.streams.get(name) or DeclaredResource(STREAM, name, {}, origin="--stream")
+    for item in consumers:
+        stream, sep, name = item.partition("/")
+        if not sep or not stream or not name:
+            raise click.BadParameter(f"{item!r}: expected STREAM/CONSUMER", param_hint="--consumer")
+        chosen.consumers[(stream, name)] = (declared.consumers.get((stream, name))
+                                            or DeclaredResource(CONSUMER, name, {}, origin="--consumer", stream=stream))
+    return chosen
+
+
+@click.command()
+@manifest_option
+@click.option("--stream", "streams", multiple=True, metavar="NAME", help="A stream to check (repeatable).")
+@click.option("--consumer", "consumers", multiple=True, metavar="STREAM/NAME", help="A consumer to check (repeatable).")
+@click.option("-o", "--output", type=click.Choice(["text", "json", "nagios"]), default="text", show_default=True)
+@_threshold_options
+@nats_options
+@click.pass_context
+def check(ctx: click.Context, files: tuple[str, ...], streams: tuple[str, ...], consumers: tuple[str, ...],
+          output: str, nats: NatsSettings, **thresholds: str | None) -> None:
+    """Check that the declared streams and consumers exist, match their manifests and are healthy.
+
+    Measures: consumer unprocessed messages (lag), ack pending against max_ack_pending
+    (saturation, default warn 80%, critical 100%), redelivered messages, and stream usage against
+    max_msgs/max_bytes (default warn 80%, critical 95%). Exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.
+    """
+    from .. import health
+
+    flags = {name.replace("_", "-"): value for name, value in thresholds.items()}
+    try:
+        desired = _declared(files, streams, consumers)
+        if not desired.streams and not desired.consumers:
+            raise JsctlError("nothing to check: no manifests declare a stream or consumer, and none was named "
+                             "with --stream or --consumer")
+        results = asyncio.run(_check(nats, desired, flags))
+    except JsctlError as exc:
+        click.echo(_unknown(output, str(exc)), nl=False)
+        ctx.exit(health.UNKNOWN)
+    click.echo(health.RENDERERS[output](results), nl=False)
+    ctx.exit(health.overall(results))
+
+
+def _unknown(output: str, message: str) -> str:
+    import json
+
+    if output == "json":
+        return json.dumps({"status": "UNKNOWN", "exit_code": 3, "error": message, "checks": []}) + "\n"
+    return f"JSCTL UNKNOWN - {message}\n" if output == "nagios" else f"UNKNOWN: {message}\n"
+
+
+async def _check(settings: NatsSettings, desired: Desired, flags: dict[str, str | None]):
+    from ..health import CONSUMER_MEASURES, STREAM_MEASURES, add_drift, evaluate
+    from ..jetstream import JetStreamSession
+    from ..jetstream.diff import plan_jetstream
+    from ..jetstream.observe import observe
+    from ..plan import REPLACE, UPDATE
+
+    async with JetStreamSession(settings, name="jsctl check") as session:
+        assert session.api is not None
+        live = await observe(session.api, set(desired.streams) | {stream for stream, _ in desired.consumers})
+    # Only resources from manifests have a config to compare; named-only ones are checked for health.
+    from_manifests = Desired({n: r for n, r in desired.streams.items() if r.config},
+                             {k: r for k, r in desired.consumers.items() if r.config})
+    drift = {c.address: [d.path for d in c.diff] or [c.action]
+             for c in plan_jetstream(from_manifests, live).changes if c.action in (UPDATE, REPLACE)}
+    results = [evaluate(r.address, live.streams.get(name), STREAM_MEASURES, flags)
+               for name, r in sorted(desired.streams.items())]
+    results += [evaluate(r.address, live.consumers.get(key), CONSUMER_MEASURES, flags)
+                for key, r in sorted(desired.consumers.items())]
+    for result in results:
+        add_drift(result, drift.get(result.address, []))
+    return results

@@ -1,0 +1,32 @@
+"""`jsctl force-unlock ID`: remove an apply lock left by a process that is gone."""
+
+from __future__ import annotations
+
+import asyncio
+
+import click
+
+from ..connection import NatsSettings
+from .options import nats_options
+
+
+@click.command("force-unlock")
+@click.argument("lock_id", metavar="ID")
+@nats_options
+def force_unlock(lock_id: str, nats: NatsSettings) -> None:
+    """Remove the apply lock with this ID (shown in the message of the apply that was refused).
+
+    Only for a lock whose holder is gone: an apply still running loses its lock and stops.
+    """
+    click.echo(f"removed the apply lock: {asyncio.run(_unlock(nats, lock_id)).describe()}")
+
+
+async def _unlock(settings: NatsSettings, lock_id: str):
+    from ..connection import connect_nats
+    from ..lock import force_unlock as remove
+
+    nc = await connect_nats(settings, name="jsctl force-unlock")
+    try:
+        return await remove(nc, lock_id)
+    finally:
+        await nc.close()

@@ -1,0 +1,17 @@
+"""Fixtures for the GitOps tests."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from gitops_helpers import REPO
+
+
+@pytest.fixture
+def project(tmp_path) -> Path:
+    """A working directory holding copies of the seed's streams.yaml and consumers.yaml."""
+    for name in ("streams.yaml", "consumers.yaml"):
+        shutil.copy(REPO / name, tmp_path / name)
+    return tmp_path

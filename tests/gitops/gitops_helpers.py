@@ -1,0 +1,58 @@
+"""Helpers shared by the GitOps tests (a module of its own: `conftest` names clash across test folders)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from support import HACK, REPO
+
+from reconciler.connection import NatsSettings, connect_nats
+from reconciler.jsapi import JetStreamApi
+
+__all__ = ["HACK", "REPO", "events", "js_request", "start_holder"]
+HOLDER = Path(__file__).with_name("lock_holder.py")
+
+
+def js_request(url: str, subject: str, payload: dict | None = None, *, nkey: str | None = None) -> dict:
+    """One raw $JS.API request on a fresh connection (for arranging live state by hand)."""
+    async def run():
+        nc = await connect_nats(NatsSettings(url=url, nkey=nkey))
+        try:
+            return await JetStreamApi(nc).request(subject, payload)
+        finally:
+            await nc.close()
+    return asyncio.run(run())
+
+
+def start_holder(url: str, log: Path, *, hold: float, ttl: float = 30, timeout: float = 30) -> subprocess.Popen:
+    """Start lock_holder.py: a process that takes the apply lock and logs when."""
+    return subprocess.Popen([sys.executable, str(HOLDER), url, str(log), "--hold", str(hold), "--ttl", str(ttl),
+                             "--timeout", str(timeout)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def events(log: Path) -> list[dict]:
+    return [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
+
+
+def start_cluster(nats_server_factory, size: int) -> list:
+    """``size`` clustered nats-servers (factory-owned, stopped after the test), JetStream meta leader elected."""
+    from reconciler.localservers import free_port, wait_for
+
+    ports = [free_port() for _ in range(size)]
+    routes = ", ".join(f"nats-route://127.0.0.1:{p}" for p in ports)
+    servers = [nats_server_factory(f"cluster {{ name: C1, listen: 127.0.0.1:{port}, routes: [{routes}] }}",
+                                   server_name=f"n{i}") for i, port in enumerate(ports)]
+
+    def meta_ready() -> bool:
+        try:
+            js_request(servers[0].url, "STREAM.NAMES")
+        except Exception:
+            return False
+        return True
+
+    wait_for(meta_ready, timeout=30, what="the JetStream meta leader", interval=0.2)
+    return servers

@@ -1,0 +1,124 @@
+"""The examples in hack/ really run: their exact jsctl commands, against a server configured with
+hack/nats-server.conf and the development nkey, in a copy of the repository's manifests."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from gitops_helpers import HACK, js_request
+from prometheus_client.parser import text_string_to_metric_families
+
+SEED = str(HACK / "seed.txt")
+CRON_FIELD = re.compile(r"^(\*|\d+(-\d+)?)(/\d+)?(,(\*|\d+(-\d+)?)(/\d+)?)*$")
+
+
+def jsctl_lines(script: str) -> list[str]:
+    return [line.strip() for line in script.splitlines() if line.strip().startswith("jsctl ")]
+
+
+def workflow_commands(job: str) -> list[str]:
+    workflow = yaml.safe_load((HACK / "ci-workflow.yaml").read_text())
+    assert {True, "on"} & workflow.keys()  # YAML 1.1 reads the `on:` key as True
+    return [line for step in workflow["jobs"][job]["steps"] for line in jsctl_lines(step.get("run", ""))]
+
+
+def cronjob_container() -> dict:
+    cronjob = yaml.safe_load((HACK / "drift-cronjob.yaml").read_text())
+    assert cronjob["apiVersion"] == "batch/v1" and cronjob["kind"] == "CronJob"
+    assert len(cronjob["spec"]["schedule"].split()) == 5
+    (container,) = cronjob["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"]
+    return container
+
+
+def crontab() -> tuple[dict[str, str], list[str]]:
+    variables, jobs = {}, []
+    for line in (HACK / "crontab").read_text().splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        if re.match(r"^[A-Z_]+=", line):
+            name, _, value = line.partition("=")
+            variables[name] = value
+            continue
+        fields = line.split(None, 5)
+        assert len(fields) == 6 and all(CRON_FIELD.match(f) for f in fields[:5]), line
+        jobs.append(fields[5])
+    return variables, jobs
+
+
+@pytest.fixture
+def env(nats_server_factory, project) -> dict[str, str]:
+    server = nats_server_factory(config_file=HACK / "nats-server.conf")
+    path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
+    return {**os.environ, "PATH": path, "NATS_URL": server.url, "NATS_NKEY": SEED}
+
+
+def shell(command: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(["bash", "-c", command], env=env, cwd=cwd, capture_output=True, text=True, timeout=120)
+
+
+def test_examples_parse_and_name_only_real_options(env, project):
+    assert workflow_commands("plan") == ["jsctl plan --out plan.json -o markdown > plan.md"]
+    assert workflow_commands("apply") == ["jsctl apply --lock-timeout 600 plan.json"]
+    assert cronjob_container()["command"] == ["jsctl"]
+    assert len(crontab()[1]) == 1
+
+
+def test_pipeline_then_drift_checks(env, project, tmp_path):
+    # Pull request: plan, saved, rendered as Markdown for the comment.
+    for command in workflow_commands("plan"):
+        done = shell(command, env, project)
+        assert done.returncode == 0, done.stderr
+    assert (project / "plan.md").read_text().startswith("### jsctl plan")
+    assert "Plan: 3 to create." in (project / "plan.md").read_text()
+    # Merge: the saved plan applied exactly.
+    for command in workflow_commands("apply"):
+        done = shell(command, env, project)
+        assert done.returncode == 0, done.stderr
+        assert "Apply complete" in done.stdout
+
+    container = cronjob_container()
+    pod_env = {**env, **{e["name"]: env[e["name"]] for e in container["env"]}}  # same names, test values
+
+    def cronjob() -> subprocess.CompletedProcess:
+        return subprocess.run(container["command"] + container["args"], env=pod_env, cwd=project,
+                              capture_output=True, text=True, timeout=120)
+
+    variables, (job,) = crontab()
+    textfile_dir = tmp_path / "textfile"
+    textfile_dir.mkdir()
+    cron_env = {**env, **variables, "JSCTL_DIR": str(project), "TEXTFILE_DIR": str(textfile_dir),
+                "NATS_URL": env["NATS_URL"], "NATS_NKEY": SEED}
+
+    def cron_report() -> dict[str, float]:
+        shell(job, cron_env, tmp_path)
+        assert not (textfile_dir / "jsctl.prom.tmp").exists()
+        text = (textfile_dir / "jsctl.prom").read_text()
+        return {s.name: s.value for f in text_string_to_metric_families(text) for s in f.samples if not s.labels}
+
+    converged = cronjob()
+    assert converged.returncode == 0, converged.stderr
+    assert json.loads(converged.stdout)["changes"] == []
+    report = cron_report()
+    assert report["jsctl_plan_check_success"] == 1 and report["jsctl_plan_drift"] == 0
+
+    # Someone edits the stream by hand: both checks see drift.
+    live = js_request(env["NATS_URL"], "STREAM.INFO.USER_TXN", nkey=SEED)["config"]
+    js_request(env["NATS_URL"], "STREAM.UPDATE.USER_TXN", {**live, "max_msgs": 777}, nkey=SEED)
+    drifted = cronjob()
+    assert drifted.returncode == 2
+    assert [c["address"] for c in json.loads(drifted.stdout)["changes"]] == ["stream/USER_TXN"]
+    report = cron_report()
+    assert report["jsctl_plan_drift"] == 1 and report["jsctl_plan_changes"] == 1
+
+    # The server goes away: the report says the check failed, and when it ran.
+    cron_env["NATS_URL"] = "nats://127.0.0.1:1"
+    report = cron_report()
+    assert report["jsctl_plan_check_success"] == 0 and "jsctl_plan_drift" not in report
+

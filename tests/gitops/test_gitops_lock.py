@@ -1,0 +1,126 @@
+"""The apply lock: real processes contend for it on a real nats-server."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+from gitops_helpers import events, js_request, start_cluster, start_holder
+
+from reconciler.connection import NatsSettings, connect_nats
+from reconciler.errors import EXIT_REFUSED
+from reconciler.internal import LOCK_STREAM, is_jsctl_internal
+from reconciler.localservers import wait_for
+from reconciler.lock import current_lock
+
+
+def holder_of(url: str):
+    async def read():
+        nc = await connect_nats(NatsSettings(url=url))
+        try:
+            return await current_lock(nc)
+        finally:
+            await nc.close()
+    return asyncio.run(read())
+
+
+@pytest.fixture
+def lock_server(nats_server_factory):
+    """A server of its own: the lock is per account, and other tests must not see it held."""
+    return nats_server_factory()
+
+
+def test_lock_stream_is_internal():
+    assert is_jsctl_internal(LOCK_STREAM)
+    assert not is_jsctl_internal("USER_TXN")
+
+
+def test_two_concurrent_holders_serialize(lock_server, tmp_path):
+    log = tmp_path / "log"
+    procs = [start_holder(lock_server.url, log, hold=0.8) for _ in range(2)]
+    for proc in procs:
+        _, err = proc.communicate(timeout=60)
+        assert proc.returncode == 0, err
+    acquired = sorted((e for e in events(log) if e["event"] == "acquired"), key=lambda e: e["t"])
+    released = {e["id"]: e["t"] for e in events(log) if e["event"] == "released"}
+    assert len(acquired) == 2 and acquired[0]["id"] != acquired[1]["id"]
+    # The second holder got the lock only after the first let it go.
+    assert acquired[1]["t"] >= released[acquired[0]["id"]]
+    assert holder_of(lock_server.url) is None
+
+
+def test_held_lock_refuses_after_timeout_then_force_unlock(lock_server, tmp_path, jsctl):
+    log = tmp_path / "log"
+    first = start_holder(lock_server.url, log, hold=60)
+    try:
+        wait_for(lambda: events(log), timeout=20, what="the first holder to take the lock")
+        lock_id = events(log)[0]["id"]
+        second = start_holder(lock_server.url, tmp_path / "log2", hold=0, timeout=0.5)
+        _, err = second.communicate(timeout=60)
+        assert second.returncode == EXIT_REFUSED
+        assert "holds the apply lock after waiting 0.5s" in err and lock_id in err and "since" in err
+        assert len(err.strip().splitlines()) == 1
+
+        wrong = jsctl("force-unlock", "nope", "--server", lock_server.url)
+        assert wrong.returncode == 1 and lock_id in wrong.stderr
+        done = jsctl("force-unlock", lock_id, "--server", lock_server.url)
+        assert done.returncode == 0, done.stderr
+        assert lock_id in done.stdout
+        assert holder_of(lock_server.url) is None
+        # The first holder notices at its next refresh that it lost the lock... (ttl 30 s: not
+        # waited for here); a new apply can take the lock at once.
+        third = start_holder(lock_server.url, tmp_path / "log3", hold=0, timeout=5)
+        assert third.wait(60) == 0, third.stderr.read()
+    finally:
+        first.kill()
+        first.wait(10)
+
+
+def test_killed_holder_lock_expires(lock_server, tmp_path):
+    log = tmp_path / "log"
+    crashed = start_holder(lock_server.url, log, hold=60, ttl=1.5)
+    wait_for(lambda: events(log), timeout=20, what="the holder to take the lock")
+    crashed.kill()  # SIGKILL: no release
+    crashed.wait(10)
+    assert holder_of(lock_server.url) is not None
+    started = time.monotonic()
+    nxt = start_holder(lock_server.url, tmp_path / "log2", hold=0, timeout=20)
+    assert nxt.wait(60) == 0, nxt.stderr.read()
+    assert time.monotonic() - started < 15
+
+
+def test_holder_refreshes_beyond_ttl_and_detects_force_unlock(lock_server, tmp_path, jsctl):
+    log = tmp_path / "log"
+    holder = start_holder(lock_server.url, log, hold=4, ttl=1.0)
+    wait_for(lambda: events(log), timeout=20, what="the holder to take the lock")
+    lock_id = events(log)[0]["id"]
+    first_seq = holder_of(lock_server.url).seq
+    # Refreshed every ttl/3: after four refreshes more than one TTL has passed and it is still held.
+    wait_for(lambda: (holder_of(lock_server.url).seq or 0) >= first_seq + 4, timeout=20,
+             what="the holder to refresh its lock")
+    assert holder_of(lock_server.url).id == lock_id
+    assert jsctl("force-unlock", lock_id, "--server", lock_server.url).returncode == 0
+    _, err = holder.communicate(timeout=60)
+    assert holder.returncode == 1 and "force-unlocked" in err
+
+
+def test_holders_on_different_cluster_nodes_serialize_on_a_replicated_lock(nats_server_factory, tmp_path):
+    servers = start_cluster(nats_server_factory, 3)
+    log = tmp_path / "log"
+    procs = [start_holder(server.url, log, hold=0.5) for server in servers[:2]]
+    for proc in procs:
+        _, err = proc.communicate(timeout=60)
+        assert proc.returncode == 0, err
+    acquired = sorted((e for e in events(log) if e["event"] == "acquired"), key=lambda e: e["t"])
+    released = {e["id"]: e["t"] for e in events(log) if e["event"] == "released"}
+    assert len(acquired) == 2 and acquired[1]["t"] >= released[acquired[0]["id"]]
+    assert js_request(servers[2].url, f"STREAM.INFO.{LOCK_STREAM}")["config"]["num_replicas"] == 3
+
+
+def test_lock_falls_back_to_one_replica_in_a_two_node_cluster(nats_server_factory, tmp_path):
+    servers = start_cluster(nats_server_factory, 2)
+    holder = start_holder(servers[0].url, tmp_path / "log", hold=0)
+    _, err = holder.communicate(timeout=60)
+    assert holder.returncode == 0, err
+    assert js_request(servers[1].url, f"STREAM.INFO.{LOCK_STREAM}")["config"]["num_replicas"] == 1

@@ -1,0 +1,124 @@
+"""Saved plan file format and the staleness rules (pure, no servers)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from reconciler import __version__
+from reconciler.errors import EXIT_REFUSED, JsctlError, Refused, UserError, keep_secret
+from reconciler.jsapi import ServerIdentity
+from reconciler.plan import Change, FieldChange, Plan
+from reconciler.savedplan import PlanBasis, SavedPlan, manifest_digests, stale_reasons, target_of
+
+STREAM = {"name": "USER_TXN", "subjects": ["USER_TXN.*"], "max_age": 31536000000000000}
+CONSUMER = {"durable_name": "GRP_MAKER", "filter_subject": "USER_TXN.maker", "max_ack_pending": 100}
+TARGET = target_of(ServerIdentity("n1", "NABC", "2.12.8", None, 3))
+
+
+@pytest.fixture
+def project(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "streams.yaml").write_text("streams:\n- name: USER_TXN\n")
+    (tmp_path / "consumers.yaml").write_text("consumers: []\n")
+    versions = tmp_path / "migrations" / "versions"
+    versions.mkdir(parents=True)
+    (versions / "0001_init.py").write_text("revision = '0001'\n")
+    (versions / "__pycache__").mkdir()
+    (versions / "__pycache__" / "x.pyc").write_bytes(b"\0")
+    return tmp_path
+
+
+def basis(manifests, stream=STREAM, revision="0001", schema=None) -> PlanBasis:
+    live = {"stream/USER_TXN": {"config": stream}, "consumer/USER_TXN/GRP_MAKER": CONSUMER}
+    return PlanBasis.build(manifests=manifests, live_configs=live, target=TARGET, database_revision=revision,
+                           database_schema=schema or {"tables": ["users"]}, database_used=True)
+
+
+def a_plan() -> Plan:
+    return Plan([Change("stream/USER_TXN", "update", [FieldChange("max_age", 1, 2)], desired=STREAM)],
+                context={"server": "nats://127.0.0.1:4222"})
+
+
+def test_manifest_digests_are_relative_and_skip_bytecode(project):
+    digests = manifest_digests(["streams.yaml", project / "consumers.yaml", "migrations", "missing.yaml"])
+    assert list(digests) == ["consumers.yaml", "migrations/versions/0001_init.py", "streams.yaml"]
+    assert all(v.startswith("sha256:") for v in digests.values())
+
+
+def test_round_trip_and_fresh_plan_applies(project, tmp_path):
+    digests = manifest_digests(["streams.yaml", "consumers.yaml", "migrations"])
+    saved = SavedPlan(a_plan(), basis(digests))
+    saved.write(tmp_path / "plan.json")
+    loaded = SavedPlan.read(tmp_path / "plan.json")
+    assert loaded.plan.to_dict() == saved.plan.to_dict()
+    assert loaded.basis == saved.basis and loaded.jsctl_version == __version__
+    data = json.loads((tmp_path / "plan.json").read_text())
+    assert data["kind"] == "jsctl-saved-plan" and data["format_version"] == 1 and data["created_at"].endswith("Z")
+    loaded.ensure_fresh(basis(manifest_digests(["streams.yaml", "consumers.yaml", "migrations"])))
+
+
+def test_edited_manifest_is_stale(project):
+    saved = SavedPlan(a_plan(), basis(manifest_digests(["streams.yaml", "consumers.yaml"])))
+    (project / "streams.yaml").write_text("streams:\n- name: USER_TXN\n  max_msgs: 5\n")
+    with pytest.raises(Refused) as err:
+        saved.ensure_fresh(basis(manifest_digests(["streams.yaml", "consumers.yaml"])))
+    assert "manifest file streams.yaml was edited since the plan" in str(err.value)
+    assert err.value.exit_code == EXIT_REFUSED
+
+
+def test_live_edit_new_migration_and_database_changes_are_stale():
+    saved = basis({})
+    edited = {**STREAM, "max_age": 1}
+    assert stale_reasons(saved, basis({}, stream=edited)) == [
+        "live resource stream/USER_TXN was changed since the plan"]
+    assert stale_reasons(saved, basis({"migrations/versions/0002.py": "sha256:x"})) == [
+        "manifest file migrations/versions/0002.py appeared since the plan"]
+    assert stale_reasons(saved, basis({}, revision="0002")) == [
+        "the database revision is 0002, the plan was made at 0001"]
+    assert stale_reasons(saved, basis({}, schema={"tables": ["users", "audit"]})) == [
+        "the database schema changed since the plan"]
+    gone = PlanBasis.build(manifests={}, live_configs={}, target=TARGET, database_used=False)
+    assert "live resource stream/USER_TXN disappeared since the plan" in stale_reasons(saved, gone)
+
+
+def test_other_target_is_stale_but_another_node_of_the_same_cluster_is_not():
+    on_node = PlanBasis(target=target_of(ServerIdentity("n1", "A", "2.12.8", "prod", 3)))
+    other_node = PlanBasis(target=target_of(ServerIdentity("n2", "B", "2.12.8", "prod", 3)))
+    staging = PlanBasis(target=target_of(ServerIdentity("s1", "C", "2.12.8", "staging", 3)))
+    assert stale_reasons(on_node, other_node) == []
+    assert stale_reasons(on_node, staging) == [
+        "the target differs: the plan was made against cluster prod (nats-server 2.12.8), "
+        "this is cluster staging (nats-server 2.12.8)"]
+
+
+def test_plan_from_another_jsctl_version_is_refused():
+    saved = SavedPlan(a_plan(), basis({}), jsctl_version="0.0.1")
+    with pytest.raises(Refused, match=r"made by jsctl 0\.0\.1"):
+        saved.ensure_fresh(basis({}))
+
+
+def test_no_secret_is_ever_written(tmp_path):
+    leaky = a_plan()
+    keep_secret("s3cret-pass")  # as the connection options do with every password they see
+    leaky.context["server"] = "nats://app:s3cret-pass@host:4222"
+    with pytest.raises(JsctlError, match="contain a secret"):
+        SavedPlan(leaky, basis({})).write(tmp_path / "p.json")
+    seed = "SUAMK2FG4MI6UE3ACF3FK3OIQBCEIEZV7NSWFFEW63UXMRLFM2XLAXK4GY"
+    leaky.context = {"note": seed}
+    with pytest.raises(JsctlError):
+        SavedPlan(leaky, basis({})).write(tmp_path / "p.json")
+    assert not (tmp_path / "p.json").exists()
+
+
+@pytest.mark.parametrize("content, message", [
+    ("{", "is not JSON"),
+    ('{"kind": "other"}', "is not a jsctl saved plan"),
+    ('{"kind": "jsctl-saved-plan", "format_version": 99}', "format 99"),
+    ('{"kind": "jsctl-saved-plan", "format_version": 1}', "damaged"),
+])
+def test_bad_plan_files_are_user_errors(tmp_path, content, message):
+    (tmp_path / "p.json").write_text(content)
+    with pytest.raises(UserError, match=message):
+        SavedPlan.read(tmp_path / "p.json")
