@@ -17,7 +17,7 @@ metadata = target_metadata(Path(__file__).parent)
 
 def run_migrations_offline() -> None:
     """Emit SQL instead of running it (`alembic upgrade --sql`, and the SQL shown by `jsctl plan`)."""
-    url = config.attributes.get("offline_url") or database_url(config)
+    url = config.attributes.get("offline_url") or database_url(config, offline=True)
     context.configure(url=url, target_metadata=metadata, literal_binds=True, **configure_options())
     with context.begin_transaction():
         context.run_migrations()

@@ -46,7 +46,8 @@ LEADER_WAIT_S = 10.0
 ERR_NO_SUITABLE_PEERS = 10005
 ERR_STREAM_NOT_FOUND = 10059
 ERR_NO_MESSAGE = 10037
-ERR_WRONG_LAST_SEQUENCE = 10071
+# 10071 names the sequence it found; 10164 is the same refusal without it (sent under contention)
+ERR_WRONG_LAST_SEQUENCE = {10071, 10164}
 
 # The bucket as `nats kv add jsctl_locks --history 1` would create it (KV conventions, so natscli's
 # `nats kv get jsctl_locks apply` shows the holder).
@@ -229,7 +230,7 @@ class LockStore:
         reply = json.loads(msg.data)
         error = reply.get("error")
         if error:
-            if error.get("err_code") == ERR_WRONG_LAST_SEQUENCE:
+            if error.get("err_code") in ERR_WRONG_LAST_SEQUENCE:
                 return None
             raise ApiError(LOCK_SUBJECT, error.get("code", 0), error.get("err_code", 0), error.get("description", "?"))
         return int(reply["seq"])

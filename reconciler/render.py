@@ -13,12 +13,25 @@ from typing import Any
 
 import click
 
-from .plan import ADOPT, CREATE, DELETE, DRIFT, REPLACE, UNMANAGED, UPDATE, Change, Plan
+from .plan import (
+    ADOPT,
+    CHANGING_ACTIONS,
+    CREATE,
+    DELETE,
+    DRIFT,
+    NOTE_ACTIONS,
+    OFFLINE,
+    REPLACE,
+    UNMANAGED,
+    UPDATE,
+    Change,
+    Plan,
+)
 
-SYMBOLS = {CREATE: "+", UPDATE: "~", REPLACE: "-/+", DELETE: "-", ADOPT: "*", UNMANAGED: "#", DRIFT: "!"}
+SYMBOLS = {CREATE: "+", UPDATE: "~", REPLACE: "-/+", DELETE: "-", ADOPT: "*", UNMANAGED: "#", DRIFT: "!", OFFLINE: "?"}
 COLOURS = {CREATE: "green", UPDATE: "yellow", REPLACE: "red", DELETE: "red", ADOPT: "cyan", UNMANAGED: "bright_black",
-           DRIFT: "magenta"}
-ORDER = [CREATE, UPDATE, REPLACE, DELETE, ADOPT]
+           DRIFT: "magenta", OFFLINE: "magenta"}
+ORDER = [CREATE, UPDATE, REPLACE, DELETE]  # then other changing actions (adopt, upgrade) by name
 
 
 def show(value: Any) -> str:
@@ -27,30 +40,35 @@ def show(value: Any) -> str:
 
 def summary(plan: Plan) -> str:
     counts = Counter(c.action for c in plan.changes)
-    note_counts = Counter(c.action for c in plan.changes if not c.changes_something)  # drift, offline, unmanaged
     if not plan.pending:
         text = "No changes."
     else:
-        parts = [f"{counts[a]} to {a}" for a in ORDER if counts[a]]
-        parts += [f"{n} to {a}" for a, n in sorted(counts.items()) if a not in ORDER and a not in note_counts]
-        text = "Plan: " + ", ".join(parts) + "."
-    notes = [f"{n} {a}" for a, n in sorted(note_counts.items())]
+        actions = ORDER + sorted(CHANGING_ACTIONS - set(ORDER))
+        text = "Plan: " + ", ".join(f"{counts[a]} to {a}" for a in actions if counts[a]) + "."
+    notes = [f"{counts[a]} {a}" for a in sorted(NOTE_ACTIONS) if counts[a]]
     return text + (f" Notes: {', '.join(notes)}." if notes else "")
 
 
 def _detail_lines(change: Change, *, as_diff: bool = False) -> list[str]:
     """What a change does, one line per field: ``path: before -> after``, or as ```diff lines
     (``- path: before`` / ``+ path: after``) for Markdown."""
+    from .jetstream.units import display_units
+
+    readable = display_units(change.address) or (lambda path, value: value)  # JSON keeps the raw integers
+
+    def field(path: str, value: Any) -> str:
+        return f"{path}: {show(readable(path, value))}"
+
     lines = []
     for d in change.diff:
         if not as_diff:
-            lines.append(f"{d.path}: {show(d.before)} -> {show(d.after)}")
+            lines.append(f"{field(d.path, d.before)} -> {show(readable(d.path, d.after))}")
             continue
-        lines += [f"- {d.path}: {show(d.before)}"] if d.before is not None else []
-        lines += [f"+ {d.path}: {show(d.after)}"] if d.after is not None else []
+        lines += [f"- {field(d.path, d.before)}"] if d.before is not None else []
+        lines += [f"+ {field(d.path, d.after)}"] if d.after is not None else []
     added, note = ("+ ", "  ") if as_diff else ("", "")
     if change.action == CREATE and change.desired and not change.diff:
-        lines += [f"{added}{k}: {show(v)}" for k, v in sorted(change.desired.items())]
+        lines += [f"{added}{field(k, v)}" for k, v in sorted(change.desired.items())]
     destroys = change.details.get("destroys")
     if destroys:
         lines.append(f"{note}destroys: " + ", ".join(f"{k}={show(v)}" for k, v in destroys.items()))

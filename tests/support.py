@@ -11,6 +11,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 HACK = REPO / "hack"
 SHARED = REPO.parent / "shared"
+# The JetStream API's own JSON Schemas (the oracle): ../shared/reference beside the checkout, or
+# further up for a worktree; None where the checkout has no shared/ beside it.
+REFERENCE_SCHEMAS = next((parent / "shared" / "reference" / "jetstream-api-schemas" for parent in REPO.parents
+                          if (parent / "shared" / "reference" / "jetstream-api-schemas").is_dir()), None)
 
 
 def run_jsctl(*args: str, env: dict[str, str] | None = None, cwd: Path | str | None = None,

@@ -43,8 +43,8 @@ def test_scaling_down_and_moving_scales_first_where_the_stream_is():
     change = update({"num_replicas": 1, "placement": {"tags": ["node:n2"]}},
                     [FieldChange("num_replicas", 3, 1), FieldChange("placement.tags", None, ["node:n2"])])
     first, second = steps_for(change)
-    assert first.payload == {"name": "S", "num_replicas": 1} and not first.second
-    assert second.payload == change.desired and second.second
+    assert first.payload == {"name": "S", "num_replicas": 1}
+    assert second.payload == change.desired and second.after == [first]
 
 
 def test_scaling_up_and_moving_moves_first_at_the_current_size():
@@ -58,10 +58,9 @@ def test_only_one_of_them_is_a_single_update():
     assert len(steps_for(update({"num_replicas": 1}, [FieldChange("num_replicas", 3, 1)]))) == 1
 
 
-def test_the_second_half_waits_for_the_first_and_consumers_for_the_second():
+def test_consumers_wait_for_the_second_half():
     split = update({"num_replicas": 1, "placement": {"tags": ["a"]}},
                    [FieldChange("num_replicas", 3, 1), FieldChange("placement.tags", None, ["a"])])
     consumer = Change("consumer/S/C", "create", desired={"durable_name": "C"})
-    first, second, create = ordered_steps([consumer, split])
-    assert (first.second, second.second) == (False, True)
-    assert second.after == [first] and create.after == [second]
+    deletes, (first, second, create) = ordered_steps([split, consumer])
+    assert deletes == [] and second.after == [first] and create.after == [second]

@@ -37,6 +37,8 @@ CASES = {
     "unknown top-level key": (None, None, "strems: unknown top-level key 'strems' (did you mean 'streams'?)"),
     "wrong type": ([stream(max_msgs="many")], [], "streams[0].max_msgs: expected an integer, got a string"),
     "wrong type for a duration": ([stream(max_age=True)], [], "streams[0].max_age: expected a duration"),
+    "YAML reads it as a number": ([stream(name=2024)], [],
+                                  "streams[0].name: expected a string, got an integer (quote it to make it text)"),
     "wrong type for a list": ([stream(subjects="s.*")], [], "streams[0].subjects: expected a list, got a string"),
     "bad enum": ([stream(retention="workqeue")], [],
                  "streams[0].retention: 'workqeue' is not one of 'limits', 'interest', 'workqueue' "
@@ -80,6 +82,8 @@ CASES = {
     "a stream without subjects captures its name": ([{"name": "s"}, {"name": "T", "subjects": ["*"]}], [],
                                                    "streams[1].subjects[0]: subject '*' overlaps 's' of stream 's'"),
     "capture everything": ([stream(subjects=[">"])], [], "'>') needs no_ack: true"),
+    "capture everything replicated": ([stream(subjects=[">"], no_ack=True, num_replicas=3)], [],
+                                      "needs no_ack: true and num_replicas: 1"),
     "API subjects": ([stream(subjects=["$JS.API.>"])], [], "overlaps the JetStream/system API"),
     "filter matching no stream subject": ([stream()], [consumer(filter_subject="t.a")],
                                           "consumers[0].filter_subject: filter 't.a' matches no subject of stream 'S'"),
@@ -197,7 +201,7 @@ CASES = {
     "consumer replicas above the stream's": ([stream(num_replicas=1)], [consumer(num_replicas=3)],
                                              "num_replicas 3 is more than the stream's 1"),
     "interest stream replicas must match": ([stream(num_replicas=3, retention="interest")], [consumer(num_replicas=1)],
-                                            "consumers of a interest stream must have the stream's num_replicas (3)"),
+                                            "retention interest must have the stream's num_replicas (3)"),
     "above the stream's consumer limits": ([stream(consumer_limits={"max_ack_pending": 10})],
                                            [consumer(max_ack_pending=100)],
                                            "consumers[0].max_ack_pending: max_ack_pending is above the stream's "
@@ -273,3 +277,35 @@ def test_valid_manifest_gives_converted_configs():
                                                     "backoff": [10**9, 60 * 10**9], "max_deliver": 5}
     assert desired.consumers[("S", "C")].address == "consumer/S/C"
     assert desired.streams["S"].origin == "m.yaml:2:3"
+
+
+def test_empty_sections_declare_nothing():
+    assert check(text="streams:\nconsumers:\n") == []
+    assert check(text="streams: {}\n") == ["streams: expected a list or nothing, got a mapping"]
+
+
+def test_names_of_the_wrong_type_do_not_break_the_checks():
+    found = check([stream(name=["S"])], [consumer(stream=["S"]), consumer(durable_name={"a": 1})])
+    assert found == ["streams[0].name: expected a string, got a list",
+                     "consumers[0].stream: expected a string, got a list",
+                     "consumers[1].durable_name: expected a string, got a mapping"]
+
+
+@pytest.mark.parametrize("kind", ["stream", "consumer"])
+def test_any_value_of_any_type_in_any_field_is_a_message_not_a_crash(kind):
+    from reconciler.manifest.schema import manifest_schema
+
+    odd_values = [None, True, 1.5, -7, "x", [], ["x", 1], {}, {"x": [1]}]
+    for field in manifest_schema()["$defs"][kind]["properties"]:
+        for value in odd_values:
+            if kind == "stream":
+                found = check([stream(**{field: value})])
+            else:
+                found = check([stream()], [consumer(**{field: value})])
+            assert all(": " in line for line in found), (field, value, found)
+
+
+def test_an_unknown_field_does_not_hide_the_other_problems_of_its_item():
+    assert check([stream(max_agee="1h", max_age="1h", duplicate_window="2h")]) == [
+        "streams[0].max_agee: unknown field 'max_agee' (did you mean 'max_age'?)",
+        "streams[0].duplicate_window: duplicate_window cannot be longer than max_age"]

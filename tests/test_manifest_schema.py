@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 from jsonschema import Draft202012Validator
+from support import REFERENCE_SCHEMAS, REPO
 
 from reconciler.manifest.schema import manifest_schema, unit_table
 from reconciler.manifest.units import DURATION_PATTERN, SIZE_PATTERN
 
-REPO = Path(__file__).resolve().parent.parent
-# ../shared/reference beside the checkout (a worktree sits one level deeper, so look up the tree).
-REFERENCE = next((parent / "shared" / "reference" / "jetstream-api-schemas" for parent in REPO.parents
-                  if (parent / "shared" / "reference" / "jetstream-api-schemas").is_dir()), None)
+REFERENCE = REFERENCE_SCHEMAS
 
 
 def reference(name: str) -> dict:
@@ -114,3 +111,14 @@ def test_api_duration_fields_are_ours():
         ours = {path for path, unit in unit_table()[kind].items()
                 if unit == "duration" and (len(path) == 1 or path[-1] == "*")}
         assert nanos == ours, kind
+
+
+def test_an_editor_using_the_schema_file_alone_accepts_the_repo_manifests():
+    import yaml
+
+    validator = Draft202012Validator(manifest_schema())
+    for name in ("streams.yaml", "consumers.yaml"):
+        document = yaml.safe_load((REPO / name).read_text())
+        assert list(validator.iter_errors(document)) == [], name
+    wrong = {"streams": [{"name": "A", "max_agee": "1y", "retention": "workqeue", "max_age": "1 year"}]}
+    assert len(list(validator.iter_errors(wrong))) == 3

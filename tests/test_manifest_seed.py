@@ -85,3 +85,41 @@ async def create_like_natscli(url: str) -> tuple[dict, dict[str, dict]]:
         return stream, consumers
     finally:
         await nc.close()
+
+
+def test_configs_pasted_from_the_server_validate(js_account, tmp_path):
+    """`nats stream info --json` / `nats consumer info --json` .config pasted as items (plus `stream:`)."""
+    import json
+
+    stream, consumers = asyncio.run(create_like_natscli(js_account))
+    assert any(key.startswith("_nats.") for key in stream.get("metadata", {}))  # 2.11+ servers add these
+    pasted = [{**config, "stream": "USER_TXN"} for config in consumers.values()]
+    # JSON is YAML: paste the server's JSON as it comes.
+    (tmp_path / "streams.yaml").write_text("streams:\n  - " + json.dumps(stream) + "\n")
+    (tmp_path / "consumers.yaml").write_text("consumers: " + json.dumps(pasted) + "\n")
+    desired = load_desired([tmp_path / "streams.yaml", tmp_path / "consumers.yaml"])
+    assert desired.streams["USER_TXN"].config == without_server_metadata(stream)
+    for name, config in consumers.items():
+        assert desired.consumers[("USER_TXN", name)].config == without_server_metadata(config)
+
+
+def without_server_metadata(config: dict) -> dict:
+    """The config without `metadata` (the server's `_nats.*` keys are all it holds here)."""
+    assert all(key.startswith("_nats.") for key in config.get("metadata", {}))
+    return {key: value for key, value in config.items() if key != "metadata"}
+
+
+def test_plan_sees_nothing_to_change_after_natscli(js_account, jsctl):
+    """What the seed's natscli commands made is exactly what the manifests declare, defaults included:
+    the plan only adopts the three resources (jsctl's ownership mark in their metadata)."""
+    import json
+
+    asyncio.run(create_like_natscli(js_account))
+    result = jsctl("plan", "-s", js_account, "-o", "json")
+    assert result.returncode == 0, result.stdout + result.stderr
+    changes = json.loads(result.stdout)["changes"]
+    assert sorted(change["address"] for change in changes) == [
+        "consumer/USER_TXN/GRP_MAKER", "consumer/USER_TXN/GRP_VALIDATOR", "stream/USER_TXN"]
+    for change in changes:
+        assert change["action"] == "adopt", change
+        assert all(d["path"].startswith("metadata.io.jsctl.") for d in change["diff"]), change

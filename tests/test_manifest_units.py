@@ -20,7 +20,7 @@ def test_durations(text, nanos):
     assert parse_duration(text) == nanos
 
 
-@pytest.mark.parametrize("text", ["", "1", "-1s", "1x", "1 s", "s", "1h 30m", "1.2.3s", "1yy", "ms"])
+@pytest.mark.parametrize("text", ["", "1", "-1s", "1x", "1 s", " 1s", "s", "1h 30m", "1.2.3s", "1yy", "ms"])
 def test_bad_durations(text):
     with pytest.raises(UnitError, match="invalid duration"):
         parse_duration(text)

@@ -22,6 +22,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "force-unlock": ("force_unlock", "force_unlock", "Remove an apply lock left by a process that is gone."),
     "nkey": ("nkey", "nkey", "Generate nkeys (replaces `nk -gen`)."),
     "ping": ("ping", "ping", "Check the NATS and Postgres connections."),
+    "publish": ("publish", "publish", "Publish UserTransaction events (random or from a file)."),
+    "worker": ("worker", "worker", "Run the validator worker."),
     "validate": ("validate", "validate", "Check the manifests offline; report every problem at once."),
     "plan": ("plan", "plan", "Show what apply would change (text, json or markdown)."),
     "apply": ("apply", "apply", "Make the live servers match the manifests, then verify."),

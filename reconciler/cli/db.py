@@ -12,6 +12,7 @@ import click
 
 from ..connection import DatabaseSettings
 from ..errors import EXIT_CHANGES, EXIT_ERROR, UserError
+from ..plan import Plan
 from .options import database_options
 
 _MIGRATIONS = click.option("--migrations", "migrations_dir", type=click.Path(file_okay=False, path_type=Path),
@@ -60,6 +61,14 @@ def revision(message: str, migrations_dir: Path, dev_url: str | None) -> None:
 def plan_command(ctx: click.Context, database: DatabaseSettings, migrations_dir: Path, dev_url: str | None,
                  adopt: bool, detailed_exitcode: bool, output_format: str) -> None:
     """Show pending revisions (SQL, risk flags), drift, and whether revisions cover schema.yaml."""
+    plan = _planned(ctx, database, migrations_dir, dev_url, adopt, output_format)
+    if detailed_exitcode and plan.has_changes:
+        ctx.exit(EXIT_CHANGES)
+
+
+def _planned(ctx: click.Context, database: DatabaseSettings, migrations_dir: Path, dev_url: str | None,
+             adopt: bool, output_format: str = "text") -> Plan:
+    """Plan and print it; a plan with errors prints them and exits 1."""
     from ..db import plan_database
     from ..db.render import render_text
 
@@ -70,8 +79,7 @@ def plan_command(ctx: click.Context, database: DatabaseSettings, migrations_dir:
         click.echo(f"jsctl: error: {error}", err=True)
     if plan.errors:
         ctx.exit(EXIT_ERROR)
-    if detailed_exitcode and plan.has_changes:
-        ctx.exit(EXIT_CHANGES)
+    return plan
 
 
 @db.command()
@@ -87,16 +95,14 @@ def plan_command(ctx: click.Context, database: DatabaseSettings, migrations_dir:
               help="lock_timeout for each DDL statement.")
 @click.option("--statement-timeout", type=float, default=900.0, show_default=True, metavar="SECONDS",
               help="statement_timeout for each statement (0: none).")
-def upgrade(database: DatabaseSettings, migrations_dir: Path, dev_url: str | None, adopt: bool,
+@click.pass_context
+def upgrade(ctx: click.Context, database: DatabaseSettings, migrations_dir: Path, dev_url: str | None, adopt: bool,
             allow_destructive: bool, lock_timeout: float, ddl_lock_timeout: float,
             statement_timeout: float) -> None:
     """Plan, then upgrade the database to head under a lock and verify it matches schema.yaml."""
-    from ..db import ApplySettings, apply_database, plan_database
-    from ..db.render import render_text
+    from ..db import ApplySettings, apply_database
 
-    _require(database)
-    plan = plan_database(database, migrations_dir, dev_url=dev_url, adopt=adopt)
-    click.echo(render_text(plan))
+    plan = _planned(ctx, database, migrations_dir, dev_url, adopt)
     settings = ApplySettings(allow_destructive, lock_timeout, ddl_lock_timeout, statement_timeout)
     done = apply_database(database, migrations_dir, plan, settings, progress=click.echo)
     click.echo(f"Database: {len(done)} step(s) applied; the database matches schema.yaml")

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
+
+from .plan import load_manifests, manifest_option
 
 
 @click.command()
-@click.option("-f", "--file", "paths", multiple=True, type=click.Path(path_type=Path), metavar="PATH",
-              help="A manifest file or a directory of *.yaml/*.yml (repeatable) [default: ./streams.yaml, "
-                   "./consumers.yaml].")
+@manifest_option
 @click.option("--print-schema", is_flag=True, help="Print the manifests' JSON Schema (for editors) and exit.")
-def validate(paths: tuple[Path, ...], print_schema: bool) -> None:
+def validate(files: tuple[str, ...], print_schema: bool) -> None:
     """Validate streams.yaml and consumers.yaml without connecting anywhere."""
     if print_schema:
         from importlib import resources
@@ -21,9 +19,7 @@ def validate(paths: tuple[Path, ...], print_schema: bool) -> None:
 
         click.echo(resources.files("reconciler").joinpath(SCHEMA_RESOURCE).read_text(encoding="utf-8"), nl=False)
         return
-    from ..manifest import load_desired
-
-    desired = load_desired(list(paths))
+    desired = load_manifests(files)
     streams, consumers = len(desired.streams), len(desired.consumers)
     click.echo(f"ok: {streams} stream{'s' if streams != 1 else ''}, {consumers} consumer{'s' if consumers != 1 else ''}"
                f" in {', '.join(desired.files)}")

@@ -37,13 +37,18 @@ def configure_options() -> dict[str, Any]:
     }
 
 
-def database_url(config: Config) -> str:
+OFFLINE_URL = "postgresql+psycopg://"  # offline (--sql) mode needs only the dialect
+
+
+def database_url(config: Config, *, offline: bool = False) -> str:
     """For the plain alembic CLI: ``-x url=...``, else $DATABASE_URL, else sqlalchemy.url in alembic.ini."""
     from alembic import context
 
     url = context.get_x_argument(as_dictionary=True).get("url") or os.environ.get("DATABASE_URL") \
         or config.get_main_option("sqlalchemy.url")
     if not url:
+        if offline:
+            return OFFLINE_URL
         raise SystemExit("no database URL: pass -x url=postgresql://... or set DATABASE_URL")
     return DatabaseSettings(url).sqlalchemy_url()
 

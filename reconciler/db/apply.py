@@ -11,7 +11,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -20,13 +20,13 @@ from alembic import command
 from ..connection import DatabaseSettings, redact
 from ..errors import Refused, UserError
 from ..plan import ADOPT, UPGRADE, Change, Plan
-from .alembic_env import alembic_config
-from .compare import differences, summarize
-from .connect import connect
-from .metadata import build_metadata
+from .alembic_env import alembic_config, target_metadata
+from .compare import Sides, differences, summarize
+from .connect import connect, first_line
 from .migrate import upgrade
 from .planner import observe
-from .schema import load_schema
+from .revisions import pending_revisions
+from .risk import DESTRUCTIVE
 from .settings import ApplySettings
 
 # pg_advisory_lock(int, int): a fixed pair, the same for every jsctl applying to this database.
@@ -41,10 +41,23 @@ def database_changes(plan: Plan) -> list[Change]:
 def check_destructive(changes: list[Change], allow_destructive: bool) -> None:
     destructive = [c for c in changes if c.destructive]
     if destructive and not allow_destructive:
-        what = "; ".join(f"{c.address}: " + ", ".join(note for risk in c.details.get("risks", [])
-                                                      if "destructive" in risk["flags"] for note in risk["notes"])
+        what = "; ".join(f"{c.address}: " + ", ".join(note.removeprefix(f"{DESTRUCTIVE}: ")
+                                                      for risk in c.details.get("risks", []) for note in risk["notes"]
+                                                      if note.startswith(f"{DESTRUCTIVE}: "))
                          for c in destructive)
         raise Refused(f"refusing destructive database changes without --allow-destructive ({what})")
+
+
+def check_revisions_unchanged(migrations_dir: Path, plan: Plan, changes: list[Change]) -> None:
+    """A saved plan is applied only if each revision still renders the SQL the plan showed."""
+    upgrades = [c for c in changes if c.action == UPGRADE]
+    if not upgrades:
+        return
+    now = {r.revision: r.sql for r in pending_revisions(migrations_dir, plan.context.get("database_revision"))}
+    for change in upgrades:
+        if now.get(change.desired["revision"]) != change.details.get("sql"):
+            raise Refused(f"{change.address} is not what the plan showed (its revision file changed or is gone): "
+                          "plan again")
 
 
 def apply_database(database: DatabaseSettings, migrations_dir: Path, plan: Plan,
@@ -56,31 +69,36 @@ def apply_database(database: DatabaseSettings, migrations_dir: Path, plan: Plan,
         raise UserError(f"the plan has errors; not applying: {plan.errors[0]}")
     changes = database_changes(plan)
     check_destructive(changes, settings.allow_destructive)
-    metadata = build_metadata(load_schema(migrations_dir))
+    check_revisions_unchanged(migrations_dir, plan, changes)
+    metadata = target_metadata(migrations_dir)
     done: list[str] = []
     with connect(database, APPLY_APPLICATION_NAME) as connection:
         acquire_lock(connection, database, settings.lock_timeout)
         try:
             _set_ddl_timeouts(connection, settings)
-            for line in _run(connection, migrations_dir, plan, changes):
+            for line in _run(connection, migrations_dir, plan, changes, metadata):
                 progress(line)
                 done.append(line)
             remainder = differences(connection, metadata)
             if remainder:
                 raise UserError(f"after the upgrade the database still differs from schema.yaml "
-                                f"(drift no revision corrects): {summarize(remainder)}")
+                                f"(drift no revision corrects): {summarize(remainder, Sides())}")
         finally:
             release_lock(connection)
     return done
 
 
-def _run(connection: sa.Connection, migrations_dir: Path, plan: Plan, changes: list[Change]):
+def _run(connection: sa.Connection, migrations_dir: Path, plan: Plan, changes: list[Change],
+         metadata: sa.MetaData) -> Iterator[str]:
     """Yield one line per step as it completes, after re-checking the state the plan was made for."""
     state = observe(connection)
     adopt = [c for c in changes if c.action == ADOPT]
     if adopt:
         if state.managed:
             raise Refused("the database was stamped by someone else since the plan: plan again")
+        mismatch = differences(connection, metadata)
+        if mismatch:
+            raise UserError(f"cannot adopt: the database differs from schema.yaml: {summarize(mismatch, Sides())}")
         command.stamp(alembic_config(migrations_dir, connection), adopt[0].desired["revision"])
         connection.commit()
         yield f"adopted: stamped at revision {adopt[0].desired['revision']}"
@@ -97,9 +115,8 @@ def _run(connection: sa.Connection, migrations_dir: Path, plan: Plan, changes: l
             upgrade(connection, migrations_dir, revision)
         except sa.exc.DBAPIError as exc:
             connection.rollback()
-            cause = str(exc.orig or exc).strip().splitlines()[0]
             raise UserError(f"revision {revision} failed and was rolled back; the database stays at revision "
-                            f"{previous}: {cause}") from None
+                            f"{previous}: {first_line(exc)}") from None
         previous = revision
         yield f"upgraded to revision {revision}"
 

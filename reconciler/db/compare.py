@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -71,65 +72,68 @@ def render_default(default: Any) -> str | None:
     return str(getattr(arg, "text", arg))
 
 
-def _constraint_address(constraint: Any) -> str:
-    return f"db/constraint/{constraint.name}"
+@dataclass(frozen=True)
+class Sides:
+    """What was compared, for messages: the observed side and the reference it should equal."""
+
+    live: str = "the database"
+    expected: str = "schema.yaml"
+
+    @property
+    def missing(self) -> str:
+        return f"missing from {self.live}"
+
+    @property
+    def extra(self) -> str:
+        return f"in {self.live}, not in {self.expected}"
 
 
-def describe(diff: tuple) -> tuple[str, str, list[FieldChange]]:
-    """(address, reason, field changes) of one Alembic difference; "live" is the database compared."""
+def _address(what: str, diff: tuple) -> str:
+    if what == "column":
+        return f"db/column/{diff[2]}.{diff[3].name}"
+    return f"db/{'constraint' if what == 'fk' else what}/{diff[1].name}"
+
+
+def describe(diff: tuple, sides: Sides) -> tuple[str, str, list[FieldChange]]:
+    """(address, reason, field changes) of one Alembic difference ("add" = missing from the live side)."""
     kind = diff[0]
-    if kind in ("add_table", "remove_table"):
-        table = diff[1]
-        where = f"db/table/{table.name}"
-        return (where, "missing from the database", []) if kind == "add_table" else \
-            (where, "in the database but not expected", [])
-    if kind in ("add_column", "remove_column"):
-        _, _, table, column = diff
-        where = f"db/column/{table}.{column.name}"
-        return (where, "missing from the database", []) if kind == "add_column" else \
-            (where, "in the database but not expected", [])
-    if kind in ("add_index", "remove_index"):
-        index = diff[1]
-        where = f"db/index/{index.name}"
-        return (where, "missing from the database", []) if kind == "add_index" else \
-            (where, "in the database but not expected", [])
-    if kind in ("add_constraint", "remove_constraint", "add_fk", "remove_fk"):
-        where = _constraint_address(diff[1])
-        missing = kind.startswith("add")
-        return (where, "missing from the database" if missing else "in the database but not expected", [])
-    if kind.startswith("modify_"):
+    verb, _, what = kind.partition("_")
+    if verb in ("add", "remove") and what in ("table", "column", "index", "constraint", "fk"):
+        return _address(what, diff), sides.missing if verb == "add" else sides.extra, []
+    if verb == "modify":
         _, _, table, column, _existing, live, expected = diff
-        field = kind.removeprefix("modify_")
-        if field == "type":
+        if what == "type":
             live, expected = render_type(live), render_type(expected)
-        elif field == "default":
+        elif what == "default":
             live, expected = render_default(live), render_default(expected)
-        return f"db/column/{table}.{column}", f"{field} differs", [FieldChange(field, live, expected)]
-    if kind in ("add_table_comment", "remove_table_comment"):
+        return f"db/column/{table}.{column}", f"{what} differs from {sides.expected}", [
+            FieldChange(what, live, expected)]
+    if what == "table_comment":
         table = diff[1]
-        return f"db/table/{table.name}", "comment differs", [FieldChange("comment", None, table.comment)]
-    return "db", kind, []  # a kind this version of Alembic added: still shown, never hidden
+        return f"db/table/{table.name}", f"comment differs from {sides.expected}", [
+            FieldChange("comment", None, table.comment)]
+    return "db", f"{kind} ({sides.live} vs {sides.expected})", []  # a kind a newer Alembic added: still shown
 
 
-def drift_changes(diffs: list[Any], reference: str) -> list[Change]:
+def drift_changes(diffs: list[Any], sides: Sides) -> list[Change]:
     """One drift note per address, merging the field changes Alembic reports for it."""
     by_address: dict[str, Change] = {}
     for diff in flatten(diffs):
-        address, reason, fields = describe(diff)
+        address, reason, fields = describe(diff, sides)
         change = by_address.get(address)
         if change is None:
-            by_address[address] = Change(address, DRIFT, list(fields), reason=f"{reason} ({reference})")
+            by_address[address] = Change(address, DRIFT, list(fields), reason=reason)
         else:
             change.diff.extend(fields)
-            change.reason = f"{', '.join(f.path for f in change.diff)} differ ({reference})"
+            change.reason = f"{', '.join(f.path for f in change.diff)} differ from {sides.expected}"
     return list(by_address.values())
 
 
-def summarize(diffs: list[Any]) -> str:
+def summarize(diffs: list[Any], sides: Sides) -> str:
     """One line naming every difference, for error messages."""
     parts = []
     for diff in flatten(diffs):
-        address, reason, fields = describe(diff)
+        address, reason, fields = describe(diff, sides)
         shown = "; ".join(f"{f.path}: {f.before} -> {f.after}" for f in fields) or reason
         parts.append(f"{address} ({shown})")
     return ", ".join(parts)

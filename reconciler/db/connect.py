@@ -33,3 +33,10 @@ def connect(database: DatabaseSettings, application_name: str = APPLICATION_NAME
     finally:
         connection.close()
         engine.dispose()
+
+
+def first_line(exc: BaseException) -> str:
+    """The driver's message of a database error, without SQLAlchemy's statement and background link."""
+    cause = getattr(exc, "orig", None) or exc
+    text = str(cause).strip()
+    return text.splitlines()[0] if text else type(cause).__name__

@@ -7,7 +7,7 @@ import re
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
-from .spec import ColumnSpec, ConstraintSpec, IndexSpec, SchemaSpec, TableSpec
+from .spec import INTEGER_TYPES, ColumnSpec, ConstraintSpec, IndexSpec, SchemaSpec, TableSpec
 
 _SIMPLE_TYPES = {
     "text": sa.Text,
@@ -59,7 +59,8 @@ def _column(column: ColumnSpec) -> sa.Column:
         nullable=column.nullable,
         server_default=sa.text(column.default) if column.default is not None else None,
         comment=column.comment,
-        autoincrement=column.identity,
+        # integers are never implicitly SERIAL; other types need no say (and alter_column warns about it)
+        autoincrement=True if column.identity else (False if column.type in INTEGER_TYPES else "auto"),
     )
 
 

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import sqlalchemy as sa
 from alembic import command
 
 from ..connection import DatabaseSettings
+from ..errors import UserError
 from .alembic_env import alembic_config
-from .connect import connect
+from .connect import connect, first_line
 
 
 def upgrade(connection: sa.Connection, migrations_dir: Path, target: str = "head") -> None:
@@ -23,6 +26,16 @@ def upgrade(connection: sa.Connection, migrations_dir: Path, target: str = "head
     command.upgrade(alembic_config(migrations_dir, connection), target)
     if connection.in_transaction():
         connection.commit()
+
+
+@contextmanager
+def replay_errors(migrations_dir: Path) -> Iterator[None]:
+    """A revision that fails on a scratch database is the revision's fault: say so in one line."""
+    try:
+        yield
+    except sa.exc.DBAPIError as exc:
+        raise UserError(f"replaying {migrations_dir}/versions on a scratch database failed: {first_line(exc)}") \
+            from None
 
 
 def upgrade_to_head(database: DatabaseSettings, migrations_dir: Path) -> None:

@@ -9,6 +9,7 @@ The target database is only read.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,16 +17,16 @@ import sqlalchemy as sa
 
 from ..connection import DatabaseSettings
 from ..plan import ADOPT, UPGRADE, Change, Plan
-from .compare import current_revision, differences, drift_changes, is_managed, reflect, summarize, user_tables
+from .alembic_env import target_metadata
+from .compare import Sides, current_revision, differences, drift_changes, is_managed, reflect, summarize, user_tables
 from .connect import connect
-from .metadata import build_metadata
-from .migrate import upgrade
+from .migrate import replay_errors, upgrade
 from .revisions import Revision, head_revision, pending_revisions, script_directory
 from .risk import DESTRUCTIVE, assess
-from .schema import load_schema
 from .scratch import scratch_database
 
 UNCOVERED = "schema.yaml changed but no revision covers it: run `jsctl db revision -m ...`"
+COVERAGE = Sides(live="the migrations at head", expected="schema.yaml")
 
 
 @dataclass
@@ -56,7 +57,7 @@ def column_types(connection: sa.Connection) -> dict[tuple[str, str], str]:
     return {(table, column): type_ for table, column, type_ in rows}
 
 
-def revision_change(revision: Revision, types_before: dict[tuple[str, str], str]) -> Change:
+def revision_change(revision: Revision, types_before: dict[tuple[str, str], str], migrations_dir: Path) -> Change:
     risks = assess(revision.statements, types_before)
     flags = sorted({flag for risk in risks for flag in risk.flags})
     return Change(
@@ -64,8 +65,9 @@ def revision_change(revision: Revision, types_before: dict[tuple[str, str], str]
         action=UPGRADE,
         destructive=DESTRUCTIVE in flags,
         reason=revision.message or None,
-        details={"message": revision.message, "from": revision.down_revision, "file": revision.path,
-                 "sql": revision.sql, "flags": flags, "risks": [r.to_dict() for r in risks if r.flags]},
+        details={"message": revision.message, "from": revision.down_revision,
+                 "file": os.path.relpath(revision.path, migrations_dir), "sql": revision.sql, "flags": flags,
+                 "risks": [r.to_dict() for r in risks if r.flags]},
         desired={"revision": revision.revision},
     )
 
@@ -73,7 +75,7 @@ def revision_change(revision: Revision, types_before: dict[tuple[str, str], str]
 def plan_database(database: DatabaseSettings, migrations_dir: Path, *, dev_url: str | None = None,
                   adopt: bool = False) -> Plan:
     """Plan the database: Changes (upgrade/adopt actions, drift notes), errors, and context."""
-    metadata = build_metadata(load_schema(migrations_dir))
+    metadata = target_metadata(migrations_dir)
     head = head_revision(script_directory(migrations_dir))
     plan = Plan(context={"database": database.display_url, "database_head": head})
     with connect(database) as live:
@@ -86,30 +88,31 @@ def plan_database(database: DatabaseSettings, migrations_dir: Path, *, dev_url: 
                 "use --adopt to stamp it at head once its schema matches schema.yaml")
             return plan
         pending = [] if state.foreign else pending_revisions(migrations_dir, state.revision)
-        with scratch_database(dev_url) as scratch_settings, connect(scratch_settings) as scratch:
+        with scratch_database(dev_url) as scratch_settings, connect(scratch_settings) as scratch, \
+                replay_errors(migrations_dir):
             if state.revision:
                 upgrade(scratch, migrations_dir, state.revision)
             expected_now = reflect(scratch)
             for revision in pending:
-                plan.changes.append(revision_change(revision, column_types(scratch)))
+                plan.changes.append(revision_change(revision, column_types(scratch), migrations_dir))
                 upgrade(scratch, migrations_dir, revision.revision)
             if state.foreign:
                 upgrade(scratch, migrations_dir)
             uncovered = differences(scratch, metadata)
         if uncovered:
-            plan.errors.append(f"{UNCOVERED} (differences: {summarize(uncovered)})")
+            plan.errors.append(f"{UNCOVERED} (differences: {summarize(uncovered, COVERAGE)})")
         if state.foreign:
             _plan_adoption(plan, live, metadata, head)
         else:
-            reference = f"expected at revision {state.revision}" if state.revision else "expected: no tables yet"
-            plan.changes.extend(drift_changes(differences(live, expected_now), reference))
+            reference = f"the migrations at revision {state.revision}" if state.revision else "an empty database"
+            plan.changes.extend(drift_changes(differences(live, expected_now), Sides(expected=reference)))
     return plan
 
 
 def _plan_adoption(plan: Plan, live: sa.Connection, metadata: sa.MetaData, head: str | None) -> None:
     mismatch = differences(live, metadata)
     if mismatch:
-        plan.errors.append(f"cannot adopt: the database differs from schema.yaml: {summarize(mismatch)}")
+        plan.errors.append(f"cannot adopt: the database differs from schema.yaml: {summarize(mismatch, Sides())}")
     elif head:
         plan.changes.append(Change(f"db/revision/{head}", ADOPT, reason="stamp the existing schema at head",
                                    details={"message": "the live schema matches schema.yaml"},

@@ -12,16 +12,20 @@ def render_change(change: Change) -> list[str]:
     head = f"{_SYMBOL.get(change.action, '?')} {change.address}: {change.action}"
     head += f" — {change.reason}" if change.reason else ""
     head += f"  [{', '.join(flags)}]" if flags else ""
-    lines = [head]
+    return [head, *(f"    {line}" for line in detail_lines(change))]
+
+
+def detail_lines(change: Change) -> list[str]:
+    """What a reviewer reads under a database change: field differences, the revision's SQL, its risks."""
+    lines = []
     for field in change.diff:
-        lines.append(f"    {field.path}: {field.before!r} (live) -> {field.after!r} (expected)")
+        lines.append(f"{field.path}: {field.before!r} (live) -> {field.after!r} (expected)")
     if change.action == UPGRADE:
-        lines.append(f"    from revision {change.details.get('from') or '(empty database)'}")
-        lines.extend(f"    | {line}".rstrip() for line in (change.details.get("sql") or "-- no SQL").splitlines())
+        lines.append(f"from revision {change.details.get('from') or '(empty database)'} ({change.details.get('file')})")
+        lines.extend(f"| {line}".rstrip() for line in (change.details.get("sql") or "-- no SQL").splitlines())
         for risk in change.details.get("risks", []):
-            first = risk["sql"].splitlines()[0]
-            lines.append(f"    risk: {first}")
-            lines.extend(f"      {flag}: {note}" for flag, note in zip(risk["flags"], risk["notes"], strict=False))
+            lines.append(f"risk: {risk['sql'].splitlines()[0]}")
+            lines.extend(f"  {note}" for note in risk["notes"])
     return lines
 
 

@@ -10,11 +10,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from alembic import command
+from alembic.util import CommandError
 
 from ..errors import UserError
 from .alembic_env import alembic_config
 from .connect import connect
-from .migrate import upgrade
+from .migrate import replay_errors, upgrade
 from .revisions import head_revision, script_directory
 from .scratch import scratch_database
 
@@ -24,11 +25,12 @@ def make_revision(migrations_dir: Path, message: str, dev_url: str | None = None
     script = script_directory(migrations_dir)
     head_revision(script)  # fails early on multiple heads
     with scratch_database(dev_url) as scratch_settings, connect(scratch_settings) as scratch:
-        upgrade(scratch, migrations_dir)
+        with replay_errors(migrations_dir):
+            upgrade(scratch, migrations_dir)
         config = alembic_config(migrations_dir, scratch)
         try:
             written = command.revision(config, message=message, autogenerate=True)
-        except Exception as exc:  # alembic reports problems as CommandError or plain exceptions
+        except CommandError as exc:
             raise UserError(f"cannot generate a revision: {exc}") from None
     if not written:
         return None

@@ -16,9 +16,8 @@ from alembic.script import ScriptDirectory
 from alembic.util import CommandError
 
 from ..errors import UserError
-from .alembic_env import VERSION_TABLE, alembic_config
+from .alembic_env import OFFLINE_URL, VERSION_TABLE, alembic_config
 
-OFFLINE_URL = "postgresql+psycopg://"  # offline mode needs only the dialect
 _RUNNING = re.compile(r"^-- Running upgrade (\S*)\s*-> (\S+)", re.M)
 
 
@@ -87,11 +86,13 @@ def split_offline_sql(sql: str) -> dict[str, list[tuple[str, bool]]]:
     out: dict[str, list[tuple[str, bool]]] = {}
     revision: str | None = None
     in_transaction = False
-    for chunk in re.split(r";\s*\n", sql):
-        if marker := _RUNNING.search(chunk):
-            revision = marker.group(2)
-        lines = [ln for ln in chunk.strip().splitlines() if not ln.strip().startswith("--")]
-        statement = "\n".join(lines).strip().rstrip(";")
+    for chunk in split_sql(sql):
+        lines = chunk.strip().splitlines()
+        while lines and lines[0].lstrip().startswith("--"):  # leading comments: Alembic's markers
+            if marker := _RUNNING.match(lines[0].strip()):
+                revision = marker.group(2)
+            lines.pop(0)
+        statement = "\n".join(lines).strip().rstrip(";").strip()
         keyword = statement.upper()
         if keyword in ("BEGIN", "START TRANSACTION"):
             in_transaction = True
@@ -100,3 +101,21 @@ def split_offline_sql(sql: str) -> dict[str, list[tuple[str, bool]]]:
         elif statement and revision and VERSION_TABLE not in statement:
             out.setdefault(revision, []).append((statement, in_transaction))
     return out
+
+
+_TOKENS = re.compile(r"""'(?:[^']|'')*'|"(?:[^"]|"")*"|--[^\n]*|/\*.*?\*/|(\$[A-Za-z_0-9]*\$)|;""", re.S)
+
+
+def split_sql(sql: str) -> list[str]:
+    """Split SQL text at top-level semicolons: not inside quotes, comments or $tag$ bodies (functions)."""
+    chunks, start, position = [], 0, 0
+    while match := _TOKENS.search(sql, position):
+        position = match.end()
+        if match.group(1):  # a dollar quote: skip to its closing tag
+            close = sql.find(match.group(1), position)
+            position = len(sql) if close < 0 else close + len(match.group(1))
+        elif match.group(0) == ";":
+            chunks.append(sql[start:position])
+            start = position
+    tail = sql[start:]
+    return [*chunks, tail] if tail.strip() else chunks

@@ -35,16 +35,17 @@ _TYPE_ALIASES = {
 @dataclass
 class StatementRisk:
     sql: str
-    flags: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
+    findings: list[tuple[str, str]] = field(default_factory=list)  # (flag, why)
+
+    @property
+    def flags(self) -> list[str]:
+        return sorted({flag for flag, _ in self.findings})
 
     def flag(self, name: str, note: str) -> None:
-        if name not in self.flags:
-            self.flags.append(name)
-        self.notes.append(note)
+        self.findings.append((name, note))
 
     def to_dict(self) -> dict:
-        return {"sql": self.sql, "flags": self.flags, "notes": self.notes}
+        return {"sql": self.sql, "flags": self.flags, "notes": [f"{flag}: {why}" for flag, why in self.findings]}
 
 
 def parse_type(text: str) -> tuple[str, tuple[int, ...]]:

@@ -1,59 +1,67 @@
 """Load and validate schema.yaml: JSON Schema (shipped in the package) plus semantic checks.
 
-Every problem is reported, all at once, as ``file:line:column: path: message``.
+The YAML loader and the wording of schema errors are the manifests' (reconciler/manifest), so
+every problem reads the same: ``file:line:column: path: message``, all of them at once.
 """
 
 from __future__ import annotations
 
+import functools
 import json
-from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from ..errors import UserError
-from .spec import Problem, SchemaSpec, build_spec
-from .yamlpos import Located, dotted, load_located
+from ..errors import ManifestError
+from ..manifest.load import Document, Problem, read_document
+from ..manifest.schema import describe, did_you_mean
+from .spec import SchemaSpec, build_spec
 
 SCHEMA_FILE = "schema.yaml"
+SCHEMA_RESOURCE = "schemas/db-schema.json"
 
 
-@cache
+@functools.cache
 def json_schema() -> dict[str, Any]:
-    return json.loads(resources.files("reconciler").joinpath("schemas/db-schema.json").read_text())
+    return json.loads(resources.files("reconciler").joinpath(SCHEMA_RESOURCE).read_text(encoding="utf-8"))
+
+
+@functools.cache
+def _validator() -> Any:
+    from jsonschema import Draft202012Validator
+
+    return Draft202012Validator(json_schema())
 
 
 def load_schema(path: Path) -> SchemaSpec:
-    """The validated desired schema in ``path`` (a schema.yaml or a migrations directory)."""
+    """The validated desired schema in ``path`` (a schema.yaml, or the migrations directory holding it)."""
     if path.is_dir():
         path = path / SCHEMA_FILE
-    located = load_located(path)
-    return validate(located)
+    problems: list[Problem] = []
+    document = read_document(path, problems)
+    if not problems:
+        problems += schema_problems(document)
+    if not problems:  # semantic checks need structurally valid data
+        spec, found = build_spec(document.value)
+        problems += [document.problem(p.path, p.message) for p in found]
+        if not problems:
+            return spec
+    raise ManifestError([str(problem) for problem in problems])
 
 
-def validate(located: Located) -> SchemaSpec:
-    import jsonschema
-
-    problems = [Problem(path, f"duplicate key {key!r}") for path, key in located.duplicates]
-    validator = jsonschema.Draft202012Validator(json_schema())
-    problems += [Problem(tuple(err.absolute_path), _schema_message(err))
-                 for err in sorted(validator.iter_errors(located.data), key=lambda e: list(map(str, e.path)))]
-    if problems:  # semantic checks need structurally valid data
-        raise UserError(_format(located, problems))
-    spec, problems = build_spec(located.data)
-    if problems:
-        raise UserError(_format(located, problems))
-    return spec
-
-
-def _schema_message(err: Any) -> str:
-    if err.validator == "additionalProperties":
-        return err.message.replace("Additional properties are not allowed", "unknown field(s)")
-    if err.validator == "pattern" and err.absolute_path and err.absolute_path[-1] == "type":
-        return (f"unsupported type {err.instance!r} (text, varchar(n), smallint, integer, bigint, numeric(p,s), "
-                "boolean, date, timestamptz, uuid, jsonb, bytea)")
-    return err.message
-
-
-def _format(located: Located, problems: list[Problem]) -> str:
-    return "\n".join(f"{located.where(p.path)}: {dotted(p.path)}: {p.message}" for p in problems)
+def schema_problems(document: Document) -> list[Problem]:
+    problems = []
+    for error in _validator().iter_errors(document.value):
+        path = tuple(error.absolute_path)
+        if error.validator == "additionalProperties":
+            known = sorted(error.schema.get("properties", {}))
+            for extra in sorted(set(error.instance) - set(known), key=str):
+                problems.append(document.problem((*path, extra), f"unknown field {extra!r}"
+                                                                 f"{did_you_mean(str(extra), known)}", key=True))
+        elif error.validator == "pattern" and path and path[-1] == "type":
+            problems.append(document.problem(path, f"unsupported type {error.instance!r} (text, varchar(n), smallint, "
+                                                   "integer, bigint, numeric(p,s), boolean, date, timestamptz, "
+                                                   "uuid, jsonb, bytea)"))
+        else:
+            problems.append(document.problem(path, describe(error)))
+    return sorted(problems, key=lambda p: (p.line, p.column))

@@ -2,36 +2,81 @@
 
 With ``--dev-url`` (a Postgres server the user provides, needing CREATEDB) a temporary database
 ``jsctl_scratch_<random>`` is created there and dropped afterwards; without it, a throwaway embedded
-Postgres (reconciler.localservers) runs in a temporary directory for the duration.
+Postgres (reconciler.localservers) runs in a temporary directory for the duration. Its data directory
+is copied from a template initialized once and kept in ``$XDG_CACHE_HOME/jsctl`` (initdb costs
+seconds; a copy and a start cost a fraction of one).
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import os
+import shutil
 import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from ..connection import DatabaseSettings
-from .connect import connect
+import sqlalchemy as sa
+
+from ..connection import DatabaseSettings, redact
+from ..errors import UserError
+from .connect import connect, first_line
 
 
 @contextlib.contextmanager
 def scratch_database(dev_url: str | None) -> Iterator[DatabaseSettings]:
+    """A database that exists for the duration of the ``with`` block."""
     if dev_url:
         with _temporary_database(DatabaseSettings(dev_url)) as database:
             yield database
         return
     from ..localservers import PostgresServer
 
+    template = _template()
     with tempfile.TemporaryDirectory(prefix="jsctl-scratch-") as tmp:
-        server = PostgresServer(Path(tmp) / "data", password=uuid.uuid4().hex).start()
+        data = Path(tmp) / "data"
+        shutil.copytree(template / "data", data, symlinks=True)
+        server = PostgresServer(data, password=(template / "password").read_text()).start()
         try:
             yield DatabaseSettings(server.url())
         finally:
             server.stop("immediate")
+
+
+def _cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "jsctl"
+
+
+def _template() -> Path:
+    """An initialized, stopped data directory (and its superuser password), made on first use.
+
+    initdb runs in a temporary directory (localservers opens its parents to the Postgres user) and
+    the result is renamed into the cache, so concurrent first uses never see half a template.
+    """
+    from ..localservers import PostgresServer, postgres_bin_dir
+
+    binary = postgres_bin_dir() / "postgres"
+    key = hashlib.sha256(f"{binary}:{binary.stat().st_mtime_ns}".encode()).hexdigest()[:12]
+    template = _cache_dir() / f"scratch-postgres-{key}"
+    if (template / "data" / "PG_VERSION").is_file():
+        return template
+    template.parent.mkdir(parents=True, exist_ok=True)
+    password = uuid.uuid4().hex
+    with tempfile.TemporaryDirectory(prefix="jsctl-initdb-") as tmp:
+        PostgresServer(Path(tmp) / "data", password=password).init()
+        staged = Path(tempfile.mkdtemp(prefix=".staging-", dir=template.parent))
+        shutil.copytree(Path(tmp) / "data", staged / "data", symlinks=True)
+    (staged / "password").write_text(password)
+    (staged / "password").chmod(0o600)
+    try:
+        staged.rename(template)
+    except OSError:  # another jsctl made it first
+        shutil.rmtree(staged, ignore_errors=True)
+    return template
 
 
 @contextlib.contextmanager
@@ -39,7 +84,11 @@ def _temporary_database(server: DatabaseSettings) -> Iterator[DatabaseSettings]:
     name = f"jsctl_scratch_{uuid.uuid4().hex[:12]}"
     with connect(server) as connection:
         connection = connection.execution_options(isolation_level="AUTOCOMMIT")
-        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        try:
+            connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        except sa.exc.DBAPIError as exc:
+            raise UserError(redact(f"cannot create a scratch database on --dev-url {server.display_url}: "
+                                   f"{first_line(exc)}", server.secrets())) from None
         try:
             yield DatabaseSettings(_with_database(server.url or "", name))
         finally:

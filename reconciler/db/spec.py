@@ -76,7 +76,7 @@ class SchemaSpec:
 
 @dataclass(frozen=True)
 class Problem:
-    """A semantic error at a path of the YAML document."""
+    """A semantic error at a path of the YAML document (positions are added by the loader)."""
 
     path: tuple[str | int, ...]
     message: str

@@ -47,10 +47,10 @@ class JetStreamSession:
         from .execute import execute
         from .verify import verify
 
-        assert self.api is not None
+        assert self.api is not None and self.live is not None, "plan() first"
         ours = [c for c in changes if c.address.startswith(("stream/", "consumer/"))]
-        clustered = self.live is not None and self.live.identity.cluster
+        clustered = self.live.identity.cluster
         settle = settler(self.api, timeout=self.converge_timeout or DEFAULT_TIMEOUT_S) if clustered else None
         steps = await execute(self.api, ours, settle=settle)
-        await verify(self.api, desired, ours, prune=prune)
+        verify(desired, self.live, steps, prune=prune)
         return steps

@@ -4,7 +4,7 @@ On a JetStream cluster, a create or an update of ``num_replicas`` or ``placement
 before its raft group has settled: peers are added, caught up and removed afterwards, and for a
 moment there may be no leader. Apply therefore waits, per changed resource, until a leader is
 elected and exactly ``num_replicas`` peers are current, reporting progress and giving up at a
-deadline; verify then re-observes. On a single server a resource converges at once, so callers
+deadline; verify then checks what the server stored. On a single server a resource converges at once, so callers
 only wait when the server reports a cluster (``ServerIdentity.cluster``).
 
 A node that is down cannot catch up, and apply must still work while one is (a new consumer on an
@@ -169,8 +169,8 @@ def print_progress(line: str) -> None:
 
 
 def settler(api: JetStreamApi, *, timeout: float = DEFAULT_TIMEOUT_S,
-            progress: Callable[[str], None] | None = print_progress) -> Callable[[Any], Awaitable[None]]:
-    """For execute(): wait until the stream or consumer an execute step wrote has converged.
+            progress: Callable[[str], None] | None = print_progress) -> Callable[[list], Awaitable[None]]:
+    """For execute(): after each write, wait until the stream or consumer it wrote has converged.
 
     At most ``CONCURRENT_WAITS`` resources are polled at once, so a large apply does not flood
     the server with INFO requests.
@@ -183,11 +183,11 @@ def settler(api: JetStreamApi, *, timeout: float = DEFAULT_TIMEOUT_S,
             stream_sizes[stream] = stream_replicas((await api.request(f"STREAM.INFO.{stream}"))["config"])
         return stream_sizes[stream]
 
-    async def settle(step: Any) -> None:
-        async with waiting:
-            await settle_one(step)
-
     async def settle_one(step: Any) -> None:
+        async with waiting:
+            await wait_for_step(step)
+
+    async def wait_for_step(step: Any) -> None:
         if step.subject.startswith("STREAM."):
             stream = step.subject.rsplit(".", 1)[1]
             stream_sizes[stream] = stream_replicas(step.payload or {})
@@ -199,5 +199,9 @@ def settler(api: JetStreamApi, *, timeout: float = DEFAULT_TIMEOUT_S,
         expected = int(config.get("num_replicas") or 0) or await replicas_of_stream(stream)
         await wait_converged(api, step.address, f"CONSUMER.INFO.{stream}.{consumer}", expected,
                              timeout=timeout, progress=progress)
+
+    async def settle(steps: list) -> None:
+        written = [s for s in steps if s.verb in ("create", "update") and s.status == "done"]
+        await asyncio.gather(*(settle_one(s) for s in written))
 
     return settle

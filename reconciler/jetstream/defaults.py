@@ -47,10 +47,15 @@ def _fill(config: dict[str, Any], table: dict[str, tuple[Any, Version]], server:
             config[name] = value
 
 
-def stream_defaults(config: dict[str, Any], server: Version) -> dict[str, Any]:
-    """``config`` with what the server would add (a new dict; the input is not changed)."""
+def stream_defaults(config: dict[str, Any], server: Version, origin: dict[str, Any] | None = None) -> dict[str, Any]:
+    """``config`` with what the server would add (a new dict; the input is not changed).
+
+    ``origin`` is the config of the stream a mirror reads: its ``allow_direct`` turns on ``mirror_direct``.
+    """
     out = dict(config)
     _fill(out, STREAM_DEFAULTS, server)
+    if out.get("mirror") and (origin or {}).get("allow_direct"):
+        out["mirror_direct"] = True
     has_origin = bool(out.get("mirror") or out.get("sources"))
     if not out.get("subjects") and not has_origin:
         out["subjects"] = [out.get("name")]

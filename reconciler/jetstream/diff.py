@@ -113,6 +113,9 @@ class Planner:
         self.changes: list[Change] = []
         self.errors: list[str] = []
         self.replaced_streams: set[str] = set()
+        self.live_consumers_of: dict[str, list[str]] = {}  # stream -> its live consumers' names
+        for stream, name in live.consumers:
+            self.live_consumers_of.setdefault(stream, []).append(name)
 
     def plan(self) -> Plan:
         for resource in [*self.desired.streams.values(), *self.desired.consumers.values()]:
@@ -123,11 +126,19 @@ class Planner:
         for key in sorted(self.desired.consumers):
             self._consumer(self.desired.consumers[key])
         self._undeclared()
-        self._undeclared_offline()
         self._note_possible_renames()
+        self._undeclared_offline()
         ident = self.live.identity
         return Plan(self.changes, self.errors, {"nats": {"server_version": ident.version, "server_name": ident.name,
                                                          "api_level": ident.api_level}})
+
+    def _live_config(self, stream: str | None) -> dict[str, Any] | None:
+        return (self.live.streams.get(stream or "") or {}).get("config")
+
+    def _desired_config(self, stream: str | None) -> dict[str, Any] | None:
+        """A stream's config as it will be: declared, else as it is."""
+        declared = self.desired.streams.get(stream or "")
+        return declared.config if declared else self._live_config(stream)
 
     def _stream(self, declared: DeclaredResource) -> None:
         item = self.live.streams.get(declared.name)
@@ -139,32 +150,13 @@ class Planner:
             self.changes.append(Change(address, CREATE, desired=to_send(declared.config)))
             return
         live_config = item["config"]
-        before = normalize(STREAM, live_config, self.version)
-        after = normalize(STREAM, declared.config, self.version)
-        replaced = self._in_place(STREAM, address, live_config, before, after, declared.config)
-        if replaced is None:
-            return
-        diff, reasons = replaced
-        self.replaced_streams.add(declared.name)
-        lost = sorted(c for s, c in self.live.consumers if s == declared.name)
-        self.changes.append(Change(address, REPLACE, diff, destructive=True, reason="; ".join(reasons),
-                                   details={"destroys": {**_stream_state(item), "consumers": lost}},
-                                   desired=to_send(declared.config)))
-
-    def _in_place(self, kind: str, address: str, live_config: dict[str, Any], before: dict[str, Any],
-                  after: dict[str, Any], declared: dict[str, Any]) -> tuple[list[FieldChange], list[str]] | None:
-        """Plan what needs no replace (nothing, an adopt, an update); else the diff and why it must be replaced."""
-        if before == after:
-            if not is_managed(live_config):
-                self.changes.append(_adopt(address, declared))
-            return None
-        diff = field_changes(before, after)
-        reasons = replace_reasons(kind, before, after, self.version)
-        if reasons:
-            return diff, reasons
-        update = Change(address, UPDATE, diff, desired=to_send(declared))
-        self.changes.append(update if is_managed(live_config) else _adopting(update))
-        return None
+        origin = ((declared.config.get("mirror") or live_config.get("mirror") or {}).get("name"))
+        lost = sorted(self.live_consumers_of.get(declared.name, []))
+        change = self._compare(declared, live_config, origin, {**_stream_state(item), "consumers": lost})
+        if change is not None and change.action == REPLACE:
+            self.replaced_streams.add(declared.name)
+        if change is not None:
+            self.changes.append(change)
 
     def _consumer(self, declared: DeclaredResource) -> None:
         stream = declared.stream or ""
@@ -178,18 +170,28 @@ class Planner:
             reason = f"stream {stream} is replaced" if item is not None else None
             self.changes.append(Change(address, CREATE, reason=reason, desired=to_send(declared.config)))
             return
-        declared_stream = self.desired.streams.get(stream)
-        live_stream = (self.live.streams.get(stream) or {}).get("config")
-        before = normalize(CONSUMER, item["config"], self.version, live_stream)
-        after = normalize(CONSUMER, declared.config, self.version,
-                          declared_stream.config if declared_stream else live_stream)
-        replaced = self._in_place(CONSUMER, address, item["config"], before, after, declared.config)
-        if replaced is None:
-            return
-        diff, reasons = replaced
-        self.changes.append(Change(address, REPLACE, diff, destructive=True, reason="; ".join(reasons),
-                                   details={"destroys": _consumer_state(item)},
-                                   desired=to_send(declared.config)))
+        change = self._compare(declared, item["config"], stream, _consumer_state(item))
+        if change is not None:
+            self.changes.append(change)
+
+    def _compare(self, declared: DeclaredResource, live_config: dict[str, Any], related: str | None,
+                 destroys: dict[str, Any]) -> Change | None:
+        """None when equal (an adopt when jsctl did not create it), else an update, or a replace for
+        what the server cannot change in place.
+
+        ``related`` names the stream some defaults come from: a consumer's stream, a mirror's origin.
+        """
+        before = normalize(declared.kind, live_config, self.version, self._live_config(related))
+        after = normalize(declared.kind, declared.config, self.version, self._desired_config(related))
+        if before == after:  # nothing to change, but a resource jsctl did not create gets its mark
+            return None if is_managed(live_config) else _adopt(declared.address, declared.config)
+        diff = field_changes(before, after)
+        reasons = replace_reasons(declared.kind, before, after, self.version)
+        if not reasons:
+            update = Change(declared.address, UPDATE, diff, desired=to_send(declared.config))
+            return update if is_managed(live_config) else _adopting(update)
+        return Change(declared.address, REPLACE, diff, destructive=True, reason="; ".join(reasons),
+                      details={"destroys": destroys}, desired=to_send(declared.config))
 
     def _undeclared(self) -> None:
         """Live resources no manifest declares: notes, or deletes of jsctl's own with --prune."""
@@ -211,18 +213,18 @@ class Planner:
             else:
                 self.changes.append(self._unmanaged(address, item["config"]))
 
-    def _undeclared_offline(self) -> None:
-        for name in sorted(self.live.offline_streams.keys() - self.desired.streams.keys()):
-            self.changes.append(_offline(stream_address(name), self.live.offline_streams[name]))
-        for stream, name in sorted(self.live.offline_consumers.keys() - self.desired.consumers.keys()):
-            self.changes.append(_offline(consumer_address(stream, name), self.live.offline_consumers[(stream, name)]))
-
     def _note_possible_renames(self) -> None:
         """A stream deleted while another is created may be a rename: say what that costs, never guess."""
         if {CREATE} & {c.action for c in self.changes if c.address.startswith("stream/")}:
             for change in self.changes:
                 if change.action == DELETE and change.address.startswith("stream/"):
                     change.reason = f"{change.reason}; {RENAME_NOTE}"
+
+    def _undeclared_offline(self) -> None:
+        for name in sorted(self.live.offline_streams.keys() - self.desired.streams.keys()):
+            self.changes.append(_offline(stream_address(name), self.live.offline_streams[name]))
+        for stream, name in sorted(self.live.offline_consumers.keys() - self.desired.consumers.keys()):
+            self.changes.append(_offline(consumer_address(stream, name), self.live.offline_consumers[(stream, name)]))
 
     def _unmanaged(self, address: str, config: dict[str, Any]) -> Change:
         reason = ("created by jsctl, no longer in the manifests: delete it with --prune"

@@ -1,8 +1,7 @@
 """Apply the JetStream part of a plan: every request as soon as what it depends on is done.
 
-Dependencies: a stream is deleted after its consumers; streams are written after every stream
-delete (a replace deletes first; a new stream may take a deleted one's subjects) and after the
-origins (mirror, sources) written with them; a consumer is written after its stream. Up to
+Two phases: deletes (a stream after its consumers), then writes (a stream after the origins,
+mirror and sources, written with it; a consumer after its stream; a pause after its update). Up to
 ``concurrency`` requests are in flight. The first failed request stops the apply once the
 requests already in flight have answered: each step is reported as done, failed or not done,
 and since the live servers are the truth, the next plan is exactly the rest.
@@ -12,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import JsctlError
@@ -29,13 +28,13 @@ WRITE_TIMEOUT_S = 30.0
 @dataclass
 class Step:
     address: str
-    verb: str  # delete | create | update
+    verb: str  # delete | create | update | pause
     subject: str
     payload: dict[str, Any] | None = None
     status: str = NOT_DONE
     error: str = ""
     after: list[Step] = field(default_factory=list, repr=False)  # steps that must be done first
-    second: bool = False  # the second half of a stream update split in two (scale_before_move)
+    reply: dict[str, Any] | None = field(default=None, repr=False)  # the server's answer: what it stored
 
     @property
     def is_stream(self) -> bool:
@@ -57,18 +56,29 @@ class ApplyFailed(JsctlError):
         return "\n".join(f"  {s.status:>8}  {s.describe()}" for s in self.steps)
 
 
-def _parse(address: str) -> tuple[str, str | None]:
+def parse_address(address: str) -> tuple[str, str | None]:
     parts = address.split("/")
     return (parts[1], None) if parts[0] == "stream" else (parts[1], parts[2])
 
 
 def steps_for(change: Change) -> list[Step]:
     """The API requests one change needs, in order (a replace is a delete and a create)."""
-    stream, consumer = _parse(change.address)
+    stream, consumer = parse_address(change.address)
     if consumer is None:
         delete = Step(change.address, "delete", f"STREAM.DELETE.{stream}")
-        create = Step(change.address, "create", f"STREAM.CREATE.{stream}", change.desired)
         update = Step(change.address, "update", f"STREAM.UPDATE.{stream}", change.desired)
+        if (change.desired or {}).get("sealed") and change.action in (CREATE, REPLACE):
+            # The server refuses to create a sealed stream: create it open, then seal it by an update.
+            unsealed = {k: v for k, v in change.desired.items() if k != "sealed"}
+            create = Step(change.address, "create", f"STREAM.CREATE.{stream}", unsealed)
+            update.after = [create]
+            return [delete, create, update] if change.action == REPLACE else [create, update]
+        create = Step(change.address, "create", f"STREAM.CREATE.{stream}", change.desired)
+        first = scale_before_move(change) if change.action in (UPDATE, ADOPT) else None
+        if first is not None:  # the server refuses to scale and move in one update: two, in order
+            half = Step(change.address, "update", f"STREAM.UPDATE.{stream}", first)
+            update.after = [half]
+            return [half, update]
     else:
         delete = Step(change.address, "delete", f"CONSUMER.DELETE.{stream}.{consumer}")
         config = {"durable_name": consumer, **(change.desired or {})}
@@ -76,9 +86,12 @@ def steps_for(change: Change) -> list[Step]:
                       {"stream_name": stream, "config": config, "action": "create"})
         update = Step(change.address, "update", f"CONSUMER.CREATE.{stream}.{consumer}",
                       {"stream_name": stream, "config": config, "action": "update"})
-    first = scale_before_move(change) if consumer is None and change.action in (UPDATE, ADOPT) else None
-    if first is not None:
-        return [Step(change.address, "update", update.subject, first), replace(update, second=True)]
+        if change.action == UPDATE and any(d.path == "pause_until" for d in change.diff):
+            # An update never changes pause_until (measured on 2.11-2.15): the PAUSE request does.
+            until = config.get("pause_until")
+            pause = Step(change.address, "pause", f"CONSUMER.PAUSE.{stream}.{consumer}",
+                         {"pause_until": until} if until else None, after=[update])
+            return [update, pause]
     return {CREATE: [create], UPDATE: [update], ADOPT: [update], REPLACE: [delete, create],
             DELETE: [delete]}.get(change.action, [])
 
@@ -113,60 +126,50 @@ def scale_before_move(change: Change) -> dict[str, Any] | None:
     return first
 
 
-def stream_levels(steps: list[Step]) -> list[list[Step]]:
-    """Stream writes grouped so that a stream comes after the origins (mirror, sources) written with it."""
-    by_name = {_parse(s.address)[0]: s for s in steps}
-    needs = {}
-    for name, step in by_name.items():
-        config = step.payload or {}
-        origins = {(config.get("mirror") or {}).get("name")} | {s.get("name") for s in config.get("sources") or []}
-        needs[name] = origins & (by_name.keys() - {name})
-    levels, placed = [], set()
-    while len(placed) < len(by_name):
-        ready = [n for n in by_name if n not in placed and needs[n] <= placed]
-        if not ready:  # a cycle: the server will say what is wrong with it
-            ready = [n for n in by_name if n not in placed]
-        levels.append([by_name[n] for n in ready])
-        placed.update(ready)
-    return levels
+def origins(step: Step) -> set[str]:
+    """The streams a stream write reads from: its mirror's and its sources' origins."""
+    config = step.payload or {}
+    return {(config.get("mirror") or {}).get("name")} | {source.get("name") for source in config.get("sources") or []}
 
 
-def ordered_steps(changes: list[Change]) -> list[Step]:
-    """All requests of ``changes`` with their dependencies set, listed in an order that respects them."""
+def ordered_steps(changes: list[Change]) -> list[list[Step]]:
+    """The requests of ``changes`` in two phases, deletes then writes, with dependencies set inside each."""
     steps = [s for c in changes if c.changes_something for s in steps_for(c)]
-    consumer_deletes = [s for s in steps if s.verb == "delete" and not s.is_stream]
-    stream_deletes = [s for s in steps if s.verb == "delete" and s.is_stream]
-    seconds = {_parse(s.address)[0]: s for s in steps if s.second}
-    levels = stream_levels([s for s in steps if s.verb != "delete" and s.is_stream and not s.second])
-    consumer_writes = [s for s in steps if s.verb != "delete" and not s.is_stream]
-    for step in stream_deletes:
-        step.after = [c for c in consumer_deletes if _parse(c.address)[0] == _parse(step.address)[0]]
-    written: dict[str, Step] = {}
-    for level in levels:
-        before = list(written.values())  # origins are among the earlier levels
-        for step in level:
-            step.after = [*stream_deletes, *before]
-        written.update({_parse(s.address)[0]: s for s in level})
-    for name, step in seconds.items():  # after its first half (and its convergence, on a cluster)
-        step.after = [written[name]]
-        written[name] = step
-    for step in consumer_writes:
-        stream = written.get(_parse(step.address)[0])
-        own_delete = [c for c in consumer_deletes if c.address == step.address]
-        step.after = [*own_delete, *([stream] if stream else [])]
-    return [*consumer_deletes, *stream_deletes, *(s for level in levels for s in level), *seconds.values(),
-            *consumer_writes]
+    deletes = [s for s in steps if s.verb == "delete"]
+    consumer_deletes: dict[str, list[Step]] = {}
+    for step in deletes:
+        if not step.is_stream:
+            consumer_deletes.setdefault(parse_address(step.address)[0], []).append(step)
+    for step in deletes:
+        if step.is_stream:
+            step.after = consumer_deletes.get(parse_address(step.address)[0], [])
+    writes = [s for s in steps if s.verb != "delete"]
+    stream_writes = {parse_address(s.address)[0]: s for s in writes if s.is_stream}
+    for step in writes:
+        stream = parse_address(step.address)[0]
+        if step.is_stream:
+            needed = origins(step) - {stream}
+            step.after = [*step.after, *(w for name, w in stream_writes.items()
+                                         if name in needed and not _reads(w, stream))]
+        elif stream in stream_writes:
+            step.after = [*step.after, stream_writes[stream]]
+    return [deletes, writes]
+
+
+def _reads(step: Step, stream: str) -> bool:
+    """True when ``step`` (a stream write) reads from ``stream``: a cycle, left to the server to refuse."""
+    return stream in origins(step)
 
 
 async def execute(api: JetStreamApi, changes: list[Change], *, concurrency: int = CONCURRENCY,
-                  settle: Callable[[Step], Awaitable[None]] | None = None) -> list[Step]:
+                  settle: Callable[[list[Step]], Awaitable[None]] | None = None) -> list[Step]:
     """Apply ``changes``; raises ApplyFailed (with every step's status) at the first failed request.
 
-    ``settle`` runs after each successful write, before what depends on it starts (on a cluster:
-    wait until the stream or consumer has converged); a failure there stops the apply like a
-    failed request.
+    ``settle`` runs after each successful request, before what depends on it starts (on a cluster:
+    wait until what it wrote has converged); its failure stops the apply like a failed request.
     """
-    steps = ordered_steps(changes)
+    phases = ordered_steps(changes)
+    steps = [s for phase in phases for s in phase]
     finished = {id(s): asyncio.Event() for s in steps}
     semaphore = asyncio.Semaphore(concurrency)
     stopped = False
@@ -182,21 +185,21 @@ async def execute(api: JetStreamApi, changes: list[Change], *, concurrency: int 
                 if stopped:
                     return
                 try:
-                    await api.request(step.subject, step.payload, timeout=WRITE_TIMEOUT_S)
+                    step.reply = await api.request(step.subject, step.payload, timeout=WRITE_TIMEOUT_S)
                 except JsctlError as exc:
                     step.status, step.error, stopped = FAILED, getattr(exc, "description", str(exc)), True
-                    return
-            try:
-                if settle is not None and step.verb != "delete":
-                    await settle(step)  # outside the semaphore: waiting is not a request in flight
-            except JsctlError as exc:
-                step.status, step.error, stopped = FAILED, str(exc), True
-            else:
-                step.status = DONE
+                else:
+                    step.status = DONE
+            if settle is not None:
+                try:
+                    await settle([step])
+                except JsctlError as exc:
+                    step.status, step.error, stopped = FAILED, f"accepted, but {exc}", True
         finally:
             finished[id(step)].set()
 
-    await asyncio.gather(*(run(s) for s in steps))
-    if stopped:
-        raise ApplyFailed(steps)
+    for phase in phases:  # every delete first: a replace deletes before it creates, a new stream may
+        await asyncio.gather(*(run(s) for s in phase))  # take the subjects of a deleted one
+        if stopped:
+            raise ApplyFailed(steps)
     return steps

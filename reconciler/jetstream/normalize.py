@@ -67,15 +67,16 @@ def _canonical(value: Any, key: str = "") -> Any:
 
 
 def normalize(kind: str, config: dict[str, Any], server: Version,
-              stream: dict[str, Any] | None = None) -> dict[str, Any]:
+              related: dict[str, Any] | None = None) -> dict[str, Any]:
     """The canonical form of a stream (``kind=STREAM``) or consumer config for the connected server.
 
-    ``stream`` is the owning stream's config, for consumer defaults that come from its limits.
+    ``related`` is the config some defaults come from: a consumer's stream (its consumer limits),
+    a mirror's origin (its allow_direct).
     """
     config = {**config, "metadata": user_metadata(config.get("metadata"))}
     if kind == STREAM:
-        full = stream_defaults(config, server)
+        full = stream_defaults(config, server, related)
     else:
-        full = consumer_defaults(config, stream, server)
+        full = consumer_defaults(config, related, server)
         full.pop("stream_name", None)
     return _canonical(full) or {}

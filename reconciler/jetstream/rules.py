@@ -1,7 +1,9 @@
 """What the connected nats-server supports and what it can change in place: one table per question.
 
-Every row was checked against nats-server's ``configUpdateCheck`` / ``checkNewConsumerConfig`` and,
-for 2.12.8, measured on a real server (tests/jetstream/test_rules_server.py has one test per row).
+Every row was checked against nats-server's ``configUpdateCheck`` / ``checkNewConsumerConfig``,
+measured on a real 2.12.8 (tests/jetstream/test_js_rules_server.py, one test per row) and on
+2.10-2.15 (tests/matrix/test_rules_match_servers.py, against tests/data/server_versions/).
+``pause_until`` is not here: an update never changes it, apply sends ``CONSUMER.PAUSE`` (execute.py).
 Configs here are normalized dicts (see normalize.py): omitted and zero values are absent.
 """
 
@@ -90,6 +92,14 @@ def presence_changed(before: Any, after: Any) -> bool:
     return bool(before) != bool(after)
 
 
+def set_or_changed(before: Any, after: Any) -> bool:
+    return after is not None and before != after
+
+
+def removed(before: Any, after: Any) -> bool:
+    return before is not None and after is None
+
+
 @dataclass(frozen=True)
 class ReplaceRule:
     kind: str
@@ -97,6 +107,10 @@ class ReplaceRule:
     applies: Predicate  # (live value, desired value) -> the server refuses this in place
     reason: str
     until: Version | None = None  # servers from this release on can change it in place
+    since: Version | None = None  # servers before this release could change it in place
+
+    def holds_on(self, server: Version) -> bool:
+        return (self.since is None or server >= self.since) and (self.until is None or server < self.until)
 
 
 REPLACE_RULES: tuple[ReplaceRule, ...] = (
@@ -105,12 +119,13 @@ REPLACE_RULES: tuple[ReplaceRule, ...] = (
     ReplaceRule(STREAM, "deny_delete", turned_off, "deny_delete cannot be turned off"),
     ReplaceRule(STREAM, "deny_purge", turned_off, "deny_purge cannot be turned off"),
     ReplaceRule(STREAM, "sealed", turned_off, "a sealed stream cannot be unsealed"),
-    ReplaceRule(STREAM, "allow_msg_ttl", changed, "allow_msg_ttl cannot change after creation", until=(2, 12, 0)),
     ReplaceRule(STREAM, "allow_msg_ttl", turned_off, "allow_msg_ttl cannot be turned off"),
     ReplaceRule(STREAM, "allow_msg_schedules", turned_off, "allow_msg_schedules cannot be turned off"),
     ReplaceRule(STREAM, "allow_msg_counter", changed, "allow_msg_counter cannot change after creation"),
     ReplaceRule(STREAM, "persist_mode", changed, "persist_mode cannot change after creation"),
-    ReplaceRule(STREAM, "mirror", changed, "a mirror's configuration cannot change"),
+    ReplaceRule(STREAM, "mirror", set_or_changed, "a stream cannot become a mirror or change its mirror"),
+    ReplaceRule(STREAM, "mirror", removed, "a mirror cannot be promoted to a stream on this server",
+                until=(2, 12, 0)),
     ReplaceRule(STREAM, "max_consumers", changed, "max_consumers cannot change on this server", until=(2, 12, 5)),
     ReplaceRule(CONSUMER, "deliver_policy", changed, "deliver_policy cannot change"),
     ReplaceRule(CONSUMER, "opt_start_seq", changed, "opt_start_seq cannot change"),
@@ -121,6 +136,7 @@ REPLACE_RULES: tuple[ReplaceRule, ...] = (
     ReplaceRule(CONSUMER, "max_waiting", changed, "max_waiting cannot change"),
     ReplaceRule(CONSUMER, "idle_heartbeat", changed, "idle_heartbeat cannot change"),
     ReplaceRule(CONSUMER, "flow_control", changed, "flow_control cannot change"),
+    ReplaceRule(CONSUMER, "mem_storage", changed, "mem_storage cannot change on this server", since=(2, 14, 0)),
 )
 
 
@@ -128,7 +144,7 @@ def replace_reasons(kind: str, live: dict[str, Any], desired: dict[str, Any], se
     """Why the connected server cannot turn ``live`` into ``desired`` in place (empty: it can)."""
     reasons = []
     for rule in REPLACE_RULES:
-        if rule.kind != kind or (rule.until and server >= rule.until):
+        if rule.kind != kind or not rule.holds_on(server):
             continue
         if rule.applies(live.get(rule.field), desired.get(rule.field)) and rule.reason not in reasons:
             reasons.append(rule.reason)

@@ -1,17 +1,20 @@
-"""After apply: read back what was touched and plan again; anything left is the server's doing.
+"""After apply: plan again against what the server answered it stored; anything left is its doing.
 
-nats-server 2.10 and 2.11 drop fields they do not know without an error, and every version may
-adjust a value (e.g. sealing forces deny_delete): such a field is named as an error, never hidden.
+Every create and update reply carries the stream or consumer info as the server stored it, so the
+live state after apply is the state before it with those replies (and the deletes) laid over it:
+read back without another listing round. nats-server 2.10 and 2.11 drop fields they do not know
+without an error, and every version may adjust a value (e.g. ack_wait becomes the first backoff
+step): such a field is named as an error, never hidden.
 """
 
 from __future__ import annotations
 
 from ..errors import JsctlError
-from ..jsapi import JetStreamApi
 from ..manifest.model import Desired
 from ..plan import Change
 from .diff import plan_jetstream
-from .observe import observe
+from .execute import DONE, Step, parse_address
+from .observe import Live
 
 
 class VerifyFailed(JsctlError):
@@ -25,13 +28,39 @@ def describe_leftover(change: Change) -> str:
     return f"{change.address}: the server did not keep {fields}"
 
 
-async def verify(api: JetStreamApi, desired: Desired, applied: list[Change], *, prune: bool = False) -> None:
-    touched = {c.address.split("/")[1] for c in applied if c.changes_something}
+def live_after(before: Live, steps: list[Step]) -> Live:
+    """``before`` with the effect of every done step, as the server reported it (deletes come first)."""
+    done = [s for s in steps if s.status == DONE]
+    gone_streams = {parse_address(s.address)[0] for s in done if s.verb == "delete" and s.is_stream}
+    gone_consumers = {parse_address(s.address) for s in done if s.verb == "delete" and not s.is_stream}
+    after = Live(before.identity, {n: i for n, i in before.streams.items() if n not in gone_streams},
+                 {k: i for k, i in before.consumers.items() if k[0] not in gone_streams and k not in gone_consumers},
+                 before.offline_streams, before.offline_consumers)
+    for step in (s for s in done if s.verb != "delete"):
+        stream, consumer = parse_address(step.address)
+        if step.verb == "pause":  # the reply is the pause state, not the consumer info
+            item = after.consumers[(stream, consumer)]
+            config = {k: v for k, v in item["config"].items() if k != "pause_until"}
+            if (step.reply or {}).get("paused"):
+                config["pause_until"] = step.reply["pause_until"]
+            after.consumers[(stream, consumer)] = {**item, "config": config}
+        elif consumer is None:  # replies are fresh from JSON and planning never changes them: no copies
+            after.streams[stream] = step.reply or {}
+        else:
+            after.consumers[(stream, consumer)] = step.reply or {}
+    return after
+
+
+def verify(desired: Desired, before: Live, steps: list[Step], *, prune: bool = False) -> None:
+    """Raise VerifyFailed naming every field the server did not keep as sent."""
+    touched = {parse_address(s.address)[0] for s in steps}
     if not touched:
         return
-    live = await observe(api, touched)
+    after = live_after(before, steps)
     subset = Desired({n: r for n, r in desired.streams.items() if n in touched},
                      {k: r for k, r in desired.consumers.items() if k[0] in touched})
-    leftovers = plan_jetstream(subset, live, prune=prune).pending
+    view = Live(after.identity, {n: i for n, i in after.streams.items() if n in touched},
+                {k: i for k, i in after.consumers.items() if k[0] in touched})
+    leftovers = plan_jetstream(subset, view, prune=prune).pending
     if leftovers:
         raise VerifyFailed("verify after apply: " + "; ".join(describe_leftover(c) for c in leftovers))

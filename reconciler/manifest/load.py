@@ -1,38 +1,30 @@
 """Read manifest files into plain Python values, remembering where every key and value was written.
 
-PyYAML's C composer gives node marks quickly; the values are then built here (not by PyYAML's
-constructor) so that duplicate mapping keys are reported instead of silently keeping the last,
-and unquoted timestamps stay the strings the JetStream API expects.
+PyYAML's C loader does the parsing; its constructor is taught two things: unquoted timestamps stay
+the strings the JetStream API expects, and a key written twice in one mapping is reported (PyYAML
+silently keeps the last). The YAML node tree is kept, so the line:column of any path is found on
+demand, when a message needs it, at no cost for the values nobody asks about.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 try:
-    from yaml import CSafeLoader as _Loader
+    from yaml import CSafeLoader as _BaseLoader
 except ImportError:  # PyYAML built without libyaml: slower, same result
-    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+    from yaml import SafeLoader as _BaseLoader  # type: ignore[assignment]
 
 DEFAULT_FILES = ("streams.yaml", "consumers.yaml")
 MANIFEST_SUFFIXES = (".yaml", ".yml")
 
 Path_ = tuple[str | int, ...]  # a path inside a document: ("streams", 0, "max_age")
 
-_TAG = "tag:yaml.org,2002:"
-_constructor = yaml.constructor.SafeConstructor()
-# Scalars whose YAML meaning is kept; every other tag (timestamps, binary, ...) stays the written text.
-_SCALARS = {
-    _TAG + "str": lambda node: node.value,
-    _TAG + "int": _constructor.construct_yaml_int,
-    _TAG + "bool": _constructor.construct_yaml_bool,
-    _TAG + "float": _constructor.construct_yaml_float,
-    _TAG + "null": lambda node: None,
-}
+_MERGE, _STR = "tag:yaml.org,2002:merge", "tag:yaml.org,2002:str"
 
 
 @dataclass(frozen=True)
@@ -58,27 +50,41 @@ def format_path(path: Path_) -> str:
 
 @dataclass
 class Document:
-    """One YAML file's content with the line:column (1-based) of every value and of every mapping key."""
+    """One YAML file's content, and its node tree for the line:column (1-based) of any path."""
 
     file: str
     value: Any = None
-    value_marks: dict[Path_, tuple[int, int]] = field(default_factory=dict)
-    key_marks: dict[Path_, tuple[int, int]] = field(default_factory=dict)
+    root: yaml.Node | None = None
 
     def mark(self, path: Path_, *, key: bool = False) -> tuple[int, int]:
-        """Where ``path`` was written (its key when ``key``), else the nearest enclosing node."""
-        marks = self.key_marks if key else self.value_marks
-        while path:
-            if path in marks:
-                return marks[path]
-            if path in self.value_marks:
-                return self.value_marks[path]
-            path = path[:-1]
-        return self.value_marks.get((), (1, 1))
+        """Where ``path`` was written (its key when ``key``), else its nearest written parent."""
+        node, key_node = self.root, None
+        for part in path:
+            found = _child(node, part)
+            if found is None:
+                break
+            key_node, node = found
+        else:
+            node = key_node if key and key_node is not None else node
+        if node is None:
+            return (1, 1)
+        return (node.start_mark.line + 1, node.start_mark.column + 1)
 
     def problem(self, path: Path_, message: str, *, key: bool = False) -> Problem:
         line, column = self.mark(path, key=key)
         return Problem(self.file, line, column, path, message)
+
+
+def _child(node: yaml.Node | None, part: str | int) -> tuple[yaml.Node | None, yaml.Node] | None:
+    """(key node, value node) of ``part`` in a mapping or sequence node."""
+    if isinstance(node, yaml.SequenceNode) and isinstance(part, int) and 0 <= part < len(node.value):
+        return None, node.value[part]
+    if isinstance(node, yaml.MappingNode):
+        # Merged pairs come first after PyYAML flattens `<<`; the last match is the value that was kept.
+        matches = [(k, v) for k, v in node.value
+                   if isinstance(k, yaml.ScalarNode) and _ManifestLoader.scalar(k) == part]
+        return matches[-1] if matches else None
+    return None
 
 
 def manifest_files(paths: list[Path]) -> list[Path]:
@@ -120,83 +126,82 @@ def read_document(path: Path, problems: list[Problem]) -> Document:
 
 def parse_document(text: str, file: str, problems: list[Problem]) -> Document:
     document = Document(file)
+    loader = _ManifestLoader(text)
     try:
-        node = yaml.compose(text, Loader=_Loader)
+        document.value = loader.get_single_data()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         problems.append(Problem(file, line, column, (), f"invalid YAML: {exc.problem or exc}"))
         return document
-    except yaml.YAMLError as exc:  # e.g. more than one document in the file
+    except yaml.YAMLError as exc:
         problems.append(Problem(file, 1, 1, (), f"invalid YAML: {exc}"))
         return document
-    if node is not None:
-        document.value = _Builder(document, problems).build(node, ())
+    finally:
+        loader.dispose()
+    document.root = loader.root
+    if loader.duplicates:
+        paths = _mapping_paths(loader.root, {id(mapping) for mapping, _, _ in loader.duplicates})
+        for mapping, first, again in loader.duplicates:
+            key = loader.scalar(again)
+            problems.append(Problem(file, again.start_mark.line + 1, again.start_mark.column + 1,
+                                    (*paths[id(mapping)], key),
+                                    f"duplicate key {key!r} (first written on line {first.start_mark.line + 1})"))
     return document
 
 
-def _scalar(node: yaml.ScalarNode) -> Any:
-    return _SCALARS.get(node.tag, _SCALARS[_TAG + "str"])(node)
+class _ManifestLoader(_BaseLoader):
+    """PyYAML's safe loader, keeping timestamps as text and noting keys written twice."""
+
+    def __init__(self, stream: str):
+        super().__init__(stream)
+        self.root: yaml.Node | None = None
+        self.duplicates: list[tuple[yaml.MappingNode, yaml.Node, yaml.Node]] = []  # (mapping, first, again)
+        self._checked: set[int] = set()
+
+    @staticmethod
+    def scalar(node: yaml.ScalarNode) -> Any:
+        construct = _ManifestLoader.yaml_constructors.get(node.tag)
+        return construct(_SCALAR_CONSTRUCTOR, node) if construct and node.tag != _STR else node.value
+
+    def construct_document(self, node: yaml.Node) -> Any:
+        self.root = node
+        return super().construct_document(node)
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        if id(node) not in self._checked:  # an aliased mapping is constructed once per use
+            self._checked.add(id(node))
+            seen: dict[tuple[str, str], yaml.Node] = {}
+            for key_node, _ in node.value:
+                if isinstance(key_node, yaml.ScalarNode) and key_node.tag != _MERGE:
+                    first = seen.setdefault((key_node.tag, key_node.value), key_node)
+                    if first is not key_node:
+                        self.duplicates.append((node, first, key_node))
+        return super().construct_mapping(node, deep=deep)
 
 
-class _Builder:
-    def __init__(self, document: Document, problems: list[Problem]):
-        self.document, self.problems = document, problems
-        self.active: set[int] = set()  # nodes being built: a recursive alias would never end
+_ManifestLoader.add_constructor("tag:yaml.org,2002:timestamp", lambda loader, node: node.value)
+_SCALAR_CONSTRUCTOR = _ManifestLoader("")
 
-    def build(self, node: yaml.Node, path: Path_) -> Any:
-        self.document.value_marks[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
-        if isinstance(node, yaml.ScalarNode):
-            return _scalar(node)
-        if id(node) in self.active:
-            self.problems.append(self.document.problem(path, "recursive YAML alias"))
-            return None
-        self.active.add(id(node))
-        try:
-            if isinstance(node, yaml.SequenceNode):
-                return [self.build(item, (*path, index)) for index, item in enumerate(node.value)]
-            return self.build_mapping(node, path)
-        finally:
-            self.active.discard(id(node))
 
-    def build_mapping(self, node: yaml.MappingNode, path: Path_) -> dict[Any, Any]:
-        result: dict[Any, Any] = {}
-        merges = []
-        for key_node, value_node in node.value:
-            if key_node.tag == _TAG + "merge":
-                merges.append(value_node)
-                continue
-            key_mark = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
-            if not isinstance(key_node, yaml.ScalarNode):
-                self.problems.append(Problem(self.document.file, *key_mark, path, "a mapping key must be plain text"))
-                continue
-            key = _scalar(key_node)
-            child = (*path, key)
-            if key in result:
-                first_line = self.document.key_marks[child][0]
-                self.problems.append(Problem(self.document.file, *key_mark, child,
-                                             f"duplicate key {key!r} (first written on line {first_line})"))
-                continue
-            self.document.key_marks[child] = key_mark
-            result[key] = self.build(value_node, child)
-        for value_node in merges:
-            self.merge(value_node, path, result)
-        return result
-
-    def merge(self, value_node: yaml.Node, path: Path_, result: dict[Any, Any]) -> None:
-        """``<<: *anchor`` (or a list of them): keys written explicitly win, then earlier anchors."""
-        sources = value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
-        scratch = _Builder(Document(self.document.file), self.problems)
-        for source in sources:
-            if not isinstance(source, yaml.MappingNode):
-                self.problems.append(self.document.problem(path, "a merge key `<<` takes a mapping or a list of them"))
-                continue
-            for key, value in scratch.build_mapping(source, path).items():
-                if key in result:
-                    continue
-                result[key] = value
-                # The merged value keeps the marks of where the anchor wrote it.
-                prefix = (*path, key)
-                for own, theirs in ((self.document.key_marks, scratch.document.key_marks),
-                                    (self.document.value_marks, scratch.document.value_marks)):
-                    own.update({p: m for p, m in theirs.items() if p[:len(prefix)] == prefix})
+def _mapping_paths(root: yaml.Node | None, wanted: set[int]) -> dict[int, Path_]:
+    """The document path of each mapping node in ``wanted`` (by identity), in one depth-first walk."""
+    found: dict[int, Path_] = {}
+    stack: list[tuple[yaml.Node, Path_]] = [(root, ())] if root is not None else []
+    seen: set[int] = set()
+    while stack and len(found) < len(wanted):
+        node, path = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            if id(node) in wanted:
+                found[id(node)] = path
+            children = [(value, (*path, _ManifestLoader.scalar(key))) for key, value in node.value
+                        if isinstance(key, yaml.ScalarNode)]
+        elif isinstance(node, yaml.SequenceNode):
+            children = [(item, (*path, index)) for index, item in enumerate(node.value)]
+        else:
+            continue
+        stack.extend(reversed(children))  # in document order: an alias's path is where its anchor was written
+    return found

@@ -33,7 +33,7 @@ _API_EXCEPTIONS = ("$JS.EVENT.>", "$SYS.ACCOUNT.>")
 
 def check_items(items: list[Item], problems: list[Problem]) -> None:
     streams = _unique(items, STREAM, lambda item: item.name, "stream", problems)
-    consumers = _unique(items, CONSUMER, lambda item: (item.config.get("stream"), item.name), "consumer", problems)
+    consumers = _unique(items, CONSUMER, _consumer_key, "consumer", problems)
     for item in streams.values():
         if item.checked:
             for rule in STREAM_RULES:
@@ -56,13 +56,18 @@ def _unique(items: list[Item], kind: str, key: Callable[[Item], Any], word: str,
     """Items of ``kind`` by key; a second item with the same key is a duplicate resource."""
     found: dict[Any, Item] = {}
     for item in items:
-        if item.kind != kind or not isinstance(item.name, str) or not item.name:
-            continue
+        if item.kind != kind or not isinstance(item.name, str) or not item.name or key(item) is None:
+            continue  # no usable name: the schema errors say why
         first = found.setdefault(key(item), item)
         if first is not item:
             field = ("durable_name",) if "durable_name" in item.config else ("name",)
             problems.append(item.problem(field, f"duplicate {word} {item.name!r} (first declared at {first.origin})"))
     return found
+
+
+def _consumer_key(item: Item) -> tuple[str, str] | None:
+    stream = item.config.get("stream")
+    return (stream, item.name) if isinstance(stream, str) and stream else None
 
 
 def _consumer_stream(item: Item, streams: dict[str, Item], problems: list[Problem]) -> Item | None:
@@ -119,14 +124,13 @@ def stream_subjects_valid(config: Config, report: Report) -> None:
 
 
 def stream_api_subjects(config: Config, report: Report) -> None:
-    if config.get("no_ack"):
-        return
+    no_ack = config.get("no_ack", False)
     for index, subject in enumerate(config.get("subjects") or []):
-        if subject_problem(subject):
-            continue
         if subject == ">":
-            report(("subjects", index), "capturing every subject ('>') needs no_ack: true and num_replicas: 1")
-        elif any(overlaps(subject, space) for space in _API_SPACES) and \
+            if not no_ack or config.get("num_replicas", 1) != 1:
+                report(("subjects", index), "capturing every subject ('>') needs no_ack: true and num_replicas: 1")
+        elif not no_ack and not subject_problem(subject) and \
+                any(overlaps(subject, space) for space in _API_SPACES) and \
                 not any(covers(exception, subject) for exception in _API_EXCEPTIONS):
             report(("subjects", index), f"subject {subject!r} overlaps the JetStream/system API: it needs no_ack: true")
 
@@ -455,8 +459,8 @@ def consumer_limits(config: Config, stream: Config | None, report: Report) -> No
     if replicas > stream_replicas:
         report(("num_replicas",), f"num_replicas {replicas} is more than the stream's {stream_replicas}")
     elif replicas and replicas != stream_replicas and stream.get("retention", "limits") != "limits":
-        report(("num_replicas",), f"consumers of a {stream['retention']} stream must have the stream's "
-                                  f"num_replicas ({stream_replicas})")
+        report(("num_replicas",), f"consumers of a stream with retention {stream['retention']} must have the "
+                                  f"stream's num_replicas ({stream_replicas})")
     limits = stream.get("consumer_limits") or {}
     for field in ("max_ack_pending", "inactive_threshold"):
         if limits.get(field, 0) > 0 and config.get(field, 0) > limits[field]:

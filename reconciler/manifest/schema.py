@@ -6,10 +6,13 @@ import difflib
 import functools
 import json
 import re
+from collections import defaultdict
+from dataclasses import dataclass
 from datetime import date
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
+from .model import CONSUMER, STREAM
 from .units import DURATION_PATTERN, SIZE_PATTERN, UnitError, parse_duration, parse_size, unit_fields
 
 if TYPE_CHECKING:
@@ -17,6 +20,7 @@ if TYPE_CHECKING:
     from jsonschema.protocols import Validator
 
 SCHEMA_RESOURCE = "schemas/manifest.schema.json"
+SECTIONS = {"streams": STREAM, "consumers": CONSUMER}  # top-level key -> kind of its items
 _RFC3339 = re.compile(r"^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
 
 
@@ -28,7 +32,7 @@ def manifest_schema() -> dict[str, Any]:
 @functools.cache
 def unit_table() -> dict[str, dict]:
     """Per kind ("stream"/"consumer"): field path -> "duration"/"size", as the schema declares them."""
-    return {kind: unit_fields(manifest_schema(), kind) for kind in ("stream", "consumer")}
+    return {kind: unit_fields(manifest_schema(), kind) for kind in SECTIONS.values()}
 
 
 def is_rfc3339(value: object) -> bool:
@@ -44,30 +48,117 @@ def is_rfc3339(value: object) -> bool:
     return hour < 24 and minute < 60 and second < 60
 
 
+@dataclass(frozen=True)
+class _Compiled:
+    """The schema split for speed: one validator for a document's top level, one for the keys of an item
+    (unknown, required), and one per field. Items are checked per distinct key set and fields per distinct
+    value, so 4,000 consumers sharing `ack_policy: explicit` cost one check of it, not 4,000."""
+
+    document: Validator
+    shapes: dict[str, Validator]
+    fields: dict[str, dict[str, Validator]]
+
+
+_KEY_KEYWORDS = {"type", "additionalProperties", "required", "anyOf", "title", "description"}  # depend on keys only
+
+
 @functools.cache
-def manifest_validator() -> Validator:
+def _compiled() -> _Compiled:
     from jsonschema import Draft202012Validator, FormatChecker
 
     formats = FormatChecker(formats=())
     formats.checks("date-time")(is_rfc3339)
-    return Draft202012Validator(manifest_schema(), format_checker=formats)
+
+    def compile_(schema: dict[str, Any]) -> Validator:
+        return Draft202012Validator(schema, format_checker=formats)
+
+    schema = manifest_schema()
+    # Local $refs inlined: following them costs jsonschema about half its time.
+    definitions = {name: _inline_refs(node, schema["$defs"]) for name, node in schema["$defs"].items()}
+    top = {key: value for key, value in schema.items() if key != "$defs"}
+    top["properties"] = {section: {"type": ["array", "null"]} for section in SECTIONS}
+    shapes, fields = {}, {}
+    for kind in SECTIONS.values():
+        item = definitions[kind]
+        shape = {key: value for key, value in item.items() if key in _KEY_KEYWORDS}
+        shapes[kind] = compile_({**shape, "properties": dict.fromkeys(item["properties"], True)})
+        fields[kind] = {name: compile_({"type": "array", "items": node}) for name, node in item["properties"].items()}
+    return _Compiled(compile_(top), shapes, fields)
 
 
-def schema_errors(value: Any) -> list[tuple[tuple, str, bool]]:
-    """(path, message, points at the key) for each way ``value`` breaks the schema."""
-    found: list[tuple[tuple, str, bool]] = []
-    for error in manifest_validator().iter_errors(value):
-        path = tuple(error.absolute_path)
-        if error.validator == "additionalProperties":
-            known = sorted(error.schema.get("properties", {}))
-            patterns = [re.compile(pattern) for pattern in error.schema.get("patternProperties", {})]
-            extras = {key for key in error.instance if key not in known
-                      and not any(p.search(str(key)) for p in patterns)}
-            for extra in sorted(extras, key=str):
-                found.append(((*path, extra), f"unknown field {extra!r}{did_you_mean(str(extra), known)}", True))
-        else:
-            found.append((path, describe(error), False))
+def _inline_refs(node: Any, definitions: dict[str, Any]) -> Any:
+    if isinstance(node, list):
+        return [_inline_refs(item, definitions) for item in node]
+    if not isinstance(node, dict):
+        return node
+    own = {key: _inline_refs(value, definitions) for key, value in node.items() if key != "$ref"}
+    if "$ref" in node:
+        return {**_inline_refs(definitions[node["$ref"].rsplit("/", 1)[-1]], definitions), **own}
+    return own
+
+
+Found = list[tuple[tuple, str, bool]]  # (path, message, points at the key)
+
+
+def schema_errors(value: Any) -> Found:
+    """Every way a manifest document breaks the schema."""
+    compiled = _compiled()
+    found: Found = []
+    for error in compiled.document.iter_errors(value):
+        _add(found, error, ())
+    if not isinstance(value, dict):
+        return found
+    for section, kind in SECTIONS.items():
+        items = value.get(section)
+        if isinstance(items, list):
+            _item_errors(compiled, kind, section, items, found)
     return found
+
+
+def _item_errors(compiled: _Compiled, kind: str, section: str, items: list[Any], found: Found) -> None:
+    by_keys: dict[frozenset, list[int]] = defaultdict(list)
+    by_value: dict[str, dict[Any, tuple[Any, list[int]]]] = defaultdict(dict)  # field -> value key -> (value, items)
+    fields = compiled.fields[kind]
+    for index, item in enumerate(items):
+        if not isinstance(item, dict):
+            by_keys[frozenset((index,))].append(index)  # alone: the shape check reports its type
+            continue
+        by_keys[frozenset(item)].append(index)
+        for field, field_value in item.items():
+            if field in fields:
+                by_value[field].setdefault(_value_key(field_value, index), (field_value, []))[1].append(index)
+    for indexes in by_keys.values():
+        for error in compiled.shapes[kind].iter_errors(items[indexes[0]]):
+            for index in indexes:
+                _add(found, error, (section, index))
+    for field, distinct in by_value.items():
+        slots = list(distinct.values())
+        for error in fields[field].iter_errors([field_value for field_value, _ in slots]):
+            slot, *inner = error.absolute_path
+            for index in slots[slot][1]:
+                _add(found, error, (section, index, field), inner)
+
+
+def _value_key(value: Any, index: int) -> Any:
+    """Equal for values that validate alike (1 and True do not; lists and mappings compare by content)."""
+    if isinstance(value, dict | list):
+        try:
+            return "json", json.dumps(value, sort_keys=True)
+        except (TypeError, ValueError):
+            return "item", index  # e.g. non-text keys: checked on its own
+    return type(value), value
+
+
+def _add(found: Found, error: ValidationError, prefix: tuple, inner: list | None = None) -> None:
+    path = (*prefix, *(error.absolute_path if inner is None else inner))
+    if error.validator == "additionalProperties":
+        known = sorted(error.schema.get("properties", {}))
+        patterns = [re.compile(pattern) for pattern in error.schema.get("patternProperties", {})]
+        extras = {key for key in error.instance if key not in known and not any(p.search(str(key)) for p in patterns)}
+        for extra in sorted(extras, key=str):
+            found.append(((*path, extra), f"unknown field {extra!r}{did_you_mean(str(extra), known)}", True))
+    else:
+        found.append((path, describe(error), False))
 
 
 def did_you_mean(word: str, choices: list[str]) -> str:
@@ -100,7 +191,9 @@ def describe(error: ValidationError) -> str:
         if unit:
             return f"expected a {unit}, got {_kind_of(value)}"
         wanted = " or ".join(_TYPE_WORDS.get(t, t) for t in ([expected] if isinstance(expected, str) else expected))
-        return f"expected {wanted}, got {_kind_of(value)}"
+        # YAML reads unquoted 2024, 1.10, on, yes, ~ as numbers, booleans or null.
+        hint = " (quote it to make it text)" if expected == "string" and not isinstance(value, dict | list) else ""
+        return f"expected {wanted}, got {_kind_of(value)}{hint}"
     if rule == "enum":
         choices = [str(choice) for choice in expected]
         return f"{value!r} is not one of {', '.join(map(repr, choices))}{did_you_mean(str(value), choices)}"

@@ -15,6 +15,7 @@ Which fields hold durations and sizes is written once, in the manifest JSON Sche
 
 from __future__ import annotations
 
+import functools
 import re
 from fractions import Fraction
 from typing import Any
@@ -54,14 +55,18 @@ def parse_duration(value: int | str) -> int:
     """Nanoseconds from an integer (already nanoseconds) or a natscli duration string."""
     if isinstance(value, int) and not isinstance(value, bool):
         return value
-    text = str(value).strip()
+    return _duration_text(str(value))
+
+
+@functools.lru_cache(maxsize=4096)  # manifests repeat the same few values thousands of times
+def _duration_text(text: str) -> int:
     if not _DURATION.match(text):
-        raise UnitError(f"invalid duration {value!r}: use integer nanoseconds or a number with a unit "
+        raise UnitError(f"invalid duration {text!r}: use integer nanoseconds or a number with a unit "
                         "(ns, us, ms, s, m, h, d, w, M=30d, y=365d), e.g. 30s, 1h30m, 1y")
     total = sum(Fraction(number) * NANOS[unit] for number, unit in _DURATION_PART.findall(text))
     nanos = int(total)  # truncates sub-nanosecond remainders, as Go does
     if nanos > INT64_MAX:
-        raise UnitError(f"duration {value!r} is longer than the largest the server holds (about 292 years)")
+        raise UnitError(f"duration {text!r} is longer than the largest the server holds (about 292 years)")
     return nanos
 
 
@@ -69,7 +74,12 @@ def parse_size(value: int | str) -> int:
     """Bytes from an integer (``-1`` = unlimited) or a natscli size string like ``512MB`` (1024-based)."""
     if isinstance(value, int) and not isinstance(value, bool):
         return value
-    match = _SIZE.match(str(value))
+    return _size_text(str(value))
+
+
+@functools.lru_cache(maxsize=4096)
+def _size_text(value: str) -> int:
+    match = _SIZE.match(value)
     if not match:
         raise UnitError(f"invalid size {value!r}: use integer bytes (-1 = unlimited) or a whole number with "
                         "B, K/KB/KiB, M/MB/MiB, G/GB/GiB or T/TB/TiB (all 1024-based), e.g. 512MB")

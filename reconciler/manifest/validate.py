@@ -1,22 +1,23 @@
 """From parsed manifest documents to :class:`Desired`, collecting every problem on the way.
 
 Order: document shape and JSON Schema (types, enums, unknown fields), then units (durations and
-sizes to integers), then the semantic rules of :mod:`.rules` on the items that passed the first
-two steps. Every problem is kept, so one run shows them all.
+sizes to integers), then the semantic rules of :mod:`.rules` on the items whose values passed the
+first two steps (an unknown field is set aside, the rest of its item is still checked). Every
+problem is kept, so one run shows them all.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from typing import Any
 
 from .item import Item
 from .load import Document, Path_, Problem
 from .model import CONSUMER, STREAM, DeclaredResource, Desired
 from .rules import check_items
-from .schema import did_you_mean, schema_errors, unit_table
+from .schema import SECTIONS, did_you_mean, schema_errors, unit_table
 from .units import convert_units
 
-SECTIONS = {"streams": STREAM, "consumers": CONSUMER}
 SERVER_METADATA_PREFIX = "_nats."  # keys the server adds to metadata (version, API level)
 
 
@@ -28,6 +29,8 @@ def validate_documents(documents: list[Document], problems: list[Problem]) -> De
     check_items(items, problems)
     desired = Desired(files=[document.file for document in documents])
     for item in items:
+        if not item.checked:
+            continue  # has errors already, and maybe no usable name
         config = {key: value for key, value in item.config.items() if key != "stream"}
         resource = DeclaredResource(item.kind, item.name, config, item.origin,
                                     item.config.get("stream") if item.kind == CONSUMER else None)
@@ -45,12 +48,16 @@ def _document_items(document: Document, problems: list[Problem]) -> list[Item]:
     if not isinstance(value, dict):
         problems.append(document.problem((), "expected a mapping with `streams:` and/or `consumers:`"))
         return []
-    rejected: set[Path_] = set()  # items with schema or unit errors: named, but not checked further
+    rejected: set[Path_] = set()  # items with wrong values: named, but not checked further
+    unknown: dict[Path_, set[str]] = defaultdict(set)  # an unknown field leaves the rest of its item checkable
     for path, message, at_key in schema_errors(value):
         if len(path) == 1 and path[0] not in SECTIONS:
             message = f"unknown top-level key {path[0]!r}{did_you_mean(str(path[0]), list(SECTIONS))}"
         problems.append(document.problem(path, message, key=at_key))
-        rejected.add(path[:2])
+        if at_key and len(path) == 3:
+            unknown[path[:2]].add(path[2])
+        else:
+            rejected.add(path[:2])
     items: list[Item] = []
     for section, kind in SECTIONS.items():
         entries = value.get(section)
@@ -59,7 +66,8 @@ def _document_items(document: Document, problems: list[Problem]) -> list[Item]:
         for index, entry in enumerate(entries):
             if not isinstance(entry, dict):
                 continue
-            item = Item(kind, document, (section, index), _without_server_metadata(entry))
+            known = {key: value for key, value in entry.items() if key not in unknown[(section, index)]}
+            item = Item(kind, document, (section, index), _without_server_metadata(known))
             item.checked = (section, index) not in rejected
             if item.checked:
                 for field, message in convert_units(item.config, unit_table()[kind]):

@@ -5,6 +5,7 @@ Tests that add revisions work on a temporary copy of migrations/.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -17,10 +18,13 @@ import pytest
 from support import REPO
 
 from reconciler.connection import DatabaseSettings
-from reconciler.db import upgrade_to_head
+from reconciler.db import plan_database, upgrade_to_head
+from reconciler.db.revisions import head_revision, script_directory
 from reconciler.localservers import wait_for
 
 LOCK_KEYS = (0x6A73, 0x6462)
+HEAD = head_revision(script_directory(REPO / "migrations"))  # the shipped history's head
+NEXT = "t0next"  # the id of revisions the tests add on top of it
 
 
 @pytest.fixture
@@ -82,8 +86,8 @@ def db(jsctl, command: str, url: str, dev_url: str, migrations: Path | None = No
 def test_fresh_database_upgrade_then_plan_is_empty(jsctl, database_url, dev_url):
     result = db(jsctl, "upgrade", database_url, dev_url)
     assert result.returncode == 0, result.stderr
-    assert "upgraded to revision 0001" in result.stdout
-    assert version(database_url) == "0001"
+    assert f"upgraded to revision {HEAD}" in result.stdout
+    assert version(database_url) == HEAD
     assert set(columns(database_url, "transactions")) >= {"transaction_id", "payload_digest", "stream_time"}
     result = db(jsctl, "plan", database_url, dev_url, None, "--detailed-exitcode")
     assert result.returncode == 0, result.stdout + result.stderr
@@ -101,6 +105,9 @@ def test_manual_alter_table_is_drift_with_exit_2_and_never_corrected(jsctl, data
                     "db/column/daily_totals.approved_total"):
         assert f"! {address}: drift" in result.stdout
     assert "'NUMERIC(30, 6)' (live) -> 'NUMERIC(24, 6)' (expected)" in result.stdout
+    plan = plan_database(DatabaseSettings(database_url), REPO / "migrations", dev_url=dev_url)
+    assert {c.address: c.action for c in plan.changes}["db/column/transactions.extra"] == "drift"
+    assert plan.context["database_revision"] == HEAD and plan.has_changes and not plan.errors
     result = db(jsctl, "upgrade", database_url, dev_url)
     assert result.returncode == 1
     assert "still differs from schema.yaml" in result.stderr
@@ -113,14 +120,14 @@ def test_new_revision_is_shown_with_sql_and_flags_refused_if_destructive_then_ap
     edit_schema(migrations, "      - {name: detail, type: text, nullable: true}\n", "")
     edit_schema(migrations, "      - {columns: [user_id, day]}\n",
                 "      - {columns: [user_id, day]}\n      - {columns: [status]}\n")
-    write_revision(migrations, "0002", "0001", """\
+    write_revision(migrations, NEXT, HEAD, """\
         op.drop_column("rejected_messages", "detail")
         op.create_index("ix_transactions_status", "transactions", ["status"])
         """, "drop detail")
     result = db(jsctl, "plan", database_url, dev_url, migrations, "--detailed-exitcode")
     assert result.returncode == 2, result.stderr
     out = result.stdout
-    assert "~ db/revision/0002: upgrade — drop detail  [destructive, long-lock]" in out
+    assert f"~ db/revision/{NEXT}: upgrade — drop detail  [destructive, long-lock]" in out
     assert "| ALTER TABLE rejected_messages DROP COLUMN detail;" in out
     assert "| CREATE INDEX ix_transactions_status ON transactions (status);" in out
     assert "destructive: drops column rejected_messages.detail and its data" in out
@@ -128,12 +135,12 @@ def test_new_revision_is_shown_with_sql_and_flags_refused_if_destructive_then_ap
     refused = db(jsctl, "upgrade", database_url, dev_url, migrations)
     assert refused.returncode == 3
     assert "--allow-destructive" in refused.stderr and "rejected_messages.detail" in refused.stderr
-    assert version(database_url) == "0001" and "detail" in columns(database_url, "rejected_messages")
+    assert version(database_url) == HEAD and "detail" in columns(database_url, "rejected_messages")
 
     applied = db(jsctl, "upgrade", database_url, dev_url, migrations, "--allow-destructive")
     assert applied.returncode == 0, applied.stderr
-    assert version(database_url) == "0002" and "detail" not in columns(database_url, "rejected_messages")
-    assert db(jsctl, "plan", database_url, dev_url, migrations, "--detailed-exitcode").returncode == 0
+    assert version(database_url) == NEXT and "detail" not in columns(database_url, "rejected_messages")
+    assert not plan_database(DatabaseSettings(database_url), migrations, dev_url=dev_url).has_changes
 
 
 def test_revision_failing_half_way_leaves_the_previous_revision(jsctl, database_url, dev_url, migrations):
@@ -145,16 +152,16 @@ def test_revision_failing_half_way_leaves_the_previous_revision(jsctl, database_
     edit_schema(migrations, "      - {name: daily_limit_positive, expression: daily_limit > 0}\n",
                 "      - {name: daily_limit_positive, expression: daily_limit > 0}\n"
                 "      - {name: max_amount_small, expression: max_amount < 100}\n")
-    write_revision(migrations, "0002", "0001", """\
+    write_revision(migrations, NEXT, HEAD, """\
         op.add_column("user_thresholds", sa.Column("note", sa.Text(), nullable=True))
         op.create_check_constraint("ck_user_thresholds_max_amount_small", "user_thresholds", "max_amount < 100")
         """)
     result = db(jsctl, "upgrade", database_url, dev_url, migrations)
     assert result.returncode == 1
     (line,) = result.stderr.strip().splitlines()
-    assert "revision 0002 failed and was rolled back; the database stays at revision 0001" in line
+    assert f"revision {NEXT} failed and was rolled back; the database stays at revision {HEAD}" in line
     assert "ck_user_thresholds_max_amount_small" in line
-    assert version(database_url) == "0001"
+    assert version(database_url) == HEAD
     assert "note" not in columns(database_url, "user_thresholds")
 
 
@@ -178,8 +185,8 @@ def test_two_concurrent_applies_one_waits_both_end_correctly(database_url, dev_u
         for p in procs:
             p.kill() if p.poll() is None else None
     assert [p.returncode for p in procs] == [0, 0], outputs
-    assert sum("upgraded to revision 0001" in out for out, _ in outputs) == 1
-    assert version(database_url) == "0001"
+    assert sum(f"upgraded to revision {HEAD}" in out for out, _ in outputs) == 1
+    assert version(database_url) == HEAD
 
 
 def test_a_held_lock_fails_after_the_timeout_naming_the_holder(jsctl, database_url, dev_url):
@@ -197,7 +204,7 @@ def version_table_absent(url: str) -> bool:
     return not sql(url, "SELECT 1 FROM information_schema.tables WHERE table_name = 'alembic_version'")
 
 
-def test_db_revision_reaches_a_fixed_point_without_touching_the_target(jsctl, database_url, migrations):
+def test_db_revision_reaches_a_fixed_point_without_touching_the_target(jsctl, database_url, migrations, tmp_path):
     upgrade_to_head(DatabaseSettings(database_url), migrations)
     before = columns(database_url, "user_thresholds")
     edit_schema(migrations, "      - {name: updated_at, type: timestamptz, default: now()}\n",
@@ -218,20 +225,22 @@ def test_db_revision_reaches_a_fixed_point_without_touching_the_target(jsctl, da
                   - {columns: [user_id], references: {table: user_thresholds, columns: [user_id]}, on_delete: cascade}
             """), "  "))
     # No --dev-url: a throwaway embedded Postgres; DATABASE_URL points at the target, which must stay as is.
+    cache = tmp_path / "cache"
     result = jsctl("db", "revision", "-m", "notes", "--migrations", str(migrations),
-                   env={"DATABASE_URL": database_url})
+                   env={"DATABASE_URL": database_url, "XDG_CACHE_HOME": str(cache)})
     assert result.returncode == 0, result.stderr
+    assert list(cache.glob("jsctl/scratch-postgres-*/data/PG_VERSION"))  # the template later runs copy
     (path,) = [p for p in (migrations / "versions").glob("*notes.py")]
     code = path.read_text()
     assert "with op.get_context().autocommit_block():" in code and "postgresql_concurrently=True" in code
-    assert version(database_url) == "0001" and columns(database_url, "user_thresholds") == before
+    assert version(database_url) == HEAD and columns(database_url, "user_thresholds") == before
     assert sql(database_url, "SELECT count(*) FROM information_schema.tables WHERE table_name = 'user_notes'") \
         == [(0,)]
 
     dev = DatabaseSettings(database_url).url.rsplit("/", 1)[0] + "/postgres"
     applied = db(jsctl, "upgrade", database_url, dev, migrations)
     assert applied.returncode == 0, applied.stderr
-    assert db(jsctl, "plan", database_url, dev, migrations, "--detailed-exitcode").returncode == 0
+    assert not plan_database(DatabaseSettings(database_url), migrations, dev_url=dev).has_changes
     again = jsctl("db", "revision", "-m", "nothing", "--migrations", str(migrations), "--dev-url", dev)
     assert again.returncode == 0 and "no revision written" in again.stdout
 
@@ -262,8 +271,8 @@ def test_database_without_alembic_history_needs_adopt(jsctl, database_url, dev_u
     sql(database_url, "ALTER TABLE transactions DROP COLUMN extra")
     adopted = db(jsctl, "upgrade", database_url, dev_url, None, "--adopt")
     assert adopted.returncode == 0, adopted.stderr
-    assert "adopted: stamped at revision 0001" in adopted.stdout and version(database_url) == "0001"
-    assert db(jsctl, "plan", database_url, dev_url, None, "--detailed-exitcode").returncode == 0
+    assert f"adopted: stamped at revision {HEAD}" in adopted.stdout and version(database_url) == HEAD
+    assert not plan_database(DatabaseSettings(database_url), REPO / "migrations", dev_url=dev_url).has_changes
 
 
 def test_connection_failures_are_one_line(jsctl, postgres, database_url, dev_url):
@@ -286,4 +295,57 @@ def test_plain_alembic_cli_uses_the_same_environment(database_url):
                           cwd=REPO, capture_output=True, text=True, env={**os.environ, "DATABASE_URL": database_url},
                           timeout=60)
     assert done.returncode == 0, done.stderr
-    assert version(database_url) == "0001"
+    assert version(database_url) == HEAD
+
+
+def test_ddl_waits_at_most_the_ddl_lock_timeout_then_rolls_back(jsctl, database_url, dev_url, migrations):
+    upgrade_to_head(DatabaseSettings(database_url), migrations)
+    edit_schema(migrations, "      - {name: updated_at, type: timestamptz, default: now()}\n",
+                "      - {name: updated_at, type: timestamptz, default: now()}\n"
+                "      - {name: note, type: text, nullable: true}\n")
+    write_revision(migrations, NEXT, HEAD, """\
+        op.add_column("user_thresholds", sa.Column("note", sa.Text(), nullable=True))
+        """)
+    with psycopg.connect(database_url) as reader:  # an open transaction reading the table blocks ALTER TABLE
+        reader.execute("SELECT count(*) FROM user_thresholds")
+        result = db(jsctl, "upgrade", database_url, dev_url, migrations, "--ddl-lock-timeout", "0.3")
+    assert result.returncode == 1
+    assert f"revision {NEXT} failed and was rolled back" in result.stderr and "lock timeout" in result.stderr
+    assert version(database_url) == HEAD
+
+
+def test_unusable_dev_url_is_one_line(jsctl, database_url, postgres):
+    dev = postgres.url("no_such_db")
+    result = db(jsctl, "plan", database_url, dev)
+    assert result.returncode == 1
+    (line,) = result.stderr.strip().splitlines()
+    assert 'database "no_such_db" does not exist' in line and postgres.password not in line
+
+
+def test_importing_the_package_does_not_import_sqlalchemy():
+    code = "import sys, reconciler.db, reconciler.cli.db; print('sqlalchemy' in sys.modules, 'alembic' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=60)
+    assert done.stdout.split() == ["False", "False"], done.stderr
+
+
+def test_a_saved_plan_is_applied_as_planned_and_refused_when_a_revision_changed(database_url, dev_url, migrations):
+    from reconciler.db import apply_database
+    from reconciler.errors import Refused
+    from reconciler.plan import Plan
+
+    upgrade_to_head(DatabaseSettings(database_url), migrations)
+    edit_schema(migrations, "      - {name: updated_at, type: timestamptz, default: now()}\n",
+                "      - {name: updated_at, type: timestamptz, default: now()}\n"
+                "      - {name: note, type: text, nullable: true}\n")
+    write_revision(migrations, NEXT, HEAD, 'op.add_column("user_thresholds", sa.Column("note", sa.Text()))\n')
+    saved = json.dumps(plan_database(DatabaseSettings(database_url), migrations, dev_url=dev_url).to_dict())
+    plan = Plan.from_dict(json.loads(saved))
+    revision_file = next((migrations / "versions").glob(f"{NEXT}_*.py"))
+    original = revision_file.read_text()
+    revision_file.write_text(original.replace("sa.Text()", "sa.String(20)"))
+    with pytest.raises(Refused, match=f"db/revision/{NEXT} is not what the plan showed"):
+        apply_database(DatabaseSettings(database_url), migrations, plan)
+    assert version(database_url) == HEAD
+    revision_file.write_text(original)
+    assert apply_database(DatabaseSettings(database_url), migrations, plan) == [f"upgraded to revision {NEXT}"]
+    assert version(database_url) == NEXT

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from reconciler.db.revisions import split_offline_sql
+from reconciler.db.revisions import split_offline_sql, split_sql
 from reconciler.db.risk import (
     CONCURRENTLY_IN_TRANSACTION,
     DATA_DEPENDENT,
@@ -109,3 +109,12 @@ COMMIT;
         "0001": [("CREATE TABLE a (id INTEGER)", True)],
         "0002": [("CREATE INDEX CONCURRENTLY ix_a_id ON a (id)", False), ("ALTER TABLE a ADD COLUMN b TEXT", True)],
     }
+
+
+def test_split_sql_keeps_function_bodies_strings_and_comments_whole():
+    body = ("CREATE FUNCTION f() RETURNS int LANGUAGE plpgsql AS $fn$\n"
+            "BEGIN\n  DELETE FROM t;\n\n  RETURN 1;\nEND\n$fn$;")
+    sql = f"{body}\n\nINSERT INTO t VALUES ('a;b', \"x;y\"); -- note; here\n/* c; d */ SELECT 1;\nSELECT $$;$$"
+    assert [chunk.strip() for chunk in split_sql(sql)] == [
+        body, "INSERT INTO t VALUES ('a;b', \"x;y\");", "-- note; here\n/* c; d */ SELECT 1;", "SELECT $$;$$"]
+    assert assess([(body.rstrip(";"), True)], {})[0].flags == []  # a DELETE inside a body is not the revision's

@@ -9,7 +9,7 @@ import pytest
 
 from reconciler.db.metadata import build_metadata
 from reconciler.db.schema import load_schema
-from reconciler.errors import UserError
+from reconciler.errors import ManifestError
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -21,9 +21,9 @@ def write(tmp_path: Path, text: str) -> Path:
 
 
 def errors_of(path: Path) -> list[str]:
-    with pytest.raises(UserError) as info:
+    with pytest.raises(ManifestError) as info:
         load_schema(path)
-    return str(info.value).splitlines()
+    return info.value.lines
 
 
 def test_shipped_schema_has_the_worker_tables_with_named_constraints():
@@ -78,16 +78,16 @@ def test_structural_errors_name_the_field(tmp_path):
               - {name: n, type: "numeric(10,2)", nullable: maybe}
         """)
     lines = errors_of(path)
-    assert any(line.startswith(f"{path}:2:5: tables[0]: unknown field(s) ('colums' was unexpected)") for line in lines)
+    assert f"{path}:3:5: tables[0].colums: unknown field 'colums' (did you mean 'columns'?)" in lines
     assert any(line.startswith(f"{path}:5:26: tables[0].columns[0].type: unsupported type 'money'") for line in lines)
-    assert any(line.startswith(f"{path}:6:52: tables[0].columns[1].nullable:") for line in lines)
+    assert f"{path}:6:52: tables[0].columns[1].nullable: expected true or false, got a string" in lines
 
 
 def test_duplicate_keys_and_bad_yaml_are_errors(tmp_path):
     path = write(tmp_path, "tables: []\ntables: []\n")
-    assert errors_of(path) == [f"{path}:1:1: (top): duplicate key 'tables'"]
+    assert errors_of(path) == [f"{path}:2:1: tables: duplicate key 'tables' (first written on line 1)"]
     path = write(tmp_path, "tables: [\n")
-    assert errors_of(path)[0].startswith(f"{path}:2:1: invalid YAML")
+    assert errors_of(path)[0].startswith(f"{path}:2:1: (document): invalid YAML")
 
 
 def test_generated_names_longer_than_postgres_allows_are_rejected(tmp_path):

@@ -32,6 +32,7 @@ VARIED_STREAMS = [
     {"name": "KV_CFG", "subjects": ["$KV.CFG.>"], "max_msgs_per_subject": 5, "discard": "new",
      "discard_new_per_subject": True, "allow_rollup_hdrs": True, "deny_delete": True, "allow_direct": True},
     {"name": "MIRROR", "mirror": {"name": "ORDERS", "filter_subject": "orders.eu"}, "max_age": 86400 * S},
+    {"name": "INTEREST_COPY", "mirror": {"name": "INTEREST"}},  # gets mirror_direct: its origin allows direct
     {"name": "AGG", "sources": [{"name": "INTEREST"}, {"name": "ORDERS", "subject_transforms": [
         {"src": "orders.*", "dest": "agg.{{wildcard(1)}}"}]}]},
     {"name": "REPUB", "subjects": ["repub.>"], "republish": {"dest": "out.>", "headers_only": True},

@@ -33,10 +33,11 @@ async def plan_of(api, desired, prune=False):
 
 
 async def apply_all(api, desired, prune=False):
-    plan = await plan_of(api, desired, prune)
-    changes = plan.pending
-    await execute(api, changes)
-    await verify(api, desired, changes, prune=prune)
+    live = await observe(api)
+    plan = plan_jetstream(desired, live, prune=prune)
+    steps = await execute(api, plan.pending)
+    verify(desired, live, steps, prune=prune)
+    assert not (await plan_of(api, desired, prune)).pending  # re-observing agrees with the replies
     return plan
 
 
@@ -54,7 +55,7 @@ def test_varied_account_converges_and_reapplying_writes_nothing(run_js, varied):
     assert sent and not [s for s in sent if any(w in s for w in WRITES)]
 
 
-def test_apply_orders_origins_before_mirrors_and_consumer_deletes_before_stream_deletes(run_js):
+def test_apply_orders_origins_before_mirrors_and_consumers_before_their_stream_deletes(run_js):
     desired = desired_of([s for s in VARIED_STREAMS if s["name"] in ("ORDERS", "MIRROR", "AGG", "INTEREST")],
                          [c for c in VARIED_CONSUMERS if c["stream"] == "ORDERS"])
 
@@ -65,10 +66,11 @@ def test_apply_orders_origins_before_mirrors_and_consumer_deletes_before_stream_
         assert creates.index("MIRROR") > creates.index("ORDERS") and creates.index("AGG") > creates.index("INTEREST")
         sent.clear()
         await apply_all(api, desired_of(), prune=True)  # everything is jsctl's: --prune deletes it all
-        deletes = [s for s in sent if ".DELETE." in s]
-        last_consumer = max(i for i, s in enumerate(deletes) if s.startswith("CONSUMER"))
-        first_stream = min(i for i, s in enumerate(deletes) if s.startswith("STREAM"))
-        assert last_consumer < first_stream
+        deletes = [s.split(".") for s in sent if ".DELETE." in s]  # [KIND, DELETE, STREAM, (CONSUMER)]
+        for index, (kind, _, stream, *_) in enumerate(deletes):
+            if kind == "STREAM":  # each stream goes after its own consumers
+                assert all(i < index for i, d in enumerate(deletes) if d[0] == "CONSUMER" and d[2] == stream)
+        assert sum(d[0] == "CONSUMER" for d in deletes) == 5
         return await observe(api)
 
     assert run_js(scenario).streams == {}
@@ -135,3 +137,30 @@ def test_observe_lists_many_streams_across_pages(run_js):
 
     live = run_js(scenario)
     assert len(live.streams) == 300 and list(live.consumers) == [("P7", "C")]
+
+
+def test_pause_until_changes_through_the_pause_request(run_js):
+    declared = {"stream": "P", "durable_name": "C", "ack_policy": "explicit"}
+    streams = [{"name": "P", "subjects": ["p.>"]}]
+
+    async def scenario(api):
+        await apply_all(api, desired_of(streams, [declared]))
+        paused = desired_of(streams, [{**declared, "pause_until": "2099-01-01T00:00:00Z"}])
+        plan = await apply_all(api, paused)
+        assert [(c.action, [d.path for d in c.diff]) for c in plan.pending] == [("update", ["pause_until"])]
+        await apply_all(api, desired_of(streams, [declared]))  # resumes
+        return await observe(api)
+
+    assert "pause_until" not in run_js(scenario).consumers[("P", "C")]["config"]
+
+
+def test_a_stream_declared_sealed_is_created_then_sealed(run_js):
+    desired = desired_of([{"name": "ARCHIVE", "subjects": ["archive.>"], "sealed": True}],
+                         [{"stream": "ARCHIVE", "durable_name": "READER", "ack_policy": "explicit"}])
+
+    async def scenario(api):
+        await apply_all(api, desired)
+        return await observe(api)
+
+    live = run_js(scenario)
+    assert live.streams["ARCHIVE"]["config"]["sealed"] is True and ("ARCHIVE", "READER") in live.consumers

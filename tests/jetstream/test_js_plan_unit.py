@@ -90,7 +90,12 @@ def test_consumer_replace_shows_pending_and_ack_floor(make_desired):
 @pytest.mark.parametrize(("kind", "before", "after", "version", "replace"), [
     (STREAM, {"max_consumers": 5}, {"max_consumers": 10}, (2, 12, 4), True),
     (STREAM, {"max_consumers": 5}, {"max_consumers": 10}, (2, 12, 5), False),
-    (STREAM, {}, {"allow_msg_ttl": True}, (2, 11, 3), True),
+    (STREAM, {}, {"allow_msg_ttl": True}, (2, 11, 11), False),
+    (STREAM, {"mirror": {"name": "O"}}, {}, (2, 11, 11), True),
+    (STREAM, {"mirror": {"name": "O"}}, {}, (2, 12, 0), False),
+    (STREAM, {}, {"mirror": {"name": "O"}}, (2, 15, 1), True),
+    (CONSUMER, {}, {"mem_storage": True}, (2, 12, 8), False),
+    (CONSUMER, {}, {"mem_storage": True}, (2, 14, 0), True),
     (STREAM, {}, {"allow_msg_ttl": True}, V2128, False),
     (STREAM, {"retention": "limits"}, {"retention": "interest"}, V2128, False),
     (STREAM, {"retention": "interest"}, {"retention": "workqueue"}, V2128, True),
@@ -146,3 +151,41 @@ def test_renderers_show_every_change(make_desired):
     assert data["changes"][1]["diff"] == [{"path": "storage", "before": "file", "after": "memory"}]
     markdown = render_markdown(plan)
     assert "| `-/+` | `stream/ORDERS` | replace | the storage type cannot be changed |" in markdown
+
+
+def test_apply_dependencies_follow_the_documented_order():
+    from reconciler.jetstream.execute import ordered_steps
+    from reconciler.plan import Change
+
+    changes = [Change("consumer/M/C", "create", desired={}), Change("stream/M", "create",
+                                                                    desired={"name": "M", "mirror": {"name": "O"}}),
+               Change("stream/O", "replace", desired={"name": "O"}), Change("consumer/OLD/X", "delete"),
+               Change("stream/OLD", "delete")]
+    deletes, writes = ordered_steps(changes)
+    assert {(s.verb, s.address) for s in deletes} == {("delete", "consumer/OLD/X"), ("delete", "stream/OLD"),
+                                                      ("delete", "stream/O")}
+    after = {(s.verb, s.address): {(d.verb, d.address) for d in s.after} for s in deletes + writes}
+    assert after[("delete", "stream/OLD")] == {("delete", "consumer/OLD/X")}
+    assert after[("create", "stream/O")] == set()  # its delete is in the first phase
+    assert after[("create", "stream/M")] == {("create", "stream/O")}
+    assert after[("create", "consumer/M/C")] == {("create", "stream/M")}
+
+
+def test_export_keeps_only_what_differs_from_defaults_in_readable_units():
+    from reconciler.jetstream.export import export_manifests
+
+    live = live_of([{**LIVE_ORDERS, "max_age": 365 * 86400 * S, "duplicate_window": 86400 * S,
+                     "max_bytes": 1 << 30, "metadata": {"_nats.ver": "2.12.8", MANAGED_KEY: "true", "team": "x"}}],
+                   [("ORDERS", {**LIVE_WORKER, "ack_wait": 90 * S, "backoff": [S, 1500 * 10**6]})])
+    streams, consumers = export_manifests(live)
+    assert streams == [{"name": "ORDERS", "subjects": ["orders.>"], "max_bytes": "1GiB", "max_age": "1y",
+                        "duplicate_window": "1d", "metadata": {"team": "x"}}]
+    assert consumers == [{"stream": "ORDERS", "name": "WORKER", "ack_policy": "explicit", "ack_wait": "90s",
+                          "backoff": ["1s", "1500ms"]}]
+
+
+def test_text_shows_readable_units_and_json_keeps_integers(make_desired):
+    desired = make_desired([{"name": "ORDERS", "subjects": ["orders.>"], "max_age": 3600 * S, "max_bytes": 1 << 20}])
+    plan = plan_jetstream(desired, live_of([LIVE_ORDERS]))
+    assert 'max_age: (none) -> "1h"' in render_text(plan) and 'max_bytes: -1 -> "1MiB"' in render_text(plan)
+    assert {"path": "max_age", "before": None, "after": 3600 * S} in json.loads(render_json(plan))["changes"][0]["diff"]

@@ -124,27 +124,18 @@ def test_server_defaults_cause_no_false_drift(jsctl, js_account, nats_server_ver
     assert again.returncode == 0, again.stdout + again.stderr
 
 
-# Defaults the planner does not model yet: case -> why (the test fails once one is fixed).
-DERIVED_GAPS = {
-    "stream_mirror": "a mirror of a stream with allow_direct gets mirror_direct: true from the server",
-}
-
-
 def test_defaults_derived_from_other_fields_cause_no_false_drift(js_account, tmp_path):
     """Each case of DERIVED_DEFAULT_PROBES (e.g. duplicate_window from max_age, a consumer's
     max_ack_pending from its stream's consumer_limits) planned, applied, planned again."""
     from reconciler.jetstream import JetStreamSession
-    from reconciler.jetstream.execute import execute
     from reconciler.manifest import load_desired
 
-    streams, consumers, address_of = [*ORIGINS], [], {}
+    streams, consumers = [*ORIGINS], []
     for i, (case, (overrides, consumer)) in enumerate(DERIVED_DEFAULT_PROBES.items()):
         names = {"S": f"D{i}", "C": case.upper()}
         streams.append(_fill(_apply({"name": f"D{i}", "subjects": [f"D{i}.>"]}, overrides), names))
-        address_of[case] = f"stream/D{i}"
         if consumer is not None:
             consumers.append({"stream": f"D{i}", **_fill(consumer, names)})
-            address_of[case] = f"consumer/D{i}/{case.upper()}"
     write_manifests(tmp_path, streams, consumers)
     desired = load_desired([tmp_path])
 
@@ -152,14 +143,11 @@ def test_defaults_derived_from_other_fields_cause_no_false_drift(js_account, tmp
         async with JetStreamSession(NatsSettings(url=js_account)) as session:
             first = await session.plan(desired)
             assert not first.errors
-            await execute(session.api, first.pending)
+            await session.apply(desired, first.pending)  # verifies what the server stored
             return await session.plan(desired)
 
-    leftover = {c.address: c for c in asyncio.run(plan_apply_plan()).changes}
-    gaps = {address_of[case]: why for case, why in DERIVED_GAPS.items()}
-    assert set(leftover) == set(gaps), {a: [(d.path, d.before, d.after) for d in c.diff] for a, c in leftover.items()}
-    if gaps:
-        pytest.xfail("; ".join(gaps.values()))
+    again = asyncio.run(plan_apply_plan())
+    assert {c.address: [(d.path, d.before, d.after) for d in c.diff] for c in again.changes} == {}
 
 
 def test_a_stream_a_newer_server_made_is_offline_after_a_downgrade_never_recreated(jsctl, tmp_path):

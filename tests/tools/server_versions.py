@@ -34,15 +34,13 @@ TESTS = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(TESTS), str(TESTS.parent)]
 
 from servers_matrix import matrix_versions, server_binary  # noqa: E402
+from support import REFERENCE_SCHEMAS  # noqa: E402
 
 from reconciler.connection import NatsSettings, connect_nats  # noqa: E402
 from reconciler.jsapi import ApiError, JetStreamApi  # noqa: E402
 from reconciler.localservers import NatsServer  # noqa: E402
 
 DATA_DIR = TESTS / "data" / "server_versions"
-# The official schemas sit beside the checkout (../shared/reference, or further up for worktrees).
-SCHEMAS = next((p / "shared" / "reference" / "jetstream-api-schemas" for p in TESTS.parents
-                if (p / "shared" / "reference").is_dir()), Path("shared/reference/jetstream-api-schemas"))
 S = 1_000_000_000  # one second in nanoseconds
 FUTURE = "2100-01-01T00:00:00Z"
 DELETE = object()  # an override that removes a key from the base config
@@ -418,7 +416,9 @@ def _update_outcome(field: str, wanted: Any, before: dict[str, Any], after: dict
 
 
 def _schema_fields(name: str) -> list[str]:
-    return list(json.loads((SCHEMAS / name).read_text())["properties"])
+    if REFERENCE_SCHEMAS is None:
+        raise FileNotFoundError("../shared/reference/jetstream-api-schemas is not beside this checkout")
+    return list(json.loads((REFERENCE_SCHEMAS / name).read_text())["properties"])
 
 
 async def probe_server(url: str) -> dict[str, Any]:

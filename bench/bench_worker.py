@@ -1,0 +1,196 @@
+"""Worker and publisher throughput, side by side in one run, each on a fresh stream and database.
+
+    .venv/bin/python bench/bench_worker.py [--count 50000] [--naive-count 2000]
+
+(a) raw ceiling: nats-py fetch(batch) + ack, no other work
+(b) `jsctl worker --until-idle` as a process, end to end (start-up and idle detection included)
+(c) naive worker: fetch 1, one transaction per message, synchronous verdict publish, ack
+    (run on --naive-count messages; its rate is extrapolated)
+(d) raw nats-py acked publish loop (publish_async, same in-flight window) vs `jsctl publish --count N`
+Targets: (b) >= 0.5 x (a), (b) >= 10 x (c), worker peak RSS < 150 MB, (d) jsctl >= 0.8 x raw.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from reconciler.connection import DatabaseSettings, NatsSettings, connect_nats  # noqa: E402
+from reconciler.db import upgrade_to_head  # noqa: E402
+from reconciler.jsapi import ApiError, JetStreamApi  # noqa: E402
+from reconciler.localservers import NatsServer, PostgresServer  # noqa: E402
+from reconciler.worker.events import parse_event  # noqa: E402
+from reconciler.worker.loop import verdict_bytes  # noqa: E402
+from reconciler.worker.publish import random_events  # noqa: E402
+from reconciler.worker.rules import Limits, decide  # noqa: E402
+from tests.worker.harness import create_user_txn  # noqa: E402
+
+BATCH = 100
+IN_FLIGHT = 1000
+STREAM, CONSUMER = "USER_TXN", "GRP_MAKER"
+
+
+async def fresh_stream(url: str) -> None:
+    """USER_TXN and its consumers, empty: every measurement starts from the same stream state."""
+    nc = await connect_nats(NatsSettings(url=url))
+    try:
+        with contextlib.suppress(ApiError):  # absent the first time
+            await JetStreamApi(nc).request(f"STREAM.DELETE.{STREAM}")
+    finally:
+        await nc.close()
+    await create_user_txn(url, ack_wait_ns=30 * 10**9)
+
+
+async def raw_publish(url: str, count: int) -> float:
+    """Acked publishes with IN_FLIGHT outstanding; returns the rate."""
+    nc = await connect_nats(NatsSettings(url=url))
+    try:
+        js = nc.jetstream(publish_async_max_pending=IN_FLIGHT)
+        started = time.perf_counter()
+        futures = [await js.publish_async("USER_TXN.maker", payload, headers={"Nats-Msg-Id": msg_id})
+                   for msg_id, payload in random_events(count)]
+        await asyncio.gather(*futures)
+        return count / (time.perf_counter() - started)
+    finally:
+        await nc.close()
+
+
+async def raw_fetch_ack(url: str, count: int) -> float:
+    nc = await connect_nats(NatsSettings(url=url))
+    try:
+        sub = await nc.jetstream().pull_subscribe_bind(CONSUMER, STREAM)
+        started, done = time.perf_counter(), 0
+        while done < count:
+            for msg in await sub.fetch(BATCH, timeout=5):
+                await msg.ack()
+                done += 1
+        return count / (time.perf_counter() - started)
+    finally:
+        await nc.close()
+
+
+def jsctl(*args: str) -> list[str]:
+    return [sys.executable, "-m", "reconciler", *args]
+
+
+def timed_process(command: list[str]) -> tuple[float, int, str]:
+    """Wall time, peak RSS (bytes) and stderr of a child process."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=REPO)
+    _, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.perf_counter() - started
+    stderr = proc.stderr.read().decode() if proc.stderr else ""
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"{' '.join(command[2:4])} failed:\n{stderr}")
+    return elapsed, usage.ru_maxrss * 1024, stderr
+
+
+async def naive_worker(url: str, database_url: str, count: int) -> float:
+    """The straightforward worker: one message, one transaction, one synchronous publish, one ack."""
+    import asyncpg
+
+    nc = await connect_nats(NatsSettings(url=url))
+    conn = await asyncpg.connect(database_url)
+    limits = Limits()
+    try:
+        js = nc.jetstream()
+        sub = await js.pull_subscribe_bind(CONSUMER, STREAM)
+        started = time.perf_counter()
+        for _ in range(count):
+            (msg,) = await sub.fetch(1, timeout=5)
+            meta = msg.metadata
+            event = parse_event(msg.data, stream=meta.stream, stream_sequence=meta.sequence.stream,
+                                stream_time=meta.timestamp, msg_id=msg.headers.get("Nats-Msg-Id"))
+            day = event.stream_time.date()
+            async with conn.transaction():
+                if await conn.fetchval("SELECT 1 FROM transactions WHERE transaction_id = $1", event.transaction_id):
+                    await msg.ack()
+                    continue
+                await conn.execute("INSERT INTO daily_totals (user_id, day) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+                                   event.user_id, day)
+                total = await conn.fetchval("SELECT approved_total FROM daily_totals WHERE user_id = $1 AND day = $2 "
+                                            "FOR UPDATE", event.user_id, day)
+                verdict = decide(event.amount, limits, total)
+                await conn.execute(
+                    "INSERT INTO transactions (transaction_id, user_id, transaction_mode, amount, status, reason, "
+                    "stream_sequence, stream_time, day, payload_digest) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)",
+                    event.transaction_id, event.user_id, event.mode, event.amount, verdict.status, verdict.reason,
+                    event.stream_sequence, event.stream_time, day, event.digest)
+                if verdict.reason is None:
+                    await conn.execute("UPDATE daily_totals SET approved_total = approved_total + $3 "
+                                       "WHERE user_id = $1 AND day = $2", event.user_id, day, event.amount)
+            await js.publish("USER_TXN.validator", verdict_bytes(
+                event.transaction_id, event.user_id, event.mode, event.amount, verdict.status, verdict.reason,
+                event.stream_sequence), headers={"Nats-Msg-Id": f"verdict-{event.transaction_id}"})
+            await msg.ack()
+        return count / (time.perf_counter() - started)
+    finally:
+        await conn.close()
+        await nc.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--count", type=int, default=50_000)
+    parser.add_argument("--naive-count", type=int, default=2_000)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="bench-worker-") as tmp:
+        nats = NatsServer(Path(tmp) / "nats").start()
+        pg = PostgresServer(Path(tmp) / "pg" / "data", password=uuid.uuid4().hex).start()
+        try:
+            run(nats.url, pg, args.count, args.naive_count)
+        finally:
+            nats.stop()
+            pg.stop("immediate")
+
+
+def fresh_database(pg: PostgresServer) -> str:
+    url = pg.create_database(f"bench_{uuid.uuid4().hex[:8]}")
+    upgrade_to_head(DatabaseSettings(url), REPO / "migrations")
+    return url
+
+
+def run(url: str, pg: PostgresServer, count: int, naive_count: int) -> None:
+    print(f"{count} events, batch {BATCH}, publish window {IN_FLIGHT}")
+    asyncio.run(fresh_stream(url))
+    raw_pub = asyncio.run(raw_publish(url, count))
+    print(f"(d) raw nats-py acked publish      {raw_pub:9.0f} msg/s")
+    asyncio.run(fresh_stream(url))
+    elapsed, _, _ = timed_process(jsctl("publish", "--server", url, "--count", str(count),
+                                        "--in-flight", str(IN_FLIGHT)))
+    jsctl_pub = count / elapsed
+    print(f"    jsctl publish (process)        {jsctl_pub:9.0f} msg/s   {jsctl_pub / raw_pub:.2f} x raw (target 0.8)")
+
+    raw = asyncio.run(raw_fetch_ack(url, count))  # consumes what jsctl publish just sent
+    print(f"(a) raw fetch+ack                  {raw:9.0f} msg/s")
+
+    asyncio.run(fresh_stream(url))
+    asyncio.run(raw_publish(url, count))
+    database_url = fresh_database(pg)
+    elapsed, rss, log = timed_process(jsctl("worker", "--server", url, "--database-url", database_url,
+                                            "--until-idle", "--batch", str(BATCH)))
+    worker = count / elapsed
+    print(f"(b) jsctl worker --until-idle      {worker:9.0f} msg/s   {worker / raw:.2f} x (a) (target 0.5)"
+          f"   {elapsed:.2f} s   peak RSS {rss / 2**20:.0f} MB (target < 150)")
+
+    asyncio.run(fresh_stream(url))
+    asyncio.run(raw_publish(url, naive_count))
+    naive = asyncio.run(naive_worker(url, fresh_database(pg), naive_count))
+    print(f"(c) naive worker ({naive_count} msgs)        {naive:9.0f} msg/s   (b) = {worker / naive:.1f} x (c) "
+          f"(target 10)")
+    print(log.strip().splitlines()[-2] if log.strip() else "")
+
+
+if __name__ == "__main__":
+    main()

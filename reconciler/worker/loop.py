@@ -1,0 +1,356 @@
+"""The worker loop: fetch a batch, record it in one database call, publish the verdicts, then ack.
+
+Exactly once in effect comes from the order of the steps: an input is acked only after its verdict's
+publish was acked, which happens only after the batch's transaction committed. A crash anywhere
+leaves inputs unacked; their redelivery finds the transactions recorded (``duplicate``) and
+re-publishes the same verdicts, which the stream's duplicate window drops (``Nats-Msg-Id``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import signal
+import time
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from ..connection import DatabaseSettings, NatsSettings, connect_nats
+from ..errors import UserError
+from ..jsapi import ApiError, JetStreamApi
+from .events import BadEvent, Event, amount_text, parse_event
+from .jetstream import AckedPublisher, Puller
+from .report import Reporter, Stats, serve_metrics
+from .rules import APPROVED, Limits
+from .store import CONFLICT, CONFLICTING_DUPLICATE, NEW, Recorded, Rejected, Store
+
+if TYPE_CHECKING:
+    from nats.aio.msg import Msg
+
+CONSUMER_NOT_FOUND = 10014
+STREAM_NOT_FOUND = 10059
+ACK, TERM = b"+ACK", b"+TERM"
+UNLIMITED_BATCH = 100  # batch size when the consumer sets no max_ack_pending
+
+
+@dataclass(frozen=True)
+class WorkerSettings:
+    nats: NatsSettings
+    database: DatabaseSettings
+    stream: str = "USER_TXN"
+    consumer: str = "GRP_MAKER"
+    verdict_subject: str = "USER_TXN.validator"
+    batch: int | None = None  # default: the consumer's max_ack_pending shared by the batches in flight
+    limits: Limits = field(default_factory=Limits)
+    until_idle: bool = False
+    progress_interval: float = 5.0
+    log_format: str = "text"
+    metrics_port: int | None = None
+    fetch_timeout: float = 1.0
+    publish_timeout: float = 5.0
+    pipeline: int = 2  # batches in flight at once (each with its own database connection)
+    retry_delay: float = 1.0  # first redelivery delay after a transient fault; doubles up to max_retry_delay
+    max_retry_delay: float = 10.0
+
+
+def run(settings: WorkerSettings) -> int:
+    """Run the worker until SIGTERM/SIGINT (or, with ``until_idle``, until the consumer is drained); exit code."""
+    return asyncio.run(Worker(settings).run())
+
+
+@dataclass(slots=True, eq=False)
+class _Item:
+    """One fetched message on its way through a batch."""
+
+    msg: Msg
+    sequence: int
+    event: Event | None = None
+    bad: BadEvent | None = None
+    recorded: Recorded | None = None
+    leader: _Item | None = None  # an earlier message of the same batch with the same transaction id
+
+
+class Worker:
+    def __init__(self, settings: WorkerSettings):
+        self.settings = settings
+        self.stats = Stats()
+        self.report = Reporter(self.stats, log_format=settings.log_format)
+        # One connection per batch in flight: while one batch waits for its commit, the next is fetched.
+        self.stores = [Store(settings.database, settings.limits) for _ in range(settings.pipeline)]
+        self.idle_stores = list(self.stores)
+        self.stopping = asyncio.Event()
+        self.batch = settings.batch
+        self.retry_delay = settings.retry_delay
+        self.closing = False
+
+    async def run(self) -> int:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, self.stopping.set)
+        s = self.settings
+        self.nc = await connect_nats(s.nats, name="jsctl-worker", disconnected_cb=self._on_disconnect,
+                                     reconnected_cb=self._on_reconnect)
+        try:
+            self.api = JetStreamApi(self.nc)
+            info = await self._consumer_info()
+            self._clamp_batch(info["config"])
+            for store in self.stores:
+                await store.open()
+            self.pull = Puller(self.nc, s.stream, s.consumer)
+            self.verdicts = AckedPublisher(self.nc)
+            await self.pull.start()
+            await self.verdicts.start()
+            if s.metrics_port is not None:
+                serve_metrics(self.stats, s.metrics_port)
+            self.report.log("info", "started", stream=s.stream, consumer=s.consumer, batch=self.batch,
+                            pipeline=s.pipeline, pending=info.get("num_pending", 0))
+            idle = await self._loop(idle=s.until_idle and self._idle(info))
+            self.report.progress()
+            self.report.log("info", "idle, exiting" if idle else "stopped")
+            return 0
+        finally:
+            for store in self.stores:
+                await store.close()
+            self.closing = True
+            with contextlib.suppress(Exception):
+                await self.nc.drain()
+
+    async def _loop(self, idle: bool) -> bool:
+        """Fetch while up to ``pipeline`` batches are being recorded; returns whether it stopped for idleness."""
+        s = self.settings
+        in_flight: set[asyncio.Task] = set()
+        next_progress = time.monotonic() + s.progress_interval
+        while not idle and not self.stopping.is_set():
+            for task in [task for task in in_flight if task.done()]:
+                in_flight.discard(task)
+                task.result()
+            if in_flight and (len(in_flight) >= s.pipeline or self.stats.lag == 0):
+                await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
+                continue
+            store = await self._idle_store()
+            msgs = await self._fetch() if store is not None else []
+            if msgs:
+                in_flight.add(asyncio.create_task(self._handle(msgs, store)))  # type: ignore[arg-type]
+            elif store is not None:
+                self.idle_stores.append(store)
+            if time.monotonic() >= next_progress:
+                self.report.progress()
+                next_progress = time.monotonic() + s.progress_interval
+            if s.until_idle and not in_flight and (len(msgs) < self.batch or self.stats.lag == 0) \
+                    and not self.pull.buffer:
+                idle = await self._drained()
+        for task in in_flight:
+            await task  # SIGTERM: finish the batches in flight
+        return idle
+
+    # ------------------------------------------------------------ start-up and idleness
+
+    async def _consumer_info(self) -> dict:
+        s = self.settings
+        try:
+            return await self.api.request(f"CONSUMER.INFO.{s.stream}.{s.consumer}")
+        except ApiError as exc:
+            if exc.err_code in (CONSUMER_NOT_FOUND, STREAM_NOT_FOUND):
+                raise UserError(f"consumer {s.stream}/{s.consumer} not found: run `jsctl apply` first") from None
+            raise
+
+    def _clamp_batch(self, config: dict) -> None:
+        """All batches in flight together must fit in max_ack_pending, or fetches stall for their whole expiry."""
+        max_ack_pending, depth = config.get("max_ack_pending", -1), self.settings.pipeline
+        limit = max(1, max_ack_pending // depth) if max_ack_pending > 0 else UNLIMITED_BATCH
+        if self.batch is None:
+            self.batch = limit
+        elif self.batch > limit and max_ack_pending > 0:
+            self.report.log("warning", f"--batch {self.batch} x --pipeline {depth} exceeds the consumer's "
+                            f"max_ack_pending {max_ack_pending}: every fetch would wait for its whole expiry; "
+                            f"using --batch {limit}")
+            self.batch = limit
+
+    @staticmethod
+    def _idle(info: dict) -> bool:
+        return info.get("num_pending", 0) == 0 and info.get("num_ack_pending", 0) == 0
+
+    async def _drained(self) -> bool:
+        """Ask the consumer (not an empty fetch) whether anything is left, for ``--until-idle``."""
+        await self.nc.flush()  # our acks reach the server before the question does
+        for _ in range(20):
+            info = await self._consumer_info()
+            if self._idle(info):
+                return True
+            if info.get("num_pending", 0) or info.get("num_redelivered", 0):
+                return False
+            # Only acks in flight (ours being applied, or another worker's batch): ask again shortly.
+            await asyncio.sleep(0.01)
+        return False
+
+    # ------------------------------------------------------------------ one batch
+
+    async def _idle_store(self) -> Store | None:
+        """A store with a working connection, or None after a pause while Postgres is away."""
+        store = self.idle_stores.pop()
+        if store.conn is not None:
+            return store
+        try:
+            await store.reopen()
+        except Exception as exc:
+            self.idle_stores.append(store)
+            self.report.log("warning", "database still unavailable", error=_describe(exc))
+            await self._pause(self.retry_delay)
+            self.retry_delay = min(self.retry_delay * 2, self.settings.max_retry_delay)
+            return None
+        self.report.log("info", "database connection restored")
+        return store
+
+    async def _fetch(self) -> list[Msg]:
+        from nats.errors import ConnectionClosedError
+
+        try:
+            return await self.pull.fetch(self.batch, timeout=self.settings.fetch_timeout)
+        except ConnectionClosedError:
+            raise
+        except Exception as exc:  # NATS reconnecting, server restarting: wait for it
+            self.report.log("warning", "fetch failed, retrying", error=_describe(exc))
+            await self._pause(self.settings.retry_delay)
+            return []
+
+    async def _handle(self, msgs: list[Msg], store: Store) -> None:
+        try:
+            await self._record_and_publish(msgs, store)
+        finally:
+            self.idle_stores.append(store)
+
+    async def _record_and_publish(self, msgs: list[Msg], store: Store) -> None:
+        items = [self._parse(msg) for msg in msgs]
+        self.stats.lag = msgs[-1].metadata.num_pending
+        leaders = self._mark_repeats(items)
+        dead = [item for item in items if item.bad is not None]
+        try:
+            results = await store.record([item.event for item in leaders])  # type: ignore[misc]
+            for item, recorded in zip(leaders, results, strict=True):
+                item.recorded = recorded
+            dead += [item for item in items if self._conflicting(item)]
+            if dead:
+                await store.reject([self._rejected(item) for item in dead])
+        except Exception as exc:
+            await store.close()  # reopened before its next use
+            self.report.log("warning", "database unavailable, batch handed back for redelivery",
+                            error=_describe(exc))
+            await self._hand_back(msgs)
+            return
+        for item in dead:
+            await self.nc.publish(item.msg.reply, TERM)
+        verdicts = [item for item in leaders if item.recorded.outcome != CONFLICT]  # type: ignore[union-attr]
+        if not await self._publish_verdicts(verdicts):
+            await self._hand_back([item.msg for item in items if item not in dead])
+            return
+        for item in items:
+            if item not in dead:
+                await self.nc.publish(item.msg.reply, ACK)
+        self.retry_delay = self.settings.retry_delay
+        self._count(items, dead)
+
+    def _parse(self, msg: Msg) -> _Item:
+        meta = msg.metadata
+        item = _Item(msg, meta.sequence.stream)
+        try:
+            item.event = parse_event(msg.data, stream=meta.stream, stream_sequence=meta.sequence.stream,
+                                     stream_time=meta.timestamp,
+                                     msg_id=msg.headers.get("Nats-Msg-Id") if msg.headers else None)
+        except BadEvent as exc:
+            item.bad = exc
+        return item
+
+    @staticmethod
+    def _mark_repeats(items: list[_Item]) -> list[_Item]:
+        """The first message of each transaction id goes to the database; later ones in the batch follow it."""
+        first: dict[str, _Item] = {}
+        for item in items:
+            if item.event is not None:
+                leader = first.setdefault(item.event.transaction_id, item)
+                if leader is not item:
+                    item.leader = leader
+        return list(first.values())
+
+    @staticmethod
+    def _conflicting(item: _Item) -> bool:
+        if item.leader is not None:
+            return item.leader.event.digest != item.event.digest or Worker._conflicting(item.leader)  # type: ignore[union-attr]
+        return item.recorded is not None and item.recorded.outcome == CONFLICT
+
+    def _rejected(self, item: _Item) -> Rejected:
+        meta = item.msg.metadata
+        if item.bad is not None:
+            reason, detail, transaction_id = item.bad.reason, item.bad.detail, None
+        else:
+            event = item.event
+            assert event is not None
+            reason, transaction_id = CONFLICTING_DUPLICATE, event.transaction_id
+            detail = f"transaction {event.transaction_id!r} was already recorded with a different payload"
+        return Rejected(meta.stream, item.sequence, item.msg.subject, item.msg.data, reason, detail, transaction_id)
+
+    async def _publish_verdicts(self, items: list[_Item]) -> bool:
+        """Publish every verdict and wait for all their acks together; False if any is missing."""
+        messages = [(verdict_json(item), {"Nats-Msg-Id": f"verdict-{item.event.transaction_id}"})  # type: ignore[union-attr]
+                    for item in items]
+        try:
+            await self.verdicts.publish(self.settings.verdict_subject, messages, self.settings.publish_timeout)
+        except Exception as exc:  # PublishFailed, or NATS gone while publishing
+            self.report.log("warning", "verdicts not confirmed, batch handed back for redelivery", error=_describe(exc))
+            return False
+        return True
+
+    # ---------------------------------------------------------------- faults
+
+    async def _hand_back(self, msgs: list[Msg]) -> None:
+        """Transient fault: nothing was acked; ask for redelivery after a delay (ack_wait covers a lost NAK)."""
+        delay_ns = int(self.retry_delay * 1e9)
+        with contextlib.suppress(Exception):
+            for msg in msgs:
+                await self.nc.publish(msg.reply, b'-NAK {"delay": %d}' % delay_ns)
+        self.stats.add(retried=len(msgs))
+        await self._pause(self.retry_delay)
+        self.retry_delay = min(self.retry_delay * 2, self.settings.max_retry_delay)
+
+    async def _pause(self, seconds: float) -> None:
+        """Sleep, but wake up at once on SIGTERM."""
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(self.stopping.wait(), seconds)
+
+    async def _on_disconnect(self) -> None:
+        if not self.closing:
+            self.report.log("warning", "NATS connection lost, reconnecting")
+
+    async def _on_reconnect(self) -> None:
+        self.report.log("info", "NATS connection restored")
+
+    def _count(self, items: list[_Item], dead: list[_Item]) -> None:
+        new = [i.recorded for i in items if i.recorded is not None and i.recorded.outcome == NEW]
+        approved = sum(1 for r in new if r.status == APPROVED)
+        self.stats.add(processed=len(new), approved=approved, rejected=len(new) - approved,
+                       duplicates=len(items) - len(new) - len(dead), dead_lettered=len(dead))
+
+
+def verdict_json(item: _Item) -> bytes:
+    """The verdict message: what was recorded (the stored row for a duplicate, so re-publishing is identical)."""
+    event, recorded = item.event, item.recorded
+    assert event is not None and recorded is not None
+    if recorded.outcome == NEW:
+        user_id, mode, amount, sequence = event.user_id, event.mode, event.amount, event.stream_sequence
+    else:
+        user_id, mode, amount, sequence = recorded.user_id, recorded.mode, recorded.amount, recorded.stream_sequence
+    return verdict_bytes(event.transaction_id, user_id, mode, amount, recorded.status, recorded.reason, sequence)
+
+
+def verdict_bytes(transaction_id: str, user_id: str, mode: str, amount: Decimal, status: str, reason: str | None,
+                  sequence: int) -> bytes:
+    return (f'{{"transactionId":{json.dumps(transaction_id)},"userId":{json.dumps(user_id)},'
+            f'"transactionMode":"{mode}","amount":{amount_text(amount)},"status":"{status}",'
+            f'"reason":{json.dumps(reason)},"streamSequence":{sequence}}}').encode()
+
+
+def _describe(exc: BaseException | None) -> str:
+    text = str(exc).strip().splitlines()[0] if exc is not None and str(exc).strip() else ""
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+

@@ -1,0 +1,112 @@
+"""Postgres side of the worker: one round trip per batch (``jsctl_record_batch``), plus rejected messages.
+
+The function (created by the worker's Alembic revision) locks the batch's users in a fixed order,
+skips transaction ids already recorded, decides the new ones against the thresholds and the running
+daily totals, inserts them and updates the totals — all in the one implicit transaction of a single
+statement, so a batch is recorded entirely or not at all.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from ..connection import DatabaseSettings, database_error
+from ..errors import UserError
+from .events import Event
+from .rules import Limits
+
+if TYPE_CHECKING:
+    import asyncpg
+
+NEW, DUPLICATE, CONFLICT = "new", "duplicate", "conflict"
+CONFLICTING_DUPLICATE = "conflicting_duplicate"
+
+RECORD_BATCH = "SELECT * FROM jsctl_record_batch($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+
+INSERT_REJECTED = """
+INSERT INTO rejected_messages (stream, stream_sequence, subject, raw, reason, detail, transaction_id)
+SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::bytea[], $5::text[], $6::text[], $7::text[])
+ON CONFLICT (stream, stream_sequence, reason) DO NOTHING
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class Recorded:
+    """What the database holds for one event of the batch after the call."""
+
+    outcome: str  # NEW | DUPLICATE | CONFLICT
+    status: str
+    reason: str | None
+    # The stored transaction for DUPLICATE and CONFLICT (None for NEW: the event itself is what was stored)
+    user_id: str | None
+    mode: str | None
+    amount: Decimal | None
+    stream_sequence: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Rejected:
+    stream: str
+    stream_sequence: int
+    subject: str
+    raw: bytes
+    reason: str
+    detail: str
+    transaction_id: str | None = None
+
+
+class Store:
+    """One asyncpg connection, reopened after a failure (Postgres restarting is a transient fault)."""
+
+    def __init__(self, database: DatabaseSettings, limits: Limits):
+        self.database, self.limits = database, limits
+        self.conn: asyncpg.Connection | None = None
+
+    async def open(self) -> None:
+        """Connect and check that the schema is there: a missing schema is the user's to fix, not a fault to retry."""
+        import asyncpg
+
+        try:
+            self.conn = await asyncpg.connect(self.database.libpq_url(), timeout=10)
+        except (OSError, asyncpg.PostgresError, asyncio.TimeoutError) as exc:
+            raise database_error(self.database, exc) from None
+        try:
+            await self.record([])
+        except (asyncpg.UndefinedFunctionError, asyncpg.UndefinedTableError) as exc:
+            await self.close()
+            raise UserError(f"the database at {self.database.display_url} lacks the worker's schema "
+                            f"({str(exc).splitlines()[0]}): run `jsctl apply` first") from None
+
+    async def reopen(self) -> None:
+        """Try once to get a working connection again; raises while Postgres is still away."""
+        import asyncpg
+
+        await self.close()
+        self.conn = await asyncpg.connect(self.database.libpq_url(), timeout=5)
+
+    async def close(self) -> None:
+        if self.conn is not None:
+            conn, self.conn = self.conn, None
+            conn.terminate()
+
+    async def record(self, events: Sequence[Event]) -> list[Recorded]:
+        """Record a batch of events with distinct transaction ids; results are in the order of ``events``."""
+        assert self.conn is not None, "record() on a closed store"
+        rows = await self.conn.fetch(
+            RECORD_BATCH,
+            [e.transaction_id for e in events], [e.user_id for e in events], [e.mode for e in events],
+            [e.amount for e in events], [e.digest for e in events], [e.stream_sequence for e in events],
+            [e.stream_time for e in events], self.limits.max_amount, self.limits.daily_limit,
+        )
+        return [Recorded(*row[1:]) for row in rows]
+
+    async def reject(self, rejected: Sequence[Rejected]) -> None:
+        """Store dead letters; idempotent per (stream, sequence, reason), so a redelivery adds nothing."""
+        assert self.conn is not None, "reject() on a closed store"
+        columns = list(zip(*((r.stream, r.stream_sequence, r.subject, r.raw, r.reason, r.detail, r.transaction_id)
+                             for r in rejected), strict=True))
+        await self.conn.execute(INSERT_REJECTED, *map(list, columns))

@@ -1,0 +1,37 @@
+"""Fixtures of the worker tests: a migrated database and the seed's stream and consumers."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import pytest
+
+from reconciler.connection import DatabaseSettings
+from tests.worker.harness import REPO, create_user_txn
+
+
+@pytest.fixture
+def worker_db(postgres) -> str:
+    """A fresh database at the head revision (the schema plus the worker's batch function).
+
+    Created over TCP rather than with ``database_url`` (createdb on the Unix socket): other pytest
+    sessions on the machine reset the permissions of pytest's temp root, and the socket under it
+    becomes unreachable for the client.
+    """
+    import psycopg
+
+    from reconciler.db import upgrade_to_head
+
+    database_url = postgres.url(f"w_{uuid.uuid4().hex[:12]}")
+    with psycopg.connect(postgres.url(), autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{database_url.rsplit("/", 1)[1]}"')
+    upgrade_to_head(DatabaseSettings(database_url), REPO / "migrations")
+    return database_url
+
+
+@pytest.fixture
+def user_txn(js_account) -> str:
+    """The shared nats-server with the seed's stream and consumers (deleted after the test)."""
+    asyncio.run(create_user_txn(js_account))
+    return js_account

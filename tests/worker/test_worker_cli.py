@@ -1,0 +1,77 @@
+"""`jsctl publish` and the worker's operational surface: signals, JSON logs, metrics, batch clamping."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import urllib.request
+
+from reconciler.localservers import free_port, wait_for
+from tests.worker.harness import REPO, event, publish, query, run_worker, worker_command
+
+
+def stream_messages(url: str) -> int:
+    from tests.worker.harness import consumer_state
+
+    return consumer_state(url)["num_pending"]
+
+
+def test_publish_random_events(user_txn, jsctl):
+    done = jsctl("publish", "--server", user_txn, "--count", "25")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "published 25, duplicates 0, failed 0"
+    assert stream_messages(user_txn) == 25
+
+
+def test_publish_file_lines_as_is_with_ids_from_content(user_txn, jsctl, tmp_path):
+    lines = [b'{"userTransaction":{"userId":"1","transactionMode":"buy","amount":1.5,"transactionId":"t1"}}',
+             b'{"userId":"2","transactionMode":"sell","amount":2}', b"",
+             b'{"userId":"2","transactionMode":"sell","amount":2}', b"not json at all"]
+    path = tmp_path / "events.jsonl"
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    done = jsctl("publish", "--server", user_txn, "--file", str(path))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "published 3, duplicates 1, failed 0"
+    again = jsctl("publish", "--server", user_txn, "--file", str(path))
+    assert again.stdout.strip() == "published 0, duplicates 4, failed 0"
+
+
+def test_publish_failures_exit_non_zero(user_txn, jsctl, tmp_path):
+    done = jsctl("publish", "--server", user_txn, "--count", "3", "--subject", "NOWHERE.maker")
+    assert done.returncode == 1
+    assert done.stdout.strip() == "published 0, duplicates 0, failed 3"
+    assert done.stderr.count("\n") == 1 and "no stream captures the subject" in done.stderr
+    missing = jsctl("publish", "--server", user_txn, "--file", str(tmp_path / "missing.jsonl"))
+    assert missing.returncode == 1 and "No such file" in missing.stderr and "Traceback" not in missing.stderr
+
+
+def test_worker_json_logs_metrics_and_graceful_sigterm(user_txn, worker_db):
+    port = free_port()
+    proc = subprocess.Popen(worker_command(user_txn, worker_db, "--log-format", "json", "--metrics-port", str(port)),
+                            cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        publish(user_txn, [event(f"m{i}", "u1", "1") for i in range(10)])
+        wait_for(lambda: query(worker_db, "SELECT count(*) FROM transactions")[0][0] == 10, timeout=30,
+                 what="the worker to record 10 events")
+
+        def scrape() -> str:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2) as resp:
+                return resp.read().decode()
+
+        wait_for(lambda: "jsctl_worker_processed_total 10.0" in scrape(), timeout=10, what="metrics")
+        assert "jsctl_worker_approved_total 10.0" in scrape() and "jsctl_worker_consumer_lag" in scrape()
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        _, stderr = proc.communicate(timeout=30)
+    assert proc.returncode == 0, stderr
+    records = [json.loads(line) for line in stderr.splitlines()]
+    assert records[0]["msg"] == "started" and records[-1]["msg"] == "stopped"
+    assert any(r["msg"] == "progress" and r["processed"] == 10 for r in records)
+
+
+def test_batch_larger_than_max_ack_pending_is_clamped_with_a_warning(user_txn, worker_db):
+    done = run_worker(user_txn, worker_db, "--batch", "500")
+    assert done.returncode == 0, done.stderr
+    assert "--batch 500 x --pipeline 2 exceeds the consumer's max_ack_pending 100" in done.stderr
+    assert "using --batch 50" in done.stderr
