@@ -64,3 +64,18 @@ def test_consumers_wait_for_the_second_half():
     consumer = Change("consumer/S/C", "create", desired={"durable_name": "C"})
     deletes, (first, second, create) = ordered_steps([split, consumer])
     assert deletes == [] and second.after == [first] and create.after == [second]
+
+
+def test_verify_leaves_an_offline_consumer_of_a_touched_stream_alone():
+    from reconciler.jetstream.execute import DONE
+    from reconciler.jetstream.verify import verify
+
+    live = Live(IDENTITY, offline_consumers={("UP", "LOST"): ""})
+    live.streams["UP"] = {"config": {"name": "UP", "subjects": ["up.>"], "metadata": {MANAGED_KEY: MANAGED_VALUE}}}
+    want = desired({"UP": {"name": "UP", "subjects": ["up.>"]}},
+                   {("UP", "LOST"): {"durable_name": "LOST"}, ("UP", "NEW"): {"durable_name": "NEW"}})
+    [create] = steps_for(Change("consumer/UP/NEW", "create", desired={"durable_name": "NEW"}))
+    create.status = DONE
+    create.reply = {"name": "NEW", "config": {"durable_name": "NEW", "name": "NEW",
+                                              "metadata": {MANAGED_KEY: MANAGED_VALUE}}}
+    verify(want, live, [create])  # LOST is offline, not missing: nothing left to do
