@@ -37,8 +37,11 @@ COLOURS = {CREATE: "green", UPDATE: "yellow", REPLACE: "red", DELETE: "red", ADO
 ORDER = [CREATE, UPDATE, REPLACE, DELETE]  # then other changing actions (adopt, upgrade) by name
 
 
+_encode = json.JSONEncoder(sort_keys=True, default=str).encode  # json.dumps with options makes one per call
+
+
 def show(value: Any) -> str:
-    return "(none)" if value is None else json.dumps(value, sort_keys=True, default=str)
+    return "(none)" if value is None else _encode(value)
 
 
 def summary(plan: Plan) -> str:

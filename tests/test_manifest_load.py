@@ -81,3 +81,58 @@ def test_directories_give_their_yaml_files_sorted_once(tmp_path):
 def test_missing_path_is_a_user_error(tmp_path):
     with pytest.raises(UserError, match="no such file"):
         manifest_files([tmp_path / "nope.yaml"])
+
+
+# The values are built by a direct walk of the node tree when the document is plain, else by PyYAML's
+# constructor: both must give what PyYAML gives (timestamps aside), with the same problems reported.
+SAME_AS_PYYAML = [
+    "a: 012\nb: 0x1F\nc: 1_000\nd: -1\ne: +5\nf: 1:30\ng: 0b101\nh: 0\n",  # YAML 1.1 ints
+    "a: .inf\nb: -.Inf\nc: 1e3\nd: 6.5\ne: 1_0.5\n",
+    "a: yes\nb: Off\nc: ~\nd: null\ne: ''\nf: !!str 5\ng: !!int '7'\nh: !!binary aGk=\n",
+    "x: &l [1, 2]\ny: *l\nz: {k: *l}\n",
+    "base: &b {a: 1}\nuse: {<<: *b, c: 2}\n",  # merge key: PyYAML's constructor
+    "s: !!set {a, b}\no: !!omap [a: 1, b: 2]\n",
+    "1: int key\n'1': str key\n~: none key\n",
+    "- top\n- level\n- [list]\n",
+    "just text\n",
+]
+
+
+@pytest.mark.parametrize("text", SAME_AS_PYYAML)
+def test_values_are_those_pyyaml_builds(text):
+    import yaml
+
+    document, problems = parse(text)
+    assert problems == []
+    assert document.value == yaml.load(text, Loader=yaml.CSafeLoader)
+
+
+def test_aliased_values_are_shared_as_pyyaml_shares_them():
+    document, _ = parse("x: &l [1, 2]\ny: *l\n")
+    assert document.value["x"] is document.value["y"]
+
+
+def test_recursive_anchor_is_built_by_pyyaml():
+    document, problems = parse("a: &a [1, *a]\n")
+    assert problems == [] and document.value["a"][1] is document.value["a"]
+
+
+def test_duplicate_keys_beside_a_merge_key_are_reported_once():
+    _, problems = parse("base: &b {a: 1}\nuse: {<<: *b, c: 2, c: 3}\nother: {d: 1, d: 2}\n")
+    assert problems == ["m.yaml:2:21: use.c: duplicate key 'c' (first written on line 2)",
+                        "m.yaml:3:15: other.d: duplicate key 'd' (first written on line 3)"]
+
+
+def test_keys_equal_only_once_built_are_not_duplicates():
+    document, problems = parse("yes: 1\ntrue: 2\n")  # both True for PyYAML, written differently
+    assert problems == [] and document.value == {True: 2}
+
+
+def test_unknown_tag_is_a_yaml_error_with_a_position():
+    _, problems = parse("streams:\n  - !custom {name: A}\n")
+    assert len(problems) == 1 and problems[0].startswith("m.yaml:2:5: (document): invalid YAML:")
+
+
+def test_positions_after_a_plain_build():
+    _, problems = parse("consumers:\n  - {durable_name: A, ack_wait: 1m, ack_wait: 2m}\n")
+    assert problems == ["m.yaml:2:37: consumers[0].ack_wait: duplicate key 'ack_wait' (first written on line 2)"]

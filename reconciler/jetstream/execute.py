@@ -148,9 +148,9 @@ def ordered_steps(changes: list[Change]) -> list[list[Step]]:
     for step in writes:
         stream = parse_address(step.address)[0]
         if step.is_stream:
-            needed = origins(step) - {stream}
-            step.after = [*step.after, *(w for name, w in stream_writes.items()
-                                         if name in needed and not _reads(w, stream))]
+            needed = sorted(name for name in origins(step) - {stream} if name in stream_writes)
+            step.after = [*step.after, *(stream_writes[name] for name in needed
+                                         if not _reads(stream_writes[name], stream))]
         elif stream in stream_writes:
             step.after = [*step.after, stream_writes[stream]]
     return [deletes, writes]

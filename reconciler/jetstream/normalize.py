@@ -45,10 +45,19 @@ def canonical_time(value: str) -> str:
     return parsed.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
 
 
+_SCALARS = frozenset({str, int, float, bool})
+
+
 def _canonical(value: Any, key: str = "") -> Any:
     """Zero values become None (dropped by the caller); lists that are sets get a stable order."""
     if isinstance(value, dict):
-        out = {k: c for k, v in value.items() if (c := _canonical(v, k)) is not None}
+        out = {}
+        for k, v in value.items():
+            if type(v) in _SCALARS and k not in TIME_FIELDS:  # most fields: kept unless zero, without a call
+                if v:
+                    out[k] = v
+            elif (c := _canonical(v, k)) is not None:
+                out[k] = c
         return out or None
     if isinstance(value, list):
         items = [c for v in value if (c := _canonical(v)) is not None]

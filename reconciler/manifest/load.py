@@ -4,6 +4,10 @@ PyYAML's C loader does the parsing; its constructor is taught two things: unquot
 the strings the JetStream API expects, and a key written twice in one mapping is reported (PyYAML
 silently keeps the last). The YAML node tree is kept, so the line:column of any path is found on
 demand, when a message needs it, at no cost for the values nobody asks about.
+
+Values are built from the node tree by :func:`_construct_plain`, a direct walk for plain documents
+(mappings, lists and the standard scalars) about 4x faster than PyYAML's generator-based
+constructor; anything else (merge keys, sets, custom tags, recursive anchors) is left to PyYAML's.
 """
 
 from __future__ import annotations
@@ -128,7 +132,7 @@ def parse_document(text: str, file: str, problems: list[Problem]) -> Document:
     document = Document(file)
     loader = _ManifestLoader(text)
     try:
-        document.value = loader.get_single_data()
+        document.value = _construct(loader, loader.get_single_node())
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
@@ -158,6 +162,27 @@ class _ManifestLoader(_BaseLoader):
         self.root: yaml.Node | None = None
         self.duplicates: list[tuple[yaml.MappingNode, yaml.Node, yaml.Node]] = []  # (mapping, first, again)
         self._checked: set[int] = set()
+        self._tags: dict[tuple, str] = {}
+
+    def resolve(self, kind: type[yaml.Node], value: str | None, implicit: tuple[bool, bool]) -> str:
+        """The tag of a node, remembered: manifests repeat the same keys and values thousands of times.
+        (Safe loaders have no path resolvers, so the tag depends on these arguments alone.)"""
+        key = (kind, value, implicit)
+        tag = self._tags.get(key)
+        if tag is None:
+            tag = self._tags[key] = super().resolve(kind, value, implicit)
+        return tag
+
+    def note_duplicates(self, node: yaml.MappingNode) -> None:
+        if id(node) in self._checked:  # an aliased mapping is constructed once per use
+            return
+        self._checked.add(id(node))
+        seen: dict[tuple[str, str], yaml.Node] = {}
+        for key_node, _ in node.value:
+            if isinstance(key_node, yaml.ScalarNode) and key_node.tag != _MERGE:
+                first = seen.setdefault((key_node.tag, key_node.value), key_node)
+                if first is not key_node:
+                    self.duplicates.append((node, first, key_node))
 
     @staticmethod
     def scalar(node: yaml.ScalarNode) -> Any:
@@ -169,19 +194,74 @@ class _ManifestLoader(_BaseLoader):
         return super().construct_document(node)
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        if id(node) not in self._checked:  # an aliased mapping is constructed once per use
-            self._checked.add(id(node))
-            seen: dict[tuple[str, str], yaml.Node] = {}
-            for key_node, _ in node.value:
-                if isinstance(key_node, yaml.ScalarNode) and key_node.tag != _MERGE:
-                    first = seen.setdefault((key_node.tag, key_node.value), key_node)
-                    if first is not key_node:
-                        self.duplicates.append((node, first, key_node))
+        self.note_duplicates(node)
         return super().construct_mapping(node, deep=deep)
 
 
 _ManifestLoader.add_constructor("tag:yaml.org,2002:timestamp", lambda loader, node: node.value)
 _SCALAR_CONSTRUCTOR = _ManifestLoader("")
+_SEQ, _MAP = "tag:yaml.org,2002:seq", "tag:yaml.org,2002:map"
+# Scalar tags whose PyYAML constructors are plain functions of one node (the others are generators).
+_PLAIN_SCALARS = {f"tag:yaml.org,2002:{name}" for name in ("null", "bool", "int", "float", "binary", "timestamp")}
+
+
+class _Unusual(Exception):
+    """The document needs PyYAML's own constructor."""
+
+
+def _construct(loader: _ManifestLoader, root: yaml.Node | None) -> Any:
+    """The document's value: built directly when it is plain, else by PyYAML's constructor."""
+    if root is None:
+        return None
+    try:
+        return _construct_plain(loader, root)
+    except (_Unusual, RecursionError):
+        loader.duplicates.clear()
+        loader._checked.clear()
+        return loader.construct_document(root)
+    finally:
+        loader.root = root
+
+
+def _construct_plain(loader: _ManifestLoader, root: yaml.Node) -> Any:
+    """What PyYAML's constructor builds from ``root``, for mappings with scalar keys and no merge keys,
+    lists and the standard scalars; raises _Unusual for anything else. An aliased node is built once
+    and shared, as PyYAML does; a key written twice is noted only when the mapping came out shorter."""
+    scalars = loader.yaml_constructors
+    built: dict[int, Any] = {}
+    building: set[int] = set()
+    scalar_node, sequence_node, mapping_node = yaml.ScalarNode, yaml.SequenceNode, yaml.MappingNode
+
+    def build(node: yaml.Node) -> Any:
+        kind, tag = type(node), node.tag
+        if kind is scalar_node:
+            if tag == _STR:
+                return node.value
+            if tag in _PLAIN_SCALARS:
+                return scalars[tag](loader, node)
+            raise _Unusual
+        if id(node) in built:
+            return built[id(node)]
+        if id(node) in building:
+            raise _Unusual  # a recursive anchor
+        building.add(id(node))
+        if kind is sequence_node and tag == _SEQ:
+            value: Any = [build(item) for item in node.value]
+        elif kind is mapping_node and tag == _MAP:
+            value = {}
+            for key_node, value_node in node.value:
+                if type(key_node) is not scalar_node or key_node.tag == _MERGE:
+                    raise _Unusual
+                value[build(key_node)] = build(value_node)
+            if len(value) < len(node.value):
+                loader.note_duplicates(node)
+        else:
+            raise _Unusual
+        building.discard(id(node))
+        built[id(node)] = value
+        return value
+
+    return build(root)
 
 
 def _mapping_paths(root: yaml.Node | None, wanted: set[int]) -> dict[int, Path_]:
