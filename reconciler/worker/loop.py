@@ -50,7 +50,7 @@ class WorkerSettings:
     metrics_port: int | None = None
     fetch_timeout: float = 1.0
     publish_timeout: float = 5.0
-    pipeline: int = 1  # batches in flight at once (each with its own database connection)
+    pipeline: int = 1  # batches in flight at once, staged: one in the database while others fetch or publish
     retry_delay: float = 1.0  # first redelivery delay after a transient fault; doubles up to max_retry_delay
     max_retry_delay: float = 10.0
 
@@ -77,9 +77,11 @@ class Worker:
         self.settings = settings
         self.stats = Stats()
         self.report = Reporter(self.stats, log_format=settings.log_format)
-        # One connection per batch in flight: while one batch waits for its commit, the next is fetched.
-        self.stores = [Store(settings.database, settings.limits) for _ in range(settings.pipeline)]
-        self.idle_stores = list(self.stores)
+        # Batches in flight take turns on one connection, in fetch order: while one batch is in the
+        # database, the next is fetched and parsed and the previous one's verdicts are published. Its
+        # user locks end at its commit, so the stages never wait on each other's locks.
+        self.store = Store(settings.database, settings.limits)
+        self.database_turn = asyncio.Lock()  # FIFO: batches are recorded in the order they were fetched
         self.stopping = asyncio.Event()
         self.batch = settings.batch
         self.retry_delay = settings.retry_delay
@@ -96,8 +98,7 @@ class Worker:
             self.api = JetStreamApi(self.nc)
             info = await self._consumer_info()
             self._clamp_batch(info["config"])
-            for store in self.stores:
-                await store.open()
+            await self.store.open()
             self.pull = Puller(self.nc, s.stream, s.consumer)
             self.verdicts = AckedPublisher(self.nc)
             await self.pull.start()
@@ -111,8 +112,7 @@ class Worker:
             self.report.log("info", "idle, exiting" if idle else "stopped")
             return 0
         finally:
-            for store in self.stores:
-                await store.close()
+            await self.store.close()
             self.closing = True
             with contextlib.suppress(Exception):
                 await self.nc.drain()
@@ -122,6 +122,7 @@ class Worker:
         s = self.settings
         in_flight: set[asyncio.Task] = set()
         next_progress = time.monotonic() + s.progress_interval
+        maybe_drained = False  # the last fetch came back short or reported no lag
         while not idle and not self.stopping.is_set():
             for task in [task for task in in_flight if task.done()]:
                 in_flight.discard(task)
@@ -129,18 +130,18 @@ class Worker:
             if in_flight and (len(in_flight) >= s.pipeline or self.stats.lag == 0):
                 await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
                 continue
-            store = await self._idle_store()
-            msgs = await self._fetch() if store is not None else []
+            if s.until_idle and maybe_drained and not in_flight and not self.pull.buffer:
+                idle = await self._drained()  # asked before fetching: an empty fetch waits its whole timeout
+                if idle:
+                    break
+            msgs = await self._fetch()
             if msgs:
-                in_flight.add(asyncio.create_task(self._handle(msgs, store)))  # type: ignore[arg-type]
-            elif store is not None:
-                self.idle_stores.append(store)
+                self.stats.lag = msgs[-1].metadata.num_pending
+                in_flight.add(asyncio.create_task(self._record_and_publish(msgs)))
+            maybe_drained = len(msgs) < self.batch or self.stats.lag == 0
             if time.monotonic() >= next_progress:
                 self.report.progress()
                 next_progress = time.monotonic() + s.progress_interval
-            if s.until_idle and not in_flight and (len(msgs) < self.batch or self.stats.lag == 0) \
-                    and not self.pull.buffer:
-                idle = await self._drained()
         for task in in_flight:
             await task  # SIGTERM: finish the batches in flight
         return idle
@@ -187,22 +188,6 @@ class Worker:
 
     # ------------------------------------------------------------------ one batch
 
-    async def _idle_store(self) -> Store | None:
-        """A store with a working connection, or None after a pause while Postgres is away."""
-        store = self.idle_stores.pop()
-        if store.conn is not None:
-            return store
-        try:
-            await store.reopen()
-        except Exception as exc:
-            self.idle_stores.append(store)
-            self.report.log("warning", "database still unavailable", error=_describe(exc))
-            await self._pause(self.retry_delay)
-            self.retry_delay = min(self.retry_delay * 2, self.settings.max_retry_delay)
-            return None
-        self.report.log("info", "database connection restored")
-        return store
-
     async def _fetch(self) -> list[Msg]:
         from nats.errors import ConnectionClosedError
 
@@ -215,30 +200,25 @@ class Worker:
             await self._pause(self.settings.retry_delay)
             return []
 
-    async def _handle(self, msgs: list[Msg], store: Store) -> None:
-        try:
-            await self._record_and_publish(msgs, store)
-        finally:
-            self.idle_stores.append(store)
-
-    async def _record_and_publish(self, msgs: list[Msg], store: Store) -> None:
+    async def _record_and_publish(self, msgs: list[Msg]) -> None:
         items = [self._parse(msg) for msg in msgs]
-        self.stats.lag = msgs[-1].metadata.num_pending
         leaders = self._mark_repeats(items)
         dead = [item for item in items if item.bad is not None]
-        try:
-            results = await store.record([item.event for item in leaders])  # type: ignore[misc]
-            for item, recorded in zip(leaders, results, strict=True):
-                item.recorded = recorded
-            dead += [item for item in items if self._conflicting(item)]
-            if dead:
-                await store.reject([self._rejected(item) for item in dead])
-        except Exception as exc:
-            await store.close()  # reopened before its next use
-            self.report.log("warning", "database unavailable, batch handed back for redelivery",
-                            error=_describe(exc))
-            await self._hand_back(msgs)
-            return
+        async with self.database_turn:
+            try:
+                await self._connected()
+                results = await self.store.record([item.event for item in leaders])  # type: ignore[misc]
+                for item, recorded in zip(leaders, results, strict=True):
+                    item.recorded = recorded
+                dead += [item for item in items if self._conflicting(item)]
+                if dead:
+                    await self.store.reject([self._rejected(item) for item in dead])
+            except Exception as exc:
+                await self.store.close()  # reopened before its next use
+                self.report.log("warning", "database unavailable, batch handed back for redelivery",
+                                error=_describe(exc))
+                await self._hand_back(msgs)
+                return
         await self._reply([item.msg for item in dead], TERM)
         verdicts = [item for item in leaders if item.recorded.outcome != CONFLICT]  # type: ignore[union-attr]
         if not await self._publish_verdicts(verdicts):
@@ -247,6 +227,12 @@ class Worker:
         await self._reply([item.msg for item in items if item not in dead], ACK)
         self.retry_delay = self.settings.retry_delay
         self._count(items, dead)
+
+    async def _connected(self) -> None:
+        """Reconnect after a database fault; raises while Postgres is still away."""
+        if self.store.conn is None:
+            await self.store.reopen()
+            self.report.log("info", "database connection restored")
 
     def _parse(self, msg: Msg) -> _Item:
         meta = msg.metadata
