@@ -20,7 +20,13 @@ CREATE OR REPLACE FUNCTION jsctl_record_batch(
     p_sequences bigint[], p_times timestamptz[], p_default_max_amount numeric, p_default_daily_limit numeric)
 RETURNS TABLE (ord bigint, outcome text, status text, reason text,
                user_id text, transaction_mode text, amount numeric, stream_sequence bigint)
-LANGUAGE plpgsql AS $fn$
+LANGUAGE plpgsql
+-- Its statements touch rows by key only. Its plans are cached on first use, typically while the
+-- tables are still small and unanalyzed, when a sequential scan looks cheaper than the index, and
+-- kept until the next ANALYZE: the batch's cost then grows with the tables (measured 2.6 -> 80 ms
+-- per 100 events over 50,000 rows). Index scans stay cheap at any size.
+SET enable_seqscan = off
+AS $fn$
 #variable_conflict use_column
 DECLARE
     r record;
