@@ -1,6 +1,6 @@
 """Worker and publisher throughput, side by side in one run, each on a fresh stream and database.
 
-    .venv/bin/python bench/bench_worker.py [--count 50000] [--naive-count 2000]
+    .venv/bin/python bench/bench_worker.py [--count 50000] [--naive-count 2000] [--repeat 3]
 
 (a) raw ceiling: nats-py fetch(batch) + ack, no other work
 (a') the same with the worker's own pull (reconciler.worker.jetstream.Puller), for reference
@@ -10,6 +10,8 @@
     (run on --naive-count messages; its rate is extrapolated)
 (d) raw nats-py acked publish loop (publish_async, same in-flight window) vs `jsctl publish --count N`
 Targets: (b) >= 0.5 x (a), (b) >= 10 x (c), worker peak RSS < 150 MB, (d) jsctl >= 0.8 x raw.
+(a) and (b) alternate --repeat times on the same consumer configuration, so both see the same load;
+best and median of each are compared, with the load average before and after.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import argparse
 import asyncio
 import contextlib
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -163,12 +166,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--count", type=int, default=50_000)
     parser.add_argument("--naive-count", type=int, default=2_000)
+    parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-worker-") as tmp:
         nats = NatsServer(Path(tmp) / "nats").start()
         pg = PostgresServer(Path(tmp) / "pg" / "data", password=uuid.uuid4().hex).start()
         try:
-            run(nats.url, pg, args.count, args.naive_count)
+            run(nats.url, pg, args.count, args.naive_count, args.repeat)
         finally:
             nats.stop()
             pg.stop("immediate")
@@ -180,8 +184,33 @@ def fresh_database(pg: PostgresServer) -> str:
     return url
 
 
-def run(url: str, pg: PostgresServer, count: int, naive_count: int) -> None:
-    print(f"{count} events, batch {BATCH}, publish window {IN_FLIGHT}")
+def load_average() -> str:
+    return " ".join(f"{x:.1f}" for x in os.getloadavg())
+
+
+def worker_rate(url: str, pg: PostgresServer, count: int, pipeline: int) -> tuple[float, int]:
+    """(b) once on a fresh stream and database: msg/s and peak RSS."""
+    asyncio.run(fresh_stream(url))
+    asyncio.run(raw_publish(url, count))
+    database_url = fresh_database(pg)
+    elapsed, rss = timed_process(jsctl("worker", "--server", url, "--database-url", database_url,
+                                       "--until-idle", "--pipeline", str(pipeline)))
+    return count / elapsed, rss
+
+
+def raw_rate(url: str, count: int) -> float:
+    """(a) once on a fresh stream."""
+    asyncio.run(fresh_stream(url))
+    asyncio.run(raw_publish(url, count))
+    return asyncio.run(raw_fetch_ack(url, count))
+
+
+def summary(rates: list[float]) -> str:
+    return f"best {max(rates):7.0f}  median {statistics.median(rates):7.0f} msg/s"
+
+
+def run(url: str, pg: PostgresServer, count: int, naive_count: int, repeat: int) -> None:
+    print(f"{count} events, batch {BATCH}, publish window {IN_FLIGHT}, load average {load_average()}")
     asyncio.run(fresh_stream(url))
     raw_pub = asyncio.run(raw_publish(url, count))
     print(f"(d) raw nats-py acked publish      {raw_pub:9.0f} msg/s")
@@ -191,30 +220,37 @@ def run(url: str, pg: PostgresServer, count: int, naive_count: int) -> None:
     jsctl_pub = count / elapsed
     print(f"    jsctl publish (process)        {jsctl_pub:9.0f} msg/s   {jsctl_pub / raw_pub:.2f} x raw (target 0.8)")
 
-    raw = asyncio.run(raw_fetch_ack(url, count))  # consumes what jsctl publish just sent
-    print(f"(a) raw fetch+ack                  {raw:9.0f} msg/s")
     asyncio.run(fresh_stream(url))
     asyncio.run(raw_publish(url, count))
     lean = asyncio.run(lean_fetch_ack(url, count))
     print(f"(a') the worker's pull + ack alone   {lean:9.0f} msg/s   (the worker's NATS ceiling)")
 
-    worker = 0.0
-    for pipeline in (1, 2):  # the default (one full batch at a time), then two half batches in flight
-        asyncio.run(fresh_stream(url))
-        asyncio.run(raw_publish(url, count))
-        database_url = fresh_database(pg)
-        elapsed, rss = timed_process(jsctl("worker", "--server", url, "--database-url", database_url,
-                                                "--until-idle", "--pipeline", str(pipeline)))
-        rate = count / elapsed
-        worker = worker or rate
-        print(f"(b) jsctl worker --until-idle -p{pipeline}  {rate:9.0f} msg/s   {rate / raw:.2f} x (a) (target 0.5)"
-              f"   {elapsed:.2f} s   peak RSS {rss / 2**20:.0f} MB (target < 150)")
+    pipelines = (1, 2)  # one full batch at a time; two half batches in flight (staged)
+    raws: list[float] = []
+    workers: dict[int, list[float]] = {p: [] for p in pipelines}
+    peak_rss = dict.fromkeys(pipelines, 0)
+    for _ in range(repeat):
+        raws.append(raw_rate(url, count))
+        for pipeline in pipelines:
+            rate, rss = worker_rate(url, pg, count, pipeline)
+            workers[pipeline].append(rate)
+            peak_rss[pipeline] = max(peak_rss[pipeline], rss)
+        print(f"    round {len(raws)}: (a) {raws[-1]:.0f}, "
+              + ", ".join(f"(b) -p{p} {workers[p][-1]:.0f}" for p in pipelines) + f"; load average {load_average()}")
+    print(f"(a) raw fetch+ack                  {summary(raws)}")
+    for pipeline in pipelines:
+        rates = workers[pipeline]
+        print(f"(b) jsctl worker --until-idle -p{pipeline}  {summary(rates)}   "
+              f"{max(rates) / max(raws):.2f} x (a) best/best, "
+              f"{statistics.median(rates) / statistics.median(raws):.2f} median/median (target 0.5)   "
+              f"peak RSS {peak_rss[pipeline] / 2**20:.0f} MB (target < 150)")
+    worker = statistics.median(workers[pipelines[0]])
 
     asyncio.run(fresh_stream(url))
     asyncio.run(raw_publish(url, naive_count))
     naive = asyncio.run(naive_worker(url, fresh_database(pg), naive_count))
-    print(f"(c) naive worker ({naive_count} msgs)        {naive:9.0f} msg/s   (b) = {worker / naive:.1f} x (c) "
-          f"(target 10)")
+    print(f"(c) naive worker ({naive_count} msgs)        {naive:9.0f} msg/s   "
+          f"median (b) -p1 = {worker / naive:.1f} x (c) (target 10); load average {load_average()}")
 
 
 if __name__ == "__main__":
