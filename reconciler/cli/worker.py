@@ -39,7 +39,8 @@ _WORKER_OPTIONS = [
     click.option("--batch", type=click.IntRange(1, 10_000), default=None,
                  help="Messages per fetch [default: the consumer's max_ack_pending / --pipeline; larger is clamped]."),
     click.option("--pipeline", type=click.IntRange(1, 8), default=1, show_default=True,
-                 help="Batches in flight at once, each on its own database connection."),
+                 help="Batches in flight at once, staged: one in the database while the others are fetched "
+                      "or publish their verdicts."),
     click.option("--default-max-amount", type=_Amount(), default=str(DEFAULT_MAX_AMOUNT), show_default=True,
                  help="max_amount for users without a row in user_thresholds."),
     click.option("--default-daily-limit", type=_Amount(), default=str(DEFAULT_DAILY_LIMIT), show_default=True,
