@@ -100,6 +100,9 @@ class _DuplicateKey(ValueError):
 
 
 _KEYS = ("userTransaction", *FIELDS)
+# Built once: json.loads(text, **options) builds a decoder and its scanner on every call.
+_EXACT = {"parse_float": Decimal, "parse_int": Decimal, "parse_constant": Decimal}
+_DECODER = json.JSONDecoder(**_EXACT)
 
 
 def _loads(text: str) -> object:
@@ -108,10 +111,9 @@ def _loads(text: str) -> object:
     Checking every object's pairs costs as much as the parse itself, so that slow path is taken only
     when a field name occurs twice in the text or escapes could hide one.
     """
-    exact = {"parse_float": Decimal, "parse_int": Decimal, "parse_constant": Decimal}
     if "\\u" in text or any(text.count(f'"{key}"') > 1 for key in _KEYS):
-        return json.loads(text, object_pairs_hook=_unique_keys, **exact)
-    return json.loads(text, **exact)
+        return json.loads(text, object_pairs_hook=_unique_keys, **_EXACT)
+    return _DECODER.decode(text)
 
 
 def _unique_keys(pairs: list[tuple[str, object]]) -> dict[str, object]:
