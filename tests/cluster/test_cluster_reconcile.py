@@ -153,8 +153,20 @@ def test_with_one_node_down_plan_and_apply_still_work(jsctl, cluster, tmp_path):
     created = with_api(cluster.url, lambda nc, api: api.request("CONSUMER.INFO.ORDERS.NEW"))
     assert created["config"]["durable_name"] == "NEW"
 
+    # A deadline shorter than the grace period for unreachable peers: the consumer is created, apply
+    # says it did not converge in time (exit 1), and the next plan has nothing left to do for it.
+    impatient = {"stream": "ORDERS", "durable_name": "IMPATIENT", "ack_policy": "explicit"}
+    files = write_manifests(tmp_path / "impatient", [ORDERS, on_n3], [*CONSUMERS, on_n3_consumer, new_consumer,
+                                                                      impatient])
+    late = jsctl("apply", *files, "--yes", "--converge-timeout", "1", env=env)
+    assert late.returncode == 1 and "Traceback" not in late.stderr, late.stdout + late.stderr
+    assert "consumer/ORDERS/IMPATIENT: accepted, but consumer/ORDERS/IMPATIENT: replicas not converged after 1s" \
+        in late.stderr
+    after = jsctl("plan", *files, "-o", "json", env=env)
+    assert {c["action"] for c in json.loads(after.stdout)["changes"]} == {"offline"}, after.stdout
+
     # Left out of the manifests and pruned: an offline stream is still never deleted.
-    pruned = write_manifests(tmp_path / "pruned", [ORDERS], [*CONSUMERS, new_consumer])
+    pruned = write_manifests(tmp_path / "pruned", [ORDERS], [*CONSUMERS, new_consumer, impatient])
     done = jsctl("apply", *pruned, "--prune", "--allow-destructive", "--yes", env=env)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "stream/ON_N3  offline" in done.stdout and "No changes." in done.stdout
