@@ -7,9 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-from pathlib import Path
 
-import yaml
+from support import write_manifests
 
 from reconciler.connection import NatsSettings, connect_nats
 from reconciler.jetstream.converge import wait_converged
@@ -21,13 +20,6 @@ CONSUMERS = [
     {"stream": "ORDERS", "durable_name": "AUDIT", "ack_policy": "explicit", "num_replicas": 1},
 ]
 MESSAGES = 500
-
-
-def write_manifests(directory: Path, streams: list[dict], consumers: list[dict]) -> list[str]:
-    directory.mkdir(parents=True, exist_ok=True)
-    (directory / "streams.yaml").write_text(yaml.safe_dump({"streams": streams}, sort_keys=False))
-    (directory / "consumers.yaml").write_text(yaml.safe_dump({"consumers": consumers}, sort_keys=False))
-    return ["-f", str(directory)]
 
 
 def with_api(url: str, work):
