@@ -3,6 +3,7 @@ several directories have a conftest.py and pytest imports each of them as `conft
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -36,9 +37,7 @@ def write_manifests(directory: Path, streams: list[dict], consumers: list[dict])
 
 
 def stream_names(url: str) -> list[str]:
-    """The account's streams, without jsctl's own (the apply lock's bucket)."""
-    import asyncio
-
+    """The application's live streams on the server at ``url`` (jsctl's own lock bucket left out)."""
     from reconciler.connection import NatsSettings, connect_nats
     from reconciler.internal import is_jsctl_internal
     from reconciler.jsapi import JetStreamApi
@@ -50,4 +49,4 @@ def stream_names(url: str) -> list[str]:
         finally:
             await nc.close()
 
-    return [name for name in asyncio.run(names()) if not is_jsctl_internal(name)]
+    return [n for n in asyncio.run(names()) if not is_jsctl_internal(n)]

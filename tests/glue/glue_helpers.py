@@ -6,7 +6,7 @@ import textwrap
 from pathlib import Path
 
 import psycopg
-from support import REPO, stream_names  # noqa: F401 - the glue tests take it from here
+from support import REPO
 
 from reconciler.db.revisions import script_directory
 
@@ -27,6 +27,8 @@ def revision(url: str) -> str | None:
         return None
     rows = sql(url, "SELECT version_num FROM alembic_version")
     return rows[0][0] if rows else None
+
+
 
 
 def add_revision(project: Path, body: str, message: str, schema_edit: tuple[str, str]) -> None:
