@@ -47,14 +47,16 @@ def plan_basis(desired: Desired, live: Live) -> PlanBasis:
                            target=target_of(live.identity))
 
 
-async def _plan(nats: NatsSettings, files: tuple[str, ...], *, prune: bool) -> tuple[Plan, PlanBasis]:
+async def _plan(nats: NatsSettings, files: tuple[str, ...], *, prune: bool,
+                saving: bool) -> tuple[Plan, PlanBasis | None]:
+    """The plan, and when ``saving`` what it was computed from (digests of every live config: only then)."""
     from ..jetstream import JetStreamSession
 
     desired = load_manifests(files)
     async with JetStreamSession(nats, name="jsctl plan") as session:
         plan = await session.plan(desired, prune=prune)
         plan.context["options"] = {"prune": prune}
-        return plan, plan_basis(desired, session.live)
+        return plan, plan_basis(desired, session.live) if saving else None
 
 
 @click.command()
@@ -73,7 +75,7 @@ def plan(files: tuple[str, ...], output: str, detailed_exitcode: bool, out_file:
     from ..render import RENDERERS
 
     try:
-        result, basis = asyncio.run(_plan(nats, files, prune=prune))
+        result, basis = asyncio.run(_plan(nats, files, prune=prune, saving=bool(out_file)))
     except JsctlError:
         if output == "prometheus":  # the report still says when the check ran, and that it failed
             from ..render_prometheus import render_prometheus
@@ -82,7 +84,7 @@ def plan(files: tuple[str, ...], output: str, detailed_exitcode: bool, out_file:
         raise
     click.echo(RENDERERS[output](result), nl=output != "prometheus")
     check_errors(result)
-    if out_file:
+    if out_file and basis is not None:
         from ..savedplan import SavedPlan
 
         SavedPlan(result, basis).write(out_file)
