@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -53,6 +54,28 @@ def numeric_manifests(source: Path, target: Path) -> Path:
                     item[key] = units[value]
         (target / name).write_text(yaml.safe_dump(data, sort_keys=False))
     return target
+
+
+class CpuMeter:
+    """CPU seconds used by finished child processes (the client side) and by the nats-server process."""
+
+    def __init__(self, server_pid: int):
+        self.stat = Path(f"/proc/{server_pid}/stat")
+
+    def read(self) -> tuple[float, float]:
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        server = 0.0
+        if self.stat.exists():  # Linux: utime + stime, in clock ticks
+            fields = self.stat.read_text().rsplit(")", 1)[1].split()
+            server = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return children.ru_utime + children.ru_stime, server
+
+    def during(self, action) -> tuple[float, float, float]:
+        """(wall, client CPU, server CPU) of ``action()``, which returns its wall time."""
+        client, server = self.read()
+        wall = action()
+        client_after, server_after = self.read()
+        return wall, client_after - client, server_after - server
 
 
 def timed(argv: list[str], env: dict[str, str], expect: int = 0) -> float:
@@ -142,9 +165,11 @@ def main() -> None:
             raw = numeric_manifests(manifests, work / "raw")
             label = f"{n} streams x {m} consumers"
 
-            sequential = timed([sys.executable, BASELINES, "create", str(raw)], env)
+            meter = CpuMeter(server.proc.pid)
+            sequential, *sequential_cpu = meter.during(
+                lambda: timed([sys.executable, BASELINES, "create", str(raw)], env))
             asyncio.run(delete_all(server.url))
-            apply_time = timed(jsctl("apply", "--yes", "-f", str(manifests)), env)
+            apply_time, *apply_cpu = meter.during(lambda: timed(jsctl("apply", "--yes", "-f", str(manifests)), env))
             rows.append((f"apply {label} (new)", apply_time, "one request at a time", sequential,
                          "baseline/jsctl >= 3"))
 
@@ -179,6 +204,8 @@ def main() -> None:
     for what, ours, base_name, base, target in rows:
         print(f"{what:<46} {ours:8.3f}  {base_name:<28} {base:7.3f} {ours / base:10.2f} {base / ours:10.2f}  {target}")
     print("in-process, 1 run: " + ", ".join(f"{k} {v:.3f} s" for k, v in parts.items()))
+    print("apply CPU, client + server: jsctl {:.2f} + {:.2f} s, one request at a time {:.2f} + {:.2f} s".format(
+        *apply_cpu, *sequential_cpu))
     print(f"load average: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores "
           "(other work on the machine slows both sides)")
 
