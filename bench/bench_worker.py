@@ -3,6 +3,7 @@
     .venv/bin/python bench/bench_worker.py [--count 50000] [--naive-count 2000]
 
 (a) raw ceiling: nats-py fetch(batch) + ack, no other work
+(a') the same with the worker's own pull (reconciler.worker.jetstream.Puller), for reference
 (b) `jsctl worker --until-idle` as a process, end to end (start-up and idle detection included),
     with the default --pipeline 1 and with --pipeline 2
 (c) naive worker: fetch 1, one transaction per message, synchronous verdict publish, ack
@@ -32,6 +33,7 @@ from reconciler.db import upgrade_to_head  # noqa: E402
 from reconciler.jsapi import ApiError, JetStreamApi  # noqa: E402
 from reconciler.localservers import NatsServer, PostgresServer  # noqa: E402
 from reconciler.worker.events import parse_event  # noqa: E402
+from reconciler.worker.jetstream import Puller  # noqa: E402
 from reconciler.worker.loop import verdict_bytes  # noqa: E402
 from reconciler.worker.publish import random_events  # noqa: E402
 from reconciler.worker.rules import Limits, decide  # noqa: E402
@@ -50,7 +52,7 @@ async def fresh_stream(url: str) -> None:
             await JetStreamApi(nc).request(f"STREAM.DELETE.{STREAM}")
     finally:
         await nc.close()
-    await create_user_txn(url, ack_wait_ns=30 * 10**9)
+    create_user_txn(url, ack_wait="30s")
 
 
 async def raw_publish(url: str, count: int) -> float:
@@ -75,6 +77,22 @@ async def raw_fetch_ack(url: str, count: int) -> float:
         while done < count:
             for msg in await sub.fetch(BATCH, timeout=5):
                 await msg.ack()
+                done += 1
+        return count / (time.perf_counter() - started)
+    finally:
+        await nc.close()
+
+
+async def lean_fetch_ack(url: str, count: int) -> float:
+    """The worker's own pull (one request per batch, one inbox) + plain +ACK publishes, no other work."""
+    nc = await connect_nats(NatsSettings(url=url))
+    try:
+        pull = Puller(nc, STREAM, CONSUMER)
+        await pull.start()
+        started, done = time.perf_counter(), 0
+        while done < count:
+            for msg in await pull.fetch(BATCH, timeout=5):
+                await nc.publish(msg.reply, b"+ACK")
                 done += 1
         return count / (time.perf_counter() - started)
     finally:
@@ -175,6 +193,10 @@ def run(url: str, pg: PostgresServer, count: int, naive_count: int) -> None:
 
     raw = asyncio.run(raw_fetch_ack(url, count))  # consumes what jsctl publish just sent
     print(f"(a) raw fetch+ack                  {raw:9.0f} msg/s")
+    asyncio.run(fresh_stream(url))
+    asyncio.run(raw_publish(url, count))
+    lean = asyncio.run(lean_fetch_ack(url, count))
+    print(f"(a') the worker's pull + ack alone   {lean:9.0f} msg/s   (the worker's NATS ceiling)")
 
     worker = 0.0
     for pipeline in (1, 2):  # the default (one full batch at a time), then two half batches in flight

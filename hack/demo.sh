@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The main job end to end on embedded local servers (no Docker, no system services):
 # creates .venv, installs jsctl, starts the dev NATS server and Postgres (`jsctl dev up`), then
-# plan -> apply (streams, consumers, database schema) -> publish events -> worker until idle.
+# plan -> apply (streams, consumers, database schema) -> publish events -> worker until idle -> plan again.
 # Stop the servers afterwards with `.venv/bin/jsctl dev down` (`--purge` also deletes the data).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,7 +22,6 @@ step "plan"
 jsctl plan
 step "apply"
 jsctl apply --yes
-jsctl db upgrade
 
 step "publish ${JSCTL_DEMO_EVENTS:=2000} events"
 jsctl publish --count "$JSCTL_DEMO_EVENTS"

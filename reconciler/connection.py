@@ -263,8 +263,9 @@ def describe_connect_error(exc: BaseException | None, *, tls: bool = False) -> s
     low = text.lower()
     if "certificate_required" in low:
         return "TLS handshake failed (the server requires a client certificate: --tls-cert/--tls-key)"
-    if tls and ("connection lost" in low or isinstance(exc, ConnectionResetError)):
+    if tls and ("connection lost" in low or isinstance(exc, (ConnectionResetError, BrokenPipeError))):
         # what a server that requires a client certificate may also do to a client without one
+        # (a reset, or a broken pipe when the close races the client's CONNECT)
         return "the server closed the connection during TLS (does it require a client certificate? --tls-cert)"
     if "authorization" in low or "authentication" in low or "user authentication" in low:
         return "authorization refused by the server"

@@ -67,20 +67,21 @@ class JetStreamApi:
         return reply
 
     async def paged(self, subject: str, key: str, payload: dict[str, Any] | None = None,
-                    missing: list[str] | None = None) -> list[Any]:
+                    unreadable: dict[str, str] | None = None) -> list[Any]:
         """All pages of a LIST/NAMES request (the server pages at 256 or 1024 items).
 
-        On a cluster a LIST reply names under ``missing`` what exists but did not answer (all its
-        replicas down); those names are added to ``missing`` and count towards the offset.
+        A LIST reply names under ``missing`` what exists but could not be read (on a cluster: no
+        replica answered), and from 2.12 under ``offline`` why (e.g. a stream a newer server
+        created); those go to ``unreadable`` (name -> reason, "" if none) and count towards the offset.
         """
         items: list[Any] = []
-        unread = missing if missing is not None else []
+        unread = unreadable if unreadable is not None else {}
         while True:
             reply = await self.request(subject, {**(payload or {}), "offset": len(items) + len(unread)})
-            page, not_answered = reply.get(key) or [], reply.get("missing") or []
+            page, reasons = reply.get(key) or [], reply.get("offline") or {}
             items.extend(page)
-            unread.extend(not_answered)
-            if not (page or not_answered) or len(items) + len(unread) >= reply.get("total", 0):
+            unread.update({name: reasons.get(name, "") for name in [*(reply.get("missing") or []), *reasons]})
+            if not (page or reasons or reply.get("missing")) or len(items) + len(unread) >= reply.get("total", 0):
                 return items
 
     async def identity(self) -> ServerIdentity:

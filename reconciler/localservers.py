@@ -27,10 +27,18 @@ LOOPBACK = "127.0.0.1"
 PG_SYSTEM_USER = "pgserver"  # Postgres refuses to run as root; the same user pgserver itself creates
 
 
+def free_ports(count: int) -> list[int]:
+    """``count`` distinct free loopback ports: bound all at once, as two ports asked for one after
+    the other may be the same (the first was closed already; about 1 pair in 12,000)."""
+    with contextlib.ExitStack() as stack:
+        sockets = [stack.enter_context(socket.socket()) for _ in range(count)]
+        for s in sockets:
+            s.bind((LOOPBACK, 0))
+        return [s.getsockname()[1] for s in sockets]
+
+
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind((LOOPBACK, 0))
-        return s.getsockname()[1]
+    return free_ports(1)[0]
 
 
 def port_is_free(port: int) -> bool:
@@ -145,8 +153,9 @@ class NatsServer:
 
     def write_config(self) -> Path:
         self.workdir.mkdir(parents=True, exist_ok=True)
-        self.port = self.port or free_port()
-        self.monitor_port = self.monitor_port or free_port()
+        spare = iter(p for p in free_ports(4) if p not in (self.port, self.monitor_port))
+        self.port = self.port or next(spare)
+        self.monitor_port = self.monitor_port or next(spare)
         # nats-server resolves includes relative to the including file, and rejects absolute paths
         include = (f'include "{os.path.relpath(self.config_file.resolve(), self.workdir.resolve())}"\n'
                    if self.config_file else "")
@@ -266,9 +275,11 @@ class PostgresServer:
     def url(self, database: str = "postgres") -> str:
         return f"postgresql://{self.superuser}:{self.password}@{LOOPBACK}:{self.port}/{database}"
 
-    def _run(self, tool: str, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
+    def _run(self, tool: str, *args: str, timeout: float = 120,
+             env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
         return subprocess.run([str(postgres_bin_dir() / tool), *args], capture_output=True, text=True,
-                              user=self.proc_user, timeout=timeout, cwd="/")
+                              user=self.proc_user, timeout=timeout, cwd="/",
+                              env={**os.environ, **env} if env else None)
 
     def initialized(self) -> bool:
         return (self.data_dir / "PG_VERSION").is_file()
@@ -334,7 +345,10 @@ class PostgresServer:
             wait_for(lambda: not pid_alive(pid), timeout=10, what="postgres to die")
 
     def create_database(self, name: str) -> str:
-        done = self._run("createdb", "-h", str(self.data_dir), "-p", str(self.port), "-U", self.superuser, name)
+        # Over TCP, not the Unix socket in the data dir: the socket's parent directories may have been
+        # made untraversable for the server's user meanwhile (pytest re-tightens its temp root).
+        done = self._run("createdb", "-h", LOOPBACK, "-p", str(self.port), "-U", self.superuser, name,
+                         env={"PGPASSWORD": self.password})
         if done.returncode != 0:
             raise UserError(f"createdb {name} failed: {failure_line(done.stderr)}")
         return self.url(name)

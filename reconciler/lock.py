@@ -176,7 +176,8 @@ class LockStore:
         deadline = time.monotonic() + LEADER_WAIT_S
         while "cluster" in info and not info["cluster"].get("leader") and time.monotonic() < deadline:
             await asyncio.sleep(0.05)
-            info = await self.api.request(f"STREAM.INFO.{LOCK_STREAM}")
+            with contextlib.suppress(JsctlError):  # unanswered (not an ApiError) until there is a leader
+                info = await self.api.request(f"STREAM.INFO.{LOCK_STREAM}", timeout=1)
         return info
 
     async def _create(self) -> dict[str, Any]:

@@ -24,13 +24,16 @@ from .plan import (
     REPLACE,
     UNMANAGED,
     UPDATE,
+    UPGRADE,
     Change,
     Plan,
 )
+from .reconcile import why_destructive
 
-SYMBOLS = {CREATE: "+", UPDATE: "~", REPLACE: "-/+", DELETE: "-", ADOPT: "*", UNMANAGED: "#", DRIFT: "!", OFFLINE: "?"}
-COLOURS = {CREATE: "green", UPDATE: "yellow", REPLACE: "red", DELETE: "red", ADOPT: "cyan", UNMANAGED: "bright_black",
-           DRIFT: "magenta", OFFLINE: "magenta"}
+SYMBOLS = {CREATE: "+", UPDATE: "~", REPLACE: "-/+", DELETE: "-", ADOPT: "*", UPGRADE: "~", UNMANAGED: "#",
+           DRIFT: "!", OFFLINE: "?"}
+COLOURS = {CREATE: "green", UPDATE: "yellow", REPLACE: "red", DELETE: "red", ADOPT: "cyan", UPGRADE: "yellow",
+           UNMANAGED: "bright_black", DRIFT: "magenta", OFFLINE: "magenta"}
 ORDER = [CREATE, UPDATE, REPLACE, DELETE]  # then other changing actions (adopt, upgrade) by name
 
 
@@ -52,9 +55,27 @@ def summary(plan: Plan) -> str:
     return text + (f" Notes: {', '.join(notes)}." if notes else "")
 
 
+def _is_database(change: Change) -> bool:
+    return change.address.startswith("db/")
+
+
+def _flags(change: Change) -> str:
+    """Risk flags a reviewer needs (database revisions: destructive, rewrite, long-lock, ...)."""
+    flags = change.details.get("flags") or []
+    return f"  [{', '.join(flags)}]" if flags else ""
+
+
+def _head(change: Change) -> str:
+    return f"{change.address}  {change.action}" + (f" ({change.reason})" if change.reason else "") + _flags(change)
+
+
 def _detail_lines(change: Change, *, as_diff: bool = False) -> list[str]:
     """What a change does, one line per field: ``path: before -> after``, or as ```diff lines
-    (``- path: before`` / ``+ path: after``) for Markdown."""
+    (``- path: before`` / ``+ path: after``) for Markdown. Database changes: db/render.py."""
+    if _is_database(change) and not as_diff:
+        from .db.render import detail_lines
+
+        return detail_lines(change)
     from .jetstream.units import display_units
 
     readable = display_units(change.address) or (lambda path, value: value)  # JSON keeps the raw integers
@@ -78,19 +99,33 @@ def _detail_lines(change: Change, *, as_diff: bool = False) -> list[str]:
     return lines
 
 
+def _database_heading(context: dict[str, Any]) -> str:
+    return (f"Database {context.get('database')}: at revision {context.get('database_revision') or '(none)'}, "
+            f"head {context.get('database_head') or '(none)'}")
+
+
 def render_text(plan: Plan) -> str:
     out = []
     nats = plan.context.get("nats")
     if nats:
         out.append(f"JetStream: nats-server {nats.get('server_version')} (API level {nats.get('api_level')})")
-    for change in plan.changes:
-        symbol = SYMBOLS.get(change.action, "?")
-        head = f"{symbol:>3} {change.address}  {change.action}" + (f" ({change.reason})" if change.reason else "")
-        out.append(click.style(head, fg=COLOURS.get(change.action)))
-        out += [f"      {line}" for line in _detail_lines(change)]
+    database = [c for c in plan.changes if _is_database(c)]
+    for change in [c for c in plan.changes if not _is_database(c)]:
+        out += _text_change(change)
+    if "database" in plan.context:
+        out.append(_database_heading(plan.context))
+    for change in database:
+        out += _text_change(change)
     out += [f"error: {e}" for e in plan.errors]
     out.append(summary(plan))
     return "\n".join(out)
+
+
+def _text_change(change: Change) -> list[str]:
+    symbol = SYMBOLS.get(change.action, "?")
+    colour = "red" if change.destructive else COLOURS.get(change.action)
+    head = click.style(f"{symbol:>3} {_head(change)}", fg=colour)
+    return [head, *(f"      {line}" for line in _detail_lines(change))]
 
 
 def render_json(plan: Plan) -> str:
@@ -106,8 +141,7 @@ def render_markdown(plan: Plan) -> str:
     if destructive:
         out += ["> [!CAUTION]", f"> **{len(destructive)} destructive change(s)**: they lose messages or state, "
                 "and apply needs `--allow-destructive`."]
-        out += [f"> - `{c.address}` {c.action}" + (f": {html.escape(c.reason)}" if c.reason else "")
-                for c in destructive]
+        out += [f"> - `{c.address}` {c.action}: {html.escape(why_destructive(c))}" for c in destructive]
         out.append("")
     out += [summary(plan), ""]
     if plan.errors:
@@ -115,16 +149,24 @@ def render_markdown(plan: Plan) -> str:
     if plan.changes:
         out += ["| | resource | action | why |", "| --- | --- | --- | --- |"]
         for c in plan.changes:
-            why = html.escape(c.reason or "").replace("|", "\\|")
+            why = html.escape((c.reason or "") + _flags(c)).replace("|", "\\|")
             out.append(f"| `{SYMBOLS.get(c.action, '?')}` | `{c.address}` | {c.action} | {why} |")
         for c in plan.changes:
             reason = f" ({html.escape(c.reason)})" if c.reason else ""
             out += ["", f"<details><summary><code>{SYMBOLS.get(c.action, '?')} {html.escape(c.address)}</code> "
-                        f"{c.action}{reason}</summary>", ""]
-            body = _detail_lines(c, as_diff=True)
-            out += ["```diff", *body, "```"] if body else ["No field changes."]
+                        f"{c.action}{reason}{html.escape(_flags(c))}</summary>", ""]
+            out += _markdown_body(c)
             out += ["", "</details>"]
     return "\n".join(out) + "\n"
+
+
+def _markdown_body(change: Change) -> list[str]:
+    if _is_database(change) and change.action == UPGRADE:
+        from .db.render import markdown_lines
+
+        return markdown_lines(change)
+    body = _detail_lines(change, as_diff=True)
+    return ["```diff", *body, "```"] if body else ["No field changes."]
 
 
 def _render_prometheus(plan: Plan) -> str:

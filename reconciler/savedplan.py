@@ -4,10 +4,11 @@ A saved plan is the Plan value plus its *basis*: what it was computed from. Appl
 manifests and the live state, computes the basis again, and refuses (exit 3) when anything
 differs, naming what changed, as Terraform does with a stale saved plan:
 
-- the manifests: sha256 of every file read (streams/consumers YAML, everything under migrations/),
+- the manifests: sha256 of every file read (streams/consumers YAML, migrations/schema.yaml and
+  migrations/versions/*.py),
   by path relative to the working directory, so a CI job can plan in one checkout and apply in another;
 - the live state: a digest of the config of every resource read (streams, consumers), by address;
-- the database: Alembic revision and a digest of the reflected schema;
+- the database: Alembic revision and a fingerprint of the live schema (db/fingerprint.py);
 - the target: server/cluster name and version (a plan for staging never applies to production).
 
 The file never holds a secret: connection settings are not part of it, and ``write`` refuses to
@@ -86,13 +87,11 @@ class PlanBasis:
 
     @classmethod
     def build(cls, *, manifests: Mapping[str, str], live_configs: Mapping[str, Mapping[str, Any]],
-              target: Mapping[str, Any], database_revision: str | None = None,
-              database_schema: Any = None, database_used: bool = False) -> PlanBasis:
-        """From what observation read: ``live_configs`` maps addresses to configs (no volatile state)."""
-        database = ({"revision": database_revision, "schema": digest(database_schema)}
-                    if database_used else None)
+              target: Mapping[str, Any], database: Mapping[str, Any] | None = None) -> PlanBasis:
+        """From what observation read: ``live_configs`` maps addresses to configs (no volatile state);
+        ``database`` is ``reconciler.db.database_basis``'s ``{"revision", "schema"}`` (None: no database)."""
         return cls(dict(manifests), {address: digest(config) for address, config in sorted(live_configs.items())},
-                   database, dict(target))
+                   None if database is None else dict(database), dict(target))
 
 
 def target_of(identity: Any) -> dict[str, Any]:

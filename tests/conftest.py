@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import os
 import shutil
+import signal
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -19,6 +20,16 @@ import pytest
 from support import HACK, run_jsctl
 
 from reconciler.localservers import NatsServer, PostgresServer, pid_alive, terminate, wait_for
+
+
+def pytest_configure(config) -> None:
+    """SIGTERM (a cancelled CI job, `timeout`) ends the run as Ctrl-C does, through every fixture's
+    teardown: the servers run in sessions of their own and would outlive a pytest killed outright."""
+    signal.signal(signal.SIGTERM, _interrupt)
+
+
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
 
 
 @pytest.fixture(scope="session")

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from reconciler.localservers import LOOPBACK, NatsServer, free_port, nats_server_binary, wait_for
+from reconciler.localservers import LOOPBACK, NatsServer, free_ports, nats_server_binary, wait_for
 
 CLUSTER_NAME = "jsctl-test"
 READY_TIMEOUT_S = 60
@@ -46,7 +46,10 @@ class NatsCluster:
     nodes: list[NatsServer] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        route_ports = [free_port() for _ in range(self.size)]
+        # Every node's route, client and monitor ports at once: chosen one by one while the nodes
+        # start in parallel, a node could pick a port another node has been given but not bound yet.
+        ports = free_ports(3 * self.size)
+        route_ports, client_ports, monitor_ports = (ports[i::3] for i in range(3))
         routes = ", ".join(f"nats-route://{LOOPBACK}:{p}" for p in route_ports)
         for index, route_port in enumerate(route_ports):
             config = (
@@ -54,7 +57,8 @@ class NatsCluster:
                 f"cluster {{ name: {CLUSTER_NAME}, listen: {LOOPBACK}:{route_port}, routes: [{routes}] }}\n"
             )
             self.nodes.append(NatsServer(self.root / f"n{index + 1}", config=config, binary=self.binary,
-                                         server_name=f"n{index + 1}"))
+                                         server_name=f"n{index + 1}", port=client_ports[index],
+                                         monitor_port=monitor_ports[index]))
 
     @property
     def url(self) -> str:

@@ -19,6 +19,7 @@ from tlsgen import CertificateAuthority
 from reconciler.connection import (
     DatabaseSettings,
     NatsSettings,
+    describe_connect_error,
     read_user_seed,
     redact,
     resolve_nats_settings,
@@ -292,6 +293,14 @@ def test_tls_client_certificate(jsctl, nats_server_factory, certificates):
     one_line_error(jsctl("ping", "-s", server.url, "--tls-ca", str(ca.files.cert)), server.url, "client certificate")
     one_line_error(jsctl("ping", "-s", server.url, "--tls-ca", str(ca.files.cert), "--tls-cert",
                          str(client_cert.cert)), "--tls-cert and --tls-key must be given together")
+
+
+@pytest.mark.parametrize("closed", [ConnectionResetError(104, "Connection reset by peer"),
+                                    BrokenPipeError(32, "Broken pipe")])
+def test_a_close_during_tls_suggests_a_client_certificate(closed):
+    # Which of these a client without a certificate sees depends on timing (the broken pipe: the
+    # server's close raced the client's CONNECT): each must say the same.
+    assert "client certificate" in describe_connect_error(closed, tls=True)
 
 
 # ------------------------------------------------- contexts and precedence

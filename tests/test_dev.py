@@ -18,7 +18,7 @@ from expect import one_line_error
 from support import REPO, run_jsctl
 
 from reconciler.errors import UserError
-from reconciler.localservers import NatsServer, pid_alive, wait_for
+from reconciler.localservers import NatsServer, free_ports, pid_alive, wait_for
 
 
 @pytest.fixture
@@ -66,7 +66,7 @@ def test_dev_lifecycle(dev_dir):
     # the printed exports are what `jsctl ping` needs, through a real shell
     exports = dev("env", directory=dev_dir).stdout
     variables = dict(shlex.split(line.removeprefix("export "))[0].split("=", 1) for line in exports.splitlines())
-    assert set(variables) == {"NATS_URL", "NATS_NKEY", "DATABASE_URL"}
+    assert set(variables) == {"NATS_URL", "NATS_NKEY", "DATABASE_URL", "JSCTL_DEV_DATABASE_URL"}
     jsctl = f"{shlex.quote(sys.executable)} -m reconciler"
     done = subprocess.run(["bash", "-c", f'eval "$({jsctl} dev env --dir {shlex.quote(str(dev_dir))})" && '
                                          f"{jsctl} ping"],
@@ -129,3 +129,7 @@ def test_a_server_that_cannot_start_says_why_in_one_line(tmp_path):
         NatsServer(tmp_path, config="jetstream { max_file_store: not-a-size }").start()
     message = str(failed.value)
     assert "\n" not in message and "nats-server exited" in message and "log:" in message
+
+
+def test_free_ports_asked_together_are_distinct():
+    assert len(set(free_ports(64))) == 64

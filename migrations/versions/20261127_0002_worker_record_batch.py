@@ -38,20 +38,25 @@ BEGIN
     PERFORM pg_advisory_xact_lock(k.key)
     FROM (SELECT DISTINCT hashtextextended(u, 0) AS key FROM unnest(p_users) AS u ORDER BY 1) AS k;
 
-    INSERT INTO daily_totals (user_id, day)
-    SELECT DISTINCT b.u, (b.t AT TIME ZONE 'UTC')::date FROM unnest(p_users, p_times) AS b(u, t)
-    ON CONFLICT DO NOTHING;
+    -- Ids already recorded return what is stored (to re-publish the same verdict), or 'conflict'
+    -- when the content differs. (RETURN QUERY adds rows to the result and carries on.)
+    RETURN QUERY
+    SELECT b.i, CASE WHEN x.payload_digest = b.dg THEN 'duplicate' ELSE 'conflict' END,
+           x.status, x.reason, x.user_id, x.transaction_mode, x.amount, x.stream_sequence
+    FROM unnest(p_ids, p_digests) WITH ORDINALITY AS b(id, dg, i)
+    JOIN transactions x ON x.transaction_id = b.id;
 
     -- New transactions per user and day in stream order: each counts the approved ones before it.
     FOR r IN
-        SELECT b.i, b.a, b.u, d.day, d.approved_total,
+        SELECT b.i, b.a, b.u, b.day, COALESCE(d.approved_total, 0) AS approved_total,
                COALESCE(th.max_amount, p_default_max_amount) AS max_amount,
                COALESCE(th.daily_limit, p_default_daily_limit) AS daily_limit
-        FROM unnest(p_ids, p_users, p_amounts, p_times) WITH ORDINALITY AS b(id, u, a, t, i)
-        JOIN daily_totals d ON d.user_id = b.u AND d.day = (b.t AT TIME ZONE 'UTC')::date
+        FROM (SELECT id, u, a, (t AT TIME ZONE 'UTC')::date AS day, i
+              FROM unnest(p_ids, p_users, p_amounts, p_times) WITH ORDINALITY AS n(id, u, a, t, i)) AS b
+        LEFT JOIN daily_totals d ON d.user_id = b.u AND d.day = b.day
         LEFT JOIN user_thresholds th ON th.user_id = b.u
         WHERE NOT EXISTS (SELECT 1 FROM transactions x WHERE x.transaction_id = b.id)
-        ORDER BY b.u, d.day, b.i
+        ORDER BY b.u, b.day, b.i
     LOOP
         IF group_user IS DISTINCT FROM r.u OR group_day IS DISTINCT FROM r.day THEN
             group_user := r.u;
@@ -76,23 +81,15 @@ BEGIN
            p_sequences[n.i], p_times[n.i], (p_times[n.i] AT TIME ZONE 'UTC')::date, p_digests[n.i]
     FROM unnest(new_ords, new_status, new_reasons) AS n(i, s, why);
 
-    UPDATE daily_totals d SET approved_total = d.approved_total + g.total
-    FROM (SELECT p_users[n.i] AS u, (p_times[n.i] AT TIME ZONE 'UTC')::date AS day, sum(p_amounts[n.i]) AS total
-          FROM unnest(new_ords, new_status) AS n(i, s) WHERE n.s = 'approved' GROUP BY 1, 2) AS g
-    WHERE d.user_id = g.u AND d.day = g.day;
+    -- The users are locked, so nobody else can create or change these rows meanwhile.
+    INSERT INTO daily_totals AS d (user_id, day, approved_total)
+    SELECT p_users[n.i], (p_times[n.i] AT TIME ZONE 'UTC')::date, sum(p_amounts[n.i])
+    FROM unnest(new_ords, new_status) AS n(i, s) WHERE n.s = 'approved' GROUP BY 1, 2
+    ON CONFLICT (user_id, day) DO UPDATE SET approved_total = d.approved_total + EXCLUDED.approved_total;
 
-    -- New ones return their verdict; the others what is stored (to re-publish the same verdict).
     RETURN QUERY
-    SELECT b.i,
-           CASE WHEN b.i = ANY (new_ords) THEN 'new' WHEN x.payload_digest = b.dg THEN 'duplicate' ELSE 'conflict' END,
-           x.status, x.reason,
-           CASE WHEN b.i = ANY (new_ords) THEN NULL ELSE x.user_id END,
-           CASE WHEN b.i = ANY (new_ords) THEN NULL ELSE x.transaction_mode END,
-           CASE WHEN b.i = ANY (new_ords) THEN NULL ELSE x.amount END,
-           CASE WHEN b.i = ANY (new_ords) THEN NULL ELSE x.stream_sequence END
-    FROM unnest(p_ids, p_digests) WITH ORDINALITY AS b(id, dg, i)
-    JOIN transactions x ON x.transaction_id = b.id
-    ORDER BY b.i;
+    SELECT n.i, 'new', n.s, n.why, NULL::text, NULL::text, NULL::numeric, NULL::bigint
+    FROM unnest(new_ords, new_status, new_reasons) AS n(i, s, why);
 END
 $fn$;
 """

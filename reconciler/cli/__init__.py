@@ -24,6 +24,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "ping": ("ping", "ping", "Check the NATS and Postgres connections."),
     "publish": ("publish", "publish", "Publish UserTransaction events (random or from a file)."),
     "worker": ("worker", "worker", "Run the validator worker."),
+    "up": ("up", "up", "Deploy: apply, then run the validator worker."),
     "validate": ("validate", "validate", "Check the manifests offline; report every problem at once."),
     "plan": ("plan", "plan", "Show what apply would change (text, json or markdown)."),
     "apply": ("apply", "apply", "Make the live servers match the manifests, then verify."),

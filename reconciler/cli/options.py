@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import click
@@ -34,7 +35,8 @@ _DATABASE_OPTIONS = [
 _NATS_FIELDS = ("url", "nkey", "creds", "user", "password", "token", "tls_ca", "tls_cert", "tls_key", "context")
 
 
-def _apply(options: list, func: Callable) -> Callable:
+def add_options(options: list, func: Callable) -> Callable:
+    """Decorate ``func`` with click options, shown in ``--help`` in the order listed."""
     for option in reversed(options):
         func = option(func)
     return func
@@ -51,7 +53,7 @@ def nats_options(func: Callable) -> Callable:
         keep_secret(*settings.secrets())
         return func(*args, nats=settings, **kwargs)
 
-    return _apply(_NATS_OPTIONS, wrapper)
+    return add_options(_NATS_OPTIONS, wrapper)
 
 
 def database_options(func: Callable) -> Callable:
@@ -63,4 +65,62 @@ def database_options(func: Callable) -> Callable:
         keep_secret(*database.secrets())
         return func(*args, database=database, **kwargs)
 
-    return _apply(_DATABASE_OPTIONS, wrapper)
+    return add_options(_DATABASE_OPTIONS, wrapper)
+
+
+def _secret_url(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    keep_secret(*DatabaseSettings(value).secrets())
+    return value
+
+
+MIGRATIONS_OPTION = click.option(
+    "--migrations", "migrations_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("migrations"),
+    show_default=True, help="The Alembic migrations directory with schema.yaml (used when a database is configured).")
+DEV_URL_OPTION = click.option(
+    "--dev-url", envvar="JSCTL_DEV_DATABASE_URL", metavar="URL", callback=_secret_url,
+    help="Postgres server for scratch databases (needs CREATEDB) [env JSCTL_DEV_DATABASE_URL; "
+         "default: a throwaway embedded Postgres].")
+_ADOPT_OPTION = click.option("--adopt", is_flag=True,
+                             help="Stamp a database that has the schema but no Alembic history at head.")
+
+
+def database_target_options(func: Callable) -> Callable:
+    """Add ``--database-url``, ``--migrations``, ``--dev-url`` and ``--adopt``; the command receives
+    ``database: DatabaseTarget | None`` (None when no database is configured)."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, database: DatabaseSettings, **kwargs: Any) -> Any:
+        from ..reconcile import DatabaseTarget
+
+        target = DatabaseTarget.configured(database, kwargs.pop("migrations_dir"), kwargs.pop("dev_url"),
+                                           kwargs.pop("adopt"))
+        return func(*args, database=target, **kwargs)
+
+    return database_options(add_options([MIGRATIONS_OPTION, DEV_URL_OPTION, _ADOPT_OPTION], wrapper))
+
+
+_APPLY_OPTIONS = [
+    click.option("--allow-destructive", is_flag=True,
+                 help="Allow changes that lose data: JetStream replace and delete, database revisions that drop "
+                      "tables, columns, indexes or constraints."),
+    click.option("--lock-timeout", type=click.FloatRange(min=0), default=60, show_default=True, metavar="SECONDS",
+                 help="How long to wait for another apply holding the lock (then exit 3)."),
+    click.option("--ddl-lock-timeout", type=click.FloatRange(min=0), default=10, show_default=True,
+                 metavar="SECONDS", help="Postgres lock_timeout for each DDL statement."),
+    click.option("--statement-timeout", type=click.FloatRange(min=0), default=900, show_default=True,
+                 metavar="SECONDS", help="Postgres statement_timeout for each statement (0: none)."),
+]
+
+
+def apply_options(func: Callable) -> Callable:
+    """Add what decides how apply may change things; the command receives ``options: ApplyOptions``."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from ..reconcile import ApplyOptions
+
+        options = ApplyOptions(kwargs.pop("allow_destructive"), kwargs.pop("lock_timeout"),
+                               kwargs.pop("ddl_lock_timeout"), kwargs.pop("statement_timeout"))
+        return func(*args, options=options, **kwargs)
+
+    return add_options(_APPLY_OPTIONS, wrapper)

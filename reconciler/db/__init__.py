@@ -13,7 +13,7 @@ from ..connection import DatabaseSettings
 from ..plan import Plan
 from .settings import ApplySettings
 
-__all__ = ["ApplySettings", "apply_database", "plan_database", "upgrade_to_head"]
+__all__ = ["ApplySettings", "apply_database", "database_basis", "plan_database", "upgrade_to_head"]
 
 
 def upgrade_to_head(database: DatabaseSettings, migrations_dir: Path) -> None:
@@ -29,6 +29,17 @@ def plan_database(database: DatabaseSettings, migrations_dir: Path, *, dev_url: 
     from .planner import plan_database as plan
 
     return plan(database, migrations_dir, dev_url=dev_url, adopt=adopt)
+
+
+def database_basis(database: DatabaseSettings) -> dict[str, str | None]:
+    """What a saved plan checks before applying: the live revision and the schema's fingerprint
+    (the same values ``plan_database`` records as ``database_revision`` and ``database_schema``)."""
+    from .connect import connect
+    from .fingerprint import schema_fingerprint
+    from .planner import observe
+
+    with connect(database) as connection:
+        return {"revision": observe(connection).revision, "schema": schema_fingerprint(connection)}
 
 
 def apply_database(database: DatabaseSettings, migrations_dir: Path, plan: Plan,

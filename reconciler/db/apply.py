@@ -20,13 +20,13 @@ from alembic import command
 from ..connection import DatabaseSettings, redact
 from ..errors import Refused, UserError
 from ..plan import ADOPT, UPGRADE, Change, Plan
+from ..reconcile import refuse_destructive
 from .alembic_env import alembic_config, target_metadata
 from .compare import Sides, differences, summarize
 from .connect import connect, first_line
 from .migrate import upgrade
 from .planner import observe
 from .revisions import pending_revisions
-from .risk import DESTRUCTIVE
 from .settings import ApplySettings
 
 # pg_advisory_lock(int, int): a fixed pair, the same for every jsctl applying to this database.
@@ -36,16 +36,6 @@ APPLY_APPLICATION_NAME = "jsctl apply"
 
 def database_changes(plan: Plan) -> list[Change]:
     return [c for c in plan.changes if c.address.startswith("db/") and c.action in (UPGRADE, ADOPT)]
-
-
-def check_destructive(changes: list[Change], allow_destructive: bool) -> None:
-    destructive = [c for c in changes if c.destructive]
-    if destructive and not allow_destructive:
-        what = "; ".join(f"{c.address}: " + ", ".join(note.removeprefix(f"{DESTRUCTIVE}: ")
-                                                      for risk in c.details.get("risks", []) for note in risk["notes"]
-                                                      if note.startswith(f"{DESTRUCTIVE}: "))
-                         for c in destructive)
-        raise Refused(f"refusing destructive database changes without --allow-destructive ({what})")
 
 
 def check_revisions_unchanged(migrations_dir: Path, plan: Plan, changes: list[Change]) -> None:
@@ -68,7 +58,7 @@ def apply_database(database: DatabaseSettings, migrations_dir: Path, plan: Plan,
     if plan.errors:
         raise UserError(f"the plan has errors; not applying: {plan.errors[0]}")
     changes = database_changes(plan)
-    check_destructive(changes, settings.allow_destructive)
+    refuse_destructive(changes, settings.allow_destructive)
     check_revisions_unchanged(migrations_dir, plan, changes)
     metadata = target_metadata(migrations_dir)
     done: list[str] = []

@@ -20,6 +20,7 @@ from ..plan import ADOPT, UPGRADE, Change, Plan
 from .alembic_env import target_metadata
 from .compare import Sides, current_revision, differences, drift_changes, is_managed, reflect, summarize, user_tables
 from .connect import connect
+from .fingerprint import schema_fingerprint
 from .migrate import replay_errors, upgrade
 from .revisions import Revision, head_revision, pending_revisions, script_directory
 from .risk import DESTRUCTIVE, assess
@@ -81,6 +82,7 @@ def plan_database(database: DatabaseSettings, migrations_dir: Path, *, dev_url: 
     with connect(database) as live:
         state = observe(live)
         plan.context["database_revision"] = state.revision
+        plan.context["database_schema"] = schema_fingerprint(live)  # what a saved plan was made on
         if state.foreign and not adopt:
             plan.errors.append(
                 f"database {database.display_url} has tables ({', '.join(state.tables[:5])}"

@@ -39,6 +39,7 @@ FIRST_PROGRESS_AFTER_S = 1.0
 UNREACHABLE_AFTER_S = 3.0  # raft peers hear from each other every second
 UNREACHABLE_GRACE_S = 5.0  # how long to wait for every peer before doing without unreachable ones
 PROGRESS_EVERY_S = 2.0
+CONCURRENT_WAITS = 64
 
 
 STANDALONE = "(standalone)"
@@ -169,8 +170,13 @@ def print_progress(line: str) -> None:
 
 def settler(api: JetStreamApi, *, timeout: float = DEFAULT_TIMEOUT_S,
             progress: Callable[[str], None] | None = print_progress) -> Callable[[list], Awaitable[None]]:
-    """For execute(): after each write, wait until the stream or consumer it wrote has converged."""
+    """For execute(): after each write, wait until the stream or consumer it wrote has converged.
+
+    At most ``CONCURRENT_WAITS`` resources are polled at once, so a large apply does not flood
+    the server with INFO requests.
+    """
     stream_sizes: dict[str, int] = {}
+    waiting = asyncio.Semaphore(CONCURRENT_WAITS)
 
     async def replicas_of_stream(stream: str) -> int:
         if stream not in stream_sizes:
@@ -178,6 +184,10 @@ def settler(api: JetStreamApi, *, timeout: float = DEFAULT_TIMEOUT_S,
         return stream_sizes[stream]
 
     async def settle_one(step: Any) -> None:
+        async with waiting:
+            await wait_for_step(step)
+
+    async def wait_for_step(step: Any) -> None:
         if step.subject.startswith("STREAM."):
             stream = step.subject.rsplit(".", 1)[1]
             stream_sizes[stream] = stream_replicas(step.payload or {})

@@ -100,9 +100,10 @@ def _delete(address: str, destroys: dict[str, Any]) -> Change:
     return Change(address, DELETE, destructive=True, reason="not in the manifests", details={"destroys": destroys})
 
 
-def _offline(address: str) -> Change:
+def _offline(address: str, why: str) -> Change:
     """A resource the server lists but cannot read: neither created nor deleted, only shown."""
-    return Change(address, OFFLINE, reason="the server lists it but none of its replicas answered: left alone")
+    return Change(address, OFFLINE, reason=f"the server lists it but cannot read it: {why or 'no replica answered'}; "
+                                           "left alone")
 
 
 class Planner:
@@ -142,8 +143,8 @@ class Planner:
     def _stream(self, declared: DeclaredResource) -> None:
         item = self.live.streams.get(declared.name)
         address = declared.address
-        if item is None and self.live.is_offline(declared.name):
-            self.changes.append(_offline(address))
+        if item is None and declared.name in self.live.offline_streams:
+            self.changes.append(_offline(address, self.live.offline_streams[declared.name]))
             return
         if item is None:
             self.changes.append(Change(address, CREATE, desired=to_send(declared.config)))
@@ -161,8 +162,9 @@ class Planner:
         stream = declared.stream or ""
         address = declared.address
         item = self.live.consumers.get((stream, declared.name))
-        if item is None and self.live.is_offline(stream, declared.name):
-            self.changes.append(_offline(address))
+        why = self.live.offline_reason(stream, declared.name) if item is None else None
+        if why is not None:
+            self.changes.append(_offline(address, why))
             return
         if item is None or stream in self.replaced_streams:
             reason = f"stream {stream} is replaced" if item is not None else None
@@ -219,10 +221,10 @@ class Planner:
                     change.reason = f"{change.reason}; {RENAME_NOTE}"
 
     def _undeclared_offline(self) -> None:
-        for name in sorted(self.live.offline_streams - self.desired.streams.keys()):
-            self.changes.append(_offline(stream_address(name)))
-        for stream, name in sorted(self.live.offline_consumers - self.desired.consumers.keys()):
-            self.changes.append(_offline(consumer_address(stream, name)))
+        for name in sorted(self.live.offline_streams.keys() - self.desired.streams.keys()):
+            self.changes.append(_offline(stream_address(name), self.live.offline_streams[name]))
+        for stream, name in sorted(self.live.offline_consumers.keys() - self.desired.consumers.keys()):
+            self.changes.append(_offline(consumer_address(stream, name), self.live.offline_consumers[(stream, name)]))
 
     def _unmanaged(self, address: str, config: dict[str, Any]) -> Change:
         reason = ("created by jsctl, no longer in the manifests: delete it with --prune"

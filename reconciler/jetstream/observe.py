@@ -24,13 +24,17 @@ class Live:
     identity: ServerIdentity
     streams: dict[str, dict[str, Any]] = field(default_factory=dict)  # name -> STREAM.LIST item (config, state)
     consumers: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)  # (stream, name) -> item
-    # Listed by the server but unreadable (a cluster whose nodes holding them are down): never absent.
-    offline_streams: set[str] = field(default_factory=set)
-    offline_consumers: set[tuple[str, str]] = field(default_factory=set)
+    # Listed by the server but unreadable (their nodes are down, or a newer server made them), with
+    # the server's reason if it gave one: never taken for absent.
+    offline_streams: dict[str, str] = field(default_factory=dict)
+    offline_consumers: dict[tuple[str, str], str] = field(default_factory=dict)
 
-    def is_offline(self, stream: str, consumer: str | None = None) -> bool:
-        """Listed but unreadable: the stream, or (with ``consumer``) the consumer or its stream."""
-        return stream in self.offline_streams or (stream, consumer) in self.offline_consumers
+    def offline_reason(self, stream: str, consumer: str | None = None) -> str | None:
+        """Why the stream, or (with ``consumer``) the consumer or its stream, is listed but unreadable;
+        None when it is not."""
+        if stream in self.offline_streams:
+            return self.offline_streams[stream]
+        return self.offline_consumers.get((stream, consumer)) if consumer else None
 
     @property
     def version(self) -> Version:
@@ -58,20 +62,21 @@ async def _observe(api: JetStreamApi, streams: Iterable[str] | None) -> Live:
     identity = await api.identity()
     live = Live(identity)
     wanted = set(streams) if streams is not None else None
-    offline: list[str] = []
-    for item in await api.paged("STREAM.LIST", "streams", missing=offline):
+    offline: dict[str, str] = {}
+    for item in await api.paged("STREAM.LIST", "streams", unreadable=offline):
         name = item["config"]["name"]
         if is_jsctl_internal(name):
             continue  # jsctl's own (the apply lock): never planned, never unmanaged
         if wanted is None or name in wanted:
             live.streams[name] = item
-    live.offline_streams = {n for n in offline if wanted is None or n in wanted}
+    live.offline_streams = {n: why for n, why in offline.items()
+                            if (wanted is None or n in wanted) and not is_jsctl_internal(n)}
     with_consumers = [n for n, item in live.streams.items() if (item.get("state") or {}).get("consumer_count", 1)]
-    offline_consumers: dict[str, list[str]] = {name: [] for name in with_consumers}
-    pages = await bounded(api.paged(f"CONSUMER.LIST.{name}", "consumers", missing=offline_consumers[name])
+    offline_consumers: dict[str, dict[str, str]] = {name: {} for name in with_consumers}
+    pages = await bounded(api.paged(f"CONSUMER.LIST.{name}", "consumers", unreadable=offline_consumers[name])
                           for name in with_consumers)
     for stream, items in zip(with_consumers, pages, strict=True):
         for item in items:
             live.consumers[(stream, item["name"])] = item
-        live.offline_consumers.update((stream, name) for name in offline_consumers[stream])
+        live.offline_consumers.update({(stream, name): why for name, why in offline_consumers[stream].items()})
     return live

@@ -60,7 +60,9 @@ def verify(desired: Desired, before: Live, steps: list[Step], *, prune: bool = F
     subset = Desired({n: r for n, r in desired.streams.items() if n in touched},
                      {k: r for k, r in desired.consumers.items() if k[0] in touched})
     view = Live(after.identity, {n: i for n, i in after.streams.items() if n in touched},
-                {k: i for k, i in after.consumers.items() if k[0] in touched})
+                {k: i for k, i in after.consumers.items() if k[0] in touched},
+                {n: why for n, why in after.offline_streams.items() if n in touched},  # still unreadable:
+                {k: why for k, why in after.offline_consumers.items() if k[0] in touched})  # not "to create"
     leftovers = plan_jetstream(subset, view, prune=prune).pending
     if leftovers:
         raise VerifyFailed("verify after apply: " + "; ".join(describe_leftover(c) for c in leftovers))

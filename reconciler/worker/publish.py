@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from nats.aio.client import Client as NatsClient
 
 ACK_TIMEOUT_S = 10.0
+PROGRESS_STEP = 250
 
 
 @dataclass
@@ -98,8 +99,10 @@ async def publish_events(nc: NatsClient, subject: str, events: Iterable[tuple[st
         future = await js.publish_async(subject, payload, headers={"Nats-Msg-Id": msg_id})
         future.add_done_callback(summary.done)
         futures.append(future)
-        if on_progress:
-            on_progress(1)
+        if on_progress and sent % PROGRESS_STEP == 0:
+            on_progress(PROGRESS_STEP)  # per message, redrawing the bar would cost more than publishing
+    if on_progress and len(futures) % PROGRESS_STEP:
+        on_progress(len(futures) % PROGRESS_STEP)
     if futures:
         _, pending = await asyncio.wait(futures, timeout=ACK_TIMEOUT_S)
         for future in pending:

@@ -102,7 +102,10 @@ class Store:
             [e.amount for e in events], [e.digest for e in events], [e.stream_sequence for e in events],
             [e.stream_time for e in events], self.limits.max_amount, self.limits.daily_limit,
         )
-        return [Recorded(*row[1:]) for row in rows]
+        recorded: list[Recorded | None] = [None] * len(events)
+        for row in rows:  # one row per event, not in order: ord is its 1-based position
+            recorded[row[0] - 1] = Recorded(*row[1:])
+        return recorded  # type: ignore[return-value]
 
     async def reject(self, rejected: Sequence[Rejected]) -> None:
         """Store dead letters; idempotent per (stream, sequence, reason), so a redelivery adds nothing."""

@@ -13,6 +13,8 @@ from collections.abc import Iterator
 import pytest
 from nats_cluster import NatsCluster
 
+from tests.worker.conftest import worker_db  # noqa: F401 - a migrated database, shared with the worker tests
+
 
 @pytest.fixture(scope="session")
 def nats_server(tmp_path_factory) -> Iterator[NatsCluster]:

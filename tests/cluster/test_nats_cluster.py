@@ -18,12 +18,16 @@ DEADLINE_S = 30
 
 
 async def publish_acked(nc, subject: str, count: int, start: int = 0) -> list[int]:
-    """Publish with acks; a publish that times out during a leader change is retried (bounded)."""
+    """Publish with acks; a publish that times out during a leader change is retried (bounded).
+
+    Each message has a Nats-Msg-Id: a retry of one that was stored but whose ack was lost is then
+    answered as a duplicate with the original sequence, instead of being stored twice."""
     seqs = []
     for i in range(start, start + count):
         for attempt in range(20):
             try:
-                ack = json.loads((await nc.request(subject, f"m{i}".encode(), timeout=2)).data)
+                reply = await nc.request(subject, f"m{i}".encode(), timeout=2, headers={"Nats-Msg-Id": f"m{i}"})
+                ack = json.loads(reply.data)
             except Exception:
                 if attempt == 19:
                     raise

@@ -91,7 +91,7 @@ def test_fresh_database_upgrade_then_plan_is_empty(jsctl, database_url, dev_url)
     assert set(columns(database_url, "transactions")) >= {"transaction_id", "payload_digest", "stream_time"}
     result = db(jsctl, "plan", database_url, dev_url, None, "--detailed-exitcode")
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "no changes" in result.stdout
+    assert "No changes." in result.stdout
 
 
 def test_manual_alter_table_is_drift_with_exit_2_and_never_corrected(jsctl, database_url, dev_url):
@@ -103,7 +103,7 @@ def test_manual_alter_table_is_drift_with_exit_2_and_never_corrected(jsctl, data
     assert result.returncode == 2, result.stderr
     for address in ("db/column/transactions.extra", "db/index/ix_transactions_user_id_day",
                     "db/column/daily_totals.approved_total"):
-        assert f"! {address}: drift" in result.stdout
+        assert f"! {address}  drift" in result.stdout
     assert "'NUMERIC(30, 6)' (live) -> 'NUMERIC(24, 6)' (expected)" in result.stdout
     plan = plan_database(DatabaseSettings(database_url), REPO / "migrations", dev_url=dev_url)
     assert {c.address: c.action for c in plan.changes}["db/column/transactions.extra"] == "drift"
@@ -127,7 +127,7 @@ def test_new_revision_is_shown_with_sql_and_flags_refused_if_destructive_then_ap
     result = db(jsctl, "plan", database_url, dev_url, migrations, "--detailed-exitcode")
     assert result.returncode == 2, result.stderr
     out = result.stdout
-    assert f"~ db/revision/{NEXT}: upgrade — drop detail  [destructive, long-lock]" in out
+    assert f"~ db/revision/{NEXT}  upgrade (drop detail)  [destructive, long-lock]" in out
     assert "| ALTER TABLE rejected_messages DROP COLUMN detail;" in out
     assert "| CREATE INDEX ix_transactions_status ON transactions (status);" in out
     assert "destructive: drops column rejected_messages.detail and its data" in out

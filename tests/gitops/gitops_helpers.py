@@ -40,12 +40,14 @@ def events(log: Path) -> list[dict]:
 
 def start_cluster(nats_server_factory, size: int) -> list:
     """``size`` clustered nats-servers (factory-owned, stopped after the test), JetStream meta leader elected."""
-    from reconciler.localservers import free_port, wait_for
+    from reconciler.localservers import free_ports, wait_for
 
-    ports = [free_port() for _ in range(size)]
-    routes = ", ".join(f"nats-route://127.0.0.1:{p}" for p in ports)
-    servers = [nats_server_factory(f"cluster {{ name: C1, listen: 127.0.0.1:{port}, routes: [{routes}] }}",
-                                   server_name=f"n{i}") for i, port in enumerate(ports)]
+    # All ports at once: a node picking its own later could get a route port not bound yet.
+    ports = free_ports(3 * size)
+    routes = ", ".join(f"nats-route://127.0.0.1:{p}" for p in ports[:size])
+    servers = [nats_server_factory(f"cluster {{ name: C1, listen: 127.0.0.1:{ports[i]}, routes: [{routes}] }}",
+                                   server_name=f"n{i}", port=ports[size + i], monitor_port=ports[2 * size + i])
+               for i in range(size)]
 
     def meta_ready() -> bool:
         try:

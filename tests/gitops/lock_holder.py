@@ -29,7 +29,10 @@ async def main(args: argparse.Namespace) -> None:
         lock = ApplyLock(nc, timeout_s=args.timeout, ttl_s=args.ttl)
         async with lock:
             log(args.log, "acquired", lock.id)
-            await asyncio.sleep(args.hold)
+            # Hold for --hold seconds, or until the refresher finds the lock lost (force-unlocked).
+            deadline = time.monotonic() + args.hold
+            while not lock.lost and time.monotonic() < deadline:
+                await asyncio.sleep(min(0.05, max(0.0, deadline - time.monotonic())))
             await lock.ensure_held()
             log(args.log, "released", lock.id)
     finally:

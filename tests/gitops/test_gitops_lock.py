@@ -92,12 +92,14 @@ def test_killed_holder_lock_expires(lock_server, tmp_path):
 
 def test_holder_refreshes_beyond_ttl_and_detects_force_unlock(lock_server, tmp_path, jsctl):
     log = tmp_path / "log"
-    holder = start_holder(lock_server.url, log, hold=4, ttl=1.0)
+    # Held until force-unlocked (the holder stops as soon as its refresher sees that): a loaded
+    # machine may take seconds to start `jsctl force-unlock`, the lock must still be there then.
+    holder = start_holder(lock_server.url, log, hold=120, ttl=2.0)
     wait_for(lambda: events(log), timeout=20, what="the holder to take the lock")
     lock_id = events(log)[0]["id"]
     first_seq = holder_of(lock_server.url).seq
     # Refreshed every ttl/3: after four refreshes more than one TTL has passed and it is still held.
-    wait_for(lambda: (holder_of(lock_server.url).seq or 0) >= first_seq + 4, timeout=20,
+    wait_for(lambda: (holder_of(lock_server.url).seq or 0) >= first_seq + 4, timeout=30,
              what="the holder to refresh its lock")
     assert holder_of(lock_server.url).id == lock_id
     assert jsctl("force-unlock", lock_id, "--server", lock_server.url).returncode == 0

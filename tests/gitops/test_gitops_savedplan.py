@@ -32,8 +32,8 @@ def project(tmp_path, monkeypatch):
 
 def basis(manifests, stream=STREAM, revision="0001", schema=None) -> PlanBasis:
     live = {"stream/USER_TXN": {"config": stream}, "consumer/USER_TXN/GRP_MAKER": CONSUMER}
-    return PlanBasis.build(manifests=manifests, live_configs=live, target=TARGET, database_revision=revision,
-                           database_schema=schema or {"tables": ["users"]}, database_used=True)
+    return PlanBasis.build(manifests=manifests, live_configs=live, target=TARGET,
+                           database={"revision": revision, "schema": schema or "sha256:users"})
 
 
 def a_plan() -> Plan:
@@ -77,9 +77,9 @@ def test_live_edit_new_migration_and_database_changes_are_stale():
         "manifest file migrations/versions/0002.py appeared since the plan"]
     assert stale_reasons(saved, basis({}, revision="0002")) == [
         "the database revision is 0002, the plan was made at 0001"]
-    assert stale_reasons(saved, basis({}, schema={"tables": ["users", "audit"]})) == [
+    assert stale_reasons(saved, basis({}, schema="sha256:users+audit")) == [
         "the database schema changed since the plan"]
-    gone = PlanBasis.build(manifests={}, live_configs={}, target=TARGET, database_used=False)
+    gone = PlanBasis.build(manifests={}, live_configs={}, target=TARGET)
     assert "live resource stream/USER_TXN disappeared since the plan" in stale_reasons(saved, gone)
 
 

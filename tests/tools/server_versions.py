@@ -5,7 +5,7 @@
 
 For each version it starts a server (binary from tests/servers_matrix.py) and records, in
 ``tests/data/server_versions/<version>.json``:
-- ``api``: the ``api`` object of ``$JS.API.INFO`` (its ``level`` is absent on 2.10);
+- ``api``: the ``api`` object of ``$JS.API.INFO`` without its counters (``level`` is absent on 2.10);
 - ``stream_defaults`` / ``consumer_defaults``: the config the server stores for minimal creates;
 - ``stream_fields`` / ``consumer_fields``: for each field of the official JSON Schemas
   (shared/reference/jetstream-api-schemas), what a create with a plausible value does:
@@ -79,7 +79,7 @@ STREAM_FIELD_PROBES: dict[str, tuple[Any, dict[str, Any]]] = {
     "allow_direct": (True, {}),
     "allow_atomic": (True, {}),
     "allow_msg_counter": (True, {}),
-    "allow_msg_schedules": (True, {}),
+    "allow_msg_schedules": (True, {"allow_rollup_hdrs": True}),
     "mirror_direct": (True, {"mirror": {"name": "ORIGIN"}, "subjects": DELETE}),
     "republish": ({"src": "{S}.>", "dest": "republished.{S}.>"}, {}),
     "discard_new_per_subject": (True, {"discard": "new", "max_msgs_per_subject": 10}),
@@ -131,6 +131,7 @@ CONSUMER_FIELD_PROBES: dict[str, tuple[Any, dict[str, Any]]] = {
     "opt_start_time": ("2020-01-01T00:00:00Z", {"deliver_policy": "by_start_time"}),
 }
 UNKNOWN_FIELD = ("no_such_field", True)
+API_COUNTERS = {"total", "errors", "inflight"}  # usage counters in $JS.API.INFO, not knowledge
 SET_BY_UPDATE = {"sealed"}  # servers refuse a stream created sealed
 
 # Defaults that depend on other fields: case -> (stream overrides, consumer config or None).
@@ -151,6 +152,15 @@ DERIVED_DEFAULT_PROBES: dict[str, tuple[dict[str, Any], dict[str, Any] | None]] 
     "consumer_on_workqueue": ({"retention": "workqueue"}, {"durable_name": "{C}", **PULL}),
     "consumer_on_memory_stream": ({"storage": "memory"}, {"durable_name": "{C}", **PULL}),
 }
+
+def _toggles(*fields: str) -> dict[str, tuple]:
+    """Update cases turning each boolean field on, and off again."""
+    cases: dict[str, tuple] = {}
+    for name in fields:
+        cases[f"{name}_on"] = (name, {}, True)
+        cases[f"{name}_off"] = (name, {name: True}, False)
+    return cases
+
 
 # case -> (field, overrides at create, value the update sets[, other overrides the update needs]).
 # Overrides may use DELETE. A create override the server refuses at create (sealed) is set by an update.
@@ -179,31 +189,11 @@ STREAM_UPDATE_PROBES: dict[str, tuple] = {
     "compression_none_to_s2": ("compression", {}, "s2"),
     "compression_s2_to_none": ("compression", {"compression": "s2"}, "none"),
     "first_seq": ("first_seq", {}, 100),
-    "no_ack_on": ("no_ack", {}, True),
-    "no_ack_off": ("no_ack", {"no_ack": True}, False),
     "placement_tags": ("placement", {}, {"tags": ["probe"]}),
-    "sealed_on": ("sealed", {}, True),
-    "sealed_off": ("sealed", {"sealed": True}, False),
-    "deny_delete_on": ("deny_delete", {}, True),
-    "deny_delete_off": ("deny_delete", {"deny_delete": True}, False),
-    "deny_purge_on": ("deny_purge", {}, True),
-    "deny_purge_off": ("deny_purge", {"deny_purge": True}, False),
-    "allow_rollup_hdrs_on": ("allow_rollup_hdrs", {}, True),
-    "allow_rollup_hdrs_off": ("allow_rollup_hdrs", {"allow_rollup_hdrs": True}, False),
-    "allow_direct_on": ("allow_direct", {}, True),
-    "allow_direct_off": ("allow_direct", {"allow_direct": True}, False),
-    "allow_msg_ttl_on": ("allow_msg_ttl", {}, True),
-    "allow_msg_ttl_off": ("allow_msg_ttl", {"allow_msg_ttl": True}, False),
+    **_toggles("no_ack", "sealed", "deny_delete", "deny_purge", "allow_rollup_hdrs", "allow_direct", "allow_msg_ttl",
+               "allow_msg_schedules", "allow_msg_counter", "allow_atomic", "allow_batched"),
     "subject_delete_marker_ttl_set": ("subject_delete_marker_ttl", {"allow_msg_ttl": True,
                                                                     "allow_rollup_hdrs": True}, 60 * S),
-    "allow_msg_schedules_on": ("allow_msg_schedules", {}, True),
-    "allow_msg_schedules_off": ("allow_msg_schedules", {"allow_msg_schedules": True}, False),
-    "allow_msg_counter_on": ("allow_msg_counter", {}, True),
-    "allow_msg_counter_off": ("allow_msg_counter", {"allow_msg_counter": True}, False),
-    "allow_atomic_on": ("allow_atomic", {}, True),
-    "allow_atomic_off": ("allow_atomic", {"allow_atomic": True}, False),
-    "allow_batched_on": ("allow_batched", {}, True),
-    "allow_batched_off": ("allow_batched", {"allow_batched": True}, False),
     "persist_mode_default_to_async": ("persist_mode", {}, "async"),
     "persist_mode_async_to_default": ("persist_mode", {"persist_mode": "async"}, "default"),
     "metadata": ("metadata", {}, {"owner": "changed"}),
@@ -468,7 +458,7 @@ async def probe_server(url: str) -> dict[str, Any]:
                             for case, probe in CONSUMER_UPDATE_PROBES.items()}
         return {
             "version": nc._server_info.get("version"),
-            "api": info.get("api", {}),
+            "api": {k: v for k, v in (info.get("api") or {}).items() if k not in API_COUNTERS},
             "stream_defaults": stream_defaults,
             "consumer_defaults": consumer_defaults,
             "derived_defaults": derived,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 
 import pytest
@@ -32,6 +31,6 @@ def worker_db(postgres) -> str:
 
 @pytest.fixture
 def user_txn(js_account) -> str:
-    """The shared nats-server with the seed's stream and consumers (deleted after the test)."""
-    asyncio.run(create_user_txn(js_account))
+    """The shared nats-server with the repo's streams.yaml and consumers.yaml applied (deleted after the test)."""
+    create_user_txn(js_account)
     return js_account

@@ -6,11 +6,13 @@ import asyncio
 import json
 import subprocess
 import sys
+import tempfile
 from collections import Counter
 from decimal import Decimal
 from pathlib import Path
 
 import psycopg
+import yaml
 
 from reconciler.connection import NatsSettings, connect_nats
 from reconciler.jsapi import JetStreamApi
@@ -18,30 +20,22 @@ from reconciler.jsapi import JetStreamApi
 REPO = Path(__file__).resolve().parents[2]
 
 MAKER, VALIDATOR = "USER_TXN.maker", "USER_TXN.validator"
-STREAM = "USER_TXN"
-ONE_DAY_NS = 24 * 3600 * 10**9
-# What the repo's streams.yaml / consumers.yaml declare (the seed's `nats stream add` / `consumer add`).
-# Created here with raw $JS.API requests; to be replaced by `jsctl apply` of the repo's manifests.
-STREAM_CONFIG = {"name": STREAM, "subjects": ["USER_TXN.*"], "storage": "file", "retention": "limits",
-                 "duplicate_window": ONE_DAY_NS, "num_replicas": 1}
-CONSUMERS = {"GRP_MAKER": "USER_TXN.maker", "GRP_VALIDATOR": "USER_TXN.validator"}
+# Kill and restart tests wait for unacked batches to come back: a short ack_wait keeps them quick.
+TEST_ACK_WAIT = "3s"
 
 
-# ack_wait is short here so a killed worker's batch comes back within the tests' time budget.
-ACK_WAIT_NS = 3 * 10**9
-
-
-async def create_user_txn(url: str, ack_wait_ns: int = ACK_WAIT_NS) -> None:
-    nc = await connect_nats(NatsSettings(url=url))
-    try:
-        api = JetStreamApi(nc)
-        await api.request(f"STREAM.CREATE.{STREAM}", STREAM_CONFIG)
-        for name, subject in CONSUMERS.items():
-            await api.request(f"CONSUMER.CREATE.{STREAM}.{name}", {"stream_name": STREAM, "config": {
-                "durable_name": name, "filter_subject": subject, "ack_policy": "explicit",
-                "deliver_policy": "all", "max_ack_pending": 100, "ack_wait": ack_wait_ns}})
-    finally:
-        await nc.close()
+def create_user_txn(url: str, ack_wait: str = TEST_ACK_WAIT) -> None:
+    """The repo's own streams.yaml and consumers.yaml, applied with `jsctl apply` (ack_wait overridden)."""
+    manifest = yaml.safe_load((REPO / "consumers.yaml").read_text())
+    for consumer in manifest["consumers"]:
+        consumer["ack_wait"] = ack_wait
+    with tempfile.TemporaryDirectory() as tmp:
+        consumers = Path(tmp) / "consumers.yaml"
+        consumers.write_text(yaml.safe_dump(manifest))
+        done = subprocess.run([sys.executable, "-m", "reconciler", "apply", "--yes", "--server", url,
+                               "-f", str(REPO / "streams.yaml"), "-f", str(consumers)],
+                              capture_output=True, text=True, timeout=60, cwd=REPO)
+    assert done.returncode == 0, done.stderr
 
 
 async def _publish(url: str, messages: list[tuple[bytes, dict | None]], subject: str) -> None:

@@ -5,7 +5,6 @@ Each test checks the invariants of tests/worker/harness.py:check_invariants afte
 
 from __future__ import annotations
 
-import asyncio
 import random
 import shutil
 import signal
@@ -85,10 +84,15 @@ def test_exactly_once_when_the_worker_is_killed_again_and_again(user_txn, worker
     publisher = publish_in_background(user_txn, messages)
     for kill in range(6):
         proc = start_worker(user_txn, worker_db, "--pipeline", str(1 + kill % 2))
-        time.sleep(rng.uniform(0.6, 2.5))  # a seeded random moment: start-up, mid-batch, between batches
-        proc.kill()
-        proc.wait(10)
+        try:
+            if kill == 5:  # on a slow machine every earlier worker may have died while starting up
+                wait_for(lambda: recorded(worker_db) > 0, timeout=60, what="a worker to record events")
+            time.sleep(rng.uniform(0.6, 2.5))  # a seeded random moment: start-up, mid-batch, between batches
+        finally:
+            proc.kill()
+            proc.wait(10)
     publisher.join(120)
+    assert not publisher.is_alive()
     assert recorded(worker_db) > 0  # the killed workers did get work done between kills
     done = run_worker(user_txn, worker_db, timeout=180)
     assert done.returncode == 0, done.stderr
@@ -97,7 +101,7 @@ def test_exactly_once_when_the_worker_is_killed_again_and_again(user_txn, worker
 
 def test_exactly_once_across_nats_server_and_postgres_restarts(nats_server_factory):
     nats = nats_server_factory()
-    asyncio.run(create_user_txn(nats.url))
+    create_user_txn(nats.url)
     # Not under pytest's basetemp: every pytest session started meanwhile (other suites on this machine)
     # resets its permissions, and the postgres system user could no longer reach its data directory.
     pg_dir = Path(tempfile.mkdtemp(prefix="jsctl-worker-pg-"))
@@ -110,19 +114,27 @@ def test_exactly_once_across_nats_server_and_postgres_restarts(nats_server_facto
         upgrade_to_head(DatabaseSettings(database_url), REPO / "migrations")
         messages, ids, planted = storm(6_000, random.Random(7), bad_every=1000)
         worker = start_worker(nats.url, database_url)
-        publisher = publish_in_background(nats.url, messages[:3000])
-        wait_for(lambda: recorded(database_url) > 500, timeout=60, what="the worker to make progress")
-        nats.stop()  # graceful restart on the same port and store directory (file storage)
-        nats.start()
-        publisher.join(60)
-        publisher = publish_in_background(nats.url, messages[3000:])
-        wait_for(lambda: recorded(database_url) > 3500, timeout=90, what="progress after the NATS restart")
-        pg.stop("immediate")  # like a crash: no checkpoint, crash recovery at start, same port
-        pg.start()
-        publisher.join(60)
-        wait_for(lambda: recorded(database_url) == len(ids), timeout=120, interval=0.5,
-                 what="every event recorded after the restarts")
-        log = stop_worker(worker)
+        try:
+            publisher = publish_in_background(nats.url, messages[:3000])
+            wait_for(lambda: recorded(database_url) > 500, timeout=60, what="the worker to make progress")
+            # Every publish acknowledged before the restart: one cut off by it would be lost, not redelivered.
+            publisher.join(60)
+            assert not publisher.is_alive()
+            nats.stop()  # graceful restart on the same port and store directory (file storage)
+            nats.start()
+            publisher = publish_in_background(nats.url, messages[3000:])
+            wait_for(lambda: recorded(database_url) > 3500, timeout=90, what="progress after the NATS restart")
+            pg.stop("immediate")  # like a crash: no checkpoint, crash recovery at start, same port
+            pg.start()
+            publisher.join(60)
+            assert not publisher.is_alive()
+            wait_for(lambda: recorded(database_url) == len(ids), timeout=120, interval=0.5,
+                     what="every event recorded after the restarts")
+            log = stop_worker(worker)
+        finally:
+            if worker.poll() is None:  # the test failed: the worker would retry its connections forever
+                worker.kill()
+                worker.wait(10)
         assert "NATS connection restored" in log and "database connection restored" in log
         check_invariants(nats.url, database_url, ids, planted)
     finally:
@@ -140,9 +152,15 @@ def test_two_workers_on_hot_users_never_exceed_the_daily_limit(user_txn, worker_
     publish(user_txn, messages)
     # Two processes, each with two batches in flight: four transactions contend for three users' locks.
     workers = [start_worker(user_txn, worker_db, "--until-idle", "--pipeline", "2") for _ in range(2)]
-    for proc in workers:
-        _, stderr = proc.communicate(timeout=60)
-        assert proc.returncode == 0, stderr
+    try:
+        for proc in workers:
+            _, stderr = proc.communicate(timeout=120)
+            assert proc.returncode == 0, stderr
+    finally:
+        for proc in workers:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait(10)
     totals = query(worker_db, "SELECT user_id, approved_total FROM daily_totals")
     assert {user for user, _ in totals} == set(hot)
     assert all(Decimal(900) < total <= 1000 for _, total in totals)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections import Counter
 from decimal import Decimal
 
@@ -66,7 +65,7 @@ def test_redelivered_and_republished_ids_add_nothing_and_conflicts_are_dead_lett
 def test_missing_consumer_or_schema_is_one_clear_error(js_account, worker_db, postgres):
     done = run_worker(js_account, worker_db)
     assert done.returncode == 1 and "consumer USER_TXN/GRP_MAKER not found" in done.stderr
-    asyncio.run(create_user_txn(js_account))
+    create_user_txn(js_account)
     done = run_worker(js_account, postgres.url())  # the maintenance database: no tables
     assert done.returncode == 1 and "lacks the worker's schema" in done.stderr and "jsctl apply" in done.stderr
     assert "Traceback" not in done.stderr and postgres.password not in done.stderr

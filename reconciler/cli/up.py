@@ -1,0 +1,42 @@
+"""`jsctl up`: a deployment's entrypoint — apply, then run the validator worker.
+
+The apply is `jsctl apply --yes` (a deployment has nobody to ask): destructive changes are refused
+(exit 3, the worker does not start) unless `--allow-destructive` is given. The worker then runs with
+the options of `jsctl worker`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import click
+
+from ..connection import NatsSettings
+from ..errors import UserError
+from .apply import run_apply
+from .options import apply_options, database_target_options, nats_options
+from .plan import manifest_option
+from .worker import WorkerSettingsFactory, worker_options
+
+if TYPE_CHECKING:
+    from ..reconcile import ApplyOptions, DatabaseTarget
+
+
+@click.command()
+@manifest_option
+@apply_options
+@nats_options
+@database_target_options
+@worker_options
+def up(files: tuple[str, ...], options: ApplyOptions, nats: NatsSettings, database: DatabaseTarget | None,
+       worker_settings: WorkerSettingsFactory) -> int:
+    """Apply the manifests and migrations (no question asked, never destructive without
+    --allow-destructive), then run the validator worker."""
+    from ..reconcile import Target
+    from ..worker.loop import run
+
+    if database is None:
+        raise UserError("jsctl up needs a database for the worker: give --database-url or set DATABASE_URL")
+    settings = worker_settings(nats, database.settings)
+    run_apply(Target(nats, files, database), options, assume_yes=True)
+    return run(settings)
