@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -55,6 +56,28 @@ def numeric_manifests(source: Path, target: Path) -> Path:
     return target
 
 
+class CpuMeter:
+    """CPU seconds used by finished child processes (the client side) and by the nats-server process."""
+
+    def __init__(self, server_pid: int):
+        self.stat = Path(f"/proc/{server_pid}/stat")
+
+    def read(self) -> tuple[float, float]:
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        server = 0.0
+        if self.stat.exists():  # Linux: utime + stime, in clock ticks
+            fields = self.stat.read_text().rsplit(")", 1)[1].split()
+            server = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return children.ru_utime + children.ru_stime, server
+
+    def during(self, action) -> tuple[float, float, float]:
+        """(wall, client CPU, server CPU) of ``action()``, which returns its wall time."""
+        client, server = self.read()
+        wall = action()
+        client_after, server_after = self.read()
+        return wall, client_after - client, server_after - server
+
+
 def timed(argv: list[str], env: dict[str, str], expect: int = 0) -> float:
     start = time.perf_counter()
     done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=600)
@@ -67,6 +90,16 @@ def timed(argv: list[str], env: dict[str, str], expect: int = 0) -> float:
 def best(argv: list[str], env: dict[str, str], runs: int, expect: int = 0) -> float:
     """The fastest of ``runs``: on a shared machine the least disturbed run is the truest figure."""
     return min(timed(argv, env, expect) for _ in range(runs))
+
+
+def best_alternating(commands: dict[str, list[str]], env: dict[str, str], runs: int) -> dict[str, float]:
+    """The fastest run of each command, their runs taken in turns so that a busy moment of a shared
+    machine slows each of them, not only the one that happened to run then."""
+    times: dict[str, list[float]] = {name: [] for name in commands}
+    for _ in range(runs):
+        for name, argv in commands.items():
+            times[name].append(timed(argv, env))
+    return {name: min(values) for name, values in times.items()}
 
 
 def jsctl(*args: str) -> list[str]:
@@ -142,18 +175,22 @@ def main() -> None:
             raw = numeric_manifests(manifests, work / "raw")
             label = f"{n} streams x {m} consumers"
 
-            sequential = timed([sys.executable, BASELINES, "create", str(raw)], env)
+            meter = CpuMeter(server.proc.pid)
+            sequential, *sequential_cpu = meter.during(
+                lambda: timed([sys.executable, BASELINES, "create", str(raw)], env))
             asyncio.run(delete_all(server.url))
-            apply_time = timed(jsctl("apply", "--yes", "-f", str(manifests)), env)
+            apply_time, *apply_cpu = meter.during(lambda: timed(jsctl("apply", "--yes", "-f", str(manifests)), env))
             rows.append((f"apply {label} (new)", apply_time, "one request at a time", sequential,
                          "baseline/jsctl >= 3"))
 
             parts = asyncio.run(in_process(server.url, manifests))
             rows.append((f"apply requests only, in-process ({label})", parts["execute x64"],
                          "same executor, 1 in flight", parts["execute x1"], "baseline/jsctl (no target)"))
-            plan_time = best(jsctl("plan", "-f", str(manifests), "--detailed-exitcode"), env, args.runs)
-            floor = best([sys.executable, BASELINES, "floor", str(raw)], env, args.runs)
-            info = best([sys.executable, BASELINES, "info", str(raw)], env, args.runs)
+            plan_time, floor, info = best_alternating({
+                "plan": jsctl("plan", "-f", str(manifests), "--detailed-exitcode"),
+                "floor": [sys.executable, BASELINES, "floor", str(raw)],
+                "info": [sys.executable, BASELINES, "info", str(raw)],
+            }, env, args.runs).values()
             rows.append((f"plan {label}, no changes", plan_time, "floor: parse + paged LIST", floor,
                          "jsctl <= 1.0 s; jsctl/floor <= 2"))
             rows.append((f"plan {label}, no changes", plan_time, "one INFO per resource", info, "jsctl/baseline < 1"))
@@ -179,6 +216,8 @@ def main() -> None:
     for what, ours, base_name, base, target in rows:
         print(f"{what:<46} {ours:8.3f}  {base_name:<28} {base:7.3f} {ours / base:10.2f} {base / ours:10.2f}  {target}")
     print("in-process, 1 run: " + ", ".join(f"{k} {v:.3f} s" for k, v in parts.items()))
+    print("apply CPU, client + server: jsctl {:.2f} + {:.2f} s, one request at a time {:.2f} + {:.2f} s".format(
+        *apply_cpu, *sequential_cpu))
     print(f"load average: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores "
           "(other work on the machine slows both sides)")
 

@@ -174,6 +174,19 @@ class NatsServer:
     def start(self, timeout: float = 20) -> NatsServer:
         if self.port and not port_is_free(self.port):
             raise UserError(f"port {self.port} on {LOOPBACK} is already in use (choose another with --nats-port)")
+        # Ports chosen here are free when chosen, but another process may bind one before the server
+        # does (tests running side by side): then choose again, a bounded number of times.
+        retries = 0 if self.port or self.monitor_port else 2
+        while True:
+            try:
+                return self._start(timeout)
+            except UserError as exc:
+                if retries == 0 or "address already in use" not in str(exc):
+                    raise
+                retries -= 1
+                self.port = self.monitor_port = 0
+
+    def _start(self, timeout: float) -> NatsServer:
         conf = self.write_config()
         log = open(self.log_file, "ab")  # noqa: SIM115 - owned by the child process
         self.proc = subprocess.Popen([self.binary, "-c", str(conf)], stdout=log, stderr=subprocess.STDOUT,
@@ -275,9 +288,11 @@ class PostgresServer:
     def url(self, database: str = "postgres") -> str:
         return f"postgresql://{self.superuser}:{self.password}@{LOOPBACK}:{self.port}/{database}"
 
-    def _run(self, tool: str, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
+    def _run(self, tool: str, *args: str, timeout: float = 120,
+             env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
         return subprocess.run([str(postgres_bin_dir() / tool), *args], capture_output=True, text=True,
-                              user=self.proc_user, timeout=timeout, cwd="/")
+                              user=self.proc_user, timeout=timeout, cwd="/",
+                              env={**os.environ, **env} if env else None)
 
     def initialized(self) -> bool:
         return (self.data_dir / "PG_VERSION").is_file()
@@ -343,7 +358,10 @@ class PostgresServer:
             wait_for(lambda: not pid_alive(pid), timeout=10, what="postgres to die")
 
     def create_database(self, name: str) -> str:
-        done = self._run("createdb", "-h", str(self.data_dir), "-p", str(self.port), "-U", self.superuser, name)
+        # Over TCP, not the Unix socket in the data dir: the socket's parent directories may have been
+        # made untraversable for the server's user meanwhile (pytest re-tightens its temp root).
+        done = self._run("createdb", "-h", LOOPBACK, "-p", str(self.port), "-U", self.superuser, name,
+                         env={"PGPASSWORD": self.password})
         if done.returncode != 0:
             raise UserError(f"createdb {name} failed: {failure_line(done.stderr)}")
         return self.url(name)

@@ -3,6 +3,7 @@ several directories have a conftest.py and pytest imports each of them as `conft
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -23,3 +24,29 @@ def run_jsctl(*args: str, env: dict[str, str] | None = None, cwd: Path | str | N
     full_env = {**os.environ, **(env or {})}
     return subprocess.run([sys.executable, "-m", "reconciler", *args], capture_output=True, text=True,
                           env=full_env, cwd=cwd or REPO, input=input, timeout=timeout)
+
+
+def write_manifests(directory: Path, streams: list[dict], consumers: list[dict]) -> list[str]:
+    """``streams.yaml`` and ``consumers.yaml`` in ``directory``; the ``-f`` arguments that read them."""
+    import yaml
+
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "streams.yaml").write_text(yaml.safe_dump({"streams": streams}, sort_keys=False))
+    (directory / "consumers.yaml").write_text(yaml.safe_dump({"consumers": consumers}, sort_keys=False))
+    return ["-f", str(directory)]
+
+
+def stream_names(url: str) -> list[str]:
+    """The application's live streams on the server at ``url`` (jsctl's own lock bucket left out)."""
+    from reconciler.connection import NatsSettings, connect_nats
+    from reconciler.internal import is_jsctl_internal
+    from reconciler.jsapi import JetStreamApi
+
+    async def names() -> list[str]:
+        nc = await connect_nats(NatsSettings(url=url))
+        try:
+            return await JetStreamApi(nc).paged("STREAM.NAMES", "streams")
+        finally:
+            await nc.close()
+
+    return [n for n in asyncio.run(names()) if not is_jsctl_internal(n)]

@@ -309,3 +309,24 @@ def test_an_unknown_field_does_not_hide_the_other_problems_of_its_item():
     assert check([stream(max_agee="1h", max_age="1h", duplicate_window="2h")]) == [
         "streams[0].max_agee: unknown field 'max_agee' (did you mean 'max_age'?)",
         "streams[0].duplicate_window: duplicate_window cannot be longer than max_age"]
+
+
+def test_values_grouped_by_type_each_get_their_own_message():
+    """Fields whose schema checks only the type are validated once per value type: every item still
+    gets its message, with its own position, and floats are told apart (1.0 is an integer, 1.5 not)."""
+    consumers = [consumer(durable_name=f"C{i}", filter_subject=value)
+                 for i, value in enumerate(["s.a", 5, "s.b", 7, True, None])]
+    streams = [{**BASE_STREAM, "name": f"S{i}", "subjects": [f"s{i}"], "sealed": value}
+               for i, value in enumerate([True, 1.0, 1.5, "yes", False])]
+    problems = check(streams=[BASE_STREAM, *streams], consumers=consumers)
+    assert [p for p in problems if "filter_subject" in p] == [
+        "consumers[1].filter_subject: expected a string, got an integer (quote it to make it text)",
+        "consumers[3].filter_subject: expected a string, got an integer (quote it to make it text)",
+        "consumers[4].filter_subject: expected a string, got true/false (quote it to make it text)",
+        "consumers[5].filter_subject: expected a string, got nothing (quote it to make it text)",
+    ]
+    assert [p for p in problems if "sealed" in p] == [
+        "streams[2].sealed: expected true or false, got a decimal number",
+        "streams[3].sealed: expected true or false, got a decimal number",
+        "streams[4].sealed: expected true or false, got a string",
+    ]

@@ -37,7 +37,7 @@ def show_plan(target: Target, output: str, detailed_exitcode: bool, out_file: st
     from ..render import RENDERERS
 
     try:
-        result, basis = asyncio.run(plan_all(target))
+        result, basis = asyncio.run(plan_all(target, saving=bool(out_file)))
     except JsctlError:
         if output == "prometheus":  # the report still says when the check ran, and that it failed
             from ..render_prometheus import render_prometheus
@@ -46,7 +46,7 @@ def show_plan(target: Target, output: str, detailed_exitcode: bool, out_file: st
         raise
     click.echo(RENDERERS[output](result), nl=output != "prometheus")
     check_errors(result)
-    if out_file:
+    if out_file and basis is not None:
         from ..savedplan import SavedPlan
 
         SavedPlan(result, basis).write(out_file)

@@ -13,6 +13,7 @@ from typing import Any
 
 from ..internal import is_jsctl_internal
 from ..jsapi import JetStreamApi, ServerIdentity
+from ..memory import long_lived_allocations
 from .rules import Version, parse_version
 
 CONCURRENCY = 64  # in-flight requests; the server answers API requests from a bounded queue
@@ -53,6 +54,11 @@ async def bounded(coroutines: Iterable, limit: int = CONCURRENCY) -> list:
 
 async def observe(api: JetStreamApi, streams: Iterable[str] | None = None) -> Live:
     """The live account (or only the named streams and their consumers)."""
+    with long_lived_allocations():
+        return await _observe(api, streams)
+
+
+async def _observe(api: JetStreamApi, streams: Iterable[str] | None) -> Live:
     identity = await api.identity()
     live = Live(identity)
     wanted = set(streams) if streams is not None else None

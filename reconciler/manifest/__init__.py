@@ -5,12 +5,10 @@ The entry point is :func:`load_desired`; everything else in this package serves 
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 from ..errors import ManifestError
+from ..memory import long_lived_allocations
 from .model import Desired
 
 __all__ = ["Desired", "ManifestError", "load_desired"]
@@ -26,7 +24,7 @@ def load_desired(paths: list[Path]) -> Desired:
 
     files = manifest_files(paths)
     problems: list[Problem] = []
-    with _no_garbage_collection():
+    with long_lived_allocations():
         documents = [read_document(file, problems) for file in files]
         desired = validate_documents(documents, problems)
     if problems:
@@ -34,19 +32,3 @@ def load_desired(paths: list[Path]) -> Desired:
         problems.sort(key=lambda p: (order.get(p.file, len(order)), p.line, p.column))
         raise ManifestError([str(problem) for problem in problems])
     return desired
-
-
-@contextmanager
-def _no_garbage_collection() -> Iterator[None]:
-    """Parsing allocates 100,000s of objects and no garbage cycles: the collector's passes over them
-    cost ~40% of load+validate at 1,000 streams x 4 consumers (measured), for nothing. Afterwards they
-    are frozen (left out of later passes, still freed when unused): otherwise the first full pass
-    after loading walks them all once more (~0.1 s at that size, measured)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.freeze()
-        if enabled:
-            gc.enable()

@@ -36,13 +36,15 @@ def check_items(items: list[Item], problems: list[Problem]) -> None:
     consumers = _unique(items, CONSUMER, _consumer_key, "consumer", problems)
     for item in streams.values():
         if item.checked:
+            report = _reporter(item, problems)
             for rule in STREAM_RULES:
-                rule(item.config, _reporter(item, problems))
+                rule(item.config, report)
     for item in consumers.values():
         stream = _consumer_stream(item, streams, problems)
         if item.checked:
+            report, stream_config = _reporter(item, problems), stream.config if stream and stream.checked else None
             for rule in CONSUMER_RULES:
-                rule(item.config, stream.config if stream and stream.checked else None, _reporter(item, problems))
+                rule(item.config, stream_config, report)
     _check_stream_subject_overlaps([item for item in streams.values() if item.checked], problems)
     _check_workqueue_consumers(streams, consumers, problems)
 

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import textwrap
 from pathlib import Path
 
 import psycopg
 from support import REPO
 
-from reconciler.connection import NatsSettings, connect_nats
 from reconciler.db.revisions import script_directory
-from reconciler.jsapi import JetStreamApi
 
 HISTORY = list(reversed(list(script_directory(REPO / "migrations").walk_revisions())))  # the shipped one, oldest first
 HEAD = HISTORY[-1].revision
@@ -32,15 +29,6 @@ def revision(url: str) -> str | None:
     return rows[0][0] if rows else None
 
 
-def stream_names(url: str) -> list[str]:
-    async def names() -> list[str]:
-        nc = await connect_nats(NatsSettings(url=url))
-        try:
-            return await JetStreamApi(nc).paged("STREAM.NAMES", "streams")
-        finally:
-            await nc.close()
-
-    return [n for n in asyncio.run(names()) if not n.startswith("KV_")]
 
 
 def add_revision(project: Path, body: str, message: str, schema_edit: tuple[str, str]) -> None:

@@ -10,7 +10,8 @@ from __future__ import annotations
 import asyncio
 import json
 
-from glue_helpers import ADD_NOTE, DROP_DETAIL, HEAD, HISTORY, NEXT, SEED, add_revision, revision, sql, stream_names
+from glue_helpers import ADD_NOTE, DROP_DETAIL, HEAD, HISTORY, NEXT, SEED, add_revision, revision, sql
+from support import stream_names
 
 from reconciler.connection import DatabaseSettings, NatsSettings, connect_nats
 from reconciler.db import upgrade_to_head

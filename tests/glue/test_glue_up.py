@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import json
 
-from glue_helpers import DROP_DETAIL, HEAD, NEXT, add_revision, revision, sql, stream_names
+from glue_helpers import DROP_DETAIL, HEAD, NEXT, add_revision, revision, sql
+from support import stream_names
 
 from reconciler.errors import EXIT_REFUSED
 
