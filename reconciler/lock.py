@@ -226,7 +226,7 @@ class LockStore:
             headers["KV-Operation"] = "DEL"
         elif ttl_s and self.ttl_supported:
             headers["Nats-TTL"] = f"{max(1, math.ceil(ttl_s))}s"
-        msg = await self.nc.request(LOCK_SUBJECT, payload, timeout=self.api.timeout, headers=headers)
+        msg = await self._publish(payload, headers)
         reply = json.loads(msg.data)
         error = reply.get("error")
         if error:
@@ -234,6 +234,22 @@ class LockStore:
                 return None
             raise ApiError(LOCK_SUBJECT, error.get("code", 0), error.get("err_code", 0), error.get("description", "?"))
         return int(reply["seq"])
+
+
+    async def _publish(self, payload: bytes, headers: dict[str, str]):
+        """Publish to the lock key. In a cluster, a bucket just created (or changing leader) may have no
+        responder for a moment: nothing was stored then, so publish again, for a bounded time."""
+        from nats.errors import NoRespondersError
+
+        deadline = time.monotonic() + LEADER_WAIT_S
+        while True:
+            try:
+                return await self.nc.request(LOCK_SUBJECT, payload, timeout=self.api.timeout, headers=headers)
+            except NoRespondersError:
+                if time.monotonic() >= deadline:
+                    raise JsctlError(f"the lock bucket's stream {LOCK_STREAM} did not answer within "
+                                     f"{LEADER_WAIT_S:g}s (no stream leader?)") from None
+                await asyncio.sleep(0.1)
 
 
 class ApplyLock:

@@ -8,11 +8,13 @@ import time
 import pytest
 from gitops_helpers import events, js_request, start_cluster, start_holder
 
+from reconciler import lock as lock_module
 from reconciler.connection import NatsSettings, connect_nats
-from reconciler.errors import EXIT_REFUSED
-from reconciler.internal import LOCK_STREAM, is_jsctl_internal
+from reconciler.errors import EXIT_REFUSED, JsctlError
+from reconciler.internal import LOCK_BUCKET, LOCK_STREAM, is_jsctl_internal
+from reconciler.jsapi import JetStreamApi
 from reconciler.localservers import wait_for
-from reconciler.lock import current_lock
+from reconciler.lock import ApplyLock, current_lock
 
 
 def holder_of(url: str):
@@ -126,3 +128,31 @@ def test_lock_falls_back_to_one_replica_in_a_two_node_cluster(nats_server_factor
     _, err = holder.communicate(timeout=60)
     assert holder.returncode == 0, err
     assert js_request(servers[1].url, f"STREAM.INFO.{LOCK_STREAM}")["config"]["num_replicas"] == 1
+
+
+def test_a_bucket_without_responder_is_waited_for_then_a_clear_error(lock_server, monkeypatch):
+    # As a just-created R3 bucket in a cluster may be for a moment: its subject has no responder yet.
+    monkeypatch.setattr(lock_module, "LEADER_WAIT_S", 5.0)
+    deaf = {"name": LOCK_STREAM, "subjects": ["$KV.elsewhere.>"], "max_msgs_per_subject": 1}
+    js_request(lock_server.url, f"STREAM.CREATE.{LOCK_STREAM}", deaf)
+
+    async def scenario():
+        nc = await connect_nats(NatsSettings(url=lock_server.url))
+        api = JetStreamApi(nc)
+        try:
+            async def answer_soon():  # the bucket starts answering while the writer waits
+                await asyncio.sleep(0.5)
+                await api.request(f"STREAM.UPDATE.{LOCK_STREAM}", {**deaf, "subjects": [f"$KV.{LOCK_BUCKET}.>"]})
+
+            late = asyncio.create_task(answer_soon())
+            async with ApplyLock(nc, timeout_s=10) as held:
+                assert (await current_lock(nc)).id == held.id
+            await late
+            await api.request(f"STREAM.UPDATE.{LOCK_STREAM}", deaf)
+            monkeypatch.setattr(lock_module, "LEADER_WAIT_S", 0.3)
+            with pytest.raises(JsctlError, match=f"stream {LOCK_STREAM} did not answer within 0.3s"):
+                await ApplyLock(nc, timeout_s=1).acquire()
+        finally:
+            await nc.close()
+
+    asyncio.run(scenario())
