@@ -174,6 +174,19 @@ class NatsServer:
     def start(self, timeout: float = 20) -> NatsServer:
         if self.port and not port_is_free(self.port):
             raise UserError(f"port {self.port} on {LOOPBACK} is already in use (choose another with --nats-port)")
+        # Ports chosen here are free when chosen, but another process may bind one before the server
+        # does (tests running side by side): then choose again, a bounded number of times.
+        retries = 0 if self.port or self.monitor_port else 2
+        while True:
+            try:
+                return self._start(timeout)
+            except UserError as exc:
+                if retries == 0 or "address already in use" not in str(exc):
+                    raise
+                retries -= 1
+                self.port = self.monitor_port = 0
+
+    def _start(self, timeout: float) -> NatsServer:
         conf = self.write_config()
         log = open(self.log_file, "ab")  # noqa: SIM115 - owned by the child process
         self.proc = subprocess.Popen([self.binary, "-c", str(conf)], stdout=log, stderr=subprocess.STDOUT,

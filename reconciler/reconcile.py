@@ -71,6 +71,7 @@ class ApplyOptions:
     ddl_lock_timeout: float = 10.0
     statement_timeout: float = 900.0
     plan_file: str | None = None  # a saved plan (jsctl plan --out) to apply as it is
+    converge_timeout: float = 60.0  # seconds, per stream or consumer written on a cluster
 
 
 @dataclass(frozen=True)
@@ -283,7 +284,9 @@ async def apply_all(target: Target, options: ApplyOptions, console: Console) -> 
                                                              console.show)
         if session is not None and desired is not None and any(not is_database(c) for c in plan.pending):
             await _ensure_held(lock)
-            applied.jetstream_requests = len(await session.apply(desired, plan.pending, prune=target.prune))
+            applied.jetstream_requests = len(await session.apply(desired, plan.pending, prune=target.prune,
+                                                                 progress=console.tell,
+                                                                 converge_timeout=options.converge_timeout))
         return applied
 
 

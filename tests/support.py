@@ -26,6 +26,16 @@ def run_jsctl(*args: str, env: dict[str, str] | None = None, cwd: Path | str | N
                           env=full_env, cwd=cwd or REPO, input=input, timeout=timeout)
 
 
+def write_manifests(directory: Path, streams: list[dict], consumers: list[dict]) -> list[str]:
+    """``streams.yaml`` and ``consumers.yaml`` in ``directory``; the ``-f`` arguments that read them."""
+    import yaml
+
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "streams.yaml").write_text(yaml.safe_dump({"streams": streams}, sort_keys=False))
+    (directory / "consumers.yaml").write_text(yaml.safe_dump({"consumers": consumers}, sort_keys=False))
+    return ["-f", str(directory)]
+
+
 def stream_names(url: str) -> list[str]:
     """The application's live streams on the server at ``url`` (jsctl's own lock bucket left out)."""
     from reconciler.connection import NatsSettings, connect_nats

@@ -48,11 +48,15 @@ def write_context(name: str, select: bool = False, **fields: object) -> Path:
     return path
 
 
+_CLOSED_PORTS: list[socket.socket] = []  # kept bound until the session ends
+
+
 def closed_port() -> int:
     """A loopback port nobody listens on (bound, never listening, so nothing else takes it meanwhile)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    _CLOSED_PORTS.append(s)
+    return s.getsockname()[1]
 
 
 def seed_of(path: Path) -> str:

@@ -133,3 +133,21 @@ def test_a_server_that_cannot_start_says_why_in_one_line(tmp_path):
 
 def test_free_ports_asked_together_are_distinct():
     assert len(set(free_ports(64))) == 64
+
+
+def test_ports_taken_between_choosing_and_binding_are_chosen_again(tmp_path, monkeypatch):
+    from reconciler import localservers
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        taken = busy.getsockname()[1]
+        real = localservers.free_ports
+        answers = iter([[taken, *real(3)]])  # the first choice is already bound by "another process"
+        monkeypatch.setattr(localservers, "free_ports", lambda count: next(answers, None) or real(count))
+        server = NatsServer(tmp_path).start()
+        try:
+            assert taken not in (server.port, server.monitor_port)
+            assert "address already in use" in server.log_file.read_text()
+        finally:
+            server.stop()

@@ -109,6 +109,9 @@ _APPLY_OPTIONS = [
                  metavar="SECONDS", help="Postgres lock_timeout for each DDL statement."),
     click.option("--statement-timeout", type=click.FloatRange(min=0), default=900, show_default=True,
                  metavar="SECONDS", help="Postgres statement_timeout for each statement (0: none)."),
+    click.option("--converge-timeout", type=click.FloatRange(min=0), default=60, show_default=True,
+                 metavar="SECONDS", help="On a cluster, how long to wait for each stream or consumer written to "
+                                         "have its replicas current (then exit 1)."),
 ]
 
 
@@ -120,7 +123,8 @@ def apply_options(func: Callable) -> Callable:
         from ..reconcile import ApplyOptions
 
         options = ApplyOptions(kwargs.pop("allow_destructive"), kwargs.pop("lock_timeout"),
-                               kwargs.pop("ddl_lock_timeout"), kwargs.pop("statement_timeout"))
+                               kwargs.pop("ddl_lock_timeout"), kwargs.pop("statement_timeout"),
+                               converge_timeout=kwargs.pop("converge_timeout"))
         return func(*args, options=options, **kwargs)
 
     return add_options(_APPLY_OPTIONS, wrapper)

@@ -12,6 +12,8 @@ from ..connection import NatsSettings, connect_nats
 from ..jsapi import JetStreamApi
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from ..manifest.model import Desired
     from ..plan import Change, Plan
     from .execute import Step
@@ -19,9 +21,8 @@ if TYPE_CHECKING:
 
 
 class JetStreamSession:
-    def __init__(self, settings: NatsSettings, *, name: str = "jsctl", converge_timeout: float | None = None):
+    def __init__(self, settings: NatsSettings, *, name: str = "jsctl"):
         self.settings, self.name = settings, name
-        self.converge_timeout = converge_timeout  # None: converge.DEFAULT_TIMEOUT_S
         self.api: JetStreamApi | None = None
         self.live: Live | None = None
 
@@ -41,8 +42,14 @@ class JetStreamSession:
         self.live = await observe(self.api)
         return plan_jetstream(desired, self.live, prune=prune)
 
-    async def apply(self, desired: Desired, changes: list[Change], *, prune: bool = False) -> list[Step]:
-        """Execute the JetStream changes, then verify that re-planning them finds nothing left."""
+    async def apply(self, desired: Desired, changes: list[Change], *, prune: bool = False,
+                    progress: Callable[[str], None] | None = None,
+                    converge_timeout: float | None = None) -> list[Step]:
+        """Execute the JetStream changes, then verify that re-planning them finds nothing left.
+
+        On a cluster, each write waits until its replicas converged (``converge_timeout`` seconds at
+        most, default converge.DEFAULT_TIMEOUT_S), telling ``progress`` while it waits.
+        """
         from .converge import DEFAULT_TIMEOUT_S, settler
         from .execute import execute
         from .verify import verify
@@ -50,7 +57,8 @@ class JetStreamSession:
         assert self.api is not None and self.live is not None, "plan() first"
         ours = [c for c in changes if c.address.startswith(("stream/", "consumer/"))]
         clustered = self.live.identity.cluster
-        settle = settler(self.api, timeout=self.converge_timeout or DEFAULT_TIMEOUT_S) if clustered else None
+        settle = (settler(self.api, timeout=DEFAULT_TIMEOUT_S if converge_timeout is None else converge_timeout,
+                          progress=progress) if clustered else None)
         steps = await execute(self.api, ours, settle=settle)
         verify(desired, self.live, steps, prune=prune)
         return steps

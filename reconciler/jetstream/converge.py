@@ -21,7 +21,6 @@ never); during an election those requests may time out, which counts as "not con
 from __future__ import annotations
 
 import asyncio
-import sys
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -164,12 +163,8 @@ async def wait_converged(api: JetStreamApi, address: str, info_subject: str, exp
         await asyncio.sleep(min(interval, deadline - now))
 
 
-def print_progress(line: str) -> None:
-    print(f"jsctl: {line}", file=sys.stderr, flush=True)
-
-
 def settler(api: JetStreamApi, *, timeout: float = DEFAULT_TIMEOUT_S,
-            progress: Callable[[str], None] | None = print_progress) -> Callable[[list], Awaitable[None]]:
+            progress: Callable[[str], None] | None = None) -> Callable[[list], Awaitable[None]]:
     """For execute(): after each write, wait until the stream or consumer it wrote has converged.
 
     At most ``CONCURRENT_WAITS`` resources are polled at once, so a large apply does not flood

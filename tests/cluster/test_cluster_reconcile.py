@@ -7,9 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-from pathlib import Path
 
-import yaml
+from support import write_manifests
 
 from reconciler.connection import NatsSettings, connect_nats
 from reconciler.jetstream.converge import wait_converged
@@ -21,13 +20,6 @@ CONSUMERS = [
     {"stream": "ORDERS", "durable_name": "AUDIT", "ack_policy": "explicit", "num_replicas": 1},
 ]
 MESSAGES = 500
-
-
-def write_manifests(directory: Path, streams: list[dict], consumers: list[dict]) -> list[str]:
-    directory.mkdir(parents=True, exist_ok=True)
-    (directory / "streams.yaml").write_text(yaml.safe_dump({"streams": streams}, sort_keys=False))
-    (directory / "consumers.yaml").write_text(yaml.safe_dump({"consumers": consumers}, sort_keys=False))
-    return ["-f", str(directory)]
 
 
 def with_api(url: str, work):
@@ -153,8 +145,20 @@ def test_with_one_node_down_plan_and_apply_still_work(jsctl, cluster, tmp_path):
     created = with_api(cluster.url, lambda nc, api: api.request("CONSUMER.INFO.ORDERS.NEW"))
     assert created["config"]["durable_name"] == "NEW"
 
+    # A deadline shorter than the grace period for unreachable peers: the consumer is created, apply
+    # says it did not converge in time (exit 1), and the next plan has nothing left to do for it.
+    impatient = {"stream": "ORDERS", "durable_name": "IMPATIENT", "ack_policy": "explicit"}
+    files = write_manifests(tmp_path / "impatient", [ORDERS, on_n3], [*CONSUMERS, on_n3_consumer, new_consumer,
+                                                                      impatient])
+    late = jsctl("apply", *files, "--yes", "--converge-timeout", "1", env=env)
+    assert late.returncode == 1 and "Traceback" not in late.stderr, late.stdout + late.stderr
+    assert "consumer/ORDERS/IMPATIENT: accepted, but consumer/ORDERS/IMPATIENT: replicas not converged after 1s" \
+        in late.stderr
+    after = jsctl("plan", *files, "-o", "json", env=env)
+    assert {c["action"] for c in json.loads(after.stdout)["changes"]} == {"offline"}, after.stdout
+
     # Left out of the manifests and pruned: an offline stream is still never deleted.
-    pruned = write_manifests(tmp_path / "pruned", [ORDERS], [*CONSUMERS, new_consumer])
+    pruned = write_manifests(tmp_path / "pruned", [ORDERS], [*CONSUMERS, new_consumer, impatient])
     done = jsctl("apply", *pruned, "--prune", "--allow-destructive", "--yes", env=env)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "stream/ON_N3  offline" in done.stdout and "No changes." in done.stdout

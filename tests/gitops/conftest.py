@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from gitops_helpers import REPO
+from gitops_helpers import REPO, kill_holders
 
 
 @pytest.fixture
@@ -15,3 +16,9 @@ def project(tmp_path) -> Path:
     for name in ("streams.yaml", "consumers.yaml"):
         shutil.copy(REPO / name, tmp_path / name)
     return tmp_path
+
+
+@pytest.fixture(autouse=True)
+def _no_holder_left_behind() -> Iterator[None]:
+    yield
+    kill_holders()

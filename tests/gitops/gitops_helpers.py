@@ -13,7 +13,7 @@ from support import HACK, REPO
 from reconciler.connection import NatsSettings, connect_nats
 from reconciler.jsapi import JetStreamApi
 
-__all__ = ["HACK", "REPO", "events", "js_request", "start_holder"]
+__all__ = ["HACK", "REPO", "events", "js_request", "kill_holders", "start_holder"]
 HOLDER = Path(__file__).with_name("lock_holder.py")
 
 
@@ -28,10 +28,24 @@ def js_request(url: str, subject: str, payload: dict | None = None, *, nkey: str
     return asyncio.run(run())
 
 
+HOLDERS: list[subprocess.Popen] = []  # killed after each test by the autouse fixture in conftest.py
+
+
 def start_holder(url: str, log: Path, *, hold: float, ttl: float = 30, timeout: float = 30) -> subprocess.Popen:
     """Start lock_holder.py: a process that takes the apply lock and logs when."""
-    return subprocess.Popen([sys.executable, str(HOLDER), url, str(log), "--hold", str(hold), "--ttl", str(ttl),
+    proc = subprocess.Popen([sys.executable, str(HOLDER), url, str(log), "--hold", str(hold), "--ttl", str(ttl),
                              "--timeout", str(timeout)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    HOLDERS.append(proc)
+    return proc
+
+
+def kill_holders() -> None:
+    """Kill the holders a test left running (it failed before they ended)."""
+    while HOLDERS:
+        proc = HOLDERS.pop()
+        if proc.poll() is None:
+            proc.kill()
+        proc.communicate(timeout=10)
 
 
 def events(log: Path) -> list[dict]:

@@ -13,9 +13,8 @@ import json
 from pathlib import Path
 
 import pytest
-import yaml
 from servers_matrix import matrix_versions, server_binary
-from support import stream_names
+from support import stream_names, write_manifests
 from tools.server_versions import (
     CONSUMER_FIELD_PROBES,
     DERIVED_DEFAULT_PROBES,
@@ -38,15 +37,6 @@ SERVER_OWNED = {"name", "subjects", "metadata", "durable_name"}
 
 def env(url: str) -> dict[str, str]:
     return {"NATS_URL": url}
-
-
-def write_manifests(directory: Path, streams: list[dict], consumers: list[dict]) -> list[str]:
-    directory.mkdir(parents=True, exist_ok=True)
-    (directory / "streams.yaml").write_text(yaml.safe_dump({"streams": streams}, sort_keys=False))
-    (directory / "consumers.yaml").write_text(yaml.safe_dump({"consumers": consumers}, sort_keys=False))
-    return ["-f", str(directory)]
-
-
 
 
 def test_the_repos_manifests_apply_then_plan_empty(jsctl, js_account, nats_server_version):
@@ -90,8 +80,7 @@ def test_fields_the_version_does_not_know_are_plan_errors(jsctl, js_account, nat
         assert f"field {field} needs nats-server" in plan.stderr, (field, plan.stderr)
     assert f"(connected server: {nats_server_version})" in plan.stderr
     refused = jsctl("apply", *files, "--yes", env=env(js_account))
-    created = stream_names(js_account)
-    assert refused.returncode == 1 and created == []  # nothing sent, nothing half-done
+    assert refused.returncode == 1 and stream_names(js_account) == []  # nothing sent, nothing half-done
 
 
 def test_server_defaults_cause_no_false_drift(jsctl, js_account, nats_server_version, tmp_path):
