@@ -108,8 +108,7 @@ class Worker:
             self.report.log("info", "started", stream=s.stream, consumer=s.consumer, batch=self.batch,
                             pipeline=s.pipeline, pending=info.get("num_pending", 0))
             idle = await self._loop(idle=s.until_idle and self._idle(info))
-            self.report.progress()
-            self.report.log("info", "idle, exiting" if idle else "stopped")
+            self.report.summary("idle, exiting" if idle else "stopped")
             return 0
         finally:
             await self.store.close()

@@ -52,6 +52,13 @@ class Reporter:
         self._last_time, self._last_processed = now, processed
         self.log("info", "progress", **self.stats.counts, rate=f"{rate:.0f}/s", lag=self.stats.lag)
 
+    def summary(self, message: str) -> None:
+        """The last line: the whole run's totals and its average rate."""
+        elapsed = time.monotonic() - self.stats.started
+        processed = self.stats.counts["processed"] + self.stats.counts["duplicates"]
+        self.log("info", message, **self.stats.counts, seconds=f"{elapsed:.1f}",
+                 rate=f"{processed / max(elapsed, 1e-9):.0f}/s", lag=self.stats.lag)
+
 
 def serve_metrics(stats: Stats, port: int) -> None:
     """Expose the counters on http://0.0.0.0:port/metrics (prometheus-client's own HTTP server thread)."""
