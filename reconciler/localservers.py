@@ -249,12 +249,25 @@ def _postgres_user() -> str | None:
     """The system user to run Postgres as, creating it when we are root (Postgres refuses root)."""
     if os.geteuid() != 0:
         return None
-    try:
-        pwd.getpwnam(PG_SYSTEM_USER)
-    except KeyError:
-        subprocess.run(["useradd", "--system", "--no-create-home", "-s", "/usr/sbin/nologin", PG_SYSTEM_USER],
-                       check=True, capture_output=True)
+    if not _user_exists(PG_SYSTEM_USER):
+        # root's PATH may lack the sbin directories (e.g. under `env -i` or some CI runners)
+        useradd = shutil.which("useradd", path=f"{os.environ.get('PATH', '')}:/usr/sbin:/sbin")
+        if useradd is None:
+            raise UserError(f"Postgres refuses to run as root and `useradd` is not available to create the "
+                            f"user {PG_SYSTEM_USER!r}: create it, or run jsctl as another user")
+        done = subprocess.run([useradd, "--system", "--no-create-home", "-s", "/usr/sbin/nologin", PG_SYSTEM_USER],
+                              capture_output=True, text=True)
+        if done.returncode != 0 and not _user_exists(PG_SYSTEM_USER):  # another process may have just made it
+            raise UserError(f"useradd {PG_SYSTEM_USER} failed: {done.stderr.strip()}")
     return PG_SYSTEM_USER
+
+
+def _user_exists(name: str) -> bool:
+    try:
+        pwd.getpwnam(name)
+    except KeyError:
+        return False
+    return True
 
 
 def _open_path_for(path: Path, user: str | None) -> None:
