@@ -11,13 +11,11 @@ from support import REFERENCE_SCHEMAS, REPO
 from reconciler.manifest.schema import manifest_schema, unit_table
 from reconciler.manifest.units import DURATION_PATTERN, SIZE_PATTERN
 
-REFERENCE = REFERENCE_SCHEMAS
-
 
 def reference(name: str) -> dict:
-    if REFERENCE is None:
+    if REFERENCE_SCHEMAS is None:
         pytest.skip("../shared/reference/jetstream-api-schemas is not beside this checkout")
-    return json.loads((REFERENCE / f"{name}_configuration.json").read_text())
+    return json.loads((REFERENCE_SCHEMAS / f"{name}_configuration.json").read_text())
 
 
 def resolve(node: dict) -> dict:

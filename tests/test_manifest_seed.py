@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
+
+from support import REPO
 
 from reconciler.manifest import load_desired
 
-REPO = Path(__file__).resolve().parent.parent
 NS_PER_DAY = 24 * 3600 * 10**9
 
 # What natscli sends ($JS.API.STREAM.CREATE.USER_TXN) for the seed's line

@@ -6,12 +6,11 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from support import REPO
 
 from reconciler.db.metadata import build_metadata
 from reconciler.db.schema import load_schema
 from reconciler.errors import ManifestError
-
-REPO = Path(__file__).resolve().parents[2]
 
 
 def write(tmp_path: Path, text: str) -> Path:

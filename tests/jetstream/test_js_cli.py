@@ -6,9 +6,9 @@ import asyncio
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 from js_fixtures import VARIED_CONSUMERS, VARIED_STREAMS, desired_of
+from support import REPO
 
 from reconciler.connection import NatsSettings, connect_nats
 from reconciler.jetstream.diff import plan_jetstream
@@ -16,7 +16,6 @@ from reconciler.jetstream.execute import execute
 from reconciler.jetstream.observe import observe
 from reconciler.jsapi import JetStreamApi
 
-REPO = Path(__file__).resolve().parents[2]
 SEED = ["-f", str(REPO / "streams.yaml"), "-f", str(REPO / "consumers.yaml")]
 
 

@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import json
-from pathlib import Path
 
 import pytest
 from servers_matrix import matrix_versions, server_binary
-from support import stream_names, write_manifests
+from support import REPO, stream_names, write_manifests
 from tools.server_versions import (
     CONSUMER_FIELD_PROBES,
     DERIVED_DEFAULT_PROBES,
@@ -29,7 +28,6 @@ from reconciler.connection import NatsSettings, connect_nats
 from reconciler.jsapi import JetStreamApi
 from reconciler.localservers import NatsServer
 
-REPO = Path(__file__).resolve().parents[2]
 SEED = ["-f", str(REPO / "streams.yaml"), "-f", str(REPO / "consumers.yaml")]
 INTERNAL = {"direct", "sourcing"}  # consumer fields only servers set
 SERVER_OWNED = {"name", "subjects", "metadata", "durable_name"}

@@ -13,11 +13,10 @@ from pathlib import Path
 
 import psycopg
 import yaml
+from support import REPO
 
 from reconciler.connection import NatsSettings, connect_nats
 from reconciler.jsapi import JetStreamApi
-
-REPO = Path(__file__).resolve().parents[2]
 
 MAKER, VALIDATOR = "USER_TXN.maker", "USER_TXN.validator"
 # Kill and restart tests wait for unacked batches to come back: a short ack_wait keeps them quick.
