@@ -8,9 +8,6 @@ from pathlib import Path
 
 import pytest
 from gitops_helpers import REPO, kill_holders
-from nats_cluster import NatsCluster
-
-from reconciler.localservers import NatsServer
 
 
 @pytest.fixture
@@ -25,17 +22,3 @@ def project(tmp_path) -> Path:
 def _no_holder_left_behind() -> Iterator[None]:
     yield
     kill_holders()
-
-
-@pytest.fixture
-def start_cluster(tmp_path_factory) -> Iterator:
-    """``start_cluster(size)``: the nodes of a running JetStream cluster, stopped after the test."""
-    started: list[NatsCluster] = []
-
-    def start(size: int) -> list[NatsServer]:
-        started.append(NatsCluster(tmp_path_factory.mktemp("cluster"), size=size).start())
-        return started[-1].nodes
-
-    yield start
-    for cluster in started:
-        cluster.stop()

@@ -50,3 +50,25 @@ def kill_holders() -> None:
 
 def events(log: Path) -> list[dict]:
     return [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
+
+
+def start_cluster(nats_server_factory, size: int) -> list:
+    """``size`` clustered nats-servers (factory-owned, stopped after the test), JetStream meta leader elected."""
+    from reconciler.localservers import free_ports, wait_for
+
+    # All ports at once: a node picking its own later could get a route port not bound yet.
+    ports = free_ports(3 * size)
+    routes = ", ".join(f"nats-route://127.0.0.1:{p}" for p in ports[:size])
+    servers = [nats_server_factory(f"cluster {{ name: C1, listen: 127.0.0.1:{ports[i]}, routes: [{routes}] }}",
+                                   server_name=f"n{i}", port=ports[size + i], monitor_port=ports[2 * size + i])
+               for i in range(size)]
+
+    def meta_ready() -> bool:
+        try:
+            js_request(servers[0].url, "STREAM.NAMES")
+        except Exception:
+            return False
+        return True
+
+    wait_for(meta_ready, timeout=30, what="the JetStream meta leader", interval=0.2)
+    return servers

@@ -6,7 +6,7 @@ import asyncio
 import time
 
 import pytest
-from gitops_helpers import events, js_request, start_holder
+from gitops_helpers import events, js_request, start_cluster, start_holder
 
 from reconciler import lock as lock_module
 from reconciler.connection import NatsSettings, connect_nats
@@ -109,8 +109,8 @@ def test_holder_refreshes_beyond_ttl_and_detects_force_unlock(lock_server, tmp_p
     assert holder.returncode == 1 and "force-unlocked" in err
 
 
-def test_holders_on_different_cluster_nodes_serialize_on_a_replicated_lock(start_cluster, tmp_path):
-    servers = start_cluster(3)
+def test_holders_on_different_cluster_nodes_serialize_on_a_replicated_lock(nats_server_factory, tmp_path):
+    servers = start_cluster(nats_server_factory, 3)
     log = tmp_path / "log"
     procs = [start_holder(server.url, log, hold=0.5) for server in servers[:2]]
     for proc in procs:
@@ -122,8 +122,8 @@ def test_holders_on_different_cluster_nodes_serialize_on_a_replicated_lock(start
     assert js_request(servers[2].url, f"STREAM.INFO.{LOCK_STREAM}")["config"]["num_replicas"] == 3
 
 
-def test_lock_falls_back_to_one_replica_in_a_two_node_cluster(start_cluster, tmp_path):
-    servers = start_cluster(2)
+def test_lock_falls_back_to_one_replica_in_a_two_node_cluster(nats_server_factory, tmp_path):
+    servers = start_cluster(nats_server_factory, 2)
     holder = start_holder(servers[0].url, tmp_path / "log", hold=0)
     _, err = holder.communicate(timeout=60)
     assert holder.returncode == 0, err
