@@ -160,12 +160,21 @@ class LockStore:
 
     async def ensure_bucket(self) -> None:
         """Create the bucket when missing; use an existing one as is (another jsctl may have made it)."""
-        try:
-            info = await self.api.request(f"STREAM.INFO.{LOCK_STREAM}")
-        except ApiError as exc:
-            if exc.err_code != ERR_STREAM_NOT_FOUND:
-                raise
-            info = await self._create()
+        deadline = time.monotonic() + LEADER_WAIT_S
+        while True:
+            try:
+                info = await self.api.request(f"STREAM.INFO.{LOCK_STREAM}")
+            except ApiError as exc:
+                if exc.err_code != ERR_STREAM_NOT_FOUND:
+                    raise
+                info = await self._create()
+            except JsctlError:
+                # Unanswered: in a cluster, while another jsctl's create of the R3 bucket is being
+                # assigned, its INFO requests go unanswered for a moment (seen on a fresh cluster).
+                if time.monotonic() >= deadline:
+                    raise
+                continue
+            break
         info = await self._with_leader(info)
         # 2.10 silently drops allow_msg_ttl: trust the stored config, not what we asked for.
         self.ttl_supported = bool(info.get("config", {}).get("allow_msg_ttl"))

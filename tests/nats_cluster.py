@@ -77,7 +77,35 @@ class NatsCluster:
         with ThreadPoolExecutor(self.size) as pool:
             list(pool.map(lambda node: node.start(timeout=timeout), self.nodes))
         self.wait_healthy(timeout)
+        wait_for(self._places_replicas, timeout=timeout, what="the cluster to place a stream on every node",
+                 interval=0.2)
         return self
+
+    def _places_replicas(self) -> bool:
+        """A probe stream with one replica per node can be created (and is deleted again). Healthy nodes
+        are not enough: until each node's first statistics reach the meta leader, placement calls it
+        offline ("no suitable peers for placement, peer offline")."""
+        import asyncio
+
+        from reconciler.connection import NatsSettings, connect_nats
+        from reconciler.jsapi import ApiError, JetStreamApi
+
+        async def probe() -> bool:
+            nc = await connect_nats(NatsSettings(url=self.url))
+            try:
+                api = JetStreamApi(nc)
+                try:
+                    await api.request("STREAM.CREATE.PLACEMENT_PROBE",
+                                      {"name": "PLACEMENT_PROBE", "subjects": ["placement.probe"],
+                                       "num_replicas": self.size, "storage": "memory"})
+                except ApiError:
+                    return False
+                await api.request("STREAM.DELETE.PLACEMENT_PROBE")
+                return True
+            finally:
+                await nc.close()
+
+        return asyncio.run(probe())
 
     def stop(self) -> None:
         for node in self.nodes:
