@@ -30,6 +30,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "tests"))  # the worker tests' harness creates USER_TXN as they do
 
 from reconciler.connection import DatabaseSettings, NatsSettings, connect_nats  # noqa: E402
 from reconciler.db import upgrade_to_head  # noqa: E402
