@@ -3,9 +3,10 @@
     .venv/bin/python bench/bench_plan.py [--streams 1000] [--consumers 4] [--growth 5000] [--runs 3]
 
 Starts its own nats-server (loopback, temp dir), writes manifests for N streams x M consumers, and
-prints one table: jsctl apply vs creating one request at a time; jsctl plan (nothing to change) vs a
-floor process (parse + paged LIST) and vs one sequential INFO request per resource; jsctl plan on the
-repo's own manifests; plan time at --growth streams vs at --streams.
+prints one table: jsctl apply vs creating one request at a time, and vs a burst of every create
+request at once with nothing checked (the least time any client can take); jsctl plan (nothing to
+change) vs a floor process (parse + paged LIST) and vs one sequential INFO request per resource;
+jsctl plan on the repo's own manifests; plan time at --growth streams vs at --streams.
 """
 
 from __future__ import annotations
@@ -182,6 +183,10 @@ def main() -> None:
             apply_time, *apply_cpu = meter.during(lambda: timed(jsctl("apply", "--yes", "-f", str(manifests)), env))
             rows.append((f"apply {label} (new)", apply_time, "one request at a time", sequential,
                          "baseline/jsctl >= 3"))
+            asyncio.run(delete_all(server.url))
+            burst, *burst_cpu = meter.during(lambda: timed([sys.executable, BASELINES, "burst", str(raw)], env))
+            rows.append((f"apply {label} (new)", apply_time, "burst: all at once, unchecked", burst,
+                         f"floor of any client; 3x needs jsctl <= {sequential / 3:.3f} s"))
 
             parts = asyncio.run(in_process(server.url, manifests))
             rows.append((f"apply requests only, in-process ({label})", parts["execute x64"],
@@ -216,8 +221,8 @@ def main() -> None:
     for what, ours, base_name, base, target in rows:
         print(f"{what:<46} {ours:8.3f}  {base_name:<28} {base:7.3f} {ours / base:10.2f} {base / ours:10.2f}  {target}")
     print("in-process, 1 run: " + ", ".join(f"{k} {v:.3f} s" for k, v in parts.items()))
-    print("apply CPU, client + server: jsctl {:.2f} + {:.2f} s, one request at a time {:.2f} + {:.2f} s".format(
-        *apply_cpu, *sequential_cpu))
+    print("apply CPU, client + server: jsctl {:.2f} + {:.2f} s, one request at a time {:.2f} + {:.2f} s, "
+          "burst {:.2f} + {:.2f} s".format(*apply_cpu, *sequential_cpu, *burst_cpu))
     print(f"load average: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores "
           "(other work on the machine slows both sides)")
 

@@ -4,6 +4,9 @@
                                                  state with paged STREAM.LIST + CONSUMER.LIST (concurrent)
     python bench/js_baselines.py info DIR       parse, then one sequential INFO request per resource
     python bench/js_baselines.py create DIR     parse, then create every resource one request at a time
+    python bench/js_baselines.py burst DIR      parse, then create every stream at once, then every consumer
+                                                 at once (up to 256 in flight): the least time any client
+                                                 spends on these creates, with nothing checked or verified
 
 The server URL comes from NATS_URL.
 """
@@ -64,11 +67,24 @@ async def create(nc, streams: list[dict], consumers: list[dict]) -> None:
                       {"stream_name": c["stream"], "config": config, "action": "create"})
 
 
+async def burst(nc, streams: list[dict], consumers: list[dict]) -> None:
+    window = asyncio.Semaphore(256)
+
+    async def bounded(subject: str, payload: dict) -> None:
+        async with window:
+            await request(nc, subject, payload)
+
+    await asyncio.gather(*(bounded(f"STREAM.CREATE.{s['name']}", s) for s in streams))
+    await asyncio.gather(*(bounded(f"CONSUMER.CREATE.{c['stream']}.{c['durable_name']}",
+                                   {"stream_name": c["stream"], "config": {k: v for k, v in c.items() if k != "stream"},
+                                    "action": "create"}) for c in consumers))
+
+
 async def main(mode: str, directory: str) -> None:
     streams, consumers = parse(Path(directory))
     nc = await nats.connect(os.environ["NATS_URL"])
     try:
-        await {"floor": floor, "info": info, "create": create}[mode](nc, streams, consumers)
+        await {"floor": floor, "info": info, "create": create, "burst": burst}[mode](nc, streams, consumers)
     finally:
         await nc.close()
 

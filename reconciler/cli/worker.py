@@ -38,7 +38,7 @@ _WORKER_OPTIONS = [
                  help="Subject the verdicts are published on."),
     click.option("--batch", type=click.IntRange(1, 10_000), default=None,
                  help="Messages per fetch [default: the consumer's max_ack_pending / --pipeline; larger is clamped]."),
-    click.option("--pipeline", type=click.IntRange(1, 8), default=1, show_default=True,
+    click.option("--pipeline", type=click.IntRange(1, 8), default=2, show_default=True,
                  help="Batches in flight at once, staged: one in the database while the others are fetched "
                       "or publish their verdicts."),
     click.option("--default-max-amount", type=_Amount(), default=str(DEFAULT_MAX_AMOUNT), show_default=True,

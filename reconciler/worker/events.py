@@ -99,7 +99,7 @@ class _DuplicateKey(ValueError):
     pass
 
 
-_KEYS = ("userTransaction", *FIELDS)
+_QUOTED_KEYS = tuple(f'"{key}"' for key in ("userTransaction", *FIELDS))
 # Built once: json.loads(text, **options) builds a decoder and its scanner on every call.
 _EXACT = {"parse_float": Decimal, "parse_int": Decimal, "parse_constant": Decimal}
 _DECODER = json.JSONDecoder(**_EXACT)
@@ -111,7 +111,7 @@ def _loads(text: str) -> object:
     Checking every object's pairs costs as much as the parse itself, so that slow path is taken only
     when a field name occurs twice in the text or escapes could hide one.
     """
-    if "\\u" in text or any(text.count(f'"{key}"') > 1 for key in _KEYS):
+    if "\\u" in text or any(text.count(key) > 1 for key in _QUOTED_KEYS):
         return json.loads(text, object_pairs_hook=_unique_keys, **_EXACT)
     return _DECODER.decode(text)
 
