@@ -167,15 +167,19 @@ class PublishFailed(Exception):
     pass
 
 
-class _Round:
-    __slots__ = ("all_acked", "errors", "waiting")
+class Round:
+    """One batch published by an ``AckedPublisher``: its acks are counted as they arrive."""
 
-    def __init__(self, count: int):
-        self.waiting, self.errors, self.all_acked = count, [], asyncio.Event()
+    __slots__ = ("all_acked", "duplicates", "errors", "size", "token", "waiting")
+
+    def __init__(self, token: str, size: int):
+        self.token, self.size, self.waiting, self.duplicates = token, size, size, 0
+        self.errors: list[str] = []
+        self.all_acked = asyncio.Event()
 
 
 class AckedPublisher:
-    """Publishes batches of JetStream messages and waits for all their acks; replies share one inbox.
+    """Publishes batches of JetStream messages and counts their acks; replies share one inbox.
 
     Each batch is a round (``<inbox>.<round>.<index>``); rounds may overlap, and late acks of an
     abandoned round are ignored.
@@ -184,7 +188,7 @@ class AckedPublisher:
     def __init__(self, nc: NatsClient):
         self.nc = nc
         self.last_round = 0
-        self.rounds: dict[str, _Round] = {}
+        self.rounds: dict[str, Round] = {}
 
     async def start(self) -> None:
         self.prefix = self.nc.new_inbox()
@@ -195,29 +199,47 @@ class AckedPublisher:
         if current is None:
             return
         if msg.headers and msg.headers.get(STATUS) == NO_RESPONDERS:
-            current.errors.append("no stream for the subject (no responders)")
+            current.errors.append("no stream captures the subject (no responders)")
         elif b'"error"' in msg.data:
             current.errors.append(json.loads(msg.data)["error"].get("description", "error"))
+        elif b'"duplicate"' in msg.data and json.loads(msg.data).get("duplicate"):  # stored before (same id)
+            current.duplicates += 1
         current.waiting -= 1
         if current.waiting == 0:
             current.all_acked.set()
+
+    async def send(self, subject: str, messages: Sequence[tuple[bytes, dict[str, str]]]) -> Round:
+        """Publish one round; ``confirmed`` then waits for its acks."""
+        self.last_round += 1
+        token = str(self.last_round)
+        self.rounds[token] = current = Round(token, len(messages))
+        reply = f"{self.prefix}.{token}."
+        try:
+            await publish_all(self.nc, [(subject, f"{reply}{index}", payload, headers)
+                                        for index, (payload, headers) in enumerate(messages)])
+        except BaseException:
+            del self.rounds[token]
+            raise
+        if not messages:
+            current.all_acked.set()
+        return current
+
+    async def confirmed(self, current: Round, timeout: float) -> Round:
+        """``current`` once every ack came, or after ``timeout`` with ``waiting`` acks missing."""
+        try:
+            await asyncio.wait_for(current.all_acked.wait(), timeout)
+        except asyncio.TimeoutError:
+            pass
+        finally:
+            self.rounds.pop(current.token, None)
+        return current
 
     async def publish(self, subject: str, messages: Sequence[tuple[bytes, dict[str, str]]], timeout: float) -> None:
         """Raise PublishFailed unless every message was stored (or dropped as a duplicate) within ``timeout``."""
         if not messages:
             return
-        self.last_round += 1
-        token = str(self.last_round)
-        self.rounds[token] = current = _Round(len(messages))
-        reply = f"{self.prefix}.{token}."
-        try:
-            await publish_all(self.nc, [(subject, f"{reply}{index}", payload, headers)
-                                        for index, (payload, headers) in enumerate(messages)])
-            try:
-                await asyncio.wait_for(current.all_acked.wait(), timeout)
-            except asyncio.TimeoutError:
-                raise PublishFailed(f"{current.waiting} of {len(messages)} acks missing after {timeout:.0f}s") from None
-        finally:
-            del self.rounds[token]
+        current = await self.confirmed(await self.send(subject, messages), timeout)
+        if current.waiting:
+            raise PublishFailed(f"{current.waiting} of {current.size} acks missing after {timeout:.0f}s")
         if current.errors:
             raise PublishFailed(current.errors[0])

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import itertools
 import json
+import math
 import random
 import time
 import uuid
@@ -14,12 +16,14 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from .events import MODES, amount_text
+from .jetstream import AckedPublisher, Round
 
 if TYPE_CHECKING:
     from nats.aio.client import Client as NatsClient
 
-ACK_TIMEOUT_S = 10.0
-PROGRESS_STEP = 250
+ACK_TIMEOUT_S = 10.0  # per round, from its publish
+ROUND = 100  # messages published and confirmed together
+ROUND_DUE_S = 0.01  # with --rate: a round holds the messages due in this time
 
 
 @dataclass
@@ -29,25 +33,14 @@ class Summary:
     failed: int = 0
     first_error: str | None = None
 
-    def done(self, future: asyncio.Future) -> None:
-        if future.cancelled():
-            self.failed += 1
-            self.first_error = self.first_error or "no acknowledgement (timed out)"
-        elif future.exception() is not None:
-            self.failed += 1
-            self.first_error = self.first_error or _describe(future.exception())
-        elif future.result().duplicate:
-            self.duplicates += 1
-        else:
-            self.published += 1
-
-
-def _describe(exc: BaseException) -> str:
-    from nats.js.errors import NoStreamResponseError
-
-    if isinstance(exc, NoStreamResponseError):
-        return "no stream captures the subject (no responders)"
-    return f"{type(exc).__name__}: {exc}"
+    def add(self, done: Round) -> None:
+        """Count a confirmed round: each message stored, a duplicate, refused, or never acknowledged."""
+        failed = len(done.errors) + done.waiting
+        self.published += done.size - done.duplicates - failed
+        self.duplicates += done.duplicates
+        self.failed += failed
+        if failed and self.first_error is None:
+            self.first_error = done.errors[0] if done.errors else "no acknowledgement (timed out)"
 
 
 def random_events(count: int, rng: random.Random | None = None, users: int = 1000) -> Iterator[tuple[str, bytes]]:
@@ -83,29 +76,53 @@ def _line_id(line: bytes) -> str:
     return hashlib.sha256(line).hexdigest()
 
 
+def round_size(in_flight: int, rate: float | None) -> int:
+    """Messages per round: ``in_flight`` split into equal rounds of at most ROUND, so the rounds in
+    flight together hold at most ``in_flight``; with ``rate``, what is due in ROUND_DUE_S."""
+    size = in_flight // math.ceil(in_flight / ROUND)
+    return size if rate is None else max(1, min(size, int(rate * ROUND_DUE_S)))
+
+
 async def publish_events(nc: NatsClient, subject: str, events: Iterable[tuple[str, bytes]], *,
                          in_flight: int = 1000, rate: float | None = None,
                          on_progress: Callable[[int], None] | None = None) -> Summary:
-    """Publish with up to ``in_flight`` unacknowledged messages, optionally paced at ``rate`` per second."""
-    js = nc.jetstream(publish_async_max_pending=in_flight)
+    """Publish with up to ``in_flight`` unacknowledged messages, optionally paced at ``rate`` per second.
+
+    Messages go out in rounds, each one protocol write whose acks are counted together (a future per
+    message, as nats-py's ``publish_async`` makes, costs more than the publish itself).
+    """
+    publisher = AckedPublisher(nc)
+    await publisher.start()
+    size = round_size(in_flight, rate)
+    window = asyncio.Semaphore(max(1, in_flight // size))  # rounds in flight
     summary = Summary()
-    futures: list[asyncio.Future] = []
-    started = time.monotonic()
-    for sent, (msg_id, payload) in enumerate(events, 1):
+    confirming: set[asyncio.Task] = set()
+
+    async def confirm(sent: Round) -> None:
+        try:
+            summary.add(await publisher.confirmed(sent, ACK_TIMEOUT_S))
+        finally:
+            window.release()
+
+    started, sent = time.monotonic(), 0
+    iterator = iter(events)
+    while chunk := list(itertools.islice(iterator, size)):
         if rate:
             ahead = started + sent / rate - time.monotonic()
             if ahead > 0:
                 await asyncio.sleep(ahead)
-        future = await js.publish_async(subject, payload, headers={"Nats-Msg-Id": msg_id})
-        future.add_done_callback(summary.done)
-        futures.append(future)
-        if on_progress and sent % PROGRESS_STEP == 0:
-            on_progress(PROGRESS_STEP)  # per message, redrawing the bar would cost more than publishing
-    if on_progress and len(futures) % PROGRESS_STEP:
-        on_progress(len(futures) % PROGRESS_STEP)
-    if futures:
-        _, pending = await asyncio.wait(futures, timeout=ACK_TIMEOUT_S)
-        for future in pending:
-            future.cancel()
-        await asyncio.sleep(0)  # let the cancelled futures' callbacks count them
+        messages = [(payload, {"Nats-Msg-Id": msg_id}) for msg_id, payload in chunk]
+        await window.acquire()
+        try:
+            sent_round = await publisher.send(subject, messages)
+        except BaseException:
+            window.release()
+            raise
+        task = asyncio.create_task(confirm(sent_round))
+        confirming.add(task)
+        task.add_done_callback(confirming.discard)
+        sent += len(chunk)
+        if on_progress:
+            on_progress(len(chunk))
+    await asyncio.gather(*confirming)
     return summary
