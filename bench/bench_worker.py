@@ -5,7 +5,7 @@
 (a) raw ceiling: nats-py fetch(batch) + ack, no other work
 (a') the same with the worker's own pull (reconciler.worker.jetstream.Puller), for reference
 (b) `jsctl worker --until-idle` as a process, end to end (start-up and idle detection included),
-    with the default --pipeline 1 and with --pipeline 2
+    with the default --pipeline 2 and with --pipeline 1
 (c) naive worker: fetch 1, one transaction per message, synchronous verdict publish, ack
     (run on --naive-count messages; its rate is extrapolated)
 (d) raw nats-py acked publish loop (publish_async, same in-flight window) vs `jsctl publish --count N`
@@ -226,7 +226,7 @@ def run(url: str, pg: PostgresServer, count: int, naive_count: int, repeat: int)
     lean = asyncio.run(lean_fetch_ack(url, count))
     print(f"(a') the worker's pull + ack alone   {lean:9.0f} msg/s   (the worker's NATS ceiling)")
 
-    pipelines = (1, 2)  # one full batch at a time; two half batches in flight (staged)
+    pipelines = (2, 1)  # the default, two half batches in flight (staged); one full batch at a time
     raws: list[float] = []
     workers: dict[int, list[float]] = {p: [] for p in pipelines}
     peak_rss = dict.fromkeys(pipelines, 0)
@@ -251,7 +251,7 @@ def run(url: str, pg: PostgresServer, count: int, naive_count: int, repeat: int)
     asyncio.run(raw_publish(url, naive_count))
     naive = asyncio.run(naive_worker(url, fresh_database(pg), naive_count))
     print(f"(c) naive worker ({naive_count} msgs)        {naive:9.0f} msg/s   "
-          f"median (b) -p1 = {worker / naive:.1f} x (c) (target 10); load average {load_average()}")
+          f"median (b) -p{pipelines[0]} = {worker / naive:.1f} x (c) (target 10); load average {load_average()}")
 
 
 if __name__ == "__main__":
