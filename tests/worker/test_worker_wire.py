@@ -5,12 +5,14 @@ metadata read from a reply subject equals nats-py's ``msg.metadata``."""
 from __future__ import annotations
 
 import asyncio
+import base64
 
 import pytest
 from nats.aio.msg import Msg
 from nats.errors import BadHeaderError
 
 from reconciler.connection import NatsSettings, connect_nats
+from reconciler.jsapi import JetStreamApi
 from reconciler.worker.jetstream import delivery, encode, publish_all
 
 MESSAGES = [
@@ -26,24 +28,40 @@ def received(msg: Msg) -> tuple:
     return msg.subject, msg.reply, msg.data, dict(msg.headers or {})
 
 
-async def deliveries(url: str, send) -> list[tuple]:
-    """What a subscriber on ``wire.>`` receives when ``send(nc)`` publishes MESSAGES."""
-    listener, sender = await connect_nats(NatsSettings(url=url)), await connect_nats(NatsSettings(url=url))
+async def receive(url: str, send) -> list[tuple]:
+    """What a subscriber on ``wire.>`` receives while ``send()`` runs (waiting for all of MESSAGES)."""
+    listener = await connect_nats(NatsSettings(url=url))
     try:
         got: list[Msg] = []
-        sub = await listener.subscribe("wire.>", cb=collector(got))
+        await listener.subscribe("wire.>", cb=collector(got))
         await listener.flush()
-        await send(sender)
-        await sender.flush()
-        for _ in range(200):  # bounded: 2 s
-            if len(got) == len(MESSAGES):
-                break
-            await asyncio.sleep(0.01)
-        await sub.unsubscribe()
+        await send()
+        await until(lambda: len(got) == len(MESSAGES), seconds=2)
         return [received(msg) for msg in got]
     finally:
         await listener.close()
+
+
+async def deliveries(url: str, publish) -> list[tuple]:
+    """What a subscriber receives when ``publish(nc)`` sends MESSAGES on a fresh connection."""
+    sender = await connect_nats(NatsSettings(url=url))
+
+    async def send() -> None:
+        await publish(sender)
+        await sender.flush()
+
+    try:
+        return await receive(url, send)
+    finally:
         await sender.close()
+
+
+async def until(condition, seconds: float) -> None:
+    """Poll ``condition`` every 10 ms for at most ``seconds``."""
+    for _ in range(int(seconds * 100)):
+        if condition():
+            return
+        await asyncio.sleep(0.01)
 
 
 def collector(got: list[Msg]):
@@ -77,44 +95,40 @@ def test_batch_is_one_protocol_write_while_connected():
         b"HPUB s r 28 29\r\nNATS/1.0\r\nNats-Msg-Id: m\r\n\r\nx\r\n"
 
 
-def test_batched_publish_while_reconnecting_goes_through_nats_py(nats_server_factory):
-    """While the connection is down, publishes are buffered by nats-py and sent after it reconnects."""
+def test_batched_publish_while_reconnecting_is_buffered_and_sent_after(nats_server_factory):
+    """While the connection is down, a batch is buffered (through nats-py's publish) and sent once it is
+    back; a stream on file storage catches it (a subscriber could join only after the sender's flush)."""
     server = nats_server_factory()
 
     async def scenario() -> list[tuple]:
         sender = await connect_nats(NatsSettings(url=server.url), max_reconnect_attempts=-1, reconnect_time_wait=0.1)
         try:
+            api = JetStreamApi(sender)
+            await api.request("STREAM.CREATE.WIRE", {"name": "WIRE", "subjects": ["wire.>"], "storage": "file"})
             server.stop()
-            for _ in range(500):  # bounded: 5 s
-                if not sender.is_connected:
-                    break
-                await asyncio.sleep(0.01)
+            await until(lambda: not sender.is_connected, seconds=5)
             assert not sender.is_connected
-            await publish_all(sender, MESSAGES)  # buffered by nats-py, not written to a dead socket
+            await publish_all(sender, MESSAGES)
             assert sender.pending_data_size > 0
             server.start()
-            listener = await connect_nats(NatsSettings(url=server.url))
-            got: list[Msg] = []
-            await listener.subscribe("wire.>", cb=collector(got))
-            await listener.flush()
-            for _ in range(1000):  # bounded: 10 s
-                if sender.is_connected:
-                    break
-                await asyncio.sleep(0.01)
+            await until(lambda: sender.is_connected, seconds=10)
             await sender.flush()
-            for _ in range(200):
-                if len(got) == len(MESSAGES):
+            for _ in range(200):  # the stream stores what it received asynchronously: at most 2 s
+                if (await api.request("STREAM.INFO.WIRE"))["state"]["messages"] == len(MESSAGES):
                     break
                 await asyncio.sleep(0.01)
-            await listener.close()
-            return [received(msg) for msg in got]
+            stored = []
+            for sequence in range(1, len(MESSAGES) + 1):
+                reply = await api.request("STREAM.MSG.GET.WIRE", {"seq": sequence})
+                stored.append(reply["message"])
+            return stored
         finally:
             await sender.close()
 
-    # A subscriber that joins after the reconnect sees what was buffered: the same messages, in order.
-    expected = [(subject, reply, payload, dict(headers or {})) for subject, reply, payload, headers in MESSAGES]
-    got = asyncio.run(scenario())
-    assert [(s, r, d) for s, r, d, _ in got] == [(s, r, d) for s, r, d, _ in expected]
+    stored = asyncio.run(scenario())
+    assert [(m["subject"], base64.b64decode(m.get("data", ""))) for m in stored] == \
+        [(subject, payload) for subject, _, payload, _ in MESSAGES]
+    assert b"Nats-Msg-Id: verdict-t1" in base64.b64decode(stored[1]["hdrs"])
 
 
 @pytest.mark.parametrize("reply", [
