@@ -50,3 +50,16 @@ def stream_names(url: str) -> list[str]:
             await nc.close()
 
     return [n for n in asyncio.run(names()) if not is_jsctl_internal(n)]
+
+
+async def processed(nc) -> None:
+    """Return once the server has processed everything ``nc`` queued so far (a SUB, publishes).
+
+    nats-py 2.16's ``flush()`` writes its PING straight to the socket, ahead of commands still in
+    its queue, so it can return before a new subscription reached the server (4 of 200 here); a
+    message to ourselves goes through the same queue, so its arrival proves what came before it.
+    """
+    inbox = nc.new_inbox()
+    echo = await nc.subscribe(inbox, max_msgs=1)
+    await nc.publish(inbox, b"")
+    await echo.next_msg(timeout=5)

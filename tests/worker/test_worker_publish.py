@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from support import processed
 
 from reconciler.connection import NatsSettings, connect_nats
 from reconciler.jsapi import JetStreamApi
@@ -64,7 +65,7 @@ def test_unacknowledged_messages_fail_after_the_timeout(js_account, monkeypatch)
         listener = await connect_nats(NatsSettings(url=js_account))
         try:
             await listener.subscribe("silent.x", cb=_ignore)
-            await listener.flush()
+            await processed(listener)
             return await _publish(js_account, "silent.x", random_events(30), in_flight=10)
         finally:
             await listener.close()

@@ -10,6 +10,7 @@ import base64
 import pytest
 from nats.aio.msg import Msg
 from nats.errors import BadHeaderError
+from support import processed
 
 from reconciler.connection import NatsSettings, connect_nats
 from reconciler.jsapi import JetStreamApi
@@ -34,7 +35,7 @@ async def receive(url: str, send) -> list[tuple]:
     try:
         got: list[Msg] = []
         await listener.subscribe("wire.>", cb=collector(got))
-        await listener.flush()
+        await processed(listener)
         await send()
         await until(lambda: len(got) == len(MESSAGES), seconds=2)
         return [received(msg) for msg in got]
@@ -46,12 +47,8 @@ async def deliveries(url: str, publish) -> list[tuple]:
     """What a subscriber receives when ``publish(nc)`` sends MESSAGES on a fresh connection."""
     sender = await connect_nats(NatsSettings(url=url))
 
-    async def send() -> None:
-        await publish(sender)
-        await sender.flush()
-
     try:
-        return await receive(url, send)
+        return await receive(url, lambda: publish(sender))
     finally:
         await sender.close()
 
@@ -97,7 +94,7 @@ def test_batch_is_one_protocol_write_while_connected():
 
 def test_batched_publish_while_reconnecting_is_buffered_and_sent_after(nats_server_factory):
     """While the connection is down, a batch is buffered (through nats-py's publish) and sent once it is
-    back; a stream on file storage catches it (a subscriber could join only after the sender's flush)."""
+    back; a stream on file storage catches it (a subscriber could join only after the sender's buffer is sent)."""
     server = nats_server_factory()
 
     async def scenario() -> list[tuple]:
@@ -112,7 +109,7 @@ def test_batched_publish_while_reconnecting_is_buffered_and_sent_after(nats_serv
             assert sender.pending_data_size > 0
             server.start()
             await until(lambda: sender.is_connected, seconds=10)
-            await sender.flush()
+            await processed(sender)
             for _ in range(200):  # the stream stores what it received asynchronously: at most 2 s
                 if (await api.request("STREAM.INFO.WIRE"))["state"]["messages"] == len(MESSAGES):
                     break
