@@ -331,18 +331,30 @@ class PostgresServer:
         self.proc_user = _postgres_user()
         if not self.initialized():
             self.init()
-        self.port = self.port or free_port()
-        if not port_is_free(self.port):
+        if self.port and not port_is_free(self.port):
             raise UserError(f"port {self.port} on {LOOPBACK} is already in use (choose another with --pg-port)")
         _open_path_for(self.data_dir.parent, self.proc_user)
+        # A port chosen here is free when chosen, but another process may bind it before Postgres does
+        # (tests running side by side): then choose again, a bounded number of times.
+        retries = 0 if self.port else 2
+        while True:
+            self.port = self.port or free_port()
+            log_start = self.log_file.stat().st_size if self.log_file.exists() else 0
+            done = self._pg_ctl_start(timeout)
+            if done.returncode == 0:
+                return self
+            log = self.log_file.read_text(errors="replace")[log_start:] if self.log_file.exists() else ""
+            if retries == 0 or "Address already in use" not in log:
+                raise UserError(f"Postgres did not start: {failure_line(log) or failure_line(done.stderr)} "
+                                f"(log: {self.log_file})")
+            retries -= 1
+            self.port = 0
+
+    def _pg_ctl_start(self, timeout: float) -> subprocess.CompletedProcess:
         options = (f"-p {self.port} -c listen_addresses={LOOPBACK} -c unix_socket_directories='{self.data_dir}' "
                    "-c max_connections=200 -c fsync=on")
-        done = self._run("pg_ctl", "start", "-w", "-t", str(int(timeout)), "-D", str(self.data_dir),
+        return self._run("pg_ctl", "start", "-w", "-t", str(int(timeout)), "-D", str(self.data_dir),
                          "-l", str(self.log_file), "-o", options, timeout=timeout + 10)
-        if done.returncode != 0:
-            raise UserError(f"Postgres did not start: {log_summary(self.log_file) or failure_line(done.stderr)} "
-                            f"(log: {self.log_file})")
-        return self
 
     def pid(self) -> int | None:
         pidfile = self.data_dir / "postmaster.pid"

@@ -135,7 +135,8 @@ def test_free_ports_asked_together_are_distinct():
     assert len(set(free_ports(64))) == 64
 
 
-def test_ports_taken_between_choosing_and_binding_are_chosen_again(tmp_path, monkeypatch):
+@pytest.mark.parametrize("kind", ["nats", "postgres"])
+def test_ports_taken_between_choosing_and_binding_are_chosen_again(kind, tmp_path, monkeypatch):
     from reconciler import localservers
 
     with socket.socket() as busy:
@@ -145,9 +146,10 @@ def test_ports_taken_between_choosing_and_binding_are_chosen_again(tmp_path, mon
         real = localservers.free_ports
         answers = iter([[taken, *real(3)]])  # the first choice is already bound by "another process"
         monkeypatch.setattr(localservers, "free_ports", lambda count: next(answers, None) or real(count))
-        server = NatsServer(tmp_path).start()
+        server = NatsServer(tmp_path).start() if kind == "nats" else \
+            localservers.PostgresServer(tmp_path / "data").start()
         try:
-            assert taken not in (server.port, server.monitor_port)
-            assert "address already in use" in server.log_file.read_text()
+            assert taken not in (server.port, getattr(server, "monitor_port", None))
+            assert "address already in use" in server.log_file.read_text().lower()
         finally:
             server.stop()
