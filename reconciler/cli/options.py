@@ -1,4 +1,4 @@
-"""Connection options shared by every command that connects (README, "Connections")."""
+"""Options shared by several commands: connections (README, "Connections"), publish subjects."""
 
 from __future__ import annotations
 
@@ -31,6 +31,23 @@ _DATABASE_OPTIONS = [
     click.option("--database-url", envvar="DATABASE_URL", metavar="URL",
                  help="Postgres URL, postgresql://user:password@host:port/db [env DATABASE_URL]."),
 ]
+
+class PublishSubject(click.ParamType):
+    """A literal subject to publish on: one whitespace or wildcard would not reach the intended stream
+    (and, with the worker's batched writes, would break the protocol line)."""
+
+    name = "SUBJECT"
+
+    def convert(self, value, param, ctx):
+        from ..manifest.subjects import subject_problem
+
+        problem = subject_problem(value)
+        if problem is None and any(token in ("*", ">") for token in value.split(".")):
+            problem = f"subject {value!r} has a wildcard: messages are published on literal subjects"
+        if problem:
+            self.fail(problem, param, ctx)
+        return value
+
 
 _NATS_FIELDS = ("url", "nkey", "creds", "user", "password", "token", "tls_ca", "tls_cert", "tls_key", "context")
 

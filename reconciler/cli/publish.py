@@ -10,13 +10,13 @@ import click
 
 from ..connection import NatsSettings, connect_nats
 from ..errors import EXIT_ERROR, UserError
-from .options import nats_options
+from .options import PublishSubject, nats_options
 
 
 @click.command()
 @nats_options
 @click.option("--count", type=click.IntRange(0), default=10, show_default=True, help="Random valid events to send.")
-@click.option("--subject", default="USER_TXN.maker", show_default=True)
+@click.option("--subject", type=PublishSubject(), default="USER_TXN.maker", show_default=True)
 @click.option("--rate", type=click.FloatRange(min=0, min_open=True), default=None,
               help="Messages per second (default: as fast as acks come back).")
 @click.option("--file", "path", type=click.Path(dir_okay=False, path_type=Path), default=None,

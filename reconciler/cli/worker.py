@@ -12,7 +12,7 @@ import click
 from ..connection import DatabaseSettings, NatsSettings
 from ..errors import UserError
 from ..worker.rules import DEFAULT_DAILY_LIMIT, DEFAULT_MAX_AMOUNT
-from .options import add_options, database_options, nats_options
+from .options import PublishSubject, add_options, database_options, nats_options
 
 if TYPE_CHECKING:
     from ..worker.loop import WorkerSettings
@@ -34,7 +34,7 @@ class _Amount(click.ParamType):
 _WORKER_OPTIONS = [
     click.option("--stream", default="USER_TXN", show_default=True, help="Stream of the input consumer."),
     click.option("--consumer", default="GRP_MAKER", show_default=True, help="Pull consumer to read events from."),
-    click.option("--verdict-subject", default="USER_TXN.validator", show_default=True,
+    click.option("--verdict-subject", type=PublishSubject(), default="USER_TXN.validator", show_default=True,
                  help="Subject the verdicts are published on."),
     click.option("--batch", type=click.IntRange(1, 10_000), default=None,
                  help="Messages per fetch [default: the consumer's max_ack_pending / --pipeline; larger is clamped]."),

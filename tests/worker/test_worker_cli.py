@@ -7,6 +7,8 @@ import signal
 import subprocess
 import urllib.request
 
+import pytest
+
 from reconciler.localservers import free_port, wait_for
 from tests.worker.harness import REPO, event, publish, query, run_worker, worker_command
 
@@ -44,6 +46,19 @@ def test_publish_failures_exit_non_zero(user_txn, jsctl, tmp_path):
     assert done.stderr.count("\n") == 1 and "no stream captures the subject" in done.stderr
     missing = jsctl("publish", "--server", user_txn, "--file", str(tmp_path / "missing.jsonl"))
     assert missing.returncode == 1 and "No such file" in missing.stderr and "Traceback" not in missing.stderr
+
+
+@pytest.mark.parametrize(("command", "flag", "subject", "why"), [
+    ("publish", "--subject", "USER_TXN maker", "whitespace"),
+    ("publish", "--subject", "USER_TXN.>", "wildcard"),
+    ("worker", "--verdict-subject", "USER_TXN..validator", "empty token"),
+    ("up", "--verdict-subject", "USER_TXN.*", "wildcard"),
+])
+def test_publish_subjects_must_be_literal_and_valid(jsctl, command, flag, subject, why):
+    """Refused before connecting: no server is needed to say what is wrong."""
+    done = jsctl(command, flag, subject)
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert f"Invalid value for '{flag}'" in done.stderr and why in done.stderr
 
 
 def test_worker_json_logs_metrics_and_graceful_sigterm(user_txn, worker_db):
