@@ -349,3 +349,17 @@ def test_a_saved_plan_is_applied_as_planned_and_refused_when_a_revision_changed(
     revision_file.write_text(original)
     assert apply_database(DatabaseSettings(database_url), migrations, plan) == [f"upgraded to revision {NEXT}"]
     assert version(database_url) == NEXT
+
+
+def test_without_embedded_postgres_or_dev_url_the_error_names_both_ways(monkeypatch):
+    from reconciler import localservers
+    from reconciler.db.scratch import scratch_database
+    from reconciler.errors import UserError
+
+    def missing() -> Path:
+        raise UserError("Postgres binaries not found")
+
+    monkeypatch.setattr(localservers, "postgres_bin_dir", missing)
+    with pytest.raises(UserError) as refused, scratch_database(None):
+        pass
+    assert "--dev-url" in str(refused.value) and "jsctl[dev]" in str(refused.value)
