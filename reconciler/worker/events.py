@@ -10,9 +10,9 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from dataclasses import dataclass
 from datetime import datetime
 from decimal import Context, Decimal
+from typing import NamedTuple
 
 MAX_EVENT_BYTES = 16 * 1024  # a real event is ~100 bytes; anything this big is garbage or an attack
 MAX_ID_CHARS = 128
@@ -35,8 +35,7 @@ class BadEvent(Exception):
         self.reason, self.detail = reason, detail
 
 
-@dataclass(frozen=True, slots=True)
-class Event:
+class Event(NamedTuple):  # immutable, and 3x cheaper to make than a frozen dataclass (one per message)
     transaction_id: str
     user_id: str
     mode: str

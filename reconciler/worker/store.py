@@ -12,7 +12,7 @@ import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from ..connection import DatabaseSettings, database_error
 from ..errors import UserError
@@ -34,8 +34,7 @@ ON CONFLICT (stream, stream_sequence, reason) DO NOTHING
 """
 
 
-@dataclass(frozen=True, slots=True)
-class Recorded:
+class Recorded(NamedTuple):  # one per message: a NamedTuple is 3x cheaper to make than a frozen dataclass
     """What the database holds for one event of the batch after the call."""
 
     outcome: str  # NEW | DUPLICATE | CONFLICT
