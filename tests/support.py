@@ -56,7 +56,7 @@ async def processed(nc) -> None:
     """Return once the server has processed everything ``nc`` queued so far (a SUB, publishes).
 
     nats-py 2.16's ``flush()`` writes its PING straight to the socket, ahead of commands still in
-    its queue, so it can return before a new subscription reached the server (4 of 200 here); a
+    its queue, so it can return before a new subscription reached the server (8 of 200 here); a
     message to ourselves goes through the same queue, so its arrival proves what came before it.
     """
     inbox = nc.new_inbox()
