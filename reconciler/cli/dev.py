@@ -11,7 +11,8 @@ from ..devenv import DEFAULT_DIR, DEFAULT_NATS_PORT, DEFAULT_PG_PORT, DevEnviron
 from ..errors import UserError
 
 _dir_option = click.option("--dir", "directory", type=click.Path(path_type=Path), default=DEFAULT_DIR,
-                           show_default=True, help="Where the servers keep their data and state.")
+                           envvar="JSCTL_DEV_DIR", show_default=True,
+                           help="Where the servers keep their data and state [env JSCTL_DEV_DIR].")
 
 
 @click.group()
