@@ -33,7 +33,7 @@ def publish(nats: NatsSettings, count: int, subject: str, rate: float | None, pa
             lines = path.read_bytes().splitlines()
         except OSError as exc:
             raise UserError(f"{path}: {exc.strerror or exc}") from None
-        events, total = list(file_events(lines)), None
+        events = list(file_events(lines))
         total = len(events)
     else:
         events, total = random_events(count), count

@@ -17,6 +17,8 @@ from decimal import Decimal
 from json.encoder import encode_basestring_ascii as json_string
 from typing import TYPE_CHECKING
 
+from nats.errors import ConnectionClosedError
+
 from ..connection import DatabaseSettings, NatsSettings, connect_nats
 from ..errors import UserError
 from ..jsapi import ApiError, JetStreamApi
@@ -190,8 +192,6 @@ class Worker:
     # ------------------------------------------------------------------ one batch
 
     async def _fetch(self) -> list[Msg]:
-        from nats.errors import ConnectionClosedError
-
         try:
             return await self.pull.fetch(self.batch, timeout=self.settings.fetch_timeout)
         except ConnectionClosedError:

@@ -24,7 +24,7 @@ from reconciler.connection import NatsSettings, connect_nats
 from reconciler.jsapi import JetStreamApi
 from reconciler.localservers import wait_for
 from tests.support import REPO
-from tests.worker.harness import MAKER, check_invariants, consumer_state, event, query, worker_command
+from tests.worker.harness import MAKER, check_invariants, consumer_state, event, recorded, worker_command
 
 EVENTS = 10_000
 CHUNK = 500  # acked publishes in flight at once
@@ -89,10 +89,6 @@ class Publisher:
 def all_inputs_acked(url: str) -> bool:
     state = consumer_state(url, "GRP_MAKER")
     return state["num_pending"] == 0 and state["num_ack_pending"] == 0
-
-
-def recorded(database_url: str) -> int:
-    return query(database_url, "SELECT count(*) FROM transactions")[0][0]
 
 
 def user_txn_info(url: str) -> dict:

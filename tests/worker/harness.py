@@ -82,6 +82,11 @@ def transactions(database_url: str) -> dict[str, tuple]:
     return {row[0]: row[1:] for row in rows}
 
 
+def recorded(database_url: str) -> int:
+    """How many transactions the database holds."""
+    return query(database_url, "SELECT count(*) FROM transactions")[0][0]
+
+
 def rejected(database_url: str) -> list[tuple]:
     return query(database_url, "SELECT stream_sequence, reason, raw, subject FROM rejected_messages ORDER BY 1")
 

@@ -10,12 +10,10 @@ import urllib.request
 import pytest
 
 from reconciler.localservers import free_port, wait_for
-from tests.worker.harness import REPO, event, publish, query, run_worker, worker_command
+from tests.worker.harness import REPO, consumer_state, event, publish, recorded, run_worker, worker_command
 
 
 def stream_messages(url: str) -> int:
-    from tests.worker.harness import consumer_state
-
     return consumer_state(url)["num_pending"]
 
 
@@ -67,7 +65,7 @@ def test_worker_json_logs_metrics_and_graceful_sigterm(user_txn, worker_db):
                             cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
         publish(user_txn, [event(f"m{i}", "u1", "1") for i in range(10)])
-        wait_for(lambda: query(worker_db, "SELECT count(*) FROM transactions")[0][0] == 10, timeout=30,
+        wait_for(lambda: recorded(worker_db) == 10, timeout=30,
                  what="the worker to record 10 events")
 
         def scrape() -> str:

@@ -28,6 +28,7 @@ from tests.worker.harness import (
     event,
     publish,
     query,
+    recorded,
     run_worker,
     worker_command,
 )
@@ -72,10 +73,6 @@ def stop_worker(proc: subprocess.Popen) -> str:
     _, stderr = proc.communicate(timeout=30)
     assert proc.returncode == 0, stderr
     return stderr
-
-
-def recorded(database_url: str) -> int:
-    return query(database_url, "SELECT count(*) FROM transactions")[0][0]
 
 
 def test_exactly_once_when_the_worker_is_killed_again_and_again(user_txn, worker_db):

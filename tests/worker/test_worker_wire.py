@@ -84,12 +84,32 @@ def test_bad_header_name_is_refused_as_nats_py_does():
         encode("s", "", b"x", {"Bad Name": "v"})
 
 
-def test_batch_is_one_protocol_write_while_connected():
+def test_batch_is_one_protocol_write_while_connected(nats_server):
     wire = b"".join(encode(*message) for message in MESSAGES)
     assert wire.count(b"PUB ") == len(MESSAGES)  # HPUB included
     assert encode("s", "", b"+ACK", None) == b"PUB s 4\r\n+ACK\r\n"
     assert encode("s", "r", b"x", {"Nats-Msg-Id": "m"}) == \
         b"HPUB s r 28 29\r\nNATS/1.0\r\nNats-Msg-Id: m\r\n\r\nx\r\n"
+
+    async def commands_sent() -> list[bytes]:
+        """What publish_all hands to a live connection's outgoing queue (nats-py's own queueing, recorded)."""
+        nc = await connect_nats(NatsSettings(url=nats_server.url))
+        try:
+            sent: list[bytes] = []
+            queue = nc._send_command
+
+            async def recording(cmd: bytes, priority: bool = False) -> None:
+                sent.append(cmd)
+                await queue(cmd, priority)
+
+            nc._send_command = recording  # type: ignore[method-assign]
+            await publish_all(nc, MESSAGES)
+            return sent
+        finally:
+            await nc.close()
+
+    # Fails when the batch falls back to one publish per message (say, nats-py renamed _send_command).
+    assert asyncio.run(commands_sent()) == [wire]
 
 
 def test_batched_publish_while_reconnecting_is_buffered_and_sent_after(nats_server_factory):
@@ -135,5 +155,7 @@ def test_batched_publish_while_reconnecting_is_buffered_and_sent_after(nats_serv
 ])
 def test_delivery_equals_nats_py_metadata(reply):
     msg = Msg(None, subject="USER_TXN.maker", reply=reply)  # type: ignore[arg-type]
+    read = delivery(msg)
+    assert msg._metadata is None  # read from the reply subject, without nats-py's (memoized) metadata
     meta = msg.metadata
-    assert delivery(msg) == (meta.stream, meta.sequence.stream, meta.timestamp, meta.num_pending)
+    assert read == (meta.stream, meta.sequence.stream, meta.timestamp, meta.num_pending)
