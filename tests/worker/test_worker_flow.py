@@ -33,6 +33,15 @@ def test_records_decides_and_publishes_verdicts(user_txn, worker_db):
     check_invariants(user_txn, worker_db, set(rows), Counter())
 
 
+def test_users_without_thresholds_get_the_default_flags(user_txn, worker_db):
+    publish(user_txn, [event("d1", "new-user", "5"), event("d2", "new-user", "5.01"), event("d3", "new-user", "4"),
+                       event("d4", "new-user", "2")])
+    done = run_worker(user_txn, worker_db, "--default-max-amount", "5", "--default-daily-limit", "10")
+    assert done.returncode == 0, done.stderr
+    assert {k: v[3] for k, v in transactions(worker_db).items()} == {
+        "d1": None, "d2": "over_max_amount", "d3": None, "d4": "over_daily_limit"}
+
+
 def test_bad_events_are_dead_lettered_with_raw_bytes_and_terminated(user_txn, worker_db):
     publish(user_txn, [event("good-1", "u1", "5")] + [raw for _, raw, _ in CORPUS] + [event("good-2", "u1", "6")])
     done = run_worker(user_txn, worker_db)
