@@ -39,7 +39,6 @@ class ServerIdentity:
 class JetStreamApi:
     def __init__(self, nc: NatsClient, *, prefix: str = "$JS.API", timeout: float = DEFAULT_TIMEOUT_S):
         self.nc, self.prefix, self.timeout = nc, prefix, timeout
-        self.requests_sent = 0  # counted so tests can assert that a converged apply writes nothing
 
     async def request(self, subject: str, payload: dict[str, Any] | None = None,
                       timeout: float | None = None) -> dict[str, Any]:
@@ -48,7 +47,6 @@ class JetStreamApi:
 
         full = f"{self.prefix}.{subject}"
         data = b"" if payload is None else json.dumps(payload, separators=(",", ":")).encode()
-        self.requests_sent += 1
         try:
             msg = await self.nc.request(full, data, timeout=timeout or self.timeout)
         except NoRespondersError:

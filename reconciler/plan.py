@@ -7,8 +7,6 @@ The JSON form (``Plan.to_dict``) is documented in the README and versioned by ``
 
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -87,9 +85,3 @@ class Plan:
     def from_dict(cls, data: dict[str, Any]) -> Plan:
         return cls([Change.from_dict(c) for c in data.get("changes", [])], list(data.get("errors", [])),
                    dict(data.get("context", {})))
-
-    def fingerprint(self) -> str:
-        """A digest of the changes, stable across runs for the same desired and live state."""
-        canonical = json.dumps([c.to_dict() for c in self.changes], sort_keys=True, separators=(",", ":"),
-                               default=str)
-        return hashlib.sha256(canonical.encode()).hexdigest()

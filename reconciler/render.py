@@ -28,7 +28,7 @@ from .plan import (
     Change,
     Plan,
 )
-from .reconcile import why_destructive
+from .reconcile import is_database, why_destructive
 
 SYMBOLS = {CREATE: "+", UPDATE: "~", REPLACE: "-/+", DELETE: "-", ADOPT: "*", UPGRADE: "~", UNMANAGED: "#",
            DRIFT: "!", OFFLINE: "?"}
@@ -55,10 +55,6 @@ def summary(plan: Plan) -> str:
     return text + (f" Notes: {', '.join(notes)}." if notes else "")
 
 
-def _is_database(change: Change) -> bool:
-    return change.address.startswith("db/")
-
-
 def _flags(change: Change) -> str:
     """Risk flags a reviewer needs (database revisions: destructive, rewrite, long-lock, ...)."""
     flags = change.details.get("flags") or []
@@ -72,7 +68,7 @@ def _head(change: Change) -> str:
 def _detail_lines(change: Change, *, as_diff: bool = False) -> list[str]:
     """What a change does, one line per field: ``path: before -> after``, or as ```diff lines
     (``- path: before`` / ``+ path: after``) for Markdown. Database changes: db/render.py."""
-    if _is_database(change) and not as_diff:
+    if is_database(change) and not as_diff:
         from .db.render import detail_lines
 
         return detail_lines(change)
@@ -109,8 +105,8 @@ def render_text(plan: Plan) -> str:
     nats = plan.context.get("nats")
     if nats:
         out.append(f"JetStream: nats-server {nats.get('server_version')} (API level {nats.get('api_level')})")
-    database = [c for c in plan.changes if _is_database(c)]
-    for change in [c for c in plan.changes if not _is_database(c)]:
+    database = [c for c in plan.changes if is_database(c)]
+    for change in [c for c in plan.changes if not is_database(c)]:
         out += _text_change(change)
     if "database" in plan.context:
         out.append(_database_heading(plan.context))
@@ -161,7 +157,7 @@ def render_markdown(plan: Plan) -> str:
 
 
 def _markdown_body(change: Change) -> list[str]:
-    if _is_database(change) and change.action == UPGRADE:
+    if is_database(change) and change.action == UPGRADE:
         from .db.render import markdown_lines
 
         return markdown_lines(change)

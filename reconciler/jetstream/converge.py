@@ -164,7 +164,7 @@ async def wait_converged(api: JetStreamApi, address: str, info_subject: str, exp
 
 
 def settler(api: JetStreamApi, *, timeout: float = DEFAULT_TIMEOUT_S,
-            progress: Callable[[str], None] | None = None) -> Callable[[list], Awaitable[None]]:
+            progress: Callable[[str], None] | None = None) -> Callable[[Any], Awaitable[None]]:
     """For execute(): after each write, wait until the stream or consumer it wrote has converged.
 
     At most ``CONCURRENT_WAITS`` resources are polled at once, so a large apply does not flood
@@ -177,10 +177,6 @@ def settler(api: JetStreamApi, *, timeout: float = DEFAULT_TIMEOUT_S,
         if stream not in stream_sizes:
             stream_sizes[stream] = stream_replicas((await api.request(f"STREAM.INFO.{stream}"))["config"])
         return stream_sizes[stream]
-
-    async def settle_one(step: Any) -> None:
-        async with waiting:
-            await wait_for_step(step)
 
     async def wait_for_step(step: Any) -> None:
         if step.subject.startswith("STREAM."):
@@ -195,8 +191,9 @@ def settler(api: JetStreamApi, *, timeout: float = DEFAULT_TIMEOUT_S,
         await wait_converged(api, step.address, f"CONSUMER.INFO.{stream}.{consumer}", expected,
                              timeout=timeout, progress=progress)
 
-    async def settle(steps: list) -> None:
-        written = [s for s in steps if s.verb in ("create", "update") and s.status == "done"]
-        await asyncio.gather(*(settle_one(s) for s in written))
+    async def settle(step: Any) -> None:
+        if step.verb in ("create", "update") and step.status == "done":
+            async with waiting:
+                await wait_for_step(step)
 
     return settle

@@ -1,7 +1,7 @@
 """What nats-server fills in for a field the request left out, per server version.
 
 Measured on nats-server 2.12.8 by creating minimal streams and consumers and reading them back
-(tests/jetstream/test_defaults_server.py keeps that measurement honest); the rows with a version
+(tests/matrix/test_matrix_reconcile.py keeps it honest on every supported version); the rows with a version
 are from nats-server's ``setStreamConfigDefaults`` / ``setConsumerConfigDefaults`` history.
 Zero values (false, 0, "", empty lists and maps) need no row: normalization treats them as omitted.
 """

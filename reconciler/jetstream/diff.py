@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..manifest.model import CONSUMER, STREAM, DeclaredResource, Desired
+from ..manifest.model import DeclaredResource, Desired
 from ..plan import ADOPT, CREATE, DELETE, OFFLINE, REPLACE, UNMANAGED, UPDATE, Change, FieldChange, Plan
 from .normalize import MANAGED_KEY, MANAGED_VALUE, is_managed, normalize
 from .observe import Live
@@ -119,8 +119,8 @@ class Planner:
 
     def plan(self) -> Plan:
         for resource in [*self.desired.streams.values(), *self.desired.consumers.values()]:
-            kind = STREAM if resource.kind == STREAM else CONSUMER
-            self.errors += [f"{resource.address}: {p}" for p in unsupported(kind, resource.config, self.version)]
+            self.errors += [f"{resource.address}: {p}" for p in unsupported(resource.kind, resource.config,
+                                                                            self.version)]
         for name in sorted(self.desired.streams):
             self._stream(self.desired.streams[name])
         for key in sorted(self.desired.consumers):

@@ -162,7 +162,7 @@ def _reads(step: Step, stream: str) -> bool:
 
 
 async def execute(api: JetStreamApi, changes: list[Change], *, concurrency: int = CONCURRENCY,
-                  settle: Callable[[list[Step]], Awaitable[None]] | None = None) -> list[Step]:
+                  settle: Callable[[Step], Awaitable[None]] | None = None) -> list[Step]:
     """Apply ``changes``; raises ApplyFailed (with every step's status) at the first failed request.
 
     ``settle`` runs after each successful request, before what depends on it starts (on a cluster:
@@ -192,7 +192,7 @@ async def execute(api: JetStreamApi, changes: list[Change], *, concurrency: int 
                     step.status = DONE
             if settle is not None:
                 try:
-                    await settle([step])
+                    await settle(step)
                 except JsctlError as exc:
                     step.status, step.error, stopped = FAILED, f"accepted, but {exc}", True
         finally:

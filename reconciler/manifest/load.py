@@ -18,6 +18,8 @@ from typing import Any
 
 import yaml
 
+from ..errors import UserError
+
 try:
     from yaml import CSafeLoader as _BaseLoader
 except ImportError:  # PyYAML built without libyaml: slower, same result
@@ -93,8 +95,6 @@ def _child(node: yaml.Node | None, part: str | int) -> tuple[yaml.Node | None, y
 
 def manifest_files(paths: list[Path]) -> list[Path]:
     """The files named by ``-f`` (a file, or a directory of *.yaml/*.yml), or the default files."""
-    from ..errors import UserError
-
     if not paths:
         found = [Path(name) for name in DEFAULT_FILES if Path(name).is_file()]
         if not found:
@@ -118,8 +118,6 @@ def manifest_files(paths: list[Path]) -> list[Path]:
 
 def read_document(path: Path, problems: list[Problem]) -> Document:
     """Parse one file; syntax errors and duplicate keys are appended to ``problems``."""
-    from ..errors import UserError
-
     name = str(path)
     try:
         text = path.read_text(encoding="utf-8")

@@ -45,7 +45,3 @@ def covers(pattern: str, subject: str) -> bool:
         if s == ">" or (p != "*" and (s == "*" or p != s)):
             return False
     return len(tp) == len(ts)
-
-
-def covered_by_any(subject: str, patterns: list[str]) -> bool:
-    return any(covers(pattern, subject) for pattern in patterns)

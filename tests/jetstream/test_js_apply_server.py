@@ -117,14 +117,13 @@ def test_replace_recreates_the_stream_and_its_consumers(run_js):
 
     async def scenario(api):
         await apply_all(api, before)
-        await api.nc.publish("r.x", b"1")
-        await api.nc.flush()
+        await api.nc.request("r.x", b"1")  # answered once the stream stored it
         plan = await apply_all(api, after)
         (replace,) = [c for c in plan.changes if c.action == "replace"]
         return replace, await observe(api)
 
     replace, live = run_js(scenario)
-    assert replace.details["destroys"]["consumers"] == ["C"]
+    assert replace.details["destroys"]["consumers"] == ["C"] and replace.details["destroys"]["messages"] == 1
     assert live.streams["R"]["config"]["storage"] == "memory" and ("R", "C") in live.consumers
 
 

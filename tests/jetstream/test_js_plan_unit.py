@@ -13,7 +13,7 @@ from reconciler.jetstream.rules import parse_version, replace_reasons, unsupport
 from reconciler.jetstream.verify import describe_leftover
 from reconciler.jsapi import ServerIdentity
 from reconciler.manifest.model import CONSUMER, STREAM
-from reconciler.plan import FieldChange
+from reconciler.plan import Change, FieldChange
 from reconciler.render import render_json, render_markdown, render_text
 
 S = 1_000_000_000
@@ -131,8 +131,7 @@ def test_undeclared_resources_are_notes_unless_pruned_and_jsctl_made(make_desire
 
 
 def test_verify_message_names_the_field_the_server_changed():
-    change = plan_jetstream.__globals__["Change"]("consumer/S/C", "update",
-                                                  [FieldChange("ack_wait", 1 * S, 5 * S)])
+    change = Change("consumer/S/C", "update", [FieldChange("ack_wait", 1 * S, 5 * S)])
     assert describe_leftover(change) == ("consumer/S/C: the server did not keep ack_wait "
                                          "(sent 5000000000, stored 1000000000)")
 
@@ -155,7 +154,6 @@ def test_renderers_show_every_change(make_desired):
 
 def test_apply_dependencies_follow_the_documented_order():
     from reconciler.jetstream.execute import ordered_steps
-    from reconciler.plan import Change
 
     changes = [Change("consumer/M/C", "create", desired={}), Change("stream/M", "create",
                                                                     desired={"name": "M", "mirror": {"name": "O"}}),
