@@ -115,6 +115,9 @@ class LockLost(JsctlError):
     """Our lock was force-unlocked or expired while we held it."""
 
 
+TAKEN_OVER = "the apply lock was force-unlocked or taken over while this apply held it"
+
+
 def _user() -> str:
     try:
         return getpass.getuser()
@@ -333,7 +336,7 @@ class ApplyLock:
                     return
                 continue
             if seq is None:
-                self.lost = "the apply lock was force-unlocked or taken over while this apply held it"
+                self.lost = TAKEN_OVER
                 self.seq = None
                 return
             self.seq, last_ok = seq, time.monotonic()
@@ -343,7 +346,7 @@ class ApplyLock:
         if not self.lost:
             state = await self.store.read()
             if state.record is None or state.record.id != self.id:
-                self.lost = "the apply lock was force-unlocked or taken over while this apply held it"
+                self.lost = TAKEN_OVER
         if self.lost:
             raise LockLost(self.lost)
 
@@ -368,30 +371,31 @@ class ApplyLock:
         await self.release()
 
 
-async def current_lock(nc: NatsClient) -> LockRecord | None:
-    """The live holder, or None (a missing bucket or an expired record count as free)."""
-    store = LockStore(nc)
+async def _read_existing(store: LockStore) -> LockState | None:
+    """The key as read, or None when the bucket does not exist (no apply ever took the lock)."""
     try:
-        state = await store.read()
+        return await store.read()
     except ApiError as exc:
         if exc.err_code == ERR_STREAM_NOT_FOUND:
             return None
         raise
-    return None if state.record is None or state.record.expired(state.server_now) else state.record
+
+
+async def current_lock(nc: NatsClient) -> LockRecord | None:
+    """The live holder, or None (a missing bucket or an expired record count as free)."""
+    state = await _read_existing(LockStore(nc))
+    if state is None or state.record is None or state.record.expired(state.server_now):
+        return None
+    return state.record
 
 
 async def force_unlock(nc: NatsClient, lock_id: str) -> LockRecord:
     """Remove the lock with ``lock_id`` whoever holds it; return the record removed."""
     store = LockStore(nc)
-    try:
-        state = await store.read()
-    except ApiError as exc:
-        if exc.err_code == ERR_STREAM_NOT_FOUND:
-            raise UserError(f"no apply lock is held (lock id {lock_id} not found)") from None
-        raise
-    record = state.record
-    if record is None:
+    state = await _read_existing(store)
+    if state is None or state.record is None:
         raise UserError(f"no apply lock is held (lock id {lock_id} not found)")
+    record = state.record
     if record.id != lock_id:
         raise UserError(f"lock id {lock_id} does not match the current lock: {record.describe()}")
     if await store.write(b"", state.last_seq, delete=True) is None:

@@ -53,14 +53,14 @@ def _file_digest(path: Path) -> str:
 def _display_path(path: Path, base: Path) -> str:
     resolved = path.resolve()
     try:
-        return resolved.relative_to(base.resolve()).as_posix()
+        return resolved.relative_to(base).as_posix()
     except ValueError:
         return resolved.as_posix()
 
 
-def manifest_digests(paths: Iterable[str | os.PathLike], base: str | os.PathLike = ".") -> dict[str, str]:
-    """``{relative path: sha256}`` for every file named or found under a directory named."""
-    base_path = Path(base)
+def manifest_digests(paths: Iterable[str | os.PathLike]) -> dict[str, str]:
+    """``{path relative to the working directory: sha256}`` for every file named or found under a directory named."""
+    base_path = Path.cwd().resolve()
     found: dict[str, str] = {}
     for given in paths:
         path = Path(given)

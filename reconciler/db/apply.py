@@ -20,12 +20,12 @@ from alembic import command
 from ..connection import DatabaseSettings, redact
 from ..errors import Refused, UserError
 from ..plan import ADOPT, UPGRADE, Change, Plan
-from ..reconcile import refuse_destructive
+from ..reconcile import is_database, refuse_destructive
 from .alembic_env import alembic_config, target_metadata
 from .compare import Sides, differences, summarize
 from .connect import connect, first_line
 from .migrate import upgrade
-from .planner import observe
+from .planner import adoption_mismatch, observe
 from .revisions import pending_revisions
 from .settings import ApplySettings
 
@@ -35,7 +35,7 @@ APPLY_APPLICATION_NAME = "jsctl apply"
 
 
 def database_changes(plan: Plan) -> list[Change]:
-    return [c for c in plan.changes if c.address.startswith("db/") and c.action in (UPGRADE, ADOPT)]
+    return [c for c in plan.changes if is_database(c) and c.action in (UPGRADE, ADOPT)]
 
 
 def check_revisions_unchanged(migrations_dir: Path, plan: Plan, changes: list[Change]) -> None:
@@ -86,9 +86,9 @@ def _run(connection: sa.Connection, migrations_dir: Path, plan: Plan, changes: l
     if adopt:
         if state.managed:
             raise Refused("the database was stamped by someone else since the plan: plan again")
-        mismatch = differences(connection, metadata)
+        mismatch = adoption_mismatch(connection, metadata)
         if mismatch:
-            raise UserError(f"cannot adopt: the database differs from schema.yaml: {summarize(mismatch, Sides())}")
+            raise UserError(mismatch)
         command.stamp(alembic_config(migrations_dir, connection), adopt[0].desired["revision"])
         connection.commit()
         yield f"adopted: stamped at revision {adopt[0].desired['revision']}"

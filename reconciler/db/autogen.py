@@ -32,11 +32,7 @@ def _render_autocommit_block(context: Any, op: AutocommitBlockOp) -> list[str]:
 
 
 def _concurrently(op: ops.MigrateOperation) -> bool:
-    if isinstance(op, ops.CreateIndexOp):
-        return bool(op.kw.get("postgresql_concurrently"))
-    if isinstance(op, ops.DropIndexOp):
-        return bool(op.kw.get("postgresql_concurrently"))
-    return False
+    return isinstance(op, (ops.CreateIndexOp, ops.DropIndexOp)) and bool(op.kw.get("postgresql_concurrently"))
 
 
 def isolate_concurrent(operations: list[ops.MigrateOperation]) -> list[ops.MigrateOperation]:

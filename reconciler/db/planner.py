@@ -111,10 +111,16 @@ def plan_database(database: DatabaseSettings, migrations_dir: Path, *, dev_url: 
     return plan
 
 
-def _plan_adoption(plan: Plan, live: sa.Connection, metadata: sa.MetaData, head: str | None) -> None:
+def adoption_mismatch(live: sa.Connection, metadata: sa.MetaData) -> str | None:
+    """Why the live schema cannot be stamped as it is (checked when planning and again when applying)."""
     mismatch = differences(live, metadata)
+    return f"cannot adopt: the database differs from schema.yaml: {summarize(mismatch, Sides())}" if mismatch else None
+
+
+def _plan_adoption(plan: Plan, live: sa.Connection, metadata: sa.MetaData, head: str | None) -> None:
+    mismatch = adoption_mismatch(live, metadata)
     if mismatch:
-        plan.errors.append(f"cannot adopt: the database differs from schema.yaml: {summarize(mismatch, Sides())}")
+        plan.errors.append(mismatch)
     elif head:
         plan.changes.append(Change(f"db/revision/{head}", ADOPT, reason="stamp the existing schema at head",
                                    details={"message": "the live schema matches schema.yaml"},

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -231,6 +232,7 @@ def test_db_revision_reaches_a_fixed_point_without_touching_the_target(jsctl, da
     assert result.returncode == 0, result.stderr
     assert list(cache.glob("jsctl/scratch-postgres-*/data/PG_VERSION"))  # the template later runs copy
     (path,) = [p for p in (migrations / "versions").glob("*notes.py")]
+    assert re.fullmatch(r"\d{8}_[0-9a-f]{12}_notes\.py", path.name)  # alembic.ini's file_template: <date>_<rev>_<slug>
     code = path.read_text()
     assert "with op.get_context().autocommit_block():" in code and "postgresql_concurrently=True" in code
     assert version(database_url) == HEAD and columns(database_url, "user_thresholds") == before

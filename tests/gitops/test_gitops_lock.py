@@ -53,6 +53,8 @@ def test_two_concurrent_holders_serialize(lock_server, tmp_path):
 
 
 def test_held_lock_refuses_after_timeout_then_force_unlock(lock_server, tmp_path, jsctl):
+    never = jsctl("force-unlock", "nope", "--server", lock_server.url)  # no apply yet: no bucket either
+    assert never.returncode == 1 and "no apply lock is held (lock id nope not found)" in never.stderr
     log = tmp_path / "log"
     first = start_holder(lock_server.url, log, hold=60)
     try:
