@@ -213,10 +213,10 @@ async def _plan(session: JetStreamSession | None, desired: Desired | None, targe
 
 
 async def _current_basis(session: JetStreamSession | None, desired: Desired | None, target: Target) -> PlanBasis:
-    """The basis now, to check a saved plan against (the database is observed, not planned again)."""
+    """The basis now, to check a saved plan against (both halves observed, not planned again)."""
     halves: list[Any] = []
     if session is not None and desired is not None:
-        halves.append(session.plan(desired, prune=target.prune))
+        halves.append(session.observe())
     if target.database:
         halves.append(asyncio.to_thread(_database_basis, target.database))
     results = await asyncio.gather(*halves)

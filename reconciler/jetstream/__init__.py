@@ -34,13 +34,18 @@ class JetStreamSession:
         if self.api is not None:
             await self.api.nc.close()
 
-    async def plan(self, desired: Desired, *, prune: bool = False) -> Plan:
-        from .diff import plan_jetstream
-        from .observe import observe
+    async def observe(self) -> Live:
+        """Read the live account; kept for apply (its verify) and for a plan's basis."""
+        from .observe import observe as read_live
 
         assert self.api is not None
-        self.live = await observe(self.api)
-        return plan_jetstream(desired, self.live, prune=prune)
+        self.live = await read_live(self.api)
+        return self.live
+
+    async def plan(self, desired: Desired, *, prune: bool = False) -> Plan:
+        from .diff import plan_jetstream
+
+        return plan_jetstream(desired, await self.observe(), prune=prune)
 
     async def apply(self, desired: Desired, changes: list[Change], *, prune: bool = False,
                     progress: Callable[[str], None] | None = None,
