@@ -267,7 +267,7 @@ def describe_connect_error(exc: BaseException | None, *, tls: bool = False) -> s
         # what a server that requires a client certificate may also do to a client without one
         # (a reset, or a broken pipe when the close races the client's CONNECT)
         return "the server closed the connection during TLS (does it require a client certificate? --tls-cert)"
-    if "authorization" in low or "authentication" in low or "user authentication" in low:
+    if "authorization" in low or "authentication" in low:
         return "authorization refused by the server"
     if isinstance(exc, ssl.SSLError) or "ssl" in low or "certificate" in low:
         reason = getattr(exc, "verify_message", None) or getattr(exc, "reason", None) or text
@@ -360,7 +360,7 @@ class DatabaseSettings:
 def describe_database_error(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     low = text.lower()
-    if "password authentication failed" in low or "authentication failed" in low:
+    if "authentication failed" in low:
         return "authentication failed (wrong user or password)"
     if "connection refused" in low or "connect call failed" in low:
         return "connection refused"

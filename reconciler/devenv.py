@@ -14,7 +14,15 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from .errors import UserError
-from .localservers import NatsServer, PostgresServer, pid_alive, port_is_free, terminate
+from .localservers import (
+    NatsServer,
+    PostgresServer,
+    loopback_nats_url,
+    loopback_postgres_url,
+    pid_alive,
+    port_is_free,
+    terminate,
+)
 
 DEFAULT_DIR = Path(".jsctl/dev")
 DEFAULT_NATS_PORT = 4222
@@ -33,17 +41,17 @@ class DevState:
 
     @property
     def nats_url(self) -> str:
-        return f"nats://127.0.0.1:{self.nats_port}"
+        return loopback_nats_url(self.nats_port)
 
     @property
     def database_url(self) -> str:
-        return f"postgresql://postgres:{DEV_PASSWORD}@127.0.0.1:{self.pg_port}/{DEV_DATABASE}"
+        return loopback_postgres_url(self.pg_port, DEV_PASSWORD, DEV_DATABASE)
 
     @property
     def scratch_url(self) -> str:
         """Where `jsctl plan` and `jsctl db revision` make their scratch databases: the same dev server
         (faster than starting a throwaway embedded Postgres every time)."""
-        return f"postgresql://postgres:{DEV_PASSWORD}@127.0.0.1:{self.pg_port}/postgres"
+        return loopback_postgres_url(self.pg_port, DEV_PASSWORD)
 
     def env(self) -> dict[str, str]:
         return {"NATS_URL": self.nats_url, "NATS_NKEY": self.seed_file, "DATABASE_URL": self.database_url,

@@ -27,6 +27,14 @@ LOOPBACK = "127.0.0.1"
 PG_SYSTEM_USER = "pgserver"  # Postgres refuses to run as root; the same user pgserver itself creates
 
 
+def loopback_nats_url(port: int) -> str:
+    return f"nats://{LOOPBACK}:{port}"
+
+
+def loopback_postgres_url(port: int, password: str, database: str = "postgres", user: str = "postgres") -> str:
+    return f"postgresql://{user}:{password}@{LOOPBACK}:{port}/{database}"
+
+
 def free_ports(count: int) -> list[int]:
     """``count`` distinct free loopback ports: bound all at once, as two ports asked for one after
     the other may be the same (the first was closed already; about 1 pair in 12,000)."""
@@ -141,7 +149,7 @@ class NatsServer:
 
     @property
     def url(self) -> str:
-        return f"nats://{LOOPBACK}:{self.port}"
+        return loopback_nats_url(self.port)
 
     @property
     def store_dir(self) -> Path:
@@ -299,7 +307,7 @@ class PostgresServer:
         return self.data_dir.parent / "postgres.log"
 
     def url(self, database: str = "postgres") -> str:
-        return f"postgresql://{self.superuser}:{self.password}@{LOOPBACK}:{self.port}/{database}"
+        return loopback_postgres_url(self.port, self.password, database, self.superuser)
 
     def _run(self, tool: str, *args: str, timeout: float = 120,
              env: dict[str, str] | None = None) -> subprocess.CompletedProcess:

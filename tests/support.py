@@ -11,7 +11,6 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 HACK = REPO / "hack"
-SHARED = REPO.parent / "shared"
 # The JetStream API's own JSON Schemas (the oracle): ../shared/reference beside the checkout, or
 # further up for a worktree; None where the checkout has no shared/ beside it.
 REFERENCE_SCHEMAS = next((parent / "shared" / "reference" / "jetstream-api-schemas" for parent in REPO.parents

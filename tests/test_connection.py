@@ -66,7 +66,7 @@ def seed_of(path: Path) -> str:
 # --------------------------------------------------------------- unit tests
 
 
-def test_context_fills_only_unset_fields_field_by_field(tmp_path):
+def test_context_fills_only_unset_fields_field_by_field():
     write_context("dev", url="nats://ctx:1", user="ctx-user", password="ctx-pass", ca="~/ca.pem")
     settings = resolve_nats_settings(NatsSettings(url="nats://flag:2", context="dev"))
     assert settings.url == "nats://flag:2"
@@ -82,7 +82,7 @@ def test_credentials_from_flags_replace_all_of_the_contexts():
     assert settings.url == "nats://ctx:1"
 
 
-def test_two_ways_to_authenticate_is_a_user_error(jsctl, tmp_path):
+def test_two_ways_to_authenticate_is_a_user_error(jsctl):
     done = jsctl("ping", "--token", "t", "--nkey", str(HACK / "seed.txt"))
     one_line_error(done, "choose one way to authenticate", "--nkey and --token")
     secrets_absent(done, seed_of(HACK / "seed.txt"))
@@ -320,7 +320,7 @@ def test_context_by_flag_env_and_selection(jsctl, nats_server_nkeys):
     one_line_error(jsctl("ping", "--context", "nope"), "nats context 'nope' not found")
 
 
-def test_precedence_flag_over_env_over_context(jsctl, nats_server_factory, tmp_path):
+def test_precedence_flag_over_env_over_context(jsctl, nats_server_factory):
     token = "tok-" + os.urandom(8).hex()
     server = nats_server_factory(f'authorization {{ token: "{token}" }}')
     dead = f"nats://127.0.0.1:{closed_port()}"
@@ -386,3 +386,4 @@ def test_database_wrong_password_and_unreachable(jsctl, nats_server, postgres, d
 def test_registered_secrets_are_scrubbed_from_any_message():
     keep_secret("s3cr3t-value", None, "", "t")
     assert scrub("failed: s3cr3t-value in a library message") == "failed: *** in a library message"
+    assert scrub("timed out") == "timed out"  # "t" is too short to be searched for

@@ -15,7 +15,7 @@ For each version it starts a server (binary from tests/servers_matrix.py) and re
 - ``stream_updates`` / ``consumer_updates``: for each change jsctl may plan, whether the server
   applies it in place (``applied``), answers OK but keeps the old value (``ignored``) or refuses
   (``rejected`` with the error).
-The probes are plain data below; tests/test_server_versions.py checks the committed files still
+The probes are plain data below; tests/matrix/test_server_versions.py checks the committed files still
 describe the servers. docs/server-versions.md explains how to read them.
 """
 
