@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import shlex
-import shutil
 import signal
 import socket
 import subprocess
@@ -99,29 +98,6 @@ def test_dev_lifecycle(dev_dir):
     assert done.returncode == 0 and "data deleted" in done.stderr
     assert not pid_alive(nats_pid) and not pid_alive(pg_pid)
     assert not dev_dir.exists()
-
-
-def test_readme_demo_runs_end_to_end(server_tmp):
-    """./hack/demo.sh, README's first command, in a copy of the project (its dev servers live under the
-    project's .jsctl/): every step after the install, which the copy's stand-in .venv skips (this
-    environment is installed already, and pip would re-point it at the copy)."""
-    project = Path(tempfile.mkdtemp(prefix="demo-", dir=server_tmp)) / "project"
-    shutil.copytree(REPO, project, ignore=shutil.ignore_patterns(".git", ".venv", ".jsctl", "__pycache__", "*.egg-info",
-                                                                 ".pytest_cache", ".ruff_cache"))
-    bin_dir = project / ".venv" / "bin"
-    bin_dir.mkdir(parents=True)
-    python = shlex.quote(sys.executable)
-    (bin_dir / "python").write_text(f'#!/bin/sh\n[ "$1 $2 $3" = "-m pip install" ] && exit 0\nexec {python} "$@"\n')
-    (bin_dir / "jsctl").write_text(f'#!/bin/sh\nexec {python} -m reconciler "$@"\n')  # the copy's code: cwd
-    for tool in bin_dir.iterdir():
-        tool.chmod(0o755)
-    try:
-        done = subprocess.run(["bash", str(project / "hack" / "demo.sh")], capture_output=True, text=True,
-                              timeout=300, env={**os.environ, "JSCTL_DEMO_EVENTS": "200"})
-        assert done.returncode == 0, done.stdout + done.stderr
-        assert "processed=200 " in done.stderr and done.stdout.rstrip().endswith("No changes."), done.stdout
-    finally:
-        run_jsctl("dev", "down", "--purge", cwd=project)
 
 
 @pytest.mark.parametrize("flag", ["--nats-port", "--pg-port"])
