@@ -14,21 +14,21 @@ import click
 
 from ..errors import EXIT_ERROR, JsctlError, scrub
 
-# name -> (module under reconciler.cli, attribute, one-line help shown by `jsctl --help`)
-COMMANDS: dict[str, tuple[str, str, str]] = {
-    "check": ("check", "check", "Check the health of the declared streams and consumers."),
-    "db": ("db", "db", "Manage the Postgres schema (schema.yaml + Alembic revisions)."),
-    "dev": ("dev", "dev", "Run a local NATS server and Postgres for development."),
-    "force-unlock": ("force_unlock", "force_unlock", "Remove an apply lock left by a process that is gone."),
-    "nkey": ("nkey", "nkey", "Generate nkeys (replaces `nk -gen`)."),
-    "ping": ("ping", "ping", "Check the NATS and Postgres connections."),
-    "publish": ("publish", "publish", "Publish UserTransaction events (random or from a file)."),
-    "worker": ("worker", "worker", "Run the validator worker."),
-    "up": ("up", "up", "Deploy: apply, then run the validator worker."),
-    "validate": ("validate", "validate", "Check the manifests offline; report every problem at once."),
-    "plan": ("plan", "plan", "Show what apply would change (text, json or markdown)."),
-    "apply": ("apply", "apply", "Make the live servers match the manifests, then verify."),
-    "export": ("export", "export", "Write manifests from the live JetStream account."),
+# name -> one-line help for `jsctl --help`; the command is reconciler.cli.<name, '-' as '_'>.<same name>
+COMMANDS: dict[str, str] = {
+    "check": "Check the health of the declared streams and consumers.",
+    "db": "Manage the Postgres schema (schema.yaml + Alembic revisions).",
+    "dev": "Run a local NATS server and Postgres for development.",
+    "force-unlock": "Remove an apply lock left by a process that is gone.",
+    "nkey": "Generate nkeys (replaces `nk -gen`).",
+    "ping": "Check the NATS and Postgres connections.",
+    "publish": "Publish UserTransaction events (random or from a file).",
+    "worker": "Run the validator worker.",
+    "up": "Deploy: apply, then run the validator worker.",
+    "validate": "Check the manifests offline; report every problem at once.",
+    "plan": "Show what apply would change (text, json or markdown).",
+    "apply": "Make the live servers match the manifests, then verify.",
+    "export": "Write manifests from the live JetStream account.",
 }
 
 
@@ -41,13 +41,13 @@ class LazyGroup(click.Group):
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         if name not in COMMANDS:
             return None
-        module, attr, _ = COMMANDS[name]
-        return getattr(importlib.import_module(f"{__name__}.{module}"), attr)
+        module = name.replace("-", "_")
+        return getattr(importlib.import_module(f"{__name__}.{module}"), module)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         # One-line descriptions come from the table, so `jsctl --help` imports nothing.
         with formatter.section("Commands"):
-            formatter.write_dl([(name, COMMANDS[name][2]) for name in sorted(COMMANDS)])
+            formatter.write_dl([(name, COMMANDS[name]) for name in sorted(COMMANDS)])
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
