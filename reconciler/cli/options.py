@@ -39,10 +39,10 @@ class PublishSubject(click.ParamType):
     name = "SUBJECT"
 
     def convert(self, value, param, ctx):
-        from ..manifest.subjects import subject_problem
+        from ..manifest.subjects import has_wildcard, subject_problem
 
         problem = subject_problem(value)
-        if problem is None and any(token in ("*", ">") for token in value.split(".")):
+        if problem is None and has_wildcard(value):
             problem = f"subject {value!r} has a wildcard: messages are published on literal subjects"
         if problem:
             self.fail(problem, param, ctx)

@@ -17,7 +17,7 @@ from .item import Item
 from .load import Path_, Problem
 from .model import CONSUMER, STREAM
 from .schema import did_you_mean
-from .subjects import covers, overlaps, subject_problem
+from .subjects import covers, has_wildcard, overlaps, subject_problem
 
 Report = Callable[..., None]  # report(field_path, message)
 Config = dict[str, Any]
@@ -276,15 +276,11 @@ def _check_origin(origin: Config, at: Path_, report: Report) -> None:
                 report((*at, "subject_transforms", index, "src"), f"{source!r} overlaps {other['src']!r}")
     consumer = origin.get("consumer")
     if consumer:
-        if subject_problem(consumer.get("deliver_subject", "")) or _has_wildcard(consumer.get("deliver_subject", "")):
+        if subject_problem(consumer.get("deliver_subject", "")) or has_wildcard(consumer.get("deliver_subject", "")):
             report((*at, "consumer", "deliver_subject"), "deliver_subject must be a valid subject without wildcards")
         for field in ("opt_start_seq", "opt_start_time", "filter_subject"):
             if origin.get(field):
                 report((*at, field), f"{field} cannot go with a durable origin consumer")
-
-
-def _has_wildcard(subject: str) -> bool:
-    return any(token in ("*", ">") for token in subject.split("."))
 
 
 def stream_transforms(config: Config, report: Report) -> None:
@@ -397,7 +393,7 @@ def consumer_push_or_pull(config: Config, stream: Config | None, report: Report)
                 report((field,), f"{what} is for pull consumers: this one is push (deliver_subject is set)")
         subject = config["deliver_subject"]
         problem = subject_problem(subject)
-        if problem or _has_wildcard(subject):
+        if problem or has_wildcard(subject):
             report(("deliver_subject",), problem or f"deliver_subject {subject!r} cannot contain wildcards")
         elif stream and any(overlaps(subject, s) for s in stream_subjects(stream)):
             report(("deliver_subject",), f"deliver_subject {subject!r} is captured by the stream itself (a cycle)")

@@ -22,6 +22,10 @@ def subject_problem(subject: str) -> str | None:
     return None
 
 
+def has_wildcard(subject: str) -> bool:
+    return any(token in ("*", ">") for token in subject.split("."))
+
+
 def overlaps(a: str, b: str) -> bool:
     """Whether some literal subject matches both patterns."""
     ta, tb = a.split("."), b.split(".")
