@@ -26,7 +26,7 @@ import yaml
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from reconciler.localservers import NatsServer  # noqa: E402
+from reconciler.dev.servers import NatsServer  # noqa: E402
 
 BASELINES = str(REPO / "bench" / "js_baselines.py")
 
@@ -108,9 +108,9 @@ def jsctl(*args: str) -> list[str]:
 
 
 async def delete_all(url: str) -> None:
-    from reconciler.connection import NatsSettings, connect_nats
+    from reconciler.jetstream.client import JetStreamApi
     from reconciler.jetstream.observe import bounded
-    from reconciler.jsapi import JetStreamApi
+    from reconciler.jetstream.settings import NatsSettings, connect_nats
 
     nc = await connect_nats(NatsSettings(url=url))
     api = JetStreamApi(nc)
@@ -122,11 +122,11 @@ async def delete_all(url: str) -> None:
 async def in_process(url: str, manifests: Path) -> dict[str, float]:
     """Where the time goes inside one process: loading, observing, planning, and the apply requests
     sent 64 at a time vs one at a time (the same executor, on an emptied account each time)."""
-    from reconciler.connection import NatsSettings, connect_nats
-    from reconciler.jetstream.diff import plan_jetstream
+    from reconciler.jetstream.client import JetStreamApi
     from reconciler.jetstream.execute import execute
     from reconciler.jetstream.observe import observe
-    from reconciler.jsapi import JetStreamApi
+    from reconciler.jetstream.plan import plan_jetstream
+    from reconciler.jetstream.settings import NatsSettings, connect_nats
     from reconciler.manifest import load_desired
 
     times: dict[str, float] = {}

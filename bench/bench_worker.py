@@ -35,15 +35,15 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "tests"))  # the worker tests' harness creates USER_TXN as they do
 
-from reconciler.connection import DatabaseSettings, NatsSettings, connect_nats  # noqa: E402
 from reconciler.db import upgrade_to_head  # noqa: E402
-from reconciler.jsapi import ApiError, JetStreamApi  # noqa: E402
-from reconciler.localservers import NatsServer, PostgresServer  # noqa: E402
+from reconciler.dev.servers import NatsServer, PostgresServer  # noqa: E402
+from reconciler.jetstream.client import ApiError, JetStreamApi  # noqa: E402
+from reconciler.jetstream.settings import DatabaseSettings, NatsSettings, connect_nats  # noqa: E402
 from reconciler.worker.events import parse_event  # noqa: E402
-from reconciler.worker.jetstream import Puller  # noqa: E402
 from reconciler.worker.loop import verdict_bytes  # noqa: E402
 from reconciler.worker.publish import random_events  # noqa: E402
-from reconciler.worker.rules import Limits, decide  # noqa: E402
+from reconciler.worker.verdict import Limits, decide  # noqa: E402
+from reconciler.worker.wire import Puller  # noqa: E402
 from tests.worker.harness import create_user_txn  # noqa: E402
 
 BATCH = 100

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from reconciler.localservers import LOOPBACK, NatsServer, free_ports, nats_server_binary, wait_for
+from reconciler.dev.servers import LOOPBACK, NatsServer, free_ports, nats_server_binary, wait_for
 
 CLUSTER_NAME = "jsctl-test"
 READY_TIMEOUT_S = 60
@@ -87,8 +87,8 @@ class NatsCluster:
         offline ("no suitable peers for placement, peer offline")."""
         import asyncio
 
-        from reconciler.connection import NatsSettings, connect_nats
-        from reconciler.jsapi import ApiError, JetStreamApi
+        from reconciler.jetstream.client import ApiError, JetStreamApi
+        from reconciler.jetstream.settings import NatsSettings, connect_nats
 
         async def probe() -> bool:
             nc = await connect_nats(NatsSettings(url=self.url))

@@ -3,13 +3,13 @@ scale and move split in two (the cluster behaviour itself is tested in tests/clu
 
 from __future__ import annotations
 
-from reconciler.jetstream.diff import plan_jetstream
+from reconciler.jetstream.client import ServerIdentity
 from reconciler.jetstream.execute import ordered_steps, steps_for
 from reconciler.jetstream.normalize import MANAGED_KEY, MANAGED_VALUE
 from reconciler.jetstream.observe import Live
-from reconciler.jsapi import ServerIdentity
+from reconciler.jetstream.plan import plan_jetstream
 from reconciler.manifest.model import CONSUMER, STREAM, DeclaredResource, Desired
-from reconciler.plan import OFFLINE, UPDATE, Change, FieldChange
+from reconciler.plan.model import OFFLINE, UPDATE, Change, FieldChange
 
 IDENTITY = ServerIdentity(name="n1", server_id="X", version="2.12.8", cluster="c", api_level=3)
 

@@ -16,7 +16,8 @@ from natsjwt import Operator, new_keypair
 from support import HACK
 from tlsgen import CertificateAuthority
 
-from reconciler.connection import (
+from reconciler.errors import UserError, keep_secret, scrub
+from reconciler.jetstream.settings import (
     DatabaseSettings,
     NatsSettings,
     describe_connect_error,
@@ -25,7 +26,6 @@ from reconciler.connection import (
     resolve_nats_settings,
     strip_userinfo,
 )
-from reconciler.errors import UserError, keep_secret, scrub
 
 # ------------------------------------------------------------------ helpers
 

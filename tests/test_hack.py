@@ -11,8 +11,8 @@ import nkeys
 import yaml
 from support import HACK
 
-from reconciler.connection import NatsSettings, connect_nats, read_user_seed
-from reconciler.localservers import nats_server_binary
+from reconciler.dev.servers import nats_server_binary
+from reconciler.jetstream.settings import NatsSettings, connect_nats, read_user_seed
 
 CONF = (HACK / "nats-server.conf").read_text()
 

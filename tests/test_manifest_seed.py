@@ -70,8 +70,8 @@ def test_natscli_and_the_manifests_make_the_same_resources(js_account):
 
 
 async def create_like_natscli(url: str) -> tuple[dict, dict[str, dict]]:
-    from reconciler.connection import NatsSettings, connect_nats
-    from reconciler.jsapi import JetStreamApi
+    from reconciler.jetstream.client import JetStreamApi
+    from reconciler.jetstream.settings import NatsSettings, connect_nats
 
     nc = await connect_nats(NatsSettings(url=url))
     try:

@@ -11,14 +11,14 @@ from typing import TYPE_CHECKING
 
 import click
 
-from ..connection import NatsSettings
 from ..errors import Refused
-from ..plan import Plan
+from ..jetstream.settings import NatsSettings
+from ..plan.model import Plan
 from .options import apply_options, database_target_options, nats_options
 from .plan import manifest_option
 
 if TYPE_CHECKING:
-    from ..reconcile import ApplyOptions, Console, DatabaseTarget, Target
+    from ..reconcile.plan import ApplyOptions, Console, DatabaseTarget, Target
 
 
 def confirmation(assume_yes: bool) -> Callable[[Plan], None]:
@@ -35,7 +35,7 @@ def confirmation(assume_yes: bool) -> Callable[[Plan], None]:
 
 
 def console(assume_yes: bool) -> Console:
-    from ..reconcile import Console
+    from ..reconcile.plan import Console
 
     return Console(show=click.echo, tell=lambda message: click.echo(f"jsctl: {message}", err=True),
                    confirm=confirmation(assume_yes))
@@ -45,7 +45,7 @@ def run_apply(target: Target, options: ApplyOptions, assume_yes: bool) -> None:
     """Apply and verify, then say what was done; a JetStream request that failed mid-way prints what
     was and was not done."""
     from ..jetstream.execute import ApplyFailed
-    from ..reconcile import apply_all
+    from ..reconcile.plan import apply_all
 
     try:
         applied = asyncio.run(apply_all(target, options, console(assume_yes)))
@@ -72,6 +72,6 @@ def apply(files: tuple[str, ...], assume_yes: bool, prune: bool, options: ApplyO
     With PLAN (from `jsctl plan --out PLAN`), apply exactly that plan, without asking; refused
     (exit 3) if the manifests, the migrations or the live state changed since it was made.
     """
-    from ..reconcile import Target
+    from ..reconcile.plan import Target
 
     run_apply(Target(nats, files, database, prune), dataclasses.replace(options, plan_file=plan_file), assume_yes)

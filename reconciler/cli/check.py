@@ -10,15 +10,15 @@ import asyncio
 
 import click
 
-from ..connection import NatsSettings
 from ..errors import JsctlError
+from ..jetstream.settings import NatsSettings
 from ..manifest.model import CONSUMER, STREAM, DeclaredResource, Desired
 from .options import nats_options
 from .plan import manifest_option
 
 
 def _threshold_options(func):
-    from ..health import THRESHOLD_HELP, THRESHOLD_KEYS
+    from ..health.evaluate import THRESHOLD_HELP, THRESHOLD_KEYS
 
     for key in reversed(THRESHOLD_KEYS):
         for level in ("critical", "warn"):
@@ -68,7 +68,7 @@ def check(ctx: click.Context, files: tuple[str, ...], streams: tuple[str, ...], 
     (saturation, default warn 80%, critical 100%), redelivered messages, and stream usage against
     max_msgs/max_bytes (default warn 80%, critical 95%). Exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.
     """
-    from .. import health
+    from ..health import evaluate as health
 
     flags = {name.replace("_", "-"): value for name, value in thresholds.items()}
     try:
@@ -93,11 +93,11 @@ def _unknown(output: str, message: str) -> str:
 
 
 async def _check(settings: NatsSettings, desired: Desired, flags: dict[str, str | None]):
-    from ..health import CONSUMER_MEASURES, STREAM_MEASURES, add_drift, evaluate
-    from ..jetstream import JetStreamSession
-    from ..jetstream.diff import plan_jetstream
+    from ..health.evaluate import CONSUMER_MEASURES, STREAM_MEASURES, add_drift, evaluate
     from ..jetstream.observe import observe
-    from ..plan import REPLACE, UPDATE
+    from ..jetstream.plan import plan_jetstream
+    from ..jetstream.session import JetStreamSession
+    from ..plan.model import REPLACE, UPDATE
 
     async with JetStreamSession(settings, name="jsctl check") as session:
         assert session.api is not None

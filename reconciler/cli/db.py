@@ -16,7 +16,7 @@ from .options import DEV_URL_OPTION, MIGRATIONS_OPTION, apply_options, database_
 from .plan import detailed_exitcode_option, output_option, show_plan
 
 if TYPE_CHECKING:
-    from ..reconcile import ApplyOptions, DatabaseTarget, Target
+    from ..reconcile.plan import ApplyOptions, DatabaseTarget, Target
 
 
 @click.group()
@@ -25,7 +25,7 @@ def db() -> None:
 
 
 def _database_only(database: DatabaseTarget | None) -> Target:
-    from ..reconcile import Target
+    from ..reconcile.plan import Target
 
     if database is None:
         raise UserError("no database configured: pass --database-url or set DATABASE_URL")
@@ -38,7 +38,7 @@ def _database_only(database: DatabaseTarget | None) -> Target:
 @DEV_URL_OPTION
 def revision(message: str, migrations_dir: Path, dev_url: str | None) -> None:
     """Write a revision for the difference between the migrations at head and schema.yaml."""
-    from ..db.revision import make_revision
+    from ..db.new_revision import make_revision
 
     path = make_revision(migrations_dir, message, dev_url)
     if path is None:

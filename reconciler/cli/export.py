@@ -7,15 +7,15 @@ from pathlib import Path
 
 import click
 
-from ..connection import NatsSettings
+from ..jetstream.settings import NatsSettings
 from .options import nats_options
 
 
 async def _export(nats: NatsSettings, streams: tuple[str, ...]) -> tuple[list[dict], list[dict]]:
     from ..errors import UserError
-    from ..jetstream import JetStreamSession
     from ..jetstream.export import export_manifests
     from ..jetstream.observe import observe
+    from ..jetstream.session import JetStreamSession
 
     async with JetStreamSession(nats, name="jsctl export") as session:
         live = await observe(session.api, set(streams) if streams else None)

@@ -9,8 +9,8 @@ from typing import Any
 
 import click
 
-from ..connection import DatabaseSettings, NatsSettings, resolve_nats_settings
 from ..errors import keep_secret
+from ..jetstream.settings import DatabaseSettings, NatsSettings, resolve_nats_settings
 
 _NATS_OPTIONS = [
     click.option("--server", "-s", "url", envvar="NATS_URL", metavar="URL[,URL...]",
@@ -107,7 +107,7 @@ def database_target_options(func: Callable) -> Callable:
 
     @functools.wraps(func)
     def wrapper(*args: Any, database: DatabaseSettings, **kwargs: Any) -> Any:
-        from ..reconcile import DatabaseTarget
+        from ..reconcile.plan import DatabaseTarget
 
         target = DatabaseTarget.configured(database, kwargs.pop("migrations_dir"), kwargs.pop("dev_url"),
                                            kwargs.pop("adopt"))
@@ -137,7 +137,7 @@ def apply_options(func: Callable) -> Callable:
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from ..reconcile import ApplyOptions
+        from ..reconcile.plan import ApplyOptions
 
         options = ApplyOptions(kwargs.pop("allow_destructive"), kwargs.pop("lock_timeout"),
                                kwargs.pop("ddl_lock_timeout"), kwargs.pop("statement_timeout"),

@@ -9,13 +9,13 @@ from typing import TYPE_CHECKING
 
 import click
 
-from ..connection import NatsSettings
 from ..errors import EXIT_CHANGES, EXIT_OK, JsctlError
-from ..reconcile import load_manifests
+from ..jetstream.settings import NatsSettings
+from ..reconcile.plan import load_manifests
 from .options import database_target_options, nats_options
 
 if TYPE_CHECKING:
-    from ..reconcile import DatabaseTarget, Target
+    from ..reconcile.plan import DatabaseTarget, Target
 
 __all__ = ["detailed_exitcode_option", "load_manifests", "manifest_option", "output_option", "plan", "show_plan"]
 
@@ -33,21 +33,21 @@ detailed_exitcode_option = click.option(
 
 def show_plan(target: Target, output: str, detailed_exitcode: bool, out_file: str | None = None) -> int:
     """Plan ``target``, print the plan, save it (``--out``), choose the exit code."""
-    from ..reconcile import check_errors, plan_all
-    from ..render import RENDERERS
+    from ..plan.render.text import RENDERERS
+    from ..reconcile.plan import check_errors, plan_all
 
     try:
         result, basis = asyncio.run(plan_all(target, saving=bool(out_file)))
     except JsctlError:
         if output == "prometheus":  # the report still says when the check ran, and that it failed
-            from ..render_prometheus import render_prometheus
+            from ..plan.render.prometheus import render_prometheus
 
             click.echo(render_prometheus(None, time.time()), nl=False)
         raise
     click.echo(RENDERERS[output](result), nl=output != "prometheus")
     check_errors(result)
     if out_file and basis is not None:
-        from ..savedplan import SavedPlan
+        from ..plan.planfile import SavedPlan
 
         SavedPlan(result, basis).write(out_file)
     return EXIT_CHANGES if detailed_exitcode and result.has_changes else EXIT_OK
@@ -66,6 +66,6 @@ def plan(files: tuple[str, ...], output: str, detailed_exitcode: bool, out_file:
          nats: NatsSettings, database: DatabaseTarget | None) -> int:
     """Show what `jsctl apply` would change on the live servers (with a database configured, its
     pending revisions and drift too)."""
-    from ..reconcile import Target
+    from ..reconcile.plan import Target
 
     return show_plan(Target(nats, files, database, prune), output, detailed_exitcode, out_file)

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import click
 
-from ..connection import NatsSettings, connect_nats
 from ..errors import EXIT_ERROR, UserError
+from ..jetstream.settings import NatsSettings, connect_nats
 from .options import PublishSubject, nats_options
 
 

@@ -11,15 +11,15 @@ from typing import TYPE_CHECKING
 
 import click
 
-from ..connection import NatsSettings
 from ..errors import UserError
+from ..jetstream.settings import NatsSettings
 from .apply import run_apply
 from .options import apply_options, database_target_options, nats_options
 from .plan import manifest_option
 from .worker import WorkerSettingsFactory, worker_options
 
 if TYPE_CHECKING:
-    from ..reconcile import ApplyOptions, DatabaseTarget
+    from ..reconcile.plan import ApplyOptions, DatabaseTarget
 
 
 @click.command()
@@ -32,7 +32,7 @@ def up(files: tuple[str, ...], options: ApplyOptions, nats: NatsSettings, databa
        worker_settings: WorkerSettingsFactory) -> int:
     """Apply the manifests and migrations (no question asked, never destructive without
     --allow-destructive), then run the validator worker."""
-    from ..reconcile import Target
+    from ..reconcile.plan import Target
     from ..worker.loop import run
 
     if database is None:

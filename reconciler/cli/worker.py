@@ -9,9 +9,9 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from ..connection import DatabaseSettings, NatsSettings
 from ..errors import UserError
-from ..worker.rules import DEFAULT_DAILY_LIMIT, DEFAULT_MAX_AMOUNT
+from ..jetstream.settings import DatabaseSettings, NatsSettings
+from ..worker.verdict import DEFAULT_DAILY_LIMIT, DEFAULT_MAX_AMOUNT
 from .options import PublishSubject, add_options, database_options, nats_options
 
 if TYPE_CHECKING:
@@ -68,7 +68,7 @@ def worker_options(func: Callable) -> Callable:
 
         def worker_settings(nats: NatsSettings, database: DatabaseSettings) -> WorkerSettings:
             from ..worker.loop import WorkerSettings
-            from ..worker.rules import Limits
+            from ..worker.verdict import Limits
 
             if not database.configured:
                 raise UserError("the worker needs a database: give --database-url or set DATABASE_URL")

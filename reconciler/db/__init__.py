@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from ..connection import DatabaseSettings
-from ..plan import Plan
+from ..jetstream.settings import DatabaseSettings
+from ..plan.model import Plan
 from .settings import ApplySettings
 
 __all__ = ["ApplySettings", "apply_database", "database_basis", "plan_database", "upgrade_to_head"]
@@ -26,7 +26,7 @@ def upgrade_to_head(database: DatabaseSettings, migrations_dir: Path) -> None:
 def plan_database(database: DatabaseSettings, migrations_dir: Path, *, dev_url: str | None = None,
                   adopt: bool = False) -> Plan:
     """The database part of the plan (pending revisions, drift, coverage errors); see planner.py."""
-    from .planner import plan_database as plan
+    from .plan import plan_database as plan
 
     return plan(database, migrations_dir, dev_url=dev_url, adopt=adopt)
 
@@ -36,7 +36,7 @@ def database_basis(database: DatabaseSettings) -> dict[str, str | None]:
     (the same values ``plan_database`` records as ``database_revision`` and ``database_schema``)."""
     from .connect import connect
     from .fingerprint import schema_fingerprint
-    from .planner import observe
+    from .plan import observe
 
     with connect(database) as connection:
         return {"revision": observe(connection).revision, "schema": schema_fingerprint(connection)}
@@ -45,6 +45,6 @@ def database_basis(database: DatabaseSettings) -> dict[str, str | None]:
 def apply_database(database: DatabaseSettings, migrations_dir: Path, plan: Plan,
                    settings: ApplySettings | None = None, progress: Callable[[str], None] | None = None) -> list[str]:
     """Apply the plan's database changes under the apply lock, then verify; see apply.py."""
-    from .apply import apply_database as apply
+    from .execute import apply_database as apply
 
     return apply(database, migrations_dir, plan, settings, progress or (lambda line: None))

@@ -13,10 +13,10 @@ from typing import Any
 import sqlalchemy as sa
 from alembic.config import Config
 
-from ..connection import DatabaseSettings
+from ..jetstream.settings import DatabaseSettings
 from .autogen import process_revision_directives
 from .metadata import build_metadata
-from .schema import load_schema
+from .schema_yaml import load_schema
 
 VERSION_TABLE = "alembic_version"
 

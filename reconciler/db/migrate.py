@@ -9,8 +9,8 @@ from pathlib import Path
 import sqlalchemy as sa
 from alembic import command
 
-from ..connection import DatabaseSettings
 from ..errors import UserError
+from ..jetstream.settings import DatabaseSettings
 from .alembic_env import alembic_config
 from .connect import connect, first_line
 

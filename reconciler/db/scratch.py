@@ -21,8 +21,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 import sqlalchemy as sa
 
-from ..connection import DatabaseSettings, redact
 from ..errors import UserError
+from ..jetstream.settings import DatabaseSettings, redact
 from .connect import connect, first_line
 
 
@@ -33,7 +33,7 @@ def scratch_database(dev_url: str | None) -> Iterator[DatabaseSettings]:
         with _temporary_database(DatabaseSettings(dev_url)) as database:
             yield database
         return
-    from ..localservers import PostgresServer
+    from ..dev.servers import PostgresServer
 
     template = _template()
     with tempfile.TemporaryDirectory(prefix="jsctl-scratch-") as tmp:
@@ -57,7 +57,7 @@ def _template() -> Path:
     initdb runs in a temporary directory (localservers opens its parents to the Postgres user) and
     the result is renamed into the cache, so concurrent first uses never see half a template.
     """
-    from ..localservers import PostgresServer, postgres_bin_dir
+    from ..dev.servers import PostgresServer, postgres_bin_dir
 
     try:
         binary = postgres_bin_dir() / "postgres"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .rules import Version
+from .capabilities import Version
 
 SECOND = 1_000_000_000
 DEFAULT_DUPLICATE_WINDOW = 120 * SECOND

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import JsctlError
-from ..jsapi import JetStreamApi
-from ..plan import ADOPT, CREATE, DELETE, REPLACE, UPDATE, Change
+from ..plan.model import ADOPT, CREATE, DELETE, REPLACE, UPDATE, Change
+from .client import JetStreamApi
 from .observe import CONCURRENCY
 
 DONE, FAILED, NOT_DONE = "done", "failed", "not done"

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from ..errors import JsctlError
 from ..manifest.model import Desired
-from ..plan import Change
-from .diff import plan_jetstream
+from ..plan.model import Change
 from .execute import DONE, Step, parse_address
 from .observe import Live
+from .plan import plan_jetstream
 
 
 class VerifyFailed(JsctlError):

@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
+from .checks import check_items
 from .item import Item
 from .load import Document, Path_, Problem
 from .model import CONSUMER, STREAM, DeclaredResource, Desired
-from .rules import check_items
 from .schema import SECTIONS, did_you_mean, schema_errors, unit_table
 from .units import convert_units
 

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, NamedTuple
 
-from ..connection import DatabaseSettings, database_error
 from ..errors import UserError
+from ..jetstream.settings import DatabaseSettings, database_error
 from .events import Event
-from .rules import Limits
+from .verdict import Limits
 
 if TYPE_CHECKING:
     import asyncpg

@@ -8,10 +8,10 @@ import json
 
 import pytest
 
-from reconciler.connection import NatsSettings, connect_nats
+from reconciler.dev.servers import wait_for
+from reconciler.jetstream.client import JetStreamApi
 from reconciler.jetstream.converge import ConvergenceTimeout, wait_converged
-from reconciler.jsapi import JetStreamApi
-from reconciler.localservers import wait_for
+from reconciler.jetstream.settings import NatsSettings, connect_nats
 
 STREAM = {"name": "ORDERS", "subjects": ["orders.>"], "num_replicas": 3}
 DEADLINE_S = 30

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from reconciler.db.compare import Sides, drift_changes, summarize
-from reconciler.plan import DRIFT, FieldChange
+from reconciler.db.diff import Sides, drift_changes, summarize
+from reconciler.plan.model import DRIFT, FieldChange
 
 META = sa.MetaData()
 T = sa.Table("t", META, sa.Column("a", sa.Integer), sa.Column("b", sa.Text))

@@ -18,10 +18,10 @@ import psycopg
 import pytest
 from support import REPO
 
-from reconciler.connection import DatabaseSettings
 from reconciler.db import plan_database, upgrade_to_head
-from reconciler.db.revisions import head_revision, script_directory
-from reconciler.localservers import wait_for
+from reconciler.db.history import head_revision, script_directory
+from reconciler.dev.servers import wait_for
+from reconciler.jetstream.settings import DatabaseSettings
 
 LOCK_KEYS = (0x6A73, 0x6462)
 HEAD = head_revision(script_directory(REPO / "migrations"))  # the shipped history's head
@@ -285,7 +285,7 @@ def test_connection_failures_are_one_line(jsctl, postgres, database_url, dev_url
         f"jsctl: error: cannot connect to Postgres at {DatabaseSettings(wrong).display_url}: "
         "authentication failed (wrong user or password)"]
     assert "wrong-password" not in result.stdout + result.stderr
-    from reconciler.localservers import free_port
+    from reconciler.dev.servers import free_port
 
     result = db(jsctl, "upgrade", f"postgresql://u:p@127.0.0.1:{free_port()}/x", dev_url)
     assert result.returncode == 1 and "connection refused" in result.stderr
@@ -333,7 +333,7 @@ def test_importing_the_package_does_not_import_sqlalchemy():
 def test_a_saved_plan_is_applied_as_planned_and_refused_when_a_revision_changed(database_url, dev_url, migrations):
     from reconciler.db import apply_database
     from reconciler.errors import Refused
-    from reconciler.plan import Plan
+    from reconciler.plan.model import Plan
 
     upgrade_to_head(DatabaseSettings(database_url), migrations)
     edit_schema(migrations, "      - {name: updated_at, type: timestamptz, default: now()}\n",
@@ -354,8 +354,8 @@ def test_a_saved_plan_is_applied_as_planned_and_refused_when_a_revision_changed(
 
 
 def test_without_embedded_postgres_or_dev_url_the_error_names_both_ways(monkeypatch):
-    from reconciler import localservers
     from reconciler.db.scratch import scratch_database
+    from reconciler.dev import servers as localservers
     from reconciler.errors import UserError
 
     def missing() -> Path:

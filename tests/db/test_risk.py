@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from reconciler.db.revisions import split_offline_sql, split_sql
+from reconciler.db.history import split_offline_sql, split_sql
 from reconciler.db.risk import (
     CONCURRENTLY_IN_TRANSACTION,
     DATA_DEPENDENT,

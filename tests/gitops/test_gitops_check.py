@@ -8,9 +8,8 @@ import json
 import pytest
 from gitops_helpers import js_request
 
-from reconciler.connection import NatsSettings, connect_nats
 from reconciler.errors import UserError
-from reconciler.health import (
+from reconciler.health.evaluate import (
     CONSUMER_MEASURES,
     CRITICAL,
     OK,
@@ -20,7 +19,8 @@ from reconciler.health import (
     evaluate,
     render_nagios,
 )
-from reconciler.jsapi import JetStreamApi
+from reconciler.jetstream.client import JetStreamApi
+from reconciler.jetstream.settings import NatsSettings, connect_nats
 
 STREAM = {"name": "USER_TXN", "subjects": ["USER_TXN.*"], "max_msgs": 100}
 MAKER = {"durable_name": "GRP_MAKER", "filter_subject": "USER_TXN.maker", "ack_policy": "explicit",

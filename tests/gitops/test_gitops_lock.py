@@ -8,13 +8,13 @@ import time
 import pytest
 from gitops_helpers import events, js_request, start_cluster, start_holder
 
-from reconciler import lock as lock_module
-from reconciler.connection import NatsSettings, connect_nats
+from reconciler.dev.servers import wait_for
 from reconciler.errors import EXIT_REFUSED, JsctlError
-from reconciler.internal import LOCK_BUCKET, LOCK_STREAM, is_jsctl_internal
-from reconciler.jsapi import JetStreamApi
-from reconciler.localservers import wait_for
-from reconciler.lock import ApplyLock, current_lock
+from reconciler.jetstream import lock as lock_module
+from reconciler.jetstream.client import JetStreamApi
+from reconciler.jetstream.internal import LOCK_BUCKET, LOCK_STREAM, is_jsctl_internal
+from reconciler.jetstream.lock import ApplyLock, current_lock
+from reconciler.jetstream.settings import NatsSettings, connect_nats
 
 
 def holder_of(url: str):

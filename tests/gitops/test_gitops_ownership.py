@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from reconciler.jetstream.diff import MANAGED_KEY, plan_jetstream
+from reconciler.jetstream.client import ServerIdentity
 from reconciler.jetstream.observe import Live
-from reconciler.jsapi import ServerIdentity
+from reconciler.jetstream.plan import MANAGED_KEY, plan_jetstream
 from reconciler.manifest.model import STREAM, DeclaredResource, Desired
 
 # Live configs as the server reports them, reduced to what matters here: the planner fills the

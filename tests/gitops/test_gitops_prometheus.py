@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from reconciler.plan import Change, Plan
-from reconciler.render_prometheus import render_prometheus, resource_kind
+from reconciler.plan.model import Change, Plan
+from reconciler.plan.render.prometheus import render_prometheus, resource_kind
 
 
 def samples(text: str) -> dict[tuple[str, tuple], float]:

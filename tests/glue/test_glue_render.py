@@ -9,10 +9,10 @@ import click
 import pytest
 
 from reconciler.errors import EXIT_REFUSED, Refused
-from reconciler.plan import Change, FieldChange, Plan
-from reconciler.reconcile import join, refuse_destructive
-from reconciler.render import render_json, render_markdown, render_text
-from reconciler.render_prometheus import render_prometheus
+from reconciler.plan.model import Change, FieldChange, Plan
+from reconciler.plan.render.prometheus import render_prometheus
+from reconciler.plan.render.text import render_json, render_markdown, render_text
+from reconciler.reconcile.plan import join, refuse_destructive
 
 DROP_SQL = "ALTER TABLE rejected_messages DROP COLUMN detail;\nCREATE INDEX ix_t_status ON transactions (status);\n"
 REVISION = Change(

@@ -7,9 +7,9 @@ import asyncio
 import pytest
 from js_fixtures import VARIED_CONSUMERS, VARIED_STREAMS, S, desired_of
 
-from reconciler.jetstream.diff import plan_jetstream
 from reconciler.jetstream.execute import FAILED, NOT_DONE, ApplyFailed, execute
 from reconciler.jetstream.observe import observe
+from reconciler.jetstream.plan import plan_jetstream
 from reconciler.jetstream.verify import VerifyFailed, verify
 
 WRITES = ("CREATE", "UPDATE", "DELETE")

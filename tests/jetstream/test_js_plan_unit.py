@@ -6,15 +6,15 @@ import json
 
 import pytest
 
-from reconciler.jetstream.diff import plan_jetstream
+from reconciler.jetstream.capabilities import parse_version, replace_reasons, unsupported
+from reconciler.jetstream.client import ServerIdentity
 from reconciler.jetstream.normalize import MANAGED_KEY, normalize
 from reconciler.jetstream.observe import Live
-from reconciler.jetstream.rules import parse_version, replace_reasons, unsupported
+from reconciler.jetstream.plan import plan_jetstream
 from reconciler.jetstream.verify import describe_leftover
-from reconciler.jsapi import ServerIdentity
 from reconciler.manifest.model import CONSUMER, STREAM
-from reconciler.plan import Change, FieldChange
-from reconciler.render import render_json, render_markdown, render_text
+from reconciler.plan.model import Change, FieldChange
+from reconciler.plan.render.text import render_json, render_markdown, render_text
 
 S = 1_000_000_000
 V2128 = (2, 12, 8)

@@ -15,8 +15,8 @@ import psycopg
 import yaml
 from support import REPO
 
-from reconciler.connection import NatsSettings, connect_nats
-from reconciler.jsapi import JetStreamApi
+from reconciler.jetstream.client import JetStreamApi
+from reconciler.jetstream.settings import NatsSettings, connect_nats
 
 MAKER, VALIDATOR = "USER_TXN.maker", "USER_TXN.validator"
 # Kill and restart tests wait for unacked batches to come back: a short ack_wait keeps them quick.

@@ -13,7 +13,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy.dialects import postgresql
 
-from ..plan import DRIFT, Change, FieldChange
+from ..plan.model import DRIFT, Change, FieldChange
 from .alembic_env import VERSION_TABLE, configure_options
 
 SCHEMA = "public"

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
-from .errors import ConnectionFailed, UserError, keep_secret, redact
+from ..errors import ConnectionFailed, UserError, keep_secret, redact
 
 if TYPE_CHECKING:
     from nats.aio.client import Client as NatsClient

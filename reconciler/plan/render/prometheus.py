@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping
 
-from .plan import Plan
+from ..model import Plan
 
 PREFIX = "jsctl_plan_"
 

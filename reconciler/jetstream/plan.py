@@ -10,10 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 from ..manifest.model import DeclaredResource, Desired
-from ..plan import ADOPT, CREATE, DELETE, OFFLINE, REPLACE, UNMANAGED, UPDATE, Change, FieldChange, Plan
+from ..plan.model import ADOPT, CREATE, DELETE, OFFLINE, REPLACE, UNMANAGED, UPDATE, Change, FieldChange, Plan
+from .capabilities import replace_reasons, unsupported
 from .normalize import MANAGED_KEY, MANAGED_VALUE, is_managed, normalize
 from .observe import Live
-from .rules import replace_reasons, unsupported
 
 
 def stream_address(name: str) -> str:

@@ -15,8 +15,8 @@ from alembic.util import CommandError
 from ..errors import UserError
 from .alembic_env import alembic_config
 from .connect import connect
+from .history import head_revision, script_directory
 from .migrate import replay_errors, upgrade
-from .revisions import head_revision, script_directory
 from .scratch import scratch_database
 
 

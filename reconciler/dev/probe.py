@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from .connection import DatabaseSettings, NatsSettings, connect_nats, database_error
-from .jsapi import JetStreamApi
+from ..jetstream.client import JetStreamApi
+from ..jetstream.settings import DatabaseSettings, NatsSettings, connect_nats, database_error
 
 
 async def probe_nats(settings: NatsSettings) -> str:

@@ -13,7 +13,8 @@ from typing import Any
 
 import click
 
-from .plan import (
+from ...reconcile.plan import is_database, why_destructive
+from ..model import (
     ADOPT,
     CHANGING_ACTIONS,
     CREATE,
@@ -28,7 +29,6 @@ from .plan import (
     Change,
     Plan,
 )
-from .reconcile import is_database, why_destructive
 
 SYMBOLS = {CREATE: "+", UPDATE: "~", REPLACE: "-/+", DELETE: "-", ADOPT: "*", UPGRADE: "~", UNMANAGED: "#",
            DRIFT: "!", OFFLINE: "?"}
@@ -69,10 +69,10 @@ def _detail_lines(change: Change, *, as_diff: bool = False) -> list[str]:
     """What a change does, one line per field: ``path: before -> after``, or as ```diff lines
     (``- path: before`` / ``+ path: after``) for Markdown. Database changes: db/render.py."""
     if is_database(change) and not as_diff:
-        from .db.render import detail_lines
+        from .database import detail_lines
 
         return detail_lines(change)
-    from .jetstream.units import display_units
+    from ...jetstream.units import display_units
 
     readable = display_units(change.address) or (lambda path, value: value)  # JSON keeps the raw integers
 
@@ -158,7 +158,7 @@ def render_markdown(plan: Plan) -> str:
 
 def _markdown_body(change: Change) -> list[str]:
     if is_database(change) and change.action == UPGRADE:
-        from .db.render import markdown_lines
+        from .database import markdown_lines
 
         return markdown_lines(change)
     body = _detail_lines(change, as_diff=True)
@@ -166,7 +166,7 @@ def _markdown_body(change: Change) -> list[str]:
 
 
 def _render_prometheus(plan: Plan) -> str:
-    from .render_prometheus import render_prometheus
+    from .prometheus import render_prometheus
 
     return render_prometheus(plan, time.time())
 

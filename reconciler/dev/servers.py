@@ -21,7 +21,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import UserError
+from ..errors import UserError
 
 LOOPBACK = "127.0.0.1"
 PG_SYSTEM_USER = "pgserver"  # Postgres refuses to run as root; the same user pgserver itself creates

@@ -13,8 +13,8 @@ import shutil
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from .errors import UserError
-from .localservers import (
+from ..errors import UserError
+from .servers import (
     NatsServer,
     PostgresServer,
     loopback_nats_url,

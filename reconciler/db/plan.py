@@ -15,14 +15,14 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from ..connection import DatabaseSettings
-from ..plan import ADOPT, UPGRADE, Change, Plan
+from ..jetstream.settings import DatabaseSettings
+from ..plan.model import ADOPT, UPGRADE, Change, Plan
 from .alembic_env import target_metadata
-from .compare import Sides, current_revision, differences, drift_changes, is_managed, reflect, summarize, user_tables
 from .connect import connect
+from .diff import Sides, current_revision, differences, drift_changes, is_managed, reflect, summarize, user_tables
 from .fingerprint import schema_fingerprint
+from .history import Revision, head_revision, pending_revisions, script_directory
 from .migrate import replay_errors, upgrade
-from .revisions import Revision, head_revision, pending_revisions, script_directory
 from .risk import DESTRUCTIVE, assess
 from .scratch import scratch_database
 

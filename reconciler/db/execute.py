@@ -17,16 +17,16 @@ from pathlib import Path
 import sqlalchemy as sa
 from alembic import command
 
-from ..connection import DatabaseSettings, redact
 from ..errors import Refused, UserError
-from ..plan import ADOPT, UPGRADE, Change, Plan
-from ..reconcile import is_database, refuse_destructive
+from ..jetstream.settings import DatabaseSettings, redact
+from ..plan.model import ADOPT, UPGRADE, Change, Plan
+from ..reconcile.plan import is_database, refuse_destructive
 from .alembic_env import alembic_config, target_metadata
-from .compare import Sides, differences, summarize
 from .connect import connect, first_line
+from .diff import Sides, differences, summarize
+from .history import pending_revisions
 from .migrate import upgrade
-from .planner import adoption_mismatch, observe
-from .revisions import pending_revisions
+from .plan import adoption_mismatch, observe
 from .settings import ApplySettings
 
 # pg_advisory_lock(int, int): a fixed pair, the same for every jsctl applying to this database.

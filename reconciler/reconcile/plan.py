@@ -25,15 +25,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .connection import DatabaseSettings, NatsSettings
-from .errors import Refused, UserError
-from .plan import DRIFT, Change, Plan
+from ..errors import Refused, UserError
+from ..jetstream.settings import DatabaseSettings, NatsSettings
+from ..plan.model import DRIFT, Change, Plan
 
 if TYPE_CHECKING:
-    from .jetstream import JetStreamSession
-    from .lock import ApplyLock
-    from .manifest.model import Desired
-    from .savedplan import PlanBasis
+    from ..jetstream.lock import ApplyLock
+    from ..jetstream.session import JetStreamSession
+    from ..manifest.model import Desired
+    from ..plan.planfile import PlanBasis
 
 DATABASE_PREFIX = "db/"
 
@@ -135,7 +135,7 @@ def migration_files(migrations: Path) -> list[Path]:
 
 def load_manifests(files: Iterable[str]) -> Desired:
     """The validated JetStream manifests (every problem at once); none named: the default files."""
-    from .manifest import load_desired
+    from ..manifest import load_desired
 
     return load_desired([Path(f) for f in files])
 
@@ -155,20 +155,20 @@ async def _session(target: Target, name: str) -> AsyncIterator[JetStreamSession 
     if target.nats is None:
         yield None
         return
-    from .jetstream import JetStreamSession
+    from ..jetstream.session import JetStreamSession
 
     async with JetStreamSession(target.nats, name=name) as session:
         yield session
 
 
 def _plan_database(database: DatabaseTarget) -> Plan:
-    from .db import plan_database
+    from ..db import plan_database
 
     return plan_database(database.settings, database.migrations, dev_url=database.dev_url, adopt=database.adopt)
 
 
 def _database_basis(database: DatabaseTarget) -> dict[str, Any]:
-    from .db import database_basis
+    from ..db import database_basis
 
     return database_basis(database.settings)
 
@@ -177,7 +177,7 @@ def plan_basis(target: Target, desired: Desired | None, session: JetStreamSessio
                database: dict[str, Any] | None) -> PlanBasis:
     """What a plan was computed from (savedplan.py): manifest and migration files, live configs,
     the NATS target, the database revision and schema fingerprint."""
-    from .savedplan import PlanBasis, manifest_digests, target_of
+    from ..plan.planfile import PlanBasis, manifest_digests, target_of
 
     files: list[Any] = list(desired.files) if desired else []
     if target.database:
@@ -185,7 +185,7 @@ def plan_basis(target: Target, desired: Desired | None, session: JetStreamSessio
     configs: dict[str, Any] = {}
     nats_target: dict[str, Any] = {}
     if session is not None and session.live is not None:
-        from .jetstream.diff import consumer_address, stream_address
+        from ..jetstream.plan import consumer_address, stream_address
 
         live = session.live
         configs = {stream_address(name): item["config"] for name, item in live.streams.items()}
@@ -238,7 +238,7 @@ async def _apply_lock(session: JetStreamSession | None, timeout: float,
     if session is None:
         yield None
         return
-    from .lock import ApplyLock
+    from ..jetstream.lock import ApplyLock
 
     assert session.api is not None
     async with ApplyLock(session.api.nc, timeout_s=timeout, on_wait=tell) as lock:
@@ -253,8 +253,8 @@ async def _ensure_held(lock: ApplyLock | None) -> None:
 async def apply_all(target: Target, options: ApplyOptions, console: Console) -> Applied | None:
     """Plan (or check a saved plan), refuse what needs a decision, then apply and verify both halves;
     None when there was nothing to do (no request sent, no lock on the database taken)."""
-    from .render import render_text
-    from .savedplan import SavedPlan
+    from ..plan.planfile import SavedPlan
+    from ..plan.render.text import render_text
 
     saved = SavedPlan.read(options.plan_file) if options.plan_file else None
     if saved is not None:  # the saved plan decides; the same flags would be needed to plan it again
@@ -294,7 +294,7 @@ def _apply_database(database: DatabaseTarget, plan: Plan, options: ApplyOptions,
                     progress: Callable[[str], None]) -> list[str]:
     """Upgrade under Postgres' advisory lock, then verify the database equals schema.yaml (db/apply.py);
     drift alone runs no DDL and fails that verification: jsctl never corrects drift by itself."""
-    from .db import ApplySettings, apply_database
+    from ..db import ApplySettings, apply_database
 
     settings = ApplySettings(options.allow_destructive, options.lock_timeout, options.ddl_lock_timeout,
                              options.statement_timeout)

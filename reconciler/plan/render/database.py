@@ -3,7 +3,7 @@ the SQL it runs and its risks; a drift note's differences, live against expected
 
 from __future__ import annotations
 
-from ..plan import UPGRADE, Change
+from ..model import UPGRADE, Change
 
 
 def detail_lines(change: Change) -> list[str]:

@@ -28,9 +28,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from . import __version__
-from .errors import JsctlError, Refused, UserError, scrub
-from .plan import Plan
+from .. import __version__
+from ..errors import JsctlError, Refused, UserError, scrub
+from .model import Plan
 
 KIND = "jsctl-saved-plan"
 FORMAT_VERSION = 1

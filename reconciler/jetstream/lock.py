@@ -29,9 +29,9 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
-from .errors import JsctlError, Refused, UserError
+from ..errors import JsctlError, Refused, UserError
+from .client import ApiError, JetStreamApi
 from .internal import LOCK_BUCKET, LOCK_STREAM
-from .jsapi import ApiError, JetStreamApi
 
 if TYPE_CHECKING:
     from nats.aio.client import Client as NatsClient

@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .errors import JsctlError
+from ..errors import JsctlError
 
 if TYPE_CHECKING:
     from nats.aio.client import Client as NatsClient
