@@ -109,8 +109,9 @@ def jsctl(*args: str) -> list[str]:
 
 async def delete_all(url: str) -> None:
     from reconciler.jetstream.client import JetStreamApi
+    from reconciler.jetstream.connect import connect_nats
     from reconciler.jetstream.observe import bounded
-    from reconciler.jetstream.settings import NatsSettings, connect_nats
+    from reconciler.jetstream.settings import NatsSettings
 
     nc = await connect_nats(NatsSettings(url=url))
     api = JetStreamApi(nc)
@@ -123,10 +124,11 @@ async def in_process(url: str, manifests: Path) -> dict[str, float]:
     """Where the time goes inside one process: loading, observing, planning, and the apply requests
     sent 64 at a time vs one at a time (the same executor, on an emptied account each time)."""
     from reconciler.jetstream.client import JetStreamApi
+    from reconciler.jetstream.connect import connect_nats
     from reconciler.jetstream.execute import execute
     from reconciler.jetstream.observe import observe
     from reconciler.jetstream.plan import plan_jetstream
-    from reconciler.jetstream.settings import NatsSettings, connect_nats
+    from reconciler.jetstream.settings import NatsSettings
     from reconciler.manifest import load_desired
 
     times: dict[str, float] = {}

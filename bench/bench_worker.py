@@ -36,9 +36,11 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "tests"))  # the worker tests' harness creates USER_TXN as they do
 
 from reconciler.db import upgrade_to_head  # noqa: E402
+from reconciler.db.settings import DatabaseSettings  # noqa: E402
 from reconciler.dev.servers import NatsServer, PostgresServer  # noqa: E402
 from reconciler.jetstream.client import ApiError, JetStreamApi  # noqa: E402
-from reconciler.jetstream.settings import DatabaseSettings, NatsSettings, connect_nats  # noqa: E402
+from reconciler.jetstream.connect import connect_nats  # noqa: E402
+from reconciler.jetstream.settings import NatsSettings  # noqa: E402
 from reconciler.worker.events import parse_event  # noqa: E402
 from reconciler.worker.loop import verdict_bytes  # noqa: E402
 from reconciler.worker.publish import random_events  # noqa: E402

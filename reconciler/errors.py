@@ -5,6 +5,8 @@ Exit codes are part of the contract (README, "Exit codes"): they live here and n
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit, urlunsplit
+
 EXIT_OK = 0
 EXIT_ERROR = 1
 EXIT_CHANGES = 2  # plan --detailed-exitcode: changes or drift
@@ -64,3 +66,14 @@ def redact(text: str, secrets: list[str]) -> str:
 def scrub(text: str) -> str:
     """``text`` without any secret registered with keep_secret()."""
     return redact(text, list(_SECRETS))
+
+
+def strip_userinfo(url: str) -> str:
+    """``nats://u:p@host:4222`` -> ``nats://host:4222`` (also for postgres URLs)."""
+    parts = urlsplit(url if "://" in url else f"nats://{url}")
+    if not (parts.username or parts.password):
+        return url
+    netloc = parts.hostname or ""
+    if parts.port:
+        netloc += f":{parts.port}"
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))

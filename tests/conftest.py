@@ -129,7 +129,8 @@ def js_account(nats_server) -> Iterator[str]:
 
 async def _delete_all_streams(url: str) -> None:
     from reconciler.jetstream.client import JetStreamApi
-    from reconciler.jetstream.settings import NatsSettings, connect_nats
+    from reconciler.jetstream.connect import connect_nats
+    from reconciler.jetstream.settings import NatsSettings
 
     nc = await connect_nats(NatsSettings(url=url))
     try:

@@ -88,7 +88,8 @@ class NatsCluster:
         import asyncio
 
         from reconciler.jetstream.client import ApiError, JetStreamApi
-        from reconciler.jetstream.settings import NatsSettings, connect_nats
+        from reconciler.jetstream.connect import connect_nats
+        from reconciler.jetstream.settings import NatsSettings
 
         async def probe() -> bool:
             nc = await connect_nats(NatsSettings(url=self.url))

@@ -38,8 +38,9 @@ def write_manifests(directory: Path, streams: list[dict], consumers: list[dict])
 def stream_names(url: str) -> list[str]:
     """The application's live streams on the server at ``url`` (jsctl's own lock bucket left out)."""
     from reconciler.jetstream.client import JetStreamApi
-    from reconciler.jetstream.internal import is_jsctl_internal
-    from reconciler.jetstream.settings import NatsSettings, connect_nats
+    from reconciler.jetstream.connect import connect_nats
+    from reconciler.jetstream.lock import is_jsctl_internal
+    from reconciler.jetstream.settings import NatsSettings
 
     async def names() -> list[str]:
         nc = await connect_nats(NatsSettings(url=url))

@@ -16,16 +16,11 @@ from natsjwt import Operator, new_keypair
 from support import HACK
 from tlsgen import CertificateAuthority
 
-from reconciler.errors import UserError, keep_secret, scrub
-from reconciler.jetstream.settings import (
-    DatabaseSettings,
-    NatsSettings,
-    describe_connect_error,
-    read_user_seed,
-    redact,
-    resolve_nats_settings,
-    strip_userinfo,
-)
+from reconciler.db.settings import DatabaseSettings
+from reconciler.errors import UserError, keep_secret, redact, scrub, strip_userinfo
+from reconciler.jetstream.connect import describe_connect_error
+from reconciler.jetstream.credentials import read_user_seed
+from reconciler.jetstream.settings import NatsSettings, resolve_nats_settings
 
 # ------------------------------------------------------------------ helpers
 

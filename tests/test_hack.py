@@ -12,7 +12,9 @@ import yaml
 from support import HACK
 
 from reconciler.dev.servers import nats_server_binary
-from reconciler.jetstream.settings import NatsSettings, connect_nats, read_user_seed
+from reconciler.jetstream.connect import connect_nats
+from reconciler.jetstream.credentials import read_user_seed
+from reconciler.jetstream.settings import NatsSettings
 
 CONF = (HACK / "nats-server.conf").read_text()
 

@@ -22,8 +22,8 @@ def force_unlock(lock_id: str, nats: NatsSettings) -> None:
 
 
 async def _unlock(settings: NatsSettings, lock_id: str):
+    from ..jetstream.connect import connect_nats
     from ..jetstream.lock import force_unlock as remove
-    from ..jetstream.settings import connect_nats
 
     nc = await connect_nats(settings, name="jsctl force-unlock")
     try:

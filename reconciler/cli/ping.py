@@ -6,7 +6,8 @@ import asyncio
 
 import click
 
-from ..jetstream.settings import DatabaseSettings, NatsSettings
+from ..db.settings import DatabaseSettings
+from ..jetstream.settings import NatsSettings
 from .options import database_options, nats_options
 
 

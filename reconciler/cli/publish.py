@@ -9,7 +9,8 @@ from pathlib import Path
 import click
 
 from ..errors import EXIT_ERROR, UserError
-from ..jetstream.settings import NatsSettings, connect_nats
+from ..jetstream.connect import connect_nats
+from ..jetstream.settings import NatsSettings
 from .options import PublishSubject, nats_options
 
 

@@ -1,4 +1,4 @@
-"""Observe a live database and compare it with a reference schema (Alembic autogenerate's comparison).
+"""Compare a database with a reference schema (Alembic autogenerate's comparison).
 
 ``differences`` runs the comparison (I/O); ``drift_changes`` turns its output into plan Changes (pure).
 """
@@ -10,30 +10,13 @@ from typing import Any
 
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
 from sqlalchemy.dialects import postgresql
 
-from ..plan.model import DRIFT, Change, FieldChange
-from .alembic_env import VERSION_TABLE, configure_options
+from ..plan.address import DB, DB_COLUMN, DB_CONSTRAINT, DB_INDEX, DB_TABLE, Address
+from ..plan.model import Action, Change, FieldChange
+from .alembic_env import VERSION_TABLE, migration_context
 
 SCHEMA = "public"
-
-
-def migration_context(connection: sa.Connection) -> MigrationContext:
-    return MigrationContext.configure(connection, opts=configure_options())
-
-
-def current_revision(connection: sa.Connection) -> str | None:
-    return migration_context(connection).get_current_revision()
-
-
-def is_managed(connection: sa.Connection) -> bool:
-    return sa.inspect(connection).has_table(VERSION_TABLE, schema=SCHEMA)
-
-
-def user_tables(connection: sa.Connection) -> list[str]:
-    """Tables in the public schema other than Alembic's version table."""
-    return sorted(t for t in sa.inspect(connection).get_table_names(schema=SCHEMA) if t != VERSION_TABLE)
 
 
 def reflect(connection: sa.Connection) -> sa.MetaData:
@@ -88,13 +71,16 @@ class Sides:
         return f"in {self.live}, not in {self.expected}"
 
 
-def _address(what: str, diff: tuple) -> str:
+_KINDS = {"table": DB_TABLE, "index": DB_INDEX, "constraint": DB_CONSTRAINT, "fk": DB_CONSTRAINT}
+
+
+def _address(what: str, diff: tuple) -> Address:
     if what == "column":
-        return f"db/column/{diff[2]}.{diff[3].name}"
-    return f"db/{'constraint' if what == 'fk' else what}/{diff[1].name}"
+        return DB_COLUMN.address(f"{diff[2]}.{diff[3].name}")
+    return _KINDS[what].address(diff[1].name)
 
 
-def describe(diff: tuple, sides: Sides) -> tuple[str, str, list[FieldChange]]:
+def describe(diff: tuple, sides: Sides) -> tuple[Address, str, list[FieldChange]]:
     """(address, reason, field changes) of one Alembic difference ("add" = missing from the live side)."""
     kind = diff[0]
     verb, _, what = kind.partition("_")
@@ -106,23 +92,23 @@ def describe(diff: tuple, sides: Sides) -> tuple[str, str, list[FieldChange]]:
             live, expected = render_type(live), render_type(expected)
         elif what == "default":
             live, expected = render_default(live), render_default(expected)
-        return f"db/column/{table}.{column}", f"{what} differs from {sides.expected}", [
+        return DB_COLUMN.address(f"{table}.{column}"), f"{what} differs from {sides.expected}", [
             FieldChange(what, live, expected)]
     if what == "table_comment":
         table = diff[1]
-        return f"db/table/{table.name}", f"comment differs from {sides.expected}", [
+        return DB_TABLE.address(table.name), f"comment differs from {sides.expected}", [
             FieldChange("comment", None, table.comment)]
-    return "db", f"{kind} ({sides.live} vs {sides.expected})", []  # a kind a newer Alembic added: still shown
+    return DB.address(), f"{kind} ({sides.live} vs {sides.expected})", []  # a kind a newer Alembic added: still shown
 
 
 def drift_changes(diffs: list[Any], sides: Sides) -> list[Change]:
     """One drift note per address, merging the field changes Alembic reports for it."""
-    by_address: dict[str, Change] = {}
+    by_address: dict[Address, Change] = {}
     for diff in flatten(diffs):
         address, reason, fields = describe(diff, sides)
         change = by_address.get(address)
         if change is None:
-            by_address[address] = Change(address, DRIFT, list(fields), reason=reason)
+            by_address[address] = Change(address, Action.DRIFT, list(fields), reason=reason)
         else:
             change.diff.extend(fields)
             change.reason = f"{', '.join(f.path for f in change.diff)} differ from {sides.expected}"

@@ -1,12 +1,11 @@
-"""Apply the database part of a plan: upgrade (or adopt) under an advisory lock, then verify.
+"""Run the database part of a plan: upgrade (or adopt) under the advisory lock (lock.py), then verify.
 
-- One session advisory lock per database serializes appliers; a second one waits up to
-  ``lock_timeout`` and then fails naming the holder (pid, application_name, client address).
 - DDL runs with ``lock_timeout``/``statement_timeout`` set, one transaction per revision (a revision
   that fails is rolled back; the ones before it stay), CONCURRENTLY work in the revision's own
   autocommit block.
 - Only the revisions in the plan are run; drift is never "corrected" by anything but a revision.
-- Afterwards the live schema must equal schema.yaml; any remainder is an error.
+- Afterwards the live schema must equal schema.yaml (verify.py).
+The plan was checked beforehand (plan/policy.py): this module decides nothing about what may change.
 """
 
 from __future__ import annotations
@@ -18,61 +17,54 @@ import sqlalchemy as sa
 from alembic import command
 
 from ..errors import Refused, UserError
-from ..jetstream.settings import DatabaseSettings, redact
-from ..plan.model import ADOPT, UPGRADE, Change, Plan
-from ..reconcile.plan import is_database, refuse_destructive
+from ..plan.address import DATABASE
+from ..plan.model import Action, Change, Plan
+from ..plan.policy import ApplyOptions
 from .alembic_env import alembic_config, target_metadata
 from .connect import connect, first_line
-from .diff import Sides, differences, summarize
 from .history import pending_revisions
+from .lock import acquire_lock, release_lock
 from .migrate import upgrade
-from .plan import adoption_mismatch, observe
-from .settings import ApplySettings
+from .observe import observe
+from .plan import adoption_mismatch
+from .settings import DatabaseSettings
+from .verify import verify
 
-# pg_advisory_lock(int, int): a fixed pair, the same for every jsctl applying to this database.
-LOCK_KEYS = (0x6A73, 0x6462)  # "js", "db"
 APPLY_APPLICATION_NAME = "jsctl apply"
 
 
 def database_changes(plan: Plan) -> list[Change]:
-    return [c for c in plan.changes if is_database(c) and c.action in (UPGRADE, ADOPT)]
+    """The changes of ``plan`` that run something on the database (upgrades, an adoption)."""
+    return [c for c in plan.changes if c.action in (Action.UPGRADE, Action.ADOPT) and c.address.target == DATABASE]
 
 
 def check_revisions_unchanged(migrations_dir: Path, plan: Plan, changes: list[Change]) -> None:
     """A saved plan is applied only if each revision still renders the SQL the plan showed."""
-    upgrades = [c for c in changes if c.action == UPGRADE]
+    upgrades = [c for c in changes if c.action == Action.UPGRADE]
     if not upgrades:
         return
     now = {r.revision: r.sql for r in pending_revisions(migrations_dir, plan.context.get("database_revision"))}
     for change in upgrades:
-        if now.get(change.desired["revision"]) != change.details.get("sql"):
+        if change.details.revision is None or now.get(change.desired["revision"]) != change.details.revision.sql:
             raise Refused(f"{change.address} is not what the plan showed (its revision file changed or is gone): "
                           "plan again")
 
 
-def apply_database(database: DatabaseSettings, migrations_dir: Path, plan: Plan,
-                   settings: ApplySettings | None = None,
-                   progress: Callable[[str], None] = lambda line: None) -> list[str]:
+def execute(database: DatabaseSettings, migrations_dir: Path, plan: Plan, options: ApplyOptions,
+            progress: Callable[[str], None]) -> list[str]:
     """Run the plan's database changes; returns what was done, one line each. Raises on refusal or failure."""
-    settings = settings or ApplySettings()
-    if plan.errors:
-        raise UserError(f"the plan has errors; not applying: {plan.errors[0]}")
     changes = database_changes(plan)
-    refuse_destructive(changes, settings.allow_destructive)
     check_revisions_unchanged(migrations_dir, plan, changes)
     metadata = target_metadata(migrations_dir)
     done: list[str] = []
     with connect(database, APPLY_APPLICATION_NAME) as connection:
-        acquire_lock(connection, database, settings.lock_timeout)
+        acquire_lock(connection, database, options.lock_timeout)
         try:
-            _set_ddl_timeouts(connection, settings)
+            _set_ddl_timeouts(connection, options)
             for line in _run(connection, migrations_dir, plan, changes, metadata):
                 progress(line)
                 done.append(line)
-            remainder = differences(connection, metadata)
-            if remainder:
-                raise UserError(f"after the upgrade the database still differs from schema.yaml "
-                                f"(drift no revision corrects): {summarize(remainder, Sides())}")
+            verify(connection, metadata)
         finally:
             release_lock(connection)
     return done
@@ -82,7 +74,7 @@ def _run(connection: sa.Connection, migrations_dir: Path, plan: Plan, changes: l
          metadata: sa.MetaData) -> Iterator[str]:
     """Yield one line per step as it completes, after re-checking the state the plan was made for."""
     state = observe(connection)
-    adopt = [c for c in changes if c.action == ADOPT]
+    adopt = [c for c in changes if c.action == Action.ADOPT]
     if adopt:
         if state.managed:
             raise Refused("the database was stamped by someone else since the plan: plan again")
@@ -93,7 +85,7 @@ def _run(connection: sa.Connection, migrations_dir: Path, plan: Plan, changes: l
         connection.commit()
         yield f"adopted: stamped at revision {adopt[0].desired['revision']}"
         return
-    revisions = [c.desired["revision"] for c in changes if c.action == UPGRADE]
+    revisions = [c.desired["revision"] for c in changes if c.action == Action.UPGRADE]
     start = plan.context.get("database_revision")
     if state.revision in revisions:  # another apply got (part of) the way already
         revisions = revisions[revisions.index(state.revision) + 1:]
@@ -111,43 +103,7 @@ def _run(connection: sa.Connection, migrations_dir: Path, plan: Plan, changes: l
         yield f"upgraded to revision {revision}"
 
 
-def _set_ddl_timeouts(connection: sa.Connection, settings: ApplySettings) -> None:
-    connection.exec_driver_sql(f"SET lock_timeout = '{int(settings.ddl_lock_timeout * 1000)}ms'")
-    connection.exec_driver_sql(f"SET statement_timeout = '{int(settings.statement_timeout * 1000)}ms'")
-    connection.commit()
-
-
-def acquire_lock(connection: sa.Connection, database: DatabaseSettings, timeout: float) -> None:
-    """Take the apply lock, waiting at most ``timeout`` seconds (Postgres' lock_timeout bounds the wait)."""
-    connection.exec_driver_sql(f"SET lock_timeout = '{max(1, int(timeout * 1000))}ms'")
-    try:
-        connection.exec_driver_sql("SELECT pg_advisory_lock(%s, %s)", LOCK_KEYS)
-        connection.commit()
-    except sa.exc.OperationalError as exc:
-        connection.rollback()
-        if getattr(exc.orig, "sqlstate", None) != "55P03":  # lock_not_available
-            raise
-        holder = lock_holder(connection)
-        raise Refused(redact(f"another apply holds the lock on {database.display_url} ({holder}); gave up "
-                             f"after {timeout:g}s (--lock-timeout)", database.secrets())) from None
-
-
-def lock_holder(connection: sa.Connection) -> str:
-    row = connection.exec_driver_sql(
-        "SELECT a.pid, a.application_name, a.client_addr, a.backend_start FROM pg_locks l "
-        "JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.locktype = 'advisory' AND l.granted "
-        "AND l.classid = %s AND l.objid = %s AND l.objsubid = 2", LOCK_KEYS).first()
-    connection.rollback()
-    if row is None:
-        return "holder gone"
-    pid, application, address, since = row
-    return (f"pid {pid}, application_name {application or '-'}, client {address or 'local socket'}, "
-            f"connected since {since:%Y-%m-%d %H:%M:%S%z}")
-
-
-def release_lock(connection: sa.Connection) -> None:
-    if connection.closed:
-        return
-    connection.rollback()
-    connection.exec_driver_sql("SELECT pg_advisory_unlock(%s, %s)", LOCK_KEYS)
+def _set_ddl_timeouts(connection: sa.Connection, options: ApplyOptions) -> None:
+    connection.exec_driver_sql(f"SET lock_timeout = '{int(options.ddl_lock_timeout * 1000)}ms'")
+    connection.exec_driver_sql(f"SET statement_timeout = '{int(options.statement_timeout * 1000)}ms'")
     connection.commit()

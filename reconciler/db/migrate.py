@@ -10,9 +10,9 @@ import sqlalchemy as sa
 from alembic import command
 
 from ..errors import UserError
-from ..jetstream.settings import DatabaseSettings
 from .alembic_env import alembic_config
 from .connect import connect, first_line
+from .settings import DatabaseSettings
 
 
 def upgrade(connection: sa.Connection, migrations_dir: Path, target: str = "head") -> None:

@@ -10,67 +10,41 @@ The target database is only read.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from collections.abc import Collection
 from pathlib import Path
 
 import sqlalchemy as sa
 
-from ..jetstream.settings import DatabaseSettings
-from ..plan.model import ADOPT, UPGRADE, Change, Plan
+from ..plan.address import DB_REVISION
+from ..plan.details import Details, RevisionInfo
+from ..plan.model import Action, Change, Plan
+from ..plan.policy import is_destructive
 from .alembic_env import target_metadata
 from .connect import connect
-from .diff import Sides, current_revision, differences, drift_changes, is_managed, reflect, summarize, user_tables
+from .diff import Sides, differences, drift_changes, reflect, summarize
 from .fingerprint import schema_fingerprint
 from .history import Revision, head_revision, pending_revisions, script_directory
 from .migrate import replay_errors, upgrade
-from .risk import DESTRUCTIVE, assess
+from .observe import column_types, observe
+from .risk import assess
 from .scratch import scratch_database
+from .settings import DatabaseSettings
 
 UNCOVERED = "schema.yaml changed but no revision covers it: run `jsctl db revision -m ...`"
 COVERAGE = Sides(live="the migrations at head", expected="schema.yaml")
 
 
-@dataclass
-class LiveState:
-    managed: bool
-    revision: str | None
-    tables: list[str]
-
-    @property
-    def foreign(self) -> bool:
-        """Tables, but no Alembic history: someone else's database, or one to adopt."""
-        return not self.managed and bool(self.tables)
-
-
-def observe(connection: sa.Connection) -> LiveState:
-    managed = is_managed(connection)
-    state = LiveState(managed, current_revision(connection) if managed else None, user_tables(connection))
-    connection.rollback()
-    return state
-
-
-def column_types(connection: sa.Connection) -> dict[tuple[str, str], str]:
-    rows = connection.exec_driver_sql(
-        "SELECT c.relname, a.attname, format_type(a.atttypid, a.atttypmod) FROM pg_attribute a "
-        "JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace "
-        "WHERE n.nspname = 'public' AND c.relkind = 'r' AND a.attnum > 0 AND NOT a.attisdropped").all()
-    connection.rollback()
-    return {(table, column): type_ for table, column, type_ in rows}
-
-
-def revision_change(revision: Revision, types_before: dict[tuple[str, str], str], migrations_dir: Path) -> Change:
-    risks = assess(revision.statements, types_before)
-    flags = sorted({flag for risk in risks for flag in risk.flags})
-    return Change(
-        address=f"db/revision/{revision.revision}",
-        action=UPGRADE,
-        destructive=DESTRUCTIVE in flags,
-        reason=revision.message or None,
-        details={"message": revision.message, "from": revision.down_revision,
-                 "file": os.path.relpath(revision.path, migrations_dir), "sql": revision.sql, "flags": flags,
-                 "risks": [r.to_dict() for r in risks if r.flags]},
-        desired={"revision": revision.revision},
-    )
+def revision_change(revision: Revision, types_before: dict[tuple[str, str], str], migrations_dir: Path,
+                    live: Collection[str]) -> Change:
+    """The upgrade running ``revision``: its SQL and risks; destructive (plan/policy.py) when it would
+    lose something of ``live``, the tables and indexes the database holds now."""
+    risks = [risk for risk in assess(revision.statements, types_before) if risk.findings]
+    details = Details(revision.message, RevisionInfo(revision.down_revision,
+                                                     os.path.relpath(revision.path, migrations_dir), revision.sql,
+                                                     risks))
+    return Change(DB_REVISION.address(revision.revision), Action.UPGRADE,
+                  destructive=is_destructive(Action.UPGRADE, details, live), reason=revision.message or None,
+                  details=details, desired={"revision": revision.revision})
 
 
 def plan_database(database: DatabaseSettings, migrations_dir: Path, *, dev_url: str | None = None,
@@ -96,7 +70,7 @@ def plan_database(database: DatabaseSettings, migrations_dir: Path, *, dev_url: 
                 upgrade(scratch, migrations_dir, state.revision)
             expected_now = reflect(scratch)
             for revision in pending:
-                plan.changes.append(revision_change(revision, column_types(scratch), migrations_dir))
+                plan.changes.append(revision_change(revision, column_types(scratch), migrations_dir, state.relations))
                 upgrade(scratch, migrations_dir, revision.revision)
             if state.foreign:
                 upgrade(scratch, migrations_dir)
@@ -122,6 +96,6 @@ def _plan_adoption(plan: Plan, live: sa.Connection, metadata: sa.MetaData, head:
     if mismatch:
         plan.errors.append(mismatch)
     elif head:
-        plan.changes.append(Change(f"db/revision/{head}", ADOPT, reason="stamp the existing schema at head",
-                                   details={"message": "the live schema matches schema.yaml"},
+        plan.changes.append(Change(DB_REVISION.address(head), Action.ADOPT, reason="stamp the existing schema at head",
+                                   details=Details(message="the live schema matches schema.yaml"),
                                    desired={"revision": head}))

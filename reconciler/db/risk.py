@@ -4,7 +4,8 @@ The SQL is what Alembic renders offline for the revision, so the flags describe 
 apply will run, whatever Python produced it. The rules, in one table-like place:
 
 - destructive: something is dropped (table, column: with its data; index, constraint) or rows are
-  deleted: apply needs --allow-destructive.
+  deleted; each such finding names the table or index it touches, so plan/policy.py can judge it
+  on the live database (a revision is destructive only where that exists now).
 - rewrite: the table is rewritten under an ACCESS EXCLUSIVE lock (most type changes, a volatile
   default or an identity on a new column).
 - long-lock: a lock held while every row is read (SET NOT NULL, CREATE INDEX without CONCURRENTLY,
@@ -17,10 +18,8 @@ Statements on a table created earlier in the same revision carry no lock or data
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 
-DESTRUCTIVE, REWRITE, LONG_LOCK, DATA_DEPENDENT = "destructive", "rewrite", "long-lock", "data-dependent"
-CONCURRENTLY_IN_TRANSACTION = "concurrently-in-transaction"
+from ..plan.details import CONCURRENTLY_IN_TRANSACTION, DATA_DEPENDENT, DESTRUCTIVE, LONG_LOCK, REWRITE, Risk
 
 # Functions whose value differs per row: a column added with such a default rewrites the table.
 VOLATILE_FUNCTIONS = ("random(", "clock_timestamp(", "timeofday(", "gen_random_uuid(", "uuid_generate_v",
@@ -30,22 +29,6 @@ _TYPE_ALIASES = {
     "int": "integer", "int4": "integer", "int2": "smallint", "int8": "bigint", "character varying": "varchar",
     "decimal": "numeric", "timestamp with time zone": "timestamptz", "bool": "boolean",
 }
-
-
-@dataclass
-class StatementRisk:
-    sql: str
-    findings: list[tuple[str, str]] = field(default_factory=list)  # (flag, why)
-
-    @property
-    def flags(self) -> list[str]:
-        return sorted({flag for flag, _ in self.findings})
-
-    def flag(self, name: str, note: str) -> None:
-        self.findings.append((name, note))
-
-    def to_dict(self) -> dict:
-        return {"sql": self.sql, "flags": self.flags, "notes": [f"{flag}: {why}" for flag, why in self.findings]}
 
 
 def parse_type(text: str) -> tuple[str, tuple[int, ...]]:
@@ -84,30 +67,30 @@ def type_change(old: str | None, new: str) -> tuple[bool, bool]:
 _IDENT = r'"?([A-Za-z_][\w$]*)"?'
 
 
-def assess(statements: list[tuple[str, bool]], column_types: dict[tuple[str, str], str]) -> list[StatementRisk]:
+def assess(statements: list[tuple[str, bool]], column_types: dict[tuple[str, str], str]) -> list[Risk]:
     """Flags for each statement; ``column_types`` maps (table, column) to its type before the revision."""
     created: set[str] = set()
     risks = []
     for sql, in_transaction in statements:
-        risk = StatementRisk(sql)
+        risk = Risk(sql)
         _assess_one(risk, " ".join(sql.split()), in_transaction, created, column_types)
         risks.append(risk)
     return risks
 
 
-def _assess_one(risk: StatementRisk, sql: str, in_transaction: bool, created: set[str],
+def _assess_one(risk: Risk, sql: str, in_transaction: bool, created: set[str],
                 column_types: dict[tuple[str, str], str]) -> None:
     if m := re.match(rf"CREATE TABLE (?:IF NOT EXISTS )?{_IDENT}", sql, re.I):
         created.add(m.group(1))
         return
     if m := re.match(rf"DROP TABLE (?:IF EXISTS )?{_IDENT}", sql, re.I):
-        risk.flag(DESTRUCTIVE, f"drops table {m.group(1)} and its data")
+        risk.flag(DESTRUCTIVE, f"drops table {m.group(1)} and its data", m.group(1))
         return
-    if re.match(r"(TRUNCATE|DELETE)\b", sql, re.I):
-        risk.flag(DESTRUCTIVE, "deletes rows")
+    if m := re.match(rf"(?:TRUNCATE|DELETE)\b(?: TABLE| FROM)?(?: ONLY)?(?: {_IDENT})?", sql, re.I):
+        risk.flag(DESTRUCTIVE, "deletes rows", m.group(1))
         return
     if m := re.match(rf"DROP INDEX (?:CONCURRENTLY )?(?:IF EXISTS )?{_IDENT}", sql, re.I):
-        risk.flag(DESTRUCTIVE, f"drops index {m.group(1)}")
+        risk.flag(DESTRUCTIVE, f"drops index {m.group(1)}", m.group(1))
         return
     if m := re.match(rf"CREATE (UNIQUE )?INDEX (CONCURRENTLY )?(?:IF NOT EXISTS )?{_IDENT} ON (?:ONLY )?{_IDENT}",
                      sql, re.I):
@@ -129,12 +112,12 @@ def _assess_one(risk: StatementRisk, sql: str, in_transaction: bool, created: se
     _assess_alter(risk, table, action, column_types)
 
 
-def _assess_alter(risk: StatementRisk, table: str, action: str, column_types: dict[tuple[str, str], str]) -> None:
+def _assess_alter(risk: Risk, table: str, action: str, column_types: dict[tuple[str, str], str]) -> None:
     upper = action.upper()
     if m := re.match(rf"DROP COLUMN (?:IF EXISTS )?{_IDENT}", action, re.I):
-        risk.flag(DESTRUCTIVE, f"drops column {table}.{m.group(1)} and its data")
+        risk.flag(DESTRUCTIVE, f"drops column {table}.{m.group(1)} and its data", table)
     elif m := re.match(rf"DROP CONSTRAINT (?:IF EXISTS )?{_IDENT}", action, re.I):
-        risk.flag(DESTRUCTIVE, f"drops constraint {m.group(1)}")
+        risk.flag(DESTRUCTIVE, f"drops constraint {m.group(1)}", table)
     elif m := re.match(rf"ALTER COLUMN {_IDENT} (?:SET DATA )?TYPE (.+?)(?: USING .*)?$", action, re.I):
         column, new_type = m.group(1), m.group(2)
         old_type = column_types.get((table, column))
@@ -155,7 +138,7 @@ def _assess_alter(risk: StatementRisk, table: str, action: str, column_types: di
             risk.flag(DATA_DEPENDENT, f"fails if {table} has rows (NOT NULL without a default)")
 
 
-def _assess_add_constraint(risk: StatementRisk, table: str, upper: str) -> None:
+def _assess_add_constraint(risk: Risk, table: str, upper: str) -> None:
     not_valid = upper.rstrip().endswith("NOT VALID")
     if " FOREIGN KEY" in upper and not not_valid:
         risk.flag(LONG_LOCK, f"validates every row of {table} while holding a lock (add NOT VALID, "

@@ -21,9 +21,9 @@ from urllib.parse import urlsplit, urlunsplit
 
 import sqlalchemy as sa
 
-from ..errors import UserError
-from ..jetstream.settings import DatabaseSettings, redact
+from ..errors import UserError, redact
 from .connect import connect, first_line
+from .settings import DatabaseSettings
 
 
 @contextlib.contextmanager

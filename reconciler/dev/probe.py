@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from ..db.settings import DatabaseSettings, database_error
 from ..jetstream.client import JetStreamApi
-from ..jetstream.settings import DatabaseSettings, NatsSettings, connect_nats, database_error
+from ..jetstream.connect import connect_nats
+from ..jetstream.settings import NatsSettings
 
 
 async def probe_nats(settings: NatsSettings) -> str:

@@ -1,7 +1,7 @@
 """``jsctl check``: health of the declared streams and consumers, like ``nats server check``.
 
-Pure: turns the stream and consumer infos read from the server into one result per resource,
-and renders the results as text, JSON or a Nagios plugin line. The states and their exit codes
+Pure: turns the stream and consumer infos read from the server into one result per resource
+(check.py reads them, render.py prints the results). The states and their exit codes
 are Nagios's (0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN), on purpose unlike the other commands.
 
 Every measure has a threshold key. ``--KEY-warn``/``--KEY-critical`` flags win over the resource's
@@ -14,7 +14,6 @@ A measure is in a state when its value is at or above the threshold.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -152,48 +151,3 @@ def add_drift(result: Result, differences: list[str]) -> None:
 
 def overall(results: list[Result]) -> int:
     return max((r.state for r in results), default=OK)
-
-
-# ------------------------------------------------------------------ rendering
-
-
-def _summary(result: Result) -> str:
-    if result.messages:
-        return "; ".join(result.messages)
-    shown = [f"{name} {v['value']:g}" + (f"/{v['max']:g}" if v["max"] else "") for name, v in result.values.items()]
-    return ", ".join(shown) or "ok"
-
-
-def render_text(results: list[Result]) -> str:
-    width = max((len(r.address) for r in results), default=0)
-    lines = [f"{STATE_NAMES[r.state]:<8} {r.address:<{width}}  {_summary(r)}" for r in results]
-    counts = {name: sum(1 for r in results if r.state == state) for state, name in STATE_NAMES.items()}
-    tally = ", ".join(f"{n} {name.lower()}" for name, n in counts.items() if n)
-    tally = f" ({tally})" if tally else ""
-    lines.append(f"{STATE_NAMES[overall(results)]}: {len(results)} resources checked{tally}")
-    return "\n".join(lines) + "\n"
-
-
-def render_json(results: list[Result]) -> str:
-    state = overall(results)
-    return json.dumps({"status": STATE_NAMES[state], "exit_code": state,
-                       "checks": [{"address": r.address, "status": STATE_NAMES[r.state], "messages": r.messages,
-                                   "values": r.values} for r in results]}, indent=2) + "\n"
-
-
-def _perf_number(value: float | None) -> str:
-    return "" if value is None else f"{value:g}"
-
-
-def render_nagios(results: list[Result]) -> str:
-    """``JSCTL STATE - problems | perfdata`` (the Nagios plugin output format, one line)."""
-    state = overall(results)
-    problems = [f"{r.address}: {'; '.join(r.messages)}" for r in results if r.state != OK]
-    text = ", ".join(problems) or f"{len(results)} resources OK"
-    perf = [f"'{r.address} {name}'={_perf_number(v['value'])};{_perf_number(v['warn'])};"
-            f"{_perf_number(v['critical'])};0;{_perf_number(v['max'])}"
-            for r in results for name, v in r.values.items()]
-    return f"JSCTL {STATE_NAMES[state]} - {text}" + (f" | {' '.join(perf)}" if perf else "") + "\n"
-
-
-RENDERERS = {"text": render_text, "json": render_json, "nagios": render_nagios}

@@ -1,7 +1,7 @@
 """One apply at a time per NATS account: a lock kept in JetStream itself.
 
-The lock is one key (``apply``) in jsctl's own KV bucket (stream ``KV_jsctl_locks``, see
-``internal.py``), written with raw publishes so every write is conditional:
+The lock is one key (``apply``) in jsctl's own KV bucket (stream ``KV_jsctl_locks``, never planned,
+never shown as unmanaged: ``is_jsctl_internal``), written with raw publishes so every write is conditional:
 ``Nats-Expected-Last-Subject-Sequence`` makes taking, refreshing and releasing the lock
 compare-and-set operations on the key's last sequence (0 = the key was never written).
 
@@ -31,11 +31,13 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import JsctlError, Refused, UserError
 from .client import ApiError, JetStreamApi
-from .internal import LOCK_BUCKET, LOCK_STREAM
 
 if TYPE_CHECKING:
     from nats.aio.client import Client as NatsClient
 
+LOCK_BUCKET = "jsctl_locks"
+LOCK_STREAM = f"KV_{LOCK_BUCKET}"  # a KV bucket is stored in a stream named KV_<bucket>
+INTERNAL_STREAMS = frozenset({LOCK_STREAM})  # JetStream resources jsctl keeps for itself
 LOCK_KEY = "apply"
 LOCK_SUBJECT = f"$KV.{LOCK_BUCKET}.{LOCK_KEY}"
 DEFAULT_TTL_S = 30.0
@@ -62,6 +64,11 @@ BUCKET_CONFIG: dict[str, Any] = {
     "storage": "file",
 }
 CLUSTER_REPLICAS = 3  # in a cluster, so the lock survives a node; R1 when fewer nodes have JetStream
+
+
+def is_jsctl_internal(stream_name: str) -> bool:
+    """True for streams jsctl creates for its own use (the apply lock bucket): the planner skips them."""
+    return stream_name in INTERNAL_STREAMS
 
 
 @dataclass

@@ -14,7 +14,7 @@ from typing import Any
 from ..memory import long_lived_allocations
 from .capabilities import Version, parse_version
 from .client import JetStreamApi, ServerIdentity
-from .internal import is_jsctl_internal
+from .lock import is_jsctl_internal
 
 CONCURRENCY = 64  # in-flight requests; the server answers API requests from a bounded queue
 

@@ -1,8 +1,9 @@
 """Desired (manifests) vs live (observe.py) -> the JetStream part of the plan. Pure: no I/O.
 
 Both sides are normalized (normalize.py) and compared with ``==``; only resources that differ are
-diffed field by field (deepdiff), so a converged account of thousands of resources costs one
-dict comparison each.
+diffed field by field (diff.py), so a converged account of thousands of resources costs one
+dict comparison each. What the server cannot change in place is replace_rules.py's; what it does
+not support at all, capabilities.py's.
 """
 
 from __future__ import annotations
@@ -10,53 +11,15 @@ from __future__ import annotations
 from typing import Any
 
 from ..manifest.model import DeclaredResource, Desired
-from ..plan.model import ADOPT, CREATE, DELETE, OFFLINE, REPLACE, UNMANAGED, UPDATE, Change, FieldChange, Plan
-from .capabilities import replace_reasons, unsupported
+from ..plan.address import CONSUMER, STREAM, Address
+from ..plan.details import Details
+from ..plan.model import Action, Change, FieldChange, Plan
+from ..plan.policy import is_destructive
+from .capabilities import unsupported
+from .diff import field_changes
 from .normalize import MANAGED_KEY, MANAGED_VALUE, is_managed, normalize
 from .observe import Live
-
-
-def stream_address(name: str) -> str:
-    return f"stream/{name}"
-
-
-def consumer_address(stream: str, name: str) -> str:
-    return f"consumer/{stream}/{name}"
-
-
-def field_changes(before: dict[str, Any], after: dict[str, Any]) -> list[FieldChange]:
-    """Field-level differences of two normalized configs; lists are compared whole."""
-    from deepdiff import DeepDiff
-
-    changes = []
-    for key in sorted(before.keys() | after.keys()):
-        old, new = before.get(key), after.get(key)
-        if old == new:
-            continue
-        if not all(isinstance(v, dict) or v is None for v in (old, new)):
-            changes.append(FieldChange(key, old, new))
-            continue
-        old, new = old or {}, new or {}  # an absent map is an empty one: diff its keys
-        paths = set()
-        for items in DeepDiff(old, new, view="tree").values():
-            for item in items:
-                path = []
-                for part in item.path(output_format="list"):
-                    if isinstance(part, int):
-                        break
-                    path.append(part)
-                paths.add(tuple(path))
-        for path in sorted(paths):
-            changes.append(FieldChange(".".join((key, *path)), _dig(old, path), _dig(new, path)))
-    return changes
-
-
-def _dig(value: Any, path: tuple) -> Any:
-    for part in path:
-        if not isinstance(value, dict):
-            return None
-        value = value.get(part)
-    return value
+from .replace_rules import replace_reasons
 
 
 def to_send(declared: dict[str, Any]) -> dict[str, Any]:
@@ -83,27 +46,28 @@ RENAME_NOTE = ("jsctl never guesses renames: if this was renamed, the old one is
                "created empty")
 
 
-def _adopt(address: str, declared: dict[str, Any]) -> Change:
+def _adopt(address: Address, declared: dict[str, Any]) -> Change:
     """A declared resource someone else created, identical to its manifest: only the ownership mark changes."""
-    return Change(address, ADOPT, [FieldChange(f"metadata.{MANAGED_KEY}", None, MANAGED_VALUE)],
+    return Change(address, Action.ADOPT, [FieldChange(f"metadata.{MANAGED_KEY}", None, MANAGED_VALUE)],
                   reason=ADOPT_REASON, desired=to_send(declared))
 
 
 def _adopting(change: Change) -> Change:
     """An update of a resource jsctl did not create also adopts it (the config sent carries the mark)."""
     change.reason = "; ".join(filter(None, [change.reason, ADOPTS_TOO]))
-    change.details["adopts"] = True
+    change.details.adopts = True
     return change
 
 
-def _delete(address: str, destroys: dict[str, Any]) -> Change:
-    return Change(address, DELETE, destructive=True, reason="not in the manifests", details={"destroys": destroys})
+def _delete(address: Address, destroys: dict[str, Any]) -> Change:
+    return Change(address, Action.DELETE, destructive=is_destructive(Action.DELETE), reason="not in the manifests",
+                  details=Details(destroys=destroys))
 
 
-def _offline(address: str, why: str) -> Change:
+def _offline(address: Address, why: str) -> Change:
     """A resource the server lists but cannot read: neither created nor deleted, only shown."""
-    return Change(address, OFFLINE, reason=f"the server lists it but cannot read it: {why or 'no replica answered'}; "
-                                           "left alone")
+    return Change(address, Action.OFFLINE,
+                  reason=f"the server lists it but cannot read it: {why or 'no replica answered'}; left alone")
 
 
 class Planner:
@@ -147,13 +111,13 @@ class Planner:
             self.changes.append(_offline(address, self.live.offline_streams[declared.name]))
             return
         if item is None:
-            self.changes.append(Change(address, CREATE, desired=to_send(declared.config)))
+            self.changes.append(Change(address, Action.CREATE, desired=to_send(declared.config)))
             return
         live_config = item["config"]
         origin = ((declared.config.get("mirror") or live_config.get("mirror") or {}).get("name"))
         lost = sorted(self.live_consumers_of.get(declared.name, []))
         change = self._compare(declared, live_config, origin, {**_stream_state(item), "consumers": lost})
-        if change is not None and change.action == REPLACE:
+        if change is not None and change.action == Action.REPLACE:
             self.replaced_streams.add(declared.name)
         if change is not None:
             self.changes.append(change)
@@ -168,7 +132,7 @@ class Planner:
             return
         if item is None or stream in self.replaced_streams:
             reason = f"stream {stream} is replaced" if item is not None else None
-            self.changes.append(Change(address, CREATE, reason=reason, desired=to_send(declared.config)))
+            self.changes.append(Change(address, Action.CREATE, reason=reason, desired=to_send(declared.config)))
             return
         change = self._compare(declared, item["config"], stream, _consumer_state(item))
         if change is not None:
@@ -188,10 +152,10 @@ class Planner:
         diff = field_changes(before, after)
         reasons = replace_reasons(declared.kind, before, after, self.version)
         if not reasons:
-            update = Change(declared.address, UPDATE, diff, desired=to_send(declared.config))
+            update = Change(declared.address, Action.UPDATE, diff, desired=to_send(declared.config))
             return update if is_managed(live_config) else _adopting(update)
-        return Change(declared.address, REPLACE, diff, destructive=True, reason="; ".join(reasons),
-                      details={"destroys": destroys}, desired=to_send(declared.config))
+        return Change(declared.address, Action.REPLACE, diff, destructive=is_destructive(Action.REPLACE),
+                      reason="; ".join(reasons), details=Details(destroys=destroys), desired=to_send(declared.config))
 
     def _undeclared(self) -> None:
         """Live resources no manifest declares: notes, or deletes of jsctl's own with --prune."""
@@ -200,12 +164,12 @@ class Planner:
             item = self.live.streams[name]
             if self.prune and is_managed(item["config"]):
                 deleted_streams.add(name)
-                self.changes.append(_delete(stream_address(name), _stream_state(item)))
+                self.changes.append(_delete(STREAM.address(name), _stream_state(item)))
             else:
-                self.changes.append(self._unmanaged(stream_address(name), item["config"]))
+                self.changes.append(self._unmanaged(STREAM.address(name), item["config"]))
         for stream, name in sorted(self.live.consumers.keys() - self.desired.consumers.keys()):
             item = self.live.consumers[(stream, name)]
-            address = consumer_address(stream, name)
+            address = CONSUMER.address(stream, name)
             if stream in self.replaced_streams:
                 continue  # listed in the stream's replace as destroyed
             if (self.prune and is_managed(item["config"])) or stream in deleted_streams:
@@ -215,21 +179,21 @@ class Planner:
 
     def _note_possible_renames(self) -> None:
         """A stream deleted while another is created may be a rename: say what that costs, never guess."""
-        if {CREATE} & {c.action for c in self.changes if c.address.startswith("stream/")}:
+        if {Action.CREATE} & {c.action for c in self.changes if c.address.kind is STREAM}:
             for change in self.changes:
-                if change.action == DELETE and change.address.startswith("stream/"):
+                if change.action == Action.DELETE and change.address.kind is STREAM:
                     change.reason = f"{change.reason}; {RENAME_NOTE}"
 
     def _undeclared_offline(self) -> None:
         for name in sorted(self.live.offline_streams.keys() - self.desired.streams.keys()):
-            self.changes.append(_offline(stream_address(name), self.live.offline_streams[name]))
+            self.changes.append(_offline(STREAM.address(name), self.live.offline_streams[name]))
         for stream, name in sorted(self.live.offline_consumers.keys() - self.desired.consumers.keys()):
-            self.changes.append(_offline(consumer_address(stream, name), self.live.offline_consumers[(stream, name)]))
+            self.changes.append(_offline(CONSUMER.address(stream, name), self.live.offline_consumers[(stream, name)]))
 
-    def _unmanaged(self, address: str, config: dict[str, Any]) -> Change:
+    def _unmanaged(self, address: Address, config: dict[str, Any]) -> Change:
         reason = ("created by jsctl, no longer in the manifests: delete it with --prune"
                   if is_managed(config) else "not in the manifests: left alone")
-        return Change(address, UNMANAGED, reason=reason)
+        return Change(address, Action.UNMANAGED, reason=reason)
 
 
 def plan_jetstream(desired: Desired, live: Live, *, prune: bool = False) -> Plan:

@@ -1,6 +1,4 @@
-"""JetStream reconciliation: observe -> normalize -> diff -> plan -> execute -> verify.
-
-``JetStreamSession`` holds one connection for a whole plan (and apply), so a CLI command can join
+"""``JetStreamSession`` holds one connection for a whole plan (and apply), so a CLI command can join
 its changes with another planner's into one Plan and apply them with one exit code.
 """
 
@@ -8,11 +6,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ..plan.address import JETSTREAM
 from .client import JetStreamApi
-from .settings import NatsSettings, connect_nats
+from .connect import connect_nats
+from .settings import NatsSettings
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterable
 
     from ..manifest.model import Desired
     from ..plan.model import Change, Plan
@@ -34,12 +34,13 @@ class JetStreamSession:
         if self.api is not None:
             await self.api.nc.close()
 
-    async def observe(self) -> Live:
-        """Read the live account; kept for apply (its verify) and for a plan's basis."""
+    async def observe(self, streams: Iterable[str] | None = None) -> Live:
+        """Read the live account (or only ``streams`` and their consumers); kept for apply (its verify)
+        and for a plan's basis."""
         from .observe import observe as read_live
 
         assert self.api is not None
-        self.live = await read_live(self.api)
+        self.live = await read_live(self.api, streams)
         return self.live
 
     async def plan(self, desired: Desired, *, prune: bool = False) -> Plan:
@@ -60,7 +61,7 @@ class JetStreamSession:
         from .verify import verify
 
         assert self.api is not None and self.live is not None, "plan() first"
-        ours = [c for c in changes if c.address.startswith(("stream/", "consumer/"))]
+        ours = [c for c in changes if c.address.target == JETSTREAM]
         clustered = self.live.identity.cluster
         settle = (settler(self.api, timeout=DEFAULT_TIMEOUT_S if converge_timeout is None else converge_timeout,
                           progress=progress) if clustered else None)

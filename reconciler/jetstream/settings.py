@@ -1,33 +1,24 @@
-"""Connection settings for NATS and Postgres, shared by every command that connects.
+"""NATS connection settings, as flags, environment and natscli contexts give them.
 
 Precedence is per field: command-line flag > environment variable > natscli context.
 Flags and environment are merged by click (each option has an ``envvar``); this module fills
-what is still unset from the context and turns connection failures into one-line errors that
-name the server and the cause, never a secret.
+what is still unset from the context. Connecting is connect.py's; nkeys and creds files are
+credentials.py's.
 """
 
 from __future__ import annotations
 
-import asyncio
-import base64
 import json
-import logging
 import os
-import re
-import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit, urlunsplit
+from typing import Any
+from urllib.parse import urlsplit
 
-from ..errors import ConnectionFailed, UserError, keep_secret, redact
-
-if TYPE_CHECKING:
-    from nats.aio.client import Client as NatsClient
+from ..errors import UserError, strip_userinfo
 
 DEFAULT_NATS_URL = "nats://127.0.0.1:4222"
-CONNECT_TIMEOUT_S = 5
 
 
 @dataclass(frozen=True)
@@ -62,17 +53,6 @@ class NatsSettings:
             parts = urlsplit(url if "://" in url else f"nats://{url}")
             found += [s for s in (parts.password, parts.username) if s]
         return found
-
-
-def strip_userinfo(url: str) -> str:
-    """``nats://u:p@host:4222`` -> ``nats://host:4222`` (also for postgres URLs)."""
-    parts = urlsplit(url if "://" in url else f"nats://{url}")
-    if not (parts.username or parts.password):
-        return url
-    netloc = parts.hostname or ""
-    if parts.port:
-        netloc += f":{parts.port}"
-    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
 
 
 def nats_config_home(env: Mapping[str, str] | None = None) -> Path:
@@ -139,236 +119,3 @@ def resolve_nats_settings(given: NatsSettings, env: Mapping[str, str] | None = N
         if value:
             settings = replace(settings, **{path_field: os.path.expanduser(value)})
     return settings
-
-
-def read_user_seed(path: str) -> str:
-    """The nkey user seed in ``path`` (first line starting with ``S``), checked, never echoed."""
-    try:
-        text = Path(path).read_text()
-    except OSError as exc:
-        raise UserError(f"nkey seed file {path}: {exc.strerror or exc}") from None
-    candidates = [line.strip() for line in text.splitlines() if line.strip().startswith("S")]
-    if not candidates:
-        raise UserError(f"nkey seed file {path}: no seed found (a seed is a line starting with 'SU')")
-    seed = candidates[0]
-    keep_secret(seed)
-    role = seed_role(seed)
-    if role is None:
-        raise UserError(f"nkey seed file {path}: the seed is malformed")
-    if role != "user":
-        raise UserError(f"nkey seed file {path}: holds a seed of type {role}, connecting needs a user seed (SU...)")
-    return seed
-
-
-def check_creds_file(path: str) -> None:
-    """Check a .creds file (as `nsc generate creds` writes it) before nats-py reads it: it gives
-    obscure errors, or loops forever, on a file without the expected blocks."""
-    try:
-        text = Path(path).read_text()
-    except OSError as exc:
-        raise UserError(f"creds file {path}: {exc.strerror or exc}") from None
-    blocks = dict(_CREDS_BLOCK.findall(text))
-    keep_secret(*blocks.values())
-    if blocks.get("NATS USER JWT", "").count(".") != 2:
-        raise UserError(f"creds file {path}: no user JWT found (expected the layout `nsc generate creds` writes)")
-    seed = blocks.get("USER NKEY SEED", "")
-    if not seed:
-        raise UserError(f"creds file {path}: no user nkey seed found")
-    if seed_role(seed) != "user":
-        raise UserError(f"creds file {path}: the user nkey seed is malformed")
-
-
-# "-----BEGIN NAME-----" followed by the value alone on the next line
-_CREDS_BLOCK = re.compile(r"^-+BEGIN ([A-Z ]+?)-+[ \t]*\r?\n[ \t]*(\S+)[ \t]*\r?$", re.MULTILINE)
-_SEED_BYTES = 2 + 32 + 2  # prefix bytes, key, CRC-16
-NKEY_ROLES = ("user", "account", "operator", "server", "cluster")
-
-
-def nkey_prefix(role: str) -> int:
-    """The nkeys prefix byte of a role (``user`` -> ``PREFIX_BYTE_USER``)."""
-    import nkeys
-
-    return getattr(nkeys, f"PREFIX_BYTE_{role.upper()}")
-
-
-def seed_role(seed: str) -> str | None:
-    """``user``/``account``/``operator``/... for a well-formed seed, None when it is malformed.
-
-    The nkeys package neither checks the length nor the checksum, so a mistyped seed would be
-    taken for another key; this checks both, as the Go implementation does.
-    """
-    import nkeys
-
-    try:
-        raw = base64.b32decode(seed + "=" * (-len(seed) % 8))
-        prefix, _ = nkeys.decode_seed(seed.encode())
-    except (ValueError, nkeys.NkeysError):
-        return None
-    if len(raw) != _SEED_BYTES or nkeys.crc16_checksum(raw[:-2]) != raw[-2:]:
-        return None
-    return next((role for role in NKEY_ROLES if nkey_prefix(role) == prefix), None)
-
-
-def _tls_context(settings: NatsSettings) -> ssl.SSLContext | None:
-    wants_tls = settings.tls_ca or settings.tls_cert or any(
-        u.startswith(("tls://", "wss://")) for u in settings.servers)
-    if not wants_tls:
-        return None
-    if bool(settings.tls_cert) != bool(settings.tls_key):
-        raise UserError("--tls-cert and --tls-key must be given together")
-    try:
-        ctx = ssl.create_default_context(cafile=settings.tls_ca)
-        if settings.tls_cert:
-            ctx.load_cert_chain(settings.tls_cert, settings.tls_key)
-    except (OSError, ssl.SSLError) as exc:
-        raise UserError(f"TLS files: {getattr(exc, 'strerror', None) or exc}") from None
-    return ctx
-
-
-def _connect_options(settings: NatsSettings) -> dict[str, Any]:
-    methods = [flag for flag, value in (("--nkey", settings.nkey), ("--creds", settings.creds),
-                                        ("--user", settings.user), ("--token", settings.token)) if value]
-    if len(methods) > 1:
-        raise UserError(f"choose one way to authenticate, not {' and '.join(methods)} "
-                        "(flags, environment and the nats context together)")
-    opts: dict[str, Any] = {"servers": settings.servers}
-    if settings.nkey:
-        opts["nkeys_seed_str"] = read_user_seed(settings.nkey)
-    if settings.creds:
-        check_creds_file(settings.creds)
-        opts["user_credentials"] = settings.creds
-    if settings.user:
-        opts["user"] = settings.user
-        opts["password"] = settings.password or ""
-    if settings.token:
-        opts["token"] = settings.token
-    tls = _tls_context(settings)
-    if tls is not None:
-        logging.getLogger("asyncio").addFilter(_drop_tls_eof_warning)
-        opts["tls"] = tls
-        opts["tls_handshake_first"] = settings.tls_first
-    return opts
-
-
-def _drop_tls_eof_warning(record: logging.LogRecord) -> bool:
-    """asyncio warns on stderr when a TLS server closes a stream nats-py reads; nothing to act on."""
-    return "eof_received()" not in record.getMessage()
-
-
-def describe_connect_error(exc: BaseException | None, *, tls: bool = False) -> str:
-    """A short human cause for a failed connection attempt."""
-    if exc is None:
-        return "no server answered"
-    text = str(exc).strip().strip("'\"")
-    low = text.lower()
-    if "certificate_required" in low:
-        return "TLS handshake failed (the server requires a client certificate: --tls-cert/--tls-key)"
-    if tls and ("connection lost" in low or isinstance(exc, (ConnectionResetError, BrokenPipeError))):
-        # what a server that requires a client certificate may also do to a client without one
-        # (a reset, or a broken pipe when the close races the client's CONNECT)
-        return "the server closed the connection during TLS (does it require a client certificate? --tls-cert)"
-    if "authorization" in low or "authentication" in low:
-        return "authorization refused by the server"
-    if isinstance(exc, ssl.SSLError) or "ssl" in low or "certificate" in low:
-        reason = getattr(exc, "verify_message", None) or getattr(exc, "reason", None) or text
-        hint = "; is --tls-ca the CA that signed the server's certificate?" if "verify" in low else ""
-        return f"TLS handshake failed ({reason}{hint})"
-    if isinstance(exc, ConnectionRefusedError) or "connect call failed" in low or "refused" in low:
-        return "connection refused"
-    if "secure connection" in low or "tls" in low:
-        return f"TLS required or not available ({text})"
-    if isinstance(exc, TimeoutError) or "timeout" in low:
-        return "timed out"
-    return text or type(exc).__name__
-
-
-async def connect_nats(settings: NatsSettings, *, name: str = "jsctl", **overrides: Any) -> NatsClient:
-    """Open a NATS connection or raise ConnectionFailed naming the server and the cause."""
-    import nats
-
-    last_error: list[BaseException] = []
-
-    async def on_error(exc: BaseException) -> None:
-        last_error.append(exc)
-
-    keep_secret(*settings.secrets())
-    opts = _connect_options(settings)
-    # The first connection fails fast: each server is tried twice, and a TLS or authorization
-    # failure ends it at once (with reconnecting allowed, nats-py hangs forever after a failed
-    # TLS upgrade, nats-io/nats.py#718); an overall deadline guards against any other hang.
-    opts.update(
-        name=name,
-        connect_timeout=CONNECT_TIMEOUT_S,
-        allow_reconnect=False,
-        max_reconnect_attempts=1,
-        reconnect_time_wait=0.1,
-        error_cb=on_error,
-    )
-    opts.update(overrides)
-    deadline = CONNECT_TIMEOUT_S * (2 * len(settings.servers) + 1)
-    try:
-        nc = await asyncio.wait_for(nats.connect(**opts), deadline)
-    except Exception as exc:
-        cause = last_error[-1] if last_error and type(exc).__name__ in ("NoServersError", "TimeoutError") else exc
-        raise ConnectionFailed(
-            redact(f"cannot connect to NATS at {settings.display_servers}: "
-                   f"{describe_connect_error(cause, tls='tls' in opts)}", settings.secrets())
-        ) from None
-    # Once connected, the client reconnects forever: long-running commands (the worker) rely on it.
-    nc.options.update(allow_reconnect=True, max_reconnect_attempts=-1, reconnect_time_wait=0.5)
-    return nc
-
-
-# ---------------------------------------------------------------- Postgres
-
-
-@dataclass(frozen=True)
-class DatabaseSettings:
-    url: str | None = field(default=None, repr=False)
-
-    @property
-    def configured(self) -> bool:
-        return bool(self.url)
-
-    @property
-    def display_url(self) -> str:
-        return strip_userinfo(self.url) if self.url else "(none)"
-
-    def secrets(self) -> list[str]:
-        if not self.url:
-            return []
-        parts = urlsplit(self.url)
-        return [s for s in (parts.password,) if s]
-
-    def _scheme_and_rest(self) -> tuple[str, str]:
-        assert self.url
-        scheme, sep, rest = self.url.partition("://")
-        if not sep or (scheme not in ("postgres", "postgresql") and not scheme.startswith("postgresql+")):
-            raise UserError(f"database URL must look like postgresql://user:password@host:port/db "
-                            f"(got {scheme + '://' if sep else 'no scheme'})")
-        return scheme, rest
-
-    def sqlalchemy_url(self) -> str:
-        """The URL with the psycopg (v3) driver, whatever postgres scheme the user wrote."""
-        return f"postgresql+psycopg://{self._scheme_and_rest()[1]}"
-
-    def libpq_url(self) -> str:
-        """The URL as libpq, psycopg and asyncpg take it."""
-        return f"postgresql://{self._scheme_and_rest()[1]}"
-
-
-def describe_database_error(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    low = text.lower()
-    if "authentication failed" in low:
-        return "authentication failed (wrong user or password)"
-    if "connection refused" in low or "connect call failed" in low:
-        return "connection refused"
-    if "does not exist" in low:
-        return text.replace("FATAL:  ", "")
-    return text
-
-
-def database_error(settings: DatabaseSettings, exc: BaseException) -> ConnectionFailed:
-    return ConnectionFailed(redact(f"cannot connect to Postgres at {settings.display_url}: "
-                                   f"{describe_database_error(exc)}", settings.secrets()))

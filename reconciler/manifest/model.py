@@ -10,6 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..plan import address as plan_address
+from ..plan.address import Address
+
 STREAM, CONSUMER = "stream", "consumer"
 
 
@@ -22,8 +25,9 @@ class DeclaredResource:
     stream: str | None = None  # the stream a consumer belongs to
 
     @property
-    def address(self) -> str:
-        return f"stream/{self.name}" if self.kind == STREAM else f"consumer/{self.stream}/{self.name}"
+    def address(self) -> Address:
+        return plan_address.STREAM.address(self.name) if self.kind == STREAM else \
+            plan_address.CONSUMER.address(self.stream or "", self.name)
 
 
 @dataclass

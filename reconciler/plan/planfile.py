@@ -158,7 +158,7 @@ class SavedPlan:
         try:
             basis = PlanBasis(**data["basis"])
             plan = Plan.from_dict(data["plan"])
-        except (KeyError, TypeError) as exc:
+        except (KeyError, TypeError, ValueError) as exc:
             raise UserError(f"{source} is damaged ({exc}): run `jsctl plan --out` again") from None
         return cls(plan, basis, str(data.get("created_at", "")), str(data.get("jsctl_version", "")))
 

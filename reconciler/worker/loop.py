@@ -19,9 +19,11 @@ from typing import TYPE_CHECKING
 
 from nats.errors import ConnectionClosedError
 
+from ..db.settings import DatabaseSettings
 from ..errors import UserError
 from ..jetstream.client import ApiError, JetStreamApi
-from ..jetstream.settings import DatabaseSettings, NatsSettings, connect_nats
+from ..jetstream.connect import connect_nats
+from ..jetstream.settings import NatsSettings
 from .events import BadEvent, Event, amount_text, parse_event
 from .report import Reporter, Stats, serve_metrics
 from .store import CONFLICT, CONFLICTING_DUPLICATE, NEW, Recorded, Rejected, Store

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, NamedTuple
 
+from ..db.settings import DatabaseSettings, database_error
 from ..errors import UserError
-from ..jetstream.settings import DatabaseSettings, database_error
 from .events import Event
 from .verdict import Limits
 

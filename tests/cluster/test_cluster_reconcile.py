@@ -11,8 +11,9 @@ import json
 from support import write_manifests
 
 from reconciler.jetstream.client import JetStreamApi
+from reconciler.jetstream.connect import connect_nats
 from reconciler.jetstream.converge import wait_converged
-from reconciler.jetstream.settings import NatsSettings, connect_nats
+from reconciler.jetstream.settings import NatsSettings
 
 ORDERS = {"name": "ORDERS", "subjects": ["orders.>"], "num_replicas": 3}
 CONSUMERS = [

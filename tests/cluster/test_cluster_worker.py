@@ -22,7 +22,8 @@ import yaml
 
 from reconciler.dev.servers import wait_for
 from reconciler.jetstream.client import JetStreamApi
-from reconciler.jetstream.settings import NatsSettings, connect_nats
+from reconciler.jetstream.connect import connect_nats
+from reconciler.jetstream.settings import NatsSettings
 from tests.support import REPO
 from tests.worker.harness import MAKER, check_invariants, consumer_state, event, recorded, worker_command
 

@@ -20,8 +20,8 @@ from support import REPO
 
 from reconciler.db import plan_database, upgrade_to_head
 from reconciler.db.history import head_revision, script_directory
+from reconciler.db.settings import DatabaseSettings
 from reconciler.dev.servers import wait_for
-from reconciler.jetstream.settings import DatabaseSettings
 
 LOCK_KEYS = (0x6A73, 0x6462)
 HEAD = head_revision(script_directory(REPO / "migrations"))  # the shipped history's head

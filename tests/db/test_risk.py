@@ -5,15 +5,8 @@ from __future__ import annotations
 import pytest
 
 from reconciler.db.history import split_offline_sql, split_sql
-from reconciler.db.risk import (
-    CONCURRENTLY_IN_TRANSACTION,
-    DATA_DEPENDENT,
-    DESTRUCTIVE,
-    LONG_LOCK,
-    REWRITE,
-    assess,
-    type_change,
-)
+from reconciler.db.risk import assess, type_change
+from reconciler.plan.details import CONCURRENTLY_IN_TRANSACTION, DATA_DEPENDENT, DESTRUCTIVE, LONG_LOCK, REWRITE
 
 TYPES = {("t", "name"): "character varying(50)", ("t", "n"): "numeric(19,6)", ("t", "i"): "integer",
          ("t", "s"): "text"}

@@ -11,7 +11,8 @@ from pathlib import Path
 from support import HACK, REPO
 
 from reconciler.jetstream.client import JetStreamApi
-from reconciler.jetstream.settings import NatsSettings, connect_nats
+from reconciler.jetstream.connect import connect_nats
+from reconciler.jetstream.settings import NatsSettings
 
 __all__ = ["HACK", "REPO", "events", "js_request", "kill_holders", "start_holder"]
 HOLDER = Path(__file__).with_name("lock_holder.py")

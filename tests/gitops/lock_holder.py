@@ -14,8 +14,9 @@ import sys
 import time
 
 from reconciler.errors import JsctlError
+from reconciler.jetstream.connect import connect_nats
 from reconciler.jetstream.lock import ApplyLock
-from reconciler.jetstream.settings import NatsSettings, connect_nats
+from reconciler.jetstream.settings import NatsSettings
 
 
 def log(path: str, event: str, lock_id: str) -> None:

@@ -20,7 +20,8 @@ from reconciler.health.evaluate import (
     render_nagios,
 )
 from reconciler.jetstream.client import JetStreamApi
-from reconciler.jetstream.settings import NatsSettings, connect_nats
+from reconciler.jetstream.connect import connect_nats
+from reconciler.jetstream.settings import NatsSettings
 
 STREAM = {"name": "USER_TXN", "subjects": ["USER_TXN.*"], "max_msgs": 100}
 MAKER = {"durable_name": "GRP_MAKER", "filter_subject": "USER_TXN.maker", "ack_policy": "explicit",

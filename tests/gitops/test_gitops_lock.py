@@ -12,9 +12,9 @@ from reconciler.dev.servers import wait_for
 from reconciler.errors import EXIT_REFUSED, JsctlError
 from reconciler.jetstream import lock as lock_module
 from reconciler.jetstream.client import JetStreamApi
-from reconciler.jetstream.internal import LOCK_BUCKET, LOCK_STREAM, is_jsctl_internal
-from reconciler.jetstream.lock import ApplyLock, current_lock
-from reconciler.jetstream.settings import NatsSettings, connect_nats
+from reconciler.jetstream.connect import connect_nats
+from reconciler.jetstream.lock import LOCK_BUCKET, LOCK_STREAM, ApplyLock, current_lock, is_jsctl_internal
+from reconciler.jetstream.settings import NatsSettings
 
 
 def holder_of(url: str):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from reconciler.plan.model import Change, FieldChange, Plan
-from reconciler.plan.render.text import render_markdown
+from reconciler.plan.render.markdown import render_markdown
 
 
 def a_plan() -> Plan:

@@ -9,7 +9,8 @@ import pytest
 from js_fixtures import VARIED_CONSUMERS, VARIED_STREAMS, desired_of
 
 from reconciler.jetstream.client import JetStreamApi
-from reconciler.jetstream.settings import NatsSettings, connect_nats
+from reconciler.jetstream.connect import connect_nats
+from reconciler.jetstream.settings import NatsSettings
 from reconciler.manifest.model import Desired
 
 

@@ -123,7 +123,7 @@ def test_replace_recreates_the_stream_and_its_consumers(run_js):
         return replace, await observe(api)
 
     replace, live = run_js(scenario)
-    assert replace.details["destroys"]["consumers"] == ["C"] and replace.details["destroys"]["messages"] == 1
+    assert replace.details.destroys["consumers"] == ["C"] and replace.details.destroys["messages"] == 1
     assert live.streams["R"]["config"]["storage"] == "memory" and ("R", "C") in live.consumers
 
 

@@ -6,15 +6,18 @@ import json
 
 import pytest
 
-from reconciler.jetstream.capabilities import parse_version, replace_reasons, unsupported
+from reconciler.jetstream.capabilities import parse_version, unsupported
 from reconciler.jetstream.client import ServerIdentity
 from reconciler.jetstream.normalize import MANAGED_KEY, normalize
 from reconciler.jetstream.observe import Live
 from reconciler.jetstream.plan import plan_jetstream
+from reconciler.jetstream.replace_rules import replace_reasons
 from reconciler.jetstream.verify import describe_leftover
 from reconciler.manifest.model import CONSUMER, STREAM
 from reconciler.plan.model import Change, FieldChange
-from reconciler.plan.render.text import render_json, render_markdown, render_text
+from reconciler.plan.render.json import render_json
+from reconciler.plan.render.markdown import render_markdown
+from reconciler.plan.render.text import render_text
 
 S = 1_000_000_000
 V2128 = (2, 12, 8)
@@ -75,7 +78,7 @@ def test_replace_names_the_reason_and_what_it_destroys(make_desired):
     plan = plan_jetstream(desired, live_of([LIVE_ORDERS], [("ORDERS", LIVE_WORKER)]))
     stream, consumer = plan.changes
     assert (stream.action, stream.reason) == ("replace", "the storage type cannot be changed")
-    assert stream.details["destroys"] == {"messages": 7, "bytes": 700, "consumers": ["WORKER"]}
+    assert stream.details.destroys == {"messages": 7, "bytes": 700, "consumers": ["WORKER"]}
     assert (consumer.action, consumer.reason) == ("create", "stream ORDERS is replaced")
 
 
@@ -84,7 +87,7 @@ def test_consumer_replace_shows_pending_and_ack_floor(make_desired):
                            [{"stream": "ORDERS", "durable_name": "WORKER", "ack_policy": "all"}])
     (change,) = plan_jetstream(desired, live_of([LIVE_ORDERS], [("ORDERS", LIVE_WORKER)])).changes
     assert change.action == "replace" and change.destructive and change.reason == "ack_policy cannot change"
-    assert change.details["destroys"]["num_pending"] == 3 and change.details["destroys"]["ack_floor_stream_seq"] == 4
+    assert change.details.destroys["num_pending"] == 3 and change.details.destroys["ack_floor_stream_seq"] == 4
 
 
 @pytest.mark.parametrize(("kind", "before", "after", "version", "replace"), [

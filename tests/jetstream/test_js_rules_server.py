@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import pytest
 
-from reconciler.jetstream.capabilities import REPLACE_RULES, parse_version, replace_reasons
+from reconciler.jetstream.capabilities import parse_version
 from reconciler.jetstream.client import ApiError
 from reconciler.jetstream.normalize import normalize
+from reconciler.jetstream.replace_rules import REPLACE_RULES, replace_reasons
 from reconciler.manifest.model import CONSUMER, STREAM
 
 S = 1_000_000_000

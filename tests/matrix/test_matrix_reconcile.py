@@ -26,7 +26,8 @@ from tools.server_versions import (
 
 from reconciler.dev.servers import NatsServer
 from reconciler.jetstream.client import JetStreamApi
-from reconciler.jetstream.settings import NatsSettings, connect_nats
+from reconciler.jetstream.connect import connect_nats
+from reconciler.jetstream.settings import NatsSettings
 
 SEED = ["-f", str(REPO / "streams.yaml"), "-f", str(REPO / "consumers.yaml")]
 INTERNAL = {"direct", "sourcing"}  # consumer fields only servers set

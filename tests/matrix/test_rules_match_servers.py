@@ -24,8 +24,9 @@ from tools.server_versions import (
     load,
 )
 
-from reconciler.jetstream.capabilities import parse_version, replace_reasons, unsupported
+from reconciler.jetstream.capabilities import parse_version, unsupported
 from reconciler.jetstream.normalize import normalize
+from reconciler.jetstream.replace_rules import replace_reasons
 from reconciler.manifest.model import CONSUMER, STREAM
 
 NAMES = {"S": "P", "C": "C"}

@@ -106,7 +106,7 @@ def test_exactly_once_across_nats_server_and_postgres_restarts(nats_server_facto
     try:
         database_url = pg.create_database("restarts")
         from reconciler.db import upgrade_to_head
-        from reconciler.jetstream.settings import DatabaseSettings
+        from reconciler.db.settings import DatabaseSettings
 
         upgrade_to_head(DatabaseSettings(database_url), REPO / "migrations")
         messages, ids, planted = storm(6_000, random.Random(7), bad_every=1000)

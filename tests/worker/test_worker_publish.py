@@ -9,7 +9,8 @@ import pytest
 from support import processed
 
 from reconciler.jetstream.client import JetStreamApi
-from reconciler.jetstream.settings import NatsSettings, connect_nats
+from reconciler.jetstream.connect import connect_nats
+from reconciler.jetstream.settings import NatsSettings
 from reconciler.worker import publish
 from reconciler.worker.publish import publish_events, random_events, round_size
 

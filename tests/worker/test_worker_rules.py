@@ -7,7 +7,7 @@ import random
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
-from reconciler.jetstream.settings import DatabaseSettings
+from reconciler.db.settings import DatabaseSettings
 from reconciler.worker.events import Event
 from reconciler.worker.store import DUPLICATE, NEW, Store
 from reconciler.worker.verdict import (

@@ -13,7 +13,8 @@ from nats.errors import BadHeaderError
 from support import processed
 
 from reconciler.jetstream.client import JetStreamApi
-from reconciler.jetstream.settings import NatsSettings, connect_nats
+from reconciler.jetstream.connect import connect_nats
+from reconciler.jetstream.settings import NatsSettings
 from reconciler.worker.wire import delivery, encode, publish_all
 
 MESSAGES = [

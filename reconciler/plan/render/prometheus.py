@@ -19,15 +19,10 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping
 
+from ..address import DB_REVISION
 from ..model import Plan
 
 PREFIX = "jsctl_plan_"
-
-
-def resource_kind(address: str) -> str:
-    """``stream/X`` -> ``stream``; ``consumer/S/C`` -> ``consumer``; ``db/table/T`` -> ``db_table``."""
-    parts = address.split("/")
-    return "_".join(parts[:2]) if parts[0] == "db" and len(parts) > 2 else parts[0]
 
 
 def _escape(value: str) -> str:
@@ -57,14 +52,14 @@ def render_prometheus(plan: Plan | None, checked_at: float) -> str:
                    [({}, 0 if plan is None else 1)])
     lines += _gauge("last_check_timestamp_seconds", "When the drift check ran, in Unix time.", [({}, checked_at)])
     if plan is not None:
-        by_kind_action = Counter((resource_kind(c.address), c.action) for c in plan.changes)
+        by_kind_action = Counter((c.address.kind.label, str(c.action)) for c in plan.changes)
         lines += _gauge("resources", "Resources in the plan, by kind and action (changes and notes).",
                         [({"kind": kind, "action": action}, count)
                          for (kind, action), count in sorted(by_kind_action.items())])
         lines += _gauge("changes", "Resources that apply would change.", [({}, len(plan.pending))])
         lines += _gauge("destructive_changes", "Changes that destroy data (replace, delete).",
                         [({}, len(plan.destructive))])
-        pending = sum(1 for c in plan.pending if resource_kind(c.address) == "db_revision")
+        pending = sum(1 for c in plan.pending if c.address.kind is DB_REVISION)
         lines += _gauge("pending_revisions", "Database migrations not yet applied.", [({}, pending)])
         lines += _gauge("drift", "1 if live state differs from the manifests (plan --detailed-exitcode exits 2).",
                         [({}, 1 if plan.has_changes else 0)])

@@ -1,0 +1,76 @@
+"""What every renderer shares: values as JSON, the one-line summary, a change's head and its field lines."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+
+from ..address import JETSTREAM, Kind
+from ..model import CHANGING_ACTIONS, NOTE_ACTIONS, Action, Change, Plan
+
+ORDER = [Action.CREATE, Action.UPDATE, Action.REPLACE, Action.DELETE]  # then other changing actions by name
+
+_encode = json.JSONEncoder(sort_keys=True, default=str).encode  # json.dumps with options makes one per call
+
+
+def show(value: Any) -> str:
+    return "(none)" if value is None else _encode(value)
+
+
+def summary(plan: Plan) -> str:
+    counts = Counter(c.action for c in plan.changes)
+    if not plan.pending:
+        text = "No changes."
+    else:
+        actions = ORDER + sorted(CHANGING_ACTIONS - set(ORDER))
+        text = "Plan: " + ", ".join(f"{counts[a]} to {a}" for a in actions if counts[a]) + "."
+    notes = [f"{counts[a]} {a}" for a in sorted(NOTE_ACTIONS) if counts[a]]
+    return text + (f" Notes: {', '.join(notes)}." if notes else "")
+
+
+def flags(change: Change) -> str:
+    """Risk flags a reviewer needs (database revisions: destructive, rewrite, long-lock, ...)."""
+    found = change.details.flags
+    return f"  [{', '.join(found)}]" if found else ""
+
+
+def head(change: Change) -> str:
+    return f"{change.address}  {change.action}" + (f" ({change.reason})" if change.reason else "") + flags(change)
+
+
+def readable(kind: Kind) -> Callable[[str, Any], Any]:
+    """(dotted field path, value) -> the value as a manifest writes it: a JetStream field's durations and
+    sizes in units (``1y``, ``1GiB``); anything else as it is (JSON keeps the raw integers)."""
+    if kind.target != JETSTREAM:
+        return lambda path, value: value
+    from ...manifest.schema import unit_table
+    from ...manifest.units import with_units
+
+    fields = unit_table()[kind.prefix]
+    return lambda path, value: with_units(value, fields, tuple(path.split(".")))
+
+
+def field_lines(change: Change, *, as_diff: bool = False) -> list[str]:
+    """What a change does, one line per field: ``path: before -> after``, or as ```diff lines
+    (``- path: before`` / ``+ path: after``) for Markdown; a create's config; what a replace destroys."""
+    value = readable(change.address.kind)
+
+    def field(path: str, raw: Any) -> str:
+        return f"{path}: {show(value(path, raw))}"
+
+    lines = []
+    for d in change.diff:
+        if not as_diff:
+            lines.append(f"{field(d.path, d.before)} -> {show(value(d.path, d.after))}")
+            continue
+        lines += [f"- {field(d.path, d.before)}"] if d.before is not None else []
+        lines += [f"+ {field(d.path, d.after)}"] if d.after is not None else []
+    added, note = ("+ ", "  ") if as_diff else ("", "")
+    if change.action == Action.CREATE and change.desired and not change.diff:
+        lines += [f"{added}{field(k, v)}" for k, v in sorted(change.desired.items())]
+    destroys = change.details.destroys
+    if destroys:
+        lines.append(f"{note}destroys: " + ", ".join(f"{k}={show(v)}" for k, v in destroys.items()))
+    return lines
