@@ -14,6 +14,14 @@ from .run import show_plan
 if TYPE_CHECKING:
     from ..reconcile.target import DatabaseTarget
 
+def _print_schema(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    if value:
+        from ..plan.render.json import json_schema_text
+
+        click.echo(json_schema_text(), nl=False)
+        ctx.exit(0)
+
+
 @click.command()
 @manifest_option
 @output_option
@@ -21,6 +29,8 @@ if TYPE_CHECKING:
 @click.option("--out", "out_file", metavar="FILE", type=click.Path(dir_okay=False),
               help="Also save the plan to FILE, for `jsctl apply FILE` (refused if anything changes meanwhile).")
 @click.option("--prune", is_flag=True, help="Plan deletes of resources jsctl created that left the manifests.")
+@click.option("--print-schema", is_flag=True, is_eager=True, expose_value=False, callback=_print_schema,
+              help="Print the JSON Schema of `-o json` (and of the plan in --out files) and exit.")
 @nats_options
 @database_target_options
 def plan(files: tuple[str, ...], output: str, detailed_exitcode: bool, out_file: str | None, prune: bool,

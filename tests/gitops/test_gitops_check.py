@@ -9,16 +9,8 @@ import pytest
 from gitops_helpers import js_request
 
 from reconciler.errors import UserError
-from reconciler.health.evaluate import (
-    CONSUMER_MEASURES,
-    CRITICAL,
-    OK,
-    STREAM_MEASURES,
-    WARNING,
-    Threshold,
-    evaluate,
-    render_nagios,
-)
+from reconciler.health.evaluate import CONSUMER_MEASURES, CRITICAL, OK, STREAM_MEASURES, WARNING, Threshold, evaluate
+from reconciler.health.render import render_nagios
 from reconciler.jetstream.client import JetStreamApi
 from reconciler.jetstream.connect import connect_nats
 from reconciler.jetstream.settings import NatsSettings
