@@ -255,6 +255,7 @@ def test_schema_change_without_a_revision_is_an_error(jsctl, database_url, dev_u
     assert result.returncode == 1
     assert "schema.yaml changed but no revision covers it: run `jsctl db revision -m ...`" in result.stderr
     assert "db/column/rejected_messages.extra" in result.stderr
+    assert "No changes." not in result.stdout and "1 error: nothing can be applied" in result.stdout
 
 
 def test_database_without_alembic_history_needs_adopt(jsctl, database_url, dev_url):
