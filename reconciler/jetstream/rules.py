@@ -150,3 +150,35 @@ def replace_reasons(kind: str, live: dict[str, Any], desired: dict[str, Any], se
         if rule.applies(live.get(rule.field), desired.get(rule.field)) and rule.reason not in reasons:
             reasons.append(rule.reason)
     return reasons
+
+
+# ------------------------------------------------------------------ what a stream's consumers stop
+
+# A changed consumer_limits is refused while a live consumer exceeds it ("change to limits violates
+# consumers"). Servers before this release compare a limit left at 0 as 0, not as "no limit", so
+# there a change (even removing the limits) is refused while any consumer has a max_ack_pending or
+# an inactive_threshold the other limit does not cover (measured: 2.10.26-2.14.5 vs 2.14.6, 2.15.1).
+ZERO_LIMIT_UNLIMITED_SINCE: Version = (2, 14, 6)
+CONSUMER_LIMITS = ("max_ack_pending", "inactive_threshold")
+
+
+def consumers_over_limits(live_limits: dict[str, Any] | None, limits: dict[str, Any] | None,
+                          consumers: dict[str, dict[str, Any]], server: Version) -> list[str]:
+    """The consumers (name -> live config) that make the server refuse changing a stream's
+    consumer_limits from ``live_limits`` to ``limits``, each as ``NAME (field value > limit)``."""
+    old, new = live_limits or {}, limits or {}
+    zero_is_unlimited = server >= ZERO_LIMIT_UNLIMITED_SINCE
+    checked = [f for f in CONSUMER_LIMITS if new.get(f, 0) > 0 or not zero_is_unlimited]
+    if not any(old.get(f, 0) != new.get(f, 0) for f in checked):
+        return []
+    from .units import display_units
+
+    shown = display_units("consumer/")
+    over = []
+    for name in sorted(consumers):
+        excess = [f"{f} {shown(f, consumers[name].get(f, 0))} > {shown(f, new.get(f, 0))}" for f in checked
+                  if consumers[name].get(f, 0) > new.get(f, 0)]
+        if excess:
+            over.append(f"{name} ({', '.join(excess)})")
+    return over
+

@@ -79,6 +79,20 @@ def test_consumer_limits_fill_consumers_whatever_their_ack_policy():
     assert "max_ack_pending" not in without_limits and "ack_wait" not in without_limits
 
 
+def test_a_consumer_limits_change_its_consumers_exceed_is_a_plan_error(make_desired):
+    limited = {**LIVE_ORDERS, "consumer_limits": {"max_ack_pending": 1000, "inactive_threshold": 3600 * S}}
+    live = live_of([limited], [("ORDERS", {**LIVE_WORKER, "inactive_threshold": 3600 * S})])
+    lower = make_desired([{"name": "ORDERS", "subjects": ["orders.>"],
+                           "consumer_limits": {"max_ack_pending": 100, "inactive_threshold": 3600 * S}}])
+    assert plan_jetstream(lower, live).errors == [
+        "stream/ORDERS: nats-server 2.12.8 refuses this consumer_limits change while consumers exceed it: "
+        "WORKER (max_ack_pending 1000 > 100). Lower them first (write the values in their manifests and apply), "
+        "then change the limits"]
+    removed = make_desired([{"name": "ORDERS", "subjects": ["orders.>"]}])
+    assert "WORKER (max_ack_pending 1000 > 0, inactive_threshold 1h > 0)" in plan_jetstream(removed, live).errors[0]
+    assert plan_jetstream(removed, live_of([limited], [("ORDERS", LIVE_WORKER)], version="2.14.6")).errors == []
+
+
 def test_update_lists_each_field_before_and_after(make_desired):
     desired = make_desired([{"name": "ORDERS", "subjects": ["orders.>"], "max_age": 3600 * S,
                              "metadata": {"team": "payments"}}])

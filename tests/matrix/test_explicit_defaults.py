@@ -7,27 +7,18 @@ default that depends on other fields); each case becomes one test per version. E
 is either in it or in ``NO_DEFAULT`` with the reason, and every field the servers fill in (the
 committed measurements) or the reference schemas give a ``default`` must be in it: a new field
 fails ``test_every_field_with_a_default_is_in_the_table`` until it is classified.
-
-Stream ``consumer_limits`` fill a consumer's unset max_ack_pending / inactive_threshold whatever
-its ack policy: ``test_consumer_limits_fill_in_for_every_ack_policy``.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from support import REFERENCE_SCHEMAS, write_manifests
+from support import REFERENCE_SCHEMAS, apply_and_replan, write_manifests
 from tools.server_versions import load
 
-from reconciler.connection import NatsSettings
-from reconciler.errors import ManifestError
-from reconciler.jetstream import JetStreamSession
-from reconciler.jsapi import ApiError, JetStreamApi
-from reconciler.manifest import load_desired
 from reconciler.manifest.model import CONSUMER, STREAM
 from reconciler.manifest.schema import manifest_schema
 
@@ -195,26 +186,10 @@ def manifests(kind: str, path: str, spelling: Spelling) -> tuple[list[dict], lis
     return [*origins, stream], [consumer] if kind == CONSUMER else []
 
 
-def plan_apply_plan(url: str, desired) -> list:
-    """Plan, apply (with its verify) and plan again; the second plan's changes, or skip when the
-    connected version does not have a field of the case."""
-    async def run():
-        async with JetStreamSession(NatsSettings(url=url)) as session:
-            first = await session.plan(desired)
-            if first.errors and all("needs nats-server" in e for e in first.errors):
-                pytest.skip("; ".join(first.errors))
-            assert not first.errors
-            await session.apply(desired, first.pending)  # raises VerifyFailed if the server kept another value
-            return (await session.plan(desired)).changes
-
-    return asyncio.run(run())
-
-
 @pytest.mark.parametrize(("kind", "path", "spelling"), list(cases()))
 def test_a_field_written_at_its_default_plans_empty_after_apply(js_account, tmp_path, kind, path, spelling):
     write_manifests(tmp_path, *manifests(kind, path, spelling))
-    changes = plan_apply_plan(js_account, load_desired([tmp_path]))
-    assert {c.address: [(d.path, d.before, d.after) for d in c.diff] for c in changes} == {}
+    assert apply_and_replan(js_account, tmp_path) == {}
 
 
 def _top_level(kind: str) -> set[str]:
@@ -240,66 +215,3 @@ def test_every_field_with_a_default_is_in_the_table(nats_server_version):
             name = "stream_configuration.json" if kind == STREAM else "consumer_configuration.json"
             properties = json.loads((REFERENCE_SCHEMAS / name).read_text())["properties"]
             assert {f for f, spec in properties.items() if "default" in spec} - covered == set()
-
-
-# ------------------------------------------------------------------ consumer_limits and ack policies
-
-ACK_POLICIES = ("none", "explicit", "all", "flow_control")
-
-
-def limits_cases():
-    for ack in ACK_POLICIES:
-        for mode in ("pull", "push"):
-            yield pytest.param(ack, mode, {}, id=f"{ack}-{mode}")
-    # what validate's message advises a push consumer without acks: opt out of the limit
-    yield pytest.param("none", "push", {"max_ack_pending": -1}, id="none-push-unlimited")
-
-
-def _limited_consumer(ack: str, mode: str, extra: dict[str, Any]) -> dict[str, Any]:
-    consumer = {"stream": STREAM_NAME, "durable_name": CONSUMER_NAME, "ack_policy": ack, **extra}
-    if mode == "push":
-        consumer.update(PUSH)
-    if ack == "flow_control":
-        consumer.update(FLOW_CONTROL, max_ack_pending=50)  # validate wants it written for this policy
-    return consumer
-
-
-@pytest.mark.parametrize(("ack", "mode", "extra"), list(limits_cases()))
-def test_consumer_limits_fill_in_for_every_ack_policy(js_account, tmp_path, nats_server_version, ack, mode, extra):
-    """A consumer that leaves max_ack_pending / inactive_threshold unset gets its stream's
-    consumer_limits, whatever its ack policy: plan, apply (verify) and plan again agree. Where
-    validate refuses the combination, the server refuses it too."""
-    stream = {"name": STREAM_NAME, "subjects": [f"{STREAM_NAME}.>"], **LIMITS}
-    consumer = _limited_consumer(ack, mode, extra)
-    write_manifests(tmp_path, [stream], [consumer])
-    try:
-        desired = load_desired([tmp_path])
-    except ManifestError as refused:
-        server_error = create_directly(js_account, stream, consumer)
-        assert server_error is not None, f"validate refused what {nats_server_version} accepts: {refused}"
-        pytest.skip(f"refused by validate and by the server: {server_error}")
-    changes = plan_apply_plan(js_account, desired)
-    assert {c.address: [(d.path, d.before, d.after) for d in c.diff] for c in changes} == {}
-
-
-def create_directly(url: str, stream: dict[str, Any], consumer: dict[str, Any]) -> str | None:
-    """Create ``stream`` and ``consumer`` with raw API requests; the server's refusal, or None."""
-    from reconciler.connection import connect_nats
-
-    config = {k: v for k, v in consumer.items() if k != "stream"}
-
-    async def run():
-        nc = await connect_nats(NatsSettings(url=url))
-        try:
-            api = JetStreamApi(nc)
-            await api.request(f"STREAM.CREATE.{stream['name']}", stream)
-            try:
-                await api.request(f"CONSUMER.CREATE.{stream['name']}.{config['durable_name']}",
-                                  {"stream_name": stream["name"], "config": config, "action": "create"})
-            except ApiError as exc:
-                return exc.description
-            return None
-        finally:
-            await nc.close()
-
-    return asyncio.run(run())
