@@ -13,7 +13,7 @@ from ..manifest.model import DeclaredResource, Desired
 from ..plan import ADOPT, CREATE, DELETE, OFFLINE, REPLACE, UNMANAGED, UPDATE, Change, FieldChange, Plan
 from .normalize import MANAGED_KEY, MANAGED_VALUE, is_managed, normalize
 from .observe import Live
-from .rules import consumers_over_limits, replace_reasons, show_version, unsupported
+from .rules import limits_change_refused, replace_reasons, unsupported
 
 
 def stream_address(name: str) -> str:
@@ -216,7 +216,7 @@ class Planner:
 
     def _check_consumer_limit_changes(self) -> None:
         """A stream update changing consumer_limits that its remaining consumers exceed is refused by
-        the server before anything else is written: a plan error instead of an apply stopped half-way."""
+        the server: a plan error, so that apply sends nothing rather than stopping there."""
         deleted = {c.address for c in self.changes if c.action == DELETE}
         for change in self.changes:
             stream = change.address.removeprefix("stream/")
@@ -226,14 +226,11 @@ class Planner:
             consumers = {name: self.live.consumers[(stream, name)]["config"]
                          for name in self.live_consumers_of.get(stream, [])
                          if consumer_address(stream, name) not in deleted}
-            over = consumers_over_limits(self._live_config(stream).get("consumer_limits"),
-                                         self.desired.streams[stream].config.get("consumer_limits"), consumers,
-                                         self.version)
-            if over:
-                self.errors.append(f"{change.address}: nats-server {show_version(self.version)} refuses this "
-                                   f"consumer_limits change while consumers exceed it: {'; '.join(over)}. Lower "
-                                   "them first (write the values in their manifests and apply), then change the "
-                                   "limits")
+            refused = limits_change_refused(self._live_config(stream).get("consumer_limits"),
+                                            self.desired.streams[stream].config.get("consumer_limits"), consumers,
+                                            self.version)
+            if refused:
+                self.errors.append(f"{change.address}: {refused}")
 
     def _note_possible_renames(self) -> None:
         """A stream deleted while another is created may be a rename: say what that costs, never guess."""

@@ -162,17 +162,17 @@ ZERO_LIMIT_UNLIMITED_SINCE: Version = (2, 14, 6)
 CONSUMER_LIMITS = ("max_ack_pending", "inactive_threshold")
 
 
-def consumers_over_limits(live_limits: dict[str, Any] | None, limits: dict[str, Any] | None,
-                          consumers: dict[str, dict[str, Any]], server: Version) -> list[str]:
-    """The consumers (name -> live config) that make the server refuse changing a stream's
-    consumer_limits from ``live_limits`` to ``limits``, each as ``NAME (field value > limit)``."""
+def limits_change_refused(live_limits: dict[str, Any] | None, limits: dict[str, Any] | None,
+                          consumers: dict[str, dict[str, Any]], server: Version) -> str | None:
+    """Why the server refuses changing a stream's consumer_limits from ``live_limits`` to ``limits``
+    while it has ``consumers`` (name -> live config), or None when it does not."""
+    from .units import display_units
+
     old, new = live_limits or {}, limits or {}
     zero_is_unlimited = server >= ZERO_LIMIT_UNLIMITED_SINCE
     checked = [f for f in CONSUMER_LIMITS if new.get(f, 0) > 0 or not zero_is_unlimited]
     if not any(old.get(f, 0) != new.get(f, 0) for f in checked):
-        return []
-    from .units import display_units
-
+        return None
     shown = display_units("consumer/")
     over = []
     for name in sorted(consumers):
@@ -180,5 +180,10 @@ def consumers_over_limits(live_limits: dict[str, Any] | None, limits: dict[str, 
                   if consumers[name].get(f, 0) > new.get(f, 0)]
         if excess:
             over.append(f"{name} ({', '.join(excess)})")
-    return over
-
+    if not over:
+        return None
+    zero = "" if zero_is_unlimited or all(new.get(f) for f in CONSUMER_LIMITS) else \
+        f"; a limit left at 0 counts as 0 before nats-server {show_version(ZERO_LIMIT_UNLIMITED_SINCE)}"
+    return (f"nats-server {show_version(server)} refuses this consumer_limits change while consumers exceed it: "
+            f"{'; '.join(over)}. Lower them first (write the values in their manifests and apply), then change "
+            f"the limits{zero}")
