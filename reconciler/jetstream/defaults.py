@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .rules import Version
+from .rules import CONSUMER_LIMITS, Version
 
 SECOND = 1_000_000_000
 DEFAULT_DUPLICATE_WINDOW = 120 * SECOND
@@ -44,9 +44,6 @@ CONSUMER_DEFAULTS: dict[str, tuple[Any, Version]] = {
     "replay_policy": ("instant", (2, 10, 0)),
     "priority_policy": ("none", (2, 11, 0)),  # omitted from INFO
 }
-# What a consumer that leaves them unset (0) gets from its stream's consumer_limits, whatever its
-# ack policy (every version: setConsumerConfigDefaults; a push consumer without acks is then refused).
-INHERITED_LIMITS = ("max_ack_pending", "inactive_threshold")
 ACK_WAIT_POLICIES = frozenset({"explicit", "all"})  # the ack policies given a default ack_wait
 
 
@@ -102,6 +99,8 @@ def consumer_defaults(config: dict[str, Any], stream: dict[str, Any] | None, ser
 
 
 def inherited_limits(config: dict[str, Any], stream: dict[str, Any] | None) -> dict[str, Any]:
-    """The fields a consumer ``config`` takes from its ``stream``'s consumer_limits (those it leaves at 0)."""
+    """The fields a consumer ``config`` takes from its ``stream``'s consumer_limits: those it leaves at 0,
+    whatever its ack policy (every version's setConsumerConfigDefaults; so a push consumer without
+    acks that would take a max_ack_pending is refused)."""
     limits = (stream or {}).get("consumer_limits") or {}
-    return {name: limits[name] for name in INHERITED_LIMITS if not config.get(name) and limits.get(name)}
+    return {name: limits[name] for name in CONSUMER_LIMITS if not config.get(name) and limits.get(name)}

@@ -16,6 +16,7 @@ from typing import Any
 from ..manifest.model import CONSUMER, STREAM
 
 Version = tuple[int, int, int]
+CONSUMER_LIMITS = ("max_ack_pending", "inactive_threshold")  # a stream's consumer_limits: defaults for its consumers
 
 
 def parse_version(text: str) -> Version:
@@ -157,9 +158,9 @@ def replace_reasons(kind: str, live: dict[str, Any], desired: dict[str, Any], se
 # A changed consumer_limits is refused while a live consumer exceeds it ("change to limits violates
 # consumers"). Servers before this release compare a limit left at 0 as 0, not as "no limit", so
 # there a change (even removing the limits) is refused while any consumer has a max_ack_pending or
-# an inactive_threshold the other limit does not cover (measured: 2.10.26-2.14.5 vs 2.14.6, 2.15.1).
+# an inactive_threshold the other limit does not cover (measured: 2.10.26, 2.11.11, 2.12.8 vs 2.14.6,
+# 2.15.1; the source of 2.14.5 still compares 0 as 0).
 ZERO_LIMIT_UNLIMITED_SINCE: Version = (2, 14, 6)
-CONSUMER_LIMITS = ("max_ack_pending", "inactive_threshold")
 
 
 def limits_change_refused(live_limits: dict[str, Any] | None, limits: dict[str, Any] | None,
