@@ -41,6 +41,7 @@ FIELD_SINCE: dict[tuple[str, str], Version] = {
     (CONSUMER, "priority_groups"): (2, 11, 0),
     (CONSUMER, "priority_policy"): (2, 11, 0),
     (CONSUMER, "priority_timeout"): (2, 11, 0),
+    (CONSUMER, "sourcing"): (2, 14, 0),  # manifests may only write it false; 2.12 refuses even that (measured)
 }
 
 # (kind, field, value) -> the first release accepting that enum value.

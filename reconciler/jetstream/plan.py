@@ -19,7 +19,7 @@ from .capabilities import unsupported
 from .diff import field_changes
 from .normalize import MANAGED_KEY, MANAGED_VALUE, is_managed, normalize
 from .observe import Live
-from .replace_rules import replace_reasons
+from .replace_rules import limits_change_refused, replace_reasons
 
 
 def to_send(declared: dict[str, Any]) -> dict[str, Any]:
@@ -90,6 +90,7 @@ class Planner:
         for key in sorted(self.desired.consumers):
             self._consumer(self.desired.consumers[key])
         self._undeclared()
+        self._check_consumer_limit_changes()
         self._note_possible_renames()
         self._undeclared_offline()
         ident = self.live.identity
@@ -176,6 +177,24 @@ class Planner:
                 self.changes.append(_delete(address, _consumer_state(item)))
             else:
                 self.changes.append(self._unmanaged(address, item["config"]))
+
+    def _check_consumer_limit_changes(self) -> None:
+        """A stream update changing consumer_limits that its remaining consumers exceed is refused by
+        the server: a plan error, so that apply sends nothing rather than stopping there."""
+        deleted = {c.address for c in self.changes if c.action == Action.DELETE}
+        for change in self.changes:
+            if change.address.kind is not STREAM or change.action != Action.UPDATE or \
+                    not any(d.path.startswith("consumer_limits") for d in change.diff):
+                continue
+            (stream,) = change.address.names
+            consumers = {name: self.live.consumers[(stream, name)]["config"]
+                         for name in self.live_consumers_of.get(stream, [])
+                         if CONSUMER.address(stream, name) not in deleted}
+            refused = limits_change_refused(self._live_config(stream).get("consumer_limits"),
+                                            self.desired.streams[stream].config.get("consumer_limits"), consumers,
+                                            self.version)
+            if refused:
+                self.errors.append(f"{change.address}: {refused}")
 
     def _note_possible_renames(self) -> None:
         """A stream deleted while another is created may be a rename: say what that costs, never guess."""
