@@ -1,6 +1,6 @@
 """A JetStream cluster of nats-server processes on loopback, for tests.
 
-Each node is a ``reconciler.localservers.NatsServer`` with a ``cluster {}`` block routing to the
+Each node is a ``reconciler.dev.servers.NatsServer`` with a ``cluster {}`` block routing to the
 others, its own server name, tags for placement and its own store dir. Ports are chosen once, so
 a node killed with SIGKILL restarts on the same ports and store, as a crashed pod would. Readiness
 is read from each node's monitoring endpoints: ``/healthz`` (200 once JetStream is current with

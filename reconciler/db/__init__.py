@@ -25,7 +25,7 @@ def upgrade_to_head(database: DatabaseSettings, migrations_dir: Path) -> None:
 
 def plan_database(database: DatabaseSettings, migrations_dir: Path, *, dev_url: str | None = None,
                   adopt: bool = False) -> Plan:
-    """The database part of the plan (pending revisions, drift, coverage errors); see planner.py."""
+    """The database part of the plan (pending revisions, drift, coverage errors); see plan.py."""
     from .plan import plan_database as plan
 
     return plan(database, migrations_dir, dev_url=dev_url, adopt=adopt)

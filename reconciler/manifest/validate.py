@@ -1,7 +1,7 @@
 """From parsed manifest documents to :class:`Desired`, collecting every problem on the way.
 
 Order: document shape and JSON Schema (types, enums, unknown fields), then units (durations and
-sizes to integers), then the semantic rules of :mod:`.rules` on the items whose values passed the
+sizes to integers), then the semantic checks of :mod:`.checks` on the items whose values passed the
 first two steps (an unknown field is set aside, the rest of its item is still checked). Every
 problem is kept, so one run shows them all.
 """

@@ -95,7 +95,7 @@ class PlanBasis:
 
 
 def target_of(identity: Any) -> dict[str, Any]:
-    """The part of a ``jsapi.ServerIdentity`` that names the target (not the node: clusters have many)."""
+    """The part of a ``jetstream.client.ServerIdentity`` that names the target (not the node: clusters have many)."""
     return {"cluster": identity.cluster, "server": None if identity.cluster else identity.name,
             "version": identity.version}
 

@@ -83,7 +83,7 @@ def _database_basis(database: DatabaseTarget) -> dict[str, Any]:
 
 def plan_basis(target: Target, desired: Desired | None, session: JetStreamSession | None,
                database: dict[str, Any] | None) -> PlanBasis:
-    """What a plan was computed from (savedplan.py): manifest and migration files, live configs,
+    """What a plan was computed from (plan/planfile.py): manifest and migration files, live configs,
     the NATS target, the database revision and schema fingerprint."""
     from ..plan.planfile import PlanBasis, manifest_digests, target_of
 

@@ -1,4 +1,4 @@
-"""Each row of rules.py against the real nats-server: what it refuses in place, jsctl plans as replace.
+"""Each row of replace_rules.py against the real nats-server: what it refuses in place, jsctl plans as replace.
 
 For every case the live resource is created from ``base``, then the server is asked to update it to
 ``base + change``: the server's answer (refused or accepted) must match the planner's (replace or update).

@@ -1,4 +1,4 @@
-"""The reconciler's per-version rules (reconciler/jetstream/rules.py) agree with what each real
+"""The reconciler's per-version rules (reconciler/jetstream/capabilities.py, replace_rules.py) agree with what each real
 server did in the committed measurements (tests/data/server_versions/, re-checked against the
 servers by test_server_versions.py). Pure: no server is started here.
 
