@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -168,6 +167,8 @@ class _Amount(click.ParamType):
     name = "AMOUNT"
 
     def convert(self, value, param, ctx):
+        from decimal import Decimal, InvalidOperation  # only `worker` and `up` take amounts
+
         try:
             amount = Decimal(str(value))
         except InvalidOperation:
