@@ -13,6 +13,7 @@ import shutil
 import subprocess
 import sys
 import textwrap
+import uuid
 from pathlib import Path
 
 import psycopg
@@ -94,6 +95,26 @@ def test_fresh_database_upgrade_then_plan_is_empty(jsctl, database_url, dev_url)
     result = db(jsctl, "plan", database_url, dev_url, None, "--detailed-exitcode")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "No changes." in result.stdout
+
+
+def test_a_drop_is_destructive_only_where_what_it_drops_exists(jsctl, postgres, database_url, dev_url,
+                                                               migrations):
+    """An empty database loses nothing: the whole history applies without --allow-destructive, drops
+    included; once the table holds data the same drop is refused (plan/policy.py)."""
+    edit_schema(migrations, "      - {name: detail, type: text, nullable: true}\n", "")
+    write_revision(migrations, NEXT, HEAD, 'op.drop_column("rejected_messages", "detail")\n', "drop detail")
+    plan = plan_database(DatabaseSettings(database_url), migrations, dev_url=dev_url)
+    (drop,) = [c for c in plan.changes if c.address == f"db/revision/{NEXT}"]
+    assert drop.details.flags == ["destructive"] and not drop.destructive and not plan.destructive
+    result = db(jsctl, "upgrade", database_url, dev_url, migrations)
+    assert result.returncode == 0, result.stderr
+    assert version(database_url) == NEXT and "detail" not in columns(database_url, "rejected_messages")
+
+    at_head = postgres.create_database(f"t_{uuid.uuid4().hex[:12]}")  # a database with data to lose
+    upgrade_to_head(DatabaseSettings(at_head), REPO / "migrations")
+    live = plan_database(DatabaseSettings(at_head), migrations, dev_url=dev_url)
+    assert [c.address for c in live.destructive] == [f"db/revision/{NEXT}"]
+    assert db(jsctl, "upgrade", at_head, dev_url, migrations).returncode == 3
 
 
 def test_manual_alter_table_is_drift_with_exit_2_and_never_corrected(jsctl, database_url, dev_url):
