@@ -16,6 +16,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from ..connection import DatabaseSettings
+from ..errors import UserError
 from ..plan import ADOPT, UPGRADE, Change, Plan
 from .alembic_env import target_metadata
 from .compare import Sides, current_revision, differences, drift_changes, is_managed, reflect, summarize, user_tables
@@ -23,7 +24,8 @@ from .connect import connect
 from .fingerprint import schema_fingerprint
 from .migrate import replay_errors, upgrade
 from .revisions import Revision, head_revision, pending_revisions, script_directory
-from .risk import DESTRUCTIVE, assess
+from .revision_source import source_data_changes
+from .risk import DESTRUCTIVE_FLAGS, MODIFIES_DATA, ImpossibleCast, StatementRisk, assess
 from .scratch import scratch_database
 
 UNCOVERED = "schema.yaml changed but no revision covers it: run `jsctl db revision -m ...`"
@@ -58,13 +60,29 @@ def column_types(connection: sa.Connection) -> dict[tuple[str, str], str]:
     return {(table, column): type_ for table, column, type_ in rows}
 
 
+def revision_risks(revision: Revision, types_before: dict[tuple[str, str], str],
+                   migrations_dir: Path) -> list[StatementRisk]:
+    """The risks of the revision's SQL, plus data changes its file makes that the SQL does not show."""
+    file = os.path.relpath(revision.path, migrations_dir)
+    try:
+        risks = assess(revision.statements, types_before)
+    except ImpossibleCast as exc:
+        raise UserError(f"{file}: revision {revision.revision}: {exc}") from None
+    if not any(MODIFIES_DATA in risk.flags for risk in risks):
+        for change in source_data_changes(Path(revision.path)):
+            hidden = StatementRisk(f"{file}:{change.line}: {change.code}")
+            hidden.flag(MODIFIES_DATA, f"{change.what} (in the revision file, not in the SQL above)")
+            risks.append(hidden)
+    return risks
+
+
 def revision_change(revision: Revision, types_before: dict[tuple[str, str], str], migrations_dir: Path) -> Change:
-    risks = assess(revision.statements, types_before)
+    risks = revision_risks(revision, types_before, migrations_dir)
     flags = sorted({flag for risk in risks for flag in risk.flags})
     return Change(
         address=f"db/revision/{revision.revision}",
         action=UPGRADE,
-        destructive=DESTRUCTIVE in flags,
+        destructive=any(flag in DESTRUCTIVE_FLAGS for flag in flags),
         reason=revision.message or None,
         details={"message": revision.message, "from": revision.down_revision,
                  "file": os.path.relpath(revision.path, migrations_dir), "sql": revision.sql, "flags": flags,
