@@ -20,12 +20,13 @@ from ..errors import UserError
 from ..plan import ADOPT, UPGRADE, Change, Plan
 from .alembic_env import target_metadata
 from .compare import Sides, current_revision, differences, drift_changes, is_managed, reflect, summarize, user_tables
-from .connect import connect
+from .connect import connect, server_major
 from .fingerprint import schema_fingerprint
 from .migrate import replay_errors, upgrade
-from .revisions import Revision, head_revision, pending_revisions, script_directory
 from .revision_source import source_data_changes
+from .revisions import Revision, head_revision, pending_revisions, script_directory
 from .risk import DESTRUCTIVE_FLAGS, MODIFIES_DATA, ImpossibleCast, StatementRisk, assess
+from .schema import load_schema
 from .scratch import scratch_database
 
 UNCOVERED = "schema.yaml changed but no revision covers it: run `jsctl db revision -m ...`"
@@ -98,6 +99,7 @@ def plan_database(database: DatabaseSettings, migrations_dir: Path, *, dev_url: 
     head = head_revision(script_directory(migrations_dir))
     plan = Plan(context={"database": database.display_url, "database_head": head})
     with connect(database) as live:
+        load_schema(migrations_dir, server_major(live))  # the target's own type limits
         state = observe(live)
         plan.context["database_revision"] = state.revision
         plan.context["database_schema"] = schema_fingerprint(live)  # what a saved plan was made on
