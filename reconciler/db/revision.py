@@ -57,5 +57,5 @@ def impossible_casts(spec: SchemaSpec, types_at_head: dict[tuple[str, str], str]
             old = types_at_head.get((table.name, column.name))
             if old is not None and not conversion(old, column.type).automatic:
                 problems.append(Problem(("tables", i, "columns", j, "type"),
-                                        f"from {old}: " + using_hint(table.name, column.name, column.type)))
+                                        using_hint(table.name, column.name, old, column.type)))
     return problems

@@ -58,11 +58,12 @@ class StatementRisk:
         return {"sql": self.sql, "flags": self.flags, "notes": [f"{flag}: {why}" for flag, why in self.findings]}
 
 
-def using_hint(table: str, column: str, new_type: str) -> str:
+def using_hint(table: str, column: str, old_type: str | None, new_type: str) -> str:
     """How to write a type change Postgres cannot do by itself (the cast Postgres' own hint suggests)."""
-    return (f"{table}.{column} cannot be converted to {new_type} automatically: write the revision by hand with "
-            f"op.alter_column({table!r}, {column!r}, type_=..., postgresql_using=\"{column}::{new_type.lower()}\") "
-            "(drop the column's default first and set it again after)")
+    return (f"{table}.{column} cannot change from {old_type or '?'} to {new_type} by itself (Postgres has no "
+            f"automatic cast): the revision needs op.alter_column({table!r}, {column!r}, type_=..., "
+            f"postgresql_using=\"{column}::{new_type.lower()}\"), after dropping the column's default (set it again "
+            "after), written by hand")
 
 
 _IDENT = r'"?([A-Za-z_][\w$]*)"?'
@@ -139,10 +140,10 @@ def _assess_type_change(risk: StatementRisk, table: str, column: str, old_type: 
                         using: str | None) -> None:
     effect = conversion(old_type, new_type, using=bool(using))
     if not effect.automatic:
-        raise ImpossibleCast(using_hint(table, column, new_type))
+        raise ImpossibleCast(using_hint(table, column, old_type, new_type))
     change = f"{old_type or '?'} -> {new_type}"
     if effect.lossy:
-        pinned = f"; apply runs it with {effect.session} pinned ({_pinned(effect.session)})" if effect.session else ""
+        pinned = f"; apply pins {_pinned(effect.session)}" if effect.session else ""
         risk.flag(LOSSY, f"{effect.lossy}: {table}.{column} ({change}){pinned}")
     if effect.rewrites:
         risk.flag(REWRITE, f"rewrites {table} under an exclusive lock ({change})")

@@ -84,8 +84,7 @@ def conversion(old: str | None, new: str, using: bool = False) -> Conversion:
     if not using:
         return base
     return Conversion(rewrites=True, may_fail=True, session=base.session,
-                      lossy=base.lossy or "the USING expression computes the new values (an explicit cast may cut or "
-                                          "round them): review it")
+                      lossy=base.lossy or "USING computes the new values (an explicit cast may cut or round them)")
 
 
 def _conversion(old: tuple[str, tuple[int, ...]], new: tuple[str, tuple[int, ...]]) -> Conversion:
