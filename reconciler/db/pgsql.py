@@ -39,6 +39,7 @@ def walk(node: object) -> Iterator[ast.Node]:
 
 
 def _located(message: str, offset: int | None, prefix: int) -> str:
+    """``message`` with the place in the fragment (pglast counts characters of the whole statement)."""
     return f"{message} (at character {offset - prefix + 1})" if offset is not None and offset >= prefix else message
 
 
@@ -48,6 +49,10 @@ def parse_expression(text: str, *, columns_allowed: bool = True) -> Expression |
         return "empty: one SQL expression is needed"
     if "\0" in text:
         return "NUL characters are not allowed (the parser would stop reading there)"
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return "not valid text (a lone surrogate character)"
     prefix = "SELECT "
     sql = prefix + text
     try:
@@ -58,8 +63,8 @@ def parse_expression(text: str, *, columns_allowed: bool = True) -> Expression |
         return _located(f"not an SQL expression: {message}", offset, len(prefix))
     for token in tokens:
         if token.name in _COMMENT_TOKENS:
-            return _located("comments are not allowed (they could hide the rest of the statement)", token.start,
-                            len(prefix))
+            return _located("comments are not allowed (they could hide the rest of the statement)",
+                            token.start, len(prefix))
         if token.name == "ASCII_59":  # ';'
             return _located("';' ends the statement: one SQL expression only", token.start, len(prefix))
     if len(statements) != 1:

@@ -75,7 +75,7 @@ def _call_changes(node: ast.AST, builders: dict[str, str]) -> list[str]:
         return []
     func = node.func
     if isinstance(func, ast.Name) and func.id in builders:
-        return [f"builds an {builders[func.id].upper()}"]
+        return [f"builds an SQL {builders[func.id].upper()}"]
     if not isinstance(func, ast.Attribute):
         return []
     if func.attr == "bulk_insert":
@@ -83,5 +83,5 @@ def _call_changes(node: ast.AST, builders: dict[str, str]) -> list[str]:
     on_sqlalchemy = isinstance(func.value, ast.Name) and func.value.id in _SQLALCHEMY
     table_method = not node.args and not node.keywords  # table.update(); dict.update and list.insert take arguments
     if func.attr in _BUILDERS and (on_sqlalchemy or table_method):
-        return [f"builds an {func.attr.upper()}"]
+        return [f"builds an SQL {func.attr.upper()}"]
     return []
