@@ -34,7 +34,7 @@ def parse_type(text: str) -> tuple[str, tuple[int, ...]]:
     if match := _TIMESTAMP.fullmatch(text):
         base = "timestamp" if match.group(2) or "with" not in text else "timestamptz"
         return base, (int(match.group(1)),) if match.group(1) else ()
-    match = re.fullmatch(r"([a-z ]+?)\s*(?:\(\s*(-?\d+(?:\s*,\s*-?\d+)*)\s*\))?", text)
+    match = re.fullmatch(r"([a-z][a-z0-9 ]*?)\s*(?:\(\s*(-?\d+(?:\s*,\s*-?\d+)*)\s*\))?", text)
     if not match:
         return text, ()
     base = _ALIASES.get(match.group(1), match.group(1))
@@ -115,9 +115,8 @@ def _conversion(old: tuple[str, tuple[int, ...]], new: tuple[str, tuple[int, ...
     if ob in TIMESTAMPS and nb in TIMESTAMPS:
         precision = (oa or (TIMESTAMP_DEFAULT_PRECISION,))[0], (na or (TIMESTAMP_DEFAULT_PRECISION,))[0]
         rounds = f"rounds to {precision[1]} fractional digits of a second" if precision[1] < precision[0] else None
-        same_zone = ob == nb
-        return Conversion(rewrites=not same_zone or rounds is not None, lossy=rounds,
-                          session=None if same_zone else "TimeZone")
+        # between the two, no rewrite when TimeZone is UTC (PostgreSQL 12+), as apply pins it
+        return Conversion(rewrites=rounds is not None, lossy=rounds, session=None if ob == nb else "TimeZone")
     if (ob, nb) == ("json", "jsonb"):
         return Conversion(may_fail=True, lossy="drops duplicate keys, key order and white space")
     if (ob, nb) == ("jsonb", "json"):
