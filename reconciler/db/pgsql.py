@@ -4,7 +4,7 @@
   one SQL expression: jsctl pastes it into DDL, so a ``;``, a comment or a second clause would
   smuggle SQL into the revision (``0; UPDATE ...``). Parsed, not grepped: ``'a;b'`` is a string.
 - ``data_changes``: what rows a statement inserts, updates or deletes (also inside a CTE or an
-  EXPLAIN ANALYZE), for the ``modifies-data`` risk flag. Function bodies are text, not parsed:
+  EXPLAIN ANALYZE), for the ``modifies-data`` and ``backfill`` risk flags. Function bodies are text, not parsed:
   a CREATE FUNCTION whose body deletes rows deletes nothing when it runs.
 """
 
@@ -104,30 +104,41 @@ def _relation(node: ast.Node) -> str:
     return relation.relname if isinstance(relation, ast.RangeVar) else "?"
 
 
-def _describe(node: ast.Node) -> str | None:
+@dataclass(frozen=True)
+class DataChange:
+    """One thing a statement does to rows."""
+
+    what: str  # e.g. "updates rows of t"
+    table: str | None = None  # None: cannot be told
+    columns: tuple[str, ...] | None = None  # the columns an UPDATE sets; None: whole rows
+
+
+def _describe(node: ast.Node) -> DataChange | None:
+    table = _relation(node)
     if isinstance(node, ast.InsertStmt):
-        return f"inserts rows into {_relation(node)}"
+        return DataChange(f"inserts rows into {table}", table)
     if isinstance(node, ast.UpdateStmt):
-        return f"updates rows of {_relation(node)}"
+        return DataChange(f"updates rows of {table}", table, tuple(target.name for target in node.targetList))
     if isinstance(node, ast.DeleteStmt):
-        return f"deletes rows from {_relation(node)}"
+        return DataChange(f"deletes rows from {table}", table)
     if isinstance(node, ast.MergeStmt):
-        return f"merges rows into {_relation(node)}"
+        return DataChange(f"merges rows into {table}", table)
     if isinstance(node, ast.TruncateStmt):
-        return f"empties {', '.join(r.relname for r in node.relations)}"
+        names = [r.relname for r in node.relations]
+        return DataChange(f"empties {', '.join(names)}", names[0] if len(names) == 1 else None)
     if isinstance(node, ast.CopyStmt) and node.is_from:
-        return f"copies rows into {_relation(node)}"
+        return DataChange(f"copies rows into {table}", table)
     if isinstance(node, (ast.DoStmt, ast.CallStmt)):
-        return "runs procedural code that may change rows (jsctl cannot read it)"
+        return DataChange("runs procedural code that may change rows (jsctl cannot read it)")
     return None
 
 
-def data_changes(sql: str) -> list[str]:
-    """What ``sql`` does to rows, one phrase per change; unreadable SQL counts as a change."""
+def data_changes(sql: str) -> list[DataChange]:
+    """What ``sql`` does to rows, one entry per change; unreadable SQL counts as a change."""
     parsed = statements(sql)
     if parsed is None:
-        return ["cannot be parsed, so it may change rows"]
-    return [what for statement in parsed for node in walk(statement) if (what := _describe(node))]
+        return [DataChange("cannot be parsed, so it may change rows")]
+    return [change for statement in parsed for node in walk(statement) if (change := _describe(node))]
 
 
 def written_tables(sql: str) -> set[str] | None:

@@ -25,7 +25,7 @@ from .fingerprint import schema_fingerprint
 from .migrate import replay_errors, upgrade
 from .revision_source import source_data_changes
 from .revisions import Revision, head_revision, pending_revisions, script_directory
-from .risk import DESTRUCTIVE_FLAGS, MODIFIES_DATA, ImpossibleCast, StatementRisk, assess
+from .risk import BACKFILL, DESTRUCTIVE_FLAGS, MODIFIES_DATA, ImpossibleCast, StatementRisk, assess
 from .schema import load_schema
 from .scratch import scratch_database
 
@@ -61,6 +61,10 @@ def column_types(connection: sa.Connection) -> dict[tuple[str, str], str]:
     return {(table, column): type_ for table, column, type_ in rows}
 
 
+def _normalized(sql: str) -> str:
+    return " ".join(sql.split()).rstrip(";").strip()
+
+
 def revision_risks(revision: Revision, types_before: dict[tuple[str, str], str],
                    migrations_dir: Path) -> list[StatementRisk]:
     """The risks of the revision's SQL, plus data changes its file makes that the SQL does not show."""
@@ -69,11 +73,14 @@ def revision_risks(revision: Revision, types_before: dict[tuple[str, str], str],
         risks = assess(revision.statements, types_before)
     except ImpossibleCast as exc:
         raise UserError(f"{file}: revision {revision.revision}: {exc}") from None
-    if not any(MODIFIES_DATA in risk.flags for risk in risks):
-        for change in source_data_changes(Path(revision.path)):
-            hidden = StatementRisk(f"{file}:{change.line}: {change.code}")
-            hidden.flag(MODIFIES_DATA, f"{change.what} (in the revision file, not in the SQL above)")
-            risks.append(hidden)
+    shown = {_normalized(sql) for sql, _ in revision.statements}
+    changes_shown = any(flag in (MODIFIES_DATA, BACKFILL) for risk in risks for flag in risk.flags)
+    for change in source_data_changes(Path(revision.path)):
+        if (_normalized(change.sql) in shown) if change.sql is not None else changes_shown:
+            continue  # the SQL above has it
+        hidden = StatementRisk(f"{file}:{change.line}: {change.code}")
+        hidden.flag(MODIFIES_DATA, f"{change.what} (in the revision file, not in the SQL above)")
+        risks.append(hidden)
     return risks
 
 

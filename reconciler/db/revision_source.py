@@ -13,7 +13,7 @@ import ast
 from dataclasses import dataclass
 from pathlib import Path
 
-from .pgsql import data_changes, statements
+from .pgsql import DataChange, data_changes, statements
 
 _BUILDERS = ("insert", "update", "delete")
 _SQLALCHEMY = ("sa", "sqlalchemy")
@@ -24,6 +24,7 @@ class SourceChange:
     line: int
     code: str  # the source text of the string or call
     what: str  # e.g. "updates rows of user_thresholds"
+    sql: str | None = None  # the statement, when it is written out as a string
 
 
 def source_data_changes(path: Path) -> list[SourceChange]:
@@ -42,8 +43,10 @@ def source_data_changes(path: Path) -> list[SourceChange]:
         if id(node) in skipped:
             continue
         code = (ast.get_source_segment(source, node) or "").strip()
-        for what in _string_changes(node) + _call_changes(node, builders):
-            found.append(SourceChange(node.lineno, code.splitlines()[0] if code else "", what))
+        first_line = code.splitlines()[0] if code else ""
+        found += [SourceChange(node.lineno, first_line, change.what, _sql_text(node))
+                  for change in _string_changes(node)]
+        found += [SourceChange(node.lineno, first_line, what) for what in _call_changes(node, builders)]
     return sorted(found, key=lambda change: change.line)
 
 
@@ -56,7 +59,7 @@ def _sql_text(node: ast.AST) -> str | None:
     return None
 
 
-def _string_changes(node: ast.AST) -> list[str]:
+def _string_changes(node: ast.AST) -> list[DataChange]:
     text = _sql_text(node)
     if text is None or statements(text) is None:  # not SQL (a docstring, a message)
         return []

@@ -6,6 +6,8 @@ apply will run, whatever Python produced it. The rules, in one table-like place:
 - destructive: something is dropped (table, column: with its data; index, constraint).
 - modifies-data: rows are inserted, updated or deleted (UPDATE, INSERT, DELETE, TRUNCATE, MERGE,
   COPY FROM, also inside a CTE; DO blocks and CALL, which jsctl cannot read).
+- backfill: the same, but only on what this revision created: rows of a table it created, columns
+  it added (``UPDATE t SET new_column = ...``). No existing value changes, so it is not destructive.
 - lossy: a type change that can change values for good (rounding, cutting, dropping the time).
 - rewrite: the table is rewritten under an ACCESS EXCLUSIVE lock (most type changes, a volatile
   default or an identity on a new column).
@@ -23,11 +25,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .pgsql import data_changes
+from .pgsql import DataChange, data_changes
 from .types import conversion
 
 DESTRUCTIVE, REWRITE, LONG_LOCK, DATA_DEPENDENT = "destructive", "rewrite", "long-lock", "data-dependent"
-MODIFIES_DATA, LOSSY = "modifies-data", "lossy"
+MODIFIES_DATA, BACKFILL, LOSSY = "modifies-data", "backfill", "lossy"
 CONCURRENTLY_IN_TRANSACTION = "concurrently-in-transaction"
 DESTRUCTIVE_FLAGS = (DESTRUCTIVE, MODIFIES_DATA, LOSSY)  # apply needs --allow-destructive
 
@@ -72,16 +74,24 @@ _IDENT = r'"?([A-Za-z_][\w$]*)"?'
 def assess(statements: list[tuple[str, bool]], column_types: dict[tuple[str, str], str]) -> list[StatementRisk]:
     """Flags for each statement; ``column_types`` maps (table, column) to its type before the revision."""
     created: set[str] = set()
+    added: set[tuple[str, str]] = set()  # (table, column) added by an earlier statement of the revision
     risks = []
     for sql, in_transaction in statements:
         risk = StatementRisk(sql)
-        _assess_one(risk, " ".join(sql.split()), in_transaction, created, column_types)
+        _assess_one(risk, " ".join(sql.split()), in_transaction, created, added, column_types)
         risks.append(risk)
     return risks
 
 
+def _only_new(change: DataChange, created: set[str], added: set[tuple[str, str]]) -> bool:
+    """The change touches only what this revision created (a new table, or columns it added)."""
+    if change.table in created:
+        return True
+    return change.columns is not None and all((change.table, column) in added for column in change.columns)
+
+
 def _assess_one(risk: StatementRisk, sql: str, in_transaction: bool, created: set[str],
-                column_types: dict[tuple[str, str], str]) -> None:
+                added: set[tuple[str, str]], column_types: dict[tuple[str, str], str]) -> None:
     if m := re.match(rf"CREATE TABLE (?:IF NOT EXISTS )?{_IDENT}", sql, re.I):
         created.add(m.group(1))
         return
@@ -90,7 +100,10 @@ def _assess_one(risk: StatementRisk, sql: str, in_transaction: bool, created: se
         return
     changes = data_changes(sql)
     for change in changes:
-        risk.flag(MODIFIES_DATA, change)
+        if _only_new(change, created, added):
+            risk.flag(BACKFILL, f"{change.what} (only what this revision created: no existing value changes)")
+        else:
+            risk.flag(MODIFIES_DATA, change.what)
     if changes:
         return
     if m := re.match(rf"DROP INDEX (?:CONCURRENTLY )?(?:IF EXISTS )?{_IDENT}", sql, re.I):
@@ -113,6 +126,8 @@ def _assess_one(risk: StatementRisk, sql: str, in_transaction: bool, created: se
     if not m or m.group(1) in created:
         return
     table, action = m.group(1), m.group(2)
+    if new := re.match(rf"ADD (?:COLUMN )?(?:IF NOT EXISTS )?(?!CONSTRAINT\b){_IDENT}", action, re.I):
+        added.add((table, new.group(1)))
     _assess_alter(risk, table, action, column_types)
 
 

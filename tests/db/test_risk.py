@@ -7,6 +7,7 @@ import pytest
 from reconciler.db.revisions import split_offline_sql, split_sql
 from reconciler.db.risk import (
     CONCURRENTLY_IN_TRANSACTION,
+    BACKFILL,
     DATA_DEPENDENT,
     DESTRUCTIVE,
     LONG_LOCK,
@@ -147,3 +148,14 @@ def test_split_sql_keeps_function_bodies_strings_and_comments_whole():
     assert [chunk.strip() for chunk in split_sql(sql)] == [
         body, "INSERT INTO t VALUES ('a;b', \"x;y\");", "-- note; here\n/* c; d */ SELECT 1;", "SELECT $$;$$"]
     assert assess([(body.rstrip(";"), True)], {})[0].flags == []  # a DELETE inside a body is not the revision's
+
+
+def test_filling_what_the_revision_created_is_a_backfill_not_a_data_change():
+    risks = assess([("ALTER TABLE t ADD COLUMN size BIGINT", True),
+                    ("UPDATE t SET size = octet_length(s)", True),  # a column added above: a backfill
+                    ("UPDATE t SET s = 'x', size = 1", True),  # s existed before: its values change
+                    ("CREATE TABLE kinds (k TEXT)", True),
+                    ("INSERT INTO kinds VALUES ('a')", True)], TYPES)
+    assert [r.flags for r in risks] == [[], [BACKFILL], [MODIFIES_DATA], [], [BACKFILL]]
+    assert risks[1].to_dict()["notes"] == [
+        "backfill: updates rows of t (only what this revision created: no existing value changes)"]
