@@ -1,11 +1,11 @@
 """What the PostgreSQL parser itself (pglast: libpg_query) says about SQL text.
 
-- ``expression_problem``: a schema.yaml fragment (default, check, index predicate) must be exactly
+- ``parse_expression``: a schema.yaml fragment (default, check, index predicate) must be exactly
   one SQL expression: jsctl pastes it into DDL, so a ``;``, a comment or a second clause would
   smuggle SQL into the revision (``0; UPDATE ...``). Parsed, not grepped: ``'a;b'`` is a string.
 - ``data_changes``: what rows a statement inserts, updates or deletes (also inside a CTE or an
-  EXPLAIN ANALYZE), for the ``modifies-data`` and ``backfill`` risk flags. Function bodies are text, not parsed:
-  a CREATE FUNCTION whose body deletes rows deletes nothing when it runs.
+  EXPLAIN ANALYZE), for the ``modifies-data`` and ``backfill`` risk flags. Function bodies are text,
+  not parsed: a CREATE FUNCTION whose body deletes rows deletes nothing when it runs.
 """
 
 from __future__ import annotations
@@ -57,7 +57,7 @@ def parse_expression(text: str, *, columns_allowed: bool = True) -> Expression |
     sql = prefix + text
     try:
         tokens = parser.scan(sql)
-        statements = parser.parse_sql(sql)
+        parsed = parser.parse_sql(sql)
     except ParseError as exc:
         message, offset = exc.args if len(exc.args) == 2 else (str(exc), None)
         return _located(f"not an SQL expression: {message}", offset, len(prefix))
@@ -67,13 +67,9 @@ def parse_expression(text: str, *, columns_allowed: bool = True) -> Expression |
                             token.start, len(prefix))
         if token.name == "ASCII_59":  # ';'
             return _located("';' ends the statement: one SQL expression only", token.start, len(prefix))
-    if len(statements) != 1:
-        return "one SQL expression only, not several statements"
-    select = statements[0].stmt
-    extra = [name for name in select.__slots__
-             if name != "targetList" and getattr(select, name) != getattr(_PLAIN_SELECT, name)] \
-        if isinstance(select, ast.SelectStmt) else ["statement"]
-    if extra or len(select.targetList or ()) != 1:
+    select = parsed[0].stmt if len(parsed) == 1 else None
+    if not isinstance(select, ast.SelectStmt) or len(select.targetList or ()) != 1 or any(
+            getattr(select, name) != getattr(_PLAIN_SELECT, name) for name in select.__slots__ if name != "targetList"):
         return "one SQL expression only (no list, clause or second statement)"
     (target,) = select.targetList
     if target.name is not None:
