@@ -6,8 +6,8 @@ import pytest
 
 from reconciler.db.revisions import split_offline_sql, split_sql
 from reconciler.db.risk import (
-    CONCURRENTLY_IN_TRANSACTION,
     BACKFILL,
+    CONCURRENTLY_IN_TRANSACTION,
     DATA_DEPENDENT,
     DESTRUCTIVE,
     LONG_LOCK,
