@@ -35,6 +35,11 @@ def connect(database: DatabaseSettings, application_name: str = APPLICATION_NAME
         engine.dispose()
 
 
+def server_major(connection: sa.Connection) -> int:
+    """The server's major version (16 for 16.2): type limits depend on it."""
+    return connection.dialect.server_version_info[0]
+
+
 def first_line(exc: BaseException) -> str:
     """The driver's message of a database error, without SQLAlchemy's statement and background link."""
     cause = getattr(exc, "orig", None) or exc
