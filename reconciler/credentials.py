@@ -97,7 +97,8 @@ def _is_credential(name: str) -> bool:
 
 def _keyword_value_credentials(text: str) -> list[_Credential]:
     """libpq's ``keyword = value ...``: a value is quoted ('...') or runs to the next blank, and a
-    backslash takes the next character as it is in both (libpq's conninfo_parse)."""
+    backslash takes the next character as it is in both (libpq's conninfo_parse). What is glued to a
+    closing quote (libpq refuses it) is taken as part of the value."""
     found: list[_Credential] = []
     i, size = 0, len(text)
     while i < size:
@@ -116,7 +117,8 @@ def _keyword_value_credentials(text: str) -> list[_Credential]:
                 i += 1
             value.append(text[i])
             i += 1
-        i = min(i + quoted, size)
+        while i < size and not text[i].isspace():  # past a closing quote, libpq refuses what follows
+            i += 1
         if _is_credential(name.split()[-1] if name.split() else "") and i > start:
             found.append((start, i, tuple(dict.fromkeys([text[start:i], "".join(value)]))))
         while i < size and text[i].isspace():
