@@ -241,7 +241,7 @@ async def _apply_lock(session: JetStreamSession | None, timeout: float,
     from .lock import ApplyLock
 
     assert session.api is not None
-    async with ApplyLock(session.api.nc, timeout_s=timeout, on_wait=tell) as lock:
+    async with ApplyLock(session.api.nc, timeout_s=timeout, tell=tell) as lock:
         yield lock
 
 

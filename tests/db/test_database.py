@@ -5,6 +5,7 @@ Tests that add revisions work on a temporary copy of migrations/.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -255,6 +256,7 @@ def test_schema_change_without_a_revision_is_an_error(jsctl, database_url, dev_u
     assert result.returncode == 1
     assert "schema.yaml changed but no revision covers it: run `jsctl db revision -m ...`" in result.stderr
     assert "db/column/rejected_messages.extra" in result.stderr
+    assert "No changes." not in result.stdout and "1 error: nothing can be applied" in result.stdout
 
 
 def test_database_without_alembic_history_needs_adopt(jsctl, database_url, dev_url):
@@ -365,3 +367,19 @@ def test_without_embedded_postgres_or_dev_url_the_error_names_both_ways(monkeypa
     with pytest.raises(UserError) as refused, scratch_database(None):
         pass
     assert "--dev-url" in str(refused.value) and "jsctl[dev]" in str(refused.value)
+
+
+def test_revision_0003_fills_size_and_digest_of_the_dead_letters_stored_before(database_url):
+    from reconciler.db.connect import connect
+    from reconciler.db.migrate import upgrade
+
+    with connect(DatabaseSettings(database_url)) as connection:
+        upgrade(connection, REPO / "migrations", "0002")
+    raw = b"\x00x" * 40_000  # stored whole before 0003: it stays whole
+    sql(database_url, "INSERT INTO rejected_messages (stream, stream_sequence, subject, raw, reason) "
+                      "VALUES ('S', 1, 's', %s, 'payload_too_large')", raw)
+    upgrade_to_head(DatabaseSettings(database_url), REPO / "migrations")
+    assert sql(database_url, "SELECT raw, raw_size, raw_digest FROM rejected_messages") == [
+        (raw, 80_000, hashlib.sha256(raw).hexdigest())]
+    assert sql(database_url, "SELECT count(*) FROM information_schema.columns WHERE table_name = 'rejected_messages' "
+                             "AND column_name IN ('raw_size', 'raw_digest') AND is_nullable = 'NO'") == [(2,)]
