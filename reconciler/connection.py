@@ -350,6 +350,8 @@ class DatabaseSettings:
             raise self._bad_url("it contains a NUL character")
         try:
             ports = str(conninfo_to_dict(url).get("port") or "")
+        except UnicodeEncodeError:  # bytes that were not UTF-8 in the environment; its message quotes one
+            raise self._bad_url("it is not valid UTF-8") from None
         except (ProgrammingError, ValueError) as exc:
             raise self._bad_url(str(exc)) from None
         for port in ports.split(","):

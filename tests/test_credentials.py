@@ -67,7 +67,9 @@ def test_settings_show_and_keep_the_credentials_of_their_urls():
 
 # Secrets hold a character no skeleton has (Ω), so finding one in the output can only be a leak.
 SECRET_COUNT = 3
-SECRETS = st.text(st.characters(exclude_characters="\x00"), max_size=12).map(lambda s: f"Ω{s}")
+# (No NUL, which libpq cannot take, nor lone surrogates, which have no UTF-8 to percent-encode.)
+SECRETS = st.text(st.characters(exclude_characters="\x00", exclude_categories=["Cs"]), max_size=12).map(
+    lambda s: f"Ω{s}")
 NAMES = st.text("abcdefghijklmnopqrstuvwxyz0123456789", min_size=1, max_size=8)
 HOSTS = st.lists(st.tuples(NAMES, st.integers(1, 65535)), min_size=1, max_size=3)
 # how a URL's query may spell a credential parameter: libpq percent-decodes names (upper case: for
@@ -161,7 +163,7 @@ def test_libpq_finds_each_credential_where_jsctl_does(render, secrets):
             assert read[name] in url_secrets(text)
 
 
-@given(st.text())
+@given(st.text(st.characters(exclude_categories=())))  # lone surrogates too: os.environ makes them of bad bytes
 @settings(max_examples=500)
 def test_any_text_is_shown_or_refused_as_a_user_error(text):
     redact_url(text)
