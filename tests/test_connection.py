@@ -412,6 +412,10 @@ def test_a_password_in_the_query_string_is_never_shown(jsctl, js_account, postgr
     done = jsctl("plan", env=env)
     assert done.returncode == 0 and f"Database {shown}: at revision (none)" in done.stdout, done.stderr
     secrets_absent(done, *secrets)
+    for output in ("markdown", "prometheus"):
+        done = jsctl("plan", "-o", output, env=env)
+        assert done.returncode == 0, done.stderr
+        secrets_absent(done, *secrets)
     done = jsctl("plan", "-o", "json", "--out", str(tmp_path / "plan.json"), env=env)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["context"]["database"] == shown
