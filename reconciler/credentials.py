@@ -13,6 +13,7 @@ display still shows. Nothing here raises, whatever the text.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from urllib.parse import unquote, unquote_plus
 
 REDACTED = "***"
@@ -62,9 +63,9 @@ def _url_credentials(text: str, start: int, end: int, *, token_userinfo: bool) -
     if at >= 0:
         colon = text.find(":", authority, at)
         if colon >= 0:
-            found.append(_decoded(colon + 1, at, text, unquote))
+            found.append(_decoded(text, colon + 1, at, unquote))
         elif token_userinfo:
-            found.append(_decoded(authority, at, text, unquote))
+            found.append(_decoded(text, authority, at, unquote))
     query = text.find("?", max(at + 1, authority), end)
     if query >= 0:
         position = query + 1
@@ -72,7 +73,7 @@ def _url_credentials(text: str, start: int, end: int, *, token_userinfo: bool) -
             name, equals, value = parameter.partition("=")
             if equals and _is_credential(unquote_plus(name)):
                 value_start = position + len(name) + 1
-                found.append(_decoded(value_start, value_start + len(value), text, unquote, unquote_plus))
+                found.append(_decoded(text, value_start, value_start + len(value), unquote, unquote_plus))
             position += len(parameter) + 1
     return [credential for credential in found if credential[0] < credential[1]]
 
@@ -86,7 +87,7 @@ def _userinfo_end(text: str, authority: int, end: int) -> int:
     return max(text.rfind("@", authority, url_end), text.find("@", authority, slash if slash >= 0 else end))
 
 
-def _decoded(start: int, end: int, text: str, *decoders) -> _Credential:
+def _decoded(text: str, start: int, end: int, *decoders: Callable[[str], str]) -> _Credential:
     raw = text[start:end]
     return start, end, tuple(dict.fromkeys([raw, *(decode(raw) for decode in decoders)]))
 
