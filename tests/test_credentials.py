@@ -1,4 +1,4 @@
-"""Credentials in connection strings (reconciler/credentials.py): every form jsctl is given shows
+"""Credentials in connection strings (reconciler/url_credentials.py): every form jsctl is given shows
 ``***`` in place of each credential, and every credential is known as a secret. Pure: no servers
 (tests/test_connection.py checks the same on the wire)."""
 

@@ -3,7 +3,7 @@
 Precedence is per field: command-line flag > environment variable > natscli context.
 Flags and environment are merged by click (each option has an ``envvar``); this module fills
 what is still unset from the context. Connecting is connect.py's; nkeys and creds files are
-credentials.py's.
+credentials.py's; credentials inside URLs, reconciler/url_credentials.py's.
 """
 
 from __future__ import annotations
