@@ -16,7 +16,7 @@ from alembic.config import Config
 from alembic.migration import MigrationContext
 
 from .autogen import process_revision_directives
-from .defaults import GuardedPostgresqlImpl  # noqa: F401  (registers Alembic's implementation for Postgres)
+from .column_defaults import GuardedPostgresqlImpl  # noqa: F401  (registers Alembic's implementation for Postgres)
 from .metadata import build_metadata
 from .schema_yaml import load_schema
 from .settings import DatabaseSettings

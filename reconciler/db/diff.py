@@ -14,7 +14,7 @@ from alembic.autogenerate import compare_metadata
 from ..plan.address import DB, DB_COLUMN, DB_CONSTRAINT, DB_INDEX, DB_TABLE, Address
 from ..plan.model import Action, Change, FieldChange
 from .alembic_env import VERSION_TABLE, migration_context
-from .defaults import render_type
+from .column_defaults import render_type
 
 SCHEMA = "public"
 
