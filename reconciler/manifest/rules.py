@@ -17,7 +17,7 @@ from .item import Item
 from .load import Path_, Problem
 from .model import CONSUMER, STREAM
 from .schema import did_you_mean
-from .subjects import covers, has_wildcard, overlaps, subject_problem
+from .subjects import SubjectIndex, covers, has_wildcard, overlaps, subject_problem
 
 Report = Callable[..., None]  # report(field_path, message)
 Config = dict[str, Any]
@@ -109,20 +109,26 @@ def _metadata_size(config: Config) -> int:
 
 
 def stream_subjects_valid(config: Config, report: Report) -> None:
-    subjects = config.get("subjects") or []
-    seen: dict[str, int] = {}
-    for index, subject in enumerate(subjects):
+    valid = []
+    for index, subject in enumerate(config.get("subjects") or []):
         problem = subject_problem(subject)
         if problem:
             report(("subjects", index), problem)
-            continue
-        if subject in seen:
-            report(("subjects", index), f"duplicate subject {subject!r}")
-            continue
-        for other in seen:
-            if overlaps(subject, other):
-                report(("subjects", index), f"subject {subject!r} overlaps with {other!r} of the same stream")
-        seen[subject] = index
+        else:
+            valid.append((("subjects", index), subject))
+    for path, subject, earlier in _overlapping_earlier(valid):
+        report(path, f"duplicate subject {subject!r}" if subject == earlier
+               else f"subject {subject!r} overlaps with {earlier!r} of the same stream")
+
+
+def _overlapping_earlier(subjects: list[tuple[Path_, str]]) -> Iterator[tuple[Path_, str, str]]:
+    """(path, subject, earlier subject) for each valid subject overlapping one listed before it (the first such)."""
+    index: SubjectIndex[None] = SubjectIndex()
+    for path, subject in subjects:
+        clash = index.first_overlap(subject)
+        if clash:
+            yield path, subject, clash[0]
+        index.add(subject, None)
 
 
 def stream_api_subjects(config: Config, report: Report) -> None:
@@ -345,17 +351,15 @@ def consumer_filters(config: Config, stream: Config | None, report: Report) -> N
     if config.get("filter_subject") and config.get("filter_subjects"):
         report(("filter_subjects",), "use either filter_subject or filter_subjects, not both")
         return
-    filters = _filters(config)
     valid: list[tuple[Path_, str]] = []
-    for path, subject in filters:
+    for path, subject in _filters(config):
         problem = subject_problem(subject)
         if problem:
             report(path, problem)
-            continue
-        for _, other in valid:
-            if overlaps(subject, other):
-                report(path, f"filter {subject!r} overlaps filter {other!r}")
-        valid.append((path, subject))
+        else:
+            valid.append((path, subject))
+    for path, subject, earlier in _overlapping_earlier(valid):
+        report(path, f"filter {subject!r} overlaps filter {earlier!r}")
     if stream is None or stream.get("mirror") or stream.get("sources") or stream.get("subject_transform"):
         return  # the stream's subjects are not known here
     subjects = stream_subjects(stream)
@@ -484,27 +488,19 @@ CONSUMER_RULES: list[ConsumerRule] = [
 
 
 def _check_stream_subject_overlaps(streams: list[Item], problems: list[Problem]) -> None:
-    """No two streams may capture the same subject (the server refuses the second one).
-
-    Subjects are bucketed by first token so 1,000s of streams do not cost a comparison per pair.
-    """
-    by_first: dict[str, list[tuple[str, Item]]] = defaultdict(list)
-    wildcard_first: list[tuple[str, Item]] = []
+    """No two streams may capture the same subject (the server refuses the second one)."""
+    index: SubjectIndex[Item] = SubjectIndex()
     for item in streams:
-        for index, subject in _indexed_subjects(item):
-            first = subject.split(".", 1)[0]
-            candidates: Iterator[tuple[str, Item]]
-            if first in ("*", ">"):
-                candidates = (pair for bucket in (*by_first.values(), wildcard_first) for pair in bucket)
-            else:
-                candidates = (pair for bucket in (by_first.get(first, []), wildcard_first) for pair in bucket)
-            for other_subject, other in candidates:
-                if other is not item and overlaps(subject, other_subject):
-                    field = ("subjects", index) if index is not None else ("name",)
-                    problems.append(item.problem(field, f"subject {subject!r} overlaps {other_subject!r} of stream "
-                                                        f"{other.name!r} ({other.origin})"))
-                    break
-            (wildcard_first if first in ("*", ">") else by_first[first]).append((subject, item))
+        subjects = _indexed_subjects(item)
+        for position, subject in subjects:
+            clash = index.first_overlap(subject)
+            if clash:
+                other_subject, other = clash
+                field = ("subjects", position) if position is not None else ("name",)
+                problems.append(item.problem(field, f"subject {subject!r} overlaps {other_subject!r} of stream "
+                                                    f"{other.name!r} ({other.origin})"))
+        for _, subject in subjects:
+            index.add(subject, item)
 
 
 def _indexed_subjects(item: Item) -> list[tuple[int | None, str]]:
@@ -525,20 +521,22 @@ def _check_workqueue_consumers(streams: dict[str, Item], consumers: dict[Any, It
     for stream_name, items in by_stream.items():
         if len(items) < 2:
             continue
-        seen: list[tuple[str, Item]] = []
+        index: SubjectIndex[Item] = SubjectIndex()
         for item in items:
-            filters = _filters(item.config)
-            if not filters:
+            written = _filters(item.config)
+            if not written:
                 problems.append(item.problem(("stream",), f"workqueue stream {stream_name!r} has several consumers: "
                                                           "each needs a filter_subject"))
                 continue
+            filters = [(path, subject) for path, subject in written if not subject_problem(subject)]
             for path, subject in filters:
-                clash = next((other for other_subject, other in seen
-                              if other is not item and overlaps(subject, other_subject)), None)
+                clash = index.first_overlap(subject)
                 if clash:
-                    problems.append(item.problem(path, f"filter {subject!r} overlaps consumer {clash.name!r} "
-                                                       f"({clash.origin}) on workqueue stream {stream_name!r}"))
-                seen.append((subject, item))
+                    other = clash[1]
+                    problems.append(item.problem(path, f"filter {subject!r} overlaps consumer {other.name!r} "
+                                                       f"({other.origin}) on workqueue stream {stream_name!r}"))
+            for _, subject in filters:
+                index.add(subject, item)
 
 
 def _yaml(value: Any) -> str:
