@@ -25,7 +25,7 @@ Config = dict[str, Any]
 MS = 1_000_000
 SECOND = 1_000 * MS
 MAX_METADATA_BYTES = 128 * 1024  # JSMaxMetadataLen
-INT32_MAX = 2**31 - 1
+MAX_DESCRIPTION_BYTES = 4 * 1024  # JSMaxDescriptionLen
 _PRIORITY_GROUP = re.compile(r"^[a-zA-Z0-9/_=-]{1,16}$")  # nats-server's validGroupName
 _API_SPACES = ("$JS.>", "$JSC.>", "$NRG.>", "$SYS.>")
 _API_EXCEPTIONS = ("$JS.EVENT.>", "$SYS.ACCOUNT.>")
@@ -101,8 +101,19 @@ def _is_push(config: Config) -> bool:
     return bool(config.get("deliver_subject"))
 
 
-def _metadata_size(config: Config) -> int:
-    return sum(len(key) + len(value) for key, value in (config.get("metadata") or {}).items())
+def _utf8_bytes(text: str) -> int:
+    """Go's len() of the string the server decodes (a lone surrogate becomes U+FFFD: also 3 bytes)."""
+    return len(text.encode("utf-8", "surrogatepass"))
+
+
+def _text_limits(config: Config, report: Report) -> None:
+    """The server's limits on a stream's or consumer's free text, which it counts in bytes."""
+    if _utf8_bytes(config.get("description", "")) > MAX_DESCRIPTION_BYTES:
+        report(("description",), f"description is longer than the server's limit of {MAX_DESCRIPTION_BYTES} "
+                                 "bytes (UTF-8)")
+    metadata = config.get("metadata") or {}
+    if sum(_utf8_bytes(key) + _utf8_bytes(value) for key, value in metadata.items()) > MAX_METADATA_BYTES:
+        report(("metadata",), "metadata is larger than the server's limit of 128KB")
 
 
 # ---------------------------------------------------------------- stream rules
@@ -152,10 +163,7 @@ def stream_limits(config: Config, report: Report) -> None:
         report(("duplicate_window",), "duplicate_window must be at least 100ms")
     if max_age and window > max_age:
         report(("duplicate_window",), "duplicate_window cannot be longer than max_age")
-    if config.get("max_msg_size", -1) > INT32_MAX:
-        report(("max_msg_size",), f"max_msg_size cannot be more than {INT32_MAX} bytes")
-    if _metadata_size(config) > MAX_METADATA_BYTES:
-        report(("metadata",), "metadata is larger than the server's limit of 128KB")
+    _text_limits(config, report)
 
 
 def stream_rollups(config: Config, report: Report) -> None:
@@ -450,8 +458,7 @@ def consumer_priority(config: Config, stream: Config | None, report: Report) -> 
 
 
 def consumer_limits(config: Config, stream: Config | None, report: Report) -> None:
-    if _metadata_size(config) > MAX_METADATA_BYTES:
-        report(("metadata",), "metadata is larger than the server's limit of 128KB")
+    _text_limits(config, report)
     for field in ("direct", "sourcing"):
         if config.get(field):
             report((field,), f"{field} consumers are the server's own; they cannot be declared")
