@@ -44,6 +44,12 @@ def test_syntax_error_has_a_position():
     assert len(problems) == 1 and problems[0].startswith("m.yaml:3:1: (document): invalid YAML:")
 
 
+def test_a_control_character_in_the_text_has_a_position():
+    _, problems = parse("streams:\n  - name: é\x1f\n")
+    assert problems == ["m.yaml:2:12: (document): invalid YAML: character U+001F is not allowed (control characters "
+                        "are not allowed)"]
+
+
 def test_timestamps_stay_strings_and_yaml_types_are_kept():
     document, _ = parse("a: 2025-01-31T12:00:00Z\nb: 5\nc: true\nd: ~\ne: 1.5\nf: '7'\n")
     assert document.value == {"a": "2025-01-31T12:00:00Z", "b": 5, "c": True, "d": None, "e": 1.5, "f": "7"}

@@ -207,6 +207,13 @@ def parse_document(text: str, file: str, problems: list[Problem]) -> Document:
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         problems.append(Problem(file, line, column, (), f"invalid YAML: {exc.problem or exc}"))
         return document
+    except yaml.reader.ReaderError as exc:  # a character YAML does not allow (a control character)
+        # The first such character stops the reader, so its first occurrence is where it stopped.
+        at = text.find(chr(exc.character))
+        line, column = text.count("\n", 0, at) + 1, at - text.rfind("\n", 0, at)
+        problems.append(Problem(file, line, column, (), f"invalid YAML: character U+{exc.character:04X} is not "
+                                                        f"allowed ({exc.reason})"))
+        return document
     except yaml.YAMLError as exc:
         problems.append(Problem(file, 1, 1, (), f"invalid YAML: {exc}"))
         return document
