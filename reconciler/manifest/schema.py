@@ -155,7 +155,7 @@ def _item_errors(compiled: _Compiled, kind: str, section: str, items: list[Any],
             if field in fields:
                 # Under a type-only schema values of one Python type validate alike, so 4,000 distinct
                 # filter subjects cost one check.
-                key = type(field_value) if field in type_only else _value_key(field_value, index)
+                key = type(field_value) if field in type_only else _value_key(field_value)
                 by_value[field].setdefault(key, (field_value, []))[1].append(index)
     for indexes in by_keys.values():
         for error in compiled.shapes[kind].iter_errors(items[indexes[0]]):
@@ -169,13 +169,11 @@ def _item_errors(compiled: _Compiled, kind: str, section: str, items: list[Any],
                 _add(found, error, (section, index, field), inner)
 
 
-def _value_key(value: Any, index: int) -> Any:
-    """Equal for values that validate alike (1 and True do not; lists and mappings compare by content)."""
+def _value_key(value: Any) -> Any:
+    """Equal for values that validate alike (1 and True do not; lists and mappings compare by content,
+    as JSON: loading let through nothing else, and nothing nested deeper than it allows)."""
     if isinstance(value, dict | list):
-        try:
-            return "json", json.dumps(value, sort_keys=True)
-        except (TypeError, ValueError):
-            return "item", index  # e.g. non-text keys: checked on its own
+        return "json", json.dumps(value, sort_keys=True)
     return type(value), value
 
 
