@@ -113,6 +113,17 @@ CASES = {
     "control character in subject": ([stream(subjects=["a\x01.b"])], [],
                                      "streams[0].subjects[0]: subject 'a\\x01.b' contains a control or invisible "
                                      "character (U+0001)"),
+    "control character in a transform's destination": (
+        [stream(subject_transform={"src": "s.*", "dest": "t.{{ wildcard(1) }}\x07"})], [],
+        "streams[0].subject_transform.dest: 't.{{ wildcard(1) }}\\x07' contains a control or invisible character"),
+    "a source's external API prefix with a space": (
+        [stream(), {"name": "A", "sources": [{"name": "S", "external": {"api": "$JS.x API"}}]}], [],
+        "streams[1].sources[0].external.api: '$JS.x API' contains whitespace (U+0020)"),
+    "a source transform's destination with a line break": (
+        [stream(), {"name": "A", "sources": [{"name": "S", "subject_transforms": [{"src": "s.*", "dest": "a\nb"}]}]}],
+        [], "streams[1].sources[0].subject_transforms[0].dest: 'a\\nb' contains whitespace (U+000A)"),
+    "deliver_group with a control character": ([stream()], [consumer(deliver_subject="out", deliver_group="g\x00")],
+                                               "consumers[0].deliver_group: 'g\\x00' contains a control"),
     "invisible character in filter": ([stream()], [consumer(filter_subject="s.\u200b")],
                                       "consumers[0].filter_subject: subject 's.\\u200b' contains a control"),
     "duplicate subject": ([stream(subjects=["a", "a"])], [], "streams[0].subjects[1]: duplicate subject 'a'"),
@@ -373,3 +384,8 @@ def test_values_grouped_by_type_each_get_their_own_message():
         "streams[3].sealed: expected true or false, got a decimal number",
         "streams[4].sealed: expected true or false, got a string",
     ]
+
+
+def test_spaces_inside_a_mapping_function_of_a_destination_are_fine():
+    """nats-server's ValidateMapping allows them there ({{ wildcard(1) }})."""
+    assert check([stream(subject_transform={"src": "s.*", "dest": "t.{{ wildcard(1) }}"})]) == []

@@ -17,7 +17,7 @@ from .item import Item
 from .load import Path_, Problem
 from .model import CONSUMER, STREAM
 from .schema import did_you_mean
-from .subjects import SubjectIndex, covers, has_wildcard, overlaps, subject_problem
+from .subjects import SubjectIndex, character_problem, covers, has_wildcard, overlaps, subject_problem
 
 Report = Callable[..., None]  # report(field_path, message)
 Config = dict[str, Any]
@@ -274,6 +274,10 @@ def stream_sources(config: Config, report: Report) -> None:
 def _check_origin(origin: Config, at: Path_, report: Report) -> None:
     """Rules shared by a mirror and each source."""
     transforms = origin.get("subject_transforms") or []
+    for index, transform in enumerate(transforms):
+        _check_destination(transform, (*at, "subject_transforms", index), report)
+    for field in ("api", "deliver"):  # subject prefixes
+        _check_characters((origin.get("external") or {}).get(field, ""), (*at, "external", field), report)
     if origin.get("filter_subject") and transforms:
         report((*at, "filter_subject"), "use either filter_subject or subject_transforms, not both")
     if origin.get("filter_subject"):
@@ -297,8 +301,21 @@ def _check_origin(origin: Config, at: Path_, report: Report) -> None:
                 report((*at, field), f"{field} cannot go with a durable origin consumer")
 
 
+def _check_destination(transform: Config, at: Path_, report: Report) -> None:
+    """A transform's destination: its mapping functions may hold spaces (nats-server's ValidateMapping)."""
+    _check_characters(transform.get("dest", ""), (*at, "dest"), report, spaces=True)
+
+
+def _check_characters(text: str, at: Path_, report: Report, *, spaces: bool = False) -> None:
+    problem = character_problem(text, spaces=spaces)
+    if problem:
+        report(at, f"{text!r} {problem}")
+
+
 def stream_transforms(config: Config, report: Report) -> None:
     transform = config.get("subject_transform")
+    if transform:
+        _check_destination(transform, ("subject_transform",), report)
     if transform and transform.get("src"):
         problem = subject_problem(transform["src"])
         if problem:
@@ -403,6 +420,7 @@ def consumer_push_or_pull(config: Config, stream: Config | None, report: Report)
             if config.get(field) and config.get(field) != "none" and what not in reported:
                 reported.add(what)
                 report((field,), f"{what} is for pull consumers: this one is push (deliver_subject is set)")
+        _check_characters(config.get("deliver_group", ""), ("deliver_group",), report)  # a queue group name
         subject = config["deliver_subject"]
         problem = subject_problem(subject)
         if problem or has_wildcard(subject):

@@ -14,17 +14,19 @@ _NAME_FORBIDDEN = ".*>/\\"  # isValidAssetName: names are tokens of API subjects
 _HIDDEN_CATEGORIES = frozenset(("Cc", "Cf", "Cs", "Zl", "Zp"))
 
 
-def character_problem(text: str) -> str | None:
-    """Why ``text`` cannot be a name or subject because of one of its characters, or None.
+def character_problem(text: str, *, spaces: bool = False) -> str | None:
+    """Why ``text`` cannot be a name or subject because of one of its characters, or None. ``spaces``
+    lets spaces (not tabs or line breaks) through: subject transforms allow them in mapping functions.
 
     nats-server itself refuses only ASCII whitespace (and NUL, when creating the stream's store);
     the other characters refused here are accepted by it but unreadable in every plan and log."""
-    if text.isprintable() and " " not in text:  # the common case, in C
+    if text.isprintable() and (spaces or " " not in text):  # the common case, in C
         return None
     for char in text:
-        if char.isspace():
+        category = unicodedata.category(char)
+        if char.isspace() and not (spaces and category == "Zs"):
             return f"contains whitespace ({_codepoint(char)})"
-        if unicodedata.category(char) in _HIDDEN_CATEGORIES:
+        if category in _HIDDEN_CATEGORIES:
             return f"contains a control or invisible character ({_codepoint(char)})"
     return None
 
