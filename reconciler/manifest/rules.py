@@ -134,6 +134,8 @@ def stream_subjects_valid(config: Config, report: Report) -> None:
 
 def _overlapping_earlier(subjects: list[tuple[Path_, str]]) -> Iterator[tuple[Path_, str, str]]:
     """(path, subject, earlier subject) for each valid subject overlapping one listed before it (the first such)."""
+    if len(subjects) < 2:
+        return  # the usual case: no index to build
     index: SubjectIndex[None] = SubjectIndex()
     for path, subject in subjects:
         clash = index.first_overlap(subject)

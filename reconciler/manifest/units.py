@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterator
 from fractions import Fraction
 from typing import Any
 
@@ -120,27 +119,32 @@ def unit_fields(schema: dict[str, Any], definition: str) -> dict[FieldPath, str]
     return found
 
 
-def values_at(config: dict[str, Any], path: FieldPath) -> Iterator[tuple[tuple, Any, Any]]:
+def values_at(config: dict[str, Any], path: FieldPath) -> list[tuple[tuple, Any, Any]]:
     """(path written, container, key) of each value at ``path`` in ``config`` ("*": every list item)."""
+    if len(path) == 1:  # most fields are at the top
+        return [(path, config, path[0])] if path[0] in config else []
+    found: list[tuple[tuple, Any, Any]] = []
 
-    def walk(container: Any, path: FieldPath, at: tuple) -> Iterator[tuple[tuple, Any, Any]]:
+    def walk(container: Any, path: FieldPath, at: tuple) -> None:
         head, rest = path[0], path[1:]
         keys = range(len(container)) if head == "*" and isinstance(container, list) else \
             [head] if isinstance(container, dict) and head in container else []
         for key in keys:
             if rest:
-                yield from walk(container[key], rest, (*at, key))
+                walk(container[key], rest, (*at, key))
             else:
-                yield (*at, key), container, key
+                found.append(((*at, key), container, key))
 
-    if path[0] in config:  # most fields are not written: skip them without a walk
-        yield from walk(config, path, ())
+    walk(config, path, ())
+    return found
 
 
 def convert_units(config: dict[str, Any], fields: dict[FieldPath, str]) -> list[tuple[tuple, str]]:
     """Replace duration/size strings in ``config`` in place; returns (path, message) for each bad value."""
     errors: list[tuple[tuple, str]] = []
     for path, kind in fields.items():
+        if path[0] not in config:  # most fields are not written: the cheapest way past them
+            continue
         for at, container, key in values_at(config, path):
             try:
                 container[key] = PARSERS[kind](container[key])
