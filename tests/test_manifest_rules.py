@@ -122,6 +122,8 @@ CASES = {
     "a source transform's destination with a line break": (
         [stream(), {"name": "A", "sources": [{"name": "S", "subject_transforms": [{"src": "s.*", "dest": "a\nb"}]}]}],
         [], "streams[1].sources[0].subject_transforms[0].dest: 'a\\nb' contains whitespace (U+000A)"),
+    "metadata key with a control character": ([stream(metadata={"a\x1b[2J": "v", "a b": "spaces are fine"})], [],
+                                              "streams[0].metadata.a\x1b[2J: 'a\\x1b[2J' contains a control"),
     "deliver_group with a control character": ([stream()], [consumer(deliver_subject="out", deliver_group="g\x00")],
                                                "consumers[0].deliver_group: 'g\\x00' contains a control"),
     "invisible character in filter": ([stream()], [consumer(filter_subject="s.\u200b")],

@@ -106,14 +106,17 @@ def _utf8_bytes(text: str) -> int:
     return len(text.encode("utf-8", "surrogatepass"))
 
 
-def _text_limits(config: Config, report: Report) -> None:
-    """The server's limits on a stream's or consumer's free text, which it counts in bytes."""
+def _text_rules(config: Config, report: Report) -> None:
+    """The server's limits on a stream's or consumer's free text, which it counts in bytes; metadata keys
+    show in plans as field paths (metadata.KEY), so they hold no control or invisible character."""
     if _utf8_bytes(config.get("description", "")) > MAX_DESCRIPTION_BYTES:
         report(("description",), f"description is longer than the server's limit of {MAX_DESCRIPTION_BYTES} "
                                  "bytes (UTF-8)")
     metadata = config.get("metadata") or {}
     if sum(_utf8_bytes(key) + _utf8_bytes(value) for key, value in metadata.items()) > MAX_METADATA_BYTES:
         report(("metadata",), "metadata is larger than the server's limit of 128KB")
+    for key in metadata:
+        _check_characters(key, ("metadata", key), report, spaces=True)
 
 
 # ---------------------------------------------------------------- stream rules
@@ -165,7 +168,7 @@ def stream_limits(config: Config, report: Report) -> None:
         report(("duplicate_window",), "duplicate_window must be at least 100ms")
     if max_age and window > max_age:
         report(("duplicate_window",), "duplicate_window cannot be longer than max_age")
-    _text_limits(config, report)
+    _text_rules(config, report)
 
 
 def stream_rollups(config: Config, report: Report) -> None:
@@ -478,7 +481,7 @@ def consumer_priority(config: Config, stream: Config | None, report: Report) -> 
 
 
 def consumer_limits(config: Config, stream: Config | None, report: Report) -> None:
-    _text_limits(config, report)
+    _text_rules(config, report)
     for field in ("direct", "sourcing"):
         if config.get(field):
             report((field,), f"{field} consumers are the server's own; they cannot be declared")
