@@ -269,11 +269,10 @@ def _shape_problems(root: yaml.Node) -> Shape:
             written += len(node.value)
             children = node.value
         for child in reversed(children):  # popped in document order: an anchor is met before its aliases
-            if type(child) is scalar_node:
-                if child.tag != _STR and child.tag not in _PLAIN_SCALARS:
-                    problems += _scalar_problems(child, seen)
-            else:
+            if type(child) is not scalar_node:
                 stack.append((child, depth + 1))
+            elif child.tag != _STR:  # most scalars are text: no call for them
+                problems += _scalar_problems(child, seen)
     if aliased and not problems:
         problems = _alias_problems(root, written)
     return problems
