@@ -233,6 +233,10 @@ CASES = {
                                                "is captured by the stream itself"),
     "max_ack_pending with ack none on push": ([stream()], [consumer(deliver_subject="out", max_ack_pending=5)],
                                               "max_ack_pending needs an ack_policy other than none"),
+    "push without acks under consumer_limits.max_ack_pending": (
+        [stream(consumer_limits={"max_ack_pending": 10})], [consumer(deliver_subject="out")],
+        "consumers[0].ack_policy: stream 'S' gives its consumers max_ack_pending 10 (consumer_limits), which a push "
+        "consumer with ack_policy none cannot have"),
     "heartbeat under 100ms": ([stream()], [consumer(deliver_subject="out", idle_heartbeat="10ms")],
                               "idle_heartbeat must be at least 100ms"),
     "heartbeat on pull": ([stream()], [consumer(idle_heartbeat="5s")],

@@ -13,6 +13,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from ..jetstream.defaults import inherited_limits
 from .item import Item
 from .load import Path_, Problem
 from .model import CONSUMER, STREAM
@@ -432,8 +433,8 @@ def consumer_push_or_pull(config: Config, stream: Config | None, report: Report)
             report(("deliver_subject",), problem or f"deliver_subject {subject!r} cannot contain wildcards")
         elif stream and any(overlaps(subject, s) for s in stream_subjects(stream)):
             report(("deliver_subject",), f"deliver_subject {subject!r} is captured by the stream itself (a cycle)")
-        if config.get("max_ack_pending", 0) > 0 and config.get("ack_policy", "none") == "none":
-            report(("max_ack_pending",), "max_ack_pending needs an ack_policy other than none")
+        if config.get("ack_policy", "none") == "none":
+            _push_without_acks(config, stream, report)
         if 0 < config.get("idle_heartbeat", 0) < 100 * MS:
             report(("idle_heartbeat",), "idle_heartbeat must be at least 100ms")
     else:
@@ -444,6 +445,18 @@ def consumer_push_or_pull(config: Config, stream: Config | None, report: Report)
             report(("max_expires",), "max_expires must be 0 or at least 1ms")
     if config.get("flow_control") and not config.get("idle_heartbeat"):
         report(("flow_control",), "flow_control needs idle_heartbeat")
+
+
+def _push_without_acks(config: Config, stream: Config | None, report: Report) -> None:
+    """The server refuses a push consumer without acks that has a max_ack_pending, also one it
+    would take from the stream's consumer_limits."""
+    if config.get("max_ack_pending", 0) > 0:
+        report(("max_ack_pending",), "max_ack_pending needs an ack_policy other than none")
+    elif inherited := inherited_limits(config, stream).get("max_ack_pending"):
+        name = (stream or {}).get("name")
+        report(("ack_policy",), f"stream {name!r} gives its consumers max_ack_pending {inherited} (consumer_limits), "
+                                "which a push consumer with ack_policy none cannot have: set an ack_policy, "
+                                "or max_ack_pending: -1")
 
 
 def consumer_ack_flow_control(config: Config, stream: Config | None, report: Report) -> None:
