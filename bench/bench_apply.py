@@ -1,0 +1,146 @@
+"""jsctl apply vs the burst floor, whole processes, taken in turns on one fresh nats-server.
+
+    .venv/bin/python bench/bench_apply.py [--streams 1000] [--consumers 4] [--runs 5]
+
+(a) new: `jsctl apply --yes` of N streams x M consumers into an empty account, vs `js_baselines.py
+    burst` (every stream create at once, then every consumer create, up to 256 in flight, nothing
+    checked);
+(b) adopt: the same resources created beforehand without jsctl's ownership mark (by `burst`), then
+    `jsctl apply --yes` (its plan: N x (M + 1) adopts, metadata only), vs `js_baselines.py update`
+    sending the same configs with the mark, all at once in the same way.
+
+Each pair runs --runs times, the two sides in turns (which goes first alternates), each from the
+same starting state. Printed: every pair, then per measurement the median of jsctl's times, of the
+baseline's times and of the per-pair ratios (the target is ratio <= 1.15), with the CPU seconds the
+client process and nats-server spent, medians too. On a shared machine the median of pairs taken
+side by side is the figure least moved by other work; the best pair is printed beside it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import yaml
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "bench"))
+
+from bench_plan import BASELINES, CpuMeter, delete_all, jsctl, numeric_manifests, timed, write_manifests  # noqa: E402
+
+from reconciler.jetstream.normalize import MANAGED_KEY, MANAGED_VALUE  # noqa: E402
+from reconciler.localservers import NatsServer, wait_for  # noqa: E402
+
+TARGET = 1.15
+
+
+def marked_manifests(source: Path, target: Path) -> Path:
+    """``source``'s configs with jsctl's ownership mark: what adopting them sends."""
+    target.mkdir(parents=True, exist_ok=True)
+    for name in ("streams.yaml", "consumers.yaml"):
+        data = yaml.load((source / name).read_text(), Loader=yaml.CSafeLoader)
+        for item in next(iter(data.values())):
+            item["metadata"] = {**(item.get("metadata") or {}), MANAGED_KEY: MANAGED_VALUE}
+        (target / name).write_text(yaml.safe_dump(data, sort_keys=False))
+    return target
+
+
+class Account:
+    """The server's one account, emptied between runs."""
+
+    def __init__(self, server: NatsServer):
+        self.server = server
+
+    def empty(self) -> None:
+        asyncio.run(delete_all(self.server.url))
+        # nats-server removes a deleted stream's directory after answering; a create racing that
+        # removal fails ("error creating store"), which the baselines do not retry
+        streams = self.server.store_dir / "jetstream" / "$G" / "streams"
+        wait_for(lambda: not streams.exists() or not any(streams.iterdir()), timeout=30,
+                 what="the deleted streams' directories to go")
+
+
+def pair(meter: CpuMeter, prepare: Callable[[], None], sides: dict[str, list[str]], env: dict[str, str],
+         jsctl_first: bool) -> dict[str, tuple[float, float, float]]:
+    """(wall, client CPU, server CPU) of each side, each run from the state ``prepare`` makes."""
+    order = list(sides) if jsctl_first else list(reversed(sides))
+    result = {}
+    for name in order:
+        prepare()
+        result[name] = meter.during(lambda argv=sides[name]: timed(argv, env))
+    return result
+
+
+def report(title: str, baseline: str, pairs: list[dict[str, tuple[float, float, float]]]) -> None:
+    ratios = [p["jsctl"][0] / p["baseline"][0] for p in pairs]
+    print(f"\n{title}   (baseline: {baseline})")
+    print(f"  {'run':>3} {'jsctl s':>8} {'base s':>8} {'ratio':>6}   CPU client+server: jsctl | baseline")
+    for number, (p, ratio) in enumerate(zip(pairs, ratios, strict=True), 1):
+        (ours, ours_client, ours_server), (base, base_client, base_server) = p["jsctl"], p["baseline"]
+        print(f"  {number:>3} {ours:8.3f} {base:8.3f} {ratio:6.2f}   {ours_client:.2f}+{ours_server:.2f} | "
+              f"{base_client:.2f}+{base_server:.2f}")
+
+    def median(side: str, index: int) -> float:
+        return statistics.median(p[side][index] for p in pairs)
+
+    met = "met" if statistics.median(ratios) <= TARGET else "NOT met"
+    print(f"  median: jsctl {median('jsctl', 0):.3f} s, baseline {median('baseline', 0):.3f} s, "
+          f"ratio {statistics.median(ratios):.2f} (best pair {min(ratios):.2f}); target <= {TARGET}: {met}")
+    print(f"  median CPU s, client + server: jsctl {median('jsctl', 1):.2f} + {median('jsctl', 2):.2f}, "
+          f"baseline {median('baseline', 1):.2f} + {median('baseline', 2):.2f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--streams", type=int, default=1000)
+    parser.add_argument("--consumers", type=int, default=4)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--only", choices=("new", "adopt"), help="run one of the two measurements")
+    parser.add_argument("--store-dir", default="/dev/shm" if Path("/dev/shm").is_dir() else None,
+                        help="parent of the server's JetStream store [default: /dev/shm (tmpfs) when present]")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="jsctl-bench-") as tmp, \
+            tempfile.TemporaryDirectory(prefix="jsctl-bench-store-", dir=args.store_dir) as store:
+        work = Path(tmp)
+        server = NatsServer(Path(store), config="max_payload: 8MB").start()
+        env = {**os.environ, "NATS_URL": server.url}
+        try:
+            manifests = write_manifests(work / "m", args.streams, args.consumers)
+            raw = numeric_manifests(manifests, work / "raw")
+            marked = marked_manifests(raw, work / "marked")
+            account, meter = Account(server), CpuMeter(server.proc.pid)
+            burst = [sys.executable, BASELINES, "burst", str(raw)]
+            apply = jsctl("apply", "--yes", "-f", str(manifests))
+            label = f"{args.streams} streams x {args.consumers} consumers"
+            load = os.getloadavg()[0]
+            if args.only in (None, "new"):
+                pairs = [pair(meter, account.empty, {"jsctl": apply, "baseline": burst}, env, run % 2 == 0)
+                         for run in range(args.runs)]
+                report(f"(a) apply {label}, new", "js_baselines.py burst", pairs)
+
+            def existing_unmarked() -> None:
+                account.empty()
+                timed(burst, env)
+
+            if args.only in (None, "adopt"):
+                update = [sys.executable, BASELINES, "update", str(marked)]
+                pairs = [pair(meter, existing_unmarked, {"jsctl": apply, "baseline": update}, env, run % 2 == 0)
+                         for run in range(args.runs)]
+                report(f"(b) adopt {label} (metadata only)", "js_baselines.py update, same configs + mark", pairs)
+        finally:
+            server.stop()
+    print(f"\nload average (1 min) before: {load:.1f}, after: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores "
+          f"(other work on the machine slows both sides); {time.strftime('%Y-%m-%d %H:%M')}")
+
+
+if __name__ == "__main__":
+    main()
