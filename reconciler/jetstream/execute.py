@@ -165,9 +165,11 @@ def _reads(step: Step, stream: str) -> bool:
 
 
 async def execute(api: JetStreamApi, changes: list[Change], *, concurrency: int = WRITE_CONCURRENCY,
-                  settle: Callable[[Step], Awaitable[None]] | None = None) -> list[Step]:
+                  settle: Callable[[Step], Awaitable[None]] | None = None,
+                  accepted: Callable[[Step], None] | None = None) -> list[Step]:
     """Apply ``changes``; raises ApplyFailed (with every step's status) at the first failed request.
 
+    ``accepted`` sees each step the server accepted, as its reply arrives (verify's head start).
     ``settle`` runs after each successful request, before what depends on it starts (on a cluster:
     wait until what it wrote has converged); its failure stops the apply like a failed request.
     """
@@ -193,6 +195,8 @@ async def execute(api: JetStreamApi, changes: list[Change], *, concurrency: int 
                     step.status, step.error, stopped = FAILED, getattr(exc, "description", str(exc)), True
                 else:
                     step.status = DONE
+            if accepted is not None and step.status == DONE:
+                accepted(step)
             if settle is not None:
                 try:
                     await settle(step)

@@ -187,3 +187,54 @@ def test_text_shows_readable_units_and_json_keeps_integers(make_desired):
     plan = plan_jetstream(desired, live_of([LIVE_ORDERS]))
     assert 'max_age: (none) -> "1h"' in render_text(plan) and 'max_bytes: -1 -> "1MiB"' in render_text(plan)
     assert {"path": "max_age", "before": None, "after": 3600 * S} in json.loads(render_json(plan))["changes"][0]["diff"]
+
+
+def test_normalize_cache_reuses_a_result_only_for_the_same_config_and_related_objects(monkeypatch):
+    from reconciler.jetstream import normalize as module
+    from reconciler.jetstream.normalize import NormalizeCache
+
+    calls, real = [], module.normalize
+    monkeypatch.setattr(module, "normalize", lambda *args: calls.append(args) or real(*args))
+    cache, stream = NormalizeCache(), {"name": "S", "consumer_limits": {"max_ack_pending": 5}}
+    consumer = {"durable_name": "C", "ack_policy": "explicit"}
+    first = cache(CONSUMER, consumer, V2128, stream)
+    assert first == real(CONSUMER, consumer, V2128, stream) and first["max_ack_pending"] == 5
+    assert cache(CONSUMER, consumer, V2128, stream) is first and len(calls) == 1
+    other_stream = {"name": "S"}  # another related object: its defaults may differ
+    assert cache(CONSUMER, consumer, V2128, other_stream)["max_ack_pending"] == 1000
+    assert cache(CONSUMER, dict(consumer), V2128, other_stream) is not first  # an equal copy is another object
+    assert len(calls) == 3
+
+
+@pytest.mark.parametrize("value", ["orders", 'quote " and \\ and é and \n', "", 0, -1, 1 << 70, True, False, 1.5,
+                                   [1, "a"], {"b": 1, "a": [True]}])
+def test_plan_text_shows_a_value_as_its_json(value):
+    from reconciler.render import show
+
+    assert show(value) == json.dumps(value, sort_keys=True)
+
+
+def test_apply_keeps_up_to_its_limit_of_writes_in_flight():
+    """Enough requests in flight that the server always has the next one (bench/bench_apply.py)."""
+    import asyncio
+
+    from reconciler.jetstream.execute import WRITE_CONCURRENCY, execute
+
+    class Server:  # answers nothing until every request the limit allows has arrived
+        def __init__(self):
+            self.in_flight = self.most = 0
+            self.full = asyncio.Event()
+
+        async def request(self, subject, payload=None, timeout=None):
+            self.in_flight += 1
+            self.most = max(self.most, self.in_flight)
+            if self.in_flight == WRITE_CONCURRENCY:
+                self.full.set()
+            await asyncio.wait_for(self.full.wait(), 10)
+            self.in_flight -= 1
+            return {"config": payload}
+
+    server = Server()
+    changes = [Change(f"stream/S{i}", "create", desired={"name": f"S{i}"}) for i in range(WRITE_CONCURRENCY + 10)]
+    steps = asyncio.run(execute(server, changes))
+    assert server.most == WRITE_CONCURRENCY >= 256 and all(s.status == "done" for s in steps)
