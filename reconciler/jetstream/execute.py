@@ -10,6 +10,7 @@ and since the live servers are the truth, the next plan is exactly the rest.
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -175,38 +176,86 @@ async def execute(api: JetStreamApi, changes: list[Change], *, concurrency: int 
     """
     phases = ordered_steps(changes)
     steps = [s for phase in phases for s in phase]
-    finished = {id(s): asyncio.Event() for s in steps}
-    semaphore = asyncio.Semaphore(concurrency)
     stopped = False
 
-    async def run(step: Step) -> None:
+    async def send(step: Step) -> None:
         nonlocal stopped
         try:
-            for dependency in step.after:
-                await finished[id(dependency)].wait()
-            if stopped or any(d.status != DONE for d in step.after):
-                return
-            async with semaphore:
-                if stopped:
-                    return
-                try:
-                    step.reply = await api.request(step.subject, step.payload, timeout=WRITE_TIMEOUT_S)
-                except JsctlError as exc:
-                    step.status, step.error, stopped = FAILED, getattr(exc, "description", str(exc)), True
-                else:
-                    step.status = DONE
-            if accepted is not None and step.status == DONE:
-                accepted(step)
-            if settle is not None:
-                try:
-                    await settle(step)
-                except JsctlError as exc:
-                    step.status, step.error, stopped = FAILED, f"accepted, but {exc}", True
-        finally:
-            finished[id(step)].set()
+            step.reply = await api.request(step.subject, step.payload, timeout=WRITE_TIMEOUT_S)
+        except JsctlError as exc:
+            step.status, step.error, stopped = FAILED, getattr(exc, "description", str(exc)), True
+            return
+        step.status = DONE
+        if accepted is not None:
+            accepted(step)
 
-    for phase in phases:  # every delete first: a replace deletes before it creates, a new stream may
-        await asyncio.gather(*(run(s) for s in phase))  # take the subjects of a deleted one
+    async def confirm(step: Step) -> None:
+        nonlocal stopped
+        if settle is not None and step.status == DONE:
+            try:
+                await settle(step)
+            except JsctlError as exc:
+                step.status, step.error, stopped = FAILED, f"accepted, but {exc}", True
+
+    # Every delete first: a replace deletes before it creates, a new stream may take the subjects of a deleted one.
+    for phase in phases:
+        await _in_dependency_order(phase, send, confirm, concurrency, lambda: stopped)
         if stopped:
             raise ApplyFailed(steps)
     return steps
+
+
+async def _in_dependency_order(phase: list[Step], send: Callable[[Step], Awaitable[None]],
+                              confirm: Callable[[Step], Awaitable[None]], limit: int,
+                              stopped: Callable[[], bool]) -> None:
+    """``send`` then ``confirm`` each step once every step of ``phase`` it waits for is done, with up to
+    ``limit`` sends at a time, starting none once ``stopped()``; returns when nothing runs any more.
+
+    A step gets its task when it can start: thousands of tasks parked on a semaphore would cost a
+    scan of its waiters at every release (CPython 3.10-3.12).
+    """
+    members = {id(s) for s in phase}
+    blockers = {id(s): sum(id(d) in members for d in s.after) for s in phase}
+    dependents: dict[int, list[Step]] = {}
+    for step in phase:
+        for dependency in step.after:
+            dependents.setdefault(id(dependency), []).append(step)
+    ready = deque(s for s in phase if not blockers[id(s)])
+    tasks: list[asyncio.Future] = []
+    sending = running = 0
+    broken = False  # a step raised something unexpected: start nothing more, raise it once all have ended
+    idle = asyncio.Event()
+
+    def launch() -> None:
+        nonlocal sending, running
+        while ready and sending < limit and not (broken or stopped()):
+            sending, running = sending + 1, running + 1
+            tasks.append(asyncio.ensure_future(run(ready.popleft())))
+
+    async def run(step: Step) -> None:
+        nonlocal sending, running, broken
+        try:
+            try:
+                await send(step)
+            finally:
+                sending -= 1
+                launch()
+            await confirm(step)
+            if step.status == DONE:
+                for waiting in dependents.get(id(step), ()):
+                    blockers[id(waiting)] -= 1
+                    if not blockers[id(waiting)]:
+                        ready.append(waiting)
+                launch()
+        except BaseException:
+            broken = True
+            raise
+        finally:
+            running -= 1
+            if not running:
+                idle.set()
+
+    launch()
+    if running:
+        await idle.wait()
+    await asyncio.gather(*tasks)  # every task has ended: this raises what one raised unexpectedly

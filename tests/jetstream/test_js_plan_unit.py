@@ -214,27 +214,53 @@ def test_plan_text_shows_a_value_as_its_json(value):
     assert show(value) == json.dumps(value, sort_keys=True)
 
 
-def test_apply_keeps_up_to_its_limit_of_writes_in_flight():
-    """Enough requests in flight that the server always has the next one (bench/bench_apply.py)."""
+def test_apply_keeps_its_limit_of_writes_in_flight_with_a_task_only_per_write_sent():
+    """Enough requests in flight that the server always has the next one (bench/bench_apply.py), and no
+    task for a step that cannot start yet: thousands parked on a semaphore cost a scan at each release."""
     import asyncio
 
     from reconciler.jetstream.execute import WRITE_CONCURRENCY, execute
 
     class Server:  # answers nothing until every request the limit allows has arrived
         def __init__(self):
-            self.in_flight = self.most = 0
+            self.in_flight = self.most = self.tasks_when_full = 0
             self.full = asyncio.Event()
 
         async def request(self, subject, payload=None, timeout=None):
             self.in_flight += 1
             self.most = max(self.most, self.in_flight)
             if self.in_flight == WRITE_CONCURRENCY:
+                self.tasks_when_full = len(asyncio.all_tasks())
                 self.full.set()
-            await asyncio.wait_for(self.full.wait(), 10)
+            await self.full.wait()
             self.in_flight -= 1
             return {"config": payload}
 
     server = Server()
-    changes = [Change(f"stream/S{i}", "create", desired={"name": f"S{i}"}) for i in range(WRITE_CONCURRENCY + 10)]
-    steps = asyncio.run(execute(server, changes))
+    streams = [f"S{i}" for i in range(WRITE_CONCURRENCY + 10)]
+    changes = [*(Change(f"stream/{s}", "create", desired={"name": s}) for s in streams),
+               *(Change(f"consumer/{s}/C{j}", "create", desired={}) for s in streams for j in range(4))]
+    steps = asyncio.run(asyncio.wait_for(execute(server, changes), 30))
     assert server.most == WRITE_CONCURRENCY >= 256 and all(s.status == "done" for s in steps)
+    assert server.tasks_when_full <= WRITE_CONCURRENCY + 2  # the sends, the apply, and asyncio.run's main
+
+
+def test_apply_raises_what_a_request_raised_unexpectedly_and_starts_nothing_after_it():
+    import asyncio
+
+    from reconciler.jetstream.execute import execute
+
+    sent = []
+
+    class Server:
+        async def request(self, subject, payload=None, timeout=None):
+            sent.append(subject)
+            if subject.endswith(".BROKEN"):
+                raise RuntimeError("a bug")
+            return {"config": payload}
+
+    changes = [Change("stream/BROKEN", "create", desired={"name": "BROKEN"}),
+               Change("consumer/BROKEN/C", "create", desired={})]
+    with pytest.raises(RuntimeError, match="a bug"):
+        asyncio.run(asyncio.wait_for(execute(Server(), changes, concurrency=1), 30))
+    assert sent == ["STREAM.CREATE.BROKEN"]
