@@ -7,6 +7,7 @@ drop fields they do not know), so every JetStream call in the project goes throu
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -23,6 +24,17 @@ JS_NOT_ENABLED_CODES = {10039}  # "jetstream not enabled for account"
 # 1 create in 100 right after such a delete); the same create succeeds 20 ms later.
 STORE_NOT_CREATED = 10049
 STORE_RETRIES = 5
+# One encoder for every request: json.dumps with options builds a new one per call (apply sends thousands)
+_encode = json.JSONEncoder(separators=(",", ":")).encode
+
+
+@functools.cache
+def _unanswered() -> tuple[type[Exception], type[Exception]]:
+    """nats-py's NoRespondersError and TimeoutError, imported on first use (nats-py costs ~0.09 s to import)."""
+    from nats.errors import NoRespondersError
+    from nats.errors import TimeoutError as NatsTimeout
+
+    return NoRespondersError, NatsTimeout
 
 
 class ApiError(JsctlError):
@@ -61,16 +73,14 @@ class JetStreamApi:
 
     async def _request_once(self, subject: str, payload: dict[str, Any] | None,
                             timeout: float | None) -> dict[str, Any]:
-        from nats.errors import NoRespondersError
-        from nats.errors import TimeoutError as NatsTimeout
-
+        no_responders, timed_out = _unanswered()
         full = f"{self.prefix}.{subject}"
-        data = b"" if payload is None else json.dumps(payload, separators=(",", ":")).encode()
+        data = b"" if payload is None else _encode(payload).encode()
         try:
             msg = await self.nc.request(full, data, timeout=timeout or self.timeout)
-        except NoRespondersError:
+        except no_responders:
             raise JsctlError(f"{full}: no JetStream responders (is JetStream enabled for this account?)") from None
-        except NatsTimeout:
+        except timed_out:
             raise JsctlError(f"{full}: no answer within {timeout or self.timeout:.0f}s") from None
         try:
             reply = json.loads(msg.data)
