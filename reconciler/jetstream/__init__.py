@@ -44,10 +44,12 @@ class JetStreamSession:
         self.live = await read_live(self.api)
         return self.live
 
-    async def plan(self, desired: Desired, *, prune: bool = False) -> Plan:
+    def plan(self, desired: Desired, *, prune: bool = False) -> Plan:
+        """The plan against the live account as observe() read it."""
         from .diff import plan_jetstream
 
-        return plan_jetstream(desired, await self.observe(), prune=prune, normalized=self.normalized)
+        assert self.live is not None, "observe() first"
+        return plan_jetstream(desired, self.live, prune=prune, normalized=self.normalized)
 
     async def apply(self, desired: Desired, changes: list[Change], *, prune: bool = False,
                     progress: Callable[[str], None] | None = None,
@@ -61,7 +63,7 @@ class JetStreamSession:
         from .execute import execute
         from .verify import Verifier, verify
 
-        assert self.api is not None and self.live is not None, "plan() first"
+        assert self.api is not None and self.live is not None, "observe() first"
         ours = [c for c in changes if c.address.startswith(("stream/", "consumer/"))]
         clustered = self.live.identity.cluster
         settle = (settler(self.api, timeout=DEFAULT_TIMEOUT_S if converge_timeout is None else converge_timeout,

@@ -119,10 +119,12 @@ def test_defaults_derived_from_other_fields_cause_no_false_drift(js_account, tmp
 
     async def plan_apply_plan():
         async with JetStreamSession(NatsSettings(url=js_account)) as session:
-            first = await session.plan(desired)
+            await session.observe()
+            first = session.plan(desired)
             assert not first.errors
             await session.apply(desired, first.pending)  # verifies what the server stored
-            return await session.plan(desired)
+            await session.observe()
+            return session.plan(desired)
 
     again = asyncio.run(plan_apply_plan())
     assert {c.address: [(d.path, d.before, d.after) for d in c.diff] for c in again.changes} == {}
