@@ -24,7 +24,7 @@ import re
 import socket
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
@@ -273,16 +273,12 @@ class ApplyLock:
     """
 
     def __init__(self, nc: NatsClient, *, operation: str = "apply", timeout_s: float = DEFAULT_TIMEOUT_S,
-                 ttl_s: float = DEFAULT_TTL_S, on_wait: Callable[[str], None] | None = None,
-                 before_waiting: Awaitable[Any] | None = None):
+                 ttl_s: float = DEFAULT_TTL_S, on_wait: Callable[[str], None] | None = None):
         if ttl_s <= 0:
             raise UserError("the lock TTL must be positive")
         self.store = LockStore(nc)
         self.record = LockRecord.new(operation, ttl_s)
         self.timeout_s, self.on_wait = max(0.0, timeout_s), on_wait
-        # Awaited once, if the lock is held, before waiting for it: work that may fail at once (the
-        # manifests still loading) fails before a wait of up to timeout_s.
-        self.before_waiting = before_waiting
         self.seq: int | None = None
         self.lost: str | None = None
         self._refresher: asyncio.Task | None = None
@@ -306,9 +302,6 @@ class ApplyLock:
             blocker = None if free else holder
             if time.monotonic() >= deadline:
                 raise Refused(self._refusal(blocker))
-            if blocker and self.before_waiting is not None:
-                before, self.before_waiting = self.before_waiting, None
-                await before
             if blocker and self.on_wait and told != blocker.id:
                 told = blocker.id
                 self.on_wait(f"waiting up to {self.timeout_s:g}s for the apply lock held by {blocker.describe()}")

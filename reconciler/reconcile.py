@@ -144,21 +144,6 @@ def _load(target: Target) -> Desired | None:
     return None if target.nats is None else load_manifests(target.files)
 
 
-@contextlib.asynccontextmanager
-async def _loading(target: Target) -> AsyncIterator[asyncio.Future[Desired | None]]:
-    """The JetStream manifests, loaded in a thread while the block connects, takes the lock and reads
-    the live account (the server works meanwhile: ~0.15 s of reading 5,000 resources). Whatever the
-    block meets, a manifest error is the one reported, as if the files had been read first."""
-    loading = asyncio.ensure_future(asyncio.to_thread(_load, target))
-    try:
-        yield loading
-    except Exception:
-        await asyncio.wait([loading])  # a thread cannot be stopped: its verdict comes first
-        if loading.exception() is not None:
-            raise loading.exception() from None
-        raise
-
-
 def _check_migrations(target: Target) -> None:
     if target.database and not (target.database.migrations / "schema.yaml").is_file():
         raise UserError(f"{target.database.migrations}: no schema.yaml (a database is configured: "
@@ -210,24 +195,16 @@ def plan_basis(target: Target, desired: Desired | None, session: JetStreamSessio
                            database=database)
 
 
-async def _plan_jetstream(session: JetStreamSession, loading: asyncio.Future[Desired | None], prune: bool) -> Plan:
-    await session.observe()  # while the manifests load
-    desired = await loading
-    assert desired is not None  # loaded whenever there is a session
-    return session.plan(desired, prune=prune)
-
-
-async def _plan(session: JetStreamSession | None, loading: asyncio.Future[Desired | None], target: Target, *,
+async def _plan(session: JetStreamSession | None, desired: Desired | None, target: Target, *,
                 saving: bool) -> tuple[Plan, PlanBasis | None]:
     """Both halves at once (the database's in a thread: blocking SQLAlchemy and a scratch Postgres);
     the basis only when ``saving`` (it digests every live config: 5,000 at 1,000 streams x 4 consumers)."""
     halves = []
-    if session is not None:
-        halves.append(_plan_jetstream(session, loading, target.prune))
+    if session is not None and desired is not None:
+        halves.append(session.plan(desired, prune=target.prune))
     if target.database:
         halves.append(asyncio.to_thread(_plan_database, target.database))
     plan = join(await asyncio.gather(*halves))
-    desired = await loading
     plan.context["options"] = {"prune": target.prune}
     database = None
     if target.database:
@@ -249,22 +226,22 @@ async def _current_basis(session: JetStreamSession | None, desired: Desired | No
 async def plan_all(target: Target, *, saving: bool = True) -> tuple[Plan, PlanBasis | None]:
     """The joint plan (JetStream changes, then the database's) and, when ``saving``, its basis for ``--out``."""
     _check_migrations(target)
-    async with _loading(target) as loading, _session(target, "jsctl plan") as session:
-        return await _plan(session, loading, target, saving=saving)
+    desired = _load(target)
+    async with _session(target, "jsctl plan") as session:
+        return await _plan(session, desired, target, saving=saving)
 
 
 @contextlib.asynccontextmanager
-async def _apply_lock(session: JetStreamSession | None, timeout: float, tell: Callable[[str], None],
-                      loading: asyncio.Future[Desired | None]) -> AsyncIterator[ApplyLock | None]:
-    """The apply lock in the NATS account; without NATS, the database's advisory lock alone serializes.
-    Held by another apply: the manifests finish loading first (their error is reported at once)."""
+async def _apply_lock(session: JetStreamSession | None, timeout: float,
+                      tell: Callable[[str], None]) -> AsyncIterator[ApplyLock | None]:
+    """The apply lock in the NATS account; without NATS, the database's advisory lock alone serializes."""
     if session is None:
         yield None
         return
     from .lock import ApplyLock
 
     assert session.api is not None
-    async with ApplyLock(session.api.nc, timeout_s=timeout, on_wait=tell, before_waiting=loading) as lock:
+    async with ApplyLock(session.api.nc, timeout_s=timeout, on_wait=tell) as lock:
         yield lock
 
 
@@ -283,14 +260,14 @@ async def apply_all(target: Target, options: ApplyOptions, console: Console) -> 
     if saved is not None:  # the saved plan decides; the same flags would be needed to plan it again
         target = dataclasses.replace(target, prune=bool(saved.plan.context.get("options", {}).get("prune")))
     _check_migrations(target)
-    async with _loading(target) as loading, _session(target, "jsctl apply") as session, \
-            _apply_lock(session, options.lock_timeout, console.tell, loading) as lock:
+    desired = _load(target)
+    async with _session(target, "jsctl apply") as session, \
+            _apply_lock(session, options.lock_timeout, console.tell) as lock:
         if saved is None:
-            plan, _ = await _plan(session, loading, target, saving=False)
+            plan, _ = await _plan(session, desired, target, saving=False)
         else:
-            saved.ensure_fresh(await _current_basis(session, await loading, target))
+            saved.ensure_fresh(await _current_basis(session, desired, target))
             plan = saved.plan
-        desired = loading.result()
         console.show(render_text(plan))
         check_errors(plan)
         if not plan.has_changes:

@@ -44,12 +44,10 @@ class JetStreamSession:
         self.live = await read_live(self.api)
         return self.live
 
-    def plan(self, desired: Desired, *, prune: bool = False) -> Plan:
-        """The plan against the live account as observe() read it."""
+    async def plan(self, desired: Desired, *, prune: bool = False) -> Plan:
         from .diff import plan_jetstream
 
-        assert self.live is not None, "observe() first"
-        return plan_jetstream(desired, self.live, prune=prune, normalized=self.normalized)
+        return plan_jetstream(desired, await self.observe(), prune=prune, normalized=self.normalized)
 
     async def apply(self, desired: Desired, changes: list[Change], *, prune: bool = False,
                     progress: Callable[[str], None] | None = None,
@@ -63,7 +61,7 @@ class JetStreamSession:
         from .execute import execute
         from .verify import Verifier, verify
 
-        assert self.api is not None and self.live is not None, "observe() first"
+        assert self.api is not None and self.live is not None, "plan() first"
         ours = [c for c in changes if c.address.startswith(("stream/", "consumer/"))]
         clustered = self.live.identity.cluster
         settle = (settler(self.api, timeout=DEFAULT_TIMEOUT_S if converge_timeout is None else converge_timeout,

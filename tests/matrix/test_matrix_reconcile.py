@@ -119,12 +119,10 @@ def test_defaults_derived_from_other_fields_cause_no_false_drift(js_account, tmp
 
     async def plan_apply_plan():
         async with JetStreamSession(NatsSettings(url=js_account)) as session:
-            await session.observe()
-            first = session.plan(desired)
+            first = await session.plan(desired)
             assert not first.errors
             await session.apply(desired, first.pending)  # verifies what the server stored
-            await session.observe()
-            return session.plan(desired)
+            return await session.plan(desired)
 
     again = asyncio.run(plan_apply_plan())
     assert {c.address: [(d.path, d.before, d.after) for d in c.diff] for c in again.changes} == {}
