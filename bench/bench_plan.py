@@ -121,10 +121,10 @@ async def delete_all(url: str) -> None:
 
 async def in_process(url: str, manifests: Path) -> dict[str, float]:
     """Where the time goes inside one process: loading, observing, planning, and the apply requests
-    sent 64 at a time vs one at a time (the same executor, on an emptied account each time)."""
+    sent as apply sends them vs one at a time (the same executor, on an emptied account each time)."""
     from reconciler.connection import NatsSettings, connect_nats
     from reconciler.jetstream.diff import plan_jetstream
-    from reconciler.jetstream.execute import execute
+    from reconciler.jetstream.execute import WRITE_CONCURRENCY, execute
     from reconciler.jetstream.observe import observe
     from reconciler.jsapi import JetStreamApi
     from reconciler.manifest import load_desired
@@ -136,12 +136,12 @@ async def in_process(url: str, manifests: Path) -> dict[str, float]:
     nc = await connect_nats(NatsSettings(url=url))
     api = JetStreamApi(nc)
     try:
-        for concurrency in (1, 64):
+        for concurrency in (1, WRITE_CONCURRENCY):
             await delete_all(url)
             pending = plan_jetstream(desired, await observe(api)).pending
             start = time.perf_counter()
             await execute(api, pending, concurrency=concurrency)
-            times[f"execute x{concurrency}"] = time.perf_counter() - start
+            times["execute x1" if concurrency == 1 else "execute"] = time.perf_counter() - start
         start = time.perf_counter()
         live = await observe(api)
         times["observe"] = time.perf_counter() - start
@@ -182,14 +182,14 @@ def main() -> None:
             asyncio.run(delete_all(server.url))
             apply_time, *apply_cpu = meter.during(lambda: timed(jsctl("apply", "--yes", "-f", str(manifests)), env))
             rows.append((f"apply {label} (new)", apply_time, "one request at a time", sequential,
-                         "baseline/jsctl >= 3"))
+                         "none (3x: out of reach on 2 cores, issue #11)"))
             asyncio.run(delete_all(server.url))
             burst, *burst_cpu = meter.during(lambda: timed([sys.executable, BASELINES, "burst", str(raw)], env))
             rows.append((f"apply {label} (new)", apply_time, "burst: all at once, unchecked", burst,
-                         f"floor of any client; 3x needs jsctl <= {sequential / 3:.3f} s"))
+                         "jsctl/base <= 1.15 (in pairs: bench_apply.py)"))
 
             parts = asyncio.run(in_process(server.url, manifests))
-            rows.append((f"apply requests only, in-process ({label})", parts["execute x64"],
+            rows.append((f"apply requests only, in-process ({label})", parts["execute"],
                          "same executor, 1 in flight", parts["execute x1"], "baseline/jsctl (no target)"))
             plan_time, floor, info = best_alternating({
                 "plan": jsctl("plan", "-f", str(manifests), "--detailed-exitcode"),
