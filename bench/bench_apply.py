@@ -23,7 +23,6 @@ import asyncio
 import os
 import statistics
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -34,7 +33,17 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
 
-from bench_plan import BASELINES, CpuMeter, delete_all, jsctl, numeric_manifests, timed, write_manifests  # noqa: E402
+from bench_plan import (  # noqa: E402
+    BASELINES,
+    CpuMeter,
+    bench_server,
+    delete_all,
+    jsctl,
+    numeric_manifests,
+    store_dir_option,
+    timed,
+    write_manifests,
+)
 
 from reconciler.jetstream.normalize import MANAGED_KEY, MANAGED_VALUE  # noqa: E402
 from reconciler.localservers import NatsServer, wait_for  # noqa: E402
@@ -104,40 +113,32 @@ def main() -> None:
     parser.add_argument("--consumers", type=int, default=4)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--only", choices=("new", "adopt"), help="run one of the two measurements")
-    parser.add_argument("--store-dir", default="/dev/shm" if Path("/dev/shm").is_dir() else None,
-                        help="parent of the server's JetStream store [default: /dev/shm (tmpfs) when present]")
+    store_dir_option(parser)
     args = parser.parse_args()
 
-    with tempfile.TemporaryDirectory(prefix="jsctl-bench-") as tmp, \
-            tempfile.TemporaryDirectory(prefix="jsctl-bench-store-", dir=args.store_dir) as store:
-        work = Path(tmp)
-        server = NatsServer(Path(store), config="max_payload: 8MB").start()
-        env = {**os.environ, "NATS_URL": server.url}
-        try:
-            manifests = write_manifests(work / "m", args.streams, args.consumers)
-            raw = numeric_manifests(manifests, work / "raw")
-            marked = marked_manifests(raw, work / "marked")
-            account, meter = Account(server), CpuMeter(server.proc.pid)
-            burst = [sys.executable, BASELINES, "burst", str(raw)]
-            apply = jsctl("apply", "--yes", "-f", str(manifests))
-            label = f"{args.streams} streams x {args.consumers} consumers"
-            load = os.getloadavg()[0]
-            if args.only in (None, "new"):
-                pairs = [pair(meter, account.empty, {"jsctl": apply, "baseline": burst}, env, run % 2 == 0)
-                         for run in range(args.runs)]
-                report(f"(a) apply {label}, new", "js_baselines.py burst", pairs)
+    with bench_server(args.store_dir) as (work, server, env):
+        manifests = write_manifests(work / "m", args.streams, args.consumers)
+        raw = numeric_manifests(manifests, work / "raw")
+        marked = marked_manifests(raw, work / "marked")
+        account, meter = Account(server), CpuMeter(server.proc.pid)
+        burst = [sys.executable, BASELINES, "burst", str(raw)]
+        apply = jsctl("apply", "--yes", "-f", str(manifests))
+        label = f"{args.streams} streams x {args.consumers} consumers"
+        load = os.getloadavg()[0]
+        if args.only in (None, "new"):
+            pairs = [pair(meter, account.empty, {"jsctl": apply, "baseline": burst}, env, run % 2 == 0)
+                     for run in range(args.runs)]
+            report(f"(a) apply {label}, new", "js_baselines.py burst", pairs)
 
-            def existing_unmarked() -> None:
-                account.empty()
-                timed(burst, env)
+        def existing_unmarked() -> None:
+            account.empty()
+            timed(burst, env)
 
-            if args.only in (None, "adopt"):
-                update = [sys.executable, BASELINES, "update", str(marked)]
-                pairs = [pair(meter, existing_unmarked, {"jsctl": apply, "baseline": update}, env, run % 2 == 0)
-                         for run in range(args.runs)]
-                report(f"(b) adopt {label} (metadata only)", "js_baselines.py update, same configs + mark", pairs)
-        finally:
-            server.stop()
+        if args.only in (None, "adopt"):
+            update = [sys.executable, BASELINES, "update", str(marked)]
+            pairs = [pair(meter, existing_unmarked, {"jsctl": apply, "baseline": update}, env, run % 2 == 0)
+                     for run in range(args.runs)]
+            report(f"(b) adopt {label} (metadata only)", "js_baselines.py update, same configs + mark", pairs)
     print(f"\nload average (1 min) before: {load:.1f}, after: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores "
           f"(other work on the machine slows both sides); {time.strftime('%Y-%m-%d %H:%M')}")
 
