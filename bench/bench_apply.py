@@ -7,7 +7,8 @@
     checked);
 (b) adopt: the same resources created beforehand without jsctl's ownership mark (by `burst`), then
     `jsctl apply --yes` (its plan: N x (M + 1) adopts, metadata only), vs `js_baselines.py update`
-    sending the same configs with the mark, all at once in the same way.
+    sending the same configs with the mark (added after parsing, as jsctl does), all at once in the
+    same way.
 
 Each pair runs --runs times, the two sides in turns (which goes first alternates), each from the
 same starting state. Printed: every pair, then per measurement the median of the per-pair ratios
@@ -26,8 +27,6 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-
-import yaml
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -49,17 +48,6 @@ from reconciler.jetstream.normalize import MANAGED_KEY, MANAGED_VALUE  # noqa: E
 from reconciler.localservers import NatsServer, wait_for  # noqa: E402
 
 TARGET = 1.15
-
-
-def marked_manifests(source: Path, target: Path) -> Path:
-    """``source``'s configs with jsctl's ownership mark: what adopting them sends."""
-    target.mkdir(parents=True, exist_ok=True)
-    for name in ("streams.yaml", "consumers.yaml"):
-        data = yaml.load((source / name).read_text(), Loader=yaml.CSafeLoader)
-        for item in next(iter(data.values())):
-            item["metadata"] = {**(item.get("metadata") or {}), MANAGED_KEY: MANAGED_VALUE}
-        (target / name).write_text(yaml.safe_dump(data, sort_keys=False))
-    return target
 
 
 class Account:
@@ -126,7 +114,6 @@ def main() -> None:
     with bench_server(args.store_dir) as (work, server, env):
         manifests = write_manifests(work / "m", args.streams, args.consumers)
         raw = numeric_manifests(manifests, work / "raw")
-        marked = marked_manifests(raw, work / "marked")
         account, meter = Account(server), CpuMeter(server.proc.pid)
         burst = [sys.executable, BASELINES, "burst", str(raw)]
         apply = jsctl("apply", "--yes", "-f", str(manifests))
@@ -142,7 +129,7 @@ def main() -> None:
             timed(burst, env)
 
         if args.only in (None, "adopt"):
-            update = [sys.executable, BASELINES, "update", str(marked)]
+            update = [sys.executable, BASELINES, "update", str(raw), f"{MANAGED_KEY}={MANAGED_VALUE}"]
             pairs = [pair(meter, existing_unmarked, {"jsctl": apply, "baseline": update}, env, run % 2 == 0)
                      for run in range(args.runs)]
             report(f"(b) adopt {label} (metadata only)", "js_baselines.py update, same configs + mark", pairs)

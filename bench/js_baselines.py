@@ -7,10 +7,12 @@
     python bench/js_baselines.py burst DIR      parse, then create every stream at once, then every consumer
                                                  at once (up to 256 in flight): the least time any client
                                                  spends on these creates, with nothing checked or verified
-    python bench/js_baselines.py update DIR     parse, then update every stream at once, then every consumer
-                                                 at once (up to 256 in flight), nothing checked: with DIR's
-                                                 configs carrying jsctl's ownership mark, the floor of adopting
-                                                 resources that exist without it (as `burst` made them)
+    python bench/js_baselines.py update DIR KEY=VALUE
+                                                parse, then update every stream at once, then every consumer
+                                                 at once (up to 256 in flight), each with its config plus the
+                                                 metadata KEY=VALUE, nothing checked: with jsctl's ownership
+                                                 mark, the floor of adopting resources that exist without it
+                                                 (as `burst` made them)
 
 The server URL comes from NATS_URL.
 """
@@ -91,6 +93,9 @@ async def burst(nc, streams: list[dict], consumers: list[dict]) -> None:
 
 
 async def update(nc, streams: list[dict], consumers: list[dict]) -> None:
+    key, _, value = sys.argv[3].partition("=")
+    for item in (*streams, *consumers):
+        item["metadata"] = {**(item.get("metadata") or {}), key: value}
     await all_at_once(nc, [(f"STREAM.UPDATE.{s['name']}", s) for s in streams])
     await all_at_once(nc, [consumer_request(c, "update") for c in consumers])
 
