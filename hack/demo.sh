@@ -5,10 +5,7 @@
 # Stop the servers afterwards with `.venv/bin/jsctl dev down` (`--purge` also deletes the data).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if [ ! -x .venv/bin/python ]; then
-  python3 -m venv .venv
-fi
-.venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+source hack/venv.sh
 jsctl() { .venv/bin/jsctl "$@"; }
 step() { printf '\n==> %s\n' "$*"; }
 

@@ -19,8 +19,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit, urlunsplit
 
+from .credentials import redact_url, url_secrets
 from .errors import ConnectionFailed, UserError, keep_secret, redact
 
 if TYPE_CHECKING:
@@ -52,27 +52,12 @@ class NatsSettings:
 
     @property
     def display_servers(self) -> str:
-        """The server list as it may be shown: user information stripped from every URL."""
-        return ",".join(strip_userinfo(u) for u in self.servers)
+        """The server list as it may be shown: every credential in it replaced by ``***``."""
+        return redact_url(",".join(self.servers))
 
     def secrets(self) -> list[str]:
         """Strings that must never be printed (passwords, tokens, credentials in URLs)."""
-        found = [s for s in (self.password, self.token) if s]
-        for url in self.servers:
-            parts = urlsplit(url if "://" in url else f"nats://{url}")
-            found += [s for s in (parts.password, parts.username) if s]
-        return found
-
-
-def strip_userinfo(url: str) -> str:
-    """``nats://u:p@host:4222`` -> ``nats://host:4222`` (also for postgres URLs)."""
-    parts = urlsplit(url if "://" in url else f"nats://{url}")
-    if not (parts.username or parts.password):
-        return url
-    netloc = parts.hostname or ""
-    if parts.port:
-        netloc += f":{parts.port}"
-    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+        return [s for s in (self.password, self.token) if s] + url_secrets(",".join(self.servers))
 
 
 def nats_config_home(env: Mapping[str, str] | None = None) -> Path:
@@ -141,12 +126,19 @@ def resolve_nats_settings(given: NatsSettings, env: Mapping[str, str] | None = N
     return settings
 
 
+def _read_secret_file(path: str, what: str) -> str:
+    """The text of a file holding a secret; unreadable or binary, a UserError that quotes none of it."""
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise UserError(f"{what} {path}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise UserError(f"{what} {path}: not a text file (it is not valid UTF-8)") from None
+
+
 def read_user_seed(path: str) -> str:
     """The nkey user seed in ``path`` (first line starting with ``S``), checked, never echoed."""
-    try:
-        text = Path(path).read_text()
-    except OSError as exc:
-        raise UserError(f"nkey seed file {path}: {exc.strerror or exc}") from None
+    text = _read_secret_file(path, "nkey seed file")
     candidates = [line.strip() for line in text.splitlines() if line.strip().startswith("S")]
     if not candidates:
         raise UserError(f"nkey seed file {path}: no seed found (a seed is a line starting with 'SU')")
@@ -163,10 +155,7 @@ def read_user_seed(path: str) -> str:
 def check_creds_file(path: str) -> None:
     """Check a .creds file (as `nsc generate creds` writes it) before nats-py reads it: it gives
     obscure errors, or loops forever, on a file without the expected blocks."""
-    try:
-        text = Path(path).read_text()
-    except OSError as exc:
-        raise UserError(f"creds file {path}: {exc.strerror or exc}") from None
+    text = _read_secret_file(path, "creds file")
     blocks = dict(_CREDS_BLOCK.findall(text))
     keep_secret(*blocks.values())
     if blocks.get("NATS USER JWT", "").count(".") != 2:
@@ -332,13 +321,11 @@ class DatabaseSettings:
 
     @property
     def display_url(self) -> str:
-        return strip_userinfo(self.url) if self.url else "(none)"
+        """The URL as it may be shown: every credential in it replaced by ``***``."""
+        return redact_url(self.url) if self.url else "(none)"
 
     def secrets(self) -> list[str]:
-        if not self.url:
-            return []
-        parts = urlsplit(self.url)
-        return [s for s in (parts.password,) if s]
+        return url_secrets(self.url) if self.url else []
 
     def _scheme_and_rest(self) -> tuple[str, str]:
         assert self.url
@@ -353,8 +340,27 @@ class DatabaseSettings:
         return f"postgresql+psycopg://{self._scheme_and_rest()[1]}"
 
     def libpq_url(self) -> str:
-        """The URL as libpq, psycopg and asyncpg take it."""
-        return f"postgresql://{self._scheme_and_rest()[1]}"
+        """The URL as libpq, psycopg and asyncpg take it, checked first by libpq's own parser and for
+        ports that are numbers (libpq checks those only when it connects, asyncpg raises a ValueError)."""
+        from psycopg import ProgrammingError
+        from psycopg.conninfo import conninfo_to_dict
+
+        url = f"postgresql://{self._scheme_and_rest()[1]}"
+        if "\x00" in url:  # libpq would read up to it only
+            raise self._bad_url("it contains a NUL character")
+        try:
+            ports = str(conninfo_to_dict(url).get("port") or "")
+        except UnicodeEncodeError:  # bytes that were not UTF-8 in the environment; its message quotes one
+            raise self._bad_url("it is not valid UTF-8") from None
+        except (ProgrammingError, ValueError) as exc:
+            raise self._bad_url(str(exc)) from None
+        for port in ports.split(","):
+            if port and not (port.isascii() and port.isdigit() and 0 < int(port) < 65536):
+                raise self._bad_url(f"port {port!r} is not a number from 1 to 65535")
+        return url
+
+    def _bad_url(self, problem: str) -> UserError:
+        return UserError(redact(f"database URL {self.display_url}: {problem}", self.secrets()))
 
 
 def describe_database_error(exc: BaseException) -> str:

@@ -56,7 +56,7 @@ def keep_secret(*values: str | None) -> None:
 
 def redact(text: str, secrets: list[str]) -> str:
     """Replace every secret in ``text`` (longest first) with ``***``."""
-    for secret in sorted({s for s in secrets if s}, key=len, reverse=True):
+    for secret in sorted({s for s in secrets if s and len(s) >= _SHORTEST_SCRUBBED}, key=len, reverse=True):
         text = text.replace(secret, "***")
     return text
 

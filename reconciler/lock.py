@@ -9,6 +9,10 @@ A holder refreshes the record every third of its TTL. A lock whose last write is
 TTL, judged by the server's clock (message time vs. the ``ts`` of STREAM.INFO, so machines with
 skewed clocks agree), is free: a crashed apply never blocks forever. On servers with per-message
 TTL (2.11+) the record also carries ``Nats-TTL`` so the server removes it by itself.
+
+A holder that ran on this very machine and whose process is gone is taken over at once, without
+waiting for its TTL: "this machine" is the same host name, kernel boot and pid namespace (``pid_scope``),
+the only case where its pid can be checked. Holders elsewhere are only ever judged by their TTL.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import JsctlError, Refused, UserError
@@ -76,13 +81,15 @@ class LockRecord:
     operation: str
     acquired_at: str  # ISO 8601 UTC, the holder's clock (for people; expiry uses the server's clock)
     ttl_s: float
+    pid_scope: str | None = None  # where ``pid`` names one process (see _pid_scope); None: unknown
     seq: int = field(default=0, compare=False)  # the key's sequence when read
     written_at: datetime | None = field(default=None, compare=False)  # server time of the last write
 
     @classmethod
     def new(cls, operation: str, ttl_s: float) -> LockRecord:
         return cls(id=uuid.uuid4().hex[:16], user=_user(), host=socket.gethostname(), pid=os.getpid(),
-                   cwd=os.getcwd(), operation=operation, acquired_at=_utc_now_iso(), ttl_s=ttl_s)
+                   cwd=os.getcwd(), operation=operation, acquired_at=_utc_now_iso(), ttl_s=ttl_s,
+                   pid_scope=_pid_scope())
 
     def payload(self) -> bytes:
         data = {k: v for k, v in asdict(self).items() if k not in ("seq", "written_at")}
@@ -94,6 +101,12 @@ class LockRecord:
     def expired(self, server_now: datetime) -> bool:
         expires = self.expires_at()
         return expires is not None and server_now >= expires
+
+    def gone_from(self, here: LockRecord) -> bool:
+        """True when this holder ran where ``here`` runs (same host, boot and pid namespace) and its
+        process no longer exists there. Records of older jsctl versions have no scope: never gone."""
+        return (self.pid_scope is not None and (self.host, self.pid_scope) == (here.host, here.pid_scope)
+                and not _running(self.pid))
 
     def describe(self) -> str:
         expires = self.expires_at()
@@ -123,6 +136,31 @@ def _user() -> str:
         return getpass.getuser()
     except (KeyError, OSError):
         return f"uid{os.getuid()}"
+
+
+def _pid_scope() -> str | None:
+    """This kernel boot and pid namespace (Linux): two processes with the same scope see the same pids.
+    A host name alone is not enough: containers with the host's name (``--network host``) or
+    machines left with a default name share it, each with pids of its own. None where unknown."""
+    try:
+        boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+        namespace = os.readlink("/proc/self/ns/pid")
+    except OSError:
+        return None
+    return f"{boot}/{namespace}"
+
+
+def _running(pid: object) -> bool:
+    """Whether process ``pid`` exists (signal 0 checks without sending anything)."""
+    if not isinstance(pid, int) or pid <= 0:
+        return True  # not a pid we can check: assume alive
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError):
+        return True  # PermissionError: it exists, as another user's process
+    return True
 
 
 def _utc_now() -> datetime:
@@ -223,7 +261,7 @@ class LockStore:
         try:
             data = json.loads(base64.b64decode(message["data"]))
             record = LockRecord(**{k: data[k] for k in LockRecord.__dataclass_fields__
-                                   if k not in ("seq", "written_at")})
+                                   if k in data and k not in ("seq", "written_at")})
         except (ValueError, KeyError, TypeError):
             raise UserError(f"the lock record in KV bucket {LOCK_BUCKET} key {LOCK_KEY} is not jsctl's: "
                             f"remove it with `nats kv del {LOCK_BUCKET} {LOCK_KEY}`") from None
@@ -268,17 +306,18 @@ class ApplyLock:
     """``async with ApplyLock(nc, timeout_s=60):`` holds the account's apply lock for the block.
 
     Waits up to ``timeout_s`` for a holder to release (or its lock to expire), then raises
-    ``Refused`` naming the holder. While held, a background task refreshes the record;
-    ``ensure_held()`` raises ``LockLost`` if someone force-unlocked it meanwhile.
+    ``Refused`` naming the holder; a holder whose process is gone from this machine is taken over
+    at once. ``tell`` hears both (waiting, taking over). While held, a background task refreshes the
+    record; ``ensure_held()`` raises ``LockLost`` if someone force-unlocked it meanwhile.
     """
 
     def __init__(self, nc: NatsClient, *, operation: str = "apply", timeout_s: float = DEFAULT_TIMEOUT_S,
-                 ttl_s: float = DEFAULT_TTL_S, on_wait: Callable[[str], None] | None = None):
+                 ttl_s: float = DEFAULT_TTL_S, tell: Callable[[str], None] | None = None):
         if ttl_s <= 0:
             raise UserError("the lock TTL must be positive")
         self.store = LockStore(nc)
         self.record = LockRecord.new(operation, ttl_s)
-        self.timeout_s, self.on_wait = max(0.0, timeout_s), on_wait
+        self.timeout_s, self.tell = max(0.0, timeout_s), tell or (lambda message: None)
         self.seq: int | None = None
         self.lost: str | None = None
         self._refresher: asyncio.Task | None = None
@@ -295,16 +334,21 @@ class ApplyLock:
         while True:
             state = await self.store.read()
             holder = state.record
-            free = holder is None or holder.expired(state.server_now)
+            expired = holder is None or holder.expired(state.server_now)
+            gone = not expired and holder.gone_from(self.record)
+            free = expired or gone
             if free and await self._take(state.last_seq):
+                if gone:
+                    self.tell(f"took over the apply lock held by {holder.describe()}: "
+                              f"process {holder.pid} is no longer running on this host")
                 return
             # Held, or free but another contender wrote first (then the next read shows who).
             blocker = None if free else holder
             if time.monotonic() >= deadline:
                 raise Refused(self._refusal(blocker))
-            if blocker and self.on_wait and told != blocker.id:
+            if blocker and told != blocker.id:
                 told = blocker.id
-                self.on_wait(f"waiting up to {self.timeout_s:g}s for the apply lock held by {blocker.describe()}")
+                self.tell(f"waiting up to {self.timeout_s:g}s for the apply lock held by {blocker.describe()}")
             await asyncio.sleep(min(poll, max(0.0, deadline - time.monotonic())))
             poll = min(poll * 2, MAX_POLL_S)
 

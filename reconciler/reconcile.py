@@ -114,9 +114,12 @@ def check_errors(plan: Plan) -> None:
 
 
 def why_destructive(change: Change) -> str:
-    """What a destructive change loses: a revision's drop notes, else the planner's reason."""
-    notes = [note.removeprefix("destructive: ") for risk in change.details.get("risks", [])
-             for note in risk.get("notes", []) if note.startswith("destructive: ")]
+    """What a destructive change loses: a revision's notes of destructive flags (drops, data changes, lossy
+    casts), else the planner's reason."""
+    from .db.risk import DESTRUCTIVE_FLAGS
+
+    notes = [why for risk in change.details.get("risks", []) for note in risk.get("notes", [])
+             for flag, _, why in [note.partition(": ")] if flag in DESTRUCTIVE_FLAGS]
     return ", ".join(notes) or change.reason or "destructive"
 
 
@@ -241,7 +244,7 @@ async def _apply_lock(session: JetStreamSession | None, timeout: float,
     from .lock import ApplyLock
 
     assert session.api is not None
-    async with ApplyLock(session.api.nc, timeout_s=timeout, on_wait=tell) as lock:
+    async with ApplyLock(session.api.nc, timeout_s=timeout, tell=tell) as lock:
         yield lock
 
 

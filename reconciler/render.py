@@ -51,13 +51,18 @@ def show(value: Any) -> str:
 
 def summary(plan: Plan) -> str:
     counts = Counter(c.action for c in plan.changes)
-    if not plan.pending:
-        text = "No changes."
-    else:
+    parts = []
+    if plan.pending:
         actions = ORDER + sorted(CHANGING_ACTIONS - set(ORDER))
-        text = "Plan: " + ", ".join(f"{counts[a]} to {a}" for a in actions if counts[a]) + "."
+        parts.append("Plan: " + ", ".join(f"{counts[a]} to {a}" for a in actions if counts[a]) + ".")
+    elif not plan.errors:  # with errors, nothing is known to be in sync
+        parts.append("No changes.")
+    if plan.errors:
+        n = len(plan.errors)
+        parts.append(f"{n} error{'s' if n > 1 else ''}: nothing can be applied until "
+                     f"{'they are' if n > 1 else 'it is'} fixed.")
     notes = [f"{counts[a]} {a}" for a in sorted(NOTE_ACTIONS) if counts[a]]
-    return text + (f" Notes: {', '.join(notes)}." if notes else "")
+    return " ".join(parts) + (f" Notes: {', '.join(notes)}." if notes else "")
 
 
 def _flags(change: Change) -> str:

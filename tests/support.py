@@ -62,3 +62,28 @@ async def processed(nc) -> None:
     echo = await nc.subscribe(inbox, max_msgs=1)
     await nc.publish(inbox, b"")
     await echo.next_msg(timeout=5)
+
+
+def apply_and_replan(url: str, manifests: Path) -> dict[str, list[tuple]]:
+    """Plan the manifests in ``manifests``, apply them (apply verifies what the server stored) and plan
+    again: what that plan still changes, {address: [(path, before, after)]}. Skips the test when the
+    connected server lacks a field of them; any other plan error fails it."""
+    import pytest
+
+    from reconciler.connection import NatsSettings
+    from reconciler.jetstream import JetStreamSession
+    from reconciler.manifest import load_desired
+
+    desired = load_desired([manifests])
+
+    async def run():
+        async with JetStreamSession(NatsSettings(url=url)) as session:
+            first = await session.plan(desired)
+            if first.errors and all("needs nats-server" in e for e in first.errors):
+                pytest.skip("; ".join(first.errors))
+            assert not first.errors
+            await session.apply(desired, first.pending)  # raises VerifyFailed if the server kept another value
+            return (await session.plan(desired)).changes
+
+    return {c.address: [(d.path, d.before, d.after) for d in c.diff] for c in asyncio.run(run())}
+

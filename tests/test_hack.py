@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import re
+import shutil
 import subprocess
+import sys
+from pathlib import Path
 
 import nkeys
+import pytest
 import yaml
 from support import HACK
 
@@ -83,3 +88,47 @@ def test_sys_user_reaches_sys_and_app_user_has_jetstream(jsctl, nats_server_nkey
 
     done = jsctl("ping", "-s", nats_server_nkeys.url, "--nkey", str(HACK / "seed.txt"))
     assert done.returncode == 0 and "JetStream enabled" in done.stdout, done.stderr
+
+
+# python3 as on Debian or Ubuntu without python3-venv: no ensurepip module, and `python3 -m venv DIR`
+# fails after leaving DIR behind without pip, printing Debian's message.
+DEBIAN_PYTHON3 = """#!/bin/sh
+if [ "$1" = "-m" ] && [ "$2" = "venv" ]; then
+  for last; do :; done
+  "{python}" -m venv --without-pip "$last"
+  echo "The virtual environment was not created successfully because ensurepip is not"
+  echo "available.  On Debian/Ubuntu systems, you need to install the python3-venv"
+  echo "package using the following command."
+  exit 1
+fi
+PYTHONPATH="{shadow}" exec "{python}" "$@"
+"""
+
+
+def python3_without_venv(tmp_path: Path) -> dict[str, str]:
+    """An environment whose `python3` is DEBIAN_PYTHON3 (first on PATH)."""
+    shadow = tmp_path / "shadow" / "ensurepip"
+    shadow.mkdir(parents=True)
+    (shadow / "__init__.py").write_text("raise ModuleNotFoundError(\"No module named 'ensurepip'\")\n")
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "python3").write_text(DEBIAN_PYTHON3.format(python=sys.executable, shadow=shadow.parent))
+    (bin_dir / "python3").chmod(0o755)
+    return {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"}
+
+
+@pytest.mark.parametrize("left_behind", [False, True], ids=["fresh", "after-a-failed-venv"])
+@pytest.mark.parametrize("script", ["demo.sh", "test.sh"])
+def test_without_python3_venv_the_scripts_name_the_package_in_one_line(tmp_path, script, left_behind):
+    checkout = tmp_path / "checkout"  # the scripts make .venv beside hack/: not in the real checkout
+    shutil.copytree(HACK, checkout / "hack", ignore=shutil.ignore_patterns("*.yaml", "*.conf", "*.txt", "crontab"))
+    env = python3_without_venv(tmp_path)
+    if left_behind:  # a .venv without pip, as a plain `python3 -m venv .venv` leaves it
+        subprocess.run(["python3", "-m", "venv", ".venv"], cwd=checkout, env=env, capture_output=True, timeout=120)
+        assert (checkout / ".venv" / "bin" / "python").exists()
+    done = subprocess.run(["bash", str(checkout / "hack" / script)], cwd=tmp_path, env=env, capture_output=True,
+                          text=True, timeout=120)
+    package = f"python{sys.version_info.major}.{sys.version_info.minor}-venv"
+    assert done.returncode == 1 and done.stdout == ""
+    assert done.stderr == (f"hack/{script}: error: python3 cannot create .venv (its ensurepip module is missing): "
+                           f"install the package {package} (Debian/Ubuntu: sudo apt install {package}) and run again\n")

@@ -2,7 +2,9 @@
 
 - One session advisory lock per database serializes appliers; a second one waits up to
   ``lock_timeout`` and then fails naming the holder (pid, application_name, client address).
-- DDL runs with ``lock_timeout``/``statement_timeout`` set, one transaction per revision (a revision
+- DDL runs with ``lock_timeout``/``statement_timeout`` set, and with the settings that casts depend on
+  pinned (risk.PINNED_SESSION: TimeZone UTC...), so a timestamptz -> date change gives UTC days
+  whatever the database's or role's defaults; one transaction per revision (a revision
   that fails is rolled back; the ones before it stay), CONCURRENTLY work in the revision's own
   autocommit block.
 - Only the revisions in the plan are run; drift is never "corrected" by anything but a revision.
@@ -27,6 +29,7 @@ from .connect import connect, first_line
 from .migrate import upgrade
 from .planner import adoption_mismatch, observe
 from .revisions import pending_revisions
+from .risk import PINNED_SESSION
 from .settings import ApplySettings
 
 # pg_advisory_lock(int, int): a fixed pair, the same for every jsctl applying to this database.
@@ -65,7 +68,7 @@ def apply_database(database: DatabaseSettings, migrations_dir: Path, plan: Plan,
     with connect(database, APPLY_APPLICATION_NAME) as connection:
         acquire_lock(connection, database, settings.lock_timeout)
         try:
-            _set_ddl_timeouts(connection, settings)
+            _set_session(connection, settings)
             for line in _run(connection, migrations_dir, plan, changes, metadata):
                 progress(line)
                 done.append(line)
@@ -111,9 +114,11 @@ def _run(connection: sa.Connection, migrations_dir: Path, plan: Plan, changes: l
         yield f"upgraded to revision {revision}"
 
 
-def _set_ddl_timeouts(connection: sa.Connection, settings: ApplySettings) -> None:
+def _set_session(connection: sa.Connection, settings: ApplySettings) -> None:
     connection.exec_driver_sql(f"SET lock_timeout = '{int(settings.ddl_lock_timeout * 1000)}ms'")
     connection.exec_driver_sql(f"SET statement_timeout = '{int(settings.statement_timeout * 1000)}ms'")
+    for name, value in PINNED_SESSION.items():
+        connection.exec_driver_sql("SELECT set_config(%s, %s, false)", (name, value))
     connection.commit()
 
 

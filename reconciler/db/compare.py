@@ -11,10 +11,10 @@ from typing import Any
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy.dialects import postgresql
 
 from ..plan import DRIFT, Change, FieldChange
 from .alembic_env import VERSION_TABLE, configure_options
+from .defaults import render_type
 
 SCHEMA = "public"
 
@@ -57,10 +57,6 @@ def flatten(diffs: list[Any]) -> list[tuple]:
     for diff in diffs:
         out.extend(diff if isinstance(diff, list) else [diff])
     return out
-
-
-def render_type(type_: Any) -> str:
-    return str(type_.compile(dialect=postgresql.dialect())) if type_ is not None else "?"
 
 
 def render_default(default: Any) -> str | None:

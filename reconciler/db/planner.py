@@ -16,14 +16,17 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from ..connection import DatabaseSettings
+from ..errors import UserError
 from ..plan import ADOPT, UPGRADE, Change, Plan
 from .alembic_env import target_metadata
 from .compare import Sides, current_revision, differences, drift_changes, is_managed, reflect, summarize, user_tables
-from .connect import connect
+from .connect import connect, server_major
 from .fingerprint import schema_fingerprint
 from .migrate import replay_errors, upgrade
+from .revision_source import source_data_changes
 from .revisions import Revision, head_revision, pending_revisions, script_directory
-from .risk import DESTRUCTIVE, assess
+from .risk import BACKFILL, DESTRUCTIVE_FLAGS, MODIFIES_DATA, ImpossibleCast, StatementRisk, assess
+from .schema import load_schema
 from .scratch import scratch_database
 
 UNCOVERED = "schema.yaml changed but no revision covers it: run `jsctl db revision -m ...`"
@@ -58,13 +61,36 @@ def column_types(connection: sa.Connection) -> dict[tuple[str, str], str]:
     return {(table, column): type_ for table, column, type_ in rows}
 
 
+def _normalized(sql: str) -> str:
+    return " ".join(sql.split()).rstrip(";").strip()
+
+
+def revision_risks(revision: Revision, types_before: dict[tuple[str, str], str],
+                   migrations_dir: Path) -> list[StatementRisk]:
+    """The risks of the revision's SQL, plus data changes its file makes that the SQL does not show."""
+    file = os.path.relpath(revision.path, migrations_dir)
+    try:
+        risks = assess(revision.statements, types_before)
+    except ImpossibleCast as exc:
+        raise UserError(f"{file}: revision {revision.revision}: {exc}") from None
+    shown = {_normalized(sql) for sql, _ in revision.statements}
+    changes_shown = any(flag in (MODIFIES_DATA, BACKFILL) for risk in risks for flag in risk.flags)
+    for change in source_data_changes(Path(revision.path)):
+        if (_normalized(change.sql) in shown) if change.sql is not None else changes_shown:
+            continue  # the SQL above has it
+        hidden = StatementRisk(f"{file}:{change.line}: {change.code}")
+        hidden.flag(MODIFIES_DATA, f"{change.what} (in the revision file, not in the SQL above)")
+        risks.append(hidden)
+    return risks
+
+
 def revision_change(revision: Revision, types_before: dict[tuple[str, str], str], migrations_dir: Path) -> Change:
-    risks = assess(revision.statements, types_before)
+    risks = revision_risks(revision, types_before, migrations_dir)
     flags = sorted({flag for risk in risks for flag in risk.flags})
     return Change(
         address=f"db/revision/{revision.revision}",
         action=UPGRADE,
-        destructive=DESTRUCTIVE in flags,
+        destructive=any(flag in DESTRUCTIVE_FLAGS for flag in flags),
         reason=revision.message or None,
         details={"message": revision.message, "from": revision.down_revision,
                  "file": os.path.relpath(revision.path, migrations_dir), "sql": revision.sql, "flags": flags,
@@ -80,6 +106,7 @@ def plan_database(database: DatabaseSettings, migrations_dir: Path, *, dev_url: 
     head = head_revision(script_directory(migrations_dir))
     plan = Plan(context={"database": database.display_url, "database_head": head})
     with connect(database) as live:
+        load_schema(migrations_dir, server_major(live))  # the target's own type limits
         state = observe(live)
         plan.context["database_revision"] = state.revision
         plan.context["database_schema"] = schema_fingerprint(live)  # what a saved plan was made on

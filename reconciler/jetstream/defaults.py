@@ -4,13 +4,16 @@ Measured on nats-server 2.12.8 by creating minimal streams and consumers and rea
 (tests/matrix/test_matrix_reconcile.py keeps it honest on every supported version); the rows with a version
 are from nats-server's ``setStreamConfigDefaults`` / ``setConsumerConfigDefaults`` history.
 Zero values (false, 0, "", empty lists and maps) need no row: normalization treats them as omitted.
+A row is needed too where the server omits its default from INFO but a manifest may spell it out
+(``persist_mode: default``, ``priority_policy: none``: Go's omitempty of an enum's zero value).
+tests/matrix/test_explicit_defaults.py declares every field at its default on every version.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from .rules import Version
+from .rules import CONSUMER_LIMITS, Version
 
 SECOND = 1_000_000_000
 DEFAULT_DUPLICATE_WINDOW = 120 * SECOND
@@ -31,6 +34,7 @@ STREAM_DEFAULTS: dict[str, tuple[Any, Version]] = {
     "storage": ("file", (2, 10, 0)),
     "num_replicas": (1, (2, 10, 0)),
     "compression": ("none", (2, 10, 0)),
+    "persist_mode": ("default", (2, 12, 0)),  # omitted from INFO
 }
 
 CONSUMER_DEFAULTS: dict[str, tuple[Any, Version]] = {
@@ -38,7 +42,9 @@ CONSUMER_DEFAULTS: dict[str, tuple[Any, Version]] = {
     "ack_policy": ("none", (2, 10, 0)),
     "max_deliver": (-1, (2, 10, 0)),
     "replay_policy": ("instant", (2, 10, 0)),
+    "priority_policy": ("none", (2, 11, 0)),  # omitted from INFO
 }
+ACK_WAIT_POLICIES = frozenset({"explicit", "all"})  # the ack policies given a default ack_wait
 
 
 def _fill(config: dict[str, Any], table: dict[str, tuple[Any, Version]], server: Version) -> None:
@@ -80,16 +86,21 @@ def consumer_defaults(config: dict[str, Any], stream: dict[str, Any] | None, ser
     if not out.get("durable_name"):
         out["durable_name"] = out.get("name")
     _fill(out, CONSUMER_DEFAULTS, server)
-    limits = (stream or {}).get("consumer_limits") or {}
-    if out["ack_policy"] != "none":
-        if not out.get("ack_wait"):
-            out["ack_wait"] = (out.get("backoff") or [DEFAULT_ACK_WAIT])[0]
-        if not out.get("max_ack_pending"):
-            out["max_ack_pending"] = limits.get("max_ack_pending") or DEFAULT_MAX_ACK_PENDING
+    out.update(inherited_limits(out, stream))
+    if not out.get("ack_wait") and (out.get("backoff") or out["ack_policy"] in ACK_WAIT_POLICIES):
+        out["ack_wait"] = (out.get("backoff") or [DEFAULT_ACK_WAIT])[0]
+    if not out.get("max_ack_pending") and out["ack_policy"] != "none":
+        out["max_ack_pending"] = DEFAULT_MAX_ACK_PENDING
     if not out.get("deliver_subject") and not out.get("max_waiting"):
         out["max_waiting"] = DEFAULT_MAX_WAITING
-    if not out.get("inactive_threshold") and limits.get("inactive_threshold"):
-        out["inactive_threshold"] = limits["inactive_threshold"]
     if out.get("priority_policy") == "pinned_client" and not out.get("priority_timeout"):
         out["priority_timeout"] = DEFAULT_PINNED_TTL
     return out
+
+
+def inherited_limits(config: dict[str, Any], stream: dict[str, Any] | None) -> dict[str, Any]:
+    """The fields a consumer ``config`` takes from its ``stream``'s consumer_limits: those it leaves at 0,
+    whatever its ack policy (every version's setConsumerConfigDefaults; so a push consumer without
+    acks that would take a max_ack_pending is refused)."""
+    limits = (stream or {}).get("consumer_limits") or {}
+    return {name: limits[name] for name in CONSUMER_LIMITS if not config.get(name) and limits.get(name)}

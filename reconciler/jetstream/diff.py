@@ -14,7 +14,7 @@ from ..manifest.model import STREAM, DeclaredResource, Desired
 from ..plan import ADOPT, CREATE, DELETE, OFFLINE, REPLACE, UNMANAGED, UPDATE, Change, FieldChange, Plan
 from .normalize import MANAGED_KEY, MANAGED_VALUE, is_managed, normalize
 from .observe import Live
-from .rules import replace_reasons, unsupported
+from .rules import limits_change_refused, replace_reasons, unsupported
 
 
 def stream_address(name: str) -> str:
@@ -137,6 +137,7 @@ class Planner:
         for key in sorted(self.desired.consumers):
             self._consumer(self.desired.consumers[key])
         self._undeclared()
+        self._check_consumer_limit_changes()
         self._note_possible_renames()
         self._undeclared_offline()
         return self.changes
@@ -225,6 +226,24 @@ class Planner:
                 self.changes.append(_delete(address, _consumer_state(item)))
             else:
                 self.changes.append(self._unmanaged(address, item["config"]))
+
+    def _check_consumer_limit_changes(self) -> None:
+        """A stream update changing consumer_limits that its remaining consumers exceed is refused by
+        the server: a plan error, so that apply sends nothing rather than stopping there."""
+        deleted = {c.address for c in self.changes if c.action == DELETE}
+        for change in self.changes:
+            stream = change.address.removeprefix("stream/")
+            if stream == change.address or change.action != UPDATE or \
+                    not any(d.path.startswith("consumer_limits") for d in change.diff):
+                continue
+            consumers = {name: self.live.consumers[(stream, name)]["config"]
+                         for name in self.live_consumers_of.get(stream, [])
+                         if consumer_address(stream, name) not in deleted}
+            refused = limits_change_refused(self._live_config(stream).get("consumer_limits"),
+                                            self.desired.streams[stream].config.get("consumer_limits"), consumers,
+                                            self.version)
+            if refused:
+                self.errors.append(f"{change.address}: {refused}")
 
     def _note_possible_renames(self) -> None:
         """A stream deleted while another is created may be a rename: say what that costs, never guess."""

@@ -16,6 +16,7 @@ from typing import Any
 from ..manifest.model import CONSUMER, STREAM
 
 Version = tuple[int, int, int]
+CONSUMER_LIMITS = ("max_ack_pending", "inactive_threshold")  # a stream's consumer_limits: defaults for its consumers
 
 
 def parse_version(text: str) -> Version:
@@ -46,6 +47,7 @@ FIELD_SINCE: dict[tuple[str, str], Version] = {
     (CONSUMER, "priority_groups"): (2, 11, 0),
     (CONSUMER, "priority_policy"): (2, 11, 0),
     (CONSUMER, "priority_timeout"): (2, 11, 0),
+    (CONSUMER, "sourcing"): (2, 14, 0),  # manifests may only write it false; 2.12 refuses even that (measured)
 }
 
 # (kind, field, value) -> the first release accepting that enum value.
@@ -149,3 +151,40 @@ def replace_reasons(kind: str, live: dict[str, Any], desired: dict[str, Any], se
         if rule.applies(live.get(rule.field), desired.get(rule.field)) and rule.reason not in reasons:
             reasons.append(rule.reason)
     return reasons
+
+
+# ------------------------------------------------------------------ what a stream's consumers stop
+
+# A changed consumer_limits is refused while a live consumer exceeds it ("change to limits violates
+# consumers"). Servers before this release compare a limit left at 0 as 0, not as "no limit", so
+# there a change (even removing the limits) is refused while any consumer has a max_ack_pending or
+# an inactive_threshold the other limit does not cover (measured: 2.10.26, 2.11.11, 2.12.8 vs 2.14.6,
+# 2.15.1; the source of 2.14.5 still compares 0 as 0).
+ZERO_LIMIT_UNLIMITED_SINCE: Version = (2, 14, 6)
+
+
+def limits_change_refused(live_limits: dict[str, Any] | None, limits: dict[str, Any] | None,
+                          consumers: dict[str, dict[str, Any]], server: Version) -> str | None:
+    """Why the server refuses changing a stream's consumer_limits from ``live_limits`` to ``limits``
+    while it has ``consumers`` (name -> live config), or None when it does not."""
+    from .units import display_units
+
+    old, new = live_limits or {}, limits or {}
+    zero_is_unlimited = server >= ZERO_LIMIT_UNLIMITED_SINCE
+    checked = [f for f in CONSUMER_LIMITS if new.get(f, 0) > 0 or not zero_is_unlimited]
+    if not any(old.get(f, 0) != new.get(f, 0) for f in checked):
+        return None
+    shown = display_units("consumer/")
+    over = []
+    for name in sorted(consumers):
+        excess = [f"{f} {shown(f, consumers[name].get(f, 0))} > {shown(f, new.get(f, 0))}" for f in checked
+                  if consumers[name].get(f, 0) > new.get(f, 0)]
+        if excess:
+            over.append(f"{name} ({', '.join(excess)})")
+    if not over:
+        return None
+    zero = "" if zero_is_unlimited or all(new.get(f) for f in CONSUMER_LIMITS) else \
+        f"; a limit left at 0 counts as 0 before nats-server {show_version(ZERO_LIMIT_UNLIMITED_SINCE)}"
+    return (f"nats-server {show_version(server)} refuses this consumer_limits change while consumers exceed it: "
+            f"{'; '.join(over)}. Lower them first (write the values in their manifests and apply), then change "
+            f"the limits{zero}")

@@ -9,6 +9,7 @@ statement, so a batch is recorded entirely or not at all.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -28,10 +29,15 @@ CONFLICTING_DUPLICATE = "conflicting_duplicate"
 RECORD_BATCH = "SELECT * FROM jsctl_record_batch($1, $2, $3, $4, $5, $6, $7, $8, $9)"
 
 INSERT_REJECTED = """
-INSERT INTO rejected_messages (stream, stream_sequence, subject, raw, reason, detail, transaction_id)
-SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::bytea[], $5::text[], $6::text[], $7::text[])
+INSERT INTO rejected_messages (stream, stream_sequence, subject, raw, raw_size, raw_digest, reason, detail,
+                               transaction_id)
+SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::bytea[], $5::bigint[], $6::text[], $7::text[],
+                     $8::text[], $9::text[])
 ON CONFLICT (stream, stream_sequence, reason) DO NOTHING
 """
+# A dead letter can be as big as the server's max_payload (1 MiB by default): rejected_messages keeps
+# its first 64 KiB (a real event is ~100 bytes) with the whole payload's size and sha256.
+RAW_KEPT = 64 * 1024
 
 
 class Recorded(NamedTuple):  # one per message: a NamedTuple is 3x cheaper to make than a frozen dataclass
@@ -109,6 +115,7 @@ class Store:
     async def reject(self, rejected: Sequence[Rejected]) -> None:
         """Store dead letters; idempotent per (stream, sequence, reason), so a redelivery adds nothing."""
         assert self.conn is not None, "reject() on a closed store"
-        columns = list(zip(*((r.stream, r.stream_sequence, r.subject, r.raw, r.reason, r.detail, r.transaction_id)
+        columns = list(zip(*((r.stream, r.stream_sequence, r.subject, r.raw[:RAW_KEPT], len(r.raw),
+                              hashlib.sha256(r.raw).hexdigest(), r.reason, r.detail, r.transaction_id)
                              for r in rejected), strict=True))
         await self.conn.execute(INSERT_REJECTED, *map(list, columns))

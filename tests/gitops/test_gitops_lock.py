@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import os
+import subprocess
+import sys
 import time
 
 import pytest
@@ -14,7 +18,7 @@ from reconciler.errors import EXIT_REFUSED, JsctlError
 from reconciler.internal import LOCK_BUCKET, LOCK_STREAM, is_jsctl_internal
 from reconciler.jsapi import JetStreamApi
 from reconciler.localservers import wait_for
-from reconciler.lock import ApplyLock, current_lock
+from reconciler.lock import ApplyLock, LockRecord, LockStore, current_lock
 
 
 def holder_of(url: str):
@@ -154,6 +158,66 @@ def test_a_bucket_without_responder_is_waited_for_then_a_clear_error(lock_server
             monkeypatch.setattr(lock_module, "LEADER_WAIT_S", 0.3)
             with pytest.raises(JsctlError, match=f"stream {LOCK_STREAM} did not answer within 0.3s"):
                 await ApplyLock(nc, timeout_s=1).acquire()
+        finally:
+            await nc.close()
+
+    asyncio.run(scenario())
+
+
+def exited_pid() -> int:
+    """The pid of a process that has exited and been reaped: no process has it (until reused)."""
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait(30)
+    return child.pid
+
+
+def test_a_holder_is_judged_gone_only_on_this_machine_with_its_process_gone():
+    here = LockRecord.new("apply", 30)
+    assert here.pid_scope  # Linux: the kernel's boot id and this pid namespace
+    dead = dataclasses.replace(here, pid=exited_pid())
+    assert dead.gone_from(here)
+    assert not dataclasses.replace(here, pid=os.getpid()).gone_from(here)  # running
+    assert not dataclasses.replace(dead, host="elsewhere").gone_from(here)
+    assert not dataclasses.replace(dead, pid_scope="another-boot/pid:[1]").gone_from(here)  # a container, a reboot
+    assert not dataclasses.replace(dead, pid_scope=None).gone_from(here)  # written by an older jsctl
+    assert not dataclasses.replace(dead, pid="4242").gone_from(here)  # not a pid: never judged gone
+
+
+def test_a_killed_holder_on_this_host_is_taken_over_at_once_and_apply_says_so(lock_server, project, jsctl,
+                                                                                tmp_path):
+    log = tmp_path / "log"
+    crashed = start_holder(lock_server.url, log, hold=600, ttl=600)  # its lock would last 10 minutes
+    wait_for(lambda: events(log), timeout=20, what="the holder to take the lock")
+    crashed.kill()  # SIGKILL: no release
+    crashed.wait(10)
+    assert holder_of(lock_server.url).pid == crashed.pid
+    done = jsctl("apply", "--yes", "--lock-timeout", "0", "--server", lock_server.url, cwd=project)
+    assert done.returncode == 0, done.stderr
+    told = [line for line in done.stderr.splitlines() if "took over the apply lock" in line]
+    assert len(told) == 1 and events(log)[0]["id"] in told[0]
+    assert told[0].endswith(f"process {crashed.pid} is no longer running on this host")
+    assert holder_of(lock_server.url) is None  # released after the apply
+
+
+def test_a_holder_elsewhere_is_never_taken_over_early(lock_server):
+    async def scenario():
+        nc = await connect_nats(NatsSettings(url=lock_server.url))
+        try:
+            store = LockStore(nc)
+            await store.ensure_bucket()
+            here = LockRecord.new("apply", 600)
+            dead = exited_pid()
+            seq = 0
+            for holder in (dataclasses.replace(here, host="elsewhere", pid=dead),
+                           dataclasses.replace(here, pid_scope="another-boot/pid:[1]", pid=dead),
+                           dataclasses.replace(here, pid_scope=None, pid=dead)):
+                seq = await store.write(holder.payload(), seq, ttl_s=600)
+                told: list[str] = []
+                with pytest.raises(JsctlError) as refused:
+                    await ApplyLock(nc, timeout_s=0, tell=told.append).acquire()
+                assert refused.value.exit_code == EXIT_REFUSED and f"pid {dead}" in str(refused.value)
+                assert not any("took over" in line for line in told)
+                assert (await current_lock(nc)).id == here.id
         finally:
             await nc.close()
 

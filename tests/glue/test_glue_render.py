@@ -93,3 +93,15 @@ def test_json_and_prometheus_count_both_kinds():
                  'jsctl_plan_resources{kind="db_column",action="drift"} 1',
                  "jsctl_plan_pending_revisions 1", "jsctl_plan_destructive_changes 2", "jsctl_plan_drift 1"):
         assert line in report.splitlines()
+
+
+def test_a_plan_with_errors_never_says_no_changes():
+    uncovered = "schema.yaml changed but no revision covers it"
+    alone = Plan(errors=[uncovered])
+    text = click.unstyle(render_text(alone)).splitlines()
+    assert text == [f"error: {uncovered}", "1 error: nothing can be applied until it is fixed."]
+    assert "No changes." not in render_markdown(alone)
+    both = join([Plan([STREAM]), Plan([DRIFT], errors=["a", "b"])])
+    assert click.unstyle(render_text(both)).splitlines()[-1] == (
+        "Plan: 1 to replace. 2 errors: nothing can be applied until they are fixed. Notes: 1 drift.")
+    assert render_text(Plan()) == "No changes."

@@ -60,6 +60,41 @@ def test_explicit_defaults_zero_spellings_and_set_order_are_no_change(make_desir
     assert normalize(STREAM, {"name": "ORDERS", "subjects": ["b", "a"]}, V2128) == normalize(STREAM, two, V2128)
 
 
+def test_defaults_the_server_leaves_out_of_info_are_no_change(make_desired):
+    """persist_mode: default (2.12+) and priority_policy: none (2.11+) are not in what the server reports."""
+    desired = make_desired([{"name": "ORDERS", "subjects": ["orders.>"], "persist_mode": "default"}],
+                           [{"stream": "ORDERS", "durable_name": "WORKER", "ack_policy": "explicit",
+                             "priority_policy": "none"}])
+    assert plan_jetstream(desired, live_of([LIVE_ORDERS], [("ORDERS", LIVE_WORKER)])).changes == []
+
+
+def test_consumer_limits_fill_consumers_whatever_their_ack_policy():
+    stream = {"name": "L", "consumer_limits": {"max_ack_pending": 50, "inactive_threshold": 60 * S}}
+    for ack in ("none", "explicit", "all"):
+        config = normalize(CONSUMER, {"durable_name": "C", "ack_policy": ack}, V2128, stream)
+        assert (config["max_ack_pending"], config["inactive_threshold"]) == (50, 60 * S), ack
+    unlimited = normalize(CONSUMER, {"durable_name": "C", "max_ack_pending": -1}, V2128, stream)
+    assert unlimited["max_ack_pending"] == -1
+    without_limits = normalize(CONSUMER, {"durable_name": "C"}, V2128, {"name": "L"})
+    assert "max_ack_pending" not in without_limits and "ack_wait" not in without_limits
+
+
+def test_a_consumer_limits_change_its_consumers_exceed_is_a_plan_error(make_desired):
+    limited = {**LIVE_ORDERS, "consumer_limits": {"max_ack_pending": 1000, "inactive_threshold": 3600 * S}}
+    live = live_of([limited], [("ORDERS", {**LIVE_WORKER, "inactive_threshold": 3600 * S})])
+    lower = make_desired([{"name": "ORDERS", "subjects": ["orders.>"],
+                           "consumer_limits": {"max_ack_pending": 100, "inactive_threshold": 3600 * S}}])
+    assert plan_jetstream(lower, live).errors == [
+        "stream/ORDERS: nats-server 2.12.8 refuses this consumer_limits change while consumers exceed it: "
+        "WORKER (max_ack_pending 1000 > 100). Lower them first (write the values in their manifests and apply), "
+        "then change the limits"]
+    removed = make_desired([{"name": "ORDERS", "subjects": ["orders.>"]}])
+    assert plan_jetstream(removed, live).errors[0].endswith(
+        "WORKER (max_ack_pending 1000 > 0, inactive_threshold 1h > 0). Lower them first (write the values in their "
+        "manifests and apply), then change the limits; a limit left at 0 counts as 0 before nats-server 2.14.6")
+    assert plan_jetstream(removed, live_of([limited], [("ORDERS", LIVE_WORKER)], version="2.14.6")).errors == []
+
+
 def test_update_lists_each_field_before_and_after(make_desired):
     desired = make_desired([{"name": "ORDERS", "subjects": ["orders.>"], "max_age": 3600 * S,
                              "metadata": {"team": "payments"}}])

@@ -46,6 +46,26 @@ def test_the_repos_manifests_apply_then_plan_empty(jsctl, js_account, nats_serve
     assert "No changes." in again.stdout
 
 
+def test_the_seeds_allow_rollup_hdrs_lets_one_publish_purge_user_txn(jsctl, js_account):
+    """What docs/manifests.md warns about: with the seed's --allow-rollup, any publisher to the stream
+    wipes it with one header (here from the verdict subject, taking the events with it)."""
+    assert jsctl("apply", *SEED, "--yes", env=env(js_account)).returncode == 0
+
+    async def scenario() -> dict:
+        nc = await connect_nats(NatsSettings(url=js_account))
+        try:
+            js = nc.jetstream()
+            for i in range(3):
+                await js.publish("USER_TXN.maker", b"event %d" % i)
+            await js.publish("USER_TXN.validator", b"", headers={"Nats-Rollup": "all"})
+            return (await JetStreamApi(nc).request("STREAM.INFO.USER_TXN"))["state"]
+        finally:
+            await nc.close()
+
+    state = asyncio.run(scenario())
+    assert (state["messages"], state["first_seq"]) == (1, 4)
+
+
 def unknown_to(version: str) -> tuple[dict[str, object], dict[str, object]]:
     """The stream and consumer fields ``version`` drops or refuses as unknown (measured), with values."""
     data = load(version)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter
 from decimal import Decimal
 
@@ -52,6 +53,19 @@ def test_bad_events_are_dead_lettered_with_raw_bytes_and_terminated(user_txn, wo
     assert [seq for seq, *_ in stored] == list(range(2, 2 + len(CORPUS)))
     check_invariants(user_txn, worker_db, {"good-1", "good-2"}, Counter(reason for _, _, reason in CORPUS))
     assert consumer_state(user_txn)["num_redelivered"] == 0  # terminated, never retried
+
+
+def test_a_huge_dead_letter_keeps_its_first_64_kib_with_the_whole_size_and_digest(user_txn, worker_db):
+    huge = b'{"userId":"u1","pad":"' + bytes(range(32, 127)) * 10_500 + b'"}'  # ~1 MB, under max_payload
+    small = b"not json"
+    publish(user_txn, [huge, small])
+    done = run_worker(user_txn, worker_db)
+    assert done.returncode == 0, done.stderr
+    stored = query(worker_db, "SELECT reason, raw, raw_size, raw_digest FROM rejected_messages "
+                              "ORDER BY stream_sequence")
+    assert stored == [("payload_too_large", huge[:65536], len(huge), hashlib.sha256(huge).hexdigest()),
+                      ("malformed_json", small, len(small), hashlib.sha256(small).hexdigest())]
+    assert len(huge) > 900_000
 
 
 def test_redelivered_and_republished_ids_add_nothing_and_conflicts_are_dead_lettered(user_txn, worker_db):
