@@ -299,3 +299,15 @@ def test_apply_raises_what_a_request_raised_unexpectedly_and_starts_nothing_afte
     with pytest.raises(RuntimeError, match="a bug"):
         asyncio.run(asyncio.wait_for(execute(Server(), changes, concurrency=1), 30))
     assert sent == ["STREAM.CREATE.BROKEN"]
+
+
+def test_plan_text_units_reach_nested_and_listed_durations_and_leave_other_fields_alone():
+    from reconciler.jetstream.units import display_units
+
+    stream, consumer = display_units("stream/S"), display_units("consumer/S/C")
+    assert stream("consumer_limits.inactive_threshold", 60 * S) == "1m"
+    assert stream("consumer_limits", {"inactive_threshold": 3600 * S, "max_ack_pending": 5}) == \
+        {"inactive_threshold": "1h", "max_ack_pending": 5}
+    assert consumer("backoff", [S, 2 * S]) == ["1s", "2s"]
+    assert stream("max_msgs_per_subject", 60 * S) == 60 * S and consumer("max_ack_pending", 1024) == 1024
+    assert display_units("db/table/t") is None
