@@ -5,6 +5,7 @@ Which fields are durations and sizes comes from the manifest JSON Schema (manife
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -38,9 +39,19 @@ def with_units(value: Any, fields: dict[tuple[str, ...], str], path: tuple[str, 
 def display_units(address: str) -> Callable[[str, Any], Any] | None:
     """For a JetStream address, (dotted field path, value) -> the value in readable units; else None."""
     kind = address.split("/", 1)[0]
-    if kind not in (STREAM, CONSUMER):
-        return None
+    return _display(kind) if kind in (STREAM, CONSUMER) else None
+
+
+@functools.cache
+def _display(kind: str) -> Callable[[str, Any], Any]:
     from ..manifest.schema import unit_table
 
     fields = unit_table()[kind]
-    return lambda path, value: with_units(value, fields, tuple(path.split(".")))
+    with_unit = frozenset(path[0] for path in fields)  # top-level fields with a duration or size in them
+
+    def display(path: str, value: Any) -> Any:
+        if path.partition(".")[0] not in with_unit:  # most fields of a plan: nothing to convert
+            return value
+        return with_units(value, fields, tuple(path.split(".")))
+
+    return display
