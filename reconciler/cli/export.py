@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from ..jetstream.settings import NatsSettings
-from .options import nats_options
+from .options import nats_options, timeout_option
+
+if TYPE_CHECKING:
+    from ..deadline import Deadline
 
 
 async def _export(nats: NatsSettings, streams: tuple[str, ...]) -> tuple[list[dict], list[dict]]:
@@ -28,12 +31,15 @@ async def _export(nats: NatsSettings, streams: tuple[str, ...]) -> tuple[list[di
 @click.option("--stream", "streams", multiple=True, metavar="NAME", help="Export only this stream (repeatable).")
 @click.option("--dir", "directory", default=".", show_default=True, type=click.Path(file_okay=False),
               help="Where to write streams.yaml and consumers.yaml.")
+@timeout_option
 @nats_options
-def export(streams: tuple[str, ...], directory: str, nats: NatsSettings) -> None:
+def export(streams: tuple[str, ...], directory: str, timeout: Deadline | None, nats: NatsSettings) -> None:
     """Write manifests for the live streams and consumers."""
     import yaml
 
-    stream_items, consumer_items = asyncio.run(_export(nats, streams))
+    from ..deadline import run
+
+    stream_items, consumer_items = run(_export(nats, streams), timeout)
     target = Path(directory)
     target.mkdir(parents=True, exist_ok=True)
     for filename, key, items in (("streams.yaml", "streams", stream_items),

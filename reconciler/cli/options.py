@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from ..db.settings import DatabaseSettings
+from ..deadline import Deadline
 from ..errors import UserError, keep_secret
 from ..jetstream.settings import NatsSettings, resolve_nats_settings
 
@@ -27,6 +28,44 @@ output_option = click.option(
 detailed_exitcode_option = click.option(
     "--detailed-exitcode", is_flag=True,
     help="Exit 0 when nothing would change, 2 when something would (changes, pending revisions, drift).")
+
+
+
+class Duration(click.ParamType):
+    """A positive duration with natscli's units (30s, 5m, 1h30m), in seconds."""
+
+    name = "DURATION"
+
+    def convert(self, value, param, ctx):
+        from ..manifest.units import UnitError, parse_duration
+
+        if isinstance(value, float):
+            return value
+        try:
+            nanos = parse_duration(str(value).strip())
+        except UnitError:
+            self.fail(f"{value!r} is not a duration: use a number with a unit (ms, s, m, h, d), e.g. 30s, 5m, 1h30m",
+                      param, ctx)
+        if nanos <= 0:
+            self.fail(f"{value!r} must be longer than 0", param, ctx)
+        return nanos / 1e9
+
+
+def _start_deadline(ctx: click.Context, param: click.Parameter, seconds: float | None) -> Deadline | None:
+    from . import error_exit_code
+
+    return None if seconds is None else Deadline.start(seconds, error_exit_code(ctx.command))
+
+
+def _timeout_option(help_text: str) -> Callable:
+    return click.option("--timeout", type=Duration(), default=None, callback=_start_deadline, help=help_text)
+
+
+timeout_option = _timeout_option(
+    "Give up after this long, the whole run counted (e.g. 30s, 5m), with one error line [default: no limit].")
+apply_timeout_option = _timeout_option(  # `jsctl up`: its worker runs for good
+    "Give up the apply after this long, counted from the start (e.g. 5m), with one error line; the worker "
+    "then runs without a limit [default: no limit].")
 
 _NATS_OPTIONS = [
     click.option("--server", "-s", "url", envvar="NATS_URL", metavar="URL[,URL...]",

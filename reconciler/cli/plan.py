@@ -8,10 +8,18 @@ from typing import TYPE_CHECKING
 import click
 
 from ..jetstream.settings import NatsSettings
-from .options import database_target_options, detailed_exitcode_option, manifest_option, nats_options, output_option
+from .options import (
+    database_target_options,
+    detailed_exitcode_option,
+    manifest_option,
+    nats_options,
+    output_option,
+    timeout_option,
+)
 from .run import show_plan
 
 if TYPE_CHECKING:
+    from ..deadline import Deadline
     from ..reconcile.target import DatabaseTarget
 
 def _print_schema(ctx: click.Context, param: click.Parameter, value: bool) -> None:
@@ -31,12 +39,13 @@ def _print_schema(ctx: click.Context, param: click.Parameter, value: bool) -> No
 @click.option("--prune", is_flag=True, help="Plan deletes of resources jsctl created that left the manifests.")
 @click.option("--print-schema", is_flag=True, is_eager=True, expose_value=False, callback=_print_schema,
               help="Print the JSON Schema of `-o json` (and of the plan in --out files) and exit.")
+@timeout_option
 @nats_options
 @database_target_options
 def plan(files: tuple[str, ...], output: str, detailed_exitcode: bool, out_file: str | None, prune: bool,
-         nats: NatsSettings, database: DatabaseTarget | None) -> int:
+         timeout: Deadline | None, nats: NatsSettings, database: DatabaseTarget | None) -> int:
     """Show what `jsctl apply` would change on the live servers (with a database configured, its
     pending revisions and drift too)."""
     from ..reconcile.target import Target
 
-    return show_plan(Target(nats, files, database, prune), output, detailed_exitcode, out_file)
+    return show_plan(Target(nats, files, database, prune), output, detailed_exitcode, out_file, timeout)

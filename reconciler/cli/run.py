@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import sys
 import time
 from collections.abc import Callable
@@ -11,6 +10,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from ..deadline import Deadline, DeadlineExceeded, run
 from ..errors import EXIT_CHANGES, EXIT_OK, JsctlError, Refused
 
 if TYPE_CHECKING:
@@ -19,14 +19,15 @@ if TYPE_CHECKING:
     from ..reconcile.target import Console, Target
 
 
-def show_plan(target: Target, output: str, detailed_exitcode: bool, out_file: str | None = None) -> int:
-    """Plan ``target``, print the plan, save it (``--out``), choose the exit code."""
+def show_plan(target: Target, output: str, detailed_exitcode: bool, out_file: str | None = None,
+              deadline: Deadline | None = None) -> int:
+    """Plan ``target`` (within ``deadline``), print the plan, save it (``--out``), choose the exit code."""
     from ..plan.policy import check_errors
     from ..plan.render import RENDERERS
     from ..reconcile.plan import plan_all
 
     try:
-        result, basis = asyncio.run(plan_all(target, saving=bool(out_file)))
+        result, basis = run(plan_all(target, saving=bool(out_file)), deadline)
     except JsctlError:
         if output == "prometheus":  # the report still says when the check ran, and that it failed
             from ..plan.render.prometheus import render_prometheus
@@ -62,16 +63,19 @@ def console(assume_yes: bool) -> Console:
                    confirm=confirmation(assume_yes))
 
 
-def run_apply(target: Target, options: ApplyOptions, assume_yes: bool, plan_file: str | None = None) -> None:
-    """Apply and verify, then say what was done; a JetStream request that failed mid-way prints what
-    was and was not done."""
+def run_apply(target: Target, options: ApplyOptions, assume_yes: bool, plan_file: str | None = None,
+              deadline: Deadline | None = None) -> None:
+    """Apply and verify (within ``deadline``), then say what was done; JetStream requests that failed or
+    were interrupted mid-way print what was and was not done."""
     from ..jetstream.execute import ApplyFailed
     from ..reconcile.apply import apply_all
 
     try:
-        applied = asyncio.run(apply_all(target, options, console(assume_yes), plan_file))
-    except ApplyFailed as failed:
-        click.echo(failed.report(), err=True)
+        applied = run(apply_all(target, options, console(assume_yes), plan_file), deadline)
+    except (ApplyFailed, DeadlineExceeded) as exc:
+        failed = exc.interrupted if isinstance(exc, DeadlineExceeded) else exc
+        if isinstance(failed, ApplyFailed):
+            click.echo(failed.report(), err=True)
         raise
     if applied is not None:
         click.echo(applied.summary())

@@ -16,6 +16,7 @@ from ..jetstream.settings import NatsSettings
 from .options import (
     WorkerSettingsFactory,
     apply_options,
+    apply_timeout_option,
     database_target_options,
     manifest_option,
     nats_options,
@@ -24,6 +25,7 @@ from .options import (
 from .run import run_apply
 
 if TYPE_CHECKING:
+    from ..deadline import Deadline
     from ..plan.policy import ApplyOptions
     from ..reconcile.target import DatabaseTarget
 
@@ -31,11 +33,12 @@ if TYPE_CHECKING:
 @click.command()
 @manifest_option
 @apply_options
+@apply_timeout_option
 @nats_options
 @database_target_options
 @worker_options
-def up(files: tuple[str, ...], options: ApplyOptions, nats: NatsSettings, database: DatabaseTarget | None,
-       worker_settings: WorkerSettingsFactory) -> int:
+def up(files: tuple[str, ...], options: ApplyOptions, timeout: Deadline | None, nats: NatsSettings,
+       database: DatabaseTarget | None, worker_settings: WorkerSettingsFactory) -> int:
     """Apply the manifests and migrations (no question asked, never destructive without
     --allow-destructive), then run the validator worker."""
     from ..reconcile.target import Target
@@ -44,5 +47,7 @@ def up(files: tuple[str, ...], options: ApplyOptions, nats: NatsSettings, databa
     if database is None:
         raise UserError("jsctl up needs a database for the worker: give --database-url or set DATABASE_URL")
     settings = worker_settings(nats, database.settings)
-    run_apply(Target(nats, files, database), options, assume_yes=True)
+    run_apply(Target(nats, files, database), options, assume_yes=True, deadline=timeout)
+    if timeout is not None:
+        timeout.stop()
     return run(settings)
