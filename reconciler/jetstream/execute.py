@@ -59,8 +59,7 @@ class ApplyFailed(JsctlError):
         unanswered = sum(s.status == NO_ANSWER for s in steps)
         what = "apply interrupted" if interrupted else \
             f"apply stopped at {next(s for s in steps if s.status == FAILED).describe()}"
-        pending = (f", {unanswered} sent without an answer (the server may still carry "
-                   f"{'it' if unanswered == 1 else 'them'} out)" if unanswered else "")
+        pending = f", {unanswered} sent without an answer that the server may still carry out" if unanswered else ""
         super().__init__(f"{what} ({done} of {len(steps)} steps done{pending}; `jsctl plan` shows what is left)")
 
     def report(self) -> str:

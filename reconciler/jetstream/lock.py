@@ -410,15 +410,13 @@ class ApplyLock:
         if self.seq is not None:
             seq, self.seq = self.seq, None
             # A no-op if someone took it meanwhile. A failure here must not hide the apply's own
-            # outcome: the lock then expires by itself after its TTL, which is said.
+            # outcome (nor does the cancel that ends --timeout's grace): the lock then expires by itself.
             try:
                 await self.store.write(b"", seq, delete=True)
-            except (Exception, asyncio.CancelledError) as exc:  # cancelled: --timeout's grace ran out
-                self.tell(f"could not release the apply lock {self.id} ({exc or 'the server did not answer'}): "
+            except (Exception, asyncio.CancelledError) as exc:
+                self.tell(f"could not release the apply lock {self.id} ({str(exc) or 'no answer in time'}): "
                           f"it expires {self.record.ttl_s:g}s after its last refresh, and the next apply on "
                           "this host takes it over at once")
-                if isinstance(exc, asyncio.CancelledError):
-                    raise
 
     async def __aenter__(self) -> ApplyLock:
         await self.acquire()
