@@ -28,6 +28,22 @@ STORE_RETRIES = 5
 # One encoder for every request: json.dumps with options builds a new one per call (apply sends thousands)
 _encode = json.JSONEncoder(separators=(",", ":")).encode
 NO_RESPONDERS = "503"  # the Status header of the answer the server sends when no one subscribes to a request
+# The caller's own user and account, answered by every nats-server jsctl supports (2.10+; measured in
+# tests/matrix/test_account_identity.py): $JS.API.INFO does not name the account.
+USER_INFO = "$SYS.REQ.USER.INFO"
+
+
+def _refused_publish(error: BaseException | None, subject: str) -> bool:
+    """Whether ``error`` (a client's last error) is the server refusing this user a publish to ``subject``."""
+    return f'permissions violation for publish to "{subject.lower()}"' in str(error or "").lower()
+
+
+def _decode(data: bytes) -> dict[str, Any] | None:
+    try:
+        value = json.loads(data)
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
 
 
 class NoResponders(Exception):
@@ -84,6 +100,7 @@ class ServerIdentity:
     version: str
     cluster: str | None
     api_level: int  # 0 when the server does not report one (2.10)
+    account: str | None = None  # None when this user may not ask (see JetStreamApi.account)
 
 
 class JetStreamApi:
@@ -144,12 +161,36 @@ class JetStreamApi:
                 return items
 
     async def identity(self) -> ServerIdentity:
-        account = await self.request("INFO")
+        jetstream, account = await asyncio.gather(self.request("INFO"), self.account())
         info = self.nc._server_info  # nats-py keeps the server's INFO here; there is no public accessor
         return ServerIdentity(
             name=info.get("server_name", ""),
             server_id=info.get("server_id", ""),
             version=info.get("version", ""),
             cluster=info.get("cluster"),
-            api_level=int((account.get("api") or {}).get("level", 0)),
+            api_level=int((jetstream.get("api") or {}).get("level", 0)),
+            account=account,
         )
+
+    async def account(self) -> str | None:
+        """The name of this connection's account (``account_name`` from 2.12: a JWT account's name, not its
+        public key), or None when the user may not publish to USER_INFO or nothing answers.
+
+        A refused publish gets no reply, only the server's -ERR, which it sends before the PONG of a PING
+        written after the publish: the second flush's (nats-py writes a flush's PING ahead of publishes
+        still queued; the first flush's round trip lets them out)."""
+        from nats.errors import Error as NatsError
+
+        answer = asyncio.ensure_future(self.replies.request(USER_INFO, b"", self.timeout))
+        try:
+            for _ in range(2):
+                await self.nc.flush(self.timeout)
+            if _refused_publish(self.nc.last_error, USER_INFO):
+                return None
+            msg = await answer
+        except (asyncio.TimeoutError, NoResponders, NatsError):
+            return None
+        finally:
+            answer.cancel()
+        user = (_decode(msg.data) or {}).get("data") or {}
+        return user.get("account_name") or user.get("account") or None

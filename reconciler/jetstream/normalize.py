@@ -18,7 +18,8 @@ from ..manifest.model import STREAM
 from .capabilities import Version
 from .defaults import consumer_defaults, stream_defaults
 
-MANAGED_KEY = "io.jsctl.managed"  # metadata mark on resources jsctl created (see docs/plan-apply.md)
+JSCTL_METADATA = "io.jsctl."  # the prefix of jsctl's own metadata keys: ownership, not configuration
+MANAGED_KEY = f"{JSCTL_METADATA}managed"  # metadata mark on resources jsctl created (see docs/plan-apply.md)
 MANAGED_VALUE = "true"
 
 SET_FIELDS = frozenset({"subjects", "filter_subjects", "priority_groups", "tags"})

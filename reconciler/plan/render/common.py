@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..address import JETSTREAM, Kind
-from ..model import CHANGING_ACTIONS, NOTE_ACTIONS, Action, Change, Plan
+from ..model import CHANGING_ACTIONS, NOTE_ACTIONS, Action, Change, FieldChange, Plan
 
 ORDER = [Action.CREATE, Action.UPDATE, Action.REPLACE, Action.DELETE]  # then other changing actions by name
 
@@ -40,6 +40,15 @@ def summary(plan: Plan) -> str:
     return " ".join(parts) + (f" Notes: {', '.join(notes)}." if notes else "")
 
 
+def target(context: dict[str, Any]) -> dict[str, str]:
+    """Where a plan applies, from its context: ``cluster`` (a cluster's name: its nodes take turns) or
+    ``server``, ``account`` when the server said, ``database`` (its URL without credentials)."""
+    nats = context.get("nats") or {}
+    found = {"cluster": nats.get("cluster")} if nats.get("cluster") else {"server": nats.get("server_name")}
+    found |= {"account": nats.get("account"), "database": context.get("database")}
+    return {key: value for key, value in found.items() if value}
+
+
 def flags(change: Change) -> str:
     """Risk flags a reviewer needs (database revisions: destructive, rewrite, long-lock, ...)."""
     found = change.details.flags
@@ -60,6 +69,25 @@ def readable(kind: Kind) -> Callable[[str, Any], Any]:
     return field_in_units(kind.prefix)
 
 
+def _ownership(key: str) -> bool:
+    """jsctl's own metadata keys (``io.jsctl.*``: who manages a resource) are not configuration: readers are
+    not shown them as changes (an adopt's reason says what it does); JSON keeps them."""
+    from ...jetstream.normalize import JSCTL_METADATA
+
+    return key.startswith(JSCTL_METADATA)
+
+
+def shown_diff(change: Change) -> list[FieldChange]:
+    """The field changes a reader reviews."""
+    return [d for d in change.diff if not (d.path.startswith("metadata.") and _ownership(d.path[len("metadata."):]))]
+
+
+def _shown_config(config: dict[str, Any]) -> dict[str, Any]:
+    """A config to create, as a reader reviews it."""
+    metadata = {k: v for k, v in (config.get("metadata") or {}).items() if not _ownership(k)}
+    return {k: v for k, v in config.items() if k != "metadata"} | ({"metadata": metadata} if metadata else {})
+
+
 def field_lines(change: Change, *, as_diff: bool = False) -> list[str]:
     """What a change does, one line per field: ``path: before -> after``, or as ```diff lines
     (``- path: before`` / ``+ path: after``) for Markdown; a create's config; what a replace destroys."""
@@ -69,7 +97,7 @@ def field_lines(change: Change, *, as_diff: bool = False) -> list[str]:
         return f"{path}: {show(value(path, raw))}"
 
     lines = []
-    for d in change.diff:
+    for d in shown_diff(change):
         if not as_diff:
             lines.append(f"{field(d.path, d.before)} -> {show(value(d.path, d.after))}")
             continue
@@ -77,7 +105,7 @@ def field_lines(change: Change, *, as_diff: bool = False) -> list[str]:
         lines += [f"+ {field(d.path, d.after)}"] if d.after is not None else []
     added, note = ("+ ", "  ") if as_diff else ("", "")
     if change.action == Action.CREATE and change.desired and not change.diff:
-        lines += [f"{added}{field(k, v)}" for k, v in sorted(change.desired.items())]
+        lines += [f"{added}{field(k, v)}" for k, v in sorted(_shown_config(change.desired).items())]
     destroys = change.details.destroys
     if destroys:
         lines.append(f"{note}destroys: " + ", ".join(f"{k}={show(v)}" for k, v in destroys.items()))
