@@ -28,7 +28,7 @@ import yaml
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from reconciler.localservers import NatsServer  # noqa: E402
+from reconciler.dev.servers import NatsServer  # noqa: E402
 
 BASELINES = str(REPO / "bench" / "js_baselines.py")
 
@@ -129,9 +129,10 @@ def jsctl(*args: str) -> list[str]:
 
 
 async def delete_all(url: str) -> None:
-    from reconciler.connection import NatsSettings, connect_nats
+    from reconciler.jetstream.client import JetStreamApi
+    from reconciler.jetstream.connect import connect_nats
     from reconciler.jetstream.observe import bounded
-    from reconciler.jsapi import JetStreamApi
+    from reconciler.jetstream.settings import NatsSettings
 
     nc = await connect_nats(NatsSettings(url=url))
     api = JetStreamApi(nc)
@@ -143,11 +144,12 @@ async def delete_all(url: str) -> None:
 async def in_process(url: str, manifests: Path) -> dict[str, float]:
     """Where the time goes inside one process: loading, observing, planning, and the apply requests
     sent as apply sends them vs one at a time (the same executor, on an emptied account each time)."""
-    from reconciler.connection import NatsSettings, connect_nats
-    from reconciler.jetstream.diff import plan_jetstream
+    from reconciler.jetstream.client import JetStreamApi
+    from reconciler.jetstream.connect import connect_nats
     from reconciler.jetstream.execute import WRITE_CONCURRENCY, execute
     from reconciler.jetstream.observe import observe
-    from reconciler.jsapi import JetStreamApi
+    from reconciler.jetstream.plan import plan_jetstream
+    from reconciler.jetstream.settings import NatsSettings
     from reconciler.manifest import load_desired
 
     times: dict[str, float] = {}

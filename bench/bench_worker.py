@@ -3,7 +3,7 @@
     .venv/bin/python bench/bench_worker.py [--count 50000] [--naive-count 2000] [--repeat 3]
 
 (a) raw ceiling: nats-py fetch(batch) + ack, no other work
-(a') the same with the worker's own pull (reconciler.worker.jetstream.Puller), for reference
+(a') the same with the worker's own pull (reconciler.worker.wire.Puller), for reference
 (b) `jsctl worker --until-idle` as a process, end to end (start-up and idle detection included),
     with the default --pipeline 2 and with --pipeline 1
 (c) naive worker: fetch 1, one transaction per message, synchronous verdict publish, ack
@@ -35,15 +35,17 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "tests"))  # the worker tests' harness creates USER_TXN as they do
 
-from reconciler.connection import DatabaseSettings, NatsSettings, connect_nats  # noqa: E402
 from reconciler.db import upgrade_to_head  # noqa: E402
-from reconciler.jsapi import ApiError, JetStreamApi  # noqa: E402
-from reconciler.localservers import NatsServer, PostgresServer  # noqa: E402
+from reconciler.db.settings import DatabaseSettings  # noqa: E402
+from reconciler.dev.servers import NatsServer, PostgresServer  # noqa: E402
+from reconciler.jetstream.client import ApiError, JetStreamApi  # noqa: E402
+from reconciler.jetstream.connect import connect_nats  # noqa: E402
+from reconciler.jetstream.settings import NatsSettings  # noqa: E402
 from reconciler.worker.events import parse_event  # noqa: E402
-from reconciler.worker.jetstream import Puller  # noqa: E402
 from reconciler.worker.loop import verdict_bytes  # noqa: E402
 from reconciler.worker.publish import random_events  # noqa: E402
-from reconciler.worker.rules import Limits, decide  # noqa: E402
+from reconciler.worker.verdict import Limits, decide  # noqa: E402
+from reconciler.worker.wire import Puller  # noqa: E402
 from tests.worker.harness import create_user_txn  # noqa: E402
 
 BATCH = 100

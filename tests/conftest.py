@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from support import HACK, run_jsctl
 
-from reconciler.localservers import NatsServer, PostgresServer, pid_alive, terminate, wait_for
+from reconciler.dev.servers import NatsServer, PostgresServer, pid_alive, terminate, wait_for
 
 
 def pytest_configure(config) -> None:
@@ -128,8 +128,9 @@ def js_account(nats_server) -> Iterator[str]:
 
 
 async def _delete_all_streams(url: str) -> None:
-    from reconciler.connection import NatsSettings, connect_nats
-    from reconciler.jsapi import JetStreamApi
+    from reconciler.jetstream.client import JetStreamApi
+    from reconciler.jetstream.connect import connect_nats
+    from reconciler.jetstream.settings import NatsSettings
 
     nc = await connect_nats(NatsSettings(url=url))
     try:

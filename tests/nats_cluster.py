@@ -1,6 +1,6 @@
 """A JetStream cluster of nats-server processes on loopback, for tests.
 
-Each node is a ``reconciler.localservers.NatsServer`` with a ``cluster {}`` block routing to the
+Each node is a ``reconciler.dev.servers.NatsServer`` with a ``cluster {}`` block routing to the
 others, its own server name, tags for placement and its own store dir. Ports are chosen once, so
 a node killed with SIGKILL restarts on the same ports and store, as a crashed pod would. Readiness
 is read from each node's monitoring endpoints: ``/healthz`` (200 once JetStream is current with
@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from reconciler.localservers import LOOPBACK, NatsServer, free_ports, nats_server_binary, wait_for
+from reconciler.dev.servers import LOOPBACK, NatsServer, free_ports, nats_server_binary, wait_for
 
 CLUSTER_NAME = "jsctl-test"
 READY_TIMEOUT_S = 60
@@ -87,8 +87,9 @@ class NatsCluster:
         offline ("no suitable peers for placement, peer offline")."""
         import asyncio
 
-        from reconciler.connection import NatsSettings, connect_nats
-        from reconciler.jsapi import ApiError, JetStreamApi
+        from reconciler.jetstream.client import ApiError, JetStreamApi
+        from reconciler.jetstream.connect import connect_nats
+        from reconciler.jetstream.settings import NatsSettings
 
         async def probe() -> bool:
             nc = await connect_nats(NatsSettings(url=self.url))

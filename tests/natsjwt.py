@@ -17,7 +17,7 @@ from pathlib import Path
 
 import nkeys
 
-from reconciler.connection import nkey_prefix
+from reconciler.jetstream.credentials import nkey_prefix
 
 _HEADER = {"typ": "JWT", "alg": "ed25519-nkey"}
 NO_LIMIT = -1

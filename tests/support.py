@@ -37,9 +37,10 @@ def write_manifests(directory: Path, streams: list[dict], consumers: list[dict])
 
 def stream_names(url: str) -> list[str]:
     """The application's live streams on the server at ``url`` (jsctl's own lock bucket left out)."""
-    from reconciler.connection import NatsSettings, connect_nats
-    from reconciler.internal import is_jsctl_internal
-    from reconciler.jsapi import JetStreamApi
+    from reconciler.jetstream.client import JetStreamApi
+    from reconciler.jetstream.connect import connect_nats
+    from reconciler.jetstream.lock import is_jsctl_internal
+    from reconciler.jetstream.settings import NatsSettings
 
     async def names() -> list[str]:
         nc = await connect_nats(NatsSettings(url=url))
@@ -70,8 +71,8 @@ def apply_and_replan(url: str, manifests: Path) -> dict[str, list[tuple]]:
     connected server lacks a field of them; any other plan error fails it."""
     import pytest
 
-    from reconciler.connection import NatsSettings
-    from reconciler.jetstream import JetStreamSession
+    from reconciler.jetstream.session import JetStreamSession
+    from reconciler.jetstream.settings import NatsSettings
     from reconciler.manifest import load_desired
 
     desired = load_desired([manifests])

@@ -8,7 +8,7 @@ import pytest
 from expect import one_line_error
 
 from reconciler.cli import COMMANDS, cli
-from reconciler.connection import seed_role
+from reconciler.jetstream.credentials import seed_role
 
 
 def test_every_subcommand_has_a_one_line_description():

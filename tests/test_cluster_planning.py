@@ -3,13 +3,13 @@ scale and move split in two (the cluster behaviour itself is tested in tests/clu
 
 from __future__ import annotations
 
-from reconciler.jetstream.diff import plan_jetstream
+from reconciler.jetstream.client import ServerIdentity
 from reconciler.jetstream.execute import ordered_steps, steps_for
 from reconciler.jetstream.normalize import MANAGED_KEY, MANAGED_VALUE
 from reconciler.jetstream.observe import Live
-from reconciler.jsapi import ServerIdentity
+from reconciler.jetstream.plan import plan_jetstream
 from reconciler.manifest.model import CONSUMER, STREAM, DeclaredResource, Desired
-from reconciler.plan import OFFLINE, UPDATE, Change, FieldChange
+from reconciler.plan.model import Action, Change, FieldChange
 
 IDENTITY = ServerIdentity(name="n1", server_id="X", version="2.12.8", cluster="c", api_level=3)
 
@@ -28,7 +28,8 @@ def test_offline_resources_are_shown_never_created_or_deleted():
                    {("DOWN", "C"): {"durable_name": "C"}, ("UP", "LOST"): {"durable_name": "LOST"}})
     plan = plan_jetstream(want, live, prune=True)
     assert {c.address: c.action for c in plan.changes} == {
-        "stream/DOWN": OFFLINE, "consumer/DOWN/C": OFFLINE, "consumer/UP/LOST": OFFLINE, "stream/GONE": OFFLINE}
+        "stream/DOWN": Action.OFFLINE, "consumer/DOWN/C": Action.OFFLINE, "consumer/UP/LOST": Action.OFFLINE,
+        "stream/GONE": Action.OFFLINE}
     assert not plan.has_changes and not plan.pending
     reasons = {c.address: c.reason for c in plan.changes}
     assert "cannot read it: no replica answered" in reasons["stream/DOWN"]
@@ -36,7 +37,7 @@ def test_offline_resources_are_shown_never_created_or_deleted():
 
 
 def update(after: dict, diff: list[FieldChange]) -> Change:
-    return Change("stream/S", UPDATE, diff, desired={"name": "S", **after})
+    return Change("stream/S", Action.UPDATE, diff, desired={"name": "S", **after})
 
 
 def test_scaling_down_and_moving_scales_first_where_the_stream_is():

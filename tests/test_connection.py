@@ -19,15 +19,12 @@ from natsjwt import Operator, new_keypair
 from support import HACK
 from tlsgen import CertificateAuthority
 
-from reconciler.connection import (
-    DatabaseSettings,
-    NatsSettings,
-    describe_connect_error,
-    read_user_seed,
-    resolve_nats_settings,
-)
-from reconciler.credentials import redact_url
+from reconciler.db.settings import DatabaseSettings
 from reconciler.errors import UserError, keep_secret, redact, scrub
+from reconciler.jetstream.connect import describe_connect_error
+from reconciler.jetstream.credentials import read_user_seed
+from reconciler.jetstream.settings import NatsSettings, resolve_nats_settings
+from reconciler.url_credentials import redact_url
 from reconciler.worker.report import Reporter, Stats
 
 # ------------------------------------------------------------------ helpers

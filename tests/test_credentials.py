@@ -1,4 +1,4 @@
-"""Credentials in connection strings (reconciler/credentials.py): every form jsctl is given shows
+"""Credentials in connection strings (reconciler/url_credentials.py): every form jsctl is given shows
 ``***`` in place of each credential, and every credential is known as a secret. Pure: no servers
 (tests/test_connection.py checks the same on the wire)."""
 
@@ -14,9 +14,10 @@ from hypothesis import strategies as st
 from psycopg import ProgrammingError
 from psycopg.conninfo import conninfo_to_dict
 
-from reconciler.connection import DatabaseSettings, NatsSettings
-from reconciler.credentials import CREDENTIAL_PARAMETERS, redact_url, url_secrets
+from reconciler.db.settings import DatabaseSettings
 from reconciler.errors import UserError
+from reconciler.jetstream.settings import NatsSettings
+from reconciler.url_credentials import CREDENTIAL_PARAMETERS, redact_url, url_secrets
 
 
 @pytest.mark.parametrize(("text", "shown", "secrets"), [

@@ -17,8 +17,8 @@ import pytest
 from expect import one_line_error
 from support import REPO, run_jsctl
 
+from reconciler.dev.servers import NatsServer, free_ports, pid_alive, wait_for
 from reconciler.errors import UserError
-from reconciler.localservers import NatsServer, free_ports, pid_alive, wait_for
 
 
 @pytest.fixture
@@ -174,7 +174,7 @@ def test_free_ports_asked_together_are_distinct():
 
 @pytest.mark.parametrize("kind", ["nats", "postgres"])
 def test_ports_taken_between_choosing_and_binding_are_chosen_again(kind, tmp_path, monkeypatch):
-    from reconciler import localservers
+    from reconciler.dev import servers as localservers
 
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))

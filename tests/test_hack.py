@@ -16,8 +16,10 @@ import pytest
 import yaml
 from support import HACK
 
-from reconciler.connection import NatsSettings, connect_nats, read_user_seed
-from reconciler.localservers import nats_server_binary
+from reconciler.dev.servers import nats_server_binary
+from reconciler.jetstream.connect import connect_nats
+from reconciler.jetstream.credentials import read_user_seed
+from reconciler.jetstream.settings import NatsSettings
 
 CONF = (HACK / "nats-server.conf").read_text()
 

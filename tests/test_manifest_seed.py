@@ -70,8 +70,9 @@ def test_natscli_and_the_manifests_make_the_same_resources(js_account):
 
 
 async def create_like_natscli(url: str) -> tuple[dict, dict[str, dict]]:
-    from reconciler.connection import NatsSettings, connect_nats
-    from reconciler.jsapi import JetStreamApi
+    from reconciler.jetstream.client import JetStreamApi
+    from reconciler.jetstream.connect import connect_nats
+    from reconciler.jetstream.settings import NatsSettings
 
     nc = await connect_nats(NatsSettings(url=url))
     try:

@@ -1,59 +1,19 @@
 """`jsctl apply`: show the plan, confirm, make it so (the database, then JetStream), verify
-(see docs/plan-apply.md; the joining is reconciler/reconcile.py's)."""
+(see docs/plan-apply.md; the joining is reconciler/reconcile's)."""
 
 from __future__ import annotations
 
-import asyncio
-import dataclasses
-import sys
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import click
 
-from ..connection import NatsSettings
-from ..errors import Refused
-from ..plan import Plan
-from .options import apply_options, database_target_options, nats_options
-from .plan import manifest_option
+from ..jetstream.settings import NatsSettings
+from .options import apply_options, database_target_options, manifest_option, nats_options
+from .run import run_apply
 
 if TYPE_CHECKING:
-    from ..reconcile import ApplyOptions, Console, DatabaseTarget, Target
-
-
-def confirmation(assume_yes: bool) -> Callable[[Plan], None]:
-    """Ask on a terminal; without one, only --yes goes on."""
-    def confirm(plan: Plan) -> None:
-        if assume_yes:
-            return
-        if not sys.stdin.isatty():
-            raise Refused("not on a terminal, so cannot ask for confirmation: pass --yes to apply")
-        if not click.confirm("Apply these changes?", default=False):
-            raise Refused("apply cancelled")
-
-    return confirm
-
-
-def console(assume_yes: bool) -> Console:
-    from ..reconcile import Console
-
-    return Console(show=click.echo, tell=lambda message: click.echo(f"jsctl: {message}", err=True),
-                   confirm=confirmation(assume_yes))
-
-
-def run_apply(target: Target, options: ApplyOptions, assume_yes: bool) -> None:
-    """Apply and verify, then say what was done; a JetStream request that failed mid-way prints what
-    was and was not done."""
-    from ..jetstream.execute import ApplyFailed
-    from ..reconcile import apply_all
-
-    try:
-        applied = asyncio.run(apply_all(target, options, console(assume_yes)))
-    except ApplyFailed as failed:
-        click.echo(failed.report(), err=True)
-        raise
-    if applied is not None:
-        click.echo(applied.summary())
+    from ..plan.policy import ApplyOptions
+    from ..reconcile.target import DatabaseTarget
 
 
 @click.command()
@@ -72,6 +32,6 @@ def apply(files: tuple[str, ...], assume_yes: bool, prune: bool, options: ApplyO
     With PLAN (from `jsctl plan --out PLAN`), apply exactly that plan, without asking; refused
     (exit 3) if the manifests, the migrations or the live state changed since it was made.
     """
-    from ..reconcile import Target
+    from ..reconcile.target import Target
 
-    run_apply(Target(nats, files, database, prune), dataclasses.replace(options, plan_file=plan_file), assume_yes)
+    run_apply(Target(nats, files, database, prune), options, assume_yes, plan_file)

@@ -10,15 +10,14 @@ import asyncio
 
 import click
 
-from ..connection import NatsSettings
 from ..errors import JsctlError
+from ..jetstream.settings import NatsSettings
 from ..manifest.model import CONSUMER, STREAM, DeclaredResource, Desired
-from .options import nats_options
-from .plan import manifest_option
+from .options import manifest_option, nats_options
 
 
 def _threshold_options(func):
-    from ..health import THRESHOLD_HELP, THRESHOLD_KEYS
+    from ..health.evaluate import THRESHOLD_HELP, THRESHOLD_KEYS
 
     for key in reversed(THRESHOLD_KEYS):
         for level in ("critical", "warn"):
@@ -34,7 +33,7 @@ def _declared(files: tuple[str, ...], streams: tuple[str, ...], consumers: tuple
     from pathlib import Path
 
     from ..manifest.load import DEFAULT_FILES
-    from .plan import load_manifests
+    from ..reconcile.plan import load_manifests
 
     have_manifests = bool(files) or any(Path(f).exists() for f in DEFAULT_FILES)
     declared = load_manifests(files) if have_manifests else Desired()
@@ -68,7 +67,9 @@ def check(ctx: click.Context, files: tuple[str, ...], streams: tuple[str, ...], 
     (saturation, default warn 80%, critical 100%), redelivered messages, and stream usage against
     max_msgs/max_bytes (default warn 80%, critical 95%). Exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.
     """
-    from .. import health
+    from ..health.check import check_health
+    from ..health.evaluate import UNKNOWN, overall
+    from ..health.render import RENDERERS
 
     flags = {name.replace("_", "-"): value for name, value in thresholds.items()}
     try:
@@ -76,12 +77,12 @@ def check(ctx: click.Context, files: tuple[str, ...], streams: tuple[str, ...], 
         if not desired.streams and not desired.consumers:
             raise JsctlError("nothing to check: no manifests declare a stream or consumer, and none was named "
                              "with --stream or --consumer")
-        results = asyncio.run(_check(nats, desired, flags))
+        results = asyncio.run(check_health(nats, desired, flags))
     except JsctlError as exc:
         click.echo(_unknown(output, str(exc)), nl=False)
-        ctx.exit(health.UNKNOWN)
-    click.echo(health.RENDERERS[output](results), nl=False)
-    ctx.exit(health.overall(results))
+        ctx.exit(UNKNOWN)
+    click.echo(RENDERERS[output](results), nl=False)
+    ctx.exit(overall(results))
 
 
 def _unknown(output: str, message: str) -> str:
@@ -90,27 +91,3 @@ def _unknown(output: str, message: str) -> str:
     if output == "json":
         return json.dumps({"status": "UNKNOWN", "exit_code": 3, "error": message, "checks": []}) + "\n"
     return f"JSCTL UNKNOWN - {message}\n" if output == "nagios" else f"UNKNOWN: {message}\n"
-
-
-async def _check(settings: NatsSettings, desired: Desired, flags: dict[str, str | None]):
-    from ..health import CONSUMER_MEASURES, STREAM_MEASURES, add_drift, evaluate
-    from ..jetstream import JetStreamSession
-    from ..jetstream.diff import plan_jetstream
-    from ..jetstream.observe import observe
-    from ..plan import REPLACE, UPDATE
-
-    async with JetStreamSession(settings, name="jsctl check") as session:
-        assert session.api is not None
-        live = await observe(session.api, set(desired.streams) | {stream for stream, _ in desired.consumers})
-    # Only resources from manifests have a config to compare; named-only ones are checked for health.
-    from_manifests = Desired({n: r for n, r in desired.streams.items() if r.config},
-                             {k: r for k, r in desired.consumers.items() if r.config})
-    drift = {c.address: [d.path for d in c.diff] or [c.action]
-             for c in plan_jetstream(from_manifests, live).changes if c.action in (UPDATE, REPLACE)}
-    results = [evaluate(r.address, live.streams.get(name), STREAM_MEASURES, flags)
-               for name, r in sorted(desired.streams.items())]
-    results += [evaluate(r.address, live.consumers.get(key), CONSUMER_MEASURES, flags)
-                for key, r in sorted(desired.consumers.items())]
-    for result in results:
-        add_drift(result, drift.get(result.address, []))
-    return results

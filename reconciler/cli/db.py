@@ -1,7 +1,7 @@
 """`jsctl db`: the Postgres schema (migrations/schema.yaml + Alembic revisions).
 
 `db plan` and `db upgrade` are the database half of `jsctl plan`/`jsctl apply` on their own: the
-same core (reconciler/reconcile.py) with no NATS connection and no JetStream manifests.
+same core (reconciler/reconcile) with no NATS connection and no JetStream manifests.
 """
 
 from __future__ import annotations
@@ -12,11 +12,19 @@ from typing import TYPE_CHECKING
 import click
 
 from ..errors import UserError
-from .options import DEV_URL_OPTION, MIGRATIONS_OPTION, apply_options, database_target_options
-from .plan import detailed_exitcode_option, output_option, show_plan
+from .options import (
+    DEV_URL_OPTION,
+    MIGRATIONS_OPTION,
+    apply_options,
+    database_target_options,
+    detailed_exitcode_option,
+    output_option,
+)
+from .run import run_apply, show_plan
 
 if TYPE_CHECKING:
-    from ..reconcile import ApplyOptions, DatabaseTarget, Target
+    from ..plan.policy import ApplyOptions
+    from ..reconcile.target import DatabaseTarget, Target
 
 
 @click.group()
@@ -25,7 +33,7 @@ def db() -> None:
 
 
 def _database_only(database: DatabaseTarget | None) -> Target:
-    from ..reconcile import Target
+    from ..reconcile.target import Target
 
     if database is None:
         raise UserError("no database configured: pass --database-url or set DATABASE_URL")
@@ -38,7 +46,7 @@ def _database_only(database: DatabaseTarget | None) -> Target:
 @DEV_URL_OPTION
 def revision(message: str, migrations_dir: Path, dev_url: str | None) -> None:
     """Write a revision for the difference between the migrations at head and schema.yaml."""
-    from ..db.revision import make_revision
+    from ..db.new_revision import make_revision
 
     path = make_revision(migrations_dir, message, dev_url)
     if path is None:
@@ -64,6 +72,4 @@ def upgrade(options: ApplyOptions, database: DatabaseTarget | None) -> None:
 
     No confirmation is asked (as `alembic upgrade`); `jsctl apply` asks.
     """
-    from .apply import run_apply
-
     run_apply(_database_only(database), options, assume_yes=True)

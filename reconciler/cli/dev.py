@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from ..devenv import DEFAULT_DIR, DEFAULT_NATS_PORT, DEFAULT_PG_PORT, DevEnvironment
+from ..dev.env import DEFAULT_DIR, DEFAULT_NATS_PORT, DEFAULT_PG_PORT, DevEnvironment
 from ..errors import UserError
 
 _dir_option = click.option("--dir", "directory", type=click.Path(path_type=Path), default=DEFAULT_DIR,

@@ -7,18 +7,17 @@ from pathlib import Path
 
 import click
 
-from ..connection import NatsSettings
+from ..jetstream.settings import NatsSettings
 from .options import nats_options
 
 
 async def _export(nats: NatsSettings, streams: tuple[str, ...]) -> tuple[list[dict], list[dict]]:
     from ..errors import UserError
-    from ..jetstream import JetStreamSession
     from ..jetstream.export import export_manifests
-    from ..jetstream.observe import observe
+    from ..jetstream.session import JetStreamSession
 
     async with JetStreamSession(nats, name="jsctl export") as session:
-        live = await observe(session.api, set(streams) if streams else None)
+        live = await session.observe(set(streams) if streams else None)
     missing = sorted(set(streams) - live.streams.keys())
     if missing:
         raise UserError(f"no such stream: {', '.join(missing)}")

@@ -6,7 +6,7 @@ import asyncio
 
 import click
 
-from ..connection import NatsSettings
+from ..jetstream.settings import NatsSettings
 from .options import nats_options
 
 
@@ -22,8 +22,8 @@ def force_unlock(lock_id: str, nats: NatsSettings) -> None:
 
 
 async def _unlock(settings: NatsSettings, lock_id: str):
-    from ..connection import connect_nats
-    from ..lock import force_unlock as remove
+    from ..jetstream.connect import connect_nats
+    from ..jetstream.lock import force_unlock as remove
 
     nc = await connect_nats(settings, name="jsctl force-unlock")
     try:

@@ -6,7 +6,7 @@ import os
 
 import click
 
-from ..connection import nkey_prefix
+from ..jetstream.credentials import nkey_prefix
 
 _GENERATED_ROLES = ("user", "account", "operator")
 

@@ -1,16 +1,32 @@
-"""Options shared by several commands: connections (README, "Connections"), publish subjects."""
+"""Every option more than one command takes, in one place: manifests, output, connections (README,
+"Connections"), the database target, apply's decisions, the worker's settings, publish subjects."""
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from ..connection import DatabaseSettings, NatsSettings, resolve_nats_settings
-from ..errors import keep_secret
+from ..db.settings import DatabaseSettings
+from ..errors import UserError, keep_secret
+from ..jetstream.settings import NatsSettings, resolve_nats_settings
+
+if TYPE_CHECKING:
+    from ..worker.loop import WorkerSettings
+
+manifest_option = click.option(
+    "-f", "--file", "files", multiple=True, metavar="PATH",
+    help="Manifest file or directory of *.yaml (repeatable) [default: ./streams.yaml ./consumers.yaml].")
+output_option = click.option(
+    "-o", "--output", type=click.Choice(["text", "json", "markdown", "prometheus"]), default="text",
+    help="Output format; json is versioned (see docs/plan-apply.md); prometheus is a node_exporter "
+         "text-file report (see docs/gitops.md).")
+detailed_exitcode_option = click.option(
+    "--detailed-exitcode", is_flag=True,
+    help="Exit 0 when nothing would change, 2 when something would (changes, pending revisions, drift).")
 
 _NATS_OPTIONS = [
     click.option("--server", "-s", "url", envvar="NATS_URL", metavar="URL[,URL...]",
@@ -107,7 +123,7 @@ def database_target_options(func: Callable) -> Callable:
 
     @functools.wraps(func)
     def wrapper(*args: Any, database: DatabaseSettings, **kwargs: Any) -> Any:
-        from ..reconcile import DatabaseTarget
+        from ..reconcile.target import DatabaseTarget
 
         target = DatabaseTarget.configured(database, kwargs.pop("migrations_dir"), kwargs.pop("dev_url"),
                                            kwargs.pop("adopt"))
@@ -137,11 +153,81 @@ def apply_options(func: Callable) -> Callable:
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from ..reconcile import ApplyOptions
+        from ..plan.policy import ApplyOptions
 
         options = ApplyOptions(kwargs.pop("allow_destructive"), kwargs.pop("lock_timeout"),
                                kwargs.pop("ddl_lock_timeout"), kwargs.pop("statement_timeout"),
-                               converge_timeout=kwargs.pop("converge_timeout"))
+                               kwargs.pop("converge_timeout"))
         return func(*args, options=options, **kwargs)
 
     return add_options(_APPLY_OPTIONS, wrapper)
+
+
+class _Amount(click.ParamType):
+    name = "AMOUNT"
+
+    def convert(self, value, param, ctx):
+        from decimal import Decimal, InvalidOperation  # only `worker` and `up` take amounts
+
+        try:
+            amount = Decimal(str(value))
+        except InvalidOperation:
+            self.fail(f"{value!r} is not a decimal number", param, ctx)
+        if not amount.is_finite() or amount <= 0:
+            self.fail(f"{value!r} must be a positive number", param, ctx)
+        return amount
+
+
+def _worker_option_list() -> list:
+    # Imported here, not at the top: the worker's package imports nats-py, which only `worker` and `up` need.
+    from ..worker.verdict import DEFAULT_DAILY_LIMIT, DEFAULT_MAX_AMOUNT
+
+    return [
+        click.option("--stream", default="USER_TXN", show_default=True, help="Stream of the input consumer."),
+        click.option("--consumer", default="GRP_MAKER", show_default=True, help="Pull consumer to read events from."),
+        click.option("--verdict-subject", type=PublishSubject(), default="USER_TXN.validator", show_default=True,
+                     help="Subject the verdicts are published on."),
+        click.option("--batch", type=click.IntRange(1, 10_000), default=None,
+                     help="Messages per fetch [default: the consumer's max_ack_pending / --pipeline; larger is "
+                          "clamped]."),
+        click.option("--pipeline", type=click.IntRange(1, 8), default=2, show_default=True,
+                     help="Batches in flight at once, staged: one in the database while the others are fetched "
+                          "or publish their verdicts."),
+        click.option("--default-max-amount", type=_Amount(), default=str(DEFAULT_MAX_AMOUNT), show_default=True,
+                     help="max_amount for users without a row in user_thresholds."),
+        click.option("--default-daily-limit", type=_Amount(), default=str(DEFAULT_DAILY_LIMIT), show_default=True,
+                     help="daily_limit for users without a row in user_thresholds."),
+        click.option("--until-idle", is_flag=True, help="Exit 0 once the consumer has nothing pending."),
+        click.option("--progress-interval", type=click.FloatRange(0.1), default=5.0, show_default=True,
+                     help="Seconds between progress lines."),
+        click.option("--log-format", type=click.Choice(["text", "json"]), default="text", show_default=True),
+        click.option("--metrics-port", type=click.IntRange(0, 65535), default=None,
+                     help="Serve Prometheus metrics on this port (/metrics)."),
+    ]
+
+
+_WORKER_FIELDS = ("stream", "consumer", "verdict_subject", "batch", "pipeline", "until_idle", "progress_interval",
+                  "log_format", "metrics_port")
+WorkerSettingsFactory = Callable[[NatsSettings, DatabaseSettings], "WorkerSettings"]
+
+
+def worker_options(func: Callable) -> Callable:
+    """Add the worker's flags (those of `jsctl worker`, also on `jsctl up`); the command receives
+    ``worker_settings(nats, database) -> WorkerSettings``."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        fields = {name: kwargs.pop(name) for name in _WORKER_FIELDS}
+        max_amount, daily_limit = kwargs.pop("default_max_amount"), kwargs.pop("default_daily_limit")
+
+        def worker_settings(nats: NatsSettings, database: DatabaseSettings) -> WorkerSettings:
+            from ..worker.loop import WorkerSettings
+            from ..worker.verdict import Limits
+
+            if not database.configured:
+                raise UserError("the worker needs a database: give --database-url or set DATABASE_URL")
+            return WorkerSettings(nats=nats, database=database, limits=Limits(max_amount, daily_limit), **fields)
+
+        return func(*args, worker_settings=worker_settings, **kwargs)
+
+    return add_options(_worker_option_list(), wrapper)

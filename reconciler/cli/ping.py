@@ -6,7 +6,8 @@ import asyncio
 
 import click
 
-from ..connection import DatabaseSettings, NatsSettings
+from ..db.settings import DatabaseSettings
+from ..jetstream.settings import NatsSettings
 from .options import database_options, nats_options
 
 
@@ -15,7 +16,7 @@ from .options import database_options, nats_options
 @database_options
 def ping(nats: NatsSettings, database: DatabaseSettings) -> None:
     """Connect to NATS (and Postgres when configured) and show what answered."""
-    from ..probe import probe_database, probe_nats
+    from ..dev.probe import probe_database, probe_nats
 
     click.echo(asyncio.run(probe_nats(nats)))
     if database.configured:

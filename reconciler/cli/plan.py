@@ -1,56 +1,25 @@
 """`jsctl plan`: what apply would change, JetStream and the database, as text, JSON, Markdown or a
-Prometheus report; optionally as an exit code. The joining is reconciler/reconcile.py's."""
+Prometheus report; optionally as an exit code. The joining is reconciler/reconcile's."""
 
 from __future__ import annotations
 
-import asyncio
-import time
 from typing import TYPE_CHECKING
 
 import click
 
-from ..connection import NatsSettings
-from ..errors import EXIT_CHANGES, EXIT_OK, JsctlError
-from ..reconcile import load_manifests
-from .options import database_target_options, nats_options
+from ..jetstream.settings import NatsSettings
+from .options import database_target_options, detailed_exitcode_option, manifest_option, nats_options, output_option
+from .run import show_plan
 
 if TYPE_CHECKING:
-    from ..reconcile import DatabaseTarget, Target
+    from ..reconcile.target import DatabaseTarget
 
-__all__ = ["detailed_exitcode_option", "load_manifests", "manifest_option", "output_option", "plan", "show_plan"]
+def _print_schema(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    if value:
+        from ..plan.render.json import json_schema_text
 
-manifest_option = click.option(
-    "-f", "--file", "files", multiple=True, metavar="PATH",
-    help="Manifest file or directory of *.yaml (repeatable) [default: ./streams.yaml ./consumers.yaml].")
-output_option = click.option(
-    "-o", "--output", type=click.Choice(["text", "json", "markdown", "prometheus"]), default="text",
-    help="Output format; json is versioned (see docs/plan-apply.md); prometheus is a node_exporter "
-         "text-file report (see docs/gitops.md).")
-detailed_exitcode_option = click.option(
-    "--detailed-exitcode", is_flag=True,
-    help="Exit 0 when nothing would change, 2 when something would (changes, pending revisions, drift).")
-
-
-def show_plan(target: Target, output: str, detailed_exitcode: bool, out_file: str | None = None) -> int:
-    """Plan ``target``, print the plan, save it (``--out``), choose the exit code."""
-    from ..reconcile import check_errors, plan_all
-    from ..render import RENDERERS
-
-    try:
-        result, basis = asyncio.run(plan_all(target, saving=bool(out_file)))
-    except JsctlError:
-        if output == "prometheus":  # the report still says when the check ran, and that it failed
-            from ..render_prometheus import render_prometheus
-
-            click.echo(render_prometheus(None, time.time()), nl=False)
-        raise
-    click.echo(RENDERERS[output](result), nl=output != "prometheus")
-    check_errors(result)
-    if out_file and basis is not None:
-        from ..savedplan import SavedPlan
-
-        SavedPlan(result, basis).write(out_file)
-    return EXIT_CHANGES if detailed_exitcode and result.has_changes else EXIT_OK
+        click.echo(json_schema_text(), nl=False)
+        ctx.exit(0)
 
 
 @click.command()
@@ -60,12 +29,14 @@ def show_plan(target: Target, output: str, detailed_exitcode: bool, out_file: st
 @click.option("--out", "out_file", metavar="FILE", type=click.Path(dir_okay=False),
               help="Also save the plan to FILE, for `jsctl apply FILE` (refused if anything changes meanwhile).")
 @click.option("--prune", is_flag=True, help="Plan deletes of resources jsctl created that left the manifests.")
+@click.option("--print-schema", is_flag=True, is_eager=True, expose_value=False, callback=_print_schema,
+              help="Print the JSON Schema of `-o json` (and of the plan in --out files) and exit.")
 @nats_options
 @database_target_options
 def plan(files: tuple[str, ...], output: str, detailed_exitcode: bool, out_file: str | None, prune: bool,
          nats: NatsSettings, database: DatabaseTarget | None) -> int:
     """Show what `jsctl apply` would change on the live servers (with a database configured, its
     pending revisions and drift too)."""
-    from ..reconcile import Target
+    from ..reconcile.target import Target
 
     return show_plan(Target(nats, files, database, prune), output, detailed_exitcode, out_file)

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import click
 
-from ..connection import NatsSettings, connect_nats
 from ..errors import EXIT_ERROR, UserError
+from ..jetstream.connect import connect_nats
+from ..jetstream.settings import NatsSettings
 from .options import PublishSubject, nats_options
 
 

@@ -11,15 +11,21 @@ from typing import TYPE_CHECKING
 
 import click
 
-from ..connection import NatsSettings
 from ..errors import UserError
-from .apply import run_apply
-from .options import apply_options, database_target_options, nats_options
-from .plan import manifest_option
-from .worker import WorkerSettingsFactory, worker_options
+from ..jetstream.settings import NatsSettings
+from .options import (
+    WorkerSettingsFactory,
+    apply_options,
+    database_target_options,
+    manifest_option,
+    nats_options,
+    worker_options,
+)
+from .run import run_apply
 
 if TYPE_CHECKING:
-    from ..reconcile import ApplyOptions, DatabaseTarget
+    from ..plan.policy import ApplyOptions
+    from ..reconcile.target import DatabaseTarget
 
 
 @click.command()
@@ -32,7 +38,7 @@ def up(files: tuple[str, ...], options: ApplyOptions, nats: NatsSettings, databa
        worker_settings: WorkerSettingsFactory) -> int:
     """Apply the manifests and migrations (no question asked, never destructive without
     --allow-destructive), then run the validator worker."""
-    from ..reconcile import Target
+    from ..reconcile.target import Target
     from ..worker.loop import run
 
     if database is None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from .plan import load_manifests, manifest_option
+from .options import manifest_option
 
 
 @click.command()
@@ -19,6 +19,8 @@ def validate(files: tuple[str, ...], print_schema: bool) -> None:
 
         click.echo(resources.files("reconciler").joinpath(SCHEMA_RESOURCE).read_text(encoding="utf-8"), nl=False)
         return
+    from ..reconcile.plan import load_manifests
+
     desired = load_manifests(files)
     streams, consumers = len(desired.streams), len(desired.consumers)
     click.echo(f"ok: {streams} stream{'s' if streams != 1 else ''}, {consumers} consumer{'s' if consumers != 1 else ''}"

@@ -9,11 +9,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from ..connection import DatabaseSettings
-from ..plan import Plan
-from .settings import ApplySettings
+from ..plan.model import Plan
+from ..plan.policy import ApplyOptions, check
+from .settings import DatabaseSettings
 
-__all__ = ["ApplySettings", "apply_database", "database_basis", "plan_database", "upgrade_to_head"]
+__all__ = ["ApplyOptions", "apply_database", "database_basis", "plan_database", "upgrade_to_head"]
 
 
 def upgrade_to_head(database: DatabaseSettings, migrations_dir: Path) -> None:
@@ -25,8 +25,8 @@ def upgrade_to_head(database: DatabaseSettings, migrations_dir: Path) -> None:
 
 def plan_database(database: DatabaseSettings, migrations_dir: Path, *, dev_url: str | None = None,
                   adopt: bool = False) -> Plan:
-    """The database part of the plan (pending revisions, drift, coverage errors); see planner.py."""
-    from .planner import plan_database as plan
+    """The database part of the plan (pending revisions, drift, coverage errors); see plan.py."""
+    from .plan import plan_database as plan
 
     return plan(database, migrations_dir, dev_url=dev_url, adopt=adopt)
 
@@ -36,15 +36,21 @@ def database_basis(database: DatabaseSettings) -> dict[str, str | None]:
     (the same values ``plan_database`` records as ``database_revision`` and ``database_schema``)."""
     from .connect import connect
     from .fingerprint import schema_fingerprint
-    from .planner import observe
+    from .observe import observe
 
     with connect(database) as connection:
         return {"revision": observe(connection).revision, "schema": schema_fingerprint(connection)}
 
 
 def apply_database(database: DatabaseSettings, migrations_dir: Path, plan: Plan,
-                   settings: ApplySettings | None = None, progress: Callable[[str], None] | None = None) -> list[str]:
-    """Apply the plan's database changes under the apply lock, then verify; see apply.py."""
-    from .apply import apply_database as apply
+                   options: ApplyOptions | None = None, progress: Callable[[str], None] | None = None) -> list[str]:
+    """Apply the plan's database changes under the database's lock, then verify (see execute.py).
 
-    return apply(database, migrations_dir, plan, settings, progress or (lambda line: None))
+    Refused like ``jsctl apply`` (plan/policy.py): a plan with errors, destructive changes without
+    ``allow_destructive``. (``jsctl apply`` checks the joint plan once and runs execute.py itself.)
+    """
+    from .execute import database_changes, execute
+
+    options = options or ApplyOptions()
+    check(plan, options.allow_destructive, database_changes(plan))
+    return execute(database, migrations_dir, plan, options, progress or (lambda line: None))

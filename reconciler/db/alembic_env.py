@@ -13,12 +13,13 @@ from typing import Any
 
 import sqlalchemy as sa
 from alembic.config import Config
+from alembic.migration import MigrationContext
 
-from ..connection import DatabaseSettings
 from .autogen import process_revision_directives
-from .defaults import GuardedPostgresqlImpl  # noqa: F401  (registers Alembic's implementation for Postgres)
+from .column_defaults import GuardedPostgresqlImpl  # noqa: F401  (registers Alembic's implementation for Postgres)
 from .metadata import build_metadata
-from .schema import load_schema
+from .schema_yaml import load_schema
+from .settings import DatabaseSettings
 
 VERSION_TABLE = "alembic_version"
 
@@ -42,6 +43,10 @@ def configure_options() -> dict[str, Any]:
         "autogenerate_plugins": ["alembic.autogenerate.*", "alembic.ext.checkconstraint_byname"],
         "process_revision_directives": process_revision_directives,
     }
+
+
+def migration_context(connection: sa.Connection) -> MigrationContext:
+    return MigrationContext.configure(connection, opts=configure_options())
 
 
 OFFLINE_URL = "postgresql+psycopg://"  # offline (--sql) mode needs only the dialect

@@ -7,7 +7,7 @@ from contextlib import contextmanager
 
 import sqlalchemy as sa
 
-from ..connection import DatabaseSettings, database_error
+from .settings import DatabaseSettings, database_error
 
 APPLICATION_NAME = "jsctl"
 CONNECT_TIMEOUT_S = 5

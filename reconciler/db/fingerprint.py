@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from ..savedplan import digest
+from ..plan.planfile import digest
 from .alembic_env import VERSION_TABLE
-from .compare import SCHEMA
+from .diff import SCHEMA
 
 _QUERIES = {
     "tables": """

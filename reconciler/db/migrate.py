@@ -9,10 +9,10 @@ from pathlib import Path
 import sqlalchemy as sa
 from alembic import command
 
-from ..connection import DatabaseSettings
 from ..errors import UserError
 from .alembic_env import alembic_config
 from .connect import connect, first_line
+from .settings import DatabaseSettings
 
 
 def upgrade(connection: sa.Connection, migrations_dir: Path, target: str = "head") -> None:

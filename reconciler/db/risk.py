@@ -15,7 +15,8 @@ apply will run, whatever Python produced it. The rules, in one table-like place:
   FOREIGN KEY or CHECK without NOT VALID, UNIQUE/PRIMARY KEY added to an existing table).
 - data-dependent: may fail on the rows present (narrowing a type, NOT NULL on existing rows, unique
   index, validated constraint).
-destructive, modifies-data and lossy need --allow-destructive (``DESTRUCTIVE_FLAGS``).
+destructive, modifies-data and lossy make a revision destructive where what they touch exists now
+(plan/policy.py): each such finding names that table or index.
 Statements on a table created earlier in the same revision carry no lock or data flags: it is empty.
 What the conversion from one type to another does is types.py's.
 """
@@ -23,15 +24,20 @@ What the conversion from one type to another does is types.py's.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 
+from ..plan.details import (
+    BACKFILL,
+    CONCURRENTLY_IN_TRANSACTION,
+    DATA_DEPENDENT,
+    DESTRUCTIVE,
+    LONG_LOCK,
+    LOSSY,
+    MODIFIES_DATA,
+    REWRITE,
+    Risk,
+)
 from .pgsql import DataChange, data_changes
 from .types import conversion
-
-DESTRUCTIVE, REWRITE, LONG_LOCK, DATA_DEPENDENT = "destructive", "rewrite", "long-lock", "data-dependent"
-MODIFIES_DATA, BACKFILL, LOSSY = "modifies-data", "backfill", "lossy"
-CONCURRENTLY_IN_TRANSACTION = "concurrently-in-transaction"
-DESTRUCTIVE_FLAGS = (DESTRUCTIVE, MODIFIES_DATA, LOSSY)  # apply needs --allow-destructive
 
 # Functions whose value differs per row: a column added with such a default rewrites the table.
 VOLATILE_FUNCTIONS = ("random(", "clock_timestamp(", "timeofday(", "gen_random_uuid(", "uuid_generate_v",
@@ -42,22 +48,6 @@ PINNED_SESSION = {"TimeZone": "UTC", "DateStyle": "ISO, MDY", "extra_float_digit
 
 class ImpossibleCast(ValueError):
     """An ALTER COLUMN ... TYPE that Postgres cannot do without a USING expression."""
-
-
-@dataclass
-class StatementRisk:
-    sql: str
-    findings: list[tuple[str, str]] = field(default_factory=list)  # (flag, why)
-
-    @property
-    def flags(self) -> list[str]:
-        return sorted({flag for flag, _ in self.findings})
-
-    def flag(self, name: str, note: str) -> None:
-        self.findings.append((name, note))
-
-    def to_dict(self) -> dict:
-        return {"sql": self.sql, "flags": self.flags, "notes": [f"{flag}: {why}" for flag, why in self.findings]}
 
 
 def using_hint(table: str, column: str, old_type: str | None, new_type: str) -> str:
@@ -71,13 +61,13 @@ def using_hint(table: str, column: str, old_type: str | None, new_type: str) -> 
 _IDENT = r'"?([A-Za-z_][\w$]*)"?'
 
 
-def assess(statements: list[tuple[str, bool]], column_types: dict[tuple[str, str], str]) -> list[StatementRisk]:
+def assess(statements: list[tuple[str, bool]], column_types: dict[tuple[str, str], str]) -> list[Risk]:
     """Flags for each statement; ``column_types`` maps (table, column) to its type before the revision."""
     created: set[str] = set()
     added: set[tuple[str, str]] = set()  # (table, column) added by an earlier statement of the revision
     risks = []
     for sql, in_transaction in statements:
-        risk = StatementRisk(sql)
+        risk = Risk(sql)
         _assess_one(risk, " ".join(sql.split()), in_transaction, created, added, column_types)
         risks.append(risk)
     return risks
@@ -90,24 +80,24 @@ def _only_new(change: DataChange, created: set[str], added: set[tuple[str, str]]
     return change.columns is not None and all((change.table, column) in added for column in change.columns)
 
 
-def _assess_one(risk: StatementRisk, sql: str, in_transaction: bool, created: set[str],
+def _assess_one(risk: Risk, sql: str, in_transaction: bool, created: set[str],
                 added: set[tuple[str, str]], column_types: dict[tuple[str, str], str]) -> None:
     if m := re.match(rf"CREATE TABLE (?:IF NOT EXISTS )?{_IDENT}", sql, re.I):
         created.add(m.group(1))
         return
     if m := re.match(rf"DROP TABLE (?:IF EXISTS )?{_IDENT}", sql, re.I):
-        risk.flag(DESTRUCTIVE, f"drops table {m.group(1)} and its data")
+        risk.flag(DESTRUCTIVE, f"drops table {m.group(1)} and its data", m.group(1))
         return
     changes = data_changes(sql)
     for change in changes:
         if _only_new(change, created, added):
             risk.flag(BACKFILL, f"{change.what} (only what this revision created: no existing value changes)")
         else:
-            risk.flag(MODIFIES_DATA, change.what)
+            risk.flag(MODIFIES_DATA, change.what, change.table)
     if changes:
         return
     if m := re.match(rf"DROP INDEX (?:CONCURRENTLY )?(?:IF EXISTS )?{_IDENT}", sql, re.I):
-        risk.flag(DESTRUCTIVE, f"drops index {m.group(1)}")
+        risk.flag(DESTRUCTIVE, f"drops index {m.group(1)}", m.group(1))
         return
     if m := re.match(rf"CREATE (UNIQUE )?INDEX (CONCURRENTLY )?(?:IF NOT EXISTS )?{_IDENT} ON (?:ONLY )?{_IDENT}",
                      sql, re.I):
@@ -131,12 +121,12 @@ def _assess_one(risk: StatementRisk, sql: str, in_transaction: bool, created: se
     _assess_alter(risk, table, action, column_types)
 
 
-def _assess_alter(risk: StatementRisk, table: str, action: str, column_types: dict[tuple[str, str], str]) -> None:
+def _assess_alter(risk: Risk, table: str, action: str, column_types: dict[tuple[str, str], str]) -> None:
     upper = action.upper()
     if m := re.match(rf"DROP COLUMN (?:IF EXISTS )?{_IDENT}", action, re.I):
-        risk.flag(DESTRUCTIVE, f"drops column {table}.{m.group(1)} and its data")
+        risk.flag(DESTRUCTIVE, f"drops column {table}.{m.group(1)} and its data", table)
     elif m := re.match(rf"DROP CONSTRAINT (?:IF EXISTS )?{_IDENT}", action, re.I):
-        risk.flag(DESTRUCTIVE, f"drops constraint {m.group(1)}")
+        risk.flag(DESTRUCTIVE, f"drops constraint {m.group(1)}", table)
     elif m := re.match(rf"ALTER COLUMN {_IDENT} (?:SET DATA )?TYPE (.+?)( USING .*)?$", action, re.I | re.S):
         _assess_type_change(risk, table, m.group(1), column_types.get((table, m.group(1))), m.group(2), m.group(3))
     elif re.match(rf"ALTER COLUMN {_IDENT} SET NOT NULL", action, re.I):
@@ -151,7 +141,7 @@ def _assess_alter(risk: StatementRisk, table: str, action: str, column_types: di
             risk.flag(DATA_DEPENDENT, f"fails if {table} has rows (NOT NULL without a default)")
 
 
-def _assess_type_change(risk: StatementRisk, table: str, column: str, old_type: str | None, new_type: str,
+def _assess_type_change(risk: Risk, table: str, column: str, old_type: str | None, new_type: str,
                         using: str | None) -> None:
     effect = conversion(old_type, new_type, using=bool(using))
     if not effect.automatic:
@@ -159,7 +149,7 @@ def _assess_type_change(risk: StatementRisk, table: str, column: str, old_type: 
     change = f"{old_type or '?'} -> {new_type}"
     if effect.lossy:
         pinned = f"; apply pins {_pinned(effect.session)}" if effect.session else ""
-        risk.flag(LOSSY, f"{effect.lossy}: {table}.{column} ({change}){pinned}")
+        risk.flag(LOSSY, f"{effect.lossy}: {table}.{column} ({change}){pinned}", table)
     if effect.rewrites:
         risk.flag(REWRITE, f"rewrites {table} under an exclusive lock ({change})")
     if effect.may_fail:
@@ -170,7 +160,7 @@ def _pinned(settings: str) -> str:
     return ", ".join(f"{name} = {PINNED_SESSION[name]!r}" for name in settings.split(", "))
 
 
-def _assess_add_constraint(risk: StatementRisk, table: str, upper: str) -> None:
+def _assess_add_constraint(risk: Risk, table: str, upper: str) -> None:
     not_valid = upper.rstrip().endswith("NOT VALID")
     if " FOREIGN KEY" in upper and not not_valid:
         risk.flag(LONG_LOCK, f"validates every row of {table} while holding a lock (add NOT VALID, "

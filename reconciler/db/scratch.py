@@ -2,7 +2,7 @@
 
 With ``--dev-url`` (a Postgres server the user provides, needing CREATEDB) a temporary database
 ``jsctl_scratch_<random>`` is created there and dropped afterwards; without it, a throwaway embedded
-Postgres (reconciler.localservers) runs in a temporary directory for the duration. Its data directory
+Postgres (reconciler/dev/servers.py) runs in a temporary directory for the duration. Its data directory
 is copied from a template initialized once and kept in ``$XDG_CACHE_HOME/jsctl`` (initdb costs
 seconds; a copy and a start cost a fraction of one).
 """
@@ -21,9 +21,9 @@ from urllib.parse import urlsplit, urlunsplit
 
 import sqlalchemy as sa
 
-from ..connection import DatabaseSettings, redact
-from ..errors import UserError
+from ..errors import UserError, redact
 from .connect import connect, first_line
+from .settings import DatabaseSettings
 
 
 @contextlib.contextmanager
@@ -33,7 +33,7 @@ def scratch_database(dev_url: str | None) -> Iterator[DatabaseSettings]:
         with _temporary_database(DatabaseSettings(dev_url)) as database:
             yield database
         return
-    from ..localservers import PostgresServer
+    from ..dev.servers import PostgresServer
 
     template = _template()
     with tempfile.TemporaryDirectory(prefix="jsctl-scratch-") as tmp:
@@ -54,10 +54,10 @@ def _cache_dir() -> Path:
 def _template() -> Path:
     """An initialized, stopped data directory (and its superuser password), made on first use.
 
-    initdb runs in a temporary directory (localservers opens its parents to the Postgres user) and
+    initdb runs in a temporary directory (dev/servers.py opens its parents to the Postgres user) and
     the result is renamed into the cache, so concurrent first uses never see half a template.
     """
-    from ..localservers import PostgresServer, postgres_bin_dir
+    from ..dev.servers import PostgresServer, postgres_bin_dir
 
     try:
         binary = postgres_bin_dir() / "postgres"

@@ -1,72 +1,7 @@
-"""JetStream reconciliation: observe -> normalize -> diff -> plan -> execute -> verify.
+"""JetStream, one module per stage: settings -> connect/client -> observe -> normalize/defaults ->
+diff/plan (capabilities, replace_rules) -> execute -> converge -> verify; lock (the apply lock);
+export. ``JetStreamSession`` (session.py) holds one connection for a whole plan and apply."""
 
-``JetStreamSession`` holds one connection for a whole plan (and apply), so a CLI command can join
-its changes with another planner's into one Plan and apply them with one exit code.
-"""
+from .session import JetStreamSession
 
-from __future__ import annotations
-
-from typing import TYPE_CHECKING
-
-from ..connection import NatsSettings, connect_nats
-from ..jsapi import JetStreamApi
-from .normalize import NormalizeCache
-
-if TYPE_CHECKING:
-    from collections.abc import Callable
-
-    from ..manifest.model import Desired
-    from ..plan import Change, Plan
-    from .execute import Step
-    from .observe import Live
-
-
-class JetStreamSession:
-    def __init__(self, settings: NatsSettings, *, name: str = "jsctl"):
-        self.settings, self.name = settings, name
-        self.api: JetStreamApi | None = None
-        self.live: Live | None = None
-        self.normalized = NormalizeCache()  # the plan's normalized configs, found again by apply's verify
-
-    async def __aenter__(self) -> JetStreamSession:
-        self.api = JetStreamApi(await connect_nats(self.settings, name=self.name))
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        if self.api is not None:
-            await self.api.nc.close()
-
-    async def observe(self) -> Live:
-        """Read the live account; kept for apply (its verify) and for a plan's basis."""
-        from .observe import observe as read_live
-
-        assert self.api is not None
-        self.live = await read_live(self.api)
-        return self.live
-
-    async def plan(self, desired: Desired, *, prune: bool = False) -> Plan:
-        from .diff import plan_jetstream
-
-        return plan_jetstream(desired, await self.observe(), prune=prune, normalized=self.normalized)
-
-    async def apply(self, desired: Desired, changes: list[Change], *, prune: bool = False,
-                    progress: Callable[[str], None] | None = None,
-                    converge_timeout: float | None = None) -> list[Step]:
-        """Execute the JetStream changes, then verify that re-planning them finds nothing left.
-
-        On a cluster, each write waits until its replicas converged (``converge_timeout`` seconds at
-        most, default converge.DEFAULT_TIMEOUT_S), telling ``progress`` while it waits.
-        """
-        from .converge import DEFAULT_TIMEOUT_S, settler
-        from .execute import execute
-        from .verify import Verifier, verify
-
-        assert self.api is not None and self.live is not None, "plan() first"
-        ours = [c for c in changes if c.address.startswith(("stream/", "consumer/"))]
-        clustered = self.live.identity.cluster
-        settle = (settler(self.api, timeout=DEFAULT_TIMEOUT_S if converge_timeout is None else converge_timeout,
-                          progress=progress) if clustered else None)
-        verifier = Verifier(desired, self.live, self.normalized)
-        steps = await execute(self.api, ours, settle=settle, accepted=verifier.accepted)
-        verify(desired, self.live, steps, prune=prune, normalized=self.normalized)
-        return steps
+__all__ = ["JetStreamSession"]

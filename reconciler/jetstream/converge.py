@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import JsctlError
 
 if TYPE_CHECKING:
-    from ..jsapi import JetStreamApi
+    from .client import JetStreamApi
 
 DEFAULT_TIMEOUT_S = 60.0
 POLL_INTERVAL_S = 0.25

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .rules import CONSUMER_LIMITS, Version
+from ..manifest.model import inherited_limits
+from .capabilities import Version
 
 SECOND = 1_000_000_000
 DEFAULT_DUPLICATE_WINDOW = 120 * SECOND
@@ -96,11 +97,3 @@ def consumer_defaults(config: dict[str, Any], stream: dict[str, Any] | None, ser
     if out.get("priority_policy") == "pinned_client" and not out.get("priority_timeout"):
         out["priority_timeout"] = DEFAULT_PINNED_TTL
     return out
-
-
-def inherited_limits(config: dict[str, Any], stream: dict[str, Any] | None) -> dict[str, Any]:
-    """The fields a consumer ``config`` takes from its ``stream``'s consumer_limits: those it leaves at 0,
-    whatever its ack policy (every version's setConsumerConfigDefaults; so a push consumer without
-    acks that would take a max_ack_pending is refused)."""
-    limits = (stream or {}).get("consumer_limits") or {}
-    return {name: limits[name] for name in CONSUMER_LIMITS if not config.get(name) and limits.get(name)}

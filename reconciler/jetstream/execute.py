@@ -16,8 +16,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import JsctlError
-from ..jsapi import JetStreamApi
-from ..plan import ADOPT, CREATE, DELETE, REPLACE, UPDATE, Change
+from ..plan.address import STREAM, Address
+from ..plan.model import Action, Change
+from .client import JetStreamApi
 
 DONE, FAILED, NOT_DONE = "done", "failed", "not done"
 # Writes in flight: enough that nats-server always has the next request queued while the client
@@ -31,7 +32,7 @@ WRITE_TIMEOUT_S = 30.0
 
 @dataclass
 class Step:
-    address: str
+    address: Address
     verb: str  # delete | create | update | pause
     subject: str
     payload: dict[str, Any] | None = None
@@ -42,7 +43,7 @@ class Step:
 
     @property
     def is_stream(self) -> bool:
-        return self.address.startswith("stream/")
+        return self.address.kind is STREAM
 
     def describe(self) -> str:
         return f"{self.verb} {self.address}" + (f": {self.error}" if self.error else "")
@@ -60,25 +61,26 @@ class ApplyFailed(JsctlError):
         return "\n".join(f"  {s.status:>8}  {s.describe()}" for s in self.steps)
 
 
-def parse_address(address: str) -> tuple[str, str | None]:
-    parts = address.split("/")
-    return (parts[1], None) if parts[0] == "stream" else (parts[1], parts[2])
+def stream_and_consumer(address: Address) -> tuple[str, str | None]:
+    """``stream/S`` -> ("S", None); ``consumer/S/C`` -> ("S", "C")."""
+    names = address.names
+    return names[0], names[1] if len(names) > 1 else None
 
 
 def steps_for(change: Change) -> list[Step]:
     """The API requests one change needs, in order (a replace is a delete and a create)."""
-    stream, consumer = parse_address(change.address)
+    stream, consumer = stream_and_consumer(change.address)
     if consumer is None:
         delete = Step(change.address, "delete", f"STREAM.DELETE.{stream}")
         update = Step(change.address, "update", f"STREAM.UPDATE.{stream}", change.desired)
-        if (change.desired or {}).get("sealed") and change.action in (CREATE, REPLACE):
+        if (change.desired or {}).get("sealed") and change.action in (Action.CREATE, Action.REPLACE):
             # The server refuses to create a sealed stream: create it open, then seal it by an update.
             unsealed = {k: v for k, v in change.desired.items() if k != "sealed"}
             create = Step(change.address, "create", f"STREAM.CREATE.{stream}", unsealed)
             update.after = [create]
-            return [delete, create, update] if change.action == REPLACE else [create, update]
+            return [delete, create, update] if change.action == Action.REPLACE else [create, update]
         create = Step(change.address, "create", f"STREAM.CREATE.{stream}", change.desired)
-        first = scale_before_move(change) if change.action in (UPDATE, ADOPT) else None
+        first = scale_before_move(change) if change.action in (Action.UPDATE, Action.ADOPT) else None
         if first is not None:  # the server refuses to scale and move in one update: two, in order
             half = Step(change.address, "update", f"STREAM.UPDATE.{stream}", first)
             update.after = [half]
@@ -90,14 +92,14 @@ def steps_for(change: Change) -> list[Step]:
                       {"stream_name": stream, "config": config, "action": "create"})
         update = Step(change.address, "update", f"CONSUMER.CREATE.{stream}.{consumer}",
                       {"stream_name": stream, "config": config, "action": "update"})
-        if change.action == UPDATE and any(d.path == "pause_until" for d in change.diff):
+        if change.action == Action.UPDATE and any(d.path == "pause_until" for d in change.diff):
             # An update never changes pause_until (measured on 2.11-2.15): the PAUSE request does.
             until = config.get("pause_until")
             pause = Step(change.address, "pause", f"CONSUMER.PAUSE.{stream}.{consumer}",
                          {"pause_until": until} if until else None, after=[update])
             return [update, pause]
-    return {CREATE: [create], UPDATE: [update], ADOPT: [update], REPLACE: [delete, create],
-            DELETE: [delete]}.get(change.action, [])
+    return {Action.CREATE: [create], Action.UPDATE: [update], Action.ADOPT: [update], Action.REPLACE: [delete, create],
+            Action.DELETE: [delete]}.get(change.action, [])
 
 
 def scale_before_move(change: Change) -> dict[str, Any] | None:
@@ -143,14 +145,14 @@ def ordered_steps(changes: list[Change]) -> list[list[Step]]:
     consumer_deletes: dict[str, list[Step]] = {}
     for step in deletes:
         if not step.is_stream:
-            consumer_deletes.setdefault(parse_address(step.address)[0], []).append(step)
+            consumer_deletes.setdefault(stream_and_consumer(step.address)[0], []).append(step)
     for step in deletes:
         if step.is_stream:
-            step.after = consumer_deletes.get(parse_address(step.address)[0], [])
+            step.after = consumer_deletes.get(stream_and_consumer(step.address)[0], [])
     writes = [s for s in steps if s.verb != "delete"]
-    stream_writes = {parse_address(s.address)[0]: s for s in writes if s.is_stream}
+    stream_writes = {stream_and_consumer(s.address)[0]: s for s in writes if s.is_stream}
     for step in writes:
-        stream = parse_address(step.address)[0]
+        stream = stream_and_consumer(step.address)[0]
         if step.is_stream:
             needed = sorted(name for name in origins(step) - {stream} if name in stream_writes)
             step.after = [*step.after, *(stream_writes[name] for name in needed

@@ -9,9 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 from ..manifest.model import CONSUMER, STREAM
+from ..manifest.units import with_units
 from .normalize import normalize, user_metadata
 from .observe import Live
-from .units import with_units
 
 # Kept even when leaving them out changes nothing: names say what the item is, and the manifest
 # validator wants rollups written out where schedules or delete markers depend on them.

@@ -15,8 +15,8 @@ from datetime import datetime, timezone
 from typing import Any
 
 from ..manifest.model import STREAM
+from .capabilities import Version
 from .defaults import consumer_defaults, stream_defaults
-from .rules import Version
 
 MANAGED_KEY = "io.jsctl.managed"  # metadata mark on resources jsctl created (see docs/plan-apply.md)
 MANAGED_VALUE = "true"

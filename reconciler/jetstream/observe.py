@@ -11,10 +11,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..internal import is_jsctl_internal
-from ..jsapi import JetStreamApi, ServerIdentity
 from ..memory import long_lived_allocations
-from .rules import Version, parse_version
+from .capabilities import Version, parse_version
+from .client import JetStreamApi, ServerIdentity
+from .lock import is_jsctl_internal
 
 CONCURRENCY = 64  # in-flight requests; the server answers API requests from a bounded queue
 

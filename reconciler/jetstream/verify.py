@@ -17,11 +17,11 @@ import contextlib
 
 from ..errors import JsctlError
 from ..manifest.model import Desired
-from ..plan import Change
-from .diff import Normalizer, Planner
-from .execute import DONE, Step, parse_address
+from ..plan.model import Change
+from .execute import DONE, Step, stream_and_consumer
 from .normalize import NormalizeCache, normalize
 from .observe import Live
+from .plan import Normalizer, Planner
 
 
 class VerifyFailed(JsctlError):
@@ -38,13 +38,13 @@ def describe_leftover(change: Change) -> str:
 def live_after(before: Live, steps: list[Step]) -> Live:
     """``before`` with the effect of every done step, as the server reported it (deletes come first)."""
     done = [s for s in steps if s.status == DONE]
-    gone_streams = {parse_address(s.address)[0] for s in done if s.verb == "delete" and s.is_stream}
-    gone_consumers = {parse_address(s.address) for s in done if s.verb == "delete" and not s.is_stream}
+    gone_streams = {stream_and_consumer(s.address)[0] for s in done if s.verb == "delete" and s.is_stream}
+    gone_consumers = {stream_and_consumer(s.address) for s in done if s.verb == "delete" and not s.is_stream}
     after = Live(before.identity, {n: i for n, i in before.streams.items() if n not in gone_streams},
                  {k: i for k, i in before.consumers.items() if k[0] not in gone_streams and k not in gone_consumers},
                  before.offline_streams, before.offline_consumers)
     for step in (s for s in done if s.verb != "delete"):
-        stream, consumer = parse_address(step.address)
+        stream, consumer = stream_and_consumer(step.address)
         if step.verb == "pause":  # the reply is the pause state, not the consumer info
             item = after.consumers[(stream, consumer)]
             config = {k: v for k, v in item["config"].items() if k != "pause_until"}
@@ -61,7 +61,7 @@ def live_after(before: Live, steps: list[Step]) -> Live:
 def verify(desired: Desired, before: Live, steps: list[Step], *, prune: bool = False,
            normalized: Normalizer = normalize) -> None:
     """Raise VerifyFailed naming every field the server did not keep as sent."""
-    touched = {parse_address(s.address)[0] for s in steps}
+    touched = {stream_and_consumer(s.address)[0] for s in steps}
     if not touched:
         return
     after = live_after(before, steps)
@@ -89,7 +89,7 @@ class Verifier:
     def accepted(self, step: Step) -> None:
         if step.verb not in ("create", "update") or not step.reply:
             return
-        stream, consumer = parse_address(step.address)
+        stream, consumer = stream_and_consumer(step.address)
         if consumer is None:
             self.current.streams[stream] = step.reply
             declared = self.desired.streams.get(stream)

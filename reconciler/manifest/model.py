@@ -10,7 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..plan import address as plan_address
+from ..plan.address import Address
+
 STREAM, CONSUMER = "stream", "consumer"
+CONSUMER_LIMITS = ("max_ack_pending", "inactive_threshold")  # a stream's consumer_limits: defaults for its consumers
 
 
 @dataclass
@@ -22,8 +26,9 @@ class DeclaredResource:
     stream: str | None = None  # the stream a consumer belongs to
 
     @property
-    def address(self) -> str:
-        return f"stream/{self.name}" if self.kind == STREAM else f"consumer/{self.stream}/{self.name}"
+    def address(self) -> Address:
+        return plan_address.STREAM.address(self.name) if self.kind == STREAM else \
+            plan_address.CONSUMER.address(self.stream or "", self.name)
 
 
 @dataclass
@@ -31,3 +36,12 @@ class Desired:
     streams: dict[str, DeclaredResource] = field(default_factory=dict)
     consumers: dict[tuple[str, str], DeclaredResource] = field(default_factory=dict)  # (stream, name)
     files: list[str] = field(default_factory=list)  # the manifest files read, for digests
+
+
+def inherited_limits(config: dict[str, Any], stream: dict[str, Any] | None) -> dict[str, Any]:
+    """The fields a consumer ``config`` takes from its ``stream``'s consumer_limits: those it leaves at 0,
+    whatever its ack policy (every server version's setConsumerConfigDefaults). Normalization fills them
+    in (jetstream/defaults.py); validation refuses a push consumer without acks that would take a
+    max_ack_pending (manifest/checks.py)."""
+    limits = (stream or {}).get("consumer_limits") or {}
+    return {name: limits[name] for name in CONSUMER_LIMITS if not config.get(name) and limits.get(name)}

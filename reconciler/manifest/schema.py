@@ -7,6 +7,7 @@ import functools
 import json
 import re
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from importlib import resources
@@ -14,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from .model import CONSUMER, STREAM
 from .subjects import name_problem
-from .units import DURATION_PATTERN, SIZE_PATTERN, UnitError, parse_duration, parse_size, unit_fields
+from .units import DURATION_PATTERN, SIZE_PATTERN, UnitError, parse_duration, parse_size, unit_fields, with_units
 
 if TYPE_CHECKING:
     from jsonschema import ValidationError
@@ -34,6 +35,21 @@ def manifest_schema() -> dict[str, Any]:
 def unit_table() -> dict[str, dict]:
     """Per kind ("stream"/"consumer"): field path -> "duration"/"size", as the schema declares them."""
     return {kind: unit_fields(manifest_schema(), kind) for kind in SECTIONS.values()}
+
+
+@functools.cache
+def field_in_units(kind: str) -> Callable[[str, Any], Any]:
+    """For a stream's or consumer's fields: (dotted path, value) -> the value as a manifest writes it,
+    durations and sizes in units (``1y``, ``1GiB``), for plan text and messages."""
+    fields = unit_table()[kind]
+    with_unit = frozenset(path[0] for path in fields)  # top-level fields with a duration or size in them
+
+    def display(path: str, value: Any) -> Any:
+        if path.partition(".")[0] not in with_unit:  # most fields of a plan: nothing to convert
+            return value
+        return with_units(value, fields, tuple(path.split(".")))
+
+    return display
 
 
 def is_rfc3339(value: object) -> bool:

@@ -11,6 +11,7 @@ suffixes ``B``, ``K``/``KB``/``KiB``, ``M``/``MB``/``MiB``, ``G``/``GB``/``GiB``
 
 Which fields hold durations and sizes is written once, in the manifest JSON Schema
 (``$ref: "#/$defs/duration"`` / ``"#/$defs/size"``); :func:`unit_fields` reads it from there.
+The other way, :func:`with_units` writes integers back in units (export, plan text).
 """
 
 from __future__ import annotations
@@ -151,3 +152,29 @@ def convert_units(config: dict[str, Any], fields: dict[FieldPath, str]) -> list[
             except UnitError as exc:
                 errors.append((at, str(exc)))
     return errors
+
+
+# ------------------------------------------------------------------ integers back to units
+
+# Largest unit first; natscli's ambiguous-looking "M" (30 days) and "w" are not written.
+DURATION_UNITS = tuple((unit, NANOS[unit]) for unit in ("y", "d", "h", "m", "s", "ms", "us"))
+SIZE_UNITS = (("TiB", 1 << 40), ("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10))
+
+
+def readable(kind: str, value: int) -> int | str:
+    """``31536000000000000`` -> ``"1y"``, ``1048576`` -> ``"1MiB"``; values without an exact unit stay integers."""
+    units = DURATION_UNITS if kind == "duration" else SIZE_UNITS
+    for unit, size in units:
+        if value > 0 and value % size == 0:
+            return f"{value // size}{unit}"
+    return value
+
+
+def with_units(value: Any, fields: dict[tuple[str, ...], str], path: tuple[str, ...] = ()) -> Any:
+    """``value`` with its duration and size fields (as the manifest schema names them) made readable."""
+    if isinstance(value, dict):
+        return {k: with_units(v, fields, (*path, k)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [with_units(v, fields, (*path, "*")) for v in value]
+    kind = fields.get(path)
+    return readable(kind, value) if kind and isinstance(value, int) and not isinstance(value, bool) else value

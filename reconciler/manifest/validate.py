@@ -2,7 +2,7 @@
 
 Order: document shape and JSON Schema (types, enums, unknown fields), then units (durations and
 sizes to integers) and the range of each integer's Go type (:mod:`.gotypes`), then the semantic
-rules of :mod:`.rules` on the items whose values passed the first steps (an unknown field is set
+checks of :mod:`.checks` on the items whose values passed the first steps (an unknown field is set
 aside, the rest of its item is still checked). Every problem is kept, so one run shows them all.
 """
 
@@ -11,11 +11,11 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
+from .checks import check_items
 from .gotypes import range_problems
 from .item import Item
 from .load import Document, Path_, Problem
 from .model import CONSUMER, STREAM, DeclaredResource, Desired
-from .rules import check_items
 from .schema import SECTIONS, did_you_mean, schema_errors, unit_table
 from .units import convert_units
 

@@ -19,14 +19,16 @@ from typing import TYPE_CHECKING
 
 from nats.errors import ConnectionClosedError
 
-from ..connection import DatabaseSettings, NatsSettings, connect_nats
+from ..db.settings import DatabaseSettings
 from ..errors import UserError
-from ..jsapi import ApiError, JetStreamApi
+from ..jetstream.client import ApiError, JetStreamApi
+from ..jetstream.connect import connect_nats
+from ..jetstream.settings import NatsSettings
 from .events import BadEvent, Event, amount_text, parse_event
-from .jetstream import AckedPublisher, Delivery, Puller, delivery, publish_all
 from .report import Reporter, Stats, serve_metrics
-from .rules import APPROVED, Limits
 from .store import CONFLICT, CONFLICTING_DUPLICATE, NEW, Recorded, Rejected, Store
+from .verdict import APPROVED, Limits
+from .wire import AckedPublisher, Delivery, Puller, delivery, publish_all
 
 if TYPE_CHECKING:
     from nats.aio.msg import Msg

@@ -16,7 +16,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from .events import MODES, amount_text
-from .jetstream import AckedPublisher, Round
+from .wire import AckedPublisher, Round
 
 if TYPE_CHECKING:
     from nats.aio.client import Client as NatsClient

@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, NamedTuple
 
-from ..connection import DatabaseSettings, database_error
+from ..db.settings import DatabaseSettings, database_error
 from ..errors import UserError
 from .events import Event
-from .rules import Limits
+from .verdict import Limits
 
 if TYPE_CHECKING:
     import asyncpg

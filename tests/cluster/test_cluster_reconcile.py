@@ -10,9 +10,10 @@ import json
 
 from support import write_manifests
 
-from reconciler.connection import NatsSettings, connect_nats
+from reconciler.jetstream.client import JetStreamApi
+from reconciler.jetstream.connect import connect_nats
 from reconciler.jetstream.converge import wait_converged
-from reconciler.jsapi import JetStreamApi
+from reconciler.jetstream.settings import NatsSettings
 
 ORDERS = {"name": "ORDERS", "subjects": ["orders.>"], "num_replicas": 3}
 CONSUMERS = [

@@ -20,9 +20,10 @@ from decimal import Decimal
 import pytest
 import yaml
 
-from reconciler.connection import NatsSettings, connect_nats
-from reconciler.jsapi import JetStreamApi
-from reconciler.localservers import wait_for
+from reconciler.dev.servers import wait_for
+from reconciler.jetstream.client import JetStreamApi
+from reconciler.jetstream.connect import connect_nats
+from reconciler.jetstream.settings import NatsSettings
 from tests.support import REPO
 from tests.worker.harness import MAKER, check_invariants, consumer_state, event, recorded, worker_command
 

@@ -8,10 +8,11 @@ import json
 
 import pytest
 
-from reconciler.connection import NatsSettings, connect_nats
+from reconciler.dev.servers import wait_for
+from reconciler.jetstream.client import JetStreamApi
+from reconciler.jetstream.connect import connect_nats
 from reconciler.jetstream.converge import ConvergenceTimeout, wait_converged
-from reconciler.jsapi import JetStreamApi
-from reconciler.localservers import wait_for
+from reconciler.jetstream.settings import NatsSettings
 
 STREAM = {"name": "ORDERS", "subjects": ["orders.>"], "num_replicas": 3}
 DEADLINE_S = 30

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from reconciler.db.compare import Sides, drift_changes, summarize
-from reconciler.plan import DRIFT, FieldChange
+from reconciler.db.diff import Sides, drift_changes, summarize
+from reconciler.plan.model import Action, FieldChange
 
 META = sa.MetaData()
 T = sa.Table("t", META, sa.Column("a", sa.Integer), sa.Column("b", sa.Text))
@@ -23,7 +23,7 @@ def test_added_removed_and_modified_become_one_note_per_address():
     ]
     changes = {c.address: c for c in drift_changes(diffs, SIDES)}
     assert set(changes) == {"db/column/t.c", "db/index/ix_t_a", "db/table/extra", "db/column/t.a"}
-    assert all(c.action == DRIFT and not c.changes_something for c in changes.values())
+    assert all(c.action == Action.DRIFT and not c.changes_something for c in changes.values())
     assert changes["db/column/t.c"].reason == "missing from the database"
     assert changes["db/index/ix_t_a"].reason == "in the database, not in the migrations at revision 0001"
     assert changes["db/column/t.a"].diff == [FieldChange("type", "BIGINT", "INTEGER"),

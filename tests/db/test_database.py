@@ -13,16 +13,17 @@ import shutil
 import subprocess
 import sys
 import textwrap
+import uuid
 from pathlib import Path
 
 import psycopg
 import pytest
 from support import REPO
 
-from reconciler.connection import DatabaseSettings
 from reconciler.db import plan_database, upgrade_to_head
-from reconciler.db.revisions import head_revision, script_directory
-from reconciler.localservers import wait_for
+from reconciler.db.history import head_revision, script_directory
+from reconciler.db.settings import DatabaseSettings
+from reconciler.dev.servers import wait_for
 
 LOCK_KEYS = (0x6A73, 0x6462)
 HEAD = head_revision(script_directory(REPO / "migrations"))  # the shipped history's head
@@ -94,6 +95,26 @@ def test_fresh_database_upgrade_then_plan_is_empty(jsctl, database_url, dev_url)
     result = db(jsctl, "plan", database_url, dev_url, None, "--detailed-exitcode")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "No changes." in result.stdout
+
+
+def test_a_drop_is_destructive_only_where_what_it_drops_exists(jsctl, postgres, database_url, dev_url,
+                                                               migrations):
+    """An empty database loses nothing: the whole history applies without --allow-destructive, drops
+    included; once the table holds data the same drop is refused (plan/policy.py)."""
+    edit_schema(migrations, "      - {name: detail, type: text, nullable: true}\n", "")
+    write_revision(migrations, NEXT, HEAD, 'op.drop_column("rejected_messages", "detail")\n', "drop detail")
+    plan = plan_database(DatabaseSettings(database_url), migrations, dev_url=dev_url)
+    (drop,) = [c for c in plan.changes if c.address == f"db/revision/{NEXT}"]
+    assert drop.details.flags == ["destructive"] and not drop.destructive and not plan.destructive
+    result = db(jsctl, "upgrade", database_url, dev_url, migrations)
+    assert result.returncode == 0, result.stderr
+    assert version(database_url) == NEXT and "detail" not in columns(database_url, "rejected_messages")
+
+    at_head = postgres.create_database(f"t_{uuid.uuid4().hex[:12]}")  # a database with data to lose
+    upgrade_to_head(DatabaseSettings(at_head), REPO / "migrations")
+    live = plan_database(DatabaseSettings(at_head), migrations, dev_url=dev_url)
+    assert [c.address for c in live.destructive] == [f"db/revision/{NEXT}"]
+    assert db(jsctl, "upgrade", at_head, dev_url, migrations).returncode == 3
 
 
 def test_manual_alter_table_is_drift_with_exit_2_and_never_corrected(jsctl, database_url, dev_url):
@@ -287,7 +308,7 @@ def test_connection_failures_are_one_line(jsctl, postgres, database_url, dev_url
         f"jsctl: error: cannot connect to Postgres at {DatabaseSettings(wrong).display_url}: "
         "authentication failed (wrong user or password)"]
     assert "wrong-password" not in result.stdout + result.stderr
-    from reconciler.localservers import free_port
+    from reconciler.dev.servers import free_port
 
     result = db(jsctl, "upgrade", f"postgresql://u:p@127.0.0.1:{free_port()}/x", dev_url)
     assert result.returncode == 1 and "connection refused" in result.stderr
@@ -335,7 +356,7 @@ def test_importing_the_package_does_not_import_sqlalchemy():
 def test_a_saved_plan_is_applied_as_planned_and_refused_when_a_revision_changed(database_url, dev_url, migrations):
     from reconciler.db import apply_database
     from reconciler.errors import Refused
-    from reconciler.plan import Plan
+    from reconciler.plan.model import Plan
 
     upgrade_to_head(DatabaseSettings(database_url), migrations)
     edit_schema(migrations, "      - {name: updated_at, type: timestamptz, default: now()}\n",
@@ -356,8 +377,8 @@ def test_a_saved_plan_is_applied_as_planned_and_refused_when_a_revision_changed(
 
 
 def test_without_embedded_postgres_or_dev_url_the_error_names_both_ways(monkeypatch):
-    from reconciler import localservers
     from reconciler.db.scratch import scratch_database
+    from reconciler.dev import servers as localservers
     from reconciler.errors import UserError
 
     def missing() -> Path:

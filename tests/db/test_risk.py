@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from reconciler.db.revisions import split_offline_sql, split_sql
-from reconciler.db.risk import (
+from reconciler.db.history import split_offline_sql, split_sql
+from reconciler.db.risk import ImpossibleCast, assess
+from reconciler.plan.details import (
     BACKFILL,
     CONCURRENTLY_IN_TRANSACTION,
     DATA_DEPENDENT,
@@ -14,8 +15,6 @@ from reconciler.db.risk import (
     LOSSY,
     MODIFIES_DATA,
     REWRITE,
-    ImpossibleCast,
-    assess,
 )
 
 TYPES = {("t", "name"): "character varying(50)", ("t", "n"): "numeric(19,6)", ("t", "i"): "integer",

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from support import REPO
 
 from reconciler.db.metadata import build_metadata
-from reconciler.db.schema import load_schema
+from reconciler.db.schema_yaml import load_schema
 from reconciler.errors import ManifestError
 
 

@@ -10,8 +10,9 @@ from pathlib import Path
 
 from support import HACK, REPO
 
-from reconciler.connection import NatsSettings, connect_nats
-from reconciler.jsapi import JetStreamApi
+from reconciler.jetstream.client import JetStreamApi
+from reconciler.jetstream.connect import connect_nats
+from reconciler.jetstream.settings import NatsSettings
 
 __all__ = ["HACK", "REPO", "events", "js_request", "kill_holders", "start_holder"]
 HOLDER = Path(__file__).with_name("lock_holder.py")
@@ -54,7 +55,7 @@ def events(log: Path) -> list[dict]:
 
 def start_cluster(nats_server_factory, size: int) -> list:
     """``size`` clustered nats-servers (factory-owned, stopped after the test), JetStream meta leader elected."""
-    from reconciler.localservers import free_ports, wait_for
+    from reconciler.dev.servers import free_ports, wait_for
 
     # All ports at once: a node picking its own later could get a route port not bound yet.
     ports = free_ports(3 * size)

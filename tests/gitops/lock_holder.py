@@ -13,9 +13,10 @@ import json
 import sys
 import time
 
-from reconciler.connection import NatsSettings, connect_nats
 from reconciler.errors import JsctlError
-from reconciler.lock import ApplyLock
+from reconciler.jetstream.connect import connect_nats
+from reconciler.jetstream.lock import ApplyLock
+from reconciler.jetstream.settings import NatsSettings
 
 
 def log(path: str, event: str, lock_id: str) -> None:

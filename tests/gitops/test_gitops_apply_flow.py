@@ -6,8 +6,8 @@ import json
 
 from gitops_helpers import events, js_request, start_holder
 
+from reconciler.dev.servers import wait_for
 from reconciler.errors import EXIT_REFUSED
-from reconciler.localservers import wait_for
 
 SEED_STREAM = {"name": "USER_TXN", "subjects": ["USER_TXN.*"], "max_age": 365 * 86400 * 10**9,
                "duplicate_window": 86400 * 10**9, "allow_rollup_hdrs": True, "allow_direct": True, "storage": "file"}

@@ -8,19 +8,12 @@ import json
 import pytest
 from gitops_helpers import js_request
 
-from reconciler.connection import NatsSettings, connect_nats
 from reconciler.errors import UserError
-from reconciler.health import (
-    CONSUMER_MEASURES,
-    CRITICAL,
-    OK,
-    STREAM_MEASURES,
-    WARNING,
-    Threshold,
-    evaluate,
-    render_nagios,
-)
-from reconciler.jsapi import JetStreamApi
+from reconciler.health.evaluate import CONSUMER_MEASURES, CRITICAL, OK, STREAM_MEASURES, WARNING, Threshold, evaluate
+from reconciler.health.render import render_nagios
+from reconciler.jetstream.client import JetStreamApi
+from reconciler.jetstream.connect import connect_nats
+from reconciler.jetstream.settings import NatsSettings
 
 STREAM = {"name": "USER_TXN", "subjects": ["USER_TXN.*"], "max_msgs": 100}
 MAKER = {"durable_name": "GRP_MAKER", "filter_subject": "USER_TXN.maker", "ack_policy": "explicit",

@@ -12,13 +12,21 @@ import time
 import pytest
 from gitops_helpers import events, js_request, start_cluster, start_holder
 
-from reconciler import lock as lock_module
-from reconciler.connection import NatsSettings, connect_nats
+from reconciler.dev.servers import wait_for
 from reconciler.errors import EXIT_REFUSED, JsctlError
-from reconciler.internal import LOCK_BUCKET, LOCK_STREAM, is_jsctl_internal
-from reconciler.jsapi import JetStreamApi
-from reconciler.localservers import wait_for
-from reconciler.lock import ApplyLock, LockRecord, LockStore, current_lock
+from reconciler.jetstream import lock as lock_module
+from reconciler.jetstream.client import JetStreamApi
+from reconciler.jetstream.connect import connect_nats
+from reconciler.jetstream.lock import (
+    LOCK_BUCKET,
+    LOCK_STREAM,
+    ApplyLock,
+    LockRecord,
+    LockStore,
+    current_lock,
+    is_jsctl_internal,
+)
+from reconciler.jetstream.settings import NatsSettings
 
 
 def holder_of(url: str):
@@ -242,7 +250,7 @@ def test_a_bad_manifest_is_reported_at_once_while_another_apply_holds_the_lock(l
 
 
 def test_a_bad_manifest_is_reported_before_an_unreachable_server(tmp_path, jsctl):
-    from reconciler.localservers import free_port, loopback_nats_url
+    from reconciler.dev.servers import free_port, loopback_nats_url
 
     (tmp_path / "streams.yaml").write_text("streams:\n  - name: BAD\n    subjects: [bad.>]\n    max_age: soon\n")
     for command in ("plan", "apply"):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from reconciler.plan import Change, FieldChange, Plan
-from reconciler.render import render_markdown
+from reconciler.plan.model import Change, FieldChange, Plan
+from reconciler.plan.render.markdown import render_markdown
 
 
 def a_plan() -> Plan:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from reconciler.jetstream.diff import MANAGED_KEY, plan_jetstream
+from reconciler.jetstream.client import ServerIdentity
 from reconciler.jetstream.observe import Live
-from reconciler.jsapi import ServerIdentity
+from reconciler.jetstream.plan import MANAGED_KEY, plan_jetstream
 from reconciler.manifest.model import STREAM, DeclaredResource, Desired
 
 # Live configs as the server reports them, reduced to what matters here: the planner fills the
@@ -39,7 +39,7 @@ def test_identical_but_not_created_by_jsctl_is_adopted_metadata_only():
 def test_update_of_a_foreign_resource_adopts_it_too():
     (change,) = plan_jetstream(declared({"name": "ORDERS", "subjects": ["orders.>"], "max_msgs": 10}),
                                live(ORDERS)).changes
-    assert change.action == "update" and change.details["adopts"] is True
+    assert change.action == "update" and change.details.adopts is True
     assert "also marks it as managed" in change.reason and change.desired["metadata"] == {MANAGED_KEY: "true"}
 
 

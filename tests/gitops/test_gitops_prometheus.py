@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from reconciler.plan import Change, Plan
-from reconciler.render_prometheus import render_prometheus, resource_kind
+from reconciler.plan.address import Address
+from reconciler.plan.model import Change, Plan
+from reconciler.plan.render.prometheus import render_prometheus
 
 
 def samples(text: str) -> dict[tuple[str, tuple], float]:
@@ -18,7 +19,7 @@ def samples(text: str) -> dict[tuple[str, tuple], float]:
 
 
 def test_kinds():
-    assert [resource_kind(a) for a in ("stream/A", "consumer/A/B", "db/table/t", "db/revision/0002")] == [
+    assert [Address(a).kind.label for a in ("stream/A", "consumer/A/B", "db/table/t", "db/revision/0002")] == [
         "stream", "consumer", "db_table", "db_revision"]
 
 

@@ -8,9 +8,9 @@ import pytest
 
 from reconciler import __version__
 from reconciler.errors import EXIT_REFUSED, JsctlError, Refused, UserError, keep_secret
-from reconciler.jsapi import ServerIdentity
-from reconciler.plan import Change, FieldChange, Plan
-from reconciler.savedplan import PlanBasis, SavedPlan, manifest_digests, stale_reasons, target_of
+from reconciler.jetstream.client import ServerIdentity
+from reconciler.plan.model import Change, FieldChange, Plan
+from reconciler.plan.planfile import PlanBasis, SavedPlan, manifest_digests, stale_reasons, target_of
 
 STREAM = {"name": "USER_TXN", "subjects": ["USER_TXN.*"], "max_age": 31536000000000000}
 CONSUMER = {"durable_name": "GRP_MAKER", "filter_subject": "USER_TXN.maker", "max_ack_pending": 100}

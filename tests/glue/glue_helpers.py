@@ -8,7 +8,7 @@ from pathlib import Path
 import psycopg
 from support import REPO
 
-from reconciler.db.revisions import script_directory
+from reconciler.db.history import script_directory
 
 HISTORY = list(reversed(list(script_directory(REPO / "migrations").walk_revisions())))  # the shipped one, oldest first
 HEAD = HISTORY[-1].revision

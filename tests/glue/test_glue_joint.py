@@ -13,10 +13,12 @@ import json
 from glue_helpers import ADD_NOTE, DROP_DETAIL, HEAD, HISTORY, NEXT, SEED, add_revision, revision, sql
 from support import stream_names
 
-from reconciler.connection import DatabaseSettings, NatsSettings, connect_nats
 from reconciler.db import upgrade_to_head
+from reconciler.db.settings import DatabaseSettings
 from reconciler.errors import EXIT_CHANGES, EXIT_REFUSED
-from reconciler.lock import ApplyLock
+from reconciler.jetstream.connect import connect_nats
+from reconciler.jetstream.lock import ApplyLock
+from reconciler.jetstream.settings import NatsSettings
 
 
 def test_seed_plan_apply_then_empty_then_drift(run, js_account, database_url):

@@ -9,10 +9,13 @@ import click
 import pytest
 
 from reconciler.errors import EXIT_REFUSED, Refused
-from reconciler.plan import Change, FieldChange, Plan
-from reconciler.reconcile import join, refuse_destructive
-from reconciler.render import render_json, render_markdown, render_text
-from reconciler.render_prometheus import render_prometheus
+from reconciler.plan.model import Change, FieldChange, Plan
+from reconciler.plan.policy import refuse_destructive
+from reconciler.plan.render.json import render_json
+from reconciler.plan.render.markdown import render_markdown
+from reconciler.plan.render.prometheus import render_prometheus
+from reconciler.plan.render.text import render_text
+from reconciler.reconcile.plan import join
 
 DROP_SQL = "ALTER TABLE rejected_messages DROP COLUMN detail;\nCREATE INDEX ix_t_status ON transactions (status);\n"
 REVISION = Change(

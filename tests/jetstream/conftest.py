@@ -8,8 +8,9 @@ from collections.abc import Callable
 import pytest
 from js_fixtures import VARIED_CONSUMERS, VARIED_STREAMS, desired_of
 
-from reconciler.connection import NatsSettings, connect_nats
-from reconciler.jsapi import JetStreamApi
+from reconciler.jetstream.client import JetStreamApi
+from reconciler.jetstream.connect import connect_nats
+from reconciler.jetstream.settings import NatsSettings
 from reconciler.manifest.model import Desired
 
 

@@ -8,10 +8,10 @@ import pytest
 from js_fixtures import VARIED_CONSUMERS, VARIED_STREAMS, S, desired_of
 
 from reconciler.jetstream import normalize as normalize_module
-from reconciler.jetstream.diff import plan_jetstream
 from reconciler.jetstream.execute import FAILED, NOT_DONE, ApplyFailed, execute
 from reconciler.jetstream.normalize import MANAGED_KEY, NormalizeCache
 from reconciler.jetstream.observe import observe
+from reconciler.jetstream.plan import plan_jetstream
 from reconciler.jetstream.verify import Verifier, VerifyFailed, verify
 
 WRITES = ("CREATE", "UPDATE", "DELETE")
@@ -127,7 +127,7 @@ def test_replace_recreates_the_stream_and_its_consumers(run_js):
         return replace, await observe(api)
 
     replace, live = run_js(scenario)
-    assert replace.details["destroys"]["consumers"] == ["C"] and replace.details["destroys"]["messages"] == 1
+    assert replace.details.destroys["consumers"] == ["C"] and replace.details.destroys["messages"] == 1
     assert live.streams["R"]["config"]["storage"] == "memory" and ("R", "C") in live.consumers
 
 

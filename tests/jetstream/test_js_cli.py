@@ -10,11 +10,12 @@ import sys
 from js_fixtures import VARIED_CONSUMERS, VARIED_STREAMS, desired_of
 from support import REPO
 
-from reconciler.connection import NatsSettings, connect_nats
-from reconciler.jetstream.diff import plan_jetstream
+from reconciler.jetstream.client import JetStreamApi
+from reconciler.jetstream.connect import connect_nats
 from reconciler.jetstream.execute import execute
 from reconciler.jetstream.observe import observe
-from reconciler.jsapi import JetStreamApi
+from reconciler.jetstream.plan import plan_jetstream
+from reconciler.jetstream.settings import NatsSettings
 
 SEED = ["-f", str(REPO / "streams.yaml"), "-f", str(REPO / "consumers.yaml")]
 

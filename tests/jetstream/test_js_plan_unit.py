@@ -6,15 +6,18 @@ import json
 
 import pytest
 
-from reconciler.jetstream.diff import plan_jetstream
+from reconciler.jetstream.capabilities import parse_version, unsupported
+from reconciler.jetstream.client import ServerIdentity
 from reconciler.jetstream.normalize import MANAGED_KEY, normalize
 from reconciler.jetstream.observe import Live
-from reconciler.jetstream.rules import parse_version, replace_reasons, unsupported
+from reconciler.jetstream.plan import plan_jetstream
+from reconciler.jetstream.replace_rules import replace_reasons
 from reconciler.jetstream.verify import describe_leftover
-from reconciler.jsapi import ServerIdentity
 from reconciler.manifest.model import CONSUMER, STREAM
-from reconciler.plan import Change, FieldChange
-from reconciler.render import render_json, render_markdown, render_text
+from reconciler.plan.model import Change, FieldChange
+from reconciler.plan.render.json import render_json
+from reconciler.plan.render.markdown import render_markdown
+from reconciler.plan.render.text import render_text
 
 S = 1_000_000_000
 V2128 = (2, 12, 8)
@@ -110,7 +113,7 @@ def test_replace_names_the_reason_and_what_it_destroys(make_desired):
     plan = plan_jetstream(desired, live_of([LIVE_ORDERS], [("ORDERS", LIVE_WORKER)]))
     stream, consumer = plan.changes
     assert (stream.action, stream.reason) == ("replace", "the storage type cannot be changed")
-    assert stream.details["destroys"] == {"messages": 7, "bytes": 700, "consumers": ["WORKER"]}
+    assert stream.details.destroys == {"messages": 7, "bytes": 700, "consumers": ["WORKER"]}
     assert (consumer.action, consumer.reason) == ("create", "stream ORDERS is replaced")
 
 
@@ -119,7 +122,7 @@ def test_consumer_replace_shows_pending_and_ack_floor(make_desired):
                            [{"stream": "ORDERS", "durable_name": "WORKER", "ack_policy": "all"}])
     (change,) = plan_jetstream(desired, live_of([LIVE_ORDERS], [("ORDERS", LIVE_WORKER)])).changes
     assert change.action == "replace" and change.destructive and change.reason == "ack_policy cannot change"
-    assert change.details["destroys"]["num_pending"] == 3 and change.details["destroys"]["ack_floor_stream_seq"] == 4
+    assert change.details.destroys["num_pending"] == 3 and change.details.destroys["ack_floor_stream_seq"] == 4
 
 
 @pytest.mark.parametrize(("kind", "before", "after", "version", "replace"), [
@@ -244,7 +247,7 @@ def test_normalize_cache_reuses_a_result_only_for_the_same_config_and_related_ob
 @pytest.mark.parametrize("value", ["orders", 'quote " and \\ and é and \n', "", 0, -1, 1 << 70, True, False, 1.5,
                                    [1, "a"], {"b": 1, "a": [True]}])
 def test_plan_text_shows_a_value_as_its_json(value):
-    from reconciler.render import show
+    from reconciler.plan.render.common import show
 
     assert show(value) == json.dumps(value, sort_keys=True)
 
@@ -302,12 +305,13 @@ def test_apply_raises_what_a_request_raised_unexpectedly_and_starts_nothing_afte
 
 
 def test_plan_text_units_reach_nested_and_listed_durations_and_leave_other_fields_alone():
-    from reconciler.jetstream.units import display_units
+    from reconciler.plan.address import Address
+    from reconciler.plan.render.common import readable
 
-    stream, consumer = display_units("stream/S"), display_units("consumer/S/C")
+    stream, consumer = readable(Address("stream/S").kind), readable(Address("consumer/S/C").kind)
     assert stream("consumer_limits.inactive_threshold", 60 * S) == "1m"
     assert stream("consumer_limits", {"inactive_threshold": 3600 * S, "max_ack_pending": 5}) == \
         {"inactive_threshold": "1h", "max_ack_pending": 5}
     assert consumer("backoff", [S, 2 * S]) == ["1s", "2s"]
     assert stream("max_msgs_per_subject", 60 * S) == 60 * S and consumer("max_ack_pending", 1024) == 1024
-    assert display_units("db/table/t") is None
+    assert readable(Address("db/table/t").kind)("max_age", 60 * S) == 60 * S  # a database's values as they are

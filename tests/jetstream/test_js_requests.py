@@ -8,7 +8,7 @@ import asyncio
 import pytest
 
 from reconciler.errors import JsctlError
-from reconciler.jsapi import JetStreamApi
+from reconciler.jetstream.client import JetStreamApi
 
 
 def test_many_requests_in_flight_each_get_their_own_answer(run_js):

@@ -1,4 +1,4 @@
-"""Each row of rules.py against the real nats-server: what it refuses in place, jsctl plans as replace.
+"""Each row of replace_rules.py against the real nats-server: what it refuses in place, jsctl plans as replace.
 
 For every case the live resource is created from ``base``, then the server is asked to update it to
 ``base + change``: the server's answer (refused or accepted) must match the planner's (replace or update).
@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import pytest
 
+from reconciler.jetstream.capabilities import parse_version
+from reconciler.jetstream.client import ApiError
 from reconciler.jetstream.normalize import normalize
-from reconciler.jetstream.rules import REPLACE_RULES, parse_version, replace_reasons
-from reconciler.jsapi import ApiError
+from reconciler.jetstream.replace_rules import REPLACE_RULES, replace_reasons
 from reconciler.manifest.model import CONSUMER, STREAM
 
 S = 1_000_000_000

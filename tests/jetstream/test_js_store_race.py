@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import asyncio
 
-from reconciler.connection import NatsSettings, connect_nats
-from reconciler.jsapi import JetStreamApi
+from reconciler.jetstream.client import JetStreamApi
+from reconciler.jetstream.connect import connect_nats
+from reconciler.jetstream.settings import NatsSettings
 
 CYCLES = 600  # without the retry, 4 runs in 5 failed already at 300 cycles
 

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 import pytest
 from servers_matrix import matrix_versions, server_binary
 
-from reconciler.localservers import NatsServer
+from reconciler.dev.servers import NatsServer
 
 
 @pytest.fixture(scope="session")

@@ -15,10 +15,11 @@ from typing import Any
 import pytest
 from support import apply_and_replan, write_manifests
 
-from reconciler.connection import NatsSettings, connect_nats
 from reconciler.errors import ManifestError
-from reconciler.jetstream import JetStreamSession
-from reconciler.jsapi import ApiError, JetStreamApi
+from reconciler.jetstream.client import ApiError, JetStreamApi
+from reconciler.jetstream.connect import connect_nats
+from reconciler.jetstream.session import JetStreamSession
+from reconciler.jetstream.settings import NatsSettings
 from reconciler.manifest import load_desired
 
 S = 1_000_000_000

@@ -14,8 +14,9 @@ import asyncio
 import pytest
 from support import write_manifests
 
-from reconciler.connection import NatsSettings, connect_nats
-from reconciler.jsapi import ApiError, JetStreamApi
+from reconciler.jetstream.client import ApiError, JetStreamApi
+from reconciler.jetstream.connect import connect_nats
+from reconciler.jetstream.settings import NatsSettings
 
 I64, U64, I32 = 2**63 - 1, 2**64 - 1, 2**31 - 1
 

@@ -24,9 +24,10 @@ from tools.server_versions import (
     load,
 )
 
-from reconciler.connection import NatsSettings, connect_nats
-from reconciler.jsapi import JetStreamApi
-from reconciler.localservers import NatsServer
+from reconciler.dev.servers import NatsServer
+from reconciler.jetstream.client import JetStreamApi
+from reconciler.jetstream.connect import connect_nats
+from reconciler.jetstream.settings import NatsSettings
 
 SEED = ["-f", str(REPO / "streams.yaml"), "-f", str(REPO / "consumers.yaml")]
 INTERNAL = {"direct", "sourcing"}  # consumer fields only servers set
@@ -125,7 +126,7 @@ def test_server_defaults_cause_no_false_drift(jsctl, js_account, nats_server_ver
 def test_defaults_derived_from_other_fields_cause_no_false_drift(js_account, tmp_path):
     """Each case of DERIVED_DEFAULT_PROBES (e.g. duplicate_window from max_age, a consumer's
     max_ack_pending from its stream's consumer_limits) planned, applied, planned again."""
-    from reconciler.jetstream import JetStreamSession
+    from reconciler.jetstream.session import JetStreamSession
     from reconciler.manifest import load_desired
 
     streams, consumers = [*ORIGINS], []

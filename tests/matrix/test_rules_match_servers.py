@@ -1,4 +1,4 @@
-"""The reconciler's per-version rules (reconciler/jetstream/rules.py) agree with what each real
+"""The reconciler's per-version rules (reconciler/jetstream/capabilities.py, replace_rules.py) agree with what each real
 server did in the committed measurements (tests/data/server_versions/, re-checked against the
 servers by test_server_versions.py). Pure: no server is started here.
 
@@ -24,8 +24,9 @@ from tools.server_versions import (
     load,
 )
 
+from reconciler.jetstream.capabilities import parse_version, unsupported
 from reconciler.jetstream.normalize import normalize
-from reconciler.jetstream.rules import parse_version, replace_reasons, unsupported
+from reconciler.jetstream.replace_rules import replace_reasons
 from reconciler.manifest.model import CONSUMER, STREAM
 
 NAMES = {"S": "P", "C": "C"}

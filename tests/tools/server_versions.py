@@ -36,9 +36,10 @@ sys.path[:0] = [str(TESTS), str(TESTS.parent)]
 from servers_matrix import matrix_versions, server_binary  # noqa: E402
 from support import REFERENCE_SCHEMAS  # noqa: E402
 
-from reconciler.connection import NatsSettings, connect_nats  # noqa: E402
-from reconciler.jsapi import ApiError, JetStreamApi  # noqa: E402
-from reconciler.localservers import NatsServer  # noqa: E402
+from reconciler.dev.servers import NatsServer  # noqa: E402
+from reconciler.jetstream.client import ApiError, JetStreamApi  # noqa: E402
+from reconciler.jetstream.connect import connect_nats  # noqa: E402
+from reconciler.jetstream.settings import NatsSettings  # noqa: E402
 
 DATA_DIR = TESTS / "data" / "server_versions"
 S = 1_000_000_000  # one second in nanoseconds

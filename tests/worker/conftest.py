@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 
-from reconciler.connection import DatabaseSettings
+from reconciler.db.settings import DatabaseSettings
 from tests.worker.harness import REPO, create_user_txn
 
 

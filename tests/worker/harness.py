@@ -15,8 +15,9 @@ import psycopg
 import yaml
 from support import REPO
 
-from reconciler.connection import NatsSettings, connect_nats
-from reconciler.jsapi import JetStreamApi
+from reconciler.jetstream.client import JetStreamApi
+from reconciler.jetstream.connect import connect_nats
+from reconciler.jetstream.settings import NatsSettings
 
 MAKER, VALIDATOR = "USER_TXN.maker", "USER_TXN.validator"
 # Kill and restart tests wait for unacked batches to come back: a short ack_wait keeps them quick.

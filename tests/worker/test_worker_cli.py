@@ -9,7 +9,7 @@ import urllib.request
 
 import pytest
 
-from reconciler.localservers import free_port, wait_for
+from reconciler.dev.servers import free_port, wait_for
 from tests.worker.harness import REPO, consumer_state, event, publish, recorded, run_worker, worker_command
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.localservers import PostgresServer, wait_for
+from reconciler.dev.servers import PostgresServer, wait_for
 from tests.worker.badevents import CORPUS
 from tests.worker.harness import (
     REPO,
@@ -105,8 +105,8 @@ def test_exactly_once_across_nats_server_and_postgres_restarts(nats_server_facto
     pg = PostgresServer(pg_dir / "data", password=uuid.uuid4().hex).start()
     try:
         database_url = pg.create_database("restarts")
-        from reconciler.connection import DatabaseSettings
         from reconciler.db import upgrade_to_head
+        from reconciler.db.settings import DatabaseSettings
 
         upgrade_to_head(DatabaseSettings(database_url), REPO / "migrations")
         messages, ids, planted = storm(6_000, random.Random(7), bad_every=1000)

@@ -8,8 +8,9 @@ import asyncio
 import pytest
 from support import processed
 
-from reconciler.connection import NatsSettings, connect_nats
-from reconciler.jsapi import JetStreamApi
+from reconciler.jetstream.client import JetStreamApi
+from reconciler.jetstream.connect import connect_nats
+from reconciler.jetstream.settings import NatsSettings
 from reconciler.worker import publish
 from reconciler.worker.publish import publish_events, random_events, round_size
 

@@ -10,7 +10,8 @@ import subprocess
 import sys
 import time
 
-from reconciler.connection import NatsSettings, connect_nats
+from reconciler.jetstream.connect import connect_nats
+from reconciler.jetstream.settings import NatsSettings
 from reconciler.worker.publish import publish_events, random_events
 from tests.worker.harness import MAKER, REPO
 

@@ -7,9 +7,10 @@ import random
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
-from reconciler.connection import DatabaseSettings
+from reconciler.db.settings import DatabaseSettings
 from reconciler.worker.events import Event
-from reconciler.worker.rules import (
+from reconciler.worker.store import DUPLICATE, NEW, Store
+from reconciler.worker.verdict import (
     APPROVED,
     OVER_DAILY_LIMIT,
     OVER_MAX_AMOUNT,
@@ -19,7 +20,6 @@ from reconciler.worker.rules import (
     decide,
     decide_in_order,
 )
-from reconciler.worker.store import DUPLICATE, NEW, Store
 from tests.worker.harness import query
 
 D = Decimal

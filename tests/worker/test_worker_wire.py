@@ -12,9 +12,10 @@ from nats.aio.msg import Msg
 from nats.errors import BadHeaderError
 from support import processed
 
-from reconciler.connection import NatsSettings, connect_nats
-from reconciler.jsapi import JetStreamApi
-from reconciler.worker.jetstream import delivery, encode, publish_all
+from reconciler.jetstream.client import JetStreamApi
+from reconciler.jetstream.connect import connect_nats
+from reconciler.jetstream.settings import NatsSettings
+from reconciler.worker.wire import delivery, encode, publish_all
 
 MESSAGES = [
     ("wire.a", "", b"+ACK", None),

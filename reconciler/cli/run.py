@@ -1,0 +1,77 @@
+"""What several commands run: plan and show it (`plan`, `db plan`), apply and report (`apply`,
+`db upgrade`, `up`). The core is reconciler/reconcile's; this part prints and picks exit codes."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import click
+
+from ..errors import EXIT_CHANGES, EXIT_OK, JsctlError, Refused
+
+if TYPE_CHECKING:
+    from ..plan.model import Plan
+    from ..plan.policy import ApplyOptions
+    from ..reconcile.target import Console, Target
+
+
+def show_plan(target: Target, output: str, detailed_exitcode: bool, out_file: str | None = None) -> int:
+    """Plan ``target``, print the plan, save it (``--out``), choose the exit code."""
+    from ..plan.policy import check_errors
+    from ..plan.render import RENDERERS
+    from ..reconcile.plan import plan_all
+
+    try:
+        result, basis = asyncio.run(plan_all(target, saving=bool(out_file)))
+    except JsctlError:
+        if output == "prometheus":  # the report still says when the check ran, and that it failed
+            from ..plan.render.prometheus import render_prometheus
+
+            click.echo(render_prometheus(None, time.time()), nl=False)
+        raise
+    click.echo(RENDERERS[output](result), nl=output != "prometheus")
+    check_errors(result)
+    if out_file and basis is not None:
+        from ..plan.planfile import SavedPlan
+
+        SavedPlan(result, basis).write(out_file)
+    return EXIT_CHANGES if detailed_exitcode and result.has_changes else EXIT_OK
+
+
+def confirmation(assume_yes: bool) -> Callable[[Plan], None]:
+    """Ask on a terminal; without one, only --yes goes on."""
+    def confirm(plan: Plan) -> None:
+        if assume_yes:
+            return
+        if not sys.stdin.isatty():
+            raise Refused("not on a terminal, so cannot ask for confirmation: pass --yes to apply")
+        if not click.confirm("Apply these changes?", default=False):
+            raise Refused("apply cancelled")
+
+    return confirm
+
+
+def console(assume_yes: bool) -> Console:
+    from ..reconcile.target import Console
+
+    return Console(show=click.echo, tell=lambda message: click.echo(f"jsctl: {message}", err=True),
+                   confirm=confirmation(assume_yes))
+
+
+def run_apply(target: Target, options: ApplyOptions, assume_yes: bool, plan_file: str | None = None) -> None:
+    """Apply and verify, then say what was done; a JetStream request that failed mid-way prints what
+    was and was not done."""
+    from ..jetstream.execute import ApplyFailed
+    from ..reconcile.apply import apply_all
+
+    try:
+        applied = asyncio.run(apply_all(target, options, console(assume_yes), plan_file))
+    except ApplyFailed as failed:
+        click.echo(failed.report(), err=True)
+        raise
+    if applied is not None:
+        click.echo(applied.summary())

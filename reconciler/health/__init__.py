@@ -1,0 +1,1 @@
+"""`jsctl check`: health of the declared streams and consumers (check -> evaluate -> render)."""

@@ -1,0 +1,73 @@
+"""``JetStreamSession`` holds one connection for a whole plan (and apply), so a CLI command can join
+its changes with another planner's into one Plan and apply them with one exit code.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ..plan.address import JETSTREAM
+from .client import JetStreamApi
+from .connect import connect_nats
+from .normalize import NormalizeCache
+from .settings import NatsSettings
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
+
+    from ..manifest.model import Desired
+    from ..plan.model import Change, Plan
+    from .execute import Step
+    from .observe import Live
+
+
+class JetStreamSession:
+    def __init__(self, settings: NatsSettings, *, name: str = "jsctl"):
+        self.settings, self.name = settings, name
+        self.api: JetStreamApi | None = None
+        self.live: Live | None = None
+        self.normalized = NormalizeCache()  # the plan's normalized configs, found again by apply's verify
+
+    async def __aenter__(self) -> JetStreamSession:
+        self.api = JetStreamApi(await connect_nats(self.settings, name=self.name))
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        if self.api is not None:
+            await self.api.nc.close()
+
+    async def observe(self, streams: Iterable[str] | None = None) -> Live:
+        """Read the live account (or only ``streams`` and their consumers); kept for apply (its verify)
+        and for a plan's basis."""
+        from .observe import observe as read_live
+
+        assert self.api is not None
+        self.live = await read_live(self.api, streams)
+        return self.live
+
+    async def plan(self, desired: Desired, *, prune: bool = False) -> Plan:
+        from .plan import plan_jetstream
+
+        return plan_jetstream(desired, await self.observe(), prune=prune, normalized=self.normalized)
+
+    async def apply(self, desired: Desired, changes: list[Change], *, prune: bool = False,
+                    progress: Callable[[str], None] | None = None,
+                    converge_timeout: float | None = None) -> list[Step]:
+        """Execute the JetStream changes, then verify that re-planning them finds nothing left.
+
+        On a cluster, each write waits until its replicas converged (``converge_timeout`` seconds at
+        most, default converge.DEFAULT_TIMEOUT_S), telling ``progress`` while it waits.
+        """
+        from .converge import DEFAULT_TIMEOUT_S, settler
+        from .execute import execute
+        from .verify import Verifier, verify
+
+        assert self.api is not None and self.live is not None, "plan() first"
+        ours = [c for c in changes if c.address.target == JETSTREAM]
+        clustered = self.live.identity.cluster
+        settle = (settler(self.api, timeout=DEFAULT_TIMEOUT_S if converge_timeout is None else converge_timeout,
+                          progress=progress) if clustered else None)
+        verifier = Verifier(desired, self.live, self.normalized)
+        steps = await execute(self.api, ours, settle=settle, accepted=verifier.accepted)
+        verify(desired, self.live, steps, prune=prune, normalized=self.normalized)
+        return steps

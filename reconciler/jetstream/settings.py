@@ -1,0 +1,117 @@
+"""NATS connection settings, as flags, environment and natscli contexts give them.
+
+Precedence is per field: command-line flag > environment variable > natscli context.
+Flags and environment are merged by click (each option has an ``envvar``); this module fills
+what is still unset from the context. Connecting is connect.py's; nkeys and creds files are
+credentials.py's; credentials inside URLs, reconciler/url_credentials.py's.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from ..errors import UserError
+from ..url_credentials import redact_url, url_secrets
+
+DEFAULT_NATS_URL = "nats://127.0.0.1:4222"
+
+
+@dataclass(frozen=True)
+class NatsSettings:
+    """Everything needed to open a NATS connection. Secret fields are kept out of repr."""
+
+    url: str | None = None
+    nkey: str | None = None  # path of a seed file
+    creds: str | None = None  # path of a .creds file
+    user: str | None = None
+    password: str | None = field(default=None, repr=False)
+    token: str | None = field(default=None, repr=False)
+    tls_ca: str | None = None
+    tls_cert: str | None = None
+    tls_key: str | None = None
+    tls_first: bool = False
+    context: str | None = None
+
+    @property
+    def servers(self) -> list[str]:
+        return [u.strip() for u in (self.url or DEFAULT_NATS_URL).split(",") if u.strip()]
+
+    @property
+    def display_servers(self) -> str:
+        """The server list as it may be shown: every credential in it replaced by ``***``."""
+        return redact_url(",".join(self.servers))
+
+    def secrets(self) -> list[str]:
+        """Strings that must never be printed (passwords, tokens, credentials in URLs)."""
+        return [s for s in (self.password, self.token) if s] + url_secrets(",".join(self.servers))
+
+
+def nats_config_home(env: Mapping[str, str] | None = None) -> Path:
+    env = os.environ if env is None else env
+    base = env.get("XDG_CONFIG_HOME") or str(Path(env.get("HOME", "~")).expanduser() / ".config")
+    return Path(base) / "nats"
+
+
+# natscli context JSON key -> NatsSettings field
+_CONTEXT_KEYS = {
+    "url": "url",
+    "nkey": "nkey",
+    "creds": "creds",
+    "user": "user",
+    "password": "password",
+    "token": "token",
+    "ca": "tls_ca",
+    "cert": "tls_cert",
+    "key": "tls_key",
+    "tls_first": "tls_first",
+}
+
+
+def load_context(name: str | None, env: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Read a natscli context; without a name, the one natscli has selected (if any)."""
+    home = nats_config_home(env)
+    explicit = bool(name)
+    if not name:
+        selected = home / "context.txt"
+        name = selected.read_text().strip() if selected.is_file() else ""
+        if not name:
+            return {}
+    path = home / "context" / f"{name}.json"
+    if not path.is_file():
+        if explicit:
+            raise UserError(f"nats context {name!r} not found (looked for {path})")
+        return {}
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise UserError(f"nats context {name!r} ({path}) is not valid JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise UserError(f"nats context {name!r} ({path}) must be a JSON object")
+    return {ours: data[theirs] for theirs, ours in _CONTEXT_KEYS.items() if data.get(theirs) not in (None, "")}
+
+
+# Fields that only make sense together: when a flag or variable sets one of a group, the
+# context's values for the whole group are ignored (an --nkey must not be paired with the
+# context's creds, a --tls-cert with the context's key).
+_TOGETHER = (("nkey", "creds", "user", "password", "token"), ("tls_cert", "tls_key"))
+
+
+def resolve_nats_settings(given: NatsSettings, env: Mapping[str, str] | None = None) -> NatsSettings:
+    """Fill the fields that neither a flag nor the environment set from the natscli context."""
+    from_context = load_context(given.context, env)
+    for group in _TOGETHER:
+        if any(getattr(given, name) for name in group):
+            from_context = {name: value for name, value in from_context.items() if name not in group}
+    unset = {f.name: from_context[f.name] for f in fields(given)
+             if f.name in from_context and getattr(given, f.name) in (None, False)}
+    settings = replace(given, **unset)
+    for path_field in ("nkey", "creds", "tls_ca", "tls_cert", "tls_key"):
+        value = getattr(settings, path_field)
+        if value:
+            settings = replace(settings, **{path_field: os.path.expanduser(value)})
+    return settings

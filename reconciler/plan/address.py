@@ -1,0 +1,83 @@
+"""Addresses of resources in a plan, parsed and formatted here and nowhere else.
+
+An address is ``KIND/NAME...`` (README, "Plans"): ``stream/NAME``, ``consumer/STREAM/NAME``,
+``db/revision/REV``, ``db/table/NAME``, ``db/column/TABLE.COLUMN``, ``db/index/NAME``,
+``db/constraint/NAME``. ``Address`` is that text (a ``str``, so it prints, compares and serializes as
+one) that also knows its ``Kind``: which target it belongs to and its label in metrics. A new kind
+of resource is one more ``Kind`` below; an address of a kind this jsctl does not know still has one
+(named by its prefix, target OTHER), so it is shown, never applied.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+JETSTREAM, DATABASE = "jetstream", "database"  # the targets a plan changes
+OTHER = "other"  # an address of a kind this jsctl does not know (shown, never applied)
+
+
+@dataclass(frozen=True)
+class Kind:
+    """What an address names: ``prefix`` is its text before the names (``stream``, ``db/table``)."""
+
+    prefix: str
+    target: str  # JETSTREAM or DATABASE
+    names: int  # how many ``/``-separated names follow the prefix
+
+    @property
+    def label(self) -> str:
+        """The kind in metrics and summaries: ``stream``, ``db_table``."""
+        return self.prefix.replace("/", "_")
+
+    def address(self, *names: str) -> Address:
+        if len(names) != self.names:
+            raise ValueError(f"a {self.prefix} address has {self.names} name(s), got {names!r}")
+        return Address("/".join((self.prefix, *names)))
+
+
+STREAM = Kind("stream", JETSTREAM, 1)
+CONSUMER = Kind("consumer", JETSTREAM, 2)
+DB_REVISION = Kind("db/revision", DATABASE, 1)
+DB_TABLE = Kind("db/table", DATABASE, 1)
+DB_COLUMN = Kind("db/column", DATABASE, 1)  # TABLE.COLUMN
+DB_INDEX = Kind("db/index", DATABASE, 1)
+DB_CONSTRAINT = Kind("db/constraint", DATABASE, 1)
+DB = Kind("db", DATABASE, 0)  # the database itself: a difference of a kind a newer Alembic reports
+
+KINDS = {kind.prefix: kind for kind in (STREAM, CONSUMER, DB_REVISION, DB_TABLE, DB_COLUMN, DB_INDEX,
+                                        DB_CONSTRAINT, DB)}
+
+
+class Address(str):
+    """A resource's address; ``Address("stream/ORDERS").kind is STREAM``, ``.names == ("ORDERS",)``."""
+
+    __slots__ = ()
+
+    def _split(self) -> tuple[Kind, tuple[str, ...]]:
+        parts = self.split("/", 2)
+        for prefix in ("/".join(parts[:2]), parts[0]):  # "db/table" before "db"
+            kind, rest = KINDS.get(prefix), self[len(prefix) + 1:]
+            if kind is None or bool(rest) != bool(kind.names):
+                continue
+            # the last name may hold a "/" (a quoted Postgres name); stream and consumer names cannot
+            names = tuple(rest.split("/", kind.names - 1)) if kind.names else ()
+            if len(names) == kind.names:
+                return kind, names
+        # Not a kind of this jsctl's: still a kind, named by its prefix ("db/x/NAME" is a database's).
+        database = parts[0] == "db" and len(parts) > 2
+        prefix = "/".join(parts[:2]) if database else parts[0]
+        names = tuple(parts[2 if database else 1:])
+        return Kind(prefix, DATABASE if database else OTHER, len(names)), names
+
+    @property
+    def kind(self) -> Kind:
+        return self._split()[0]
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The names after the kind: ``("STREAM", "CONSUMER")`` for ``consumer/STREAM/CONSUMER``."""
+        return self._split()[1]
+
+    @property
+    def target(self) -> str:
+        return self.kind.target

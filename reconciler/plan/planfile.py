@@ -1,0 +1,222 @@
+"""Saved plans: ``jsctl plan --out plan.json`` then ``jsctl apply plan.json``.
+
+A saved plan is the Plan value plus its *basis*: what it was computed from. Applying re-reads the
+manifests and the live state, computes the basis again, and refuses (exit 3) when anything
+differs, naming what changed, as Terraform does with a stale saved plan:
+
+- the manifests: sha256 of every file read (streams/consumers YAML, migrations/schema.yaml and
+  migrations/versions/*.py),
+  by path relative to the working directory, so a CI job can plan in one checkout and apply in another;
+- the live state: a digest of the config of every resource read (streams, consumers), by address;
+- the database: Alembic revision and a fingerprint of the live schema (db/fingerprint.py);
+- the target: server/cluster name and version (a plan for staging never applies to production).
+
+The file never holds a secret: connection settings are not part of it, and ``write`` refuses to
+write a file in which a secret registered with ``errors.keep_secret`` or anything shaped like an
+nkey seed appears.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from .. import __version__
+from ..errors import JsctlError, Refused, UserError, scrub
+from .model import Plan
+
+KIND = "jsctl-saved-plan"
+FORMAT_VERSION = 1
+_SKIPPED_DIRS = {"__pycache__", ".git"}
+_SKIPPED_SUFFIXES = (".pyc", ".pyo")
+# nkey seeds: 'S' + key type + 56 base32 characters (user, account, operator, server, cluster...)
+_SEED_SHAPE = re.compile(r"\bS[UAONCXP][A-Z2-7]{56}\b")
+
+
+def digest(value: Any) -> str:
+    """sha256 of a JSON value in canonical form (sorted keys, no spaces)."""
+    canonical = json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+    return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _file_digest(path: Path) -> str:
+    return "sha256:" + hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _display_path(path: Path, base: Path) -> str:
+    resolved = path.resolve()
+    try:
+        return resolved.relative_to(base).as_posix()
+    except ValueError:
+        return resolved.as_posix()
+
+
+def manifest_digests(paths: Iterable[str | os.PathLike]) -> dict[str, str]:
+    """``{path relative to the working directory: sha256}`` for every file named or found under a directory named."""
+    base_path = Path.cwd().resolve()
+    found: dict[str, str] = {}
+    for given in paths:
+        path = Path(given)
+        if path.is_dir():
+            files = [p for p in path.rglob("*") if p.is_file() and not _SKIPPED_DIRS & set(p.parts)
+                     and not p.name.endswith(_SKIPPED_SUFFIXES)]
+        elif path.is_file():
+            files = [path]
+        else:
+            continue  # a default path that does not exist (no migrations/): nothing to digest
+        for file in files:
+            found[_display_path(file, base_path)] = _file_digest(file)
+    return dict(sorted(found.items()))
+
+
+@dataclass
+class PlanBasis:
+    """What a plan was computed from; two bases are equal iff the plan would be the same."""
+
+    manifests: dict[str, str] = field(default_factory=dict)  # path -> sha256
+    live: dict[str, str] = field(default_factory=dict)  # address -> digest of the live config read
+    database: dict[str, Any] | None = None  # {"revision": ..., "schema": digest} when a database is used
+    target: dict[str, Any] = field(default_factory=dict)  # {"server": ..., "cluster": ..., "version": ...}
+
+    @classmethod
+    def build(cls, *, manifests: Mapping[str, str], live_configs: Mapping[str, Mapping[str, Any]],
+              target: Mapping[str, Any], database: Mapping[str, Any] | None = None) -> PlanBasis:
+        """From what observation read: ``live_configs`` maps addresses to configs (no volatile state);
+        ``database`` is ``reconciler.db.database_basis``'s ``{"revision", "schema"}`` (None: no database)."""
+        return cls(dict(manifests), {address: digest(config) for address, config in sorted(live_configs.items())},
+                   None if database is None else dict(database), dict(target))
+
+
+def target_of(identity: Any) -> dict[str, Any]:
+    """The part of a ``jetstream.client.ServerIdentity`` that names the target (not the node: clusters have many)."""
+    return {"cluster": identity.cluster, "server": None if identity.cluster else identity.name,
+            "version": identity.version}
+
+
+def stale_reasons(saved: PlanBasis, current: PlanBasis) -> list[str]:
+    """What changed between the basis of a saved plan and now; empty when the plan is still valid."""
+    reasons: list[str] = []
+    if saved.target != current.target:
+        reasons.append(f"the target differs: the plan was made against {_describe_target(saved.target)}, "
+                       f"this is {_describe_target(current.target)}")
+    reasons += _map_changes("manifest file", saved.manifests, current.manifests, "edited")
+    reasons += _map_changes("live resource", saved.live, current.live, "changed")
+    if saved.database != current.database:
+        before, now = saved.database or {}, current.database or {}
+        if before.get("revision") != now.get("revision"):
+            reasons.append(f"the database revision is {now.get('revision')}, "
+                           f"the plan was made at {before.get('revision')}")
+        elif before.get("schema") != now.get("schema"):
+            reasons.append("the database schema changed since the plan")
+        else:
+            reasons.append("the plan was made with a different database configuration")
+    return reasons
+
+
+def _map_changes(what: str, before: Mapping[str, str], now: Mapping[str, str], verb: str) -> list[str]:
+    added = sorted(set(now) - set(before))
+    removed = sorted(set(before) - set(now))
+    changed = sorted(k for k in set(before) & set(now) if before[k] != now[k])
+    return ([f"{what} {k} appeared since the plan" for k in added]
+            + [f"{what} {k} disappeared since the plan" for k in removed]
+            + [f"{what} {k} was {verb} since the plan" for k in changed])
+
+
+def _describe_target(target: Mapping[str, Any]) -> str:
+    where = f"cluster {target.get('cluster')}" if target.get("cluster") else f"server {target.get('server')}"
+    return f"{where} (nats-server {target.get('version')})"
+
+
+@dataclass
+class SavedPlan:
+    plan: Plan
+    basis: PlanBasis
+    created_at: str = field(default_factory=lambda: datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"))
+    jsctl_version: str = __version__
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": KIND, "format_version": FORMAT_VERSION, "jsctl_version": self.jsctl_version,
+                "created_at": self.created_at, "basis": asdict(self.basis), "plan": self.plan.to_dict()}
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, sort_keys=True, default=str) + "\n"
+
+    @classmethod
+    def from_dict(cls, data: Any, source: str = "plan file") -> SavedPlan:
+        if not isinstance(data, dict) or data.get("kind") != KIND:
+            raise UserError(f"{source} is not a jsctl saved plan (make one with `jsctl plan --out FILE`)")
+        if data.get("format_version") != FORMAT_VERSION:
+            raise UserError(f"{source} has plan format {data.get('format_version')}, this jsctl reads "
+                            f"format {FORMAT_VERSION}: run `jsctl plan --out` again")
+        try:
+            basis = PlanBasis(**data["basis"])
+            plan = Plan.from_dict(data["plan"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise UserError(f"{source} is damaged ({exc}): run `jsctl plan --out` again") from None
+        return cls(plan, basis, str(data.get("created_at", "")), str(data.get("jsctl_version", "")))
+
+    @classmethod
+    def read(cls, path: str | os.PathLike) -> SavedPlan:
+        try:
+            data = json.loads(Path(path).read_text())
+        except OSError as exc:
+            raise UserError(f"plan file {path}: {exc.strerror or exc}") from None
+        except ValueError:
+            raise UserError(f"plan file {path} is not JSON (make one with `jsctl plan --out FILE`)") from None
+        return cls.from_dict(data, f"plan file {path}")
+
+    def write(self, path: str | os.PathLike) -> None:
+        ensure_no_secret(self.to_dict())
+        Path(path).write_text(self.to_json())
+
+    def ensure_fresh(self, current: PlanBasis) -> None:
+        """Refuse (exit 3) to apply a plan whose basis changed, or one made by another jsctl version."""
+        reasons = stale_reasons(self.basis, current)
+        if self.jsctl_version != __version__:
+            reasons.insert(0, f"it was made by jsctl {self.jsctl_version}, this is jsctl {__version__}")
+        if reasons:
+            raise Refused(f"the saved plan from {self.created_at} is stale: {'; '.join(reasons)}. "
+                          f"Run `jsctl plan --out FILE` again and review it")
+
+
+def ensure_no_secret(value: Any) -> None:
+    """Raise if a string in ``value`` (the saved plan, as JSON values) holds a secret this process has seen
+    (errors.keep_secret: passwords, tokens, seeds, credentials in URLs) or anything shaped like an nkey
+    seed. The message names where, never what."""
+    where = list(_secret_places(value))
+    if where:
+        more = f" and {len(where) - _PLACES_NAMED} more places" if len(where) > _PLACES_NAMED else ""
+        raise JsctlError(f"refusing to write the plan: {', '.join(where[:_PLACES_NAMED])}{more} would contain a "
+                         "secret jsctl was given (a password, token or nkey seed); if the secret is also a name there, "
+                         "give it a value of its own, otherwise this is a bug in jsctl, please report it")
+
+
+_PLACES_NAMED = 3
+
+
+def _secret_places(value: Any, path: str = "") -> Iterator[str]:
+    """The JSON paths (``plan.context.nats.server_name``) of the strings in ``value`` holding a secret."""
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            key_is_clean = _holds_no_secret(key)
+            here = ".".join(filter(None, (path, str(key) if key_is_clean else "***")))
+            if not key_is_clean:
+                yield f"{here} (a key)"
+            yield from _secret_places(item, here)
+    elif isinstance(value, (list, tuple)):
+        for index, item in enumerate(value):
+            yield from _secret_places(item, f"{path}[{index}]")
+    elif not _holds_no_secret(value):
+        yield path
+
+
+def _holds_no_secret(value: Any) -> bool:
+    text = str(value)
+    return scrub(text) == text and not _SEED_SHAPE.search(text)

@@ -1,0 +1,22 @@
+"""A Plan as JSON: the documented, versioned form (``Plan.to_dict``) with a summary, and the JSON Schema
+that describes it (shipped in the package: `jsctl plan --print-schema`)."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from importlib import resources
+
+from ..model import Plan
+
+SCHEMA_RESOURCE = "schemas/plan.schema.json"
+
+
+def render_json(plan: Plan) -> str:
+    data = plan.to_dict()
+    data["summary"] = {str(action): count for action, count in Counter(c.action for c in plan.changes).items()}
+    return json.dumps(data, indent=2, sort_keys=False, default=str)
+
+
+def json_schema_text() -> str:
+    return resources.files("reconciler").joinpath(SCHEMA_RESOURCE).read_text(encoding="utf-8")

@@ -1,0 +1,45 @@
+"""A Plan as text, terraform-like: JetStream changes, then the database's under its heading."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from ..address import DATABASE
+from ..model import Action, Change, Plan
+from . import database
+from .common import field_lines, head, summary
+
+COLOURS = {Action.CREATE: "green", Action.UPDATE: "yellow", Action.REPLACE: "red", Action.DELETE: "red",
+           Action.ADOPT: "cyan", Action.UPGRADE: "yellow", Action.UNMANAGED: "bright_black", Action.DRIFT: "magenta",
+           Action.OFFLINE: "magenta"}
+DETAIL_LINES = {DATABASE: database.detail_lines}  # by target; the others: field_lines
+
+
+def _database_heading(context: dict[str, Any]) -> str:
+    return (f"Database {context.get('database')}: at revision {context.get('database_revision') or '(none)'}, "
+            f"head {context.get('database_head') or '(none)'}")
+
+
+def render_text(plan: Plan) -> str:
+    out = []
+    nats = plan.context.get("nats")
+    if nats:
+        out.append(f"JetStream: nats-server {nats.get('server_version')} (API level {nats.get('api_level')})")
+    database_changes = [c for c in plan.changes if c.address.target == DATABASE]
+    for change in [c for c in plan.changes if c.address.target != DATABASE]:
+        out += _text_change(change)
+    if "database" in plan.context:
+        out.append(_database_heading(plan.context))
+    for change in database_changes:
+        out += _text_change(change)
+    out += [f"error: {e}" for e in plan.errors]
+    out.append(summary(plan))
+    return "\n".join(out)
+
+
+def _text_change(change: Change) -> list[str]:
+    colour = "red" if change.destructive else COLOURS.get(change.action)
+    lines = DETAIL_LINES.get(change.address.target, field_lines)(change)
+    return [click.style(f"{change.action.symbol:>3} {head(change)}", fg=colour), *(f"      {line}" for line in lines)]

@@ -1,0 +1,96 @@
+"""Apply a joint plan under the apply lock kept in JetStream (jetstream/lock.py): everything that can refuse
+is checked before anything changes (plan/policy.py), then the database is upgraded, then JetStream is
+applied; each half verifies its own result.
+
+Why the database first: its apply still has checks that can refuse at the last moment (its own
+advisory lock, held by a `jsctl db upgrade` elsewhere; the revision moved; a revision file edited)
+and its revisions can fail on existing rows. Run first, such a refusal or failure leaves JetStream
+untouched; JetStream's changes were all checked beforehand, under the apply lock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+from collections.abc import AsyncIterator, Callable
+from typing import TYPE_CHECKING
+
+from ..plan.address import DATABASE
+from ..plan.model import Action, Plan
+from ..plan.policy import ApplyOptions, check
+from .plan import _check_migrations, _current_basis, _load, _plan, _session
+from .target import Applied, Console, DatabaseTarget, Target
+
+if TYPE_CHECKING:
+    from ..jetstream.lock import ApplyLock
+    from ..jetstream.session import JetStreamSession
+
+
+@contextlib.asynccontextmanager
+async def _apply_lock(session: JetStreamSession | None, timeout: float,
+                      tell: Callable[[str], None]) -> AsyncIterator[ApplyLock | None]:
+    """The apply lock in the NATS account; without NATS, the database's advisory lock alone serializes."""
+    if session is None:
+        yield None
+        return
+    from ..jetstream.lock import ApplyLock
+
+    assert session.api is not None
+    async with ApplyLock(session.api.nc, timeout_s=timeout, tell=tell) as lock:
+        yield lock
+
+
+async def _ensure_held(lock: ApplyLock | None) -> None:
+    if lock is not None:
+        await lock.ensure_held()
+
+
+async def apply_all(target: Target, options: ApplyOptions, console: Console,
+                    plan_file: str | None = None) -> Applied | None:
+    """Plan (or check the saved plan ``plan_file``, from `jsctl plan --out`), refuse what needs a decision,
+    then apply and verify both halves; None when there was nothing to do (no request sent, no lock on
+    the database taken)."""
+    from ..plan.planfile import SavedPlan
+    from ..plan.render.text import render_text
+
+    saved = SavedPlan.read(plan_file) if plan_file else None
+    if saved is not None:  # the saved plan decides; the same flags would be needed to plan it again
+        target = dataclasses.replace(target, prune=bool(saved.plan.context.get("options", {}).get("prune")))
+    _check_migrations(target)
+    desired = _load(target)
+    async with _session(target, "jsctl apply") as session, \
+            _apply_lock(session, options.lock_timeout, console.tell) as lock:
+        if saved is None:
+            plan, _ = await _plan(session, desired, target, saving=False)
+        else:
+            saved.ensure_fresh(await _current_basis(session, desired, target))
+            plan = saved.plan
+        console.show(render_text(plan))
+        check(plan, options.allow_destructive)
+        if not plan.has_changes:
+            return None
+        if saved is None and plan.pending:  # a saved plan was reviewed when it was saved, as with Terraform
+            # In a thread: the lock is refreshed on this event loop while a person reads the plan.
+            await asyncio.to_thread(console.confirm, plan)
+        applied = Applied()
+        if target.database and any(c.address.target == DATABASE and (c.changes_something or c.action == Action.DRIFT)
+                                   for c in plan.changes):
+            await _ensure_held(lock)
+            applied.database_steps = await asyncio.to_thread(_apply_database, target.database, plan, options,
+                                                             console.show)
+        if session is not None and desired is not None and any(c.address.target != DATABASE for c in plan.pending):
+            await _ensure_held(lock)
+            applied.jetstream_requests = len(await session.apply(desired, plan.pending, prune=target.prune,
+                                                                 progress=console.tell,
+                                                                 converge_timeout=options.converge_timeout))
+        return applied
+
+
+def _apply_database(database: DatabaseTarget, plan: Plan, options: ApplyOptions,
+                    progress: Callable[[str], None]) -> list[str]:
+    """Upgrade under Postgres' advisory lock, then verify the database equals schema.yaml (db/execute.py);
+    drift alone runs no DDL and fails that verification: jsctl never corrects drift by itself."""
+    from ..db.execute import execute
+
+    return execute(database.settings, database.migrations, plan, options, progress)

@@ -1,0 +1,137 @@
+"""One plan for JetStream and the Postgres schema together (apply.py applies it).
+
+``plan_all`` joins the JetStream plan (``JetStreamSession``) and the database plan
+(``reconciler.db.plan_database``) into one Plan, JetStream changes first, and computes the basis a
+saved plan is checked against (plan/planfile.py).
+
+Either half may be absent: no database configured (nothing database-related is imported:
+SQLAlchemy and Alembic cost ≈ 0.26 s), or no NATS (`jsctl db plan`, `jsctl db upgrade`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..errors import UserError
+from ..plan.address import CONSUMER, STREAM
+from ..plan.model import Plan
+from .target import DatabaseTarget, Target
+
+if TYPE_CHECKING:
+    from ..jetstream.session import JetStreamSession
+    from ..manifest.model import Desired
+    from ..plan.planfile import PlanBasis
+
+def join(plans: Iterable[Plan]) -> Plan:
+    """One Plan from several planners' (in order): changes, errors and context side by side."""
+    joined = Plan()
+    for plan in plans:
+        joined.changes += plan.changes
+        joined.errors += plan.errors
+        joined.context |= plan.context
+    return joined
+
+
+def migration_files(migrations: Path) -> list[Path]:
+    """The files of migrations/ a plan depends on: the desired schema and the revisions."""
+    return [migrations / "schema.yaml", *sorted((migrations / "versions").glob("*.py"))]
+
+
+def load_manifests(files: Iterable[str]) -> Desired:
+    """The validated JetStream manifests (every problem at once); none named: the default files."""
+    from ..manifest import load_desired
+
+    return load_desired([Path(f) for f in files])
+
+
+def _load(target: Target) -> Desired | None:
+    return None if target.nats is None else load_manifests(target.files)
+
+
+def _check_migrations(target: Target) -> None:
+    if target.database and not (target.database.migrations / "schema.yaml").is_file():
+        raise UserError(f"{target.database.migrations}: no schema.yaml (a database is configured: "
+                        "pass --migrations DIR, or unset DATABASE_URL for JetStream alone)")
+
+
+@contextlib.asynccontextmanager
+async def _session(target: Target, name: str) -> AsyncIterator[JetStreamSession | None]:
+    if target.nats is None:
+        yield None
+        return
+    from ..jetstream.session import JetStreamSession
+
+    async with JetStreamSession(target.nats, name=name) as session:
+        yield session
+
+
+def _plan_database(database: DatabaseTarget) -> Plan:
+    from ..db import plan_database
+
+    return plan_database(database.settings, database.migrations, dev_url=database.dev_url, adopt=database.adopt)
+
+
+def _database_basis(database: DatabaseTarget) -> dict[str, Any]:
+    from ..db import database_basis
+
+    return database_basis(database.settings)
+
+
+def plan_basis(target: Target, desired: Desired | None, session: JetStreamSession | None,
+               database: dict[str, Any] | None) -> PlanBasis:
+    """What a plan was computed from (plan/planfile.py): manifest and migration files, live configs,
+    the NATS target, the database revision and schema fingerprint."""
+    from ..plan.planfile import PlanBasis, manifest_digests, target_of
+
+    files: list[Any] = list(desired.files) if desired else []
+    if target.database:
+        files += migration_files(target.database.migrations)
+    configs: dict[str, Any] = {}
+    nats_target: dict[str, Any] = {}
+    if session is not None and session.live is not None:
+        live = session.live
+        configs = {STREAM.address(name): item["config"] for name, item in live.streams.items()}
+        configs |= {CONSUMER.address(*key): item["config"] for key, item in live.consumers.items()}
+        nats_target = target_of(live.identity)
+    return PlanBasis.build(manifests=manifest_digests(files), live_configs=configs, target=nats_target,
+                           database=database)
+
+
+async def _plan(session: JetStreamSession | None, desired: Desired | None, target: Target, *,
+                saving: bool) -> tuple[Plan, PlanBasis | None]:
+    """Both halves at once (the database's in a thread: blocking SQLAlchemy and a scratch Postgres);
+    the basis only when ``saving`` (it digests every live config: 5,000 at 1,000 streams x 4 consumers)."""
+    halves = []
+    if session is not None and desired is not None:
+        halves.append(session.plan(desired, prune=target.prune))
+    if target.database:
+        halves.append(asyncio.to_thread(_plan_database, target.database))
+    plan = join(await asyncio.gather(*halves))
+    plan.context["options"] = {"prune": target.prune}
+    database = None
+    if target.database:
+        database = {"revision": plan.context.get("database_revision"), "schema": plan.context.get("database_schema")}
+    return plan, plan_basis(target, desired, session, database) if saving else None
+
+
+async def _current_basis(session: JetStreamSession | None, desired: Desired | None, target: Target) -> PlanBasis:
+    """The basis now, to check a saved plan against (both halves observed, not planned again)."""
+    halves: list[Any] = []
+    if session is not None and desired is not None:
+        halves.append(session.observe())
+    if target.database:
+        halves.append(asyncio.to_thread(_database_basis, target.database))
+    results = await asyncio.gather(*halves)
+    return plan_basis(target, desired, session, results[-1] if target.database else None)
+
+
+async def plan_all(target: Target, *, saving: bool = True) -> tuple[Plan, PlanBasis | None]:
+    """The joint plan (JetStream changes, then the database's) and, when ``saving``, its basis for ``--out``."""
+    _check_migrations(target)
+    desired = _load(target)
+    async with _session(target, "jsctl plan") as session:
+        return await _plan(session, desired, target, saving=saving)

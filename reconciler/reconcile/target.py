@@ -1,0 +1,57 @@
+"""What to reconcile and how apply talks to its user: the inputs of plan_all and apply_all."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..db.settings import DatabaseSettings
+from ..jetstream.settings import NatsSettings
+from ..plan.model import Plan
+
+
+@dataclass(frozen=True)
+class DatabaseTarget:
+    """The Postgres half: the database, its Alembic migrations directory, and how to plan it."""
+
+    settings: DatabaseSettings
+    migrations: Path = Path("migrations")
+    dev_url: str | None = None  # where scratch databases go (None: a throwaway embedded Postgres)
+    adopt: bool = False  # stamp a database that has the schema but no Alembic history
+
+    @classmethod
+    def configured(cls, settings: DatabaseSettings, migrations: Path, dev_url: str | None = None,
+                   adopt: bool = False) -> DatabaseTarget | None:
+        """The target, or None when no database is configured (JetStream alone)."""
+        return cls(settings, migrations, dev_url, adopt) if settings.configured else None
+
+
+@dataclass(frozen=True)
+class Target:
+    """What to reconcile: ``nats`` None is the database alone, ``database`` None JetStream alone."""
+
+    nats: NatsSettings | None
+    files: tuple[str, ...] = ()  # JetStream manifests (-f); none: ./streams.yaml ./consumers.yaml
+    database: DatabaseTarget | None = None
+    prune: bool = False
+
+
+@dataclass(frozen=True)
+class Console:
+    """How apply talks to the person running it (the CLI provides it; the core never prints)."""
+
+    show: Callable[[str], None]  # the plan and each step as it completes
+    tell: Callable[[str], None]  # notices, e.g. waiting for another apply's lock
+    confirm: Callable[[Plan], None]  # raises Refused unless the changes are confirmed
+
+
+@dataclass
+class Applied:
+    database_steps: list[str] = field(default_factory=list)
+    jetstream_requests: int = 0
+
+    def summary(self) -> str:
+        parts = ([f"database: {len(self.database_steps)} step(s)"] if self.database_steps else []) + \
+                ([f"JetStream: {self.jetstream_requests} request(s)"] if self.jetstream_requests else [])
+        return f"Apply complete: {', '.join(parts) or 'nothing left to do (another apply did it)'}; verified."
