@@ -24,8 +24,8 @@ from ..errors import UserError
 from ..jetstream.client import ApiError, JetStreamApi
 from ..jetstream.connect import connect_nats
 from ..jetstream.settings import NatsSettings
-from .events import BadEvent, Event, amount_text, parse_event
-from .report import Reporter, Stats, serve_metrics
+from .events import BadEvent, Event, amount_text, message_id, parse_event
+from .report import Reporter, Stats, describe, serve_metrics
 from .store import CONFLICT, CONFLICTING_DUPLICATE, NEW, Recorded, Rejected, Store
 from .verdict import APPROVED, Limits
 from .wire import AckedPublisher, Delivery, Puller, delivery, publish_all
@@ -199,7 +199,7 @@ class Worker:
         except ConnectionClosedError:
             raise
         except Exception as exc:  # NATS reconnecting, server restarting: wait for it
-            self.report.log("warning", "fetch failed, retrying", error=_describe(exc))
+            self.report.log("warning", "fetch failed, retrying", error=describe(exc))
             await self._pause(self.settings.retry_delay)
             return []
 
@@ -219,7 +219,7 @@ class Worker:
             except Exception as exc:
                 await self.store.close()  # reopened before its next use
                 self.report.log("warning", "database unavailable, batch handed back for redelivery",
-                                error=_describe(exc))
+                                error=describe(exc))
                 await self._hand_back(msgs)
                 return
         await self._reply([item.msg for item in dead], TERM)
@@ -242,8 +242,7 @@ class Worker:
         item = _Item(msg, delivered)
         try:
             item.event = parse_event(msg.data, stream=delivered.stream, stream_sequence=delivered.sequence,
-                                     stream_time=delivered.time,
-                                     msg_id=msg.headers.get("Nats-Msg-Id") if msg.headers else None)
+                                     stream_time=delivered.time, msg_id=message_id(msg.headers))
         except BadEvent as exc:
             item.bad = exc
         return item
@@ -274,7 +273,8 @@ class Worker:
             reason, transaction_id = CONFLICTING_DUPLICATE, event.transaction_id
             detail = f"transaction {event.transaction_id!r} was already recorded with a different payload"
         stream, sequence = item.delivered.stream, item.delivered.sequence
-        return Rejected(stream, sequence, item.msg.subject, item.msg.data, reason, detail, transaction_id)
+        return Rejected(stream, sequence, item.msg.subject, item.msg.data, reason, detail, transaction_id,
+                        message_id(item.msg.headers))
 
     async def _publish_verdicts(self, items: list[_Item]) -> bool:
         """Publish every verdict and wait for all their acks together; False if any is missing."""
@@ -283,7 +283,7 @@ class Worker:
         try:
             await self.verdicts.publish(self.settings.verdict_subject, messages, self.settings.publish_timeout)
         except Exception as exc:  # PublishFailed, or NATS gone while publishing
-            self.report.log("warning", "verdicts not confirmed, batch handed back for redelivery", error=_describe(exc))
+            self.report.log("warning", "verdicts not confirmed, batch handed back for redelivery", error=describe(exc))
             return False
         return True
 
@@ -302,7 +302,7 @@ class Worker:
             await publish_all(self.nc, [(msg.reply, "", payload, None) for msg in msgs])
         except Exception as exc:
             self.report.log("warning", "could not answer JetStream, messages will be redelivered",
-                            error=_describe(exc))
+                            error=describe(exc))
 
     async def _pause(self, seconds: float) -> None:
         """Sleep, but wake up at once on SIGTERM."""
@@ -340,9 +340,3 @@ def verdict_bytes(transaction_id: str, user_id: str, mode: str, amount: Decimal,
     return (f'{{"transactionId":{json_string(transaction_id)},"userId":{json_string(user_id)},'
             f'"transactionMode":"{mode}","amount":{amount_text(amount)},"status":"{status}",'
             f'"reason":{"null" if reason is None else json_string(reason)},"streamSequence":{sequence}}}').encode()
-
-
-def _describe(exc: BaseException | None) -> str:
-    text = str(exc).strip().splitlines()[0] if exc is not None and str(exc).strip() else ""
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
-

@@ -60,6 +60,12 @@ class Reporter:
                  rate=f"{processed / max(elapsed, 1e-9):.0f}/s", lag=self.stats.lag)
 
 
+def describe(exc: BaseException | None) -> str:
+    """An exception in one line: its type and the first line of its message."""
+    text = str(exc).strip().splitlines()[0] if exc is not None and str(exc).strip() else ""
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
 def serve_metrics(stats: Stats, port: int) -> None:
     """Expose the counters on http://0.0.0.0:port/metrics (prometheus-client's own HTTP server thread)."""
     from prometheus_client import start_http_server
