@@ -97,8 +97,9 @@ def parse_csv(data: bytes, name: str) -> list[Threshold]:
     try:
         text = data.decode("utf-8-sig")  # a byte order mark, as spreadsheets write, is not part of the header
     except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        raise _refused(name, [f"{name}:{line}: not UTF-8 (byte {exc.start} of the file)"]) from None
+        # exc.object is what followed the byte order mark, if there was one
+        line, offset = exc.object.count(b"\n", 0, exc.start) + 1, len(data) - len(exc.object) + exc.start
+        raise _refused(name, [f"{name}:{line}: not UTF-8 (byte {offset} of the file)"]) from None
     problems: list[str] = []
     thresholds: list[Threshold] = []
     first_line: dict[str, int] = {}
