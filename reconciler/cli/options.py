@@ -244,7 +244,7 @@ def _worker_option_list() -> list:
                      help="Seconds between progress lines."),
         click.option("--log-format", type=click.Choice(["text", "json"]), default="text", show_default=True),
         click.option("--metrics-port", type=click.IntRange(0, 65535), default=None,
-                     help="Serve Prometheus metrics on this port (/metrics)."),
+                     help="Serve Prometheus metrics (/metrics) and a health probe (/healthz) on this port."),
     ]
 
 
