@@ -25,7 +25,7 @@ from ..jetstream.client import ApiError, JetStreamApi
 from ..jetstream.connect import connect_nats
 from ..jetstream.settings import NatsSettings
 from .events import BadEvent, Event, amount_text, message_id, parse_event
-from .monitor import HEALTH_INTERVAL, RUNNING, STARTING, STOPPING, Monitor
+from .monitor import CHECKS, HEALTH_INTERVAL, RUNNING, STARTING, STOPPING, Monitor
 from .report import Reporter, describe
 from .store import CONFLICT, CONFLICTING_DUPLICATE, NEW, Recorded, Rejected, Store
 from .verdict import APPROVED, Limits
@@ -128,7 +128,7 @@ class Worker:
             self.verdicts = AckedPublisher(self.nc)
             await self.pull.start()
             await self.verdicts.start()
-            await self._check_health()
+            self.health.checked(dict.fromkeys(CHECKS))  # all just seen working: connected, consumer info, schema
             self.health.phase = RUNNING if not self.stopping.is_set() else STOPPING
             watch = asyncio.create_task(self._watch_health())
             self.report.log("info", "started", stream=s.stream, consumer=s.consumer, batch=self.batch,

@@ -122,7 +122,13 @@ class Monitor:
         threading.Thread(target=self._server.serve_forever, name="jsctl-metrics", daemon=True).start()
 
     def close(self) -> None:
+        """Stop serving, without waiting: the server notices within its 0.5 s poll interval, which every
+        `jsctl worker --until-idle` run would otherwise add to its time."""
         if self._server is not None:
             server, self._server = self._server, None
-            server.shutdown()
-            server.server_close()
+
+            def stop() -> None:
+                server.shutdown()
+                server.server_close()
+
+            threading.Thread(target=stop, name="jsctl-metrics-stop", daemon=True).start()
