@@ -9,6 +9,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..errors import scrub
+
 COUNTERS = ("processed", "approved", "rejected", "duplicates", "dead_lettered", "retried")
 HELP = {
     "processed": "Events recorded with a verdict (new ones).",
@@ -54,7 +56,7 @@ class Reporter:
         else:
             extra = " ".join(f"{k}={v}{_TEXT_UNITS.get(k, '')}" for k, v in fields.items())
             line = f"worker: {level}: {message}" + (f" ({extra})" if extra else "")
-        print(line, file=self.stream, flush=True)
+        print(scrub(line), file=self.stream, flush=True)  # library errors in fields may quote a secret
 
     def progress(self) -> None:
         now = time.monotonic()
