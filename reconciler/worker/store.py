@@ -53,7 +53,7 @@ async def connect(database: DatabaseSettings, timeout: float = 10) -> asyncpg.Co
 
 def missing_schema(database: DatabaseSettings, exc: BaseException) -> UserError:
     return UserError(f"the database at {database.display_url} lacks the worker's schema "
-                     f"({str(exc).splitlines()[0]}): run `jsctl apply` first")
+                     f"({str(exc).splitlines()[0]}): run `jsctl apply` with this jsctl's migrations first")
 
 
 @contextlib.asynccontextmanager
