@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import resource
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import yaml
@@ -29,6 +31,25 @@ sys.path.insert(0, str(REPO))
 from reconciler.dev.servers import NatsServer  # noqa: E402
 
 BASELINES = str(REPO / "bench" / "js_baselines.py")
+
+
+def store_dir_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--store-dir", default="/dev/shm" if Path("/dev/shm").is_dir() else None,
+                        help="parent of the server's JetStream store [default: /dev/shm (tmpfs) when present, so "
+                             "the figures measure jsctl and nats-server, not a disk shared with other work]")
+
+
+@contextlib.contextmanager
+def bench_server(store_dir: str | None) -> Iterator[tuple[Path, NatsServer, dict[str, str]]]:
+    """A scratch directory, a nats-server of the bench's own (its store under ``store_dir``) and an
+    environment whose NATS_URL points at it."""
+    with tempfile.TemporaryDirectory(prefix="jsctl-bench-") as tmp, \
+            tempfile.TemporaryDirectory(prefix="jsctl-bench-store-", dir=store_dir) as store:
+        server = NatsServer(Path(store), config="max_payload: 8MB").start()
+        try:
+            yield Path(tmp), server, {**os.environ, "NATS_URL": server.url}
+        finally:
+            server.stop()
 
 
 def write_manifests(directory: Path, streams: int, consumers: int) -> Path:
@@ -122,10 +143,10 @@ async def delete_all(url: str) -> None:
 
 async def in_process(url: str, manifests: Path) -> dict[str, float]:
     """Where the time goes inside one process: loading, observing, planning, and the apply requests
-    sent 64 at a time vs one at a time (the same executor, on an emptied account each time)."""
+    sent as apply sends them vs one at a time (the same executor, on an emptied account each time)."""
     from reconciler.jetstream.client import JetStreamApi
     from reconciler.jetstream.connect import connect_nats
-    from reconciler.jetstream.execute import execute
+    from reconciler.jetstream.execute import WRITE_CONCURRENCY, execute
     from reconciler.jetstream.observe import observe
     from reconciler.jetstream.plan import plan_jetstream
     from reconciler.jetstream.settings import NatsSettings
@@ -138,12 +159,12 @@ async def in_process(url: str, manifests: Path) -> dict[str, float]:
     nc = await connect_nats(NatsSettings(url=url))
     api = JetStreamApi(nc)
     try:
-        for concurrency in (1, 64):
+        for concurrency in (1, WRITE_CONCURRENCY):
             await delete_all(url)
             pending = plan_jetstream(desired, await observe(api)).pending
             start = time.perf_counter()
             await execute(api, pending, concurrency=concurrency)
-            times[f"execute x{concurrency}"] = time.perf_counter() - start
+            times["execute x1" if concurrency == 1 else "execute"] = time.perf_counter() - start
         start = time.perf_counter()
         live = await observe(api)
         times["observe"] = time.perf_counter() - start
@@ -161,62 +182,53 @@ def main() -> None:
     parser.add_argument("--consumers", type=int, default=4)
     parser.add_argument("--growth", type=int, default=5000, help="stream count for the growth check (0: skip)")
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--store-dir", default="/dev/shm" if Path("/dev/shm").is_dir() else None,
-                        help="parent of the server's JetStream store [default: /dev/shm (tmpfs) when present, so "
-                             "the figures measure jsctl and nats-server, not a disk shared with other work]")
+    store_dir_option(parser)
     args = parser.parse_args()
     rows: list[tuple[str, float, str, float, str]] = []  # what, jsctl s, baseline, baseline s, target
 
-    with tempfile.TemporaryDirectory(prefix="jsctl-bench-") as tmp, \
-            tempfile.TemporaryDirectory(prefix="jsctl-bench-store-", dir=args.store_dir) as store:
-        work = Path(tmp)
-        server = NatsServer(Path(store), config="max_payload: 8MB").start()
-        env = {**os.environ, "NATS_URL": server.url}
-        try:
-            n, m = args.streams, args.consumers
-            manifests = write_manifests(work / "m", n, m)
-            raw = numeric_manifests(manifests, work / "raw")
-            label = f"{n} streams x {m} consumers"
+    with bench_server(args.store_dir) as (work, server, env):
+        n, m = args.streams, args.consumers
+        manifests = write_manifests(work / "m", n, m)
+        raw = numeric_manifests(manifests, work / "raw")
+        label = f"{n} streams x {m} consumers"
 
-            meter = CpuMeter(server.proc.pid)
-            sequential, *sequential_cpu = meter.during(
-                lambda: timed([sys.executable, BASELINES, "create", str(raw)], env))
+        meter = CpuMeter(server.proc.pid)
+        sequential, *sequential_cpu = meter.during(
+            lambda: timed([sys.executable, BASELINES, "create", str(raw)], env))
+        asyncio.run(delete_all(server.url))
+        apply_time, *apply_cpu = meter.during(lambda: timed(jsctl("apply", "--yes", "-f", str(manifests)), env))
+        rows.append((f"apply {label} (new)", apply_time, "one request at a time", sequential,
+                     "none (3x: out of reach on 2 cores, issue #11)"))
+        asyncio.run(delete_all(server.url))
+        burst, *burst_cpu = meter.during(lambda: timed([sys.executable, BASELINES, "burst", str(raw)], env))
+        rows.append((f"apply {label} (new)", apply_time, "burst: all at once, unchecked", burst,
+                     "jsctl/base <= 1.15 (in pairs: bench_apply.py)"))
+
+        parts = asyncio.run(in_process(server.url, manifests))
+        rows.append((f"apply requests only, in-process ({label})", parts["execute"],
+                     "same executor, 1 in flight", parts["execute x1"], "baseline/jsctl (no target)"))
+        plan_time, floor, info = best_alternating({
+            "plan": jsctl("plan", "-f", str(manifests), "--detailed-exitcode"),
+            "floor": [sys.executable, BASELINES, "floor", str(raw)],
+            "info": [sys.executable, BASELINES, "info", str(raw)],
+        }, env, args.runs).values()
+        rows.append((f"plan {label}, no changes", plan_time, "floor: parse + paged LIST", floor,
+                     "jsctl <= 1.0 s; jsctl/floor <= 2"))
+        rows.append((f"plan {label}, no changes", plan_time, "one INFO per resource", info, "jsctl/baseline < 1"))
+
+        if args.growth:
             asyncio.run(delete_all(server.url))
-            apply_time, *apply_cpu = meter.during(lambda: timed(jsctl("apply", "--yes", "-f", str(manifests)), env))
-            rows.append((f"apply {label} (new)", apply_time, "one request at a time", sequential,
-                         "baseline/jsctl >= 3"))
-            asyncio.run(delete_all(server.url))
-            burst, *burst_cpu = meter.during(lambda: timed([sys.executable, BASELINES, "burst", str(raw)], env))
-            rows.append((f"apply {label} (new)", apply_time, "burst: all at once, unchecked", burst,
-                         f"floor of any client; 3x needs jsctl <= {sequential / 3:.3f} s"))
+            big = write_manifests(work / "big", args.growth, m)
+            timed(jsctl("apply", "--yes", "-f", str(big)), env)
+            big_time = best(jsctl("plan", "-f", str(big), "--detailed-exitcode"), env, args.runs)
+            rows.append((f"plan {args.growth} streams x {m}", big_time, f"plan {n} streams x {m}", plan_time,
+                         f"jsctl/baseline <= 5.5 ({args.growth // n}x the resources)"))
 
-            parts = asyncio.run(in_process(server.url, manifests))
-            rows.append((f"apply requests only, in-process ({label})", parts["execute x64"],
-                         "same executor, 1 in flight", parts["execute x1"], "baseline/jsctl (no target)"))
-            plan_time, floor, info = best_alternating({
-                "plan": jsctl("plan", "-f", str(manifests), "--detailed-exitcode"),
-                "floor": [sys.executable, BASELINES, "floor", str(raw)],
-                "info": [sys.executable, BASELINES, "info", str(raw)],
-            }, env, args.runs).values()
-            rows.append((f"plan {label}, no changes", plan_time, "floor: parse + paged LIST", floor,
-                         "jsctl <= 1.0 s; jsctl/floor <= 2"))
-            rows.append((f"plan {label}, no changes", plan_time, "one INFO per resource", info, "jsctl/baseline < 1"))
-
-            if args.growth:
-                asyncio.run(delete_all(server.url))
-                big = write_manifests(work / "big", args.growth, m)
-                timed(jsctl("apply", "--yes", "-f", str(big)), env)
-                big_time = best(jsctl("plan", "-f", str(big), "--detailed-exitcode"), env, args.runs)
-                rows.append((f"plan {args.growth} streams x {m}", big_time, f"plan {n} streams x {m}", plan_time,
-                             f"jsctl/baseline <= 5.5 ({args.growth // n}x the resources)"))
-
-            asyncio.run(delete_all(server.url))
-            seed = ["-f", str(REPO / "streams.yaml"), "-f", str(REPO / "consumers.yaml")]
-            timed(jsctl("apply", "--yes", *seed), env)
-            own = best(jsctl("plan", *seed, "--detailed-exitcode"), env, args.runs)
-            rows.append(("plan on the repo's own manifests", own, "target", 0.4, "jsctl <= 0.4 s"))
-        finally:
-            server.stop()
+        asyncio.run(delete_all(server.url))
+        seed = ["-f", str(REPO / "streams.yaml"), "-f", str(REPO / "consumers.yaml")]
+        timed(jsctl("apply", "--yes", *seed), env)
+        own = best(jsctl("plan", *seed, "--detailed-exitcode"), env, args.runs)
+        rows.append(("plan on the repo's own manifests", own, "target", 0.4, "jsctl <= 0.4 s"))
 
     print(f"{'measurement':<46} {'jsctl s':>8}  {'baseline':<28} {'base s':>7} {'jsctl/base':>10} "
           f"{'base/jsctl':>10}  target")

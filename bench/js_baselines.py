@@ -7,6 +7,12 @@
     python bench/js_baselines.py burst DIR      parse, then create every stream at once, then every consumer
                                                  at once (up to 256 in flight): the least time any client
                                                  spends on these creates, with nothing checked or verified
+    python bench/js_baselines.py update DIR KEY=VALUE
+                                                parse, then update every stream at once, then every consumer
+                                                 at once (up to 256 in flight), each with its config plus the
+                                                 metadata KEY=VALUE, nothing checked: with jsctl's ownership
+                                                 mark, the floor of adopting resources that exist without it
+                                                 (as `burst` made them)
 
 The server URL comes from NATS_URL.
 """
@@ -62,29 +68,44 @@ async def create(nc, streams: list[dict], consumers: list[dict]) -> None:
     for s in streams:
         await request(nc, f"STREAM.CREATE.{s['name']}", s)
     for c in consumers:
-        config = {k: v for k, v in c.items() if k != "stream"}
-        await request(nc, f"CONSUMER.CREATE.{c['stream']}.{c['durable_name']}",
-                      {"stream_name": c["stream"], "config": config, "action": "create"})
+        await request(nc, *consumer_request(c, "create"))
 
 
-async def burst(nc, streams: list[dict], consumers: list[dict]) -> None:
+async def all_at_once(nc, requests: list[tuple[str, dict]]) -> None:
     window = asyncio.Semaphore(256)
 
     async def bounded(subject: str, payload: dict) -> None:
         async with window:
             await request(nc, subject, payload)
 
-    await asyncio.gather(*(bounded(f"STREAM.CREATE.{s['name']}", s) for s in streams))
-    await asyncio.gather(*(bounded(f"CONSUMER.CREATE.{c['stream']}.{c['durable_name']}",
-                                   {"stream_name": c["stream"], "config": {k: v for k, v in c.items() if k != "stream"},
-                                    "action": "create"}) for c in consumers))
+    await asyncio.gather(*(bounded(subject, payload) for subject, payload in requests))
+
+
+def consumer_request(consumer: dict, action: str) -> tuple[str, dict]:
+    config = {k: v for k, v in consumer.items() if k != "stream"}
+    return (f"CONSUMER.CREATE.{consumer['stream']}.{consumer['durable_name']}",
+            {"stream_name": consumer["stream"], "config": config, "action": action})
+
+
+async def burst(nc, streams: list[dict], consumers: list[dict]) -> None:
+    await all_at_once(nc, [(f"STREAM.CREATE.{s['name']}", s) for s in streams])
+    await all_at_once(nc, [consumer_request(c, "create") for c in consumers])
+
+
+async def update(nc, streams: list[dict], consumers: list[dict]) -> None:
+    key, _, value = sys.argv[3].partition("=")
+    for item in (*streams, *consumers):
+        item["metadata"] = {**(item.get("metadata") or {}), key: value}
+    await all_at_once(nc, [(f"STREAM.UPDATE.{s['name']}", s) for s in streams])
+    await all_at_once(nc, [consumer_request(c, "update") for c in consumers])
 
 
 async def main(mode: str, directory: str) -> None:
     streams, consumers = parse(Path(directory))
     nc = await nats.connect(os.environ["NATS_URL"])
     try:
-        await {"floor": floor, "info": info, "create": create, "burst": burst}[mode](nc, streams, consumers)
+        modes = {"floor": floor, "info": info, "create": create, "burst": burst, "update": update}
+        await modes[mode](nc, streams, consumers)
     finally:
         await nc.close()
 

@@ -7,6 +7,7 @@ drop fields they do not know), so every JetStream call in the project goes throu
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -15,6 +16,7 @@ from ..errors import JsctlError
 
 if TYPE_CHECKING:
     from nats.aio.client import Client as NatsClient
+    from nats.aio.msg import Msg
 
 DEFAULT_TIMEOUT_S = 5.0
 JS_NOT_ENABLED_CODES = {10039}  # "jetstream not enabled for account"
@@ -23,6 +25,48 @@ JS_NOT_ENABLED_CODES = {10039}  # "jetstream not enabled for account"
 # 1 create in 100 right after such a delete); the same create succeeds 20 ms later.
 STORE_NOT_CREATED = 10049
 STORE_RETRIES = 5
+# One encoder for every request: json.dumps with options builds a new one per call (apply sends thousands)
+_encode = json.JSONEncoder(separators=(",", ":")).encode
+NO_RESPONDERS = "503"  # the Status header of the answer the server sends when no one subscribes to a request
+
+
+class NoResponders(Exception):
+    """Nothing subscribes to the subject a request was sent to."""
+
+
+class Replies:
+    """Request/reply over one inbox subscription per connection, answers matched by a counter in the
+    reply subject: what nats-py's ``request`` does, less its per-request costs (a random token from
+    os.urandom, a done-callback, a second subject check): ~15-20 us a request, 0.08 s of an apply's 5,000."""
+
+    def __init__(self, nc: NatsClient):
+        self.nc = nc
+        self.inbox = ""
+        self.waiting: dict[str, asyncio.Future[Msg]] = {}
+        self.tokens = itertools.count()
+
+    async def request(self, subject: str, data: bytes, timeout: float) -> Msg:
+        """The answer; raises NoResponders, or asyncio.TimeoutError after ``timeout`` seconds."""
+        if not self.inbox:
+            inbox = f"{self.nc.new_inbox()}."
+            await self.nc.subscribe(f"{inbox}*", cb=self._answer)
+            self.inbox = inbox
+        token = str(next(self.tokens))
+        answer: asyncio.Future[Msg] = asyncio.get_running_loop().create_future()
+        self.waiting[token] = answer
+        try:
+            await self.nc.publish(subject, data, reply=self.inbox + token)
+            msg = await asyncio.wait_for(answer, timeout)
+        finally:
+            self.waiting.pop(token, None)
+        if msg.headers and msg.headers.get("Status") == NO_RESPONDERS:
+            raise NoResponders(subject)
+        return msg
+
+    async def _answer(self, msg: Msg) -> None:
+        answer = self.waiting.get(msg.subject[len(self.inbox):])
+        if answer is not None and not answer.done():
+            answer.set_result(msg)
 
 
 class ApiError(JsctlError):
@@ -45,6 +89,7 @@ class ServerIdentity:
 class JetStreamApi:
     def __init__(self, nc: NatsClient, *, prefix: str = "$JS.API", timeout: float = DEFAULT_TIMEOUT_S):
         self.nc, self.prefix, self.timeout = nc, prefix, timeout
+        self.replies = Replies(nc)
 
     async def request(self, subject: str, payload: dict[str, Any] | None = None,
                       timeout: float | None = None) -> dict[str, Any]:
@@ -61,16 +106,13 @@ class JetStreamApi:
 
     async def _request_once(self, subject: str, payload: dict[str, Any] | None,
                             timeout: float | None) -> dict[str, Any]:
-        from nats.errors import NoRespondersError
-        from nats.errors import TimeoutError as NatsTimeout
-
         full = f"{self.prefix}.{subject}"
-        data = b"" if payload is None else json.dumps(payload, separators=(",", ":")).encode()
+        data = b"" if payload is None else _encode(payload).encode()
         try:
-            msg = await self.nc.request(full, data, timeout=timeout or self.timeout)
-        except NoRespondersError:
+            msg = await self.replies.request(full, data, timeout or self.timeout)
+        except NoResponders:
             raise JsctlError(f"{full}: no JetStream responders (is JetStream enabled for this account?)") from None
-        except NatsTimeout:
+        except asyncio.TimeoutError:
             raise JsctlError(f"{full}: no answer within {timeout or self.timeout:.0f}s") from None
         try:
             reply = json.loads(msg.data)

@@ -10,6 +10,7 @@ and since the live servers are the truth, the next plan is exactly the rest.
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,9 +19,12 @@ from ..errors import JsctlError
 from ..plan.address import STREAM, Address
 from ..plan.model import Action, Change
 from .client import JetStreamApi
-from .observe import CONCURRENCY
 
 DONE, FAILED, NOT_DONE = "done", "failed", "not done"
+# Writes in flight: enough that nats-server always has the next request queued while the client
+# reads replies (5,000 creates, 2 cores: 1.40 s at 256 vs 1.73 s at 64), far below the server's
+# API queue limit, past which it drops pending requests (request_queue_limit, default 10,000).
+WRITE_CONCURRENCY = 256
 # On a cluster with a node down, a create is answered once its new raft group has a leader: 4-8 s
 # when the first choice was the dead node (measured, 2.12.8), past the API's usual 5 s.
 WRITE_TIMEOUT_S = 30.0
@@ -163,45 +167,97 @@ def _reads(step: Step, stream: str) -> bool:
     return stream in origins(step)
 
 
-async def execute(api: JetStreamApi, changes: list[Change], *, concurrency: int = CONCURRENCY,
-                  settle: Callable[[Step], Awaitable[None]] | None = None) -> list[Step]:
+async def execute(api: JetStreamApi, changes: list[Change], *, concurrency: int = WRITE_CONCURRENCY,
+                  settle: Callable[[Step], Awaitable[None]] | None = None,
+                  accepted: Callable[[Step], None] | None = None) -> list[Step]:
     """Apply ``changes``; raises ApplyFailed (with every step's status) at the first failed request.
 
+    ``accepted`` sees each step the server accepted, as its reply arrives (verify's head start).
     ``settle`` runs after each successful request, before what depends on it starts (on a cluster:
     wait until what it wrote has converged); its failure stops the apply like a failed request.
     """
     phases = ordered_steps(changes)
     steps = [s for phase in phases for s in phase]
-    finished = {id(s): asyncio.Event() for s in steps}
-    semaphore = asyncio.Semaphore(concurrency)
     stopped = False
 
-    async def run(step: Step) -> None:
+    async def send(step: Step) -> None:
         nonlocal stopped
         try:
-            for dependency in step.after:
-                await finished[id(dependency)].wait()
-            if stopped or any(d.status != DONE for d in step.after):
-                return
-            async with semaphore:
-                if stopped:
-                    return
-                try:
-                    step.reply = await api.request(step.subject, step.payload, timeout=WRITE_TIMEOUT_S)
-                except JsctlError as exc:
-                    step.status, step.error, stopped = FAILED, getattr(exc, "description", str(exc)), True
-                else:
-                    step.status = DONE
-            if settle is not None:
-                try:
-                    await settle(step)
-                except JsctlError as exc:
-                    step.status, step.error, stopped = FAILED, f"accepted, but {exc}", True
-        finally:
-            finished[id(step)].set()
+            step.reply = await api.request(step.subject, step.payload, timeout=WRITE_TIMEOUT_S)
+        except JsctlError as exc:
+            step.status, step.error, stopped = FAILED, getattr(exc, "description", str(exc)), True
+            return
+        step.status = DONE
+        if accepted is not None:
+            accepted(step)
 
-    for phase in phases:  # every delete first: a replace deletes before it creates, a new stream may
-        await asyncio.gather(*(run(s) for s in phase))  # take the subjects of a deleted one
+    async def confirm(step: Step) -> None:
+        nonlocal stopped
+        if settle is not None and step.status == DONE:
+            try:
+                await settle(step)
+            except JsctlError as exc:
+                step.status, step.error, stopped = FAILED, f"accepted, but {exc}", True
+
+    # Every delete first: a replace deletes before it creates, a new stream may take the subjects of a deleted one.
+    for phase in phases:
+        await _in_dependency_order(phase, send, confirm, concurrency, lambda: stopped)
         if stopped:
             raise ApplyFailed(steps)
     return steps
+
+
+async def _in_dependency_order(phase: list[Step], send: Callable[[Step], Awaitable[None]],
+                              confirm: Callable[[Step], Awaitable[None]], limit: int,
+                              stopped: Callable[[], bool]) -> None:
+    """``send`` then ``confirm`` each step once every step of ``phase`` it waits for is done, with up to
+    ``limit`` sends at a time, starting none once ``stopped()``; returns when nothing runs any more.
+
+    A step gets its task when it can start: thousands of tasks parked on a semaphore would cost a
+    scan of its waiters at every release (measured on CPython 3.11: ~0.05 s of 5,000 steps).
+    """
+    members = {id(s) for s in phase}
+    blockers = {id(s): sum(id(d) in members for d in s.after) for s in phase}
+    dependents: dict[int, list[Step]] = {}
+    for step in phase:
+        for dependency in step.after:
+            dependents.setdefault(id(dependency), []).append(step)
+    ready = deque(s for s in phase if not blockers[id(s)])
+    tasks: list[asyncio.Future] = []
+    sending = running = 0
+    broken = False  # a step raised something unexpected: start nothing more, raise it once all have ended
+    idle = asyncio.Event()
+
+    def launch() -> None:
+        nonlocal sending, running
+        while ready and sending < limit and not (broken or stopped()):
+            sending, running = sending + 1, running + 1
+            tasks.append(asyncio.ensure_future(run(ready.popleft())))
+
+    async def run(step: Step) -> None:
+        nonlocal sending, running, broken
+        try:
+            try:
+                await send(step)
+            finally:
+                sending -= 1
+                launch()
+            await confirm(step)
+            if step.status == DONE:
+                for waiting in dependents.get(id(step), ()):
+                    blockers[id(waiting)] -= 1
+                    if not blockers[id(waiting)]:
+                        ready.append(waiting)
+                launch()
+        except BaseException:
+            broken = True
+            raise
+        finally:
+            running -= 1
+            if not running:
+                idle.set()
+
+    launch()
+    if running:
+        await idle.wait()
+    await asyncio.gather(*tasks)  # every task has ended: this raises what one raised unexpectedly

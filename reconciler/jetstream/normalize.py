@@ -89,3 +89,26 @@ def normalize(kind: str, config: dict[str, Any], server: Version,
         full = consumer_defaults(config, related, server)
         full.pop("stream_name", None)
     return _canonical(full) or {}
+
+
+class NormalizeCache:
+    """``normalize`` that keeps its results for the config objects it was given.
+
+    One apply normalizes each desired config for its plan and again for its verify, and each reply
+    for its verify: with one cache, the plan's results serve the verify, and replies are normalized
+    as they arrive, while the server works on the next requests (see verify.Verifier). A result is
+    reused only for the very same config and related objects (kept alive by the entry, so their ids
+    stay theirs); configs are never changed in place (manifests once loaded, JSON replies).
+    """
+
+    def __init__(self) -> None:
+        self._results: dict[int, tuple[dict[str, Any], dict[str, Any] | None, str, Version, dict[str, Any]]] = {}
+
+    def __call__(self, kind: str, config: dict[str, Any], server: Version,
+                 related: dict[str, Any] | None = None) -> dict[str, Any]:
+        entry = self._results.get(id(config))
+        if entry is not None and entry[1] is related and entry[2] == kind and entry[3] == server:
+            return entry[4]
+        result = normalize(kind, config, server, related)
+        self._results[id(config)] = (config, related, kind, server, result)
+        return result

@@ -8,8 +8,10 @@ not support at all, capabilities.py's.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+from ..manifest.model import STREAM as STREAM_KIND
 from ..manifest.model import DeclaredResource, Desired
 from ..plan.address import CONSUMER, STREAM, Address
 from ..plan.details import Details
@@ -70,9 +72,13 @@ def _offline(address: Address, why: str) -> Change:
                   reason=f"the server lists it but cannot read it: {why or 'no replica answered'}; left alone")
 
 
+Normalizer = Callable[[str, dict[str, Any], Any, dict[str, Any] | None], dict[str, Any]]
+
+
 class Planner:
-    def __init__(self, desired: Desired, live: Live, *, prune: bool = False):
+    def __init__(self, desired: Desired, live: Live, *, prune: bool = False, normalized: Normalizer = normalize):
         self.desired, self.live, self.prune = desired, live, prune
+        self.normalized = normalized  # normalize, or a NormalizeCache shared by a plan and its verify
         self.version = live.version
         self.changes: list[Change] = []
         self.errors: list[str] = []
@@ -85,6 +91,12 @@ class Planner:
         for resource in [*self.desired.streams.values(), *self.desired.consumers.values()]:
             self.errors += [f"{resource.address}: {p}" for p in unsupported(resource.kind, resource.config,
                                                                             self.version)]
+        ident = self.live.identity
+        return Plan(self.planned(), self.errors, {"nats": {"server_version": ident.version,
+                                                           "server_name": ident.name, "api_level": ident.api_level}})
+
+    def planned(self) -> list[Change]:
+        """The changes alone, without the version checks (verify plans again what was checked)."""
         for name in sorted(self.desired.streams):
             self._stream(self.desired.streams[name])
         for key in sorted(self.desired.consumers):
@@ -93,9 +105,7 @@ class Planner:
         self._check_consumer_limit_changes()
         self._note_possible_renames()
         self._undeclared_offline()
-        ident = self.live.identity
-        return Plan(self.changes, self.errors, {"nats": {"server_version": ident.version, "server_name": ident.name,
-                                                         "api_level": ident.api_level}})
+        return self.changes
 
     def _live_config(self, stream: str | None) -> dict[str, Any] | None:
         return (self.live.streams.get(stream or "") or {}).get("config")
@@ -114,10 +124,8 @@ class Planner:
         if item is None:
             self.changes.append(Change(address, Action.CREATE, desired=to_send(declared.config)))
             return
-        live_config = item["config"]
-        origin = ((declared.config.get("mirror") or live_config.get("mirror") or {}).get("name"))
         lost = sorted(self.live_consumers_of.get(declared.name, []))
-        change = self._compare(declared, live_config, origin, {**_stream_state(item), "consumers": lost})
+        change = self._compare(declared, item["config"], {**_stream_state(item), "consumers": lost})
         if change is not None and change.action == Action.REPLACE:
             self.replaced_streams.add(declared.name)
         if change is not None:
@@ -135,19 +143,25 @@ class Planner:
             reason = f"stream {stream} is replaced" if item is not None else None
             self.changes.append(Change(address, Action.CREATE, reason=reason, desired=to_send(declared.config)))
             return
-        change = self._compare(declared, item["config"], stream, _consumer_state(item))
+        change = self._compare(declared, item["config"], _consumer_state(item))
         if change is not None:
             self.changes.append(change)
 
-    def _compare(self, declared: DeclaredResource, live_config: dict[str, Any], related: str | None,
+    def normalized_pair(self, declared: DeclaredResource, live_config: dict[str, Any]) -> tuple[dict, dict]:
+        """(live, desired) normalized, each with the config of the stream some of its defaults come
+        from: a consumer's stream, a mirror's origin (as it is live, as it will be)."""
+        if declared.kind == STREAM_KIND:
+            related = (declared.config.get("mirror") or live_config.get("mirror") or {}).get("name")
+        else:
+            related = declared.stream
+        return (self.normalized(declared.kind, live_config, self.version, self._live_config(related)),
+                self.normalized(declared.kind, declared.config, self.version, self._desired_config(related)))
+
+    def _compare(self, declared: DeclaredResource, live_config: dict[str, Any],
                  destroys: dict[str, Any]) -> Change | None:
         """None when equal (an adopt when jsctl did not create it), else an update, or a replace for
-        what the server cannot change in place.
-
-        ``related`` names the stream some defaults come from: a consumer's stream, a mirror's origin.
-        """
-        before = normalize(declared.kind, live_config, self.version, self._live_config(related))
-        after = normalize(declared.kind, declared.config, self.version, self._desired_config(related))
+        what the server cannot change in place."""
+        before, after = self.normalized_pair(declared, live_config)
         if before == after:  # nothing to change, but a resource jsctl did not create gets its mark
             return None if is_managed(live_config) else _adopt(declared.address, declared.config)
         diff = field_changes(before, after)
@@ -215,6 +229,6 @@ class Planner:
         return Change(address, Action.UNMANAGED, reason=reason)
 
 
-def plan_jetstream(desired: Desired, live: Live, *, prune: bool = False) -> Plan:
+def plan_jetstream(desired: Desired, live: Live, *, prune: bool = False, normalized: Normalizer = normalize) -> Plan:
     """The JetStream plan: creates, updates, replaces, deletes (only with ``prune``) and unmanaged notes."""
-    return Planner(desired, live, prune=prune).plan()
+    return Planner(desired, live, prune=prune, normalized=normalized).plan()

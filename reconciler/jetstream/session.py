@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from ..plan.address import JETSTREAM
 from .client import JetStreamApi
 from .connect import connect_nats
+from .normalize import NormalizeCache
 from .settings import NatsSettings
 
 if TYPE_CHECKING:
@@ -25,6 +26,7 @@ class JetStreamSession:
         self.settings, self.name = settings, name
         self.api: JetStreamApi | None = None
         self.live: Live | None = None
+        self.normalized = NormalizeCache()  # the plan's normalized configs, found again by apply's verify
 
     async def __aenter__(self) -> JetStreamSession:
         self.api = JetStreamApi(await connect_nats(self.settings, name=self.name))
@@ -46,7 +48,7 @@ class JetStreamSession:
     async def plan(self, desired: Desired, *, prune: bool = False) -> Plan:
         from .plan import plan_jetstream
 
-        return plan_jetstream(desired, await self.observe(), prune=prune)
+        return plan_jetstream(desired, await self.observe(), prune=prune, normalized=self.normalized)
 
     async def apply(self, desired: Desired, changes: list[Change], *, prune: bool = False,
                     progress: Callable[[str], None] | None = None,
@@ -58,13 +60,14 @@ class JetStreamSession:
         """
         from .converge import DEFAULT_TIMEOUT_S, settler
         from .execute import execute
-        from .verify import verify
+        from .verify import Verifier, verify
 
         assert self.api is not None and self.live is not None, "plan() first"
         ours = [c for c in changes if c.address.target == JETSTREAM]
         clustered = self.live.identity.cluster
         settle = (settler(self.api, timeout=DEFAULT_TIMEOUT_S if converge_timeout is None else converge_timeout,
                           progress=progress) if clustered else None)
-        steps = await execute(self.api, ours, settle=settle)
-        verify(desired, self.live, steps, prune=prune)
+        verifier = Verifier(desired, self.live, self.normalized)
+        steps = await execute(self.api, ours, settle=settle, accepted=verifier.accepted)
+        verify(desired, self.live, steps, prune=prune, normalized=self.normalized)
         return steps

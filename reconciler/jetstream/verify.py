@@ -5,16 +5,23 @@ live state after apply is the state before it with those replies (and the delete
 read back without another listing round. nats-server 2.10 and 2.11 drop fields they do not know
 without an error, and every version may adjust a value (e.g. ack_wait becomes the first backoff
 step): such a field is named as an error, never hidden.
+
+Most of that work is done during the apply (``Verifier``): each reply is normalized, with the
+desired config it is checked against, as it arrives, while the server works on the requests after
+it; the final plan finds those results in the cache and only compares.
 """
 
 from __future__ import annotations
+
+import contextlib
 
 from ..errors import JsctlError
 from ..manifest.model import Desired
 from ..plan.model import Change
 from .execute import DONE, Step, stream_and_consumer
+from .normalize import NormalizeCache, normalize
 from .observe import Live
-from .plan import plan_jetstream
+from .plan import Normalizer, Planner
 
 
 class VerifyFailed(JsctlError):
@@ -51,7 +58,8 @@ def live_after(before: Live, steps: list[Step]) -> Live:
     return after
 
 
-def verify(desired: Desired, before: Live, steps: list[Step], *, prune: bool = False) -> None:
+def verify(desired: Desired, before: Live, steps: list[Step], *, prune: bool = False,
+           normalized: Normalizer = normalize) -> None:
     """Raise VerifyFailed naming every field the server did not keep as sent."""
     touched = {stream_and_consumer(s.address)[0] for s in steps}
     if not touched:
@@ -63,6 +71,31 @@ def verify(desired: Desired, before: Live, steps: list[Step], *, prune: bool = F
                 {k: i for k, i in after.consumers.items() if k[0] in touched},
                 {n: why for n, why in after.offline_streams.items() if n in touched},  # still unreadable:
                 {k: why for k, why in after.offline_consumers.items() if k[0] in touched})  # not "to create"
-    leftovers = plan_jetstream(subset, view, prune=prune).pending
+    leftovers = [c for c in Planner(subset, view, prune=prune, normalized=normalized).planned() if c.changes_something]
     if leftovers:
         raise VerifyFailed("verify after apply: " + "; ".join(describe_leftover(c) for c in leftovers))
+
+
+class Verifier:
+    """verify() for one apply, its normalizing done ahead: ``accepted`` (execute's hook) normalizes each
+    write's reply and the desired config it is checked against as the reply arrives, into the cache
+    the final ``verify`` then finds them in. Only a head start: the final verify plans everything again."""
+
+    def __init__(self, desired: Desired, before: Live, normalized: NormalizeCache):
+        self.desired = desired
+        self.current = Live(before.identity, dict(before.streams), dict(before.consumers))  # replies laid over
+        self.planner = Planner(desired, self.current, normalized=normalized)
+
+    def accepted(self, step: Step) -> None:
+        if step.verb not in ("create", "update") or not step.reply:
+            return
+        stream, consumer = stream_and_consumer(step.address)
+        if consumer is None:
+            self.current.streams[stream] = step.reply
+            declared = self.desired.streams.get(stream)
+        else:
+            self.current.consumers[(stream, consumer)] = step.reply
+            declared = self.desired.consumers.get((stream, consumer))
+        if declared is not None:  # a head start only: what fails here, the final verify meets and reports
+            with contextlib.suppress(Exception):
+                self.planner.normalized_pair(declared, step.reply["config"])

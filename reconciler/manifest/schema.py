@@ -37,11 +37,19 @@ def unit_table() -> dict[str, dict]:
     return {kind: unit_fields(manifest_schema(), kind) for kind in SECTIONS.values()}
 
 
+@functools.cache
 def field_in_units(kind: str) -> Callable[[str, Any], Any]:
     """For a stream's or consumer's fields: (dotted path, value) -> the value as a manifest writes it,
     durations and sizes in units (``1y``, ``1GiB``), for plan text and messages."""
     fields = unit_table()[kind]
-    return lambda path, value: with_units(value, fields, tuple(path.split(".")))
+    with_unit = frozenset(path[0] for path in fields)  # top-level fields with a duration or size in them
+
+    def display(path: str, value: Any) -> Any:
+        if path.partition(".")[0] not in with_unit:  # most fields of a plan: nothing to convert
+            return value
+        return with_units(value, fields, tuple(path.split(".")))
+
+    return display
 
 
 def is_rfc3339(value: object) -> bool:

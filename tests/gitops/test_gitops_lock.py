@@ -230,3 +230,30 @@ def test_a_holder_elsewhere_is_never_taken_over_early(lock_server):
             await nc.close()
 
     asyncio.run(scenario())
+
+
+def test_a_bad_manifest_is_reported_at_once_while_another_apply_holds_the_lock(lock_server, tmp_path, jsctl):
+    """The manifests are checked before the lock is asked for: their error, not a wait of --lock-timeout."""
+    (tmp_path / "streams.yaml").write_text("streams:\n  - name: BAD\n    subjects: [bad.>]\n    max_age: soon\n")
+    log = tmp_path / "log"
+    holder = start_holder(lock_server.url, log, hold=60)
+    try:
+        wait_for(lambda: events(log), timeout=20, what="the holder to take the lock")
+        done = jsctl("apply", "--yes", "-f", str(tmp_path / "streams.yaml"), "--lock-timeout", "50",
+                     "--server", lock_server.url)
+        assert done.returncode == 1
+        assert "streams.yaml:4:" in done.stderr and "max_age" in done.stderr
+        assert "waiting" not in done.stderr and "lock" not in done.stderr
+    finally:
+        holder.kill()
+        holder.wait(10)
+
+
+def test_a_bad_manifest_is_reported_before_an_unreachable_server(tmp_path, jsctl):
+    from reconciler.dev.servers import free_port, loopback_nats_url
+
+    (tmp_path / "streams.yaml").write_text("streams:\n  - name: BAD\n    subjects: [bad.>]\n    max_age: soon\n")
+    for command in ("plan", "apply"):
+        done = jsctl(command, "-f", str(tmp_path / "streams.yaml"), "--server", loopback_nats_url(free_port()))
+        assert done.returncode == 1 and "invalid manifests" in done.stderr and "streams.yaml:4:" in done.stderr
+        assert "127.0.0.1" not in done.stderr and "Traceback" not in done.stderr

@@ -7,10 +7,12 @@ import asyncio
 import pytest
 from js_fixtures import VARIED_CONSUMERS, VARIED_STREAMS, S, desired_of
 
+from reconciler.jetstream import normalize as normalize_module
 from reconciler.jetstream.execute import FAILED, NOT_DONE, ApplyFailed, execute
+from reconciler.jetstream.normalize import MANAGED_KEY, NormalizeCache
 from reconciler.jetstream.observe import observe
 from reconciler.jetstream.plan import plan_jetstream
-from reconciler.jetstream.verify import VerifyFailed, verify
+from reconciler.jetstream.verify import Verifier, VerifyFailed, verify
 
 WRITES = ("CREATE", "UPDATE", "DELETE")
 
@@ -33,10 +35,12 @@ async def plan_of(api, desired, prune=False):
 
 
 async def apply_all(api, desired, prune=False):
+    """As `jsctl apply` does it: one normalize cache for the plan and the verify, replies normalized as they arrive."""
     live = await observe(api)
-    plan = plan_jetstream(desired, live, prune=prune)
-    steps = await execute(api, plan.pending)
-    verify(desired, live, steps, prune=prune)
+    cache = NormalizeCache()
+    plan = plan_jetstream(desired, live, prune=prune, normalized=cache)
+    steps = await execute(api, plan.pending, accepted=Verifier(desired, live, cache).accepted)
+    verify(desired, live, steps, prune=prune, normalized=cache)
     assert not (await plan_of(api, desired, prune)).pending  # re-observing agrees with the replies
     return plan
 
@@ -163,3 +167,34 @@ def test_a_stream_declared_sealed_is_created_then_sealed(run_js):
 
     live = run_js(scenario)
     assert live.streams["ARCHIVE"]["config"]["sealed"] is True and ("ARCHIVE", "READER") in live.consumers
+
+
+def unmarked(config: dict) -> dict:
+    return {**config, "metadata": {k: v for k, v in config.get("metadata", {}).items() if k != MANAGED_KEY}}
+
+
+@pytest.mark.parametrize("existing", ["none", "same configs, not jsctl's"])
+def test_verify_after_apply_finds_every_config_normalized_already(run_js, varied, monkeypatch, existing):
+    """The verify plans everything again, but normalizes nothing again: the desired configs were
+    normalized by the plan or as their replies arrived, the replies as they arrived."""
+    async def scenario(api):
+        if existing != "none":  # an adopt of each: created by someone else, identical to the manifests
+            await execute(api, plan_jetstream(varied, await observe(api)).pending)
+            made = await observe(api)
+            for (stream, name), item in made.consumers.items():
+                await api.request(f"CONSUMER.CREATE.{stream}.{name}",
+                                  {"stream_name": stream, "config": unmarked(item["config"]), "action": "update"})
+            for name, item in made.streams.items():
+                await api.request(f"STREAM.UPDATE.{name}", unmarked(item["config"]))
+        live = await observe(api)
+        cache = NormalizeCache()
+        plan = plan_jetstream(varied, live, normalized=cache)
+        steps = await execute(api, plan.pending, accepted=Verifier(varied, live, cache).accepted)
+        again, real = [], normalize_module.normalize
+        monkeypatch.setattr(normalize_module, "normalize", lambda *args: again.append(args[1]) or real(*args))
+        verify(varied, live, steps, normalized=cache)
+        return {c.action for c in plan.pending}, again
+
+    actions, normalized_again = run_js(scenario)
+    assert actions == ({"create"} if existing == "none" else {"adopt"})
+    assert normalized_again == []

@@ -225,3 +225,93 @@ def test_text_shows_readable_units_and_json_keeps_integers(make_desired):
     plan = plan_jetstream(desired, live_of([LIVE_ORDERS]))
     assert 'max_age: (none) -> "1h"' in render_text(plan) and 'max_bytes: -1 -> "1MiB"' in render_text(plan)
     assert {"path": "max_age", "before": None, "after": 3600 * S} in json.loads(render_json(plan))["changes"][0]["diff"]
+
+
+def test_normalize_cache_reuses_a_result_only_for_the_same_config_and_related_objects(monkeypatch):
+    from reconciler.jetstream import normalize as module
+    from reconciler.jetstream.normalize import NormalizeCache
+
+    calls, real = [], module.normalize
+    monkeypatch.setattr(module, "normalize", lambda *args: calls.append(args) or real(*args))
+    cache, stream = NormalizeCache(), {"name": "S", "consumer_limits": {"max_ack_pending": 5}}
+    consumer = {"durable_name": "C", "ack_policy": "explicit"}
+    first = cache(CONSUMER, consumer, V2128, stream)
+    assert first == real(CONSUMER, consumer, V2128, stream) and first["max_ack_pending"] == 5
+    assert cache(CONSUMER, consumer, V2128, stream) is first and len(calls) == 1
+    other_stream = {"name": "S"}  # another related object: its defaults may differ
+    assert cache(CONSUMER, consumer, V2128, other_stream)["max_ack_pending"] == 1000
+    assert cache(CONSUMER, dict(consumer), V2128, other_stream) is not first  # an equal copy is another object
+    assert len(calls) == 3
+
+
+@pytest.mark.parametrize("value", ["orders", 'quote " and \\ and é and \n', "", 0, -1, 1 << 70, True, False, 1.5,
+                                   [1, "a"], {"b": 1, "a": [True]}])
+def test_plan_text_shows_a_value_as_its_json(value):
+    from reconciler.plan.render.common import show
+
+    assert show(value) == json.dumps(value, sort_keys=True)
+
+
+def test_apply_keeps_its_limit_of_writes_in_flight_with_a_task_only_per_write_sent():
+    """Enough requests in flight that the server always has the next one (bench/bench_apply.py), and no
+    task for a step that cannot start yet: thousands parked on a semaphore cost a scan at each release."""
+    import asyncio
+
+    from reconciler.jetstream.execute import WRITE_CONCURRENCY, execute
+
+    class Server:  # answers nothing until every request the limit allows has arrived
+        def __init__(self):
+            self.in_flight = self.most = self.tasks_when_full = 0
+            self.full = asyncio.Event()
+
+        async def request(self, subject, payload=None, timeout=None):
+            self.in_flight += 1
+            self.most = max(self.most, self.in_flight)
+            if self.in_flight == WRITE_CONCURRENCY:
+                self.tasks_when_full = len(asyncio.all_tasks())
+                self.full.set()
+            await self.full.wait()
+            self.in_flight -= 1
+            return {"config": payload}
+
+    server = Server()
+    streams = [f"S{i}" for i in range(WRITE_CONCURRENCY + 10)]
+    changes = [*(Change(f"stream/{s}", "create", desired={"name": s}) for s in streams),
+               *(Change(f"consumer/{s}/C{j}", "create", desired={}) for s in streams for j in range(4))]
+    steps = asyncio.run(asyncio.wait_for(execute(server, changes), 30))
+    assert server.most == WRITE_CONCURRENCY >= 256 and all(s.status == "done" for s in steps)
+    assert server.tasks_when_full <= WRITE_CONCURRENCY + 2  # the sends, the apply, and asyncio.run's main
+
+
+def test_apply_raises_what_a_request_raised_unexpectedly_and_starts_nothing_after_it():
+    import asyncio
+
+    from reconciler.jetstream.execute import execute
+
+    sent = []
+
+    class Server:
+        async def request(self, subject, payload=None, timeout=None):
+            sent.append(subject)
+            if subject.endswith(".BROKEN"):
+                raise RuntimeError("a bug")
+            return {"config": payload}
+
+    changes = [Change("stream/BROKEN", "create", desired={"name": "BROKEN"}),
+               Change("consumer/BROKEN/C", "create", desired={})]
+    with pytest.raises(RuntimeError, match="a bug"):
+        asyncio.run(asyncio.wait_for(execute(Server(), changes, concurrency=1), 30))
+    assert sent == ["STREAM.CREATE.BROKEN"]
+
+
+def test_plan_text_units_reach_nested_and_listed_durations_and_leave_other_fields_alone():
+    from reconciler.plan.address import Address
+    from reconciler.plan.render.common import readable
+
+    stream, consumer = readable(Address("stream/S").kind), readable(Address("consumer/S/C").kind)
+    assert stream("consumer_limits.inactive_threshold", 60 * S) == "1m"
+    assert stream("consumer_limits", {"inactive_threshold": 3600 * S, "max_ack_pending": 5}) == \
+        {"inactive_threshold": "1h", "max_ack_pending": 5}
+    assert consumer("backoff", [S, 2 * S]) == ["1s", "2s"]
+    assert stream("max_msgs_per_subject", 60 * S) == 60 * S and consumer("max_ack_pending", 1024) == 1024
+    assert readable(Address("db/table/t").kind)("max_age", 60 * S) == 60 * S  # a database's values as they are

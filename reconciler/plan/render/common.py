@@ -13,10 +13,15 @@ from ..model import CHANGING_ACTIONS, NOTE_ACTIONS, Action, Change, Plan
 ORDER = [Action.CREATE, Action.UPDATE, Action.REPLACE, Action.DELETE]  # then other changing actions by name
 
 _encode = json.JSONEncoder(sort_keys=True, default=str).encode  # json.dumps with options makes one per call
+# What _encode writes for these types, without its per-call set-up (a plan shows 30,000 values at 1,000 x 4)
+_SCALARS = {str: json.encoder.encode_basestring_ascii, int: int.__repr__, bool: lambda v: "true" if v else "false"}
 
 
 def show(value: Any) -> str:
-    return "(none)" if value is None else _encode(value)
+    if value is None:
+        return "(none)"
+    scalar = _SCALARS.get(type(value))
+    return scalar(value) if scalar else _encode(value)
 
 
 def summary(plan: Plan) -> str:
