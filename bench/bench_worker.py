@@ -3,7 +3,7 @@
     .venv/bin/python bench/bench_worker.py [--count 50000] [--naive-count 2000] [--repeat 3]
 
 (a) raw ceiling: nats-py fetch(batch) + ack, no other work
-(a') the same with the worker's own pull (reconciler.worker.jetstream.Puller), for reference
+(a') the same with the worker's own pull (reconciler.worker.wire.Puller), for reference
 (b) `jsctl worker --until-idle` as a process, end to end (start-up and idle detection included),
     with the default --pipeline 2 and with --pipeline 1
 (c) naive worker: fetch 1, one transaction per message, synchronous verdict publish, ack

@@ -5,8 +5,6 @@ Exit codes are part of the contract (README, "Exit codes"): they live here and n
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit, urlunsplit
-
 EXIT_OK = 0
 EXIT_ERROR = 1
 EXIT_CHANGES = 2  # plan --detailed-exitcode: changes or drift
@@ -58,7 +56,7 @@ def keep_secret(*values: str | None) -> None:
 
 def redact(text: str, secrets: list[str]) -> str:
     """Replace every secret in ``text`` (longest first) with ``***``."""
-    for secret in sorted({s for s in secrets if s}, key=len, reverse=True):
+    for secret in sorted({s for s in secrets if s and len(s) >= _SHORTEST_SCRUBBED}, key=len, reverse=True):
         text = text.replace(secret, "***")
     return text
 
@@ -66,14 +64,3 @@ def redact(text: str, secrets: list[str]) -> str:
 def scrub(text: str) -> str:
     """``text`` without any secret registered with keep_secret()."""
     return redact(text, list(_SECRETS))
-
-
-def strip_userinfo(url: str) -> str:
-    """``nats://u:p@host:4222`` -> ``nats://host:4222`` (also for postgres URLs)."""
-    parts = urlsplit(url if "://" in url else f"nats://{url}")
-    if not (parts.username or parts.password):
-        return url
-    netloc = parts.hostname or ""
-    if parts.port:
-        netloc += f":{parts.port}"
-    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))

@@ -4,12 +4,15 @@ precedence (flag > environment > context), Postgres, and secrets never shown.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import socket
 from pathlib import Path
+from urllib.parse import quote
 
 import nkeys
+import psycopg
 import pytest
 from expect import one_line_error, secrets_absent
 from natsjwt import Operator, new_keypair
@@ -17,10 +20,12 @@ from support import HACK
 from tlsgen import CertificateAuthority
 
 from reconciler.db.settings import DatabaseSettings
-from reconciler.errors import UserError, keep_secret, redact, scrub, strip_userinfo
+from reconciler.errors import UserError, keep_secret, redact, scrub
 from reconciler.jetstream.connect import describe_connect_error
 from reconciler.jetstream.credentials import read_user_seed
 from reconciler.jetstream.settings import NatsSettings, resolve_nats_settings
+from reconciler.url_credentials import redact_url
+from reconciler.worker.report import Reporter, Stats
 
 # ------------------------------------------------------------------ helpers
 
@@ -111,18 +116,6 @@ def test_bad_named_context_is_a_user_error(content, message):
         write_context("bad").write_text(content)
     with pytest.raises(UserError, match=message):
         resolve_nats_settings(NatsSettings(context="bad"))
-
-
-def test_userinfo_is_stripped_and_counted_as_secret():
-    settings = NatsSettings(url="nats://alice:s3cret@h1:4222,nats://h2:4222", password="pw", token="tk")
-    assert settings.display_servers == "nats://h1:4222,nats://h2:4222"
-    assert {"s3cret", "pw", "tk"} <= set(settings.secrets())
-    assert "pw" not in repr(settings) and "tk" not in repr(settings)
-    assert strip_userinfo("postgresql://u:p@db:5432/x") == "postgresql://db:5432/x"
-    assert redact("a s3cret b pw", settings.secrets()) == "a *** b ***"
-    database = DatabaseSettings("postgresql://u:dbpass@db/x")
-    assert database.display_url == "postgresql://db/x" and database.secrets() == ["dbpass"]
-    assert "dbpass" not in repr(database)
 
 
 @pytest.mark.parametrize(("content", "message"), [(None, "No such file"), ("# only a comment\n", "no seed found"),
@@ -231,13 +224,13 @@ def test_user_and_password(jsctl, nats_server_factory):
           jsctl("ping", "-s", f"nats://app:{password}@{host}")]
     for done in ok:
         assert done.returncode == 0, done.stderr
-        assert server.url in done.stdout
+        assert host in done.stdout
         secrets_absent(done, password)
 
     wrong = "wrong-" + os.urandom(8).hex()
     for done in (jsctl("ping", "-s", server.url, "--user", "app", "--password", wrong),
                  jsctl("ping", "-s", f"nats://app:{wrong}@{host}")):
-        one_line_error(done, server.url, "authorization refused")
+        one_line_error(done, host, "authorization refused")
         secrets_absent(done, wrong, password)
     # not even in a --debug traceback
     for done in (jsctl("--debug", "ping", "-s", server.url, "--user", "app", "--password", wrong),
@@ -351,7 +344,7 @@ def test_unreachable_nats_is_one_line_and_a_cluster_list_fails_over(jsctl, nats_
 def test_database_url_flag_and_env(jsctl, nats_server, postgres, database_url):
     done = jsctl("ping", "-s", nats_server.url, "--database-url", database_url)
     assert done.returncode == 0, done.stderr
-    assert "PostgreSQL" in done.stdout and strip_userinfo(database_url) in done.stdout
+    assert "PostgreSQL" in done.stdout and redact_url(database_url) in done.stdout
     secrets_absent(done, postgres.password)
     done = jsctl("ping", env={"NATS_URL": nats_server.url, "DATABASE_URL": database_url})
     assert done.returncode == 0, done.stderr
@@ -361,12 +354,12 @@ def test_database_url_flag_and_env(jsctl, nats_server, postgres, database_url):
 def test_database_wrong_password_and_unreachable(jsctl, nats_server, postgres, database_url):
     wrong = database_url.replace(postgres.password, "wrong-" + os.urandom(6).hex())
     done = jsctl("ping", "-s", nats_server.url, env={"DATABASE_URL": wrong})
-    one_line_error(done, strip_userinfo(wrong), "authentication failed")
+    one_line_error(done, redact_url(wrong), "authentication failed")
     secrets_absent(done, DatabaseSettings(wrong).secrets()[0], postgres.password)
 
     unreachable = f"postgresql://postgres:{postgres.password}@127.0.0.1:{closed_port()}/x"
     done = jsctl("ping", "-s", nats_server.url, "--database-url", unreachable)
-    one_line_error(done, strip_userinfo(unreachable), "connection refused")
+    one_line_error(done, redact_url(unreachable), "connection refused")
     secrets_absent(done, postgres.password)
 
     done = jsctl("--debug", "ping", "-s", nats_server.url, env={"DATABASE_URL": wrong})
@@ -382,3 +375,123 @@ def test_registered_secrets_are_scrubbed_from_any_message():
     keep_secret("s3cr3t-value", None, "", "t")
     assert scrub("failed: s3cr3t-value in a library message") == "failed: *** in a library message"
     assert scrub("timed out") == "timed out"  # "t" is too short to be searched for
+    assert redact("t: s3cr3t-value", ["t", "s3cr3t-value"]) == "t: ***"  # the same rule
+
+
+def test_worker_log_lines_are_scrubbed():
+    keep_secret("pw-in-a-driver-message")
+    out = io.StringIO()
+    for log_format in ("text", "json"):
+        Reporter(Stats(), log_format=log_format, stream=out).log(
+            "warning", "database unavailable", error="password pw-in-a-driver-message refused")
+    assert "pw-in-a-driver-message" not in out.getvalue() and out.getvalue().count("***") == 2
+
+
+# ------------------------------------------------------- credentials in URLs (docs/connections.md, "Secrets")
+
+
+def test_a_password_in_the_query_string_is_never_shown(jsctl, js_account, postgres, database_url, tmp_path):
+    name = database_url.rsplit("/", 1)[1]
+    key_password, passfile = f"key-{os.urandom(6).hex()}", str(tmp_path / f"passfile-{os.urandom(6).hex()}")
+
+    def url(password: str, database: str = name) -> str:
+        return (f"postgresql://postgres@127.0.0.1:{postgres.port}/{database}?password={quote(password)}"
+                f"&sslpassword={key_password}&passfile={quote(passfile)}")
+
+    secrets = (postgres.password, key_password, passfile)
+    env = {"NATS_URL": js_account, "DATABASE_URL": url(postgres.password),
+           "JSCTL_DEV_DATABASE_URL": url(postgres.password, "postgres")}
+    shown = redact_url(url(postgres.password))
+    assert shown.count("=***") == 3
+    done = jsctl("ping", env=env)
+    assert done.returncode == 0 and f"Postgres {shown}: PostgreSQL" in done.stdout, done.stderr
+    secrets_absent(done, *secrets)
+    done = jsctl("plan", env=env)
+    assert done.returncode == 0 and f"Database {shown}: at revision (none)" in done.stdout, done.stderr
+    secrets_absent(done, *secrets)
+    for output in ("markdown", "prometheus"):
+        done = jsctl("plan", "-o", output, env=env)
+        assert done.returncode == 0, done.stderr
+        secrets_absent(done, *secrets)
+    done = jsctl("plan", "-o", "json", "--out", str(tmp_path / "plan.json"), env=env)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["context"]["database"] == shown
+    secrets_absent(done, *secrets)
+    saved = (tmp_path / "plan.json").read_text()
+    assert shown in saved.replace("\\", "") and not any(secret in saved for secret in secrets)
+
+    wrong = "wrong-" + os.urandom(6).hex()
+    for debug in ([], ["--debug"]):
+        for command in ("ping", "plan"):
+            done = jsctl(*debug, command, env={**env, "DATABASE_URL": url(wrong)})
+            if debug:
+                assert done.returncode == 1 and "Traceback" in done.stderr
+            else:
+                one_line_error(done, redact_url(url(wrong)), "authentication failed")
+            secrets_absent(done, wrong, *secrets)
+
+
+def test_several_hosts_and_a_percent_encoded_password(jsctl, nats_server, postgres, database_url):
+    role, password = f"r_{os.urandom(4).hex()}", f"p@ss:w/rd?&=%#,{os.urandom(4).hex()}"
+    with psycopg.connect(postgres.url(), autocommit=True) as conn:
+        conn.execute(f"CREATE ROLE {role} LOGIN PASSWORD '{password}'")
+    name, dead = database_url.rsplit("/", 1)[1], closed_port()
+
+    def url(password: str) -> str:
+        return f"postgresql://{role}:{quote(password, safe='')}@127.0.0.1:{dead},127.0.0.1:{postgres.port}/{name}"
+
+    shown = f"postgresql://{role}:***@127.0.0.1:{dead},127.0.0.1:{postgres.port}/{name}"
+    env = {"NATS_URL": nats_server.url, "JSCTL_DEV_DATABASE_URL": postgres.url()}
+    done = jsctl("ping", "--database-url", url(password), env=env)
+    assert done.returncode == 0 and f"Postgres {shown}: PostgreSQL" in done.stdout, done.stderr
+    secrets_absent(done, password, quote(password, safe=""))
+    done = jsctl("plan", "-o", "json", "--database-url", url(password), env=env)  # through SQLAlchemy
+    assert done.returncode == 0 and json.loads(done.stdout)["context"]["database"] == shown, done.stderr
+
+    wrong = f"wr:ng@{os.urandom(4).hex()}"
+    for debug in ([], ["--debug"]):
+        done = jsctl(*debug, "ping", "--database-url", url(wrong), env=env)
+        assert "authentication failed" in done.stderr and shown in done.stderr and done.returncode == 1
+        secrets_absent(done, wrong, quote(wrong, safe=""), password)
+
+
+@pytest.mark.parametrize("url", ["postgresql://u:s3cret-pw@127.0.0.1:46087:notaport/db",
+                                 "postgresql://u:s3cret-pw@127.0.0.1:1,127.0.0.1:99999/db",
+                                 "postgresql://u@127.0.0.1/db?password=s3cret-pw&port=x",
+                                 "postgresql://u@127.0.0.1/db?password=s3cret-pw&no_such_parameter=1",
+                                 "postgresql://u:s3cret-pw@127.0.0.1/d%zzb",
+                                 "postgresql://u:s3cret-pw\udcff@127.0.0.1/db"])  # a byte that is not UTF-8
+def test_a_malformed_database_url_is_a_user_error(jsctl, nats_server, url):
+    for command in ("ping", "plan"):
+        done = jsctl(command, "-s", nats_server.url, env={"DATABASE_URL": url})
+        one_line_error(done, f"database URL {redact_url(url)}: ")
+        secrets_absent(done, "s3cret-pw", "\\udcff")
+
+
+@pytest.mark.parametrize(("flag", "what"), [("--nkey", "nkey seed file"), ("--creds", "creds file")])
+def test_a_binary_seed_or_creds_file_is_a_user_error(jsctl, tmp_path, flag, what):
+    path = tmp_path / "binary"
+    path.write_bytes(b"\xff\xfe" + nkeys.encode_seed(os.urandom(32), nkeys.PREFIX_BYTE_USER) + os.urandom(64))
+    done = jsctl("ping", "-s", f"nats://127.0.0.1:{closed_port()}", flag, str(path))
+    one_line_error(done, f"{what} {path}: not a text file")
+
+
+def test_credentials_in_a_list_of_nats_urls(jsctl, nats_server_factory):
+    password, token = "pw-" + os.urandom(8).hex(), "tok-" + os.urandom(8).hex()
+    users = nats_server_factory(f'authorization {{ users: [ {{ user: app, password: "{password}" }} ] }}')
+    tokens = nats_server_factory(f'authorization {{ token: "{token}" }}')
+    dead = f"127.0.0.1:{closed_port()}"
+    users_host, tokens_host = users.url.removeprefix("nats://"), tokens.url.removeprefix("nats://")
+    wrong = "wrong-" + os.urandom(8).hex()
+
+    done = jsctl("ping", "-s", f"nats://app:{wrong}@{dead}, nats://app:{password}@{users_host}")
+    assert done.returncode == 0, done.stderr
+    assert f"NATS nats://app:***@{dead},nats://app:***@{users_host}:" in done.stdout
+    secrets_absent(done, wrong, password)
+    done = jsctl("ping", "-s", f"{token}@{tokens_host}")  # a user name alone is a token (no scheme: nats://)
+    assert done.returncode == 0 and f"NATS ***@{tokens_host}:" in done.stdout, done.stderr
+    secrets_absent(done, token)
+    for debug in ([], ["--debug"]):
+        done = jsctl(*debug, "ping", "-s", f"nats://{wrong}@{dead},nats://{wrong}@{tokens_host}")
+        assert "authorization refused" in done.stderr and f"nats://***@{dead},nats://***@{tokens_host}" in done.stderr
+        secrets_absent(done, wrong, token)

@@ -64,14 +64,8 @@ def test_dev_lifecycle(dev_dir):
     assert f"postgres  running  127.0.0.1:{first['pg_port']}" in status
 
     # the printed exports are what `jsctl ping` needs, through a real shell
-    exports = dev("env", directory=dev_dir).stdout
-    variables = dict(shlex.split(line.removeprefix("export "))[0].split("=", 1) for line in exports.splitlines())
-    assert set(variables) == {"NATS_URL", "NATS_NKEY", "DATABASE_URL", "JSCTL_DEV_DATABASE_URL"}
-    jsctl = f"{shlex.quote(sys.executable)} -m reconciler"
-    done = subprocess.run(["bash", "-c", f'eval "$({jsctl} dev env --dir {shlex.quote(str(dev_dir))})" && '
-                                         f"{jsctl} ping"],
-                          capture_output=True, text=True, cwd=REPO, timeout=60,
-                          env={k: v for k, v in os.environ.items() if k not in variables})
+    assert set(exported(dev_dir)) == {"NATS_URL", "NATS_NKEY", "DATABASE_URL", "JSCTL_DEV_DATABASE_URL"}
+    done = in_dev_shell(dev_dir, "ping")
     assert done.returncode == 0, done.stderr
     assert "JetStream enabled" in done.stdout and "PostgreSQL" in done.stdout
 
@@ -98,6 +92,47 @@ def test_dev_lifecycle(dev_dir):
     assert done.returncode == 0 and "data deleted" in done.stderr
     assert not pid_alive(nats_pid) and not pid_alive(pg_pid)
     assert not dev_dir.exists()
+
+
+def exported(directory: Path) -> dict[str, str]:
+    """The variables `jsctl dev env` exports, as a shell reads them."""
+    lines = dev("env", directory=directory).stdout.splitlines()
+    return dict(shlex.split(line.removeprefix("export "))[0].split("=", 1) for line in lines)
+
+
+def in_dev_shell(directory: Path, command: str) -> subprocess.CompletedProcess:
+    """``command`` in a shell that ran `eval "$(jsctl dev env)"`, in the project directory."""
+    jsctl = f"{shlex.quote(sys.executable)} -m reconciler"
+    return subprocess.run(["bash", "-c", f'eval "$({jsctl} dev env --dir {shlex.quote(str(directory))})" && '
+                                         f"{jsctl} {command}"],
+                          capture_output=True, text=True, cwd=REPO, timeout=120,
+                          env={k: v for k, v in os.environ.items() if k not in exported(directory)})
+
+
+def test_plan_out_in_the_documented_dev_setup(dev_dir, tmp_path):
+    up(dev_dir)
+    # the dev Postgres password used to equal the dev NATS server's name, which every plan names
+    done = in_dev_shell(dev_dir, f"plan --out {shlex.quote(str(tmp_path / 'plan.json'))}")
+    assert done.returncode == 0, done.stderr
+    password = (dev_dir / "postgres-password").read_text()
+    assert len(password) >= 24 and f":{password}@" in exported(dev_dir)["DATABASE_URL"]
+    assert password not in done.stdout + done.stderr + (tmp_path / "plan.json").read_text()
+    for private in ("postgres-password", "state.json"):
+        assert (dev_dir / private).stat().st_mode & 0o077 == 0, private
+    # a new environment, a new password
+    dev("down", "--purge", directory=dev_dir)
+    up(dev_dir)
+    assert (dev_dir / "postgres-password").read_text() != password
+    assert in_dev_shell(dev_dir, "ping").returncode == 0
+
+
+def test_a_dev_postgres_with_the_old_fixed_password_says_what_to_do(dev_dir):
+    up(dev_dir)
+    (dev_dir / "postgres-password").unlink()  # as an older jsctl left it
+    dev("down", directory=dev_dir)
+    done = dev("up", "--nats-port", "0", "--pg-port", "0", directory=dev_dir)
+    one_line_error(done, "made by an older jsctl", "jsctl dev down --purge")
+    assert not (dev_dir / "state.json").exists()  # nothing started
 
 
 @pytest.mark.parametrize("flag", ["--nats-port", "--pg-port"])

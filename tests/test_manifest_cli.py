@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
 
 BAD_STREAMS = """streams:
   - name: ORDERS
@@ -73,3 +80,56 @@ def test_print_schema_for_editors(jsctl, tmp_path):
     result = jsctl("validate", "--print-schema", cwd=tmp_path)
     assert result.returncode == 0
     assert json.loads(result.stdout)["$defs"]["stream"]["properties"]["max_age"]["$ref"] == "#/$defs/duration"
+
+
+BOMB = "".join(f"x-{level}: &{level} [{', '.join([f'*{level - 1}'] * 9) if level else 'lol'}]\n" for level in range(9))
+
+
+def test_an_alias_bomb_is_one_located_error(jsctl, tmp_path):
+    (tmp_path / "m.yaml").write_text(BOMB + "streams: [{name: A, metadata: {k: *8}}]\n")
+    result = jsctl("validate", "-f", "m.yaml", cwd=tmp_path)
+    assert result.returncode == 1 and "internal error" not in result.stderr
+    assert result.stderr.splitlines()[1].startswith("m.yaml:5:6: x-4: aliases expand this value to more than")
+
+
+def test_non_string_keys_are_located_errors_not_crashes(jsctl, tmp_path):
+    (tmp_path / "m.yaml").write_text("1: x\nstreams:\n  - {name: A, metadata: {yes: c}}\n")
+    result = jsctl("validate", "-f", "m.yaml", cwd=tmp_path)
+    assert (result.returncode, result.stderr.splitlines()[1:]) == (1, [
+        "m.yaml:1:1: (document): key 1 must be a string (quote it)",
+        "m.yaml:3:26: streams[0].metadata: key yes must be a string (quote it)"])
+
+
+def test_control_characters_from_the_input_are_never_printed_raw(jsctl, tmp_path):
+    (tmp_path / "m.yaml").write_text('streams:\n  - {name: "a\\eb", "x\\e[2J": 1}\n')
+    result = jsctl("validate", "-f", "m.yaml", cwd=tmp_path)
+    assert result.returncode == 1 and "\x1b" not in result.stderr
+    assert "streams[0].x\\x1b[2J: unknown field" in result.stderr
+    assert "invalid name 'a\\x1bb': contains a control or invisible character (U+001B)" in result.stderr
+
+
+def run_bound_by_permissions(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    """jsctl subject to file permissions: root reads through chmod 000 unless it drops the capabilities."""
+    command = [sys.executable, "-m", "reconciler", *args]
+    if os.geteuid() == 0:
+        if not shutil.which("setpriv"):
+            pytest.skip("running as root without setpriv (util-linux) to drop the file-permission capabilities")
+        command = ["setpriv", "--bounding-set=-dac_override,-dac_read_search", *command]
+    return subprocess.run(command, capture_output=True, text=True, cwd=cwd, timeout=120)
+
+
+def test_unreadable_directories_and_files_are_named_with_their_cause(tmp_path):
+    locked, secret = tmp_path / "locked", tmp_path / "secret.yaml"
+    locked.mkdir()
+    (locked / "a.yaml").write_text("{}\n")
+    secret.write_text("{}\n")
+    locked.chmod(0)
+    secret.chmod(0)
+    try:
+        result = run_bound_by_permissions("validate", "-f", "locked", cwd=tmp_path)
+        assert (result.returncode, result.stderr) == (1, "jsctl: error: locked: cannot list the directory: "
+                                                         "permission denied\n")
+        result = run_bound_by_permissions("validate", "-f", "secret.yaml", cwd=tmp_path)
+        assert (result.returncode, result.stderr) == (1, "jsctl: error: secret.yaml: cannot read: permission denied\n")
+    finally:
+        locked.chmod(0o755)  # for pytest's clean-up

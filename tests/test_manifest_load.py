@@ -1,11 +1,12 @@
 """Reading manifest files: positions, duplicate keys, YAML details, which files."""
 
+import os
 from pathlib import Path
 
 import pytest
 
 from reconciler.errors import UserError
-from reconciler.manifest.load import manifest_files, parse_document
+from reconciler.manifest.load import manifest_files, parse_document, read_document
 
 
 def parse(text: str):
@@ -41,6 +42,12 @@ def test_duplicate_top_level_section():
 def test_syntax_error_has_a_position():
     _, problems = parse("streams:\n  - name: [A\n")
     assert len(problems) == 1 and problems[0].startswith("m.yaml:3:1: (document): invalid YAML:")
+
+
+def test_a_control_character_in_the_text_has_a_position():
+    _, problems = parse("streams:\n  - name: é\x1f\n")
+    assert problems == ["m.yaml:2:12: (document): invalid YAML: character U+001F is not allowed (control characters "
+                        "are not allowed)"]
 
 
 def test_timestamps_stay_strings_and_yaml_types_are_kept():
@@ -83,16 +90,72 @@ def test_missing_path_is_a_user_error(tmp_path):
         manifest_files([tmp_path / "nope.yaml"])
 
 
+def paths_of(tmp_path: Path) -> dict[str, Path]:
+    (tmp_path / "good.yaml").write_text("{}\n")
+    links = {"broken": "missing.yaml", "loop": "loop.yaml", "to-dir": "."}
+    for name, target in links.items():
+        (tmp_path / f"{name}.yaml").symlink_to(target)
+    return {name: tmp_path / f"{name}.yaml" for name in links}
+
+
+@pytest.mark.parametrize(("name", "cause"), [
+    ("broken", "broken symbolic link (to missing.yaml, which does not exist)"),
+    ("loop", "symbolic link loop (too many levels of symbolic links)"),
+    ("to-dir", "is a directory, not a regular file"),
+])
+def test_a_bad_yaml_entry_of_a_directory_is_named_with_its_cause_not_skipped(tmp_path, name, cause):
+    paths = paths_of(tmp_path)
+    for other in set(paths) - {name}:
+        paths[other].unlink()
+    with pytest.raises(UserError) as raised:
+        manifest_files([tmp_path])
+    assert str(raised.value).startswith(f"{paths[name]}: {cause}")
+    if name != "to-dir":  # named by -f itself, a directory is read
+        with pytest.raises(UserError) as raised:
+            manifest_files([paths[name]])
+        assert str(raised.value).startswith(f"{paths[name]}: {cause}")
+
+
+@pytest.mark.parametrize(("path", "kind"), [("/dev/null", "a character device"), ("/dev/zero", "a character device")])
+def test_special_files_are_refused(path, kind):
+    with pytest.raises(UserError, match=rf"^{path}: is {kind}, not a regular file"):
+        manifest_files([Path(path)])
+
+
+def test_a_pipe_is_refused(tmp_path):
+    os.mkfifo(tmp_path / "fifo.yaml")
+    with pytest.raises(UserError, match=r"fifo\.yaml: is a pipe, not a regular file"):
+        manifest_files([tmp_path])
+
+
+def test_a_broken_default_file_is_an_error_not_ignored(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "consumers.yaml").write_text("consumers: []\n")
+    (tmp_path / "streams.yaml").symlink_to("gone.yaml")
+    with pytest.raises(UserError, match=r"^streams\.yaml: broken symbolic link"):
+        manifest_files([])
+
+
+def test_file_names_are_printed_escaped(tmp_path):
+    with pytest.raises(UserError) as raised:
+        manifest_files([tmp_path / "a\x1b[2Jb.yaml"])
+    assert "\x1b" not in str(raised.value) and "a\\x1b[2Jb.yaml: no such file" in str(raised.value)
+
+
+def test_a_file_that_is_not_utf8_is_named_with_the_offset(tmp_path):
+    (tmp_path / "m.yaml").write_bytes(b"streams: \xff\n")
+    with pytest.raises(UserError, match=r"m\.yaml: not UTF-8 text \(byte 0xff at offset 9\)"):
+        read_document(tmp_path / "m.yaml", [])
+
+
 # The values are built by a direct walk of the node tree when the document is plain, else by PyYAML's
 # constructor: both must give what PyYAML gives (timestamps aside), with the same problems reported.
 SAME_AS_PYYAML = [
     "a: 012\nb: 0x1F\nc: 1_000\nd: -1\ne: +5\nf: 1:30\ng: 0b101\nh: 0\n",  # YAML 1.1 ints
     "a: .inf\nb: -.Inf\nc: 1e3\nd: 6.5\ne: 1_0.5\n",
-    "a: yes\nb: Off\nc: ~\nd: null\ne: ''\nf: !!str 5\ng: !!int '7'\nh: !!binary aGk=\n",
+    "a: yes\nb: Off\nc: ~\nd: null\ne: ''\nf: !!str 5\ng: !!int '7'\n",
     "x: &l [1, 2]\ny: *l\nz: {k: *l}\n",
     "base: &b {a: 1}\nuse: {<<: *b, c: 2}\n",  # merge key: PyYAML's constructor
-    "s: !!set {a, b}\no: !!omap [a: 1, b: 2]\n",
-    "1: int key\n'1': str key\n~: none key\n",
     "- top\n- level\n- [list]\n",
     "just text\n",
 ]
@@ -112,9 +175,10 @@ def test_aliased_values_are_shared_as_pyyaml_shares_them():
     assert document.value["x"] is document.value["y"]
 
 
-def test_recursive_anchor_is_built_by_pyyaml():
-    document, problems = parse("a: &a [1, *a]\n")
-    assert problems == [] and document.value["a"][1] is document.value["a"]
+def test_a_recursive_alias_is_refused_where_its_anchor_is():
+    _, problems = parse("streams:\n  - name: A\n    metadata: &m {k: *m}\n")
+    assert problems == ["m.yaml:3:15: streams[0].metadata: this value contains an alias of itself: "
+                        "it has no end as JSON"]
 
 
 def test_duplicate_keys_beside_a_merge_key_are_reported_once():
@@ -123,16 +187,68 @@ def test_duplicate_keys_beside_a_merge_key_are_reported_once():
                         "m.yaml:3:15: other.d: duplicate key 'd' (first written on line 3)"]
 
 
-def test_keys_equal_only_once_built_are_not_duplicates():
-    document, problems = parse("yes: 1\ntrue: 2\n")  # both True for PyYAML, written differently
-    assert problems == [] and document.value == {True: 2}
+@pytest.mark.parametrize(("text", "expected"), [
+    ("streams:\n  - name: A\n    metadata: {yes: c}\n", "m.yaml:3:16: streams[0].metadata: key yes must be a string"),
+    ("streams:\n  - name: A\n    metadata: {1: c}\n", "m.yaml:3:16: streams[0].metadata: key 1 must be a string"),
+    ("streams:\n  - name: A\n    metadata: {null: c}\n", "m.yaml:3:16: streams[0].metadata: key null must be"),
+    ("1: x\n", "m.yaml:1:1: (document): key 1 must be a string (quote it)"),
+    ("? [a]\n: x\n", "m.yaml:1:3: (document): key that is a list or mapping must be a string"),
+    ("yes: 1\ntrue: 2\n", "m.yaml:1:1: (document): key yes must be a string"),
+])
+def test_keys_must_be_strings(text, expected):
+    _, problems = parse(text)
+    assert problems[0].startswith(expected), problems
 
 
-def test_unknown_tag_is_a_yaml_error_with_a_position():
-    _, problems = parse("streams:\n  - !custom {name: A}\n")
-    assert len(problems) == 1 and problems[0].startswith("m.yaml:2:5: (document): invalid YAML:")
+@pytest.mark.parametrize(("text", "expected"), [
+    ("streams:\n  - name: A\n    subjects: !!set {a, b}\n", "m.yaml:3:15: streams[0].subjects: !!set values are"),
+    ("x-a: !!omap [a: 1]\n", "m.yaml:1:6: x-a: !!omap values are not accepted"),
+    ("x-a: !!binary aGk=\n", "m.yaml:1:6: x-a: !!binary values are not accepted"),
+    ("streams:\n  - !custom {name: A}\n", "m.yaml:2:5: streams[0]: !custom values are not accepted"),
+])
+def test_values_without_a_json_form_are_refused(text, expected):
+    _, problems = parse(text)
+    assert len(problems) == 1 and problems[0].startswith(expected), problems
 
 
 def test_positions_after_a_plain_build():
     _, problems = parse("consumers:\n  - {durable_name: A, ack_wait: 1m, ack_wait: 2m}\n")
     assert problems == ["m.yaml:2:37: consumers[0].ack_wait: duplicate key 'ack_wait' (first written on line 2)"]
+
+
+BOMB = "".join(f"x-{level}: &{level} [{', '.join([f'*{level - 1}'] * 9) if level else 'lol'}]\n" for level in range(9))
+
+
+def test_an_alias_bomb_is_refused_before_anything_is_built():
+    _, problems = parse(BOMB + "streams: [{name: A, subjects: *8}]\n")
+    assert len(BOMB) < 600
+    assert problems == ["m.yaml:5:6: x-4: aliases expand this value to more than 10000 nodes, over 100 times the 99 "
+                        "the file writes (an alias bomb?)"]
+
+
+def test_merge_keys_and_shared_anchors_of_a_large_manifest_pass():
+    """5,000 streams x 4 consumers, each consumer taking its settings from one anchor."""
+    consumers = "".join(f"  - {{<<: *pull, stream: S{i // 4}, durable_name: C{i % 4}, backoff: *backoff}}\n"
+                        for i in range(20_000))
+    text = ("x-backoff: &backoff [1s, 5s, 30s]\n"
+            "x-pull: &pull {ack_policy: explicit, max_deliver: 5, ack_wait: 1s, max_ack_pending: 100}\n"
+            "consumers:\n" + consumers)
+    document, problems = parse(text)
+    assert problems == [] and len(document.value["consumers"]) == 20_000
+
+
+def test_nesting_is_bounded():
+    deep = "x-a: " + "[" * 65 + "]" * 65 + "\n"
+    _, problems = parse(deep)
+    assert problems == [f"m.yaml:1:69: x-a{'[0]' * 63}: lists and mappings nested more than 64 levels deep"]
+    _, problems = parse("x-a: " + "[" * 63 + "]" * 63 + "\n")
+    assert problems == []
+    aliased = "x-a: &a " + "[" * 40 + "]" * 40 + "\nx-b: " + "[" * 30 + "*a" + "]" * 30 + "\n"
+    _, problems = parse(aliased)
+    assert problems == ["m.yaml:2:11: x-b[0][0][0][0][0]: lists and mappings nested more than 64 levels deep "
+                        "(aliases expanded)"]
+
+
+def test_an_integer_too_long_to_read_is_a_yaml_error_with_a_position():
+    _, problems = parse("streams:\n  - name: A\n    max_msgs: " + "1" * 5_000 + "\n")
+    assert problems == ["m.yaml:3:15: (document): invalid YAML: number with too many digits to read"]

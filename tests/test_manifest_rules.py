@@ -60,6 +60,42 @@ CASES = {
        for bad in (".", "*", ">", " ", "\t", "/", "\\")},
     "consumer name with a dot": ([stream()], [consumer(durable_name="C.1")],
                                  "consumers[0].durable_name: invalid name 'C.1'"),
+    "name with a NUL": ([stream(name="nul\0x")], [],
+                        "streams[0].name: invalid name 'nul\\x00x': contains a control or invisible character "
+                        "(U+0000)"),
+    "consumer name with a control character": ([stream()], [consumer(durable_name="\x01")],
+                                               "consumers[0].durable_name: invalid name '\\x01': contains a control"),
+    "name with a no-break space": ([stream(name="A\u00a0B")], [], "contains whitespace (U+00A0)"),
+    "name longer than 255 bytes": ([stream(name="é" * 128)], [],
+                                   "streams[0].name: name is longer than the server's limit of 255 bytes (UTF-8)"),
+    # --- integers: the range of the server's Go type, after unit conversion
+    "integer beyond int64": ([stream(max_msgs=2**63)], [],
+                             "streams[0].max_msgs: 9223372036854775808 is more than this field holds (a Go int64: "
+                             "at most 9223372036854775807)"),
+    "size beyond int64": ([stream(max_bytes=2**63)], [], "streams[0].max_bytes: 9223372036854775808 is more than"),
+    "duration beyond int64": ([stream(max_age="300y")], [],
+                              "streams[0].max_age: 9460800000000000000 is more than this field holds (a Go "
+                              "time.Duration: at most 9223372036854775807 ns, about 292 years)"),
+    "nanoseconds beyond int64": ([stream()], [consumer(ack_wait=99999999999999999999)],
+                                 "consumers[0].ack_wait: 99999999999999999999 is more than this field holds"),
+    "backoff item beyond int64": ([stream()], [consumer(backoff=[2**63], max_deliver=5)],
+                                  "consumers[0].backoff[0]: 9223372036854775808 is more than"),
+    "int beyond int64": ([stream()], [consumer(max_deliver=2**63)], "(a Go int: at most 9223372036854775807)"),
+    "uint64 beyond its range": ([stream()], [consumer(deliver_policy="by_start_sequence", opt_start_seq=2**64)],
+                                "consumers[0].opt_start_seq: 18446744073709551616 is more than this field holds (a "
+                                "Go uint64: at most 18446744073709551615)"),
+    "source start beyond uint64": ([stream(), {"name": "A", "sources": [{"name": "S", "opt_start_seq": 2**64}]}], [],
+                                   "streams[1].sources[0].opt_start_seq: 18446744073709551616 is more than"),
+    "a decimal number for an integer": ([stream(max_msgs=1.0)], [],
+                                        "streams[0].max_msgs: expected an integer, got a decimal number"),
+    "duration that would round to 0": ([stream(max_age="0.0000000001s")], [],
+                                       "streams[0].max_age: duration '0.0000000001s' is less than 1ns"),
+    "duration with fullwidth digits": ([stream(max_age="１h")], [], "streams[0].max_age: invalid duration '１h'"),
+    "duration with Arabic-Indic digits": ([stream(max_age="٣h")], [], "streams[0].max_age: invalid duration '٣h'"),
+    "description longer than 4KB in bytes": ([stream(description="é" * 2049)], [],
+                                             "streams[0].description: description is longer than the server's "
+                                             "limit of 4096 bytes"),
+    "sample_freq with spaces": ([stream()], [consumer(sample_freq=" 50%")], "consumers[0].sample_freq: ' 50%'"),
     # --- resources
     "duplicate stream": ([stream(), {"name": "S", "subjects": ["t"]}], [],
                          "streams[1].name: duplicate stream 'S' (first declared at m.yaml:2:"),
@@ -74,6 +110,24 @@ CASES = {
     "wildcard inside a token": ([stream(subjects=["a.b*"])], [], "must be whole tokens"),
     "'>' not last": ([stream(subjects=["a.>.b"])], [], "streams[0].subjects[0]: subject 'a.>.b': '>' must be the last"),
     "whitespace in subject": ([stream(subjects=["a b"])], [], "subject 'a b' contains whitespace"),
+    "control character in subject": ([stream(subjects=["a\x01.b"])], [],
+                                     "streams[0].subjects[0]: subject 'a\\x01.b' contains a control or invisible "
+                                     "character (U+0001)"),
+    "control character in a transform's destination": (
+        [stream(subject_transform={"src": "s.*", "dest": "t.{{ wildcard(1) }}\x07"})], [],
+        "streams[0].subject_transform.dest: 't.{{ wildcard(1) }}\\x07' contains a control or invisible character"),
+    "a source's external API prefix with a space": (
+        [stream(), {"name": "A", "sources": [{"name": "S", "external": {"api": "$JS.x API"}}]}], [],
+        "streams[1].sources[0].external.api: '$JS.x API' contains whitespace (U+0020)"),
+    "a source transform's destination with a line break": (
+        [stream(), {"name": "A", "sources": [{"name": "S", "subject_transforms": [{"src": "s.*", "dest": "a\nb"}]}]}],
+        [], "streams[1].sources[0].subject_transforms[0].dest: 'a\\nb' contains whitespace (U+000A)"),
+    "metadata key with a control character": ([stream(metadata={"a\x1b[2J": "v", "a b": "spaces are fine"})], [],
+                                              "streams[0].metadata.a\x1b[2J: 'a\\x1b[2J' contains a control"),
+    "deliver_group with a control character": ([stream()], [consumer(deliver_subject="out", deliver_group="g\x00")],
+                                               "consumers[0].deliver_group: 'g\\x00' contains a control"),
+    "invisible character in filter": ([stream()], [consumer(filter_subject="s.\u200b")],
+                                      "consumers[0].filter_subject: subject 's.\\u200b' contains a control"),
     "duplicate subject": ([stream(subjects=["a", "a"])], [], "streams[0].subjects[1]: duplicate subject 'a'"),
     "subjects overlap in one stream": ([stream(subjects=["a.*", "a.b"])], [],
                                       "streams[0].subjects[1]: subject 'a.b' overlaps with 'a.*' of the same stream"),
@@ -103,7 +157,9 @@ CASES = {
     "duplicate window longer than max_age": ([stream(max_age="1h", duplicate_window="2h")], [],
                                              "duplicate_window: duplicate_window cannot be longer than max_age"),
     "duplicate window under 100ms": ([stream(duplicate_window="10ms")], [], "duplicate_window must be at least 100ms"),
-    "max_msg_size beyond int32": ([stream(max_msg_size="4GB")], [], "streams[0].max_msg_size: max_msg_size cannot"),
+    "max_msg_size beyond int32": ([stream(max_msg_size="4GB")], [],
+                                  "streams[0].max_msg_size: 4294967296 is more than this field holds (a Go int32: "
+                                  "at most 2147483647)"),
     "metadata too large": ([stream(metadata={"k": "v" * 140_000})], [], "streams[0].metadata: metadata is larger"),
     "discard_new_per_subject without discard new": ([stream(discard_new_per_subject=True, max_msgs_per_subject=1)],
                                                     [], "discard_new_per_subject needs discard: new"),
@@ -334,3 +390,8 @@ def test_values_grouped_by_type_each_get_their_own_message():
         "streams[3].sealed: expected true or false, got a decimal number",
         "streams[4].sealed: expected true or false, got a string",
     ]
+
+
+def test_spaces_inside_a_mapping_function_of_a_destination_are_fine():
+    """nats-server's ValidateMapping allows them there ({{ wildcard(1) }})."""
+    assert check([stream(subject_transform={"src": "s.*", "dest": "t.{{ wildcard(1) }}"})]) == []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from jsonschema import Draft202012Validator
@@ -120,3 +121,44 @@ def test_an_editor_using_the_schema_file_alone_accepts_the_repo_manifests():
         assert list(validator.iter_errors(document)) == [], name
     wrong = {"streams": [{"name": "A", "max_agee": "1y", "retention": "workqeue", "max_age": "1 year"}]}
     assert len(list(validator.iter_errors(wrong))) == 3
+
+
+# The reference schemas' words for each Go type ("int" is "dynamic bit size", 64 bits where nats-server runs).
+GO_TYPE_COMMENTS = {"signed 64 bit": {"int64", "time.Duration"}, "signed 32 bit": {"int32"},
+                    "unsigned 64 bit": {"uint64"}, "dynamic bit size": {"int"}}
+
+
+def integer_fields(node: dict, path: tuple = ()) -> dict[tuple, dict]:
+    """Path -> schema node of every field of ours holding an integer once units are converted."""
+    node = resolve(node)
+    found = {}
+    if "integer" in types_of(node):
+        found[path] = node
+    for name, child in node.get("properties", {}).items():
+        found |= integer_fields(child, (*path, name))
+    if isinstance(node.get("items"), dict):
+        found |= integer_fields(node["items"], (*path, "*"))
+    return found
+
+
+def reference_node(schema: dict, path: tuple) -> dict | None:
+    for part in path:
+        schema = schema.get("items", {}) if part == "*" else schema.get("properties", {}).get(part)
+        if schema is None:
+            return None
+    return schema
+
+
+@pytest.mark.parametrize("kind", ["stream", "consumer"])
+def test_the_go_type_table_covers_every_integer_field_as_the_api_types_it(kind):
+    from reconciler.manifest.gotypes import GO_TYPES
+
+    ours = integer_fields({"$ref": f"#/$defs/{kind}"})
+    assert set(GO_TYPES[kind]) == set(ours)
+    theirs = reference(kind)
+    for path, go_type in GO_TYPES[kind].items():
+        comment = (reference_node(theirs, path) or {}).get("$comment", "")
+        named = [types for words, types in GO_TYPE_COMMENTS.items() if re.search(rf"\b{words}\b", comment)]
+        assert not comment or (named and go_type in named[0]), (path, go_type, comment)
+        if "nanoseconds" in comment:
+            assert go_type == "time.Duration", path

@@ -26,9 +26,26 @@ def test_bad_durations(text):
         parse_duration(text)
 
 
-def test_duration_beyond_int64():
-    with pytest.raises(UnitError, match="292 years"):
-        parse_duration("300y")
+def test_a_duration_that_would_round_to_zero_is_refused():
+    """0 means unset (no limit) to the server: a tiny retention must not become an unlimited one."""
+    with pytest.raises(UnitError, match="less than 1ns"):
+        parse_duration("0.0000000001s")
+    assert parse_duration("1.5ns") == 1 and parse_duration("0.0s") == 0
+
+
+@pytest.mark.parametrize("text", ["１h", "٣h", "1.５s", "𝟙s"])
+def test_digits_are_ascii_only(text):
+    with pytest.raises(UnitError, match="invalid duration"):
+        parse_duration(text)
+    with pytest.raises(UnitError, match="invalid size"):
+        parse_size(text.replace("h", "K").replace("s", "K"))
+
+
+def test_numbers_too_long_to_read_are_unit_errors():
+    with pytest.raises(UnitError, match="too many digits"):
+        parse_duration("1" * 5_000 + "s")
+    with pytest.raises(UnitError, match="too many digits"):
+        parse_size("1" * 5_000 + "K")
 
 
 @pytest.mark.parametrize(("text", "size"), [
@@ -40,7 +57,7 @@ def test_sizes_are_1024_based_like_natscli(text, size):
     assert parse_size(text) == size
 
 
-@pytest.mark.parametrize("text", ["", "1.5GB", "1PB", "-1", "MB", "1 M B", "1KBB"])
+@pytest.mark.parametrize("text", ["", "1.5GB", "1PB", "-1", "MB", "1 M B", "1KBB", "1\u00a0K", "1K\n"])
 def test_bad_sizes(text):
     with pytest.raises(UnitError, match="invalid size"):
         parse_size(text)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from reconciler.db.risk import assess
-from reconciler.plan.details import DESTRUCTIVE, LONG_LOCK, Details, Finding, RevisionInfo, Risk
+from reconciler.plan.details import DESTRUCTIVE, LONG_LOCK, LOSSY, MODIFIES_DATA, Details, Finding, RevisionInfo, Risk
 from reconciler.plan.model import Action
-from reconciler.plan.policy import is_destructive
+from reconciler.plan.policy import LOSES_DATA, is_destructive
 
 
 def upgrade(*findings: Finding) -> Details:
@@ -35,14 +35,22 @@ def test_a_revision_is_destructive_where_what_it_drops_exists_now():
     assert is_destructive(Action.UPGRADE, unknown, live=set())  # not known what: assume the worst
 
 
-@pytest.mark.parametrize(("sql", "relation"), [
-    ("DROP TABLE t", "t"), ('ALTER TABLE "t" DROP COLUMN c', "t"), ("ALTER TABLE t DROP CONSTRAINT ck", "t"),
-    ("DROP INDEX CONCURRENTLY IF EXISTS ix_t_c", "ix_t_c"), ("TRUNCATE TABLE t", "t"), ("DELETE FROM ONLY t", "t"),
-    ("DELETE FROM t WHERE id = 1", "t"),
+@pytest.mark.parametrize(("sql", "flag", "relation"), [
+    ("DROP TABLE t", DESTRUCTIVE, "t"), ('ALTER TABLE "t" DROP COLUMN c', DESTRUCTIVE, "t"),
+    ("ALTER TABLE t DROP CONSTRAINT ck", DESTRUCTIVE, "t"),
+    ("DROP INDEX CONCURRENTLY IF EXISTS ix_t_c", DESTRUCTIVE, "ix_t_c"),
+    ("TRUNCATE TABLE t", MODIFIES_DATA, "t"), ("DELETE FROM ONLY t", MODIFIES_DATA, "t"),
+    ("UPDATE t SET c = 1 WHERE id = 1", MODIFIES_DATA, "t"), ("ALTER TABLE t ALTER COLUMN n TYPE DATE", LOSSY, "t"),
 ])
-def test_each_drop_names_what_it_drops(sql, relation):
-    (risk,) = assess([(sql, True)], {})
-    assert [(f.flag, f.relation) for f in risk.findings] == [(DESTRUCTIVE, relation)]
+def test_each_finding_that_loses_data_names_what_it_touches(sql, flag, relation):
+    (risk,) = assess([(sql, True)], {("t", "n"): "timestamp with time zone"})
+    assert [(f.flag, f.relation) for f in risk.findings if f.flag in LOSES_DATA] == [(flag, relation)]
+
+
+def test_data_changes_and_lossy_casts_count_like_drops():
+    for flag in (MODIFIES_DATA, LOSSY):
+        change = upgrade(Finding(flag, "changes t", "t"))
+        assert is_destructive(Action.UPGRADE, change, live={"t"}) and not is_destructive(Action.UPGRADE, change)
 
 
 def test_findings_keep_their_json_spelling():

@@ -7,6 +7,7 @@ environment programmatically, handing it an open connection through ``config.att
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -15,11 +16,17 @@ from alembic.config import Config
 from alembic.migration import MigrationContext
 
 from .autogen import process_revision_directives
+from .column_defaults import GuardedPostgresqlImpl  # noqa: F401  (registers Alembic's implementation for Postgres)
 from .metadata import build_metadata
 from .schema_yaml import load_schema
 from .settings import DatabaseSettings
 
 VERSION_TABLE = "alembic_version"
+
+# Alembic warns about this keyword of alter_column on every Postgres run (revisions written before
+# autogen.py dropped it carry it): it means nothing here, and a warning would reach stderr.
+warnings.filterwarnings("ignore", message="autoincrement and existing_autoincrement only make sense for MySQL",
+                        category=UserWarning)
 
 
 def target_metadata(migrations_dir: Path) -> sa.MetaData:
@@ -30,7 +37,7 @@ def configure_options() -> dict[str, Any]:
     """Options for ``context.configure`` in both online and offline mode."""
     return {
         "compare_type": True,
-        "compare_server_default": True,
+        "compare_server_default": True,  # with GuardedPostgresqlImpl's comparison
         "transaction_per_migration": True,  # a failing revision rolls back alone, earlier ones stay
         # check constraints are compared by name (Alembic's opt-in plugin), so they are not invisible
         "autogenerate_plugins": ["alembic.autogenerate.*", "alembic.ext.checkconstraint_byname"],

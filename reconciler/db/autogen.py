@@ -3,6 +3,8 @@
 - No empty revision files: when nothing differs, no file is written.
 - Indexes declared ``concurrently: true`` are created and dropped inside
   ``op.get_context().autocommit_block()``, since CONCURRENTLY cannot run in a transaction.
+- ``alter_column`` gets no ``autoincrement`` keywords: they mean something on MySQL only, and Alembic
+  warns about them on every run against Postgres.
 """
 
 from __future__ import annotations
@@ -51,10 +53,21 @@ def isolate_concurrent(operations: list[ops.MigrateOperation]) -> list[ops.Migra
     return out
 
 
+def drop_autoincrement(operations: list[ops.MigrateOperation]) -> None:
+    for op in operations:
+        if isinstance(op, ops.ModifyTableOps):
+            drop_autoincrement(op.ops)
+        elif isinstance(op, ops.AlterColumnOp):
+            op.kw.pop("autoincrement", None)
+            op.kw.pop("existing_autoincrement", None)
+
+
 def process_revision_directives(context: Any, revision: Any, directives: list[Any]) -> None:
     script = directives[0]
     if script.upgrade_ops.is_empty():
         directives[:] = []  # nothing to do: write no file
         return
+    drop_autoincrement(script.upgrade_ops.ops)
+    drop_autoincrement(script.downgrade_ops.ops)
     script.upgrade_ops.ops = isolate_concurrent(script.upgrade_ops.ops)
     script.downgrade_ops.ops = isolate_concurrent(script.downgrade_ops.ops)

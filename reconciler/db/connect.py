@@ -14,10 +14,19 @@ CONNECT_TIMEOUT_S = 5
 
 
 def create_engine(database: DatabaseSettings, application_name: str = APPLICATION_NAME) -> sa.Engine:
-    return sa.create_engine(
-        database.sqlalchemy_url(), poolclass=sa.pool.NullPool,
+    """An engine whose connections libpq opens from the URL as given: SQLAlchemy's own URL parser knows
+    neither several hosts nor libpq's query parameters, and raises a ValueError on what libpq reports."""
+    conninfo = database.libpq_url()
+    engine = sa.create_engine(
+        "postgresql+psycopg://", poolclass=sa.pool.NullPool,
         connect_args={"connect_timeout": CONNECT_TIMEOUT_S, "application_name": application_name},
     )
+
+    @sa.event.listens_for(engine, "do_connect")
+    def _from_conninfo(dialect, record, cargs: list, cparams: dict) -> None:
+        cargs[:] = [conninfo]
+
+    return engine
 
 
 @contextmanager
@@ -33,6 +42,11 @@ def connect(database: DatabaseSettings, application_name: str = APPLICATION_NAME
     finally:
         connection.close()
         engine.dispose()
+
+
+def server_major(connection: sa.Connection) -> int:
+    """The server's major version (16 for 16.2): type limits depend on it."""
+    return connection.dialect.server_version_info[0]
 
 
 def first_line(exc: BaseException) -> str:

@@ -10,11 +10,11 @@ from typing import Any
 
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
-from sqlalchemy.dialects import postgresql
 
 from ..plan.address import DB, DB_COLUMN, DB_CONSTRAINT, DB_INDEX, DB_TABLE, Address
 from ..plan.model import Action, Change, FieldChange
 from .alembic_env import VERSION_TABLE, migration_context
+from .column_defaults import render_type
 
 SCHEMA = "public"
 
@@ -40,10 +40,6 @@ def flatten(diffs: list[Any]) -> list[tuple]:
     for diff in diffs:
         out.extend(diff if isinstance(diff, list) else [diff])
     return out
-
-
-def render_type(type_: Any) -> str:
-    return str(type_.compile(dialect=postgresql.dialect())) if type_ is not None else "?"
 
 
 def render_default(default: Any) -> str | None:

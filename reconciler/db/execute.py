@@ -1,6 +1,8 @@
 """Run the database part of a plan: upgrade (or adopt) under the advisory lock (lock.py), then verify.
 
-- DDL runs with ``lock_timeout``/``statement_timeout`` set, one transaction per revision (a revision
+- DDL runs with ``lock_timeout``/``statement_timeout`` set, and with the settings that casts depend on
+  pinned (risk.PINNED_SESSION: TimeZone UTC...), so a timestamptz -> date change gives UTC days
+  whatever the database's or role's defaults; one transaction per revision (a revision
   that fails is rolled back; the ones before it stay), CONCURRENTLY work in the revision's own
   autocommit block.
 - Only the revisions in the plan are run; drift is never "corrected" by anything but a revision.
@@ -27,6 +29,7 @@ from .lock import acquire_lock, release_lock
 from .migrate import upgrade
 from .observe import observe
 from .plan import adoption_mismatch
+from .risk import PINNED_SESSION
 from .settings import DatabaseSettings
 from .verify import verify
 
@@ -60,7 +63,7 @@ def execute(database: DatabaseSettings, migrations_dir: Path, plan: Plan, option
     with connect(database, APPLY_APPLICATION_NAME) as connection:
         acquire_lock(connection, database, options.lock_timeout)
         try:
-            _set_ddl_timeouts(connection, options)
+            _set_session(connection, options)
             for line in _run(connection, migrations_dir, plan, changes, metadata):
                 progress(line)
                 done.append(line)
@@ -103,7 +106,9 @@ def _run(connection: sa.Connection, migrations_dir: Path, plan: Plan, changes: l
         yield f"upgraded to revision {revision}"
 
 
-def _set_ddl_timeouts(connection: sa.Connection, options: ApplyOptions) -> None:
+def _set_session(connection: sa.Connection, options: ApplyOptions) -> None:
     connection.exec_driver_sql(f"SET lock_timeout = '{int(options.ddl_lock_timeout * 1000)}ms'")
     connection.exec_driver_sql(f"SET statement_timeout = '{int(options.statement_timeout * 1000)}ms'")
+    for name, value in PINNED_SESSION.items():
+        connection.exec_driver_sql("SELECT set_config(%s, %s, false)", (name, value))
     connection.commit()

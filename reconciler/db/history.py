@@ -17,6 +17,7 @@ from alembic.util import CommandError
 
 from ..errors import UserError
 from .alembic_env import OFFLINE_URL, VERSION_TABLE, alembic_config
+from .pgsql import written_tables
 
 _RUNNING = re.compile(r"^-- Running upgrade (\S*)\s*-> (\S+)", re.M)
 
@@ -98,9 +99,15 @@ def split_offline_sql(sql: str) -> dict[str, list[tuple[str, bool]]]:
             in_transaction = True
         elif keyword in ("COMMIT", "ROLLBACK"):
             in_transaction = False
-        elif statement and revision and VERSION_TABLE not in statement:
+        elif statement and revision and not is_bookkeeping(statement):
             out.setdefault(revision, []).append((statement, in_transaction))
     return out
+
+
+def is_bookkeeping(statement: str) -> bool:
+    """Alembic's own statements on its version table (parsed: a statement that merely names the table,
+    or changes other tables too, is the revision's and is shown)."""
+    return written_tables(statement) == {VERSION_TABLE}
 
 
 _TOKENS = re.compile(r"""'(?:[^']|'')*'|"(?:[^"]|"")*"|--[^\n]*|/\*.*?\*/|(\$[A-Za-z_0-9]*\$)|;""", re.S)

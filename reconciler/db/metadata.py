@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import re
-
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
 from .spec import INTEGER_TYPES, ColumnSpec, ConstraintSpec, IndexSpec, SchemaSpec, TableSpec
+from .types import parse_type
 
 _SIMPLE_TYPES = {
     "text": sa.Text,
@@ -26,12 +25,11 @@ _SIMPLE_TYPES = {
 def sql_type(name: str) -> sa.types.TypeEngine:
     if name in _SIMPLE_TYPES:
         return _SIMPLE_TYPES[name]()
-    match = re.fullmatch(r"varchar\((\d+)\)", name)
-    if match:
-        return sa.String(int(match.group(1)))
-    match = re.fullmatch(r"numeric\((\d+),\s*(\d+)\)", name)
-    if match:
-        return sa.Numeric(int(match.group(1)), int(match.group(2)), asdecimal=True)
+    base, args = parse_type(name)
+    if base == "varchar" and len(args) == 1:
+        return sa.String(args[0])
+    if base == "numeric" and len(args) == 2:
+        return sa.Numeric(*args, asdecimal=True)
     raise ValueError(f"unsupported type {name!r}")  # the JSON Schema admits only the types above
 
 

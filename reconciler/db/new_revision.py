@@ -2,7 +2,9 @@
 schema.yaml, computed on a scratch database (never the target).
 
 The revision is ordinary Alembic autogenerate output with the options of alembic_env.py, so it is
-reviewable Python with the operations the plan will show.
+reviewable Python with the operations the plan will show. A type change Postgres cannot make by
+itself (integer -> boolean needs a USING expression) is refused before anything is written: such a
+revision is for a human to write.
 """
 
 from __future__ import annotations
@@ -14,10 +16,15 @@ from alembic.util import CommandError
 
 from ..errors import UserError
 from .alembic_env import alembic_config
-from .connect import connect
+from .connect import connect, server_major
 from .history import head_revision, script_directory
 from .migrate import replay_errors, upgrade
+from .observe import column_types
+from .risk import using_hint
+from .schema_yaml import load_schema, located
 from .scratch import scratch_database
+from .spec import Problem, SchemaSpec
+from .types import conversion
 
 
 def make_revision(migrations_dir: Path, message: str, dev_url: str | None = None) -> Path | None:
@@ -27,6 +34,9 @@ def make_revision(migrations_dir: Path, message: str, dev_url: str | None = None
     with scratch_database(dev_url) as scratch_settings, connect(scratch_settings) as scratch:
         with replay_errors(migrations_dir):
             upgrade(scratch, migrations_dir)
+        problems = impossible_casts(load_schema(migrations_dir, server_major(scratch)), column_types(scratch))
+        if problems:
+            raise located(migrations_dir, problems)
         config = alembic_config(migrations_dir, scratch)
         try:
             written = command.revision(config, message=message, autogenerate=True)
@@ -37,3 +47,15 @@ def make_revision(migrations_dir: Path, message: str, dev_url: str | None = None
     scripts = written if isinstance(written, list) else [written]
     return Path(scripts[0].path)
 
+
+
+def impossible_casts(spec: SchemaSpec, types_at_head: dict[tuple[str, str], str]) -> list[Problem]:
+    """Columns whose type schema.yaml changes in a way Postgres cannot convert without a USING expression."""
+    problems = []
+    for i, table in enumerate(spec.tables):
+        for j, column in enumerate(table.columns):
+            old = types_at_head.get((table.name, column.name))
+            if old is not None and not conversion(old, column.type).automatic:
+                problems.append(Problem(("tables", i, "columns", j, "type"),
+                                        using_hint(table.name, column.name, old, column.type)))
+    return problems

@@ -15,18 +15,21 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from ..errors import UserError
 from ..plan.address import DB_REVISION
-from ..plan.details import Details, RevisionInfo
+from ..plan.details import BACKFILL, MODIFIES_DATA, Details, RevisionInfo, Risk
 from ..plan.model import Action, Change, Plan
 from ..plan.policy import is_destructive
 from .alembic_env import target_metadata
-from .connect import connect
+from .connect import connect, server_major
 from .diff import Sides, differences, drift_changes, reflect, summarize
 from .fingerprint import schema_fingerprint
 from .history import Revision, head_revision, pending_revisions, script_directory
 from .migrate import replay_errors, upgrade
 from .observe import column_types, observe
-from .risk import assess
+from .revision_source import source_data_changes
+from .risk import ImpossibleCast, assess
+from .schema_yaml import load_schema
 from .scratch import scratch_database
 from .settings import DatabaseSettings
 
@@ -34,11 +37,33 @@ UNCOVERED = "schema.yaml changed but no revision covers it: run `jsctl db revisi
 COVERAGE = Sides(live="the migrations at head", expected="schema.yaml")
 
 
+def _normalized(sql: str) -> str:
+    return " ".join(sql.split()).rstrip(";").strip()
+
+
+def revision_risks(revision: Revision, types_before: dict[tuple[str, str], str], migrations_dir: Path) -> list[Risk]:
+    """The risks of the revision's SQL, plus data changes its file makes that the SQL does not show."""
+    file = os.path.relpath(revision.path, migrations_dir)
+    try:
+        risks = assess(revision.statements, types_before)
+    except ImpossibleCast as exc:
+        raise UserError(f"{file}: revision {revision.revision}: {exc}") from None
+    shown = {_normalized(sql) for sql, _ in revision.statements}
+    changes_shown = any(flag in (MODIFIES_DATA, BACKFILL) for risk in risks for flag in risk.flags)
+    for change in source_data_changes(Path(revision.path)):
+        if (_normalized(change.sql) in shown) if change.sql is not None else changes_shown:
+            continue  # the SQL above has it
+        hidden = Risk(f"{file}:{change.line}: {change.code}")
+        hidden.flag(MODIFIES_DATA, f"{change.what} (in the revision file, not in the SQL above)")
+        risks.append(hidden)
+    return risks
+
+
 def revision_change(revision: Revision, types_before: dict[tuple[str, str], str], migrations_dir: Path,
                     live: Collection[str]) -> Change:
     """The upgrade running ``revision``: its SQL and risks; destructive (plan/policy.py) when it would
     lose something of ``live``, the tables and indexes the database holds now."""
-    risks = [risk for risk in assess(revision.statements, types_before) if risk.findings]
+    risks = [risk for risk in revision_risks(revision, types_before, migrations_dir) if risk.findings]
     details = Details(revision.message, RevisionInfo(revision.down_revision,
                                                      os.path.relpath(revision.path, migrations_dir), revision.sql,
                                                      risks))
@@ -54,6 +79,7 @@ def plan_database(database: DatabaseSettings, migrations_dir: Path, *, dev_url: 
     head = head_revision(script_directory(migrations_dir))
     plan = Plan(context={"database": database.display_url, "database_head": head})
     with connect(database) as live:
+        load_schema(migrations_dir, server_major(live))  # the target's own type limits
         state = observe(live)
         plan.context["database_revision"] = state.revision
         plan.context["database_schema"] = schema_fingerprint(live)  # what a saved plan was made on

@@ -3,65 +3,59 @@
 The SQL is what Alembic renders offline for the revision, so the flags describe exactly what
 apply will run, whatever Python produced it. The rules, in one table-like place:
 
-- destructive: something is dropped (table, column: with its data; index, constraint) or rows are
-  deleted; each such finding names the table or index it touches, so plan/policy.py can judge it
-  on the live database (a revision is destructive only where that exists now).
+- destructive: something is dropped (table, column: with its data; index, constraint).
+- modifies-data: rows are inserted, updated or deleted (UPDATE, INSERT, DELETE, TRUNCATE, MERGE,
+  COPY FROM, also inside a CTE; DO blocks and CALL, which jsctl cannot read).
+- backfill: the same, but only on what this revision created: rows of a table it created, columns
+  it added (``UPDATE t SET new_column = ...``). No existing value changes, so it is not destructive.
+- lossy: a type change that can change values for good (rounding, cutting, dropping the time).
 - rewrite: the table is rewritten under an ACCESS EXCLUSIVE lock (most type changes, a volatile
   default or an identity on a new column).
 - long-lock: a lock held while every row is read (SET NOT NULL, CREATE INDEX without CONCURRENTLY,
   FOREIGN KEY or CHECK without NOT VALID, UNIQUE/PRIMARY KEY added to an existing table).
 - data-dependent: may fail on the rows present (narrowing a type, NOT NULL on existing rows, unique
   index, validated constraint).
+destructive, modifies-data and lossy make a revision destructive where what they touch exists now
+(plan/policy.py): each such finding names that table or index.
 Statements on a table created earlier in the same revision carry no lock or data flags: it is empty.
+What the conversion from one type to another does is types.py's.
 """
 
 from __future__ import annotations
 
 import re
 
-from ..plan.details import CONCURRENTLY_IN_TRANSACTION, DATA_DEPENDENT, DESTRUCTIVE, LONG_LOCK, REWRITE, Risk
+from ..plan.details import (
+    BACKFILL,
+    CONCURRENTLY_IN_TRANSACTION,
+    DATA_DEPENDENT,
+    DESTRUCTIVE,
+    LONG_LOCK,
+    LOSSY,
+    MODIFIES_DATA,
+    REWRITE,
+    Risk,
+)
+from .pgsql import DataChange, data_changes
+from .types import conversion
 
 # Functions whose value differs per row: a column added with such a default rewrites the table.
 VOLATILE_FUNCTIONS = ("random(", "clock_timestamp(", "timeofday(", "gen_random_uuid(", "uuid_generate_v",
                       "nextval(", "txid_current(")
-_INTEGER_WIDTH = {"smallint": 2, "integer": 4, "bigint": 8}
-_TYPE_ALIASES = {
-    "int": "integer", "int4": "integer", "int2": "smallint", "int8": "bigint", "character varying": "varchar",
-    "decimal": "numeric", "timestamp with time zone": "timestamptz", "bool": "boolean",
-}
+# Settings apply pins for its session, so that casts depending on them give the same result anywhere.
+PINNED_SESSION = {"TimeZone": "UTC", "DateStyle": "ISO, MDY", "extra_float_digits": "1"}
 
 
-def parse_type(text: str) -> tuple[str, tuple[int, ...]]:
-    """``NUMERIC(19, 6)`` -> ("numeric", (19, 6)); ``character varying(10)`` -> ("varchar", (10,))."""
-    text = " ".join(text.strip().lower().split())
-    match = re.fullmatch(r"([a-z ]+?)\s*(?:\(([\d,\s]+)\))?", text)
-    if not match:
-        return text, ()
-    base = _TYPE_ALIASES.get(match.group(1), match.group(1))
-    args = tuple(int(a) for a in match.group(2).split(",")) if match.group(2) else ()
-    return base, args
+class ImpossibleCast(ValueError):
+    """An ALTER COLUMN ... TYPE that Postgres cannot do without a USING expression."""
 
 
-def type_change(old: str | None, new: str) -> tuple[bool, bool]:
-    """(rewrites the table, narrows: values may not fit) for ALTER COLUMN TYPE old -> new."""
-    if old is None:
-        return True, True  # unknown old type: assume the worst
-    (ob, oa), (nb, na) = parse_type(old), parse_type(new)
-    if (ob, oa) == (nb, na):
-        return False, False
-    if ob in ("varchar", "text") and nb == "text":
-        return False, False  # binary coercible
-    if ob == nb == "varchar":
-        return (False, False) if (not na or (oa and na[0] >= oa[0])) else (False, True)
-    if ob == "text" and nb == "varchar":
-        return False, True
-    if ob == nb == "numeric" and len(oa) == 2 and len(na) == 2:
-        widening = na[1] == oa[1] and na[0] >= oa[0]
-        narrows = na[0] - na[1] < oa[0] - oa[1] or na[1] < oa[1]
-        return not widening, narrows
-    if ob in _INTEGER_WIDTH and nb in _INTEGER_WIDTH:
-        return True, _INTEGER_WIDTH[nb] < _INTEGER_WIDTH[ob]
-    return True, True
+def using_hint(table: str, column: str, old_type: str | None, new_type: str) -> str:
+    """How to write a type change Postgres cannot do by itself (the cast Postgres' own hint suggests)."""
+    return (f"{table}.{column} cannot change from {old_type or '?'} to {new_type} by itself (Postgres has no "
+            f"automatic cast): the revision needs op.alter_column({table!r}, {column!r}, type_=..., "
+            f"postgresql_using=\"{column}::{new_type.lower()}\"), after dropping the column's default (set it again "
+            "after), written by hand")
 
 
 _IDENT = r'"?([A-Za-z_][\w$]*)"?'
@@ -70,24 +64,37 @@ _IDENT = r'"?([A-Za-z_][\w$]*)"?'
 def assess(statements: list[tuple[str, bool]], column_types: dict[tuple[str, str], str]) -> list[Risk]:
     """Flags for each statement; ``column_types`` maps (table, column) to its type before the revision."""
     created: set[str] = set()
+    added: set[tuple[str, str]] = set()  # (table, column) added by an earlier statement of the revision
     risks = []
     for sql, in_transaction in statements:
         risk = Risk(sql)
-        _assess_one(risk, " ".join(sql.split()), in_transaction, created, column_types)
+        _assess_one(risk, " ".join(sql.split()), in_transaction, created, added, column_types)
         risks.append(risk)
     return risks
 
 
+def _only_new(change: DataChange, created: set[str], added: set[tuple[str, str]]) -> bool:
+    """The change touches only what this revision created (a new table, or columns it added)."""
+    if change.table in created:
+        return True
+    return change.columns is not None and all((change.table, column) in added for column in change.columns)
+
+
 def _assess_one(risk: Risk, sql: str, in_transaction: bool, created: set[str],
-                column_types: dict[tuple[str, str], str]) -> None:
+                added: set[tuple[str, str]], column_types: dict[tuple[str, str], str]) -> None:
     if m := re.match(rf"CREATE TABLE (?:IF NOT EXISTS )?{_IDENT}", sql, re.I):
         created.add(m.group(1))
         return
     if m := re.match(rf"DROP TABLE (?:IF EXISTS )?{_IDENT}", sql, re.I):
         risk.flag(DESTRUCTIVE, f"drops table {m.group(1)} and its data", m.group(1))
         return
-    if m := re.match(rf"(?:TRUNCATE|DELETE)\b(?: TABLE| FROM)?(?: ONLY)?(?: {_IDENT})?", sql, re.I):
-        risk.flag(DESTRUCTIVE, "deletes rows", m.group(1))
+    changes = data_changes(sql)
+    for change in changes:
+        if _only_new(change, created, added):
+            risk.flag(BACKFILL, f"{change.what} (only what this revision created: no existing value changes)")
+        else:
+            risk.flag(MODIFIES_DATA, change.what, change.table)
+    if changes:
         return
     if m := re.match(rf"DROP INDEX (?:CONCURRENTLY )?(?:IF EXISTS )?{_IDENT}", sql, re.I):
         risk.flag(DESTRUCTIVE, f"drops index {m.group(1)}", m.group(1))
@@ -109,6 +116,8 @@ def _assess_one(risk: Risk, sql: str, in_transaction: bool, created: set[str],
     if not m or m.group(1) in created:
         return
     table, action = m.group(1), m.group(2)
+    if new := re.match(rf"ADD (?:COLUMN )?(?:IF NOT EXISTS )?(?!CONSTRAINT\b){_IDENT}", action, re.I):
+        added.add((table, new.group(1)))
     _assess_alter(risk, table, action, column_types)
 
 
@@ -118,14 +127,8 @@ def _assess_alter(risk: Risk, table: str, action: str, column_types: dict[tuple[
         risk.flag(DESTRUCTIVE, f"drops column {table}.{m.group(1)} and its data", table)
     elif m := re.match(rf"DROP CONSTRAINT (?:IF EXISTS )?{_IDENT}", action, re.I):
         risk.flag(DESTRUCTIVE, f"drops constraint {m.group(1)}", table)
-    elif m := re.match(rf"ALTER COLUMN {_IDENT} (?:SET DATA )?TYPE (.+?)(?: USING .*)?$", action, re.I):
-        column, new_type = m.group(1), m.group(2)
-        old_type = column_types.get((table, column))
-        rewrites, narrows = type_change(old_type, new_type)
-        if rewrites:
-            risk.flag(REWRITE, f"rewrites {table} under an exclusive lock ({old_type or '?'} -> {new_type})")
-        if narrows:
-            risk.flag(DATA_DEPENDENT, f"fails if existing values of {table}.{column} do not fit {new_type}")
+    elif m := re.match(rf"ALTER COLUMN {_IDENT} (?:SET DATA )?TYPE (.+?)( USING .*)?$", action, re.I | re.S):
+        _assess_type_change(risk, table, m.group(1), column_types.get((table, m.group(1))), m.group(2), m.group(3))
     elif re.match(rf"ALTER COLUMN {_IDENT} SET NOT NULL", action, re.I):
         risk.flag(LONG_LOCK, f"scans {table} under an exclusive lock")
         risk.flag(DATA_DEPENDENT, "fails if existing rows hold NULL")
@@ -136,6 +139,25 @@ def _assess_alter(risk: Risk, table: str, action: str, column_types: dict[tuple[
             risk.flag(REWRITE, f"a volatile default or identity rewrites {table}")
         if "NOT NULL" in upper and "DEFAULT" not in upper and "IDENTITY" not in upper:
             risk.flag(DATA_DEPENDENT, f"fails if {table} has rows (NOT NULL without a default)")
+
+
+def _assess_type_change(risk: Risk, table: str, column: str, old_type: str | None, new_type: str,
+                        using: str | None) -> None:
+    effect = conversion(old_type, new_type, using=bool(using))
+    if not effect.automatic:
+        raise ImpossibleCast(using_hint(table, column, old_type, new_type))
+    change = f"{old_type or '?'} -> {new_type}"
+    if effect.lossy:
+        pinned = f"; apply pins {_pinned(effect.session)}" if effect.session else ""
+        risk.flag(LOSSY, f"{effect.lossy}: {table}.{column} ({change}){pinned}", table)
+    if effect.rewrites:
+        risk.flag(REWRITE, f"rewrites {table} under an exclusive lock ({change})")
+    if effect.may_fail:
+        risk.flag(DATA_DEPENDENT, f"fails if existing values of {table}.{column} do not fit {new_type}")
+
+
+def _pinned(settings: str) -> str:
+    return ", ".join(f"{name} = {PINNED_SESSION[name]!r}" for name in settings.split(", "))
 
 
 def _assess_add_constraint(risk: Risk, table: str, upper: str) -> None:

@@ -15,6 +15,7 @@ from typing import Any
 from ..errors import ManifestError
 from ..manifest.load import Document, Problem, read_document
 from ..manifest.schema import describe, did_you_mean
+from .spec import Problem as SpecProblem
 from .spec import SchemaSpec, build_spec
 
 SCHEMA_FILE = "schema.yaml"
@@ -33,8 +34,11 @@ def _validator() -> Any:
     return Draft202012Validator(json_schema())
 
 
-def load_schema(path: Path) -> SchemaSpec:
-    """The validated desired schema in ``path`` (a schema.yaml, or the migrations directory holding it)."""
+def load_schema(path: Path, server_version: int | None = None) -> SchemaSpec:
+    """The validated desired schema in ``path`` (a schema.yaml, or the migrations directory holding it).
+
+    ``server_version``: the target Postgres' major version, whose type limits apply (None: the newest's).
+    """
     if path.is_dir():
         path = path / SCHEMA_FILE
     problems: list[Problem] = []
@@ -42,11 +46,19 @@ def load_schema(path: Path) -> SchemaSpec:
     if not problems:
         problems += schema_problems(document)
     if not problems:  # semantic checks need structurally valid data
-        spec, found = build_spec(document.value)
+        spec, found = build_spec(document.value, server_version)
         problems += [document.problem(p.path, p.message) for p in found]
         if not problems:
             return spec
     raise ManifestError([str(problem) for problem in problems])
+
+
+def located(path: Path, problems: list[SpecProblem]) -> ManifestError:
+    """Problems found with the schema's values (by path), as an error at their place in the file."""
+    if path.is_dir():
+        path = path / SCHEMA_FILE
+    document = read_document(path, [])
+    return ManifestError([str(document.problem(p.path, p.message)) for p in problems])
 
 
 def schema_problems(document: Document) -> list[Problem]:

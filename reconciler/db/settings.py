@@ -4,9 +4,9 @@ anything connects; SQLAlchemy comes with connect.py)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
 
-from ..errors import ConnectionFailed, UserError, redact, strip_userinfo
+from ..errors import ConnectionFailed, UserError, redact
+from ..url_credentials import redact_url, url_secrets
 
 
 @dataclass(frozen=True)
@@ -19,13 +19,11 @@ class DatabaseSettings:
 
     @property
     def display_url(self) -> str:
-        return strip_userinfo(self.url) if self.url else "(none)"
+        """The URL as it may be shown: every credential in it replaced by ``***``."""
+        return redact_url(self.url) if self.url else "(none)"
 
     def secrets(self) -> list[str]:
-        if not self.url:
-            return []
-        parts = urlsplit(self.url)
-        return [s for s in (parts.password,) if s]
+        return url_secrets(self.url) if self.url else []
 
     def _scheme_and_rest(self) -> tuple[str, str]:
         assert self.url
@@ -40,8 +38,27 @@ class DatabaseSettings:
         return f"postgresql+psycopg://{self._scheme_and_rest()[1]}"
 
     def libpq_url(self) -> str:
-        """The URL as libpq, psycopg and asyncpg take it."""
-        return f"postgresql://{self._scheme_and_rest()[1]}"
+        """The URL as libpq, psycopg and asyncpg take it, checked first by libpq's own parser and for
+        ports that are numbers (libpq checks those only when it connects, asyncpg raises a ValueError)."""
+        from psycopg import ProgrammingError
+        from psycopg.conninfo import conninfo_to_dict
+
+        url = f"postgresql://{self._scheme_and_rest()[1]}"
+        if "\x00" in url:  # libpq would read up to it only
+            raise self._bad_url("it contains a NUL character")
+        try:
+            ports = str(conninfo_to_dict(url).get("port") or "")
+        except UnicodeEncodeError:  # bytes that were not UTF-8 in the environment; its message quotes one
+            raise self._bad_url("it is not valid UTF-8") from None
+        except (ProgrammingError, ValueError) as exc:
+            raise self._bad_url(str(exc)) from None
+        for port in ports.split(","):
+            if port and not (port.isascii() and port.isdigit() and 0 < int(port) < 65536):
+                raise self._bad_url(f"port {port!r} is not a number from 1 to 65535")
+        return url
+
+    def _bad_url(self, problem: str) -> UserError:
+        return UserError(redact(f"database URL {self.display_url}: {problem}", self.secrets()))
 
 
 def describe_database_error(exc: BaseException) -> str:

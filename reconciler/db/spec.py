@@ -2,6 +2,9 @@
 
 Every constraint and index gets its final name here (explicit, or from the naming convention),
 because unnamed constraints are invisible to comparison and semantic checks need the names.
+The SQL fragments (defaults, checks, index predicates) must each be one SQL expression, and types
+within the server's limits: jsctl pastes them into DDL, so anything else would reach Postgres as
+other SQL, or fail there half-way.
 """
 
 from __future__ import annotations
@@ -10,6 +13,9 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
+
+from .pgsql import Expression, parse_expression
+from .types import type_problem
 
 DEFAULT_NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
@@ -103,18 +109,23 @@ def _default_sql(value: Any) -> str | None:
     return str(value)
 
 
-def build_spec(data: dict[str, Any]) -> tuple[SchemaSpec, list[Problem]]:
-    """Turn JSON-Schema-valid data into a SchemaSpec and the semantic problems found (all of them)."""
+def build_spec(data: dict[str, Any], server_version: int | None = None) -> tuple[SchemaSpec, list[Problem]]:
+    """Turn JSON-Schema-valid data into a SchemaSpec and the semantic problems found (all of them).
+
+    ``server_version``: the major version of the target Postgres, whose type limits apply (None: the newest's).
+    """
     convention = {**DEFAULT_NAMING_CONVENTION, **(data.get("naming_convention") or {})}
     problems: list[Problem] = []
-    tables = [_build_table(raw, ("tables", i), convention, problems) for i, raw in enumerate(data["tables"])]
+    tables = [_build_table(raw, ("tables", i), convention, problems, server_version)
+              for i, raw in enumerate(data["tables"])]
     spec = SchemaSpec(tuple(tables), convention)
     problems += _check_names(spec)
     problems += _check_references(spec)
     return spec, problems
 
 
-def _build_table(raw: dict[str, Any], at: tuple, convention: dict[str, str], problems: list[Problem]) -> TableSpec:
+def _build_table(raw: dict[str, Any], at: tuple, convention: dict[str, str], problems: list[Problem],
+                 server_version: int | None) -> TableSpec:
     name = raw["name"]
     columns = tuple(
         ColumnSpec(c["name"], c["type"].replace(", ", ","), c.get("nullable", False), _default_sql(c.get("default")),
@@ -129,6 +140,10 @@ def _build_table(raw: dict[str, Any], at: tuple, convention: dict[str, str], pro
             problems.append(Problem((*at, "columns", i, "identity"), "identity needs smallint, integer or bigint"))
         if column.identity and column.default is not None:
             problems.append(Problem((*at, "columns", i, "default"), "an identity column cannot have a default"))
+        if problem := type_problem(column.type, server_version):
+            problems.append(Problem((*at, "columns", i, "type"), problem))
+        if column.default is not None:
+            _expression(column.default, (*at, "columns", i, "default"), problems, columns=None)
 
     def cols(path: tuple, names: list[str]) -> tuple[str, ...]:
         for j, col in enumerate(names):
@@ -154,15 +169,29 @@ def _build_table(raw: dict[str, Any], at: tuple, convention: dict[str, str], pro
             "fk", fk.get("name") or render_name(convention["fk"], name, fk_cols, referred_table=ref["table"]),
             fk_cols, ref_table=ref["table"], ref_columns=tuple(ref["columns"]),
             on_delete=fk.get("on_delete"), on_update=fk.get("on_update")))
-    for ck in raw.get("checks", []):
+    for i, ck in enumerate(raw.get("checks", [])):
+        _expression(ck["expression"], (*at, "checks", i, "expression"), problems, columns=(name, known))
         constraints.append(ConstraintSpec("ck", render_name(convention["ck"], name, constraint=ck["name"]),
                                           expression=ck["expression"]))
     indexes = []
     for i, ix in enumerate(raw.get("indexes", [])):
         ix_cols = cols((*at, "indexes", i, "columns"), ix["columns"])
+        if ix.get("where") is not None:
+            _expression(ix["where"], (*at, "indexes", i, "where"), problems, columns=(name, known))
         indexes.append(IndexSpec(ix.get("name") or render_name(convention["ix"], name, ix_cols), ix_cols,
                                  ix.get("unique", False), ix.get("where"), ix.get("concurrently", False)))
     return TableSpec(name, columns, tuple(constraints), tuple(indexes), raw.get("comment"))
+
+
+def _expression(text: str, at: tuple, problems: list[Problem], columns: tuple[str, set[str]] | None) -> None:
+    """``text`` must be one SQL expression; ``columns``: (table, its columns) it may refer to, None: none."""
+    parsed = parse_expression(text, columns_allowed=columns is not None)
+    if not isinstance(parsed, Expression):
+        problems.append(Problem(at, parsed))
+        return
+    table, known = columns or ("", set())
+    for column in sorted(set(parsed.columns) - known):
+        problems.append(Problem(at, f"unknown column {column!r} in table {table!r}"))
 
 
 def _named_paths(spec: SchemaSpec) -> Iterator[tuple[str, tuple]]:

@@ -9,12 +9,19 @@ from pathlib import Path
 from ..errors import UserError, keep_secret
 
 
+def _read_secret_file(path: str, what: str) -> str:
+    """The text of a file holding a secret; unreadable or binary, a UserError that quotes none of it."""
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise UserError(f"{what} {path}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise UserError(f"{what} {path}: not a text file (it is not valid UTF-8)") from None
+
+
 def read_user_seed(path: str) -> str:
     """The nkey user seed in ``path`` (first line starting with ``S``), checked, never echoed."""
-    try:
-        text = Path(path).read_text()
-    except OSError as exc:
-        raise UserError(f"nkey seed file {path}: {exc.strerror or exc}") from None
+    text = _read_secret_file(path, "nkey seed file")
     candidates = [line.strip() for line in text.splitlines() if line.strip().startswith("S")]
     if not candidates:
         raise UserError(f"nkey seed file {path}: no seed found (a seed is a line starting with 'SU')")
@@ -31,10 +38,7 @@ def read_user_seed(path: str) -> str:
 def check_creds_file(path: str) -> None:
     """Check a .creds file (as `nsc generate creds` writes it) before nats-py reads it: it gives
     obscure errors, or loops forever, on a file without the expected blocks."""
-    try:
-        text = Path(path).read_text()
-    except OSError as exc:
-        raise UserError(f"creds file {path}: {exc.strerror or exc}") from None
+    text = _read_secret_file(path, "creds file")
     blocks = dict(_CREDS_BLOCK.findall(text))
     keep_secret(*blocks.values())
     if blocks.get("NATS USER JWT", "").count(".") != 2:

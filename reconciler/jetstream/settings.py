@@ -3,7 +3,7 @@
 Precedence is per field: command-line flag > environment variable > natscli context.
 Flags and environment are merged by click (each option has an ``envvar``); this module fills
 what is still unset from the context. Connecting is connect.py's; nkeys and creds files are
-credentials.py's.
+credentials.py's; credentials inside URLs, reconciler/url_credentials.py's.
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
-from ..errors import UserError, strip_userinfo
+from ..errors import UserError
+from ..url_credentials import redact_url, url_secrets
 
 DEFAULT_NATS_URL = "nats://127.0.0.1:4222"
 
@@ -43,16 +43,12 @@ class NatsSettings:
 
     @property
     def display_servers(self) -> str:
-        """The server list as it may be shown: user information stripped from every URL."""
-        return ",".join(strip_userinfo(u) for u in self.servers)
+        """The server list as it may be shown: every credential in it replaced by ``***``."""
+        return redact_url(",".join(self.servers))
 
     def secrets(self) -> list[str]:
         """Strings that must never be printed (passwords, tokens, credentials in URLs)."""
-        found = [s for s in (self.password, self.token) if s]
-        for url in self.servers:
-            parts = urlsplit(url if "://" in url else f"nats://{url}")
-            found += [s for s in (parts.password, parts.username) if s]
-        return found
+        return [s for s in (self.password, self.token) if s] + url_secrets(",".join(self.servers))
 
 
 def nats_config_home(env: Mapping[str, str] | None = None) -> Path:

@@ -17,7 +17,7 @@ from .item import Item
 from .load import Path_, Problem
 from .model import CONSUMER, STREAM, inherited_limits
 from .schema import did_you_mean
-from .subjects import covers, has_wildcard, overlaps, subject_problem
+from .subjects import SubjectIndex, character_problem, covers, has_wildcard, overlaps, subject_problem
 
 Report = Callable[..., None]  # report(field_path, message)
 Config = dict[str, Any]
@@ -25,7 +25,7 @@ Config = dict[str, Any]
 MS = 1_000_000
 SECOND = 1_000 * MS
 MAX_METADATA_BYTES = 128 * 1024  # JSMaxMetadataLen
-INT32_MAX = 2**31 - 1
+MAX_DESCRIPTION_BYTES = 4 * 1024  # JSMaxDescriptionLen
 _PRIORITY_GROUP = re.compile(r"^[a-zA-Z0-9/_=-]{1,16}$")  # nats-server's validGroupName
 _API_SPACES = ("$JS.>", "$JSC.>", "$NRG.>", "$SYS.>")
 _API_EXCEPTIONS = ("$JS.EVENT.>", "$SYS.ACCOUNT.>")
@@ -101,28 +101,50 @@ def _is_push(config: Config) -> bool:
     return bool(config.get("deliver_subject"))
 
 
-def _metadata_size(config: Config) -> int:
-    return sum(len(key) + len(value) for key, value in (config.get("metadata") or {}).items())
+def _utf8_bytes(text: str) -> int:
+    """Go's len() of the string the server decodes (a lone surrogate becomes U+FFFD: also 3 bytes)."""
+    return len(text.encode("utf-8", "surrogatepass"))
+
+
+def _text_rules(config: Config, report: Report) -> None:
+    """The server's limits on a stream's or consumer's free text, which it counts in bytes; metadata keys
+    show in plans as field paths (metadata.KEY), so they hold no control or invisible character."""
+    if _utf8_bytes(config.get("description", "")) > MAX_DESCRIPTION_BYTES:
+        report(("description",), f"description is longer than the server's limit of {MAX_DESCRIPTION_BYTES} "
+                                 "bytes (UTF-8)")
+    metadata = config.get("metadata") or {}
+    if sum(_utf8_bytes(key) + _utf8_bytes(value) for key, value in metadata.items()) > MAX_METADATA_BYTES:
+        report(("metadata",), "metadata is larger than the server's limit of 128KB")
+    for key in metadata:
+        _check_characters(key, ("metadata", key), report, spaces=True)
 
 
 # ---------------------------------------------------------------- stream rules
 
 
 def stream_subjects_valid(config: Config, report: Report) -> None:
-    subjects = config.get("subjects") or []
-    seen: dict[str, int] = {}
-    for index, subject in enumerate(subjects):
+    valid = []
+    for index, subject in enumerate(config.get("subjects") or []):
         problem = subject_problem(subject)
         if problem:
             report(("subjects", index), problem)
-            continue
-        if subject in seen:
-            report(("subjects", index), f"duplicate subject {subject!r}")
-            continue
-        for other in seen:
-            if overlaps(subject, other):
-                report(("subjects", index), f"subject {subject!r} overlaps with {other!r} of the same stream")
-        seen[subject] = index
+        else:
+            valid.append((("subjects", index), subject))
+    for path, subject, earlier in _overlapping_earlier(valid):
+        report(path, f"duplicate subject {subject!r}" if subject == earlier
+               else f"subject {subject!r} overlaps with {earlier!r} of the same stream")
+
+
+def _overlapping_earlier(subjects: list[tuple[Path_, str]]) -> Iterator[tuple[Path_, str, str]]:
+    """(path, subject, earlier subject) for each valid subject overlapping one listed before it (the first such)."""
+    if len(subjects) < 2:
+        return  # the usual case: no index to build
+    index: SubjectIndex[None] = SubjectIndex()
+    for path, subject in subjects:
+        clash = index.first_overlap(subject)
+        if clash:
+            yield path, subject, clash[0]
+        index.add(subject, None)
 
 
 def stream_api_subjects(config: Config, report: Report) -> None:
@@ -146,10 +168,7 @@ def stream_limits(config: Config, report: Report) -> None:
         report(("duplicate_window",), "duplicate_window must be at least 100ms")
     if max_age and window > max_age:
         report(("duplicate_window",), "duplicate_window cannot be longer than max_age")
-    if config.get("max_msg_size", -1) > INT32_MAX:
-        report(("max_msg_size",), f"max_msg_size cannot be more than {INT32_MAX} bytes")
-    if _metadata_size(config) > MAX_METADATA_BYTES:
-        report(("metadata",), "metadata is larger than the server's limit of 128KB")
+    _text_rules(config, report)
 
 
 def stream_rollups(config: Config, report: Report) -> None:
@@ -260,6 +279,10 @@ def stream_sources(config: Config, report: Report) -> None:
 def _check_origin(origin: Config, at: Path_, report: Report) -> None:
     """Rules shared by a mirror and each source."""
     transforms = origin.get("subject_transforms") or []
+    for index, transform in enumerate(transforms):
+        _check_destination(transform, (*at, "subject_transforms", index), report)
+    for field in ("api", "deliver"):  # subject prefixes
+        _check_characters((origin.get("external") or {}).get(field, ""), (*at, "external", field), report)
     if origin.get("filter_subject") and transforms:
         report((*at, "filter_subject"), "use either filter_subject or subject_transforms, not both")
     if origin.get("filter_subject"):
@@ -283,8 +306,21 @@ def _check_origin(origin: Config, at: Path_, report: Report) -> None:
                 report((*at, field), f"{field} cannot go with a durable origin consumer")
 
 
+def _check_destination(transform: Config, at: Path_, report: Report) -> None:
+    """A transform's destination: its mapping functions may hold spaces (nats-server's ValidateMapping)."""
+    _check_characters(transform.get("dest", ""), (*at, "dest"), report, spaces=True)
+
+
+def _check_characters(text: str, at: Path_, report: Report, *, spaces: bool = False) -> None:
+    problem = character_problem(text, spaces=spaces)
+    if problem:
+        report(at, f"{text!r} {problem}")
+
+
 def stream_transforms(config: Config, report: Report) -> None:
     transform = config.get("subject_transform")
+    if transform:
+        _check_destination(transform, ("subject_transform",), report)
     if transform and transform.get("src"):
         problem = subject_problem(transform["src"])
         if problem:
@@ -345,17 +381,15 @@ def consumer_filters(config: Config, stream: Config | None, report: Report) -> N
     if config.get("filter_subject") and config.get("filter_subjects"):
         report(("filter_subjects",), "use either filter_subject or filter_subjects, not both")
         return
-    filters = _filters(config)
     valid: list[tuple[Path_, str]] = []
-    for path, subject in filters:
+    for path, subject in _filters(config):
         problem = subject_problem(subject)
         if problem:
             report(path, problem)
-            continue
-        for _, other in valid:
-            if overlaps(subject, other):
-                report(path, f"filter {subject!r} overlaps filter {other!r}")
-        valid.append((path, subject))
+        else:
+            valid.append((path, subject))
+    for path, subject, earlier in _overlapping_earlier(valid):
+        report(path, f"filter {subject!r} overlaps filter {earlier!r}")
     if stream is None or stream.get("mirror") or stream.get("sources") or stream.get("subject_transform"):
         return  # the stream's subjects are not known here
     subjects = stream_subjects(stream)
@@ -391,6 +425,7 @@ def consumer_push_or_pull(config: Config, stream: Config | None, report: Report)
             if config.get(field) and config.get(field) != "none" and what not in reported:
                 reported.add(what)
                 report((field,), f"{what} is for pull consumers: this one is push (deliver_subject is set)")
+        _check_characters(config.get("deliver_group", ""), ("deliver_group",), report)  # a queue group name
         subject = config["deliver_subject"]
         problem = subject_problem(subject)
         if problem or has_wildcard(subject):
@@ -458,8 +493,7 @@ def consumer_priority(config: Config, stream: Config | None, report: Report) -> 
 
 
 def consumer_limits(config: Config, stream: Config | None, report: Report) -> None:
-    if _metadata_size(config) > MAX_METADATA_BYTES:
-        report(("metadata",), "metadata is larger than the server's limit of 128KB")
+    _text_rules(config, report)
     for field in ("direct", "sourcing"):
         if config.get(field):
             report((field,), f"{field} consumers are the server's own; they cannot be declared")
@@ -496,27 +530,19 @@ CONSUMER_RULES: list[ConsumerRule] = [
 
 
 def _check_stream_subject_overlaps(streams: list[Item], problems: list[Problem]) -> None:
-    """No two streams may capture the same subject (the server refuses the second one).
-
-    Subjects are bucketed by first token so 1,000s of streams do not cost a comparison per pair.
-    """
-    by_first: dict[str, list[tuple[str, Item]]] = defaultdict(list)
-    wildcard_first: list[tuple[str, Item]] = []
+    """No two streams may capture the same subject (the server refuses the second one)."""
+    index: SubjectIndex[Item] = SubjectIndex()
     for item in streams:
-        for index, subject in _indexed_subjects(item):
-            first = subject.split(".", 1)[0]
-            candidates: Iterator[tuple[str, Item]]
-            if first in ("*", ">"):
-                candidates = (pair for bucket in (*by_first.values(), wildcard_first) for pair in bucket)
-            else:
-                candidates = (pair for bucket in (by_first.get(first, []), wildcard_first) for pair in bucket)
-            for other_subject, other in candidates:
-                if other is not item and overlaps(subject, other_subject):
-                    field = ("subjects", index) if index is not None else ("name",)
-                    problems.append(item.problem(field, f"subject {subject!r} overlaps {other_subject!r} of stream "
-                                                        f"{other.name!r} ({other.origin})"))
-                    break
-            (wildcard_first if first in ("*", ">") else by_first[first]).append((subject, item))
+        subjects = _indexed_subjects(item)
+        for position, subject in subjects:
+            clash = index.first_overlap(subject)
+            if clash:
+                other_subject, other = clash
+                field = ("subjects", position) if position is not None else ("name",)
+                problems.append(item.problem(field, f"subject {subject!r} overlaps {other_subject!r} of stream "
+                                                    f"{other.name!r} ({other.origin})"))
+        for _, subject in subjects:
+            index.add(subject, item)
 
 
 def _indexed_subjects(item: Item) -> list[tuple[int | None, str]]:
@@ -537,20 +563,22 @@ def _check_workqueue_consumers(streams: dict[str, Item], consumers: dict[Any, It
     for stream_name, items in by_stream.items():
         if len(items) < 2:
             continue
-        seen: list[tuple[str, Item]] = []
+        index: SubjectIndex[Item] = SubjectIndex()
         for item in items:
-            filters = _filters(item.config)
-            if not filters:
+            written = _filters(item.config)
+            if not written:
                 problems.append(item.problem(("stream",), f"workqueue stream {stream_name!r} has several consumers: "
                                                           "each needs a filter_subject"))
                 continue
+            filters = [(path, subject) for path, subject in written if not subject_problem(subject)]
             for path, subject in filters:
-                clash = next((other for other_subject, other in seen
-                              if other is not item and overlaps(subject, other_subject)), None)
+                clash = index.first_overlap(subject)
                 if clash:
-                    problems.append(item.problem(path, f"filter {subject!r} overlaps consumer {clash.name!r} "
-                                                       f"({clash.origin}) on workqueue stream {stream_name!r}"))
-                seen.append((subject, item))
+                    other = clash[1]
+                    problems.append(item.problem(path, f"filter {subject!r} overlaps consumer {other.name!r} "
+                                                       f"({other.origin}) on workqueue stream {stream_name!r}"))
+            for _, subject in filters:
+                index.add(subject, item)
 
 
 def _yaml(value: Any) -> str:

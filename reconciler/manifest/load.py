@@ -5,13 +5,20 @@ the strings the JetStream API expects, and a key written twice in one mapping is
 silently keeps the last). The YAML node tree is kept, so the line:column of any path is found on
 demand, when a message needs it, at no cost for the values nobody asks about.
 
+Before any value is built, :func:`_shape_problems` checks that the node graph is a JSON document of
+a sane size: string keys, no tags beyond JSON's types, no alias expanding into itself, no alias bomb
+(a few hundred bytes of nested aliases that expand to billions of nodes), no absurd nesting.
+
 Values are built from the node tree by :func:`_construct_plain`, a direct walk for plain documents
 (mappings, lists and the standard scalars) about 4x faster than PyYAML's generator-based
-constructor; anything else (merge keys, sets, custom tags, recursive anchors) is left to PyYAML's.
+constructor; documents with merge keys (``<<``) are left to PyYAML's.
 """
 
 from __future__ import annotations
 
+import errno
+import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,6 +38,17 @@ MANIFEST_SUFFIXES = (".yaml", ".yml")
 Path_ = tuple[str | int, ...]  # a path inside a document: ("streams", 0, "max_age")
 
 _MERGE, _STR = "tag:yaml.org,2002:merge", "tag:yaml.org,2002:str"
+_SEQ, _MAP = "tag:yaml.org,2002:seq", "tag:yaml.org,2002:map"
+# Scalar tags whose PyYAML constructors are plain functions of one node (str is the node's text).
+_PLAIN_SCALARS = {f"tag:yaml.org,2002:{name}" for name in ("null", "bool", "int", "float", "timestamp")}
+_KEY_TAGS = {_STR, _MERGE, "tag:yaml.org,2002:timestamp"}  # keys that are text once built
+
+# Aliases may expand a document to this many times the nodes it writes (counting an alias as one);
+# documents of fewer than MIN_WRITTEN nodes get the budget of MIN_WRITTEN.
+MAX_EXPANSION, MIN_WRITTEN = 100, 100
+# Manifests nest 7 levels deep (streams[0].sources[0].subject_transforms[0].src); every recursive walk
+# of values (the schema check, JSON encoding) stays far from Python's recursion limit below this.
+MAX_DEPTH = 64
 
 
 @dataclass(frozen=True)
@@ -44,7 +62,15 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.file}:{self.line}:{self.column}: {format_path(self.path)}: {self.message}"
+        return printable(f"{self.file}:{self.line}:{self.column}: {format_path(self.path)}: {self.message}")
+
+
+def printable(text: str) -> str:
+    """``text`` with each character a terminal would not show as itself escaped, as repr() does: no
+    file name, key or value can move the cursor, hide part of a message or reorder it."""
+    if text.isprintable():
+        return text
+    return "".join(char if char.isprintable() else char.encode("unicode_escape").decode("ascii") for char in text)
 
 
 def format_path(path: Path_) -> str:
@@ -87,42 +113,79 @@ def _child(node: yaml.Node | None, part: str | int) -> tuple[yaml.Node | None, y
         return None, node.value[part]
     if isinstance(node, yaml.MappingNode):
         # Merged pairs come first after PyYAML flattens `<<`; the last match is the value that was kept.
-        matches = [(k, v) for k, v in node.value
-                   if isinstance(k, yaml.ScalarNode) and _ManifestLoader.scalar(k) == part]
+        matches = [(k, v) for k, v in node.value if isinstance(k, yaml.ScalarNode) and k.value == part]
         return matches[-1] if matches else None
     return None
 
 
 def manifest_files(paths: list[Path]) -> list[Path]:
-    """The files named by ``-f`` (a file, or a directory of *.yaml/*.yml), or the default files."""
+    """The files named by ``-f`` (a file, or a directory of *.yaml/*.yml), or the default files.
+
+    Each must be a regular file (through symbolic links): a broken or looping link, a device such as
+    /dev/zero or a pipe is refused with its cause, never skipped."""
     if not paths:
-        found = [Path(name) for name in DEFAULT_FILES if Path(name).is_file()]
+        found = [Path(name) for name in DEFAULT_FILES if os.path.lexists(name)]
         if not found:
             raise UserError(f"no manifests: none of {', '.join(DEFAULT_FILES)} in {Path.cwd()} (use -f PATH)")
-        return found
+        return [_regular_file(path) for path in found]
     files: list[Path] = []
     for path in paths:
-        if path.is_dir():
-            inside = sorted(p for p in path.iterdir() if p.suffix in MANIFEST_SUFFIXES and p.is_file())
-            if not inside:
-                raise UserError(f"{path}: directory holds no *.yaml or *.yml file")
-            files.extend(inside)
-        elif path.is_file():
-            files.append(path)
-        else:
-            raise UserError(f"{path}: no such file or directory")
+        if not stat.S_ISDIR(_stat(path).st_mode):
+            files.append(_regular_file(path))
+            continue
+        try:
+            inside = sorted(entry for entry in path.iterdir() if entry.suffix in MANIFEST_SUFFIXES)
+        except OSError as exc:
+            raise UserError(f"{printable(str(path))}: cannot list the directory: {_cause(exc)}") from None
+        if not inside:
+            raise UserError(f"{printable(str(path))}: directory holds no *.yaml or *.yml file")
+        files.extend(_regular_file(entry) for entry in inside)
     # The same file given twice (e.g. a file and its directory) is read once.
     unique = {file.resolve(): file for file in reversed(files)}
     return [file for file in files if unique[file.resolve()] is file]
+
+
+_FILE_KINDS = {stat.S_ISCHR: "a character device", stat.S_ISBLK: "a block device", stat.S_ISFIFO: "a pipe",
+               stat.S_ISSOCK: "a socket", stat.S_ISDIR: "a directory"}
+
+
+def _regular_file(path: Path) -> Path:
+    mode = _stat(path).st_mode
+    if not stat.S_ISREG(mode):
+        kind = next((name for test, name in _FILE_KINDS.items() if test(mode)), "a special file")
+        raise UserError(f"{printable(str(path))}: is {kind}, not a regular file (manifests are read from files)")
+    return path
+
+
+def _stat(path: Path) -> os.stat_result:
+    """``path``'s status through symbolic links; what keeps it from being read, as a UserError."""
+    try:
+        return path.stat()
+    except FileNotFoundError:
+        if path.is_symlink():
+            raise UserError(f"{printable(str(path))}: broken symbolic link (to {printable(os.readlink(path))}, "
+                            "which does not exist)") from None
+        raise UserError(f"{printable(str(path))}: no such file or directory") from None
+    except OSError as exc:
+        raise UserError(f"{printable(str(path))}: {_cause(exc)}") from None
+
+
+def _cause(exc: OSError) -> str:
+    if exc.errno == errno.ELOOP:
+        return "symbolic link loop (too many levels of symbolic links)"
+    return (exc.strerror or str(exc)).lower()
 
 
 def read_document(path: Path, problems: list[Problem]) -> Document:
     """Parse one file; syntax errors and duplicate keys are appended to ``problems``."""
     name = str(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UserError(f"{name}: cannot read: {exc}") from None
+        text = path.read_bytes().decode("utf-8")
+    except OSError as exc:
+        raise UserError(f"{printable(name)}: cannot read: {_cause(exc)}") from None
+    except UnicodeDecodeError as exc:
+        raise UserError(f"{printable(name)}: not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset "
+                        f"{exc.start})") from None
     return parse_document(text, name, problems)
 
 
@@ -130,11 +193,26 @@ def parse_document(text: str, file: str, problems: list[Problem]) -> Document:
     document = Document(file)
     loader = _ManifestLoader(text)
     try:
-        document.value = _construct(loader, loader.get_single_node())
+        root = loader.get_single_node()
+        shape = _shape_problems(root) if root is not None else []
+        if shape:  # nothing is built: it could be huge, or not JSON at all
+            document.root = root
+            paths = _node_paths(root, {id(at_path) for at_path, _, _ in shape})
+            problems.extend(Problem(file, node.start_mark.line + 1, node.start_mark.column + 1,
+                                    paths.get(id(at_path), ()), message) for at_path, node, message in shape)
+            return document
+        document.value = _construct(loader, root)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         problems.append(Problem(file, line, column, (), f"invalid YAML: {exc.problem or exc}"))
+        return document
+    except yaml.reader.ReaderError as exc:  # a character YAML does not allow (a control character)
+        # The first such character stops the reader, so its first occurrence is where it stopped.
+        at = text.find(chr(exc.character))
+        line, column = text.count("\n", 0, at) + 1, at - text.rfind("\n", 0, at)
+        problems.append(Problem(file, line, column, (), f"invalid YAML: character U+{exc.character:04X} is not "
+                                                        f"allowed ({exc.reason})"))
         return document
     except yaml.YAMLError as exc:
         problems.append(Problem(file, 1, 1, (), f"invalid YAML: {exc}"))
@@ -143,13 +221,110 @@ def parse_document(text: str, file: str, problems: list[Problem]) -> Document:
         loader.dispose()
     document.root = loader.root
     if loader.duplicates:
-        paths = _mapping_paths(loader.root, {id(mapping) for mapping, _, _ in loader.duplicates})
+        paths = _node_paths(loader.root, {id(mapping) for mapping, _, _ in loader.duplicates})
         for mapping, first, again in loader.duplicates:
-            key = loader.scalar(again)
+            key = again.value
             problems.append(Problem(file, again.start_mark.line + 1, again.start_mark.column + 1,
                                     (*paths[id(mapping)], key),
                                     f"duplicate key {key!r} (first written on line {first.start_mark.line + 1})"))
     return document
+
+
+Shape = list[tuple[yaml.Node, yaml.Node, str]]  # (node whose path to show, node to point at, message)
+
+
+def _shape_problems(root: yaml.Node) -> Shape:
+    """Each way the node graph is no JSON document of a sane size. One iterative walk, each node once
+    however often it is aliased; when some list or mapping is aliased, :func:`_alias_problems` adds up
+    what the aliases expand to."""
+    problems: Shape = []
+    scalar_node, mapping_node = yaml.ScalarNode, yaml.MappingNode
+    seen: set[int] = set()
+    aliased = False
+    written = 1  # nodes as written: an alias counts as one
+    stack = [(root, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if type(node) is scalar_node:  # only the root: other scalars are checked as children
+            problems += _scalar_problems(node, seen)
+            continue
+        if id(node) in seen:
+            aliased = True
+            continue
+        seen.add(id(node))
+        if depth > MAX_DEPTH:
+            problems.append((node, node, f"lists and mappings nested more than {MAX_DEPTH} levels deep"))
+            continue
+        if node.tag not in (_SEQ, _MAP):
+            problems.append((node, node, _not_json(node.tag)))
+        if type(node) is mapping_node:
+            written += 2 * len(node.value)
+            children = []
+            for key, value in node.value:
+                if type(key) is not scalar_node or key.tag not in _KEY_TAGS:
+                    text = key.value if type(key) is scalar_node else "that is a list or mapping"
+                    problems.append((node, key, f"key {text} must be a string (quote it)"))
+                children.append(value)
+        else:
+            written += len(node.value)
+            children = node.value
+        for child in reversed(children):  # popped in document order: an anchor is met before its aliases
+            if type(child) is not scalar_node:
+                stack.append((child, depth + 1))
+            elif child.tag != _STR:  # most scalars are text: no call for them
+                problems += _scalar_problems(child, seen)
+    if aliased and not problems:
+        problems = _alias_problems(root, written)
+    return problems
+
+
+def _scalar_problems(node: yaml.ScalarNode, seen: set[int]) -> Shape:
+    if node.tag == _STR or node.tag in _PLAIN_SCALARS or id(node) in seen:
+        return []
+    seen.add(id(node))  # reported once, however often it is aliased
+    return [(node, node, _not_json(node.tag))]
+
+
+def _alias_problems(root: yaml.Node, written: int) -> Shape:
+    """A recursive alias, an alias bomb, or nesting too deep once aliases are expanded (the graph's keys
+    and tags are fine). Children before parents: the nodes a list or mapping expands to, itself included,
+    and its depth, add up from its children's."""
+    sizes: dict[int, int] = {}
+    depths: dict[int, int] = {}
+    finished: list[yaml.Node] = []
+    entered: set[int] = set()
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, leaving = stack.pop()
+        children = [value for _, value in node.value] if type(node) is yaml.MappingNode else node.value
+        containers = [child for child in children if type(child) is not yaml.ScalarNode]
+        if leaving:
+            keys = len(node.value) if type(node) is yaml.MappingNode else 0
+            sizes[id(node)] = 1 + keys + len(children) + sum(sizes[id(child)] - 1 for child in containers)
+            depths[id(node)] = 1 + max((depths[id(child)] for child in containers), default=0)
+            finished.append(node)
+        elif id(node) not in sizes:  # else: an alias of a node already added up
+            if id(node) in entered:
+                return [(node, node, "this value contains an alias of itself: it has no end as JSON")]
+            entered.add(id(node))
+            stack.append((node, True))
+            stack.extend((child, False) for child in containers)
+    budget = MAX_EXPANSION * max(written, MIN_WRITTEN)
+    too_big = next((node for node in finished if sizes[id(node)] > budget), None)
+    if too_big is not None:
+        return [(too_big, too_big, f"aliases expand this value to more than {budget} nodes, over "
+                                   f"{MAX_EXPANSION} times the {written} the file writes (an alias bomb?)")]
+    too_deep = next((node for node in finished if depths[id(node)] > MAX_DEPTH), None)
+    if too_deep is not None:
+        return [(too_deep, too_deep, f"lists and mappings nested more than {MAX_DEPTH} levels deep (aliases "
+                                     "expanded)")]
+    return []
+
+
+def _not_json(tag: str) -> str:
+    shown = tag.replace("tag:yaml.org,2002:", "!!")
+    return f"{shown} values are not accepted: manifests hold JSON values (text, numbers, true/false, null, " \
+           "lists and mappings with text keys)"
 
 
 class _ManifestLoader(_BaseLoader):
@@ -175,17 +350,12 @@ class _ManifestLoader(_BaseLoader):
         if id(node) in self._checked:  # an aliased mapping is constructed once per use
             return
         self._checked.add(id(node))
-        seen: dict[tuple[str, str], yaml.Node] = {}
+        seen: dict[str, yaml.Node] = {}
         for key_node, _ in node.value:
-            if isinstance(key_node, yaml.ScalarNode) and key_node.tag != _MERGE:
-                first = seen.setdefault((key_node.tag, key_node.value), key_node)
+            if key_node.tag != _MERGE:  # keys are text (_shape_problems): equal when written alike
+                first = seen.setdefault(key_node.value, key_node)
                 if first is not key_node:
                     self.duplicates.append((node, first, key_node))
-
-    @staticmethod
-    def scalar(node: yaml.ScalarNode) -> Any:
-        construct = _ManifestLoader.yaml_constructors.get(node.tag)
-        return construct(_SCALAR_CONSTRUCTOR, node) if construct and node.tag != _STR else node.value
 
     def construct_document(self, node: yaml.Node) -> Any:
         self.root = node
@@ -196,11 +366,16 @@ class _ManifestLoader(_BaseLoader):
         return super().construct_mapping(node, deep=deep)
 
 
+def _construct_int(loader: _ManifestLoader, node: yaml.ScalarNode) -> int:
+    try:
+        return yaml.constructor.SafeConstructor.construct_yaml_int(loader, node)
+    except ValueError:  # Python converts at most 4,300 digits
+        raise yaml.constructor.ConstructorError(None, None, "number with too many digits to read",
+                                                node.start_mark) from None
+
+
 _ManifestLoader.add_constructor("tag:yaml.org,2002:timestamp", lambda loader, node: node.value)
-_SCALAR_CONSTRUCTOR = _ManifestLoader("")
-_SEQ, _MAP = "tag:yaml.org,2002:seq", "tag:yaml.org,2002:map"
-# Scalar tags whose PyYAML constructors are plain functions of one node (the others are generators).
-_PLAIN_SCALARS = {f"tag:yaml.org,2002:{name}" for name in ("null", "bool", "int", "float", "binary", "timestamp")}
+_ManifestLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
 
 
 class _Unusual(Exception):
@@ -213,7 +388,7 @@ def _construct(loader: _ManifestLoader, root: yaml.Node | None) -> Any:
         return None
     try:
         return _construct_plain(loader, root)
-    except (_Unusual, RecursionError):
+    except _Unusual:
         loader.duplicates.clear()
         loader._checked.clear()
         return loader.construct_document(root)
@@ -222,48 +397,36 @@ def _construct(loader: _ManifestLoader, root: yaml.Node | None) -> Any:
 
 
 def _construct_plain(loader: _ManifestLoader, root: yaml.Node) -> Any:
-    """What PyYAML's constructor builds from ``root``, for mappings with scalar keys and no merge keys,
-    lists and the standard scalars; raises _Unusual for anything else. An aliased node is built once
-    and shared, as PyYAML does; a key written twice is noted only when the mapping came out shorter."""
+    """What PyYAML's constructor builds from ``root`` (checked by :func:`_shape_problems`), for documents
+    without merge keys; raises _Unusual for one with them. An aliased node is built once and shared,
+    as PyYAML does; a key written twice is noted only when the mapping came out shorter."""
     scalars = loader.yaml_constructors
     built: dict[int, Any] = {}
-    building: set[int] = set()
-    scalar_node, sequence_node, mapping_node = yaml.ScalarNode, yaml.SequenceNode, yaml.MappingNode
+    scalar_node, sequence_node = yaml.ScalarNode, yaml.SequenceNode
 
     def build(node: yaml.Node) -> Any:
-        kind, tag = type(node), node.tag
-        if kind is scalar_node:
-            if tag == _STR:
-                return node.value
-            if tag in _PLAIN_SCALARS:
-                return scalars[tag](loader, node)
-            raise _Unusual
+        if type(node) is scalar_node:
+            return node.value if node.tag == _STR else scalars[node.tag](loader, node)
         if id(node) in built:
             return built[id(node)]
-        if id(node) in building:
-            raise _Unusual  # a recursive anchor
-        building.add(id(node))
-        if kind is sequence_node and tag == _SEQ:
+        if type(node) is sequence_node:
             value: Any = [build(item) for item in node.value]
-        elif kind is mapping_node and tag == _MAP:
+        else:
             value = {}
             for key_node, value_node in node.value:
-                if type(key_node) is not scalar_node or key_node.tag == _MERGE:
+                if key_node.tag == _MERGE:
                     raise _Unusual
-                value[build(key_node)] = build(value_node)
+                value[key_node.value] = build(value_node)
             if len(value) < len(node.value):
                 loader.note_duplicates(node)
-        else:
-            raise _Unusual
-        building.discard(id(node))
         built[id(node)] = value
         return value
 
     return build(root)
 
 
-def _mapping_paths(root: yaml.Node | None, wanted: set[int]) -> dict[int, Path_]:
-    """The document path of each mapping node in ``wanted`` (by identity), in one depth-first walk."""
+def _node_paths(root: yaml.Node | None, wanted: set[int]) -> dict[int, Path_]:
+    """The document path of each node in ``wanted`` (by identity), in one depth-first walk."""
     found: dict[int, Path_] = {}
     stack: list[tuple[yaml.Node, Path_]] = [(root, ())] if root is not None else []
     seen: set[int] = set()
@@ -272,11 +435,10 @@ def _mapping_paths(root: yaml.Node | None, wanted: set[int]) -> dict[int, Path_]
         if id(node) in seen:
             continue
         seen.add(id(node))
+        if id(node) in wanted:
+            found[id(node)] = path
         if isinstance(node, yaml.MappingNode):
-            if id(node) in wanted:
-                found[id(node)] = path
-            children = [(value, (*path, _ManifestLoader.scalar(key))) for key, value in node.value
-                        if isinstance(key, yaml.ScalarNode)]
+            children = [(value, (*path, key.value)) for key, value in node.value if isinstance(key, yaml.ScalarNode)]
         elif isinstance(node, yaml.SequenceNode):
             children = [(item, (*path, index)) for index, item in enumerate(node.value)]
         else:

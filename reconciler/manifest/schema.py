@@ -14,6 +14,7 @@ from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 from .model import CONSUMER, STREAM
+from .subjects import name_problem
 from .units import DURATION_PATTERN, SIZE_PATTERN, UnitError, parse_duration, parse_size, unit_fields, with_units
 
 if TYPE_CHECKING:
@@ -56,6 +57,23 @@ def is_rfc3339(value: object) -> bool:
     return hour < 24 and minute < 60 and second < 60
 
 
+def _check_time(value: object) -> bool:
+    if not is_rfc3339(value):
+        raise ValueError(f"{value!r} is not an RFC 3339 time (e.g. 2025-01-31T12:00:00Z)")
+    return True
+
+
+def _check_name(value: object) -> bool:
+    problem = isinstance(value, str) and name_problem(value)
+    if problem:
+        raise ValueError(problem)
+    return True
+
+
+# The schema's formats: each function returns True, or raises ValueError with the message a user reads.
+_FORMATS = {"date-time": _check_time, "jetstream-name": _check_name}
+
+
 @dataclass(frozen=True)
 class _Compiled:
     """The schema split for speed: one validator for a document's top level, one for the keys of an item
@@ -74,13 +92,18 @@ _ANNOTATIONS = {"title", "description", "default", "examples", "$comment", "depr
 
 @functools.cache
 def _compiled() -> _Compiled:
-    from jsonschema import Draft202012Validator, FormatChecker
+    from jsonschema import Draft202012Validator, FormatChecker, validators
 
     formats = FormatChecker(formats=())
-    formats.checks("date-time")(is_rfc3339)
+    for name, check in _FORMATS.items():
+        formats.checks(name, raises=ValueError)(check)
+    # Go's JSON decoder refuses 1.0 for an integer field, where JSON Schema counts it as an integer.
+    strict_integers = Draft202012Validator.TYPE_CHECKER.redefine(
+        "integer", lambda checker, value: isinstance(value, int) and not isinstance(value, bool))
+    validator = validators.extend(Draft202012Validator, type_checker=strict_integers)
 
     def compile_(schema: dict[str, Any]) -> Validator:
-        return Draft202012Validator(schema, format_checker=formats)
+        return validator(schema, format_checker=formats)
 
     schema = manifest_schema()
     # Local $refs inlined: following them costs jsonschema about half its time.
@@ -138,10 +161,9 @@ def _item_errors(compiled: _Compiled, kind: str, section: str, items: list[Any],
         by_keys[frozenset(item)].append(index)
         for field, field_value in item.items():
             if field in fields:
-                # Under a type-only schema values of one Python type validate alike (floats aside: 1.0 is
-                # an integer, 1.5 is not), so 4,000 distinct filter subjects cost one check.
-                key = type(field_value) if field in type_only and not isinstance(field_value, float) \
-                    else _value_key(field_value, index)
+                # Under a type-only schema values of one Python type validate alike, so 4,000 distinct
+                # filter subjects cost one check.
+                key = type(field_value) if field in type_only else _value_key(field_value)
                 by_value[field].setdefault(key, (field_value, []))[1].append(index)
     for indexes in by_keys.values():
         for error in compiled.shapes[kind].iter_errors(items[indexes[0]]):
@@ -155,13 +177,11 @@ def _item_errors(compiled: _Compiled, kind: str, section: str, items: list[Any],
                 _add(found, error, (section, index, field), inner)
 
 
-def _value_key(value: Any, index: int) -> Any:
-    """Equal for values that validate alike (1 and True do not; lists and mappings compare by content)."""
+def _value_key(value: Any) -> Any:
+    """Equal for values that validate alike (1 and True do not; lists and mappings compare by content,
+    as JSON: loading let through nothing else, and nothing nested deeper than it allows)."""
     if isinstance(value, dict | list):
-        try:
-            return "json", json.dumps(value, sort_keys=True)
-        except (TypeError, ValueError):
-            return "item", index  # e.g. non-text keys: checked on its own
+        return "json", json.dumps(value, sort_keys=True)
     return type(value), value
 
 
@@ -229,7 +249,7 @@ def describe(error: ValidationError) -> str:
     if rule == "maxLength":
         return f"longer than {expected} characters"
     if rule == "format":
-        return f"{value!r} is not an RFC 3339 time (e.g. 2025-01-31T12:00:00Z)"
+        return str(error.cause)
     return error.message
 
 
@@ -240,7 +260,4 @@ def _pattern_message(value: str, pattern: str) -> str:
             parse(value)
         except UnitError as exc:
             return str(exc)
-    if pattern == manifest_schema()["$defs"]["name"]["pattern"]:
-        return f"invalid name {value!r}: names are used in API subjects and must not contain whitespace, " \
-               "'.', '*', '>', '/' or '\\'"
     return f"{value!r} does not match {pattern}"

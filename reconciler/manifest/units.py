@@ -39,13 +39,12 @@ SIZE_SHIFT = {"": 0, "b": 0} | {
 }
 
 _UNIT = "|".join(sorted(map(re.escape, NANOS), key=len, reverse=True))  # longest first: "ms" before "m"
-_DURATION_PART = re.compile(rf"(\d+(?:\.\d*)?|\.\d+)({_UNIT})")
-DURATION_PATTERN = rf"^(0|((\d+(\.\d*)?|\.\d+)({_UNIT}))+)$"
+# [0-9], not \d: in Python \d also matches other scripts' digits ("１h", "٣h"), which no Go parser reads.
+_DURATION_PART = re.compile(rf"([0-9]+(?:\.[0-9]*)?|\.[0-9]+)({_UNIT})")
+DURATION_PATTERN = rf"^(0|(([0-9]+(\.[0-9]*)?|\.[0-9]+)({_UNIT}))+)$"
 _DURATION = re.compile(DURATION_PATTERN)
-SIZE_PATTERN = r"^\s*(\d+)\s*([bB]|[kKmMgGtT]([iI]?[bB])?)?\s*$"
+SIZE_PATTERN = r"^[ \t]*([0-9]+)[ \t]*([bB]|[kKmMgGtT]([iI]?[bB])?)?[ \t]*$"
 _SIZE = re.compile(SIZE_PATTERN)
-
-INT64_MAX = 2**63 - 1
 
 
 class UnitError(ValueError):
@@ -61,13 +60,17 @@ def parse_duration(value: int | str) -> int:
 
 @functools.lru_cache(maxsize=4096)  # manifests repeat the same few values thousands of times
 def _duration_text(text: str) -> int:
-    if not _DURATION.match(text):
+    if not _DURATION.fullmatch(text):  # fullmatch: "$" alone lets a final newline through
         raise UnitError(f"invalid duration {text!r}: use integer nanoseconds or a number with a unit "
                         "(ns, us, ms, s, m, h, d, w, M=30d, y=365d), e.g. 30s, 1h30m, 1y")
-    total = sum(Fraction(number) * NANOS[unit] for number, unit in _DURATION_PART.findall(text))
+    try:
+        total = sum(Fraction(number) * NANOS[unit] for number, unit in _DURATION_PART.findall(text))
+    except ValueError:  # more digits than Python converts (4,300)
+        raise UnitError(f"invalid duration {text!r}: too many digits") from None
     nanos = int(total)  # truncates sub-nanosecond remainders, as Go does
-    if nanos > INT64_MAX:
-        raise UnitError(f"duration {text!r} is longer than the largest the server holds (about 292 years)")
+    if total and not nanos:
+        raise UnitError(f"duration {text!r} is less than 1ns: it would be 0, which the server reads as unset "
+                        "(no limit)")
     return nanos
 
 
@@ -80,14 +83,15 @@ def parse_size(value: int | str) -> int:
 
 @functools.lru_cache(maxsize=4096)
 def _size_text(value: str) -> int:
-    match = _SIZE.match(value)
+    match = _SIZE.fullmatch(value)
     if not match:
         raise UnitError(f"invalid size {value!r}: use integer bytes (-1 = unlimited) or a whole number with "
                         "B, K/KB/KiB, M/MB/MiB, G/GB/GiB or T/TB/TiB (all 1024-based), e.g. 512MB")
-    size = int(match[1]) << SIZE_SHIFT[(match[2] or "").lower()]
-    if size > INT64_MAX:
-        raise UnitError(f"size {value!r} is larger than the largest the server holds")
-    return size
+    try:
+        number = int(match[1])
+    except ValueError:  # more digits than Python converts (4,300)
+        raise UnitError(f"invalid size {value!r}: too many digits") from None
+    return number << SIZE_SHIFT[(match[2] or "").lower()]
 
 
 PARSERS = {"duration": parse_duration, "size": parse_size}
@@ -116,26 +120,37 @@ def unit_fields(schema: dict[str, Any], definition: str) -> dict[FieldPath, str]
     return found
 
 
-def convert_units(config: dict[str, Any], fields: dict[FieldPath, str]) -> list[tuple[tuple, str]]:
-    """Replace duration/size strings in ``config`` in place; returns (path, message) for each bad value."""
-    errors: list[tuple[tuple, str]] = []
+def values_at(config: dict[str, Any], path: FieldPath) -> list[tuple[tuple, Any, Any]]:
+    """(path written, container, key) of each value at ``path`` in ``config`` ("*": every list item)."""
+    if len(path) == 1:  # most fields are at the top
+        return [(path, config, path[0])] if path[0] in config else []
+    found: list[tuple[tuple, Any, Any]] = []
 
-    def convert(container: Any, path: FieldPath, at: tuple, kind: str) -> None:
+    def walk(container: Any, path: FieldPath, at: tuple) -> None:
         head, rest = path[0], path[1:]
         keys = range(len(container)) if head == "*" and isinstance(container, list) else \
             [head] if isinstance(container, dict) and head in container else []
         for key in keys:
             if rest:
-                convert(container[key], rest, (*at, key), kind)
-                continue
+                walk(container[key], rest, (*at, key))
+            else:
+                found.append(((*at, key), container, key))
+
+    walk(config, path, ())
+    return found
+
+
+def convert_units(config: dict[str, Any], fields: dict[FieldPath, str]) -> list[tuple[tuple, str]]:
+    """Replace duration/size strings in ``config`` in place; returns (path, message) for each bad value."""
+    errors: list[tuple[tuple, str]] = []
+    for path, kind in fields.items():
+        if path[0] not in config:  # most fields are not written: the cheapest way past them
+            continue
+        for at, container, key in values_at(config, path):
             try:
                 container[key] = PARSERS[kind](container[key])
             except UnitError as exc:
-                errors.append(((*at, key), str(exc)))
-
-    for path, kind in fields.items():
-        if path[0] in config:  # most unit fields are not written: skip them without a call
-            convert(config, path, (), kind)
+                errors.append((at, str(exc)))
     return errors
 
 

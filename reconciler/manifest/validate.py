@@ -1,9 +1,9 @@
 """From parsed manifest documents to :class:`Desired`, collecting every problem on the way.
 
 Order: document shape and JSON Schema (types, enums, unknown fields), then units (durations and
-sizes to integers), then the semantic checks of :mod:`.checks` on the items whose values passed the
-first two steps (an unknown field is set aside, the rest of its item is still checked). Every
-problem is kept, so one run shows them all.
+sizes to integers) and the range of each integer's Go type (:mod:`.gotypes`), then the semantic
+checks of :mod:`.checks` on the items whose values passed the first steps (an unknown field is set
+aside, the rest of its item is still checked). Every problem is kept, so one run shows them all.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from collections import defaultdict
 from typing import Any
 
 from .checks import check_items
+from .gotypes import range_problems
 from .item import Item
 from .load import Document, Path_, Problem
 from .model import CONSUMER, STREAM, DeclaredResource, Desired
@@ -70,7 +71,9 @@ def _document_items(document: Document, problems: list[Problem]) -> list[Item]:
             item = Item(kind, document, (section, index), _without_server_metadata(known))
             item.checked = (section, index) not in rejected
             if item.checked:
-                for field, message in convert_units(item.config, unit_table()[kind]):
+                found = convert_units(item.config, unit_table()[kind])
+                found = found or range_problems(item.config, kind)  # on integers only: units converted
+                for field, message in found:
                     problems.append(item.problem(field, message))
                     item.checked = False
             items.append(item)

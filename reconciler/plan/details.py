@@ -16,7 +16,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 # Risk flags of a database revision's statements (db/risk.py finds them, plan/policy.py judges them).
-DESTRUCTIVE = "destructive"  # drops a table, column, index or constraint, or deletes rows
+DESTRUCTIVE = "destructive"  # drops a table, column, index or constraint
+MODIFIES_DATA = "modifies-data"  # inserts, updates or deletes rows
+BACKFILL = "backfill"  # the same, only on what the revision created: no existing value changes
+LOSSY = "lossy"  # a type change that can change values for good
 REWRITE = "rewrite"  # rewrites the table under an ACCESS EXCLUSIVE lock
 LONG_LOCK = "long-lock"  # holds a lock while every row is read
 DATA_DEPENDENT = "data-dependent"  # may fail on the rows present
@@ -27,8 +30,8 @@ CONCURRENTLY_IN_TRANSACTION = "concurrently-in-transaction"  # cannot run as wri
 class Finding:
     flag: str
     note: str
-    # The live table or index the statement would lose something of (DESTRUCTIVE findings; None:
-    # unknown). Not part of the JSON: the plan judges it once, when it is made (plan/policy.py).
+    # The live table or index the statement would lose something of (the findings that lose data;
+    # None: unknown). Not part of the JSON: the plan judges it once, when it is made (plan/policy.py).
     relation: str | None = field(default=None, compare=False)
 
     def __str__(self) -> str:
@@ -75,8 +78,9 @@ class RevisionInfo:
     def flags(self) -> list[str]:
         return sorted({flag for risk in self.risks for flag in risk.flags})
 
-    def findings(self, flag: str) -> list[Finding]:
-        return [finding for risk in self.risks for finding in risk.findings if finding.flag == flag]
+    def findings(self, *flags: str) -> list[Finding]:
+        """Its findings with one of ``flags``, in statement order."""
+        return [finding for risk in self.risks for finding in risk.findings if finding.flag in flags]
 
 
 @dataclass

@@ -22,7 +22,7 @@ import hashlib
 import json
 import os
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -173,9 +173,8 @@ class SavedPlan:
         return cls.from_dict(data, f"plan file {path}")
 
     def write(self, path: str | os.PathLike) -> None:
-        text = self.to_json()
-        ensure_no_secret(text)
-        Path(path).write_text(text)
+        ensure_no_secret(self.to_dict())
+        Path(path).write_text(self.to_json())
 
     def ensure_fresh(self, current: PlanBasis) -> None:
         """Refuse (exit 3) to apply a plan whose basis changed, or one made by another jsctl version."""
@@ -187,9 +186,37 @@ class SavedPlan:
                           f"Run `jsctl plan --out FILE` again and review it")
 
 
-def ensure_no_secret(text: str) -> None:
-    """Raise if ``text`` holds a secret this process has seen (errors.keep_secret: passwords, tokens,
-    seeds, credentials in URLs) or anything shaped like an nkey seed."""
-    if scrub(text) != text or _SEED_SHAPE.search(text):
-        raise JsctlError("refusing to write the plan: it would contain a secret (a password, token or "
-                         "nkey seed); this is a bug in jsctl, please report it")
+def ensure_no_secret(value: Any) -> None:
+    """Raise if a string in ``value`` (the saved plan, as JSON values) holds a secret this process has seen
+    (errors.keep_secret: passwords, tokens, seeds, credentials in URLs) or anything shaped like an nkey
+    seed. The message names where, never what."""
+    where = list(_secret_places(value))
+    if where:
+        more = f" and {len(where) - _PLACES_NAMED} more places" if len(where) > _PLACES_NAMED else ""
+        raise JsctlError(f"refusing to write the plan: {', '.join(where[:_PLACES_NAMED])}{more} would contain a "
+                         "secret jsctl was given (a password, token or nkey seed); if the secret is also a name there, "
+                         "give it a value of its own, otherwise this is a bug in jsctl, please report it")
+
+
+_PLACES_NAMED = 3
+
+
+def _secret_places(value: Any, path: str = "") -> Iterator[str]:
+    """The JSON paths (``plan.context.nats.server_name``) of the strings in ``value`` holding a secret."""
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            key_is_clean = _holds_no_secret(key)
+            here = ".".join(filter(None, (path, str(key) if key_is_clean else "***")))
+            if not key_is_clean:
+                yield f"{here} (a key)"
+            yield from _secret_places(item, here)
+    elif isinstance(value, (list, tuple)):
+        for index, item in enumerate(value):
+            yield from _secret_places(item, f"{path}[{index}]")
+    elif not _holds_no_secret(value):
+        yield path
+
+
+def _holds_no_secret(value: Any) -> bool:
+    text = str(value)
+    return scrub(text) == text and not _SEED_SHAPE.search(text)

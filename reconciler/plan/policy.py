@@ -12,7 +12,7 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 
 from ..errors import Refused, UserError
-from .details import DESTRUCTIVE, Details
+from .details import DESTRUCTIVE, LOSSY, MODIFIES_DATA, Details
 from .model import Action, Change, Plan
 
 
@@ -28,6 +28,9 @@ class ApplyOptions:
     converge_timeout: float = 60.0  # seconds, per stream or consumer written on a cluster
 
 
+# The risk flags of a database revision that lose data (db/risk.py): what is dropped, rows changed, values
+# a type change alters for good. Each needs --allow-destructive where what it touches exists now.
+LOSES_DATA = (DESTRUCTIVE, MODIFIES_DATA, LOSSY)
 # A replace or delete loses the resource as it is now: its messages, its consumers' positions. A replace
 # that could keep the data still means downtime and new sequence numbers.
 LOSES_THE_RESOURCE = frozenset({Action.REPLACE, Action.DELETE})
@@ -36,16 +39,16 @@ LOSES_THE_RESOURCE = frozenset({Action.REPLACE, Action.DELETE})
 def is_destructive(action: Action, details: Details | None = None, live: Collection[str] = ()) -> bool:
     """A change is destructive when it may lose data or state that exists now, judged on the live state.
 
-    ``details.revision``'s DESTRUCTIVE findings (a database revision dropping a table, column, index or
-    constraint, or deleting rows) count when what they touch is in ``live`` (the tables and indexes the
-    database holds now) or is not known: an empty database loses nothing, nor does a table created
-    by an earlier pending revision.
+    ``details.revision``'s findings that lose data (LOSES_DATA: a table, column, index or constraint
+    dropped, rows changed, a lossy type change) count when what they touch is in ``live`` (the tables
+    and indexes the database holds now) or is not known: an empty database loses nothing, nor does a
+    table created by an earlier pending revision.
     """
     if action in LOSES_THE_RESOURCE:
         return True
     revision = details.revision if details else None
     return revision is not None and any(finding.relation is None or finding.relation in live
-                                        for finding in revision.findings(DESTRUCTIVE))
+                                        for finding in revision.findings(*LOSES_DATA))
 
 
 def check_errors(plan: Plan) -> None:
@@ -54,9 +57,10 @@ def check_errors(plan: Plan) -> None:
 
 
 def why_destructive(change: Change) -> str:
-    """What a destructive change loses: a revision's drop notes, else the planner's reason."""
+    """What a destructive change loses: a revision's notes of the flags that lose data (drops, data
+    changes, lossy casts), else the planner's reason."""
     revision = change.details.revision
-    notes = [finding.note for finding in revision.findings(DESTRUCTIVE)] if revision else []
+    notes = [finding.note for finding in revision.findings(*LOSES_DATA)] if revision else []
     return ", ".join(notes) or change.reason or "destructive"
 
 

@@ -8,6 +8,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..errors import scrub
+
 COUNTERS = ("processed", "approved", "rejected", "duplicates", "dead_lettered", "retried")
 _HELP = {
     "processed": "Events recorded with a verdict (new ones).",
@@ -43,7 +45,7 @@ class Reporter:
         else:
             extra = " ".join(f"{k}={v}" for k, v in fields.items())
             line = f"worker: {level}: {message}" + (f" ({extra})" if extra else "")
-        print(line, file=self.stream, flush=True)
+        print(scrub(line), file=self.stream, flush=True)  # library errors in fields may quote a secret
 
     def progress(self) -> None:
         now = time.monotonic()

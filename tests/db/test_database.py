@@ -404,3 +404,139 @@ def test_revision_0003_fills_size_and_digest_of_the_dead_letters_stored_before(d
         (raw, 80_000, hashlib.sha256(raw).hexdigest())]
     assert sql(database_url, "SELECT count(*) FROM information_schema.columns WHERE table_name = 'rejected_messages' "
                              "AND column_name IN ('raw_size', 'raw_digest') AND is_nullable = 'NO'") == [(2,)]
+
+
+UPDATED_AT = "      - {name: updated_at, type: timestamptz, default: now()}\n"
+
+
+def new_revision_files(migrations: Path, before: set[Path]) -> set[Path]:
+    return set((migrations / "versions").glob("*.py")) - before
+
+
+def test_sql_smuggled_through_a_schema_yaml_default_is_refused_before_any_revision(
+        jsctl, database_url, dev_url, migrations):
+    edit_schema(migrations, UPDATED_AT, UPDATED_AT + '      - {name: n, type: integer, nullable: true, '
+                                                     'default: "0; UPDATE user_thresholds SET max_amount = 999999; '
+                                                     'SELECT 1"}\n')
+    before = set((migrations / "versions").glob("*.py"))
+    for result in (jsctl("db", "revision", "-m", "smuggle", "--migrations", str(migrations), "--dev-url", dev_url),
+                   db(jsctl, "plan", database_url, dev_url, migrations)):
+        assert result.returncode == 1
+        assert (f"{migrations / 'schema.yaml'}:13:59: tables[0].columns[4].default: ';' ends the statement: one SQL "
+                "expression only (at character 2)") in result.stderr
+        assert "internal error" not in result.stderr
+    assert not new_revision_files(migrations, before)
+
+
+def test_a_revision_that_modifies_data_is_destructive_even_when_only_its_python_shows_it(
+        jsctl, database_url, dev_url, migrations):
+    upgrade_to_head(DatabaseSettings(database_url), migrations)
+    sql(database_url, "INSERT INTO user_thresholds (user_id, max_amount, daily_limit) VALUES ('u1', 500, 1000)")
+    write_revision(migrations, NEXT, HEAD, 'op.execute("UPDATE user_thresholds SET max_amount = 999999")\n', "raise")
+    result = db(jsctl, "plan", database_url, dev_url, migrations)
+    assert f"~ db/revision/{NEXT}  upgrade (raise)  [modifies-data]" in result.stdout, result.stderr
+    assert "modifies-data: updates rows of user_thresholds" in result.stdout
+    refused = db(jsctl, "upgrade", database_url, dev_url, migrations)
+    assert refused.returncode == 3
+    assert f"upgrade db/revision/{NEXT} (updates rows of user_thresholds)" in refused.stderr
+
+    # The same UPDATE run only online, where the offline SQL of the plan cannot show it.
+    write_revision(migrations, NEXT, HEAD, """\
+        from alembic import context
+        if not context.is_offline_mode():
+            op.get_bind().exec_driver_sql("UPDATE user_thresholds SET max_amount = 999999")
+        """, "raise")
+    result = db(jsctl, "plan", database_url, dev_url, migrations)
+    assert f"~ db/revision/{NEXT}  upgrade (raise)  [modifies-data]" in result.stdout, result.stderr
+    assert "modifies-data: updates rows of user_thresholds (in the revision file, not in the SQL above)" \
+        in result.stdout
+    assert db(jsctl, "upgrade", database_url, dev_url, migrations).returncode == 3
+    assert sql(database_url, "SELECT max_amount FROM user_thresholds") == [(500,)] and version(database_url) == HEAD
+    applied = db(jsctl, "upgrade", database_url, dev_url, migrations, "--allow-destructive")
+    assert applied.returncode == 0, applied.stderr
+    assert sql(database_url, "SELECT max_amount FROM user_thresholds") == [(999999,)]
+
+
+def test_lossy_type_changes_need_allow_destructive_and_take_days_in_utc(jsctl, database_url, dev_url, migrations):
+    upgrade_to_head(DatabaseSettings(database_url), migrations)
+    sql(database_url, "INSERT INTO user_thresholds (user_id, max_amount, daily_limit, updated_at) "
+                      "VALUES ('u1', 123.456789, 1000, '2024-01-01 23:30:00+00')")
+    # UTC+14: in the database's own time zone that instant is already 2 January
+    sql(database_url, f"ALTER DATABASE {database_url.rsplit('/', 1)[1]} SET timezone TO 'Pacific/Kiritimati'")
+    edit_schema(migrations, 'type: "numeric(19,6)", comment: Largest', 'type: "numeric(19,2)", comment: Largest')
+    edit_schema(migrations, UPDATED_AT, "      - {name: updated_at, type: date, default: CURRENT_DATE}\n")
+    written = jsctl("db", "revision", "-m", "lossy", "--migrations", str(migrations), "--dev-url", dev_url)
+    assert written.returncode == 0, written.stderr
+
+    refused = db(jsctl, "upgrade", database_url, dev_url, migrations)
+    assert refused.returncode == 3
+    assert "[lossy, rewrite]" in refused.stdout
+    assert "rounds from 6 to 2 decimal places: user_thresholds.max_amount" in refused.stderr
+    assert "drops the time of day: user_thresholds.updated_at" in refused.stderr
+    assert sql(database_url, "SELECT max_amount::text FROM user_thresholds") == [("123.456789",)]
+
+    applied = db(jsctl, "upgrade", database_url, dev_url, migrations, "--allow-destructive")
+    assert applied.returncode == 0, applied.stderr
+    assert sql(database_url, "SELECT max_amount::text, updated_at::text FROM user_thresholds") == [
+        ("123.46", "2024-01-01")]
+
+
+def test_a_type_change_postgres_cannot_make_is_a_clear_error_naming_the_using_it_needs(
+        jsctl, database_url, dev_url, migrations):
+    edit_schema(migrations, UPDATED_AT, UPDATED_AT + "      - {name: n, type: integer, default: 0}\n")
+    write_revision(migrations, NEXT, HEAD, """\
+        op.add_column("user_thresholds", sa.Column("n", sa.Integer(), server_default=sa.text("0"), nullable=False))
+        """)
+    edit_schema(migrations, "{name: n, type: integer, default: 0}", "{name: n, type: boolean, default: false}")
+    before = set((migrations / "versions").glob("*.py"))
+    refused = jsctl("db", "revision", "-m", "to boolean", "--migrations", str(migrations), "--dev-url", dev_url)
+    assert refused.returncode == 1
+    assert (f"{migrations / 'schema.yaml'}:13:25: tables[0].columns[4].type: user_thresholds.n cannot change from "
+            "integer to boolean by itself (Postgres has no automatic cast): the revision needs op.alter_column("
+            "'user_thresholds', 'n', type_=..., postgresql_using=\"n::boolean\")") in refused.stderr
+    assert not new_revision_files(migrations, before)
+    uncovered = db(jsctl, "plan", database_url, dev_url, migrations)  # the comparison SELECT 0 = false cannot run
+    assert uncovered.returncode == 1 and "no revision covers it" in uncovered.stderr
+    assert "db/column/user_thresholds.n (type: INTEGER -> BOOLEAN)" in uncovered.stderr
+
+    write_revision(migrations, "t1bool", NEXT, """\
+        op.alter_column("user_thresholds", "n", type_=sa.Boolean())
+        """)
+    plain = db(jsctl, "plan", database_url, dev_url, migrations)
+    assert plain.returncode == 1
+    assert ("t1bool_change.py: revision t1bool: user_thresholds.n cannot change from integer to BOOLEAN by itself"
+            in plain.stderr) and 'postgresql_using="n::boolean"' in plain.stderr
+    write_revision(migrations, "t1bool", NEXT, """\
+        op.alter_column("user_thresholds", "n", server_default=None)
+        op.alter_column("user_thresholds", "n", type_=sa.Boolean(), postgresql_using="n::boolean",
+                        existing_autoincrement=False)
+        op.alter_column("user_thresholds", "n", server_default=sa.text("false"))
+        """)
+    for result in (db(jsctl, "plan", database_url, dev_url, migrations),
+                   db(jsctl, "upgrade", database_url, dev_url, migrations, "--allow-destructive")):
+        assert result.returncode == 0, result.stderr
+        assert result.stderr == ""  # no Alembic UserWarning about autoincrement
+    assert "[data-dependent, lossy, rewrite]" in result.stdout
+
+
+def test_types_are_held_to_the_servers_limits_offline_and_postgres_15_scales_work(
+        jsctl, database_url, dev_url, migrations):
+    column = "      - {name: approx, type: \"%s\", nullable: true}\n"
+    edit_schema(migrations, UPDATED_AT, UPDATED_AT + column % "varchar(99999999999)")
+    before = set((migrations / "versions").glob("*.py"))
+    refused = jsctl("db", "revision", "-m", "big", "--migrations", str(migrations), "--dev-url", dev_url)
+    assert refused.returncode == 1
+    assert ("tables[0].columns[4].type: varchar length 99999999999 is out of range: Postgres allows 1 to 10485760"
+            in refused.stderr) and not new_revision_files(migrations, before)
+
+    edit_schema(migrations, column % "varchar(99999999999)", column % "numeric(5,-2)"
+                + "      - {name: tiny, type: \"numeric(3,5)\", nullable: true}\n")
+    written = jsctl("db", "revision", "-m", "scales", "--migrations", str(migrations), "--dev-url", dev_url)
+    assert written.returncode == 0, written.stderr
+    applied = db(jsctl, "upgrade", database_url, dev_url, migrations)
+    assert applied.returncode == 0, applied.stderr
+    sql(database_url, "INSERT INTO user_thresholds (user_id, max_amount, daily_limit, approx, tiny) "
+                      "VALUES ('u1', 1, 1, 12345.6, 0.001234)")
+    assert sql(database_url, "SELECT approx::text, tiny::text FROM user_thresholds") == [("12300", "0.00123")]
+    again = db(jsctl, "plan", database_url, dev_url, migrations, "--detailed-exitcode")
+    assert again.returncode == 0, again.stdout + again.stderr

@@ -5,11 +5,20 @@ from __future__ import annotations
 import pytest
 
 from reconciler.db.history import split_offline_sql, split_sql
-from reconciler.db.risk import assess, type_change
-from reconciler.plan.details import CONCURRENTLY_IN_TRANSACTION, DATA_DEPENDENT, DESTRUCTIVE, LONG_LOCK, REWRITE
+from reconciler.db.risk import ImpossibleCast, assess
+from reconciler.plan.details import (
+    BACKFILL,
+    CONCURRENTLY_IN_TRANSACTION,
+    DATA_DEPENDENT,
+    DESTRUCTIVE,
+    LONG_LOCK,
+    LOSSY,
+    MODIFIES_DATA,
+    REWRITE,
+)
 
 TYPES = {("t", "name"): "character varying(50)", ("t", "n"): "numeric(19,6)", ("t", "i"): "integer",
-         ("t", "s"): "text"}
+         ("t", "s"): "text", ("t", "at"): "timestamp with time zone"}
 
 
 def flags(sql: str, in_transaction: bool = True) -> list[str]:
@@ -22,15 +31,27 @@ def flags(sql: str, in_transaction: bool = True) -> list[str]:
     ("ALTER TABLE t DROP COLUMN name", [DESTRUCTIVE]),
     ("DROP INDEX ix_t_name", [DESTRUCTIVE]),
     ("ALTER TABLE t DROP CONSTRAINT ck_t_x", [DESTRUCTIVE]),
-    ("ALTER TABLE t ALTER COLUMN name TYPE VARCHAR(20)", [DATA_DEPENDENT]),  # narrowing, no rewrite
+    ("ALTER TABLE t ALTER COLUMN name TYPE VARCHAR(20)", [DATA_DEPENDENT, REWRITE]),  # fails on long values
+    ("ALTER TABLE t ALTER COLUMN name TYPE VARCHAR(20) USING name::varchar(20)", [DATA_DEPENDENT, LOSSY, REWRITE]),
     ("ALTER TABLE t ALTER COLUMN name TYPE VARCHAR(80)", []),  # widening varchar: catalog only
     ("ALTER TABLE t ALTER COLUMN name TYPE TEXT", []),
-    ("ALTER TABLE t ALTER COLUMN s TYPE VARCHAR(10)", [DATA_DEPENDENT]),
+    ("ALTER TABLE t ALTER COLUMN s TYPE VARCHAR(10)", [DATA_DEPENDENT, REWRITE]),
     ("ALTER TABLE t ALTER COLUMN n TYPE NUMERIC(24, 6)", []),
-    ("ALTER TABLE t ALTER COLUMN n TYPE NUMERIC(19, 2)", [DATA_DEPENDENT, REWRITE]),
+    ("ALTER TABLE t ALTER COLUMN n TYPE NUMERIC(19, 2)", [LOSSY, REWRITE]),  # rounds to 2 decimals
+    ("ALTER TABLE t ALTER COLUMN n TYPE NUMERIC(10, 6)", [DATA_DEPENDENT, REWRITE]),  # fails on large values
+    ("ALTER TABLE t ALTER COLUMN n TYPE INTEGER", [DATA_DEPENDENT, LOSSY, REWRITE]),
+    ("ALTER TABLE t ALTER COLUMN at TYPE DATE", [LOSSY, REWRITE]),  # drops the time of day
     ("ALTER TABLE t ALTER COLUMN i TYPE BIGINT", [REWRITE]),
     ("ALTER TABLE t ALTER COLUMN i TYPE SMALLINT", [DATA_DEPENDENT, REWRITE]),
-    ("ALTER TABLE t ALTER COLUMN unknown TYPE DATE", [DATA_DEPENDENT, REWRITE]),
+    ("ALTER TABLE t ALTER COLUMN unknown TYPE DATE", [DATA_DEPENDENT, LOSSY, REWRITE]),
+    ("UPDATE t SET n = 1", [MODIFIES_DATA]),
+    ("INSERT INTO t (n) VALUES (1)", [MODIFIES_DATA]),
+    ("DELETE FROM t", [MODIFIES_DATA]),
+    ("TRUNCATE t", [MODIFIES_DATA]),
+    ("WITH d AS (DELETE FROM t RETURNING 1) SELECT count(*) FROM d", [MODIFIES_DATA]),
+    ("DO $$BEGIN PERFORM 1; END$$", [MODIFIES_DATA]),
+    ("EXPLAIN ANALYZE UPDATE t SET n = 1", [MODIFIES_DATA]),
+    ("SELECT 1", []),
     ("ALTER TABLE t ALTER COLUMN name SET NOT NULL", [DATA_DEPENDENT, LONG_LOCK]),
     ("ALTER TABLE t ALTER COLUMN name SET DEFAULT 'x'", []),
     ("ALTER TABLE t ADD COLUMN c TEXT", []),
@@ -62,16 +83,28 @@ def test_statements_on_a_table_created_in_the_same_revision_are_not_risky():
     assert [r.flags for r in risks] == [[], [], []]
 
 
-def test_type_change_rules():
-    assert type_change("character varying(10)", "VARCHAR(10)") == (False, False)
-    assert type_change(None, "TEXT") == (True, True)
+def test_notes_name_what_a_data_change_or_a_lossy_cast_does():
+    (update, lossy) = assess([("UPDATE user_thresholds SET max_amount = 999999", True),
+                              ("ALTER TABLE t ALTER COLUMN at TYPE DATE", True)], TYPES)
+    assert update.to_dict()["notes"] == ["modifies-data: updates rows of user_thresholds"]
+    assert lossy.to_dict()["notes"][0] == (
+        "lossy: drops the time of day: t.at (timestamp with time zone -> DATE); apply pins TimeZone = 'UTC'")
+
+
+def test_a_type_change_postgres_cannot_do_by_itself_is_an_error_naming_the_using_it_needs():
+    with pytest.raises(ImpossibleCast, match=r"t.i cannot change from integer to BOOLEAN by itself.*"
+                                             r"postgresql_using=\"i::boolean\""):
+        assess([("ALTER TABLE t ALTER COLUMN i TYPE BOOLEAN", True)], TYPES)
+    (risk,) = assess([("ALTER TABLE t ALTER COLUMN i TYPE BOOLEAN USING i::boolean", True)], TYPES)
+    assert LOSSY in risk.flags
 
 
 def test_split_offline_sql_by_revision_without_bookkeeping():
     sql = """BEGIN;
 
 CREATE TABLE alembic_version (
-    version_num VARCHAR(32) NOT NULL
+    version_num VARCHAR(32) NOT NULL,
+    CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num)
 );
 
 -- Running upgrade  -> 0001
@@ -94,13 +127,16 @@ BEGIN;
 
 ALTER TABLE a ADD COLUMN b TEXT;
 
+DELETE FROM a WHERE 'alembic_version' <> '';
+
 UPDATE alembic_version SET version_num='0002' WHERE alembic_version.version_num = '0001';
 
 COMMIT;
 """
     assert split_offline_sql(sql) == {
         "0001": [("CREATE TABLE a (id INTEGER)", True)],
-        "0002": [("CREATE INDEX CONCURRENTLY ix_a_id ON a (id)", False), ("ALTER TABLE a ADD COLUMN b TEXT", True)],
+        "0002": [("CREATE INDEX CONCURRENTLY ix_a_id ON a (id)", False), ("ALTER TABLE a ADD COLUMN b TEXT", True),
+                 ("DELETE FROM a WHERE 'alembic_version' <> ''", True)],  # names the table, is not Alembic's
     }
 
 
@@ -111,3 +147,14 @@ def test_split_sql_keeps_function_bodies_strings_and_comments_whole():
     assert [chunk.strip() for chunk in split_sql(sql)] == [
         body, "INSERT INTO t VALUES ('a;b', \"x;y\");", "-- note; here\n/* c; d */ SELECT 1;", "SELECT $$;$$"]
     assert assess([(body.rstrip(";"), True)], {})[0].flags == []  # a DELETE inside a body is not the revision's
+
+
+def test_filling_what_the_revision_created_is_a_backfill_not_a_data_change():
+    risks = assess([("ALTER TABLE t ADD COLUMN size BIGINT", True),
+                    ("UPDATE t SET size = octet_length(s)", True),  # a column added above: a backfill
+                    ("UPDATE t SET s = 'x', size = 1", True),  # s existed before: its values change
+                    ("CREATE TABLE kinds (k TEXT)", True),
+                    ("INSERT INTO kinds VALUES ('a')", True)], TYPES)
+    assert [r.flags for r in risks] == [[], [BACKFILL], [MODIFIES_DATA], [], [BACKFILL]]
+    assert risks[1].to_dict()["notes"] == [
+        "backfill: updates rows of t (only what this revision created: no existing value changes)"]

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import re
 import textwrap
 from pathlib import Path
 
 import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from support import REPO
 
 from reconciler.db.metadata import build_metadata
@@ -130,3 +134,76 @@ def test_types_defaults_identity_and_partial_unique_index(tmp_path):
     assert index.name == "idx_t_ref" and index.unique
     assert index.dialect_options["postgresql"]["concurrently"] is True
     assert {c.name for c in table.constraints} >= {"pk_t", "ck_t_code_short"}
+
+
+def test_sql_fragments_hold_one_expression_each_or_are_refused_at_their_place(tmp_path):
+    path = write(tmp_path, """\
+        tables:
+          - name: t
+            columns:
+              - {name: n, type: integer, nullable: true, default: "0; UPDATE u SET max_amount = 999999; SELECT 1"}
+              - {name: m, type: integer, default: "0 -- the rest of the line"}
+              - {name: s, type: text, default: pending}
+              - {name: ok, type: text, default: "'a;b'"}
+            checks:
+              - {name: a, expression: "n > 0) OR (true"}
+              - {name: b, expression: "nope > 0"}
+              - {name: c, expression: "n > 0 /* ; DELETE FROM t */"}
+              - {name: d, expression: "char_length(ok) < 12 AND ok <> 'x;y'"}
+            indexes:
+              - {columns: [n], where: "n > 0; DELETE FROM t"}
+              - {columns: [m], where: "(SELECT true)"}
+              - {columns: [s], where: "s <> 'it''s; fine'"}
+        """)
+    assert errors_of(path) == [
+        f"{path}:4:59: tables[0].columns[0].default: ';' ends the statement: one SQL expression only (at character 2)",
+        f"{path}:5:43: tables[0].columns[1].default: comments are not allowed (they could hide the rest of the "
+        "statement) (at character 3)",
+        f"{path}:6:40: tables[0].columns[2].default: a default cannot refer to a column ('pending'); a string value "
+        "needs quotes: \"'pending'\"",
+        f"{path}:9:31: tables[0].checks[0].expression: not an SQL expression: syntax error at or near \")\" "
+        "(at character 6)",
+        f"{path}:10:31: tables[0].checks[1].expression: unknown column 'nope' in table 't'",
+        f"{path}:11:31: tables[0].checks[2].expression: comments are not allowed (they could hide the rest of the "
+        "statement) (at character 7)",
+        f"{path}:14:31: tables[0].indexes[0].where: ';' ends the statement: one SQL expression only (at character 6)",
+        f"{path}:15:31: tables[0].indexes[1].where: subqueries are not allowed here (Postgres refuses them in "
+        "defaults, checks and index predicates)",
+    ]
+
+
+def test_types_beyond_postgres_limits_are_refused_offline_by_the_target_version(tmp_path):
+    path = write(tmp_path, """\
+        tables:
+          - name: t
+            columns:
+              - {name: a, type: "varchar(99999999999)"}
+              - {name: b, type: "numeric(1001,2)"}
+              - {name: c, type: "numeric(5,-2)"}
+              - {name: d, type: "numeric(3, 5)"}
+        """)
+    assert errors_of(path) == [
+        f"{path}:4:25: tables[0].columns[0].type: varchar length 99999999999 is out of range: Postgres allows 1 to "
+        "10485760 (or use text)",
+        f"{path}:5:25: tables[0].columns[1].type: numeric precision 1001 is out of range: Postgres allows 1 to 1000"]
+    path.write_text(path.read_text().replace("99999999999", "10").replace("1001", "1000"))
+    assert {c.type for c in load_schema(path, server_version=16).tables[0].columns} >= {"numeric(5,-2)", "numeric(3,5)"}
+    with pytest.raises(ManifestError) as info:
+        load_schema(path, server_version=14)
+    assert [line.split(": ", 2)[1] for line in info.value.lines] == ["tables[0].columns[2].type",
+                                                                    "tables[0].columns[3].type"]
+    assert "PostgreSQL 14 allows 0 to the precision (5); 15 and later allow -1000 to 1000" in info.value.lines[0]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.text(max_size=40), st.text(max_size=40), st.text(max_size=40))
+def test_any_fragment_loads_or_is_a_located_error(tmp_path_factory, default, expression, where):
+    path = tmp_path_factory.mktemp("schema") / "schema.yaml"
+    path.write_text(yaml.safe_dump({"tables": [{
+        "name": "t", "columns": [{"name": "a", "type": "integer", "default": default}],
+        "checks": [{"name": "c", "expression": expression}],
+        "indexes": [{"columns": ["a"], "where": where}]}]}))
+    try:
+        load_schema(path)
+    except ManifestError as exc:
+        assert all(re.match(rf"{re.escape(str(path))}:\d+:\d+: tables\[0\]\.", line) for line in exc.lines), exc.lines

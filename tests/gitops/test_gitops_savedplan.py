@@ -103,11 +103,15 @@ def test_no_secret_is_ever_written(tmp_path):
     leaky = a_plan()
     keep_secret("s3cret-pass")  # as the connection options do with every password they see
     leaky.context["server"] = "nats://app:s3cret-pass@host:4222"
-    with pytest.raises(JsctlError, match="contain a secret"):
+    leaky.context["s3cret-pass"] = ["fine", {"deeper": "s3cret-pass"}]
+    with pytest.raises(JsctlError, match="contain a secret") as refused:
         SavedPlan(leaky, basis({})).write(tmp_path / "p.json")
+    # where, never what
+    assert "plan.context.server, plan.context.*** (a key), plan.context.***[1].deeper would" in str(refused.value)
+    assert "s3cret-pass" not in str(refused.value)
     seed = "SUAMK2FG4MI6UE3ACF3FK3OIQBCEIEZV7NSWFFEW63UXMRLFM2XLAXK4GY"
     leaky.context = {"note": seed}
-    with pytest.raises(JsctlError):
+    with pytest.raises(JsctlError, match=r"plan\.context\.note would"):
         SavedPlan(leaky, basis({})).write(tmp_path / "p.json")
     assert not (tmp_path / "p.json").exists()
 
