@@ -11,7 +11,7 @@ RUN pip wheel --no-cache-dir --no-deps --wheel-dir /dist .
 FROM python:3.12-slim
 COPY --from=build /dist /dist
 RUN pip install --no-cache-dir /dist/*.whl
-RUN rm -rf /dist && useradd --system --uid 10001 --user-group --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin jsctl
+RUN useradd --system --uid 10001 --user-group --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin jsctl
 USER 10001:10001
 WORKDIR /manifests
 ENTRYPOINT ["jsctl"]

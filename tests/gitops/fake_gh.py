@@ -1,6 +1,6 @@
 """A fake GitHub CLI (`gh`) for the workflow tests: the few calls hack/ci-workflow.yaml makes, answered
 from a JSON state file (pull requests' comments, the pull requests of commits, workflow runs) and the
-artifacts directory of tests/gitops/actions.py; every call is appended to a log. ``--jq`` runs the real jq.
+artifacts directory of tests/gitops/actions_runner.py; every call is appended to a log. ``--jq`` runs the real jq.
 
     FAKE_GH_STATE=state.json FAKE_GH_LOG=calls.jsonl FAKE_GH_ARTIFACTS=dir python fake_gh.py ARGS...
 """

@@ -1,4 +1,4 @@
-"""hack/ci-workflow.yaml, run: its jobs' steps and conditions (tests/gitops/actions.py) with the real jsctl
+"""hack/ci-workflow.yaml, run: its jobs' steps and conditions (tests/gitops/actions_runner.py) with the real jsctl
 against a server configured with hack/nats-server.conf (plans as the read-only user, applies as the apply
 user), a fake `gh` recording its calls (tests/gitops/fake_gh.py) and a fake `pip` (jsctl is the test's)."""
 
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from actions import Run, load_workflow, run_job
+from actions_runner import Run, load_workflow, run_job
 from gitops_helpers import HACK, REPO, js_request
 
 WORKFLOW = load_workflow(HACK / "ci-workflow.yaml")
