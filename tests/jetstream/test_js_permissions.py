@@ -5,9 +5,15 @@ receive (the server drops the message and tells the client; the request then tim
 from __future__ import annotations
 
 import json
+from types import SimpleNamespace
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from support import HACK, REPO
+
+from reconciler.errors import JsctlError
+from reconciler.jetstream.client import PermissionDenied, unanswered
 
 HACK_CONF = (HACK / "nats-server.conf").read_text()
 
@@ -38,3 +44,23 @@ def test_a_missing_permission_is_named_in_one_line(jsctl, nats_server_factory, c
                  env={"NATS_URL": server.url, "NATS_USER": "ci", "NATS_PASSWORD": "ci-password"})
     assert done.returncode == 1 and done.stdout == ""
     assert done.stderr == f"jsctl: error: {expected}\n"
+
+
+@settings(max_examples=300, deadline=None)
+@given(subject=st.from_regex(r"\$JS\.API\.[A-Za-z0-9_.]{1,40}", fullmatch=True),
+       other=st.from_regex(r"[A-Za-z0-9_.$>*]{1,40}", fullmatch=True), noise=st.text(max_size=80),
+       kind=st.sampled_from(["Publish", "Subscription", "publish", "subscription"]))
+def test_only_a_violation_the_server_reported_is_called_a_permission_denial(subject, other, noise, kind):
+    """Whatever the client's last error says (any text, any subject), the answer is an error, never a crash;
+    a denial only when the server named this very subject (publish) or an inbox subscription."""
+    def answer(last_error):
+        return unanswered(SimpleNamespace(last_error=last_error), subject, 5)
+
+    violation = f'nats: permissions violation for {kind.lower()} to "{{}}"'
+    assert type(answer(None)) is JsctlError and type(answer(Exception(noise))) is JsctlError
+    denied = answer(Exception(violation.format(subject.lower())))
+    assert isinstance(denied, PermissionDenied)
+    assert (subject in str(denied)) == (kind.lower() == "publish")
+    elsewhere = answer(Exception(violation.format(other.lower())))
+    named_this_subject = kind.lower() == "publish" and other.lower() == subject.lower()
+    assert isinstance(elsewhere, PermissionDenied) == (kind.lower() == "subscription" or named_this_subject)
