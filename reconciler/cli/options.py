@@ -25,10 +25,8 @@ output_option = click.option(
     "-o", "--output", type=click.Choice(["text", "json", "markdown", "prometheus"]), default="text",
     help="Output format; json is versioned (see docs/plan-apply.md); prometheus is a node_exporter "
          "text-file report (see docs/gitops.md).")
-detailed_exitcode_option = click.option(
-    "--detailed-exitcode", is_flag=True,
-    help="Exit 0 when nothing would change, 2 when something would (changes, pending revisions, drift).")
-
+list_output_option = click.option("-o", "--output", type=click.Choice(["text", "json"]), default="text",
+                                  show_default=True, help="Output format.")
 
 
 class Duration(click.ParamType):
@@ -66,6 +64,9 @@ timeout_option = _timeout_option(
 apply_timeout_option = _timeout_option(  # `jsctl up`: its worker runs for good
     "Give up the apply after this long, counted from the start (e.g. 5m), with one error line; the worker "
     "then runs without a limit [default: no limit].")
+detailed_exitcode_option = click.option(
+    "--detailed-exitcode", is_flag=True,
+    help="Exit 0 when nothing would change, 2 when something would (changes, pending revisions, drift).")
 
 _NATS_OPTIONS = [
     click.option("--server", "-s", "url", envvar="NATS_URL", metavar="URL[,URL...]",
@@ -138,6 +139,21 @@ def database_options(func: Callable) -> Callable:
         return func(*args, database=database, **kwargs)
 
     return add_options(_DATABASE_OPTIONS, wrapper)
+
+
+NO_DATABASE = "no database configured: pass --database-url or set DATABASE_URL"
+
+
+def required_database_options(func: Callable) -> Callable:
+    """``database_options`` for a command that cannot run without a database."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, database: DatabaseSettings, **kwargs: Any) -> Any:
+        if not database.configured:
+            raise UserError(NO_DATABASE)
+        return func(*args, database=database, **kwargs)
+
+    return database_options(wrapper)
 
 
 def _secret_url(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
@@ -241,7 +257,7 @@ def _worker_option_list() -> list:
                      help="Seconds between progress lines."),
         click.option("--log-format", type=click.Choice(["text", "json"]), default="text", show_default=True),
         click.option("--metrics-port", type=click.IntRange(0, 65535), default=None,
-                     help="Serve Prometheus metrics on this port (/metrics)."),
+                     help="Serve Prometheus metrics (/metrics) and a health probe (/healthz) on this port."),
     ]
 
 
