@@ -34,11 +34,6 @@ NO_RESPONDERS = "503"  # the Status header of the answer the server sends when n
 USER_INFO = "$SYS.REQ.USER.INFO"
 
 
-def _refused_publish(error: BaseException | None, subject: str) -> bool:
-    """Whether ``error`` (a client's last error) is the server refusing this user a publish to ``subject``."""
-    return f'permissions violation for publish to "{subject.lower()}"' in str(error or "").lower()
-
-
 def _decode(data: bytes) -> dict[str, Any] | None:
     try:
         value = json.loads(data)
@@ -103,14 +98,20 @@ class PermissionDenied(JsctlError):
 _VIOLATION = re.compile(r'permissions violation for (publish|subscription) to "([^"]+)"', re.IGNORECASE)
 
 
+def _violation(nc: NatsClient) -> tuple[str, str] | None:
+    """The last refusal the server sent this client: ("publish" or "subscription", the subject lower-cased)."""
+    found = _VIOLATION.search(str(nc.last_error or ""))
+    return (found[1].lower(), found[2].lower()) if found else None
+
+
 def unanswered(nc: NatsClient, subject: str, timeout: float) -> JsctlError:
     """Why a request to ``subject`` got no reply within ``timeout``: the user may not publish to it, or may
     not subscribe where replies arrive (the server said so), else no responder answered in time."""
-    found = _VIOLATION.search(str(nc.last_error or ""))
-    if found and found[1].lower() == "publish" and found[2] == subject.lower():
+    found = _violation(nc)
+    if found == ("publish", subject.lower()):
         return PermissionDenied(f"permission denied: this NATS user may not publish to {subject} "
                                 "(the permissions each command needs: docs/gitops.md)")
-    if found and found[1].lower() == "subscription":
+    if found and found[0] == "subscription":
         return PermissionDenied("permission denied: this NATS user may not subscribe to its inbox, where the "
                                 "replies to its requests arrive (allow _INBOX.>; docs/gitops.md)")
     return JsctlError(f"{subject}: no answer within {timeout:.0f}s")
@@ -208,7 +209,7 @@ class JetStreamApi:
         try:
             for _ in range(2):
                 await self.nc.flush(self.timeout)
-            if _refused_publish(self.nc.last_error, USER_INFO):
+            if _violation(self.nc) == ("publish", USER_INFO.lower()):
                 return None
             msg = await answer
         except (asyncio.TimeoutError, NoResponders, NatsError):
