@@ -122,3 +122,19 @@ def leftover_servers(bases: list[Path], grace: float = 10) -> dict[int, str]:
     with contextlib.suppress(TimeoutError):
         wait_for(scan, timeout=grace, what="servers to exit", interval=0.2)
     return dict(found)
+
+
+def lock_holder(url: str):
+    """The apply lock's live holder on the server at ``url`` (a LockRecord), or None when it is free."""
+    from reconciler.jetstream.connect import connect_nats
+    from reconciler.jetstream.lock import current_lock
+    from reconciler.jetstream.settings import NatsSettings
+
+    async def read():
+        nc = await connect_nats(NatsSettings(url=url))
+        try:
+            return await current_lock(nc)
+        finally:
+            await nc.close()
+
+    return asyncio.run(read())

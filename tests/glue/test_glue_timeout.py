@@ -4,7 +4,6 @@ scratch Postgres a run abandons does not outlive it."""
 
 from __future__ import annotations
 
-import asyncio
 import os
 import signal
 import tempfile
@@ -13,23 +12,9 @@ from pathlib import Path
 
 import psycopg
 from glue_helpers import ADD_NOTE, HEAD, NEXT, add_revision, revision, sql
-from support import leftover_servers
+from support import leftover_servers, lock_holder
 
 from reconciler.dev.servers import PostgresServer, wait_for
-from reconciler.jetstream.connect import connect_nats
-from reconciler.jetstream.lock import current_lock
-from reconciler.jetstream.settings import NatsSettings
-
-
-def lock_holder(url: str):
-    async def read():
-        nc = await connect_nats(NatsSettings(url=url))
-        try:
-            return await current_lock(nc)
-        finally:
-            await nc.close()
-
-    return asyncio.run(read())
 
 
 def test_a_revision_blocked_at_the_deadline_is_rolled_back_and_the_apply_lock_released(run, project, database_url,
