@@ -6,7 +6,8 @@
 Two accounts: "new" (nothing exists: the plan creates N streams x M consumers) and "in sync" (all
 of them exist, as the manifests say: the plan is empty, the usual pull request in a live account;
 its basis then covers every declared resource). Each command's fastest of --runs, taken in turns.
-To compare two versions of jsctl, run this script with PYTHONPATH set to each checkout.
+To compare two versions of jsctl, run this script from a directory outside both checkouts (`-m`
+puts the working directory first on the path) with PYTHONPATH set to each checkout in turn.
 """
 
 from __future__ import annotations
