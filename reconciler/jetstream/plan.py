@@ -19,7 +19,7 @@ from ..plan.model import Action, Change, FieldChange, Plan
 from ..plan.policy import is_destructive
 from .capabilities import unsupported
 from .diff import field_changes
-from .normalize import MANAGED_KEY, MANAGED_VALUE, is_managed, normalize
+from .normalize import MANAGED_KEY, MANAGED_VALUE, is_ephemeral, is_managed, normalize
 from .observe import Live
 from .replace_rules import limits_change_refused, replace_reasons
 
@@ -70,6 +70,20 @@ def _offline(address: Address, why: str) -> Change:
     """A resource the server lists but cannot read: neither created nor deleted, only shown."""
     return Change(address, Action.OFFLINE,
                   reason=f"the server lists it but cannot read it: {why or 'no replica answered'}; left alone")
+
+
+def related_stream(declared: DeclaredResource, live_config: dict[str, Any] | None) -> str | None:
+    """The stream some of a declared resource's defaults come from: a consumer's stream, a mirror's
+    origin (as declared, else as it is live)."""
+    if declared.kind == STREAM_KIND:
+        return (declared.config.get("mirror") or (live_config or {}).get("mirror") or {}).get("name")
+    return declared.stream
+
+
+def changes_consumer_limits(change: Change) -> bool:
+    """A stream update changing its consumer_limits, which its live consumers must not exceed."""
+    return change.address.kind is STREAM and change.action == Action.UPDATE and \
+        any(d.path.startswith("consumer_limits") for d in change.diff)
 
 
 Normalizer = Callable[[str, dict[str, Any], Any, dict[str, Any] | None], dict[str, Any]]
@@ -124,7 +138,8 @@ class Planner:
         if item is None:
             self.changes.append(Change(address, Action.CREATE, desired=to_send(declared.config)))
             return
-        lost = sorted(self.live_consumers_of.get(declared.name, []))
+        lost = sorted(name for name in self.live_consumers_of.get(declared.name, [])
+                      if not is_ephemeral(self.live.consumers[(declared.name, name)]["config"]))
         change = self._compare(declared, item["config"], {**_stream_state(item), "consumers": lost})
         if change is not None and change.action == Action.REPLACE:
             self.replaced_streams.add(declared.name)
@@ -150,10 +165,7 @@ class Planner:
     def normalized_pair(self, declared: DeclaredResource, live_config: dict[str, Any]) -> tuple[dict, dict]:
         """(live, desired) normalized, each with the config of the stream some of its defaults come
         from: a consumer's stream, a mirror's origin (as it is live, as it will be)."""
-        if declared.kind == STREAM_KIND:
-            related = (declared.config.get("mirror") or live_config.get("mirror") or {}).get("name")
-        else:
-            related = declared.stream
+        related = related_stream(declared, live_config)
         return (self.normalized(declared.kind, live_config, self.version, self._live_config(related)),
                 self.normalized(declared.kind, declared.config, self.version, self._desired_config(related)))
 
@@ -185,8 +197,8 @@ class Planner:
         for stream, name in sorted(self.live.consumers.keys() - self.desired.consumers.keys()):
             item = self.live.consumers[(stream, name)]
             address = CONSUMER.address(stream, name)
-            if stream in self.replaced_streams:
-                continue  # listed in the stream's replace as destroyed
+            if stream in self.replaced_streams or is_ephemeral(item["config"]):
+                continue  # listed in the stream's replace as destroyed; a client's, gone when it is
             if (self.prune and is_managed(item["config"])) or stream in deleted_streams:
                 self.changes.append(_delete(address, _consumer_state(item)))
             else:
@@ -197,8 +209,7 @@ class Planner:
         the server: a plan error, so that apply sends nothing rather than stopping there."""
         deleted = {c.address for c in self.changes if c.action == Action.DELETE}
         for change in self.changes:
-            if change.address.kind is not STREAM or change.action != Action.UPDATE or \
-                    not any(d.path.startswith("consumer_limits") for d in change.diff):
+            if not changes_consumer_limits(change):
                 continue
             (stream,) = change.address.names
             consumers = {name: self.live.consumers[(stream, name)]["config"]

@@ -7,7 +7,8 @@ differs, naming what changed, as Terraform does with a stale saved plan:
 - the manifests: sha256 of every file read (streams/consumers YAML, migrations/schema.yaml and
   migrations/versions/*.py),
   by path relative to the working directory, so a CI job can plan in one checkout and apply in another;
-- the live state: a digest of the config of every resource read (streams, consumers), by address;
+- the live resources the plan reads and would touch (jetstream/basis.py: not the whole account, which
+  changes all day), each as the server reported it, so a refusal names every field that changed;
 - the database: Alembic revision and a fingerprint of the live schema (db/fingerprint.py);
 - the target: server/cluster name and version (a plan for staging never applies to production).
 
@@ -81,17 +82,17 @@ class PlanBasis:
     """What a plan was computed from; two bases are equal iff the plan would be the same."""
 
     manifests: dict[str, str] = field(default_factory=dict)  # path -> sha256
-    live: dict[str, str] = field(default_factory=dict)  # address -> digest of the live config read
+    # address -> {"config": as read, "created": time} (jetstream/basis.py), for the resources the plan covers
+    live: dict[str, dict[str, Any]] = field(default_factory=dict)
     database: dict[str, Any] | None = None  # {"revision": ..., "schema": digest} when a database is used
     target: dict[str, Any] = field(default_factory=dict)  # {"server": ..., "cluster": ..., "version": ...}
 
     @classmethod
-    def build(cls, *, manifests: Mapping[str, str], live_configs: Mapping[str, Mapping[str, Any]],
+    def build(cls, *, manifests: Mapping[str, str], live: Mapping[str, dict[str, Any]],
               target: Mapping[str, Any], database: Mapping[str, Any] | None = None) -> PlanBasis:
-        """From what observation read: ``live_configs`` maps addresses to configs (no volatile state);
-        ``database`` is ``reconciler.db.database_basis``'s ``{"revision", "schema"}`` (None: no database)."""
-        return cls(dict(manifests), {address: digest(config) for address, config in sorted(live_configs.items())},
-                   None if database is None else dict(database), dict(target))
+        """From what observation read: ``live`` is jetstream.basis.recorded's; ``database`` is
+        ``reconciler.db.database_basis``'s ``{"revision", "schema"}`` (None: no database)."""
+        return cls(dict(manifests), dict(live), None if database is None else dict(database), dict(target))
 
 
 def target_of(identity: Any) -> dict[str, Any]:
@@ -107,7 +108,10 @@ def stale_reasons(saved: PlanBasis, current: PlanBasis) -> list[str]:
         reasons.append(f"the target differs: the plan was made against {_describe_target(saved.target)}, "
                        f"this is {_describe_target(current.target)}")
     reasons += _map_changes("manifest file", saved.manifests, current.manifests, "edited")
-    reasons += _map_changes("live resource", saved.live, current.live, "changed")
+    if saved.live != current.live:
+        from ..jetstream.basis import what_changed
+
+        reasons += what_changed(saved.live, current.live)
     if saved.database != current.database:
         before, now = saved.database or {}, current.database or {}
         if before.get("revision") != now.get("revision"):
@@ -157,6 +161,8 @@ class SavedPlan:
                             f"format {FORMAT_VERSION}: run `jsctl plan --out` again")
         try:
             basis = PlanBasis(**data["basis"])
+            if not isinstance(basis.live, dict) or not all(map(_is_live_entry, basis.live.values())):
+                raise ValueError("basis.live is not what this jsctl records")  # e.g. an older jsctl's digests
             plan = Plan.from_dict(data["plan"])
         except (KeyError, TypeError, ValueError) as exc:
             raise UserError(f"{source} is damaged ({exc}): run `jsctl plan --out` again") from None
@@ -182,8 +188,17 @@ class SavedPlan:
         if self.jsctl_version != __version__:
             reasons.insert(0, f"it was made by jsctl {self.jsctl_version}, this is jsctl {__version__}")
         if reasons:
-            raise Refused(f"the saved plan from {self.created_at} is stale: {'; '.join(reasons)}. "
-                          f"Run `jsctl plan --out FILE` again and review it")
+            more = f"; and {len(reasons) - _REASONS_SHOWN} more" if len(reasons) > _REASONS_SHOWN else ""
+            raise Refused(f"the saved plan from {self.created_at} is stale: {'; '.join(reasons[:_REASONS_SHOWN])}"
+                          f"{more}. Nothing was applied: run `jsctl plan --out FILE` again, review the new plan "
+                          "and apply that")
+
+
+_REASONS_SHOWN = 20  # a message, not a report: thousands of changed resources would bury the advice
+
+
+def _is_live_entry(entry: Any) -> bool:
+    return isinstance(entry, dict) and (entry.get("offline") is True or isinstance(entry.get("config"), dict))
 
 
 def ensure_no_secret(value: Any) -> None:

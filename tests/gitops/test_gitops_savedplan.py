@@ -14,6 +14,7 @@ from reconciler.plan.planfile import PlanBasis, SavedPlan, manifest_digests, sta
 
 STREAM = {"name": "USER_TXN", "subjects": ["USER_TXN.*"], "max_age": 31536000000000000}
 CONSUMER = {"durable_name": "GRP_MAKER", "filter_subject": "USER_TXN.maker", "max_ack_pending": 100}
+CREATED = "2026-11-27T09:00:00.123456789Z"
 TARGET = target_of(ServerIdentity("n1", "NABC", "2.12.8", None, 3))
 
 
@@ -30,9 +31,10 @@ def project(tmp_path, monkeypatch):
     return tmp_path
 
 
-def basis(manifests, stream=STREAM, revision="0001", schema=None) -> PlanBasis:
-    live = {"stream/USER_TXN": {"config": stream}, "consumer/USER_TXN/GRP_MAKER": CONSUMER}
-    return PlanBasis.build(manifests=manifests, live_configs=live, target=TARGET,
+def basis(manifests, stream=STREAM, revision="0001", schema=None, created=CREATED) -> PlanBasis:
+    live = {"stream/USER_TXN": {"config": stream, "created": created},
+            "consumer/USER_TXN/GRP_MAKER": {"config": CONSUMER, "created": CREATED}}
+    return PlanBasis.build(manifests=manifests, live=live, target=TARGET,
                            database={"revision": revision, "schema": schema or "sha256:users"})
 
 
@@ -70,17 +72,44 @@ def test_edited_manifest_is_stale(project):
 
 def test_live_edit_new_migration_and_database_changes_are_stale():
     saved = basis({})
-    edited = {**STREAM, "max_age": 1}
+    edited = {**STREAM, "max_age": 86400 * 10**9, "max_msgs": 5}
     assert stale_reasons(saved, basis({}, stream=edited)) == [
-        "live resource stream/USER_TXN was changed since the plan"]
+        'live resource stream/USER_TXN was changed since the plan: max_age: "1y" -> "1d", max_msgs: (none) -> 5']
     assert stale_reasons(saved, basis({"migrations/versions/0002.py": "sha256:x"})) == [
         "manifest file migrations/versions/0002.py appeared since the plan"]
     assert stale_reasons(saved, basis({}, revision="0002")) == [
         "the database revision is 0002, the plan was made at 0001"]
     assert stale_reasons(saved, basis({}, schema="sha256:users+audit")) == [
         "the database schema changed since the plan"]
-    gone = PlanBasis.build(manifests={}, live_configs={}, target=TARGET)
+    gone = PlanBasis.build(manifests={}, live={}, target=TARGET)
     assert "live resource stream/USER_TXN disappeared since the plan" in stale_reasons(saved, gone)
+
+
+def test_live_changes_name_how_and_when_known():
+    saved = basis({})
+    later = "2026-11-28T10:00:00Z"
+    assert stale_reasons(saved, basis({}, created=later)) == [
+        f"live resource stream/USER_TXN was deleted and created again since the plan (created at {later})"]
+    unmarked = {**STREAM, "metadata": {"io.jsctl.managed": "true"}}
+    assert stale_reasons(basis({}, stream=unmarked), saved) == [
+        'live resource stream/USER_TXN was changed since the plan: metadata.io.jsctl.managed: "true" -> (none)']
+    now = basis({})
+    now.live["consumer/USER_TXN/NEW"] = {"config": CONSUMER, "created": later}
+    now.live["stream/USER_TXN"] = {"offline": True}
+    assert stale_reasons(saved, now) == [
+        f"live resource consumer/USER_TXN/NEW appeared since the plan (created at {later})",
+        "live resource stream/USER_TXN cannot be read since the plan (its servers went down or came back)"]
+
+
+def test_a_stale_refusal_shows_twenty_reasons_and_how_to_recover():
+    saved = SavedPlan(a_plan(), PlanBasis(live={f"stream/S{i:02d}": {"config": {"name": f"S{i:02d}"}}
+                                                for i in range(25)}))
+    with pytest.raises(Refused) as err:
+        saved.ensure_fresh(PlanBasis())
+    message = str(err.value)
+    assert message.count("disappeared since the plan") == 20 and "S19 disappeared" in message
+    assert message.endswith("; and 5 more. Nothing was applied: run `jsctl plan --out FILE` again, review the new "
+                            "plan and apply that")
 
 
 def test_other_target_is_stale_but_another_node_of_the_same_cluster_is_not():
@@ -121,6 +150,8 @@ def test_no_secret_is_ever_written(tmp_path):
     ('{"kind": "other"}', "is not a jsctl saved plan"),
     ('{"kind": "jsctl-saved-plan", "format_version": 99}', "format 99"),
     ('{"kind": "jsctl-saved-plan", "format_version": 1}', "damaged"),
+    ('{"kind": "jsctl-saved-plan", "format_version": 1, "basis": {"live": {"stream/S": "sha256:ab"}}, "plan": {}}',
+     "damaged"),
 ])
 def test_bad_plan_files_are_user_errors(tmp_path, content, message):
     (tmp_path / "p.json").write_text(content)
