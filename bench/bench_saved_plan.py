@@ -22,7 +22,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
 
-from bench_plan import bench_server, best_alternating, delete_all, jsctl, store_dir_option, timed, write_manifests  # noqa: E402, I001
+from bench_plan import bench_server, best_alternating, delete_all, jsctl, store_dir_option, timed, write_manifests  # noqa: E402
 
 
 def measure(work: Path, env: dict[str, str], manifests: Path, runs: int, label: str) -> list[str]:
