@@ -24,13 +24,13 @@ import json
 import os
 import re
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from .. import __version__
-from ..errors import JsctlError, Refused, UserError, scrub
+from ..errors import JsctlError, Refused, UserError, holds_secret
 from .model import Plan
 
 KIND = "jsctl-saved-plan"
@@ -146,11 +146,10 @@ class SavedPlan:
     jsctl_version: str = __version__
 
     def to_dict(self) -> dict[str, Any]:
+        """As JSON values; the basis's are shared, not copied (thousands of configs: only read, to write them)."""
+        basis = {f.name: getattr(self.basis, f.name) for f in fields(self.basis)}
         return {"kind": KIND, "format_version": FORMAT_VERSION, "jsctl_version": self.jsctl_version,
-                "created_at": self.created_at, "basis": asdict(self.basis), "plan": self.plan.to_dict()}
-
-    def to_json(self) -> str:
-        return json.dumps(self.to_dict(), indent=2, sort_keys=True, default=str) + "\n"
+                "created_at": self.created_at, "basis": basis, "plan": self.plan.to_dict()}
 
     @classmethod
     def from_dict(cls, data: Any, source: str = "plan file") -> SavedPlan:
@@ -179,8 +178,10 @@ class SavedPlan:
         return cls.from_dict(data, f"plan file {path}")
 
     def write(self, path: str | os.PathLike) -> None:
-        ensure_no_secret(self.to_dict())
-        Path(path).write_text(self.to_json())
+        data = self.to_dict()
+        text = json.dumps(data, indent=2, sort_keys=True, default=str) + "\n"
+        ensure_no_secret(data, text)
+        Path(path).write_text(text)
 
     def ensure_fresh(self, current: PlanBasis) -> None:
         """Refuse (exit 3) to apply a plan whose basis changed, or one made by another jsctl version."""
@@ -201,11 +202,17 @@ def _is_live_entry(entry: Any) -> bool:
     return isinstance(entry, dict) and (entry.get("offline") is True or isinstance(entry.get("config"), dict))
 
 
-def ensure_no_secret(value: Any) -> None:
+def ensure_no_secret(value: Any, text: str | None = None) -> None:
     """Raise if a string in ``value`` (the saved plan, as JSON values) holds a secret this process has seen
     (errors.keep_secret: passwords, tokens, seeds, credentials in URLs) or anything shaped like an nkey
-    seed. The message names where, never what."""
-    where = list(_secret_places(value))
+    seed. The message names where, never what.
+
+    ``text``, ``value`` as JSON (what is written), is searched first, in one pass: JSON escapes strings
+    character by character, so a string holding a secret puts the secret, escaped, in the text; only
+    then are the places looked for (a match across two strings has none: the whole file is named)."""
+    if text is not None and not (holds_secret(text, _in_json) or _SEED_SHAPE.search(text)):
+        return
+    where = list(_secret_places(value)) or ([] if text is None else ["the file"])
     if where:
         more = f" and {len(where) - _PLACES_NAMED} more places" if len(where) > _PLACES_NAMED else ""
         raise JsctlError(f"refusing to write the plan: {', '.join(where[:_PLACES_NAMED])}{more} would contain a "
@@ -232,6 +239,10 @@ def _secret_places(value: Any, path: str = "") -> Iterator[str]:
         yield path
 
 
+def _in_json(secret: str) -> str:
+    return json.dumps(secret)[1:-1]
+
+
 def _holds_no_secret(value: Any) -> bool:
     text = str(value)
-    return scrub(text) == text and not _SEED_SHAPE.search(text)
+    return not holds_secret(text) and not _SEED_SHAPE.search(text)

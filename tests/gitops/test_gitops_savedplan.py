@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import json
+from unittest import mock
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from reconciler import __version__
+from reconciler import __version__, errors
 from reconciler.errors import EXIT_REFUSED, JsctlError, Refused, UserError, keep_secret
 from reconciler.jetstream.client import ServerIdentity
 from reconciler.plan.model import Change, FieldChange, Plan
-from reconciler.plan.planfile import PlanBasis, SavedPlan, manifest_digests, stale_reasons, target_of
+from reconciler.plan.planfile import PlanBasis, SavedPlan, ensure_no_secret, manifest_digests, stale_reasons, target_of
 
 STREAM = {"name": "USER_TXN", "subjects": ["USER_TXN.*"], "max_age": 31536000000000000}
 CONSUMER = {"durable_name": "GRP_MAKER", "filter_subject": "USER_TXN.maker", "max_ack_pending": 100}
@@ -143,6 +146,43 @@ def test_no_secret_is_ever_written(tmp_path):
     with pytest.raises(JsctlError, match=r"plan\.context\.note would"):
         SavedPlan(leaky, basis({})).write(tmp_path / "p.json")
     assert not (tmp_path / "p.json").exists()
+    # The basis records live configs: metadata holds whatever a client put there, a secret included.
+    recorded = basis({}, stream={**STREAM, "metadata": {"note": "s3cret-pass"}})
+    with pytest.raises(JsctlError, match=r"basis\.live\.stream/USER_TXN\.config\.metadata\.note would"):
+        SavedPlan(a_plan(), recorded).write(tmp_path / "p.json")
+    assert not (tmp_path / "p.json").exists()
+
+
+def test_a_secret_json_escapes_is_found_in_the_written_text(tmp_path):
+    keep_secret('pä"ss\\wörd')
+    escaped = basis({}, stream={**STREAM, "metadata": {"note": 'the pä"ss\\wörd is here'}})
+    with pytest.raises(JsctlError, match=r"basis\.live\.stream/USER_TXN\.config\.metadata\.note would"):
+        SavedPlan(a_plan(), escaped).write(tmp_path / "p.json")
+    assert not (tmp_path / "p.json").exists()
+
+
+JSON_VALUES = st.recursive(st.none() | st.booleans() | st.integers() | st.text(),
+                           lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+                           max_leaves=20)
+
+
+def _refusal(value, text=None) -> str | None:
+    try:
+        ensure_no_secret(value, text)
+    except JsctlError as refused:
+        return str(refused)
+    return None
+
+
+@settings(max_examples=300, deadline=None)
+@given(value=JSON_VALUES, secret=st.text(min_size=4, max_size=12))
+def test_the_one_pass_search_of_the_text_never_misses_what_the_walk_finds(value, secret):
+    with mock.patch.object(errors, "_SECRETS", set()):  # this test's secrets stay this test's
+        keep_secret(secret)
+        for planted in (value, {"k": ["x", f"a{secret}b"], "v": value}):
+            walked = _refusal(planted)
+            searched = _refusal(planted, json.dumps(planted, indent=2, sort_keys=True))
+            assert searched == walked or (walked is None and "the file would" in searched), (walked, searched)
 
 
 @pytest.mark.parametrize("content, message", [
