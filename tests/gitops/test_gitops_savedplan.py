@@ -6,7 +6,7 @@ import json
 from unittest import mock
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from reconciler import __version__, errors
@@ -177,6 +177,8 @@ def _refusal(value, text=None) -> str | None:
 @settings(max_examples=300, deadline=None)
 @given(value=JSON_VALUES, secret=st.text(min_size=4, max_size=12))
 def test_the_one_pass_search_of_the_text_never_misses_what_the_walk_finds(value, secret):
+    # The walk reads true and null as Python's "True" and "None", which the file does not hold.
+    assume(not any(secret in word for word in ("True", "False", "None")))
     with mock.patch.object(errors, "_SECRETS", set()):  # this test's secrets stay this test's
         keep_secret(secret)
         for planted in (value, {"k": ["x", f"a{secret}b"], "v": value}):
