@@ -13,7 +13,15 @@ from reconciler import __version__, errors
 from reconciler.errors import EXIT_REFUSED, JsctlError, Refused, UserError, keep_secret
 from reconciler.jetstream.client import ServerIdentity
 from reconciler.plan.model import Change, FieldChange, Plan
-from reconciler.plan.planfile import PlanBasis, SavedPlan, ensure_no_secret, manifest_digests, stale_reasons, target_of
+from reconciler.plan.planfile import (
+    _SEED_SHAPE,
+    PlanBasis,
+    SavedPlan,
+    ensure_no_secret,
+    manifest_digests,
+    stale_reasons,
+    target_of,
+)
 
 STREAM = {"name": "USER_TXN", "subjects": ["USER_TXN.*"], "max_age": 31536000000000000}
 CONSUMER = {"durable_name": "GRP_MAKER", "filter_subject": "USER_TXN.maker", "max_ack_pending": 100}
@@ -159,6 +167,18 @@ def test_a_secret_json_escapes_is_found_in_the_written_text(tmp_path):
     with pytest.raises(JsctlError, match=r"basis\.live\.stream/USER_TXN\.config\.metadata\.note would"):
         SavedPlan(a_plan(), escaped).write(tmp_path / "p.json")
     assert not (tmp_path / "p.json").exists()
+
+
+SEED = "SUAMK2FG4MI6UE3ACF3FK3OIQBCEIEZV7NSWFFEW63UXMRLFM2XLAXK4GY"
+
+
+@pytest.mark.parametrize("text, found", [
+    (SEED, True), (f"seed: {SEED}.", True), (f"-{SEED}", True), (f"é{SEED}", False), (f"x{SEED}", False),
+    (f"_{SEED}", False), (f"S{SEED}", False), (f"{SEED}A", False), (SEED[:-1], False),
+])
+def test_a_seed_is_found_as_a_word_of_its_own(text, found):
+    assert bool(_SEED_SHAPE.search(text)) is found
+    assert bool(_SEED_SHAPE.search(json.dumps({"plan": text}, indent=2))) is found
 
 
 JSON_VALUES = st.recursive(st.none() | st.booleans() | st.integers() | st.text(),
