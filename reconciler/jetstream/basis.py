@@ -14,13 +14,17 @@ stale would almost never apply. What the plan depends on (``covered``):
 
 Ephemeral consumers never are (normalize.is_ephemeral). Each covered resource is recorded with its
 config in canonical form (normalize.as_read: so a refusal can name each field that changed) and its
-creation time (the only time the server reports: who changed a resource, and when, is not known
-unless someone listened to the account's ``$JS.EVENT.ADVISORY.API`` audit at the time).
+creation time. Only configs are compared: nats-server 2.10 and 2.11 report a consumer's creation
+time anew, a fraction of a millisecond later, after a restart (measured; 2.12+ and streams keep
+it), so the time only says when a resource was created, if it appeared or was re-created since the
+plan. It is the only time the server reports: who changed a resource, and when, is not known
+unless someone listened to the account's ``$JS.EVENT.ADVISORY.API`` audit at the time.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime, timezone
 from typing import Any
 
 from ..manifest.model import Desired
@@ -76,7 +80,7 @@ def what_changed(before: dict[str, dict[str, Any]], now: dict[str, dict[str, Any
     reasons = []
     for address in sorted(before.keys() | now.keys()):
         old, new = before.get(address), now.get(address)
-        if old == new:
+        if old is not None and new is not None and _as_configured(old) == _as_configured(new):
             continue
         what = f"live resource {address}"
         if new is None:
@@ -87,13 +91,33 @@ def what_changed(before: dict[str, dict[str, Any]], now: dict[str, dict[str, Any
             reasons.append(f"{what} {'cannot be read' if new.get('offline') else 'can be read again'} since the "
                            "plan (its servers went down or came back)")
         else:
-            recreated = old.get("created") != new.get("created")
+            recreated = _created_again(old, new)
             how = f"was deleted and created again since the plan{_created(new)}" if recreated else \
                 "was changed since the plan"
             diff: list[FieldChange] = field_changes(old["config"], new["config"])
             fields = ", ".join(field_lines(Change(Address(address), Action.UPDATE, diff)))
             reasons.append(f"{what} {how}" + (f": {fields}" if fields else ""))
     return reasons
+
+
+def _as_configured(entry: dict[str, Any]) -> tuple:
+    return entry.get("config"), entry.get("offline")
+
+
+_SAME_CREATION_S = 2  # creation times of one resource, read in whole seconds before and after a restart
+
+
+def _created_again(old: dict[str, Any], new: dict[str, Any]) -> bool:
+    """Whether the creation times differ by more than a restart of 2.10 or 2.11 moves one."""
+    def seconds(entry: dict[str, Any]) -> float | None:
+        try:
+            created = datetime.strptime(str(entry.get("created"))[:19], "%Y-%m-%dT%H:%M:%S")
+            return created.replace(tzinfo=timezone.utc).timestamp()
+        except ValueError:
+            return None
+
+    then, now = seconds(old), seconds(new)
+    return then is not None and now is not None and abs(now - then) >= _SAME_CREATION_S
 
 
 def _created(entry: dict[str, Any]) -> str:

@@ -99,8 +99,16 @@ def test_live_edit_new_migration_and_database_changes_are_stale():
 def test_live_changes_name_how_and_when_known():
     saved = basis({})
     later = "2026-11-28T10:00:00Z"
-    assert stale_reasons(saved, basis({}, created=later)) == [
-        f"live resource stream/USER_TXN was deleted and created again since the plan (created at {later})"]
+    smaller = {**STREAM, "max_msgs": 5}
+    assert stale_reasons(saved, basis({}, stream=smaller, created=later)) == [
+        f"live resource stream/USER_TXN was deleted and created again since the plan (created at {later}): "
+        "max_msgs: (none) -> 5"]
+    # Only configs count: re-created as it was, or read again after a restart of nats-server 2.10 or
+    # 2.11, which moves a consumer's creation time by a fraction of a millisecond (measured).
+    assert stale_reasons(saved, basis({}, created=later)) == []
+    moved = "2026-11-27T09:00:00.123498123Z"
+    assert stale_reasons(saved, basis({}, stream=smaller, created=moved)) == [
+        "live resource stream/USER_TXN was changed since the plan: max_msgs: (none) -> 5"]
     unmarked = {**STREAM, "metadata": {"io.jsctl.managed": "true"}}
     assert stale_reasons(basis({}, stream=unmarked), saved) == [
         'live resource stream/USER_TXN was changed since the plan: metadata.io.jsctl.managed: "true" -> (none)']

@@ -13,8 +13,10 @@ import json
 
 import nats
 from nats.js.api import AckPolicy, ConsumerConfig
+from servers_matrix import server_binary
 from support import run_jsctl, write_manifests
 
+from reconciler.dev.servers import NatsServer
 from reconciler.errors import EXIT_REFUSED
 from reconciler.jetstream.client import JetStreamApi
 from reconciler.jetstream.connect import connect_nats
@@ -125,3 +127,20 @@ def test_a_stream_prune_would_delete_is_covered_only_by_a_plan_made_with_prune(j
     assert refused.returncode == EXIT_REFUSED, refused.stderr
     assert "live resource stream/OLD was changed since the plan: max_msgs: -1 -> 10" in refused.stderr
     assert "OLD" in json.dumps(request(js_account, "STREAM.NAMES"))
+
+
+def test_a_saved_plan_outlives_a_restart_of_the_server(nats_server_version, tmp_path):
+    """2.10 and 2.11 report a consumer's creation time anew after a restart (a fraction of a millisecond
+    later): the plan depends on configs, not on that."""
+    server = NatsServer(tmp_path / "server", binary=str(server_binary(nats_server_version))).start()
+    try:
+        files = write_manifests(tmp_path, [ORDERS], [PROCESS])
+        url = ["--server", server.url]
+        assert run_jsctl("apply", "--yes", *files, *url, cwd=tmp_path).returncode == 0
+        assert run_jsctl("plan", "--out", "plan.json", *files, *url, cwd=tmp_path).returncode == 0
+        server.stop()
+        server.start()
+        applied = run_jsctl("apply", "plan.json", *files, *url, cwd=tmp_path)
+        assert applied.returncode == 0, applied.stderr
+    finally:
+        server.stop()
