@@ -75,8 +75,8 @@ def export(ctx: click.Context, streams: tuple[str, ...], directory: str, force: 
         if present and streams:
             before = write.check_mergeable(target)
         elif present and not force:
-            raise UserError(f"{' and '.join(str(p) for p in present)} already exist: pass --force to overwrite, "
-                            "--stream NAME to merge streams into them, or --stdout to print")
+            raise UserError(f"{' and '.join(str(p) for p in present)} {'exists' if len(present) == 1 else 'exist'}: "
+                            "pass --force to overwrite, --stream NAME to merge streams into them, or --stdout to print")
         write.check_schema_copy(target)
     exported, source = asyncio.run(_export(nats, streams, include_defaults))
     if to_stdout:
