@@ -91,6 +91,6 @@ def export(ctx: click.Context, streams: tuple[str, ...], directory: str, force: 
     what = f"{_counted(len(exported.streams), 'stream')} and {_counted(len(exported.consumers), 'consumer')}"
     files = ", ".join(str(path) for path in written.files) or "nothing changed"
     click.echo(f"{'merged' if written.merged else 'wrote'} {what} ({files}; schema: {target / write.SCHEMA_FILE})")
-    if exported.ephemeral:
-        click.echo(f"left out {_counted(len(exported.ephemeral), 'ephemeral consumer')} (a client's, gone when it "
-                   f"disconnects): {', '.join(exported.ephemeral)}")
+    if exported.left_out:
+        click.echo(f"left out {_counted(len(exported.left_out), 'consumer')} no manifest declares: "
+                   + ", ".join(f"{name} ({why})" for name, why in exported.left_out.items()))

@@ -7,8 +7,9 @@ leaving it out normalizes to the same config, so `jsctl plan` right after an exp
 
 Either way: consumers are written with ``durable_name`` (the key the docs use), their ``ack_policy``
 always (the server's default, ``none``, is not what a reader assumes), and no item carries jsctl's
-own metadata marks (``io.jsctl.*``) or the server's (``_nats.*``). Ephemeral consumers (no
-``durable_name``: a client's, gone when it disconnects) are not exported: a manifest declares durables.
+own metadata marks (``io.jsctl.*``) or the server's (``_nats.*``). Consumers a manifest cannot declare
+are left out: ephemeral ones (no ``durable_name``: a client's, gone when it disconnects) and the
+server's own (a mirror's or a source's, listed from nats-server 2.14 on).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..manifest.checks import SERVER_OWN_CONSUMER_FIELDS
 from ..manifest.model import CONSUMER, STREAM
 from ..manifest.units import with_units
 from .normalize import normalize, user_metadata
@@ -34,12 +36,16 @@ SERVER_ONLY = {STREAM: (), CONSUMER: ("stream_name", "name")}
 class Exported:
     streams: list[dict[str, Any]] = field(default_factory=list)  # streams.yaml items, sorted by name
     consumers: list[dict[str, Any]] = field(default_factory=list)  # consumers.yaml items (with `stream`)
-    ephemeral: list[str] = field(default_factory=list)  # "STREAM/NAME" of the consumers left out
+    left_out: dict[str, str] = field(default_factory=dict)  # "STREAM/NAME" of a consumer left out -> why
 
 
-def is_ephemeral(config: dict[str, Any]) -> bool:
-    """A consumer without a durable name: the server deletes it once its client is gone."""
-    return not config.get("durable_name")
+def undeclarable(config: dict[str, Any]) -> str | None:
+    """Why a manifest cannot declare this live consumer, or None when it can."""
+    if any(config.get(name) for name in SERVER_OWN_CONSUMER_FIELDS):
+        return "the server's own"
+    if not config.get("durable_name"):
+        return "ephemeral"  # the server deletes it once its client is gone
+    return None
 
 
 def manifest_config(kind: str, config: dict[str, Any]) -> dict[str, Any]:
@@ -80,8 +86,9 @@ def export_manifests(live: Live, streams: set[str] | None = None, *, include_def
         exported.streams.append(item(STREAM, config, origin(config)))
     for stream, name in sorted(k for k in live.consumers if k[0] in names):
         config = live.consumers[(stream, name)]["config"]
-        if is_ephemeral(config):
-            exported.ephemeral.append(f"{stream}/{name}")
+        why = undeclarable(config)
+        if why:
+            exported.left_out[f"{stream}/{name}"] = why
             continue
         written = item(CONSUMER, config, live.streams[stream]["config"])
         exported.consumers.append({"stream": stream, "durable_name": written.pop("durable_name"), **written})

@@ -12,6 +12,7 @@ import jsonschema
 import pytest
 import yaml
 from js_fixtures import VARIED_CONSUMERS, VARIED_STREAMS, desired_of
+from support import create_by_hand
 
 from reconciler.dev.servers import NatsServer
 from reconciler.jetstream.client import JetStreamApi
@@ -31,34 +32,16 @@ def env(url: str) -> dict[str, str]:
     return {"NATS_URL": url}
 
 
-def run_js(url: str, coro_fn) -> None:
-    async def main():
+def create_varied(url: str) -> None:
+    async def create() -> None:
         nc = await connect_nats(NatsSettings(url=url))
         try:
-            await coro_fn(JetStreamApi(nc))
+            api = JetStreamApi(nc)
+            await execute(api, plan_jetstream(desired_of(VARIED_STREAMS, VARIED_CONSUMERS), await observe(api)).pending)
         finally:
             await nc.close()
 
-    asyncio.run(main())
-
-
-def create_by_hand(url: str, streams: list[dict], consumers: list[tuple[str, dict]] = ()) -> None:
-    """Streams and consumers made as natscli or an application would: no jsctl mark."""
-    async def create(api: JetStreamApi) -> None:
-        for config in streams:
-            await api.request(f"STREAM.CREATE.{config['name']}", config)
-        for stream, config in consumers:
-            await api.request(f"CONSUMER.CREATE.{stream}.{config['durable_name']}",
-                              {"stream_name": stream, "config": config})
-
-    run_js(url, create)
-
-
-def create_varied(url: str) -> None:
-    async def create(api: JetStreamApi) -> None:
-        await execute(api, plan_jetstream(desired_of(VARIED_STREAMS, VARIED_CONSUMERS), await observe(api)).pending)
-
-    run_js(url, create)
+    asyncio.run(create())
 
 
 def actions(jsctl, url: str, directory: Path) -> list[tuple[str, str, list[str]]]:
