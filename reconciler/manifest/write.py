@@ -25,7 +25,7 @@ from typing import Any
 
 import yaml
 
-from ..errors import JsctlError, ManifestError, UserError
+from ..errors import ManifestError, UserError
 from .load import Document, Problem, parse_document, printable, read_document
 from .model import CONSUMER, STREAM, Desired
 from .schema import SCHEMA_RESOURCE, manifest_schema, unit_table
@@ -287,9 +287,11 @@ def _check_merged(texts: dict[Path, str], files: dict[str, _File], before: Desir
             expected = wanted[kind].get(key) if name in names else \
                 (declared_before[key].config if key in declared_before else None)
             got = declared_after[key].config if key in declared_after else None
-            if got != expected:
-                raise JsctlError(f"merging would change {kind} {key} other than exported (nothing written): "
-                                 "please report this")
+            if got != expected:  # e.g. an entry built from a YAML anchor the merged entry defines
+                shown, directory = key if kind == STREAM else "/".join(key), files["streams"].path.parent
+                raise UserError(f"cannot merge into {printable(str(directory))}: it would change {kind} "
+                                f"{printable(shown)}, which this export does not write (does it share a YAML "
+                                "anchor with a merged entry?): nothing written; export to another --dir")
 
 
 def _expected(streams: list[dict], consumers: list[dict]) -> dict[str, dict]:
