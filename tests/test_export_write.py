@@ -134,3 +134,10 @@ def test_merging_into_an_anchor_other_entries_use_is_refused(tmp_path):
     with pytest.raises(UserError, match="it would change stream B, which this export does not write"):
         merge(tmp_path, check_mergeable(tmp_path), [stream("A", "new", {})], [], HEAD)
     assert (tmp_path / "streams.yaml").read_text() == text and sorted(tmp_path.iterdir()) == [tmp_path / "streams.yaml"]
+
+
+def test_a_directory_that_cannot_be_written_is_one_message(tmp_path):
+    (tmp_path / "file").write_text("")
+    with pytest.raises(UserError, match=f"cannot write {tmp_path}/file/sub: "):
+        write_new(tmp_path / "file" / "sub", [stream("A", "a", {})], [], HEAD)
+    assert sorted(tmp_path.iterdir()) == [tmp_path / "file"]

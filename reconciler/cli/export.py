@@ -49,7 +49,8 @@ def _counted(count: int, noun: str) -> str:
               help="Export only this stream and its consumers (repeatable), merged into the files that exist.")
 @click.option("--dir", "directory", default=".", show_default=True, type=click.Path(file_okay=False),
               help="Where to write streams.yaml, consumers.yaml and manifest.schema.json.")
-@click.option("--force", is_flag=True, help="Overwrite streams.yaml and consumers.yaml when they exist.")
+@click.option("--force", is_flag=True,
+              help="Overwrite streams.yaml and consumers.yaml when they exist (--stream merges into them instead).")
 @click.option("--stdout", "to_stdout", is_flag=True,
               help="Print the manifests (one document with streams: and consumers:) instead of writing files.")
 @click.option("--include-defaults", is_flag=True,

@@ -312,23 +312,26 @@ def _write_all(directory: Path, texts: dict[Path, str]) -> None:
     """Each file replaced whole (a temporary file renamed over it), and the schema copy beside them."""
     from importlib import resources
 
-    directory.mkdir(parents=True, exist_ok=True)
     schema = resources.files("reconciler").joinpath(SCHEMA_RESOURCE).read_text(encoding="utf-8")
     texts = {**texts, directory / SCHEMA_FILE: schema}
     umask = os.umask(0)
     os.umask(umask)
     staged: list[tuple[str, Path]] = []
+    target = directory
     try:
+        directory.mkdir(parents=True, exist_ok=True)
         for path, text in texts.items():
             target = path.resolve() if path.is_symlink() else path
             mode = target.stat().st_mode & 0o777 if target.exists() else 0o666 & ~umask
             handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+            staged.append((temporary, target))
             with os.fdopen(handle, "w", encoding="utf-8") as out:
                 out.write(text)
             os.chmod(temporary, mode)  # a new file as open() makes it; a replaced one keeps its mode
-            staged.append((temporary, target))
         for temporary, target in staged:
             os.replace(temporary, target)
+    except OSError as exc:
+        raise UserError(f"cannot write {printable(str(target))}: {(exc.strerror or str(exc)).lower()}") from None
     finally:
         for temporary, _ in staged:
             if os.path.exists(temporary):
