@@ -12,7 +12,7 @@ import jsonschema
 import pytest
 import yaml
 from js_fixtures import VARIED_CONSUMERS, VARIED_STREAMS, desired_of
-from support import create_by_hand
+from support import HACK, REPO, create_by_hand
 
 from reconciler.dev.servers import NatsServer
 from reconciler.jetstream.client import JetStreamApi
@@ -44,13 +44,23 @@ def create_varied(url: str) -> None:
     asyncio.run(create())
 
 
-def actions(jsctl, url: str, directory: Path) -> list[tuple[str, str, list[str]]]:
-    plan = jsctl("plan", "-f", str(directory), "-o", "json", env=env(url))
+def actions(jsctl, url: str, directory: Path, extra: dict[str, str] | None = None) -> list[tuple[str, str, list[str]]]:
+    plan = jsctl("plan", "-f", str(directory), "-o", "json", env={**env(url), **(extra or {})})
     assert plan.returncode == 0, plan.stdout + plan.stderr
     return [(c["address"], c["action"], [d["path"] for d in c["diff"]]) for c in json.loads(plan.stdout)["changes"]]
 
 
 ADOPT_ONLY = ["metadata.io.jsctl.managed"]
+
+
+async def delete_streams(url: str, seed: str) -> None:
+    nc = await connect_nats(NatsSettings(url=url, nkey=seed))
+    try:
+        api = JetStreamApi(nc)
+        for name in await api.paged("STREAM.NAMES", "streams"):
+            await api.request(f"STREAM.DELETE.{name}")
+    finally:
+        await nc.close()
 
 
 def test_export_plans_as_adopt_only_then_apply_then_no_changes(jsctl, js_account, tmp_path):
@@ -230,3 +240,18 @@ def test_header_names_the_source_and_its_schema_line_validates_the_export(jsctl,
         for name in ("streams.yaml", "consumers.yaml"):
             validator(schema).validate(yaml.safe_load((tmp_path / "repo" / name).read_text()))
     assert yaml.safe_load(manifest.read_text())["streams"][0]["description"] == "on"  # a string, not YAML 1.1's true
+
+
+def test_the_read_only_plan_user_exports_with_the_account_unknown(jsctl, nats_server_nkeys, tmp_path):
+    """hack/nats-server.conf's PLAN user may read streams and consumers, not ask who it is: the export is
+    whole, its header says the account is unknown (docs/gitops.md, "NATS permissions")."""
+    app = {"NATS_URL": nats_server_nkeys.url, "NATS_NKEY": str(HACK / "seed.txt")}
+    done = jsctl("apply", "-f", str(REPO / "streams.yaml"), "-f", str(REPO / "consumers.yaml"), "--yes", env=app)
+    assert done.returncode == 0, done.stderr
+    try:
+        done = jsctl("export", "--dir", str(tmp_path), env={**app, "NATS_NKEY": str(HACK / "plan-seed.txt")})
+        assert done.returncode == 0, done.stderr
+        assert ", account (unknown), JetStream domain (none)" in (tmp_path / "streams.yaml").read_text()
+        assert actions(jsctl, nats_server_nkeys.url, tmp_path, app) == []
+    finally:
+        asyncio.run(delete_streams(nats_server_nkeys.url, str(HACK / "seed.txt")))
