@@ -12,7 +12,7 @@ import jsonschema
 import pytest
 import yaml
 from js_fixtures import VARIED_CONSUMERS, VARIED_STREAMS, desired_of
-from support import HACK, REPO, create_by_hand
+from support import HACK, REPO, create_by_hand, delete_all_streams
 
 from reconciler.dev.servers import NatsServer
 from reconciler.jetstream.client import JetStreamApi
@@ -52,15 +52,6 @@ def actions(jsctl, url: str, directory: Path, extra: dict[str, str] | None = Non
 
 ADOPT_ONLY = ["metadata.io.jsctl.managed"]
 
-
-async def delete_streams(url: str, seed: str) -> None:
-    nc = await connect_nats(NatsSettings(url=url, nkey=seed))
-    try:
-        api = JetStreamApi(nc)
-        for name in await api.paged("STREAM.NAMES", "streams"):
-            await api.request(f"STREAM.DELETE.{name}")
-    finally:
-        await nc.close()
 
 
 def test_export_plans_as_adopt_only_then_apply_then_no_changes(jsctl, js_account, tmp_path):
@@ -254,4 +245,4 @@ def test_the_read_only_plan_user_exports_with_the_account_unknown(jsctl, nats_se
         assert ", account (unknown), JetStream domain (none)" in (tmp_path / "streams.yaml").read_text()
         assert actions(jsctl, nats_server_nkeys.url, tmp_path, app) == []
     finally:
-        asyncio.run(delete_streams(nats_server_nkeys.url, str(HACK / "seed.txt")))
+        delete_all_streams(nats_server_nkeys.url, str(HACK / "seed.txt"))
