@@ -6,7 +6,6 @@ database or a fresh JetStream account per test isolates them) and always stopped
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import os
 import shutil
@@ -17,7 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from support import HACK, run_jsctl
+from support import HACK, delete_all_streams, run_jsctl
 
 from reconciler.dev.servers import NatsServer, PostgresServer, pid_alive, terminate, wait_for
 
@@ -124,21 +123,7 @@ def nats_server_factory(tmp_path_factory) -> Iterator:
 def js_account(nats_server) -> Iterator[str]:
     """The URL of the shared server with every stream deleted after the test (a clean account)."""
     yield nats_server.url
-    asyncio.run(_delete_all_streams(nats_server.url))
-
-
-async def _delete_all_streams(url: str) -> None:
-    from reconciler.jetstream.client import JetStreamApi
-    from reconciler.jetstream.connect import connect_nats
-    from reconciler.jetstream.settings import NatsSettings
-
-    nc = await connect_nats(NatsSettings(url=url))
-    try:
-        api = JetStreamApi(nc)
-        for name in await api.paged("STREAM.NAMES", "streams"):
-            await api.request(f"STREAM.DELETE.{name}")
-    finally:
-        await nc.close()
+    delete_all_streams(nats_server.url)
 
 
 @pytest.fixture(scope="session")

@@ -260,11 +260,11 @@ def test_export_keeps_only_what_differs_from_defaults_in_readable_units():
     live = live_of([{**LIVE_ORDERS, "max_age": 365 * 86400 * S, "duplicate_window": 86400 * S,
                      "max_bytes": 1 << 30, "metadata": {"_nats.ver": "2.12.8", MANAGED_KEY: "true", "team": "x"}}],
                    [("ORDERS", {**LIVE_WORKER, "ack_wait": 90 * S, "backoff": [S, 1500 * 10**6]})])
-    streams, consumers = export_manifests(live)
-    assert streams == [{"name": "ORDERS", "subjects": ["orders.>"], "max_bytes": "1GiB", "max_age": "1y",
-                        "duplicate_window": "1d", "metadata": {"team": "x"}}]
-    assert consumers == [{"stream": "ORDERS", "name": "WORKER", "ack_policy": "explicit", "ack_wait": "90s",
-                          "backoff": ["1s", "1500ms"]}]
+    exported = export_manifests(live)
+    assert exported.streams == [{"name": "ORDERS", "subjects": ["orders.>"], "max_bytes": "1GiB", "max_age": "1y",
+                                 "duplicate_window": "1d", "metadata": {"team": "x"}}]
+    assert exported.consumers == [{"stream": "ORDERS", "durable_name": "WORKER", "ack_policy": "explicit",
+                                   "ack_wait": "90s", "backoff": ["1s", "1500ms"]}]
 
 
 def test_text_shows_readable_units_and_json_keeps_integers(make_desired):
