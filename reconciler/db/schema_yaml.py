@@ -14,7 +14,7 @@ from typing import Any
 
 from ..errors import ManifestError
 from ..manifest.load import Document, Problem, read_document
-from ..manifest.schema import describe, did_you_mean
+from ..manifest.schema import document_problems
 from .spec import Problem as SpecProblem
 from .spec import SchemaSpec, build_spec
 
@@ -62,18 +62,11 @@ def located(path: Path, problems: list[SpecProblem]) -> ManifestError:
 
 
 def schema_problems(document: Document) -> list[Problem]:
-    problems = []
-    for error in _validator().iter_errors(document.value):
-        path = tuple(error.absolute_path)
-        if error.validator == "additionalProperties":
-            known = sorted(error.schema.get("properties", {}))
-            for extra in sorted(set(error.instance) - set(known), key=str):
-                problems.append(document.problem((*path, extra), f"unknown field {extra!r}"
-                                                                 f"{did_you_mean(str(extra), known)}", key=True))
-        elif error.validator == "pattern" and path and path[-1] == "type":
-            problems.append(document.problem(path, f"unsupported type {error.instance!r} (text, varchar(n), smallint, "
-                                                   "integer, bigint, numeric(p,s), boolean, date, timestamptz, "
-                                                   "uuid, jsonb, bytea)"))
-        else:
-            problems.append(document.problem(path, describe(error)))
-    return sorted(problems, key=lambda p: (p.line, p.column))
+    return document_problems(document, _validator(), _unsupported_type)
+
+
+def _unsupported_type(error: Any) -> str | None:
+    if error.validator == "pattern" and error.absolute_path and error.absolute_path[-1] == "type":
+        return (f"unsupported type {error.instance!r} (text, varchar(n), smallint, integer, bigint, numeric(p,s), "
+                "boolean, date, timestamptz, uuid, jsonb, bytea)")
+    return None

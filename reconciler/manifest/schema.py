@@ -21,6 +21,8 @@ if TYPE_CHECKING:
     from jsonschema import ValidationError
     from jsonschema.protocols import Validator
 
+    from .load import Document, Problem
+
 SCHEMA_RESOURCE = "schemas/manifest.schema.json"
 SECTIONS = {"streams": STREAM, "consumers": CONSUMER}  # top-level key -> kind of its items
 _RFC3339 = re.compile(r"^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
@@ -203,6 +205,22 @@ def _add(found: Found, error: ValidationError, prefix: tuple, inner: list | None
             found.append(((*path, extra), f"unknown field {extra!r}{did_you_mean(str(extra), known)}", True))
     else:
         found.append((path, describe(error), False))
+
+
+def document_problems(document: Document, validator: Validator,
+                      explain: Callable[[ValidationError], str | None] = lambda error: None) -> list[Problem]:
+    """Every way a whole document breaks a JSON Schema (schema.yaml, jsctl.yaml), in file order, worded as
+    for the manifests (an unknown key with the known one it is closest to); ``explain`` words an error
+    its own way, or returns None for the usual words."""
+    found: Found = []
+    for error in validator.iter_errors(document.value):
+        message = explain(error)
+        if message is None:
+            _add(found, error, ())
+        else:
+            found.append((tuple(error.absolute_path), message, False))
+    problems = [document.problem(path, message, key=at_key) for path, message, at_key in found]
+    return sorted(problems, key=lambda problem: (problem.line, problem.column))
 
 
 def did_you_mean(word: str, choices: list[str]) -> str:
