@@ -9,8 +9,9 @@ from js_fixtures import VARIED_CONSUMERS, VARIED_STREAMS, S, desired_of
 
 from reconciler.jetstream import normalize as normalize_module
 from reconciler.jetstream.execute import FAILED, NOT_DONE, ApplyFailed, execute
-from reconciler.jetstream.normalize import MANAGED_KEY, NormalizeCache
+from reconciler.jetstream.normalize import NormalizeCache
 from reconciler.jetstream.observe import observe
+from reconciler.jetstream.ownership import MANAGED_KEY
 from reconciler.jetstream.plan import plan_jetstream
 from reconciler.jetstream.verify import Verifier, VerifyFailed, verify
 
