@@ -14,10 +14,13 @@ from reconciler.jetstream.client import JetStreamApi
 from reconciler.jetstream.connect import connect_nats
 from reconciler.jetstream.execute import execute
 from reconciler.jetstream.observe import observe
+from reconciler.jetstream.ownership import Ownership
 from reconciler.jetstream.plan import plan_jetstream
 from reconciler.jetstream.settings import NatsSettings
+from reconciler.manifest.project import load_project
 
 SEED = ["-f", str(REPO / "streams.yaml"), "-f", str(REPO / "consumers.yaml")]
+REPO_PROJECT = Ownership(load_project(REPO / "jsctl.yaml").project)  # jsctl runs in REPO: its jsctl.yaml applies
 
 
 def env(url: str) -> dict[str, str]:
@@ -81,7 +84,8 @@ def test_export_then_plan_shows_no_changes(jsctl, js_account, tmp_path):
     async def create_varied():
         nc = await connect_nats(NatsSettings(url=js_account))
         api = JetStreamApi(nc)
-        await execute(api, plan_jetstream(desired_of(VARIED_STREAMS, VARIED_CONSUMERS), await observe(api)).pending)
+        await execute(api, plan_jetstream(desired_of(VARIED_STREAMS, VARIED_CONSUMERS), await observe(api),
+                                          ownership=REPO_PROJECT).pending)
         await api.request("STREAM.CREATE.BY_HAND", {"name": "BY_HAND", "subjects": ["hand.>"], "max_msgs": 5})
         await nc.close()
 
@@ -90,7 +94,9 @@ def test_export_then_plan_shows_no_changes(jsctl, js_account, tmp_path):
     assert done.returncode == 0, done.stderr
     exported = (tmp_path / "streams.yaml").read_text()
     assert "max_consumers: -1" not in exported and "_nats" not in exported and "io.jsctl" not in exported
-    # Everything matches; BY_HAND, made by hand and now declared, is only adopted (issue 6).
+    assert "io.jsctl" not in (tmp_path / "consumers.yaml").read_text()
+    # Everything matches (made by the repo's project, jsctl.yaml); BY_HAND, made by hand and now declared, is only
+    # adopted (issue 6).
     plan = jsctl("plan", "-f", str(tmp_path), "-o", "json", env=env(js_account))
     assert plan.returncode == 0, plan.stdout + plan.stderr
     assert [(c["address"], c["action"]) for c in json.loads(plan.stdout)["changes"]] == [("stream/BY_HAND", "adopt")]
