@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ManifestError
-from .load import read_document, regular_file
+from .load import Document, Problem, read_document, regular_file
 from .schema import document_problems
 
 PROJECT_FILE = "jsctl.yaml"
@@ -74,14 +74,18 @@ def load_project(path: Path | None = None) -> Project:
         path = Path(PROJECT_FILE)
         if not os.path.lexists(path):
             return Project()
-    problems = []
-    document = read_document(regular_file(path), problems)
+    problems: list[Problem] = []
+    return project_of(read_document(regular_file(path), problems), problems)
+
+
+def project_of(document: Document, problems: list[Problem]) -> Project:
+    """The settings of a parsed project file (``problems``: what parsing it found); raises ManifestError."""
     if not problems:
         problems = document_problems(document, _validator(), _explain)
-    value = document.value or {}
-    owner = value.get("project") if not problems else None
-    if owner is not None and owner_problem(owner):
-        problems.append(document.problem(("project",), owner_problem(owner)))
+    owner = (document.value or {}).get("project") if not problems else None
+    problem = owner_problem(owner) if owner is not None else None
+    if problem:  # what the schema's pattern lets through (a final line break)
+        problems.append(document.problem(("project",), problem))
     if problems:
         raise ManifestError([str(problem) for problem in problems])
-    return Project(owner, str(path))
+    return Project(owner, document.file)
