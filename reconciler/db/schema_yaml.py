@@ -6,15 +6,12 @@ every problem reads the same: ``file:line:column: path: message``, all of them a
 
 from __future__ import annotations
 
-import functools
-import json
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from ..errors import ManifestError
 from ..manifest.load import Document, Problem, read_document
-from ..manifest.schema import document_problems
+from ..manifest.schema import document_problems, shipped_schema, shipped_validator
 from .spec import Problem as SpecProblem
 from .spec import SchemaSpec, build_spec
 
@@ -22,16 +19,8 @@ SCHEMA_FILE = "schema.yaml"
 SCHEMA_RESOURCE = "schemas/db-schema.json"
 
 
-@functools.cache
 def json_schema() -> dict[str, Any]:
-    return json.loads(resources.files("reconciler").joinpath(SCHEMA_RESOURCE).read_text(encoding="utf-8"))
-
-
-@functools.cache
-def _validator() -> Any:
-    from jsonschema import Draft202012Validator
-
-    return Draft202012Validator(json_schema())
+    return shipped_schema(SCHEMA_RESOURCE)
 
 
 def load_schema(path: Path, server_version: int | None = None) -> SchemaSpec:
@@ -62,7 +51,7 @@ def located(path: Path, problems: list[SpecProblem]) -> ManifestError:
 
 
 def schema_problems(document: Document) -> list[Problem]:
-    return document_problems(document, _validator(), _unsupported_type)
+    return document_problems(document, shipped_validator(SCHEMA_RESOURCE), _unsupported_type)
 
 
 def _unsupported_type(error: Any) -> str | None:

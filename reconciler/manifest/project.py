@@ -12,17 +12,15 @@ control or invisible character and nothing a shell or a terminal would read as m
 from __future__ import annotations
 
 import functools
-import json
 import os
 import re
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from ..errors import ManifestError
 from .load import Document, Problem, read_document, regular_file
-from .schema import document_problems
+from .schema import document_problems, shipped_schema, shipped_validator
 
 PROJECT_FILE = "jsctl.yaml"
 SCHEMA_RESOURCE = "schemas/project.schema.json"
@@ -34,16 +32,8 @@ class Project:
     file: str | None = None  # where it was read from; None: no project file
 
 
-@functools.cache
 def project_schema() -> dict[str, Any]:
-    return json.loads(resources.files("reconciler").joinpath(SCHEMA_RESOURCE).read_text(encoding="utf-8"))
-
-
-@functools.cache
-def _validator() -> Any:
-    from jsonschema import Draft202012Validator
-
-    return Draft202012Validator(project_schema())
+    return shipped_schema(SCHEMA_RESOURCE)
 
 
 @functools.cache
@@ -81,7 +71,7 @@ def load_project(path: Path | None = None) -> Project:
 def project_of(document: Document, problems: list[Problem]) -> Project:
     """The settings of a parsed project file (``problems``: what parsing it found); raises ManifestError."""
     if not problems:
-        problems = document_problems(document, _validator(), _explain)
+        problems = document_problems(document, shipped_validator(SCHEMA_RESOURCE), _explain)
     owner = (document.value or {}).get("project") if not problems else None
     problem = owner_problem(owner) if owner is not None else None
     if problem:  # what the schema's pattern lets through (a final line break)

@@ -29,8 +29,21 @@ _RFC3339 = re.compile(r"^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(\.\
 
 
 @functools.cache
+def shipped_schema(resource: str) -> dict[str, Any]:
+    """A JSON Schema shipped in the package (``schemas/NAME.json``), read once."""
+    return json.loads(resources.files("reconciler").joinpath(resource).read_text(encoding="utf-8"))
+
+
+@functools.cache
+def shipped_validator(resource: str) -> Validator:
+    """A validator of a whole document against a shipped schema (the manifests' is split for speed: _compiled)."""
+    from jsonschema import Draft202012Validator
+
+    return Draft202012Validator(shipped_schema(resource))
+
+
 def manifest_schema() -> dict[str, Any]:
-    return json.loads(resources.files("reconciler").joinpath(SCHEMA_RESOURCE).read_text(encoding="utf-8"))
+    return shipped_schema(SCHEMA_RESOURCE)
 
 
 @functools.cache
