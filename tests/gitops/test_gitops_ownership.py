@@ -4,11 +4,13 @@ this project owns, legacy marks, rename note. The same rules on real servers: te
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from reconciler.errors import UserError
 from reconciler.jetstream.client import ServerIdentity
 from reconciler.jetstream.observe import Live
-from reconciler.jetstream.ownership import MANAGED_KEY, OWNER_KEY, Ownership
+from reconciler.jetstream.ownership import MANAGED_KEY, OWNER_KEY, Ownership, Standing, owner_of
 from reconciler.jetstream.plan import plan_jetstream, prune_candidates
 from reconciler.manifest.model import CONSUMER, STREAM, DeclaredResource, Desired
 from reconciler.plan.render.markdown import render_markdown
@@ -183,3 +185,43 @@ def test_ownership_is_never_a_field_change_in_markdown_or_text():
     assert [c.action for c in plan.changes] == ["adopt", "adopt", "update"]
     for text in (render_markdown(plan), render_text(plan)):
         assert "io.jsctl" not in text
+
+
+MARKS = st.sampled_from([None, "legacy", "A", "B"])  # not jsctl's, marked without owner, project A's, B's
+
+
+def marked(config: dict, mark: str | None) -> dict:
+    return config if mark is None else managed(config, None if mark == "legacy" else mark)
+
+
+@settings(max_examples=300, deadline=None)
+@given(streams=st.dictionaries(st.sampled_from(["S1", "S2", "S3"]), st.tuples(MARKS, st.booleans()), max_size=3),
+       consumers=st.dictionaries(st.tuples(st.sampled_from(["S1", "S2", "S3"]), st.sampled_from(["C1", "C2"])),
+                                 st.tuples(MARKS, st.booleans()), max_size=6),
+       owner=st.sampled_from([None, "A", "B"]), from_owner=st.sampled_from([None, "A", "B"]))
+def test_prune_never_deletes_what_jsctl_marked_for_another_project_or_for_none(streams, consumers, owner, from_owner):
+    state = live(*(marked({"name": name, "subjects": [f"{name}.>"]}, mark) for name, (mark, _) in streams.items()),
+                 consumers=tuple((s, marked({"name": c, "durable_name": c, "ack_policy": "explicit"}, mark))
+                                 for (s, c), (mark, _) in consumers.items() if s in streams))
+    wanted = declared(*({"name": name, "subjects": [f"{name}.>"]} for name, (_, kept) in streams.items() if kept),
+                      consumers=tuple((s, {"name": c, "durable_name": c, "ack_policy": "explicit"})
+                                      for (s, c), (_, kept) in consumers.items()
+                                      if kept and s in streams and streams[s][1]))
+    ownership = Ownership(owner, from_owner if owner else None)
+    plan = plan_jetstream(wanted, state, prune=owner is not None, ownership=ownership)
+    deleted = {c.address for c in plan.changes if c.action == "delete"}
+    streams_gone, consumers_gone = prune_candidates(wanted, state, ownership) if owner else (set(), set())
+    assert deleted == {f"stream/{s}" for s in streams_gone} | {f"consumer/{s}/{c}" for s, c in consumers_gone}
+    for address in deleted:
+        kind, *names = address.split("/")
+        config = (state.streams[names[0]] if kind == "stream" else state.consumers[tuple(names)])["config"]
+        standing = ownership.standing(config)
+        assert standing is Standing.OURS or (kind == "consumer" and names[0] in streams_gone
+                                             and standing is Standing.UNMARKED), (address, standing)
+    # Declaring what another project owns is an error, unless this plan takes it over from that project.
+    owned_elsewhere = {str(r.address) for r in [*wanted.streams.values(), *wanted.consumers.values()]
+                       if (item := (state.streams.get(r.name) if r.kind == STREAM else
+                                    state.consumers.get((r.stream, r.name)))) is not None
+                       and ownership.standing(item["config"]) is Standing.OTHERS
+                       and owner_of(item["config"]) != ownership.from_owner}
+    assert {error.split(":")[0] for error in plan.errors} == owned_elsewhere
