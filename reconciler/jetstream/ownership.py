@@ -4,23 +4,29 @@
 - ``io.jsctl.owner: PROJECT``: the project that did: the id from ``--owner``, ``JSCTL_OWNER`` or
   ``project:`` in jsctl.yaml (manifest/project.py), never derived from a path.
 
-Seen from the project planning (``Ownership.owner``), a live resource is one of ``Standing``. The
-marks are metadata, not configuration: normalize.py leaves them out of every comparison (a plan never
-shows them as a field change) and export out of every manifest.
+Seen from the project planning (``Ownership.owner``), a live resource is one of ``Standing``; what a
+plan says about it is worded here too (``claim``, ``owned_elsewhere``, ``unmanaged_reason``), what it
+does about it is the planner's (jetstream/plan.py, including ``prune_candidates``). The marks are
+metadata, not configuration: normalize.py leaves them out of every comparison (a plan never shows
+them as a field change) and export out of every manifest.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import UserError
+from ..manifest.load import printable
 
 MANAGED_KEY = "io.jsctl.managed"
 MANAGED_VALUE = "true"
 OWNER_KEY = "io.jsctl.owner"
 MARK_KEYS = frozenset({MANAGED_KEY, OWNER_KEY})
+if TYPE_CHECKING:
+    from ..plan.address import Address
+
 HOW_TO_SET_OWNER = "--owner NAME, JSCTL_OWNER, or `project: NAME` in jsctl.yaml"
 
 
@@ -82,3 +88,59 @@ class Ownership:
 
 
 NO_OWNER = Ownership()  # no owner set: nothing is pruned, resources other projects own are refused
+
+
+# What a plan says about ownership (jetstream/plan.py decides when).
+
+
+@dataclass(frozen=True)
+class Claim:
+    """Why applying a declared resource makes it this project's (it was not yet): said whole for an
+    adopt (metadata only), as an addition for an update; ``owner``: the project it is taken from."""
+
+    adopt: str
+    also: str
+    owner: str | None = None
+
+
+def claim(ownership: Ownership, live_config: dict[str, Any]) -> Claim | None:
+    """What applying a declared resource does to its ownership; None when it is this project's already
+    (or, with no owner set, jsctl's without an owner, as every resource was before owners were recorded)."""
+    standing, whose = ownership.standing(live_config), ownership.whose()
+    if standing is Standing.OURS or (standing is Standing.UNOWNED and ownership.owner is None):
+        return None
+    if standing is Standing.UNMARKED:
+        return Claim(f"exists but was not created by jsctl: apply marks it as {whose} (metadata only)",
+                     f"not created by jsctl: this apply also marks it as {whose}")
+    if standing is Standing.UNOWNED:
+        return Claim(f"created by jsctl before owners were recorded: apply records project {ownership.owner} as "
+                     "its owner (metadata only)",
+                     f"created by jsctl before owners were recorded: this apply also records project "
+                     f"{ownership.owner} as its owner")
+    owner = owner_of(live_config)
+    return Claim(f"owned by project {shown(owner)}: apply hands it to project {ownership.owner} (--from-owner; "
+                 "metadata only)", f"owned by project {shown(owner)}: this apply also hands it to project "
+                 f"{ownership.owner} (--from-owner)", owner)
+
+
+def owned_elsewhere(address: Address, owner: str, ownership: Ownership) -> str:
+    """The plan error for a declared resource another project owns, saying how to go on."""
+    if ownership.owner is None:
+        return (f"{address}: owned by project {shown(owner)}, and no owner is set: run as that project "
+                f"({HOW_TO_SET_OWNER}), or take it over with --owner NAME --from-owner {shown(owner)}")
+    return (f"{address}: owned by project {shown(owner)}, declared by project {ownership.owner}: remove it from "
+            f"these manifests, or take it over with --from-owner {shown(owner)} on plan and apply")
+
+
+def shown(owner: str | None) -> str:
+    """An owner read from live metadata, which anyone may have written: never a control character."""
+    return printable(owner or "")
+
+
+def unmanaged_reason(standing: Standing, owner: str | None) -> str:
+    """Why an undeclared live resource is left alone (or, for this project's own, how --prune would delete it)."""
+    return {Standing.UNMARKED: "not in the manifests: left alone",
+            Standing.OURS: f"created by project {shown(owner)}, no longer in the manifests: delete it with --prune",
+            Standing.UNOWNED: "created by jsctl before owners were recorded, not in the manifests: left alone "
+                              "(--prune deletes only what this project owns; declaring it records the owner)",
+            Standing.OTHERS: f"owned by project {shown(owner)}, not in these manifests: left alone"}[standing]

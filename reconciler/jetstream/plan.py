@@ -9,10 +9,8 @@ not support at all, capabilities.py's.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
-from ..manifest.load import printable
 from ..manifest.model import STREAM as STREAM_KIND
 from ..manifest.model import DeclaredResource, Desired
 from ..plan.address import CONSUMER, STREAM, Address
@@ -23,7 +21,7 @@ from .capabilities import unsupported
 from .diff import field_changes
 from .normalize import normalize
 from .observe import Live
-from .ownership import HOW_TO_SET_OWNER, NO_OWNER, Ownership, Standing, owner_of
+from .ownership import NO_OWNER, Claim, Ownership, Standing, claim, owned_elsewhere, owner_of, shown, unmanaged_reason
 from .replace_rules import limits_change_refused, replace_reasons
 
 
@@ -39,50 +37,6 @@ def _consumer_state(item: dict[str, Any]) -> dict[str, Any]:
 
 RENAME_NOTE = ("jsctl never guesses renames: if this was renamed, the old one is deleted and the new one "
                "created empty")
-
-
-@dataclass(frozen=True)
-class Claim:
-    """Why applying a declared resource makes it this project's (it was not yet): said whole for an
-    adopt (metadata only), as an addition for an update; ``owner``: the project it is taken from."""
-
-    adopt: str
-    also: str
-    owner: str | None = None
-
-
-def claim(ownership: Ownership, live_config: dict[str, Any]) -> Claim | None:
-    """What applying a declared resource does to its ownership; None when it is this project's already
-    (or, with no owner set, jsctl's without an owner, as every resource was before owners were recorded)."""
-    standing, whose = ownership.standing(live_config), ownership.whose()
-    if standing is Standing.OURS or (standing is Standing.UNOWNED and ownership.owner is None):
-        return None
-    if standing is Standing.UNMARKED:
-        return Claim(f"exists but was not created by jsctl: apply marks it as {whose} (metadata only)",
-                     f"not created by jsctl: this apply also marks it as {whose}")
-    if standing is Standing.UNOWNED:
-        return Claim(f"created by jsctl before owners were recorded: apply records project {ownership.owner} as "
-                     "its owner (metadata only)",
-                     f"created by jsctl before owners were recorded: this apply also records project "
-                     f"{ownership.owner} as its owner")
-    owner = owner_of(live_config)
-    return Claim(f"owned by project {_shown(owner)}: apply hands it to project {ownership.owner} (--from-owner; "
-                 "metadata only)", f"owned by project {_shown(owner)}: this apply also hands it to project "
-                 f"{ownership.owner} (--from-owner)", owner)
-
-
-def owned_elsewhere(address: Address, owner: str, ownership: Ownership) -> str:
-    """The plan error for a declared resource another project owns, saying how to go on."""
-    if ownership.owner is None:
-        return (f"{address}: owned by project {_shown(owner)}, and no owner is set: run as that project "
-                f"({HOW_TO_SET_OWNER}), or take it over with --owner NAME --from-owner {_shown(owner)}")
-    return (f"{address}: owned by project {_shown(owner)}, declared by project {ownership.owner}: remove it from "
-            f"these manifests, or take it over with --from-owner {_shown(owner)} on plan and apply")
-
-
-def _shown(owner: str | None) -> str:
-    """An owner read from live metadata, which anyone may have written: never a control character."""
-    return printable(owner or "")
 
 
 def _adopt(address: Address, desired: dict[str, Any], why: Claim) -> Change:
@@ -107,15 +61,6 @@ def _offline(address: Address, why: str) -> Change:
     """A resource the server lists but cannot read: neither created nor deleted, only shown."""
     return Change(address, Action.OFFLINE,
                   reason=f"the server lists it but cannot read it: {why or 'no replica answered'}; left alone")
-
-
-def unmanaged_reason(standing: Standing, owner: str | None) -> str:
-    """Why an undeclared live resource is left alone (or, for this project's own, how --prune would delete it)."""
-    return {Standing.UNMARKED: "not in the manifests: left alone",
-            Standing.OURS: f"created by project {_shown(owner)}, no longer in the manifests: delete it with --prune",
-            Standing.UNOWNED: "created by jsctl before owners were recorded, not in the manifests: left alone "
-                              "(--prune deletes only what this project owns; declaring it records the owner)",
-            Standing.OTHERS: f"owned by project {_shown(owner)}, not in these manifests: left alone"}[standing]
 
 
 def held_streams(live: Live, ownership: Ownership) -> dict[str, list[str]]:
@@ -308,13 +253,13 @@ class Planner:
         if standing is Standing.OURS and held_by:
             (stream,) = address.names
             holders = ", ".join(f"{CONSUMER.address(stream, name)} ({self._holder(stream, name)})" for name in held_by)
-            reason = (f"created by project {_shown(owner)}, no longer in the manifests: --prune leaves it while "
+            reason = (f"created by project {shown(owner)}, no longer in the manifests: --prune leaves it while "
                       f"consumers jsctl made for others are on it: {holders}")
         return Change(address, Action.UNMANAGED, reason=reason, details=Details(owner=owner))
 
     def _holder(self, stream: str, name: str) -> str:
         owner = owner_of(self.live.consumers[(stream, name)]["config"])
-        return f"project {_shown(owner)}" if owner else "no owner recorded"
+        return f"project {shown(owner)}" if owner else "no owner recorded"
 
 
 def plan_jetstream(desired: Desired, live: Live, *, prune: bool = False, ownership: Ownership = NO_OWNER,
