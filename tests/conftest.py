@@ -80,11 +80,12 @@ def leftover_servers(bases: list[Path], grace: float = 10) -> dict[int, str]:
 
 @pytest.fixture(autouse=True)
 def _isolated_nats_context(tmp_path_factory, monkeypatch) -> None:
-    """No test sees the developer's natscli contexts or connection variables (including all that
-    `eval "$(jsctl dev env)"` exports)."""
+    """No test sees the developer's natscli contexts, connection variables (including all that
+    `eval "$(jsctl dev env)"` exports) or project owner."""
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.mktemp("xdg")))
     for name in ("NATS_URL", "NATS_NKEY", "NATS_CREDS", "NATS_USER", "NATS_PASSWORD", "NATS_TOKEN",
-                 "NATS_CA", "NATS_CERT", "NATS_KEY", "NATS_CONTEXT", "DATABASE_URL", "JSCTL_DEV_DATABASE_URL"):
+                 "NATS_CA", "NATS_CERT", "NATS_KEY", "NATS_CONTEXT", "DATABASE_URL", "JSCTL_DEV_DATABASE_URL",
+                 "JSCTL_OWNER"):
         monkeypatch.delenv(name, raising=False)
 
 

@@ -3,7 +3,7 @@
 - server defaults for the connected version filled in (defaults.py), so an omitted field that
   equals the default is no change;
 - zero values (false, 0, "", [], {}, null) dropped at every level: the server omits them too;
-- server-owned ``_nats.*`` metadata and jsctl's own marks (``io.jsctl.*``) ignored;
+- server-owned ``_nats.*`` metadata and jsctl's own marks (``io.jsctl.*``, ownership.py) ignored;
 - order-insensitive lists (subjects, filter_subjects, tags, sources...) sorted;
 - timestamps in UTC with a ``Z``.
 """
@@ -17,18 +17,11 @@ from typing import Any
 from ..manifest.model import STREAM
 from .capabilities import Version
 from .defaults import consumer_defaults, stream_defaults
-
-JSCTL_METADATA_PREFIX = "io.jsctl."  # metadata keys that are jsctl's own marks, never a user's field
-MANAGED_KEY = f"{JSCTL_METADATA_PREFIX}managed"  # mark on resources jsctl created (see docs/plan-apply.md)
-MANAGED_VALUE = "true"
+from .ownership import MARK_PREFIX
 
 SET_FIELDS = frozenset({"subjects", "filter_subjects", "priority_groups", "tags"})
 UNORDERED_OBJECT_LISTS = frozenset({"sources"})
 TIME_FIELDS = frozenset({"opt_start_time", "pause_until"})
-
-
-def is_managed(config: dict[str, Any]) -> bool:
-    return (config.get("metadata") or {}).get(MANAGED_KEY) == MANAGED_VALUE
 
 
 def is_ephemeral(consumer: dict[str, Any]) -> bool:
@@ -45,7 +38,7 @@ def _without_server_keys(metadata: dict[str, str] | None) -> dict[str, str]:
 
 def user_metadata(metadata: dict[str, str] | None) -> dict[str, str]:
     """Metadata without the server's ``_nats.*`` keys and without jsctl's own ``io.jsctl.*`` marks."""
-    return {k: v for k, v in _without_server_keys(metadata).items() if not k.startswith(JSCTL_METADATA_PREFIX)}
+    return {k: v for k, v in _without_server_keys(metadata).items() if not k.startswith(MARK_PREFIX)}
 
 
 def canonical_time(value: str) -> str:

@@ -19,13 +19,19 @@ from reconciler.jetstream.client import JetStreamApi
 from reconciler.jetstream.connect import connect_nats
 from reconciler.jetstream.execute import execute
 from reconciler.jetstream.observe import observe
+from reconciler.jetstream.ownership import Ownership
 from reconciler.jetstream.plan import plan_jetstream
 from reconciler.jetstream.settings import NatsSettings
+from reconciler.manifest.project import load_project
 
 S = 1_000_000_000
 # yaml-language-server's own tests of a modeline (src/languageservice/services/modelineUtil.ts)
 MODELINE = re.compile(r"^#\s+(?:yaml-language-server\s*:|\$schema:)")
 MODELINE_SCHEMA = re.compile(r"\$schema(?:=|:\s*)(\S+)")
+
+
+# jsctl runs in REPO in these tests: its jsctl.yaml names the project that owns what create_varied makes
+REPO_PROJECT = Ownership(load_project(REPO / "jsctl.yaml").project)
 
 
 def env(url: str) -> dict[str, str]:
@@ -37,7 +43,8 @@ def create_varied(url: str) -> None:
         nc = await connect_nats(NatsSettings(url=url))
         try:
             api = JetStreamApi(nc)
-            await execute(api, plan_jetstream(desired_of(VARIED_STREAMS, VARIED_CONSUMERS), await observe(api)).pending)
+            await execute(api, plan_jetstream(desired_of(VARIED_STREAMS, VARIED_CONSUMERS), await observe(api),
+                                              ownership=REPO_PROJECT).pending)
         finally:
             await nc.close()
 
@@ -50,7 +57,7 @@ def actions(jsctl, url: str, directory: Path, extra: dict[str, str] | None = Non
     return [(c["address"], c["action"], [d["path"] for d in c["diff"]]) for c in json.loads(plan.stdout)["changes"]]
 
 
-ADOPT_ONLY = ["metadata.io.jsctl.managed"]
+ADOPT_ONLY: list[str] = []  # an adopt changes no field: the ownership marks are not shown as a diff
 
 
 

@@ -112,11 +112,11 @@ def test_a_declared_stream_changed_by_another_client_refuses_naming_the_field(js
 
 
 def test_a_stream_prune_would_delete_is_covered_only_by_a_plan_made_with_prune(js_account, tmp_path):
-    url = ["--server", js_account]
+    url = ["--server", js_account, "--owner", "app"]
     old = {"name": "OLD", "subjects": ["old.>"]}
     assert run_jsctl("apply", "--yes", *write_manifests(tmp_path, [ORDERS, old], []), *url,
                      cwd=tmp_path).returncode == 0
-    files = write_manifests(tmp_path, [ORDERS], [])  # OLD left the manifests: jsctl's, so --prune deletes it
+    files = write_manifests(tmp_path, [ORDERS], [])  # OLD left the manifests: this project's, so --prune deletes it
     assert run_jsctl("plan", "--out", "prune.json", "--prune", *files, *url, cwd=tmp_path).returncode == 0
     assert run_jsctl("plan", "--out", "keep.json", *files, *url, cwd=tmp_path).returncode == 0
     edit_stream(js_account, "OLD", max_msgs=10)
