@@ -21,25 +21,28 @@ from .options import (
     database_target_options,
     manifest_option,
     nats_options,
+    ownership_options,
     worker_options,
 )
 from .run import run_apply
 
 if TYPE_CHECKING:
     from ..deadline import Deadline
+    from ..jetstream.ownership import Ownership
     from ..plan.policy import ApplyOptions
     from ..reconcile.target import DatabaseTarget
 
 
 @click.command()
 @manifest_option
+@ownership_options
 @apply_options
 @apply_timeout_option
 @nats_options
 @database_target_options
 @worker_options
-def up(files: tuple[str, ...], options: ApplyOptions, timeout: Deadline | None, nats: NatsSettings,
-       database: DatabaseTarget | None, worker_settings: WorkerSettingsFactory) -> int:
+def up(files: tuple[str, ...], ownership: Ownership, options: ApplyOptions, timeout: Deadline | None,
+       nats: NatsSettings, database: DatabaseTarget | None, worker_settings: WorkerSettingsFactory) -> int:
     """Apply the manifests and migrations (no question asked, never destructive without
     --allow-destructive), then run the validator worker."""
     from ..reconcile.target import Target
@@ -51,7 +54,7 @@ def up(files: tuple[str, ...], options: ApplyOptions, timeout: Deadline | None, 
     settings = worker_settings(nats, database.settings)
     monitor = start_monitor(settings, APPLYING)
     try:
-        run_apply(Target(nats, files, database), options, assume_yes=True, deadline=timeout)
+        run_apply(Target(nats, files, database, ownership=ownership), options, assume_yes=True, deadline=timeout)
         if timeout is not None:
             timeout.stop()
         return run(settings, monitor)

@@ -125,6 +125,7 @@ class ServerIdentity:
     cluster: str | None
     api_level: int  # 0 when the server does not report one (2.10)
     account: str | None = None  # None when this user may not ask (see JetStreamApi.account)
+    domain: str | None = None  # the JetStream domain, when the server has one
 
 
 class JetStreamApi:
@@ -194,6 +195,7 @@ class JetStreamApi:
             cluster=info.get("cluster"),
             api_level=int((jetstream.get("api") or {}).get("level", 0)),
             account=account,
+            domain=jetstream.get("domain") or None,
         )
 
     async def account(self) -> str | None:

@@ -69,22 +69,19 @@ def readable(kind: Kind) -> Callable[[str, Any], Any]:
     return field_in_units(kind.prefix)
 
 
-def _ownership(key: str) -> bool:
-    """jsctl's own metadata keys (``io.jsctl.*``: who manages a resource) are not configuration: readers are
-    not shown them as changes (an adopt's reason says what it does); JSON keeps them."""
-    from ...jetstream.normalize import JSCTL_METADATA
-
-    return key.startswith(JSCTL_METADATA)
-
-
 def shown_diff(change: Change) -> list[FieldChange]:
-    """The field changes a reader reviews."""
-    return [d for d in change.diff if not (d.path.startswith("metadata.") and _ownership(d.path[len("metadata."):]))]
+    """The field changes a reader reviews: jsctl's ownership marks (``metadata.io.jsctl.*``) are not
+    configuration (an adopt's reason says what it does; the JSON plan keeps them)."""
+    from ...jetstream.ownership import MARK_PREFIX
+
+    return [d for d in change.diff if not d.path.startswith(f"metadata.{MARK_PREFIX}")]
 
 
 def _shown_config(config: dict[str, Any]) -> dict[str, Any]:
-    """A config to create, as a reader reviews it."""
-    metadata = {k: v for k, v in (config.get("metadata") or {}).items() if not _ownership(k)}
+    """A config to create, as a reader reviews it: without jsctl's ownership marks."""
+    from ...jetstream.ownership import without_marks
+
+    metadata = without_marks(config.get("metadata") or {})
     return {k: v for k, v in config.items() if k != "metadata"} | ({"metadata": metadata} if metadata else {})
 
 
