@@ -70,9 +70,10 @@ def test_the_scratch_postgres_of_an_abandoned_run_does_not_outlive_it(jsctl, pro
     add_revision(project, 'op.execute("SELECT pg_sleep(600)")\n', "sleep", ("", ""))
     scratch_tmp = Path(tempfile.mkdtemp(prefix="scratch-", dir=server_tmp))
     scratch_tmp.chmod(0o755)  # the Postgres user (tests running as root) must traverse it
-    late = jsctl("db", "plan", "--timeout", "4s", env={**env, "TMPDIR": str(scratch_tmp)}, cwd=project)
+    # Long enough to reach the sleep on a loaded machine (about 3 s here): the watchdog must find it there.
+    late = jsctl("db", "plan", "--timeout", "30s", env={**env, "TMPDIR": str(scratch_tmp)}, cwd=project)
     assert late.returncode == 1, late.stdout + late.stderr
-    assert "jsctl: error: gave up after 4s (--timeout)" in late.stderr
+    assert "jsctl: error: gave up after 30s (--timeout)" in late.stderr
     assert "did not stop within" in late.stderr  # the watchdog ended it
     assert leftover_servers([scratch_tmp], grace=0) == {}
     assert not list(scratch_tmp.iterdir())

@@ -69,12 +69,12 @@ def readable(kind: Kind) -> Callable[[str, Any], Any]:
     return field_in_units(kind.prefix)
 
 
-def shown_diff(change: Change) -> list[FieldChange]:
+def shown_diff(change: Change, *, marks: bool = False) -> list[FieldChange]:
     """The field changes a reader reviews: jsctl's ownership marks (``metadata.io.jsctl.*``) are not
-    configuration (an adopt's reason says what it does; the JSON plan keeps them)."""
+    configuration (an adopt's reason says what it does; the JSON plan keeps them), unless ``marks``."""
     from ...jetstream.ownership import MARK_PREFIX
 
-    return [d for d in change.diff if not d.path.startswith(f"metadata.{MARK_PREFIX}")]
+    return [d for d in change.diff if marks or not d.path.startswith(f"metadata.{MARK_PREFIX}")]
 
 
 def _shown_config(config: dict[str, Any]) -> dict[str, Any]:
@@ -85,16 +85,17 @@ def _shown_config(config: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in config.items() if k != "metadata"} | ({"metadata": metadata} if metadata else {})
 
 
-def field_lines(change: Change, *, as_diff: bool = False) -> list[str]:
+def field_lines(change: Change, *, as_diff: bool = False, marks: bool = False) -> list[str]:
     """What a change does, one line per field: ``path: before -> after``, or as ```diff lines
-    (``- path: before`` / ``+ path: after``) for Markdown; a create's config; what a replace destroys."""
+    (``- path: before`` / ``+ path: after``) for Markdown; a create's config; what a replace destroys.
+    ``marks``: jsctl's ownership marks too (a stale saved plan names who took a resource over)."""
     value = readable(change.address.kind)
 
     def field(path: str, raw: Any) -> str:
         return f"{path}: {show(value(path, raw))}"
 
     lines = []
-    for d in shown_diff(change):
+    for d in shown_diff(change, marks=marks):
         if not as_diff:
             lines.append(f"{field(d.path, d.before)} -> {show(value(d.path, d.after))}")
             continue
