@@ -394,11 +394,14 @@ def consumer_filters(config: Config, stream: Config | None, report: Report) -> N
     if config.get("filter_subject") and config.get("filter_subjects"):
         report(("filter_subjects",), "use either filter_subject or filter_subjects, not both")
         return
+    valid: list[tuple[Path_, str]] = []
     for path, subject in _filters(config):
         problem = subject_problem(subject)
         if problem:
             report(path, problem)
-    for path, subject, earlier in _overlapping_earlier(_valid_filters(config)):
+        else:
+            valid.append((path, subject))
+    for path, subject, earlier in _overlapping_earlier(valid):
         report(path, f"filter {subject!r} overlaps filter {earlier!r}")
 
 
@@ -573,34 +576,42 @@ def _check_mirror_direct(streams: dict[str, Item], problems: list[Problem]) -> N
 
 def _check_consumer_subjects(streams: dict[str, Item], consumers: dict[Any, Item], problems: list[Problem]) -> None:
     """Each filter must match a subject of its stream (when the stream's subjects are known: no mirror,
-    sources or transform), and a deliver subject must match none (a cycle). The stream's subjects are
-    indexed once for all its consumers, so each lookup costs the same with 10 subjects or 32,000."""
-    captured: dict[str, SubjectIndex[None]] = {}
+    sources or transform), and a deliver subject must match none (a cycle). Each stream's subjects are
+    prepared once for all its consumers (:func:`_overlap_test`)."""
+    tests: dict[str, Callable[[str], bool]] = {}
     for (stream_name, _), item in consumers.items():
         stream = streams.get(stream_name)
         if not (item.checked and stream and stream.checked):
             continue
-        index = captured.get(stream_name)
-        if index is None:
-            index = captured[stream_name] = _subject_index(stream_subjects(stream.config))
         config = stream.config
+        captures = tests.get(stream_name)
+        if captures is None:
+            captures = tests[stream_name] = _overlap_test(stream_subjects(config))
         if not (config.get("mirror") or config.get("sources") or config.get("subject_transform")):
             for path, subject in _valid_filters(item.config):
-                if index.first_overlap(subject) is None:
+                if not captures(subject):
                     problems.append(item.problem(path, f"filter {subject!r} matches no subject of stream "
                                                        f"{stream_name!r} ({_some(stream_subjects(config))})"))
         deliver = item.config.get("deliver_subject")
-        if deliver and not subject_problem(deliver) and not has_wildcard(deliver) and index.first_overlap(deliver):
+        if deliver and not subject_problem(deliver) and not has_wildcard(deliver) and captures(deliver):
             problems.append(item.problem(("deliver_subject",), f"deliver_subject {deliver!r} is captured by the "
                                                                "stream itself (a cycle)"))
 
 
-def _subject_index(subjects: list[str]) -> SubjectIndex[None]:
+_COMPARED = 8  # up to this many subjects, comparing with each is cheaper than building an index
+
+
+def _overlap_test(subjects: list[str]) -> Callable[[str], bool]:
+    """subject -> whether it overlaps one of ``subjects`` (the valid ones): compared one by one when they
+    are few (most streams), looked up in a SubjectIndex when many, so that with 32,000 subjects a lookup
+    costs what it costs with 10."""
+    valid = [subject for subject in subjects if not subject_problem(subject)]
+    if len(valid) <= _COMPARED:
+        return lambda subject: any(overlaps(subject, held) for held in valid)
     index: SubjectIndex[None] = SubjectIndex()
-    for subject in subjects:
-        if not subject_problem(subject):
-            index.add(subject, None)
-    return index
+    for subject in valid:
+        index.add(subject, None)
+    return lambda subject: index.first_overlap(subject) is not None
 
 
 _LISTED = 5  # subjects named in a message; a stream may have 10,000s
