@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +20,8 @@ if TYPE_CHECKING:
     from nats.aio.msg import Msg
 
 DEFAULT_TIMEOUT_S = 5.0
+USER_INFO = "$SYS.REQ.USER.INFO"  # any user may ask who it is (nats-server 2.10 on), unless its permissions forbid it
+ACCOUNT_TIMEOUT_S = 2.0
 JS_NOT_ENABLED_CODES = {10039}  # "jetstream not enabled for account"
 # "error creating store for stream": right after an account's last stream was deleted, nats-server may
 # still be removing its streams directory while a create makes it again (measured on 2.12.8: about
@@ -77,6 +80,28 @@ class ApiError(JsctlError):
         super().__init__(f"{subject}: {description} (code {code}, err_code {err_code})")
 
 
+class PermissionDenied(JsctlError):
+    """The server refused this user a publish or a subscription its permissions do not allow."""
+
+
+# What nats-server sends (as -ERR, never as a reply) when a user publishes or subscribes outside its
+# permissions; the message itself is dropped. nats-py keeps it, lower-cased, as the client's last error.
+_VIOLATION = re.compile(r'permissions violation for (publish|subscription) to "([^"]+)"', re.IGNORECASE)
+
+
+def unanswered(nc: NatsClient, subject: str, timeout: float) -> JsctlError:
+    """Why a request to ``subject`` got no reply within ``timeout``: the user may not publish to it, or may
+    not subscribe where replies arrive (the server said so), else no responder answered in time."""
+    found = _VIOLATION.search(str(nc.last_error or ""))
+    if found and found[1].lower() == "publish" and found[2] == subject.lower():
+        return PermissionDenied(f"permission denied: this NATS user may not publish to {subject} "
+                                "(the permissions each command needs: docs/gitops.md)")
+    if found and found[1].lower() == "subscription":
+        return PermissionDenied("permission denied: this NATS user may not subscribe to its inbox, where the "
+                                "replies to its requests arrive (allow _INBOX.>; docs/gitops.md)")
+    return JsctlError(f"{subject}: no answer within {timeout:.0f}s")
+
+
 @dataclass
 class ServerIdentity:
     name: str
@@ -84,6 +109,7 @@ class ServerIdentity:
     version: str
     cluster: str | None
     api_level: int  # 0 when the server does not report one (2.10)
+    domain: str | None = None  # the JetStream domain, when the server has one
 
 
 class JetStreamApi:
@@ -113,7 +139,7 @@ class JetStreamApi:
         except NoResponders:
             raise JsctlError(f"{full}: no JetStream responders (is JetStream enabled for this account?)") from None
         except asyncio.TimeoutError:
-            raise JsctlError(f"{full}: no answer within {timeout or self.timeout:.0f}s") from None
+            raise unanswered(self.nc, full, timeout or self.timeout) from None
         try:
             reply = json.loads(msg.data)
         except ValueError:
@@ -152,4 +178,15 @@ class JetStreamApi:
             version=info.get("version", ""),
             cluster=info.get("cluster"),
             api_level=int((account.get("api") or {}).get("level", 0)),
+            domain=account.get("domain") or None,
         )
+
+    async def account_name(self, timeout: float = ACCOUNT_TIMEOUT_S) -> str | None:
+        """The account this connection's user is in, as ``nats account info`` finds it; None when the
+        server does not say (a user not allowed to ask waits ``timeout`` seconds for nothing)."""
+        try:
+            msg = await self.replies.request(USER_INFO, b"", timeout)
+            data = json.loads(msg.data).get("data") or {}
+        except (NoResponders, asyncio.TimeoutError, ValueError, AttributeError):
+            return None
+        return data.get("account_name") or data.get("account") or None

@@ -3,7 +3,7 @@
 - server defaults for the connected version filled in (defaults.py), so an omitted field that
   equals the default is no change;
 - zero values (false, 0, "", [], {}, null) dropped at every level: the server omits them too;
-- server-owned ``_nats.*`` metadata and jsctl's own ownership mark ignored;
+- server-owned ``_nats.*`` metadata and jsctl's own marks (``io.jsctl.*``, ownership.py) ignored;
 - order-insensitive lists (subjects, filter_subjects, tags, sources...) sorted;
 - timestamps in UTC with a ``Z``.
 """
@@ -17,22 +17,28 @@ from typing import Any
 from ..manifest.model import STREAM
 from .capabilities import Version
 from .defaults import consumer_defaults, stream_defaults
-
-MANAGED_KEY = "io.jsctl.managed"  # metadata mark on resources jsctl created (see docs/plan-apply.md)
-MANAGED_VALUE = "true"
+from .ownership import MARK_PREFIX
 
 SET_FIELDS = frozenset({"subjects", "filter_subjects", "priority_groups", "tags"})
 UNORDERED_OBJECT_LISTS = frozenset({"sources"})
 TIME_FIELDS = frozenset({"opt_start_time", "pause_until"})
 
 
-def is_managed(config: dict[str, Any]) -> bool:
-    return (config.get("metadata") or {}).get(MANAGED_KEY) == MANAGED_VALUE
+def is_ephemeral(consumer: dict[str, Any]) -> bool:
+    """A consumer created without a durable name: a client's ephemeral or ordered consumer (push or
+    pull), which the server deletes after its inactive_threshold (set by the server when the client
+    gives none, on every supported version). Never jsctl's, which creates durables only."""
+    return not consumer.get("durable_name")
+
+
+def _without_server_keys(metadata: dict[str, str] | None) -> dict[str, str]:
+    """Metadata without the ``_nats.*`` keys servers inject (their version, API level)."""
+    return {k: v for k, v in (metadata or {}).items() if not k.startswith("_nats.")}
 
 
 def user_metadata(metadata: dict[str, str] | None) -> dict[str, str]:
-    """Metadata without the server's ``_nats.*`` keys and without jsctl's ownership mark."""
-    return {k: v for k, v in (metadata or {}).items() if not k.startswith("_nats.") and k != MANAGED_KEY}
+    """Metadata without the server's ``_nats.*`` keys and without jsctl's own ``io.jsctl.*`` marks."""
+    return {k: v for k, v in _without_server_keys(metadata).items() if not k.startswith(MARK_PREFIX)}
 
 
 def canonical_time(value: str) -> str:
@@ -89,6 +95,13 @@ def normalize(kind: str, config: dict[str, Any], server: Version,
         full = consumer_defaults(config, related, server)
         full.pop("stream_name", None)
     return _canonical(full) or {}
+
+
+def as_read(config: dict[str, Any]) -> dict[str, Any]:
+    """A live config in canonical form, as the server reported it (no defaults filled in: it has
+    them), with every metadata key but the server's own, jsctl's ownership marks included: what a
+    saved plan's basis records, to compare with the same server's answer later."""
+    return _canonical({**config, "metadata": _without_server_keys(config.get("metadata"))}) or {}
 
 
 class NormalizeCache:

@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 from collections.abc import AsyncIterator, Callable
 from typing import TYPE_CHECKING
 
 from ..plan.address import DATABASE
 from ..plan.model import Action, Plan
 from ..plan.policy import ApplyOptions, check
-from .plan import _check_migrations, _current_basis, _load, _plan, _session
+from .plan import _check_target, _current_basis, _load, _plan, _session, planned_with
 from .target import Applied, Console, DatabaseTarget, Target
 
 if TYPE_CHECKING:
@@ -56,15 +55,15 @@ async def apply_all(target: Target, options: ApplyOptions, console: Console,
 
     saved = SavedPlan.read(plan_file) if plan_file else None
     if saved is not None:  # the saved plan decides; the same flags would be needed to plan it again
-        target = dataclasses.replace(target, prune=bool(saved.plan.context.get("options", {}).get("prune")))
-    _check_migrations(target)
+        target = planned_with(target, saved.plan)
+    _check_target(target)
     desired = _load(target)
     async with _session(target, "jsctl apply") as session, \
             _apply_lock(session, options.lock_timeout, console.tell) as lock:
         if saved is None:
             plan, _ = await _plan(session, desired, target, saving=False)
         else:
-            saved.ensure_fresh(await _current_basis(session, desired, target))
+            saved.ensure_fresh(await _current_basis(session, desired, target, saved))
             plan = saved.plan
         console.show(render_text(plan))
         check(plan, options.allow_destructive)
@@ -82,7 +81,7 @@ async def apply_all(target: Target, options: ApplyOptions, console: Console,
         if session is not None and desired is not None and any(c.address.target != DATABASE for c in plan.pending):
             await _ensure_held(lock)
             applied.jetstream_requests = len(await session.apply(desired, plan.pending, prune=target.prune,
-                                                                 progress=console.tell,
+                                                                 ownership=target.ownership, progress=console.tell,
                                                                  converge_timeout=options.converge_timeout))
         return applied
 

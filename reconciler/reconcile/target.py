@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..db.settings import DatabaseSettings
+from ..jetstream.ownership import NO_OWNER, Ownership
 from ..jetstream.settings import NatsSettings
 from ..plan.model import Plan
 
@@ -34,7 +35,8 @@ class Target:
     nats: NatsSettings | None
     files: tuple[str, ...] = ()  # JetStream manifests (-f); none: ./streams.yaml ./consumers.yaml
     database: DatabaseTarget | None = None
-    prune: bool = False
+    prune: bool = False  # delete this project's resources that no manifest declares any more
+    ownership: Ownership = NO_OWNER  # who this project is (resources' io.jsctl.owner), and whom it takes over from
 
 
 @dataclass(frozen=True)
