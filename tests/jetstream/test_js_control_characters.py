@@ -80,13 +80,24 @@ def test_plan_json_and_saved_plans_carry_live_names_as_json_escapes(jsctl, forei
 
 
 def test_error_messages_show_live_names_escaped(jsctl, js_account, tmp_path):
-    env, files = {"NATS_URL": js_account}, write_manifests(tmp_path / "m", [{"name": "MINE", "subjects": ["m.>"]}], [])
-    assert jsctl("plan", *files, "--out", str(tmp_path / "plan.json"), env=env).returncode == 0
-    create_foreign(js_account)  # the saved plan is stale now, and the refusal names what appeared
-    refused = jsctl("apply", str(tmp_path / "plan.json"), *files, "--yes", env=env)
-    assert refused.returncode == 3
-    assert raw_characters(refused.stderr) == []
-    assert f"live resource stream/{STREAM_SHOWN} appeared since the plan" in refused.stderr
+    env, mine = {"NATS_URL": js_account}, {"name": "MINE", "subjects": ["m.>"]}
+    assert jsctl("apply", *write_manifests(tmp_path, [mine], []), "--yes", env=env).returncode == 0
+
+    async def foreign_consumer() -> None:
+        nc = await nats.connect(js_account)
+        try:
+            await nc.jetstream().add_consumer("MINE", durable_name=CONSUMER, ack_policy="explicit", max_ack_pending=500)
+        finally:
+            await nc.close()
+
+    asyncio.run(foreign_consumer())
+    # a limit that consumer exceeds: the server would refuse it, so the plan has an error naming the consumer
+    files = write_manifests(tmp_path, [{**mine, "consumer_limits": {"max_ack_pending": 10}}], [])
+    refused = jsctl("plan", *files, env=env)
+    assert refused.returncode == 1
+    assert raw_characters(refused.stdout + refused.stderr) == []
+    assert f"consumers exceed it: {CONSUMER_SHOWN} (max_ack_pending 500 > 10)" in refused.stderr
+    assert "error: stream/MINE: nats-server" in refused.stdout
 
 
 @pytest.mark.parametrize("output", ["text", "nagios"])
