@@ -76,8 +76,9 @@ def confirmation(assume_yes: bool) -> Callable[[Plan], None]:
 
 def console(assume_yes: bool) -> Console:
     from ..reconcile.target import Console
+    from ..terminal import printable_text
 
-    return Console(show=click.echo, tell=lambda message: click.echo(f"jsctl: {message}", err=True),
+    return Console(show=click.echo, tell=lambda message: click.echo(printable_text(f"jsctl: {message}"), err=True),
                    confirm=confirmation(assume_yes))
 
 
@@ -86,11 +87,12 @@ def run_apply(target: Target, options: ApplyOptions, assume_yes: bool, plan_file
     was and was not done."""
     from ..jetstream.execute import ApplyFailed
     from ..reconcile.apply import apply_all
+    from ..terminal import printable_text
 
     try:
         applied = asyncio.run(apply_all(target, options, console(assume_yes), plan_file))
     except ApplyFailed as failed:
-        click.echo(failed.report(), err=True)
+        click.echo(printable_text(failed.report()), err=True)
         raise
     if applied is not None:
-        click.echo(applied.summary())
+        click.echo(printable_text(applied.summary()))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 
+from ...terminal import printable_lines
 from ..address import DATABASE
 from ..model import Action, Change, Plan
 from ..policy import why_destructive
@@ -34,7 +35,7 @@ def render_markdown(plan: Plan) -> str:
                         f"{c.action}{reason}{html.escape(flags(c))}</summary>", ""]
             out += _body(c)
             out += ["", "</details>"]
-    return "\n".join(out) + "\n"
+    return printable_lines(out) + "\n"  # names come from live servers too
 
 
 def _body(change: Change) -> list[str]:
