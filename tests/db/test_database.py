@@ -277,7 +277,8 @@ def test_db_revision_continues_the_numbering_past_revisions_with_other_ids(jsctl
     still continues the numbered ones."""
     write_revision(migrations, "ab12cd34ef56", HEAD, "pass\n", "by hand")
     edit_schema(migrations, "      - {name: detail, type: text, nullable: true}\n",
-                "      - {name: detail, type: text, nullable: true}\n      - {name: extra, type: integer, nullable: true}\n")
+                "      - {name: detail, type: text, nullable: true}\n"
+                "      - {name: extra, type: integer, nullable: true}\n")
     result = jsctl("db", "revision", "-m", "extra", "--migrations", str(migrations), "--dev-url", dev_url)
     assert result.returncode == 0, result.stderr
     (path,) = (migrations / "versions").glob("*_extra.py")
