@@ -134,7 +134,10 @@ def test_manual_alter_table_is_drift_with_exit_2_and_never_corrected(jsctl, data
     assert plan.context["database_revision"] == HEAD and plan.has_changes and not plan.errors
     result = db(jsctl, "upgrade", database_url, dev_url)
     assert result.returncode == 1
-    assert "still differs from schema.yaml" in result.stderr
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("jsctl: error: the database differs from what its migrations make (drift): ")
+    assert "db/column/transactions.extra (in the database, not in the migrations at revision" in line
+    assert "after the upgrade" not in line  # no upgrade ran
     assert "extra" in columns(database_url, "transactions")  # drift is reported, not "fixed"
 
 
@@ -529,7 +532,7 @@ def test_a_type_change_postgres_cannot_make_is_a_clear_error_naming_the_using_it
     assert not new_revision_files(migrations, before)
     uncovered = db(jsctl, "plan", database_url, dev_url, migrations)  # the comparison SELECT 0 = false cannot run
     assert uncovered.returncode == 1 and "no revision covers it" in uncovered.stderr
-    assert "db/column/user_thresholds.n (type: INTEGER -> BOOLEAN)" in uncovered.stderr
+    assert "db/column/user_thresholds.n (type: INTEGER -> BOOLEAN; default: 0 -> false)" in uncovered.stderr
 
     write_revision(migrations, "t1bool", NEXT, """\
         op.alter_column("user_thresholds", "n", type_=sa.Boolean())
