@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import click
 
 from ..jetstream.settings import NatsSettings
-from .options import apply_options, database_target_options, manifest_option, nats_options
+from .options import ONLY_OPTION, apply_options, database_target_options, manifest_option, nats_options
 from .run import run_apply
 
 if TYPE_CHECKING:
@@ -20,12 +20,13 @@ if TYPE_CHECKING:
 @manifest_option
 @click.option("--yes", "-y", "assume_yes", is_flag=True, help="Apply without asking for confirmation.")
 @click.option("--prune", is_flag=True, help="Delete resources jsctl created that no manifest declares any more.")
+@ONLY_OPTION
 @apply_options
 @click.argument("plan_file", required=False, metavar="[PLAN]", type=click.Path(dir_okay=False))
 @nats_options
 @database_target_options
-def apply(files: tuple[str, ...], assume_yes: bool, prune: bool, options: ApplyOptions, plan_file: str | None,
-          nats: NatsSettings, database: DatabaseTarget | None) -> None:
+def apply(files: tuple[str, ...], assume_yes: bool, prune: bool, only: str | None, options: ApplyOptions,
+          plan_file: str | None, nats: NatsSettings, database: DatabaseTarget | None) -> None:
     """Make the live servers match the manifests (and, with a database configured, upgrade it to
     head), then verify.
 
@@ -34,4 +35,4 @@ def apply(files: tuple[str, ...], assume_yes: bool, prune: bool, options: ApplyO
     """
     from ..reconcile.target import Target
 
-    run_apply(Target(nats, files, database, prune), options, assume_yes, plan_file)
+    run_apply(Target(nats, files, database, prune, only), options, assume_yes, plan_file)

@@ -132,6 +132,11 @@ def database_target_options(func: Callable) -> Callable:
     return database_options(add_options([MIGRATIONS_OPTION, DEV_URL_OPTION, _ADOPT_OPTION], wrapper))
 
 
+ONLY_OPTION = click.option(
+    "--only", type=click.Choice(["jetstream", "database"]), default=None,
+    help="Plan and apply one half only: jetstream (the database is left alone even when one is configured) or "
+         "database (no NATS connection) [default: both].")
+
 _APPLY_OPTIONS = [
     click.option("--allow-destructive", is_flag=True,
                  help="Allow changes that lose data: JetStream replace and delete, database revisions that drop "

@@ -8,7 +8,14 @@ from typing import TYPE_CHECKING
 import click
 
 from ..jetstream.settings import NatsSettings
-from .options import database_target_options, detailed_exitcode_option, manifest_option, nats_options, output_option
+from .options import (
+    ONLY_OPTION,
+    database_target_options,
+    detailed_exitcode_option,
+    manifest_option,
+    nats_options,
+    output_option,
+)
 from .run import show_plan
 
 if TYPE_CHECKING:
@@ -29,14 +36,15 @@ def _print_schema(ctx: click.Context, param: click.Parameter, value: bool) -> No
 @click.option("--out", "out_file", metavar="FILE", type=click.Path(dir_okay=False),
               help="Also save the plan to FILE, for `jsctl apply FILE` (refused if anything changes meanwhile).")
 @click.option("--prune", is_flag=True, help="Plan deletes of resources jsctl created that left the manifests.")
+@ONLY_OPTION
 @click.option("--print-schema", is_flag=True, is_eager=True, expose_value=False, callback=_print_schema,
               help="Print the JSON Schema of `-o json` (and of the plan in --out files) and exit.")
 @nats_options
 @database_target_options
 def plan(files: tuple[str, ...], output: str, detailed_exitcode: bool, out_file: str | None, prune: bool,
-         nats: NatsSettings, database: DatabaseTarget | None) -> int:
+         only: str | None, nats: NatsSettings, database: DatabaseTarget | None) -> int:
     """Show what `jsctl apply` would change on the live servers (with a database configured, its
     pending revisions and drift too)."""
     from ..reconcile.target import Target
 
-    return show_plan(Target(nats, files, database, prune), output, detailed_exitcode, out_file)
+    return show_plan(Target(nats, files, database, prune, only), output, detailed_exitcode, out_file)

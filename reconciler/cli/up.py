@@ -14,6 +14,7 @@ import click
 from ..errors import UserError
 from ..jetstream.settings import NatsSettings
 from .options import (
+    ONLY_OPTION,
     WorkerSettingsFactory,
     apply_options,
     database_target_options,
@@ -30,12 +31,13 @@ if TYPE_CHECKING:
 
 @click.command()
 @manifest_option
+@ONLY_OPTION
 @apply_options
 @nats_options
 @database_target_options
 @worker_options
-def up(files: tuple[str, ...], options: ApplyOptions, nats: NatsSettings, database: DatabaseTarget | None,
-       worker_settings: WorkerSettingsFactory) -> int:
+def up(files: tuple[str, ...], only: str | None, options: ApplyOptions, nats: NatsSettings,
+       database: DatabaseTarget | None, worker_settings: WorkerSettingsFactory) -> int:
     """Apply the manifests and migrations (no question asked, never destructive without
     --allow-destructive), then run the validator worker."""
     from ..reconcile.target import Target
@@ -44,5 +46,5 @@ def up(files: tuple[str, ...], options: ApplyOptions, nats: NatsSettings, databa
     if database is None:
         raise UserError("jsctl up needs a database for the worker: give --database-url or set DATABASE_URL")
     settings = worker_settings(nats, database.settings)
-    run_apply(Target(nats, files, database), options, assume_yes=True)
+    run_apply(Target(nats, files, database, only=only), options, assume_yes=True)
     return run(settings)

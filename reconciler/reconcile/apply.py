@@ -58,7 +58,9 @@ async def apply_all(target: Target, options: ApplyOptions, console: Console,
 
     saved = SavedPlan.read(plan_file) if plan_file else None
     if saved is not None:  # the saved plan decides; the same flags would be needed to plan it again
-        target = dataclasses.replace(target, prune=bool(saved.plan.context.get("options", {}).get("prune")))
+        options_saved = saved.plan.context.get("options", {})
+        target = dataclasses.replace(target, prune=bool(options_saved.get("prune")), only=options_saved.get("only"))
+    target = target.narrowed()
     _check_migrations(target)
     desired = _load(target)
     async with _session(target, "jsctl apply") as session, \

@@ -111,7 +111,7 @@ async def _plan(session: JetStreamSession | None, desired: Desired | None, targe
     if target.database:
         halves.append(asyncio.to_thread(_plan_database, target.database))
     plan = join(await asyncio.gather(*halves))
-    plan.context["options"] = {"prune": target.prune}
+    plan.context["options"] = {"prune": target.prune} | ({"only": target.only} if target.only else {})
     database = None
     if target.database:
         database = {"revision": plan.context.get("database_revision"), "schema": plan.context.get("database_schema")}
@@ -131,6 +131,7 @@ async def _current_basis(session: JetStreamSession | None, desired: Desired | No
 
 async def plan_all(target: Target, *, saving: bool = True) -> tuple[Plan, PlanBasis | None]:
     """The joint plan (JetStream changes, then the database's) and, when ``saving``, its basis for ``--out``."""
+    target = target.narrowed()
     _check_migrations(target)
     desired = _load(target)
     async with _session(target, "jsctl plan") as session:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ..db.settings import DatabaseSettings
+from ..errors import UserError
 from ..jetstream.settings import NatsSettings
+from ..plan.address import DATABASE, JETSTREAM
 from ..plan.model import Plan
 
 
@@ -35,6 +37,17 @@ class Target:
     files: tuple[str, ...] = ()  # JetStream manifests (-f); none: ./streams.yaml ./consumers.yaml
     database: DatabaseTarget | None = None
     prune: bool = False
+    only: str | None = None  # --only: JETSTREAM or DATABASE, the one half to plan and apply; None: both
+
+    def narrowed(self) -> Target:
+        """This target without the half ``only`` leaves out (JetStream's: no NATS connection at all)."""
+        if self.only == JETSTREAM:
+            return replace(self, database=None)
+        if self.only == DATABASE:
+            if self.database is None:
+                raise UserError("--only database: no database configured: pass --database-url or set DATABASE_URL")
+            return replace(self, nats=None)
+        return self
 
 
 @dataclass(frozen=True)
