@@ -131,8 +131,9 @@ def object_drift(live: dict[Address, Any], expected: dict[Address, Any], sides: 
         elif isinstance(have, dict) and isinstance(want, dict):
             fields = [FieldChange(key, have.get(key), want.get(key)) for key in sorted(have.keys() | want.keys())
                       if have.get(key) != want.get(key)]
+            verb = "differs" if len(fields) == 1 else "differ"
             changes.append(Change(address, Action.DRIFT, fields,
-                                  reason=f"{', '.join(f.path for f in fields)} differ from {sides.expected}"))
+                                  reason=f"{', '.join(f.path for f in fields)} {verb} from {sides.expected}"))
         else:
             changes.append(Change(address, Action.DRIFT, reason=f"differs from {sides.expected}"))
     return changes

@@ -156,7 +156,7 @@ def test_triggers_and_views_changed_by_hand_are_drift_and_extensions_are_left_ou
         "db/function/helper()": (f"in the database, not in {expected}", []),
         "db/trigger/user_thresholds.touch": (f"columns, enabled differ from {expected}", [
             ("columns", [], ["max_amount", "daily_limit"]), ("enabled", "disabled", "enabled")]),
-        "db/view/approved": (f"columns differ from {expected}", [
+        "db/view/approved": (f"columns differs from {expected}", [
             ("columns", ["transaction_id text", "amount numeric(19,6)", "user_id text"],
              ["transaction_id text", "amount numeric(19,6)"])]),
     }
