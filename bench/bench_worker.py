@@ -1,6 +1,7 @@
 """Worker and publisher throughput, side by side in one run, each on a fresh stream and database.
 
     .venv/bin/python bench/bench_worker.py [--count 50000] [--naive-count 2000] [--repeat 3]
+    .venv/bin/python bench/bench_worker.py --against DIR [--repeat 5] [-- WORKER FLAGS...]
 
 (a) raw ceiling: nats-py fetch(batch) + ack, no other work
 (a') the same with the worker's own pull (reconciler.worker.wire.Puller), for reference
@@ -10,6 +11,9 @@
     (run on --naive-count messages; its rate is extrapolated)
 (d) raw nats-py acked publish loop (publish_async, same in-flight window) vs `jsctl publish --count N`
 Targets: (b) >= 0.5 x (a), (b) >= 10 x (c), worker peak RSS < 150 MB, (d) jsctl >= 0.8 x raw.
+With --against DIR (another checkout, e.g. `git archive main | tar -x -C DIR`): only (b), this
+checkout's worker and DIR's alternating --repeat rounds (each on a fresh stream and a database at
+its own head), with the worker flags given after `--`; prints the ratio of their rates.
 (a) and (b) alternate --repeat times on the same consumer configuration, so both see the same load;
 best and median of each are compared, with the load average before and after.
 """
@@ -28,6 +32,7 @@ import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
+from typing import NamedTuple
 
 from nats.aio.msg import Msg
 
@@ -113,16 +118,22 @@ def jsctl(*args: str) -> list[str]:
     return [sys.executable, "-m", "reconciler", *args]
 
 
-def timed_process(command: list[str]) -> tuple[float, int]:
-    """Wall time and peak RSS (bytes) of a child process, which must succeed."""
+class Run(NamedTuple):
+    elapsed: float  # wall seconds
+    rss: int  # peak, bytes
+    cpu: float  # user + system seconds of the process itself (less sensitive to the machine's load)
+
+
+def timed_process(command: list[str], repo: Path = REPO) -> Run:
+    """Wall time, peak RSS and CPU time of a child process (jsctl of ``repo``), which must succeed."""
     started = time.perf_counter()
-    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=REPO)
+    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=repo)
     _, status, usage = os.wait4(proc.pid, 0)
     elapsed = time.perf_counter() - started
     stderr = proc.stderr.read().decode() if proc.stderr else ""
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"{' '.join(command[2:4])} failed:\n{stderr}")
-    return elapsed, usage.ru_maxrss * 1024
+    return Run(elapsed, usage.ru_maxrss * 1024, usage.ru_utime + usage.ru_stime)
 
 
 async def naive_worker(url: str, database_url: str, count: int) -> float:
@@ -174,20 +185,26 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=50_000)
     parser.add_argument("--naive-count", type=int, default=2_000)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--against", type=Path, default=None, metavar="DIR",
+                        help="compare this checkout's worker with the one in DIR (alternating rounds)")
+    parser.add_argument("worker_flags", nargs="*", help="after --: flags for both workers (with --against)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-worker-") as tmp:
         nats = NatsServer(Path(tmp) / "nats").start()
         pg = PostgresServer(Path(tmp) / "pg" / "data", password=uuid.uuid4().hex).start()
         try:
-            run(nats.url, pg, args.count, args.naive_count, args.repeat)
+            if args.against:
+                compare(nats.url, pg, args.count, args.repeat, args.against.resolve(), args.worker_flags)
+            else:
+                run(nats.url, pg, args.count, args.naive_count, args.repeat)
         finally:
             nats.stop()
             pg.stop("immediate")
 
 
-def fresh_database(pg: PostgresServer) -> str:
+def fresh_database(pg: PostgresServer, repo: Path = REPO) -> str:
     url = pg.create_database(f"bench_{uuid.uuid4().hex[:8]}")
-    upgrade_to_head(DatabaseSettings(url), REPO / "migrations")
+    upgrade_to_head(DatabaseSettings(url), repo / "migrations")
     return url
 
 
@@ -195,14 +212,35 @@ def load_average() -> str:
     return " ".join(f"{x:.1f}" for x in os.getloadavg())
 
 
-def worker_rate(url: str, pg: PostgresServer, count: int, pipeline: int) -> tuple[float, int]:
-    """(b) once on a fresh stream and database: msg/s and peak RSS."""
+def worker_rate(url: str, pg: PostgresServer, count: int, pipeline: int, repo: Path = REPO,
+                flags: tuple[str, ...] = ()) -> tuple[float, Run]:
+    """(b) once on a fresh stream and database: msg/s, and the process's figures."""
     asyncio.run(fresh_stream(url))
     asyncio.run(raw_publish(url, count))
-    database_url = fresh_database(pg)
-    elapsed, rss = timed_process(jsctl("worker", "--server", url, "--database-url", database_url,
-                                       "--until-idle", "--pipeline", str(pipeline)))
-    return count / elapsed, rss
+    database_url = fresh_database(pg, repo)
+    done = timed_process(jsctl("worker", "--server", url, "--database-url", database_url,
+                               "--until-idle", "--pipeline", str(pipeline), *flags), repo)
+    return count / done.elapsed, done
+
+
+def compare(url: str, pg: PostgresServer, count: int, repeat: int, other: Path, flags: list[str]) -> None:
+    """This checkout's worker against ``other``'s, alternating (which goes first alternates too)."""
+    print(f"{count} events, worker flags {flags or 'none'}: {REPO} against {other}; load average {load_average()}")
+    rates: dict[Path, list[float]] = {REPO: [], other: []}
+    cpu: dict[Path, list[float]] = {REPO: [], other: []}
+    for round_ in range(repeat):
+        for repo in (REPO, other) if round_ % 2 == 0 else (other, REPO):
+            rate, done = worker_rate(url, pg, count, 2, repo, tuple(flags))
+            rates[repo].append(rate)
+            cpu[repo].append(done.cpu)
+        print(f"    round {round_ + 1}: this {rates[REPO][-1]:.0f}, other {rates[other][-1]:.0f} msg/s "
+              f"({rates[REPO][-1] / rates[other][-1]:.2f}); CPU this {cpu[REPO][-1]:.2f} s, other "
+              f"{cpu[other][-1]:.2f} s; load average {load_average()}")
+    print(f"this  {summary(rates[REPO])}, CPU median {statistics.median(cpu[REPO]):.2f} s\n"
+          f"other {summary(rates[other])}, CPU median {statistics.median(cpu[other]):.2f} s")
+    print(f"this / other: {max(rates[REPO]) / max(rates[other]):.2f} best/best, "
+          f"{statistics.median(rates[REPO]) / statistics.median(rates[other]):.2f} median/median; CPU "
+          f"{statistics.median(cpu[REPO]) / statistics.median(cpu[other]):.2f} median/median")
 
 
 def raw_rate(url: str, count: int) -> float:
@@ -222,8 +260,8 @@ def run(url: str, pg: PostgresServer, count: int, naive_count: int, repeat: int)
     raw_pub = asyncio.run(raw_publish(url, count))
     print(f"(d) raw nats-py acked publish      {raw_pub:9.0f} msg/s")
     asyncio.run(fresh_stream(url))
-    elapsed, _ = timed_process(jsctl("publish", "--server", url, "--count", str(count),
-                                        "--in-flight", str(IN_FLIGHT)))
+    elapsed = timed_process(jsctl("publish", "--server", url, "--count", str(count),
+                                  "--in-flight", str(IN_FLIGHT))).elapsed
     jsctl_pub = count / elapsed
     print(f"    jsctl publish (process)        {jsctl_pub:9.0f} msg/s   {jsctl_pub / raw_pub:.2f} x raw (target 0.8)")
 
@@ -239,9 +277,9 @@ def run(url: str, pg: PostgresServer, count: int, naive_count: int, repeat: int)
     for _ in range(repeat):
         raws.append(raw_rate(url, count))
         for pipeline in pipelines:
-            rate, rss = worker_rate(url, pg, count, pipeline)
+            rate, done = worker_rate(url, pg, count, pipeline)
             workers[pipeline].append(rate)
-            peak_rss[pipeline] = max(peak_rss[pipeline], rss)
+            peak_rss[pipeline] = max(peak_rss[pipeline], done.rss)
         print(f"    round {len(raws)}: (a) {raws[-1]:.0f}, "
               + ", ".join(f"(b) -p{p} {workers[p][-1]:.0f}" for p in pipelines) + f"; load average {load_average()}")
     print(f"(a) raw fetch+ack                  {summary(raws)}")

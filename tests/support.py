@@ -35,6 +35,16 @@ def write_manifests(directory: Path, streams: list[dict], consumers: list[dict])
     return ["-f", str(directory)]
 
 
+def kubernetes_pod(path: Path) -> dict:
+    """The pod spec of a CronJob or a Deployment file (hack/)."""
+    import yaml
+
+    document = yaml.safe_load(path.read_text())
+    if document["kind"] == "CronJob":
+        return document["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+    return document["spec"]["template"]["spec"]
+
+
 def stream_names(url: str) -> list[str]:
     """The application's live streams on the server at ``url`` (jsctl's own lock bucket left out)."""
     from reconciler.jetstream.client import JetStreamApi

@@ -14,7 +14,7 @@ from pathlib import Path
 import nkeys
 import pytest
 import yaml
-from support import HACK
+from support import HACK, kubernetes_pod
 
 from reconciler.dev.servers import nats_server_binary
 from reconciler.jetstream.connect import connect_nats
@@ -22,6 +22,7 @@ from reconciler.jetstream.credentials import read_user_seed
 from reconciler.jetstream.settings import NatsSettings
 
 CONF = (HACK / "nats-server.conf").read_text()
+APP_SEEDS = ("seed.txt", "plan-seed.txt", "apply-seed.txt")  # hack/nats-server.conf's APP users, in order
 
 
 def public_key(seed_file: str) -> str:
@@ -35,15 +36,24 @@ def account_users(account: str) -> list[str]:
     return re.findall(r"nkey:\s*(\w+)", block.group(1))
 
 
+def permissions(name: str) -> dict:
+    """A permissions block of hack/nats-server.conf (``PLAN = {...}``, written as JSON)."""
+    block = re.search(rf"^{name} = (\{{.*?^\}})", CONF, re.MULTILINE | re.DOTALL)
+    assert block, f"no {name} permissions in nats-server.conf"
+    return json.loads(block.group(1))
+
+
 def test_seed_files_are_labelled_and_their_comments_tell_the_truth():
-    for seed_file in ("seed.txt", "sys-seed.txt"):
+    for seed_file in (*APP_SEEDS, "sys-seed.txt"):
         text = (HACK / seed_file).read_text()
         assert "DEVELOPMENT ONLY" in text
         assert f"public key: {public_key(seed_file)}" in text
 
 
 def test_conf_users_are_the_public_keys_of_the_seeds():
-    assert account_users("APP") == [public_key("seed.txt")]
+    assert account_users("APP") == [public_key(seed) for seed in APP_SEEDS]
+    assert re.search(rf"{public_key('plan-seed.txt')}, permissions: \$PLAN }}", CONF)
+    assert re.search(rf"{public_key('apply-seed.txt')}, permissions: \$APPLY }}", CONF)
     assert account_users("SYS") == [public_key("sys-seed.txt")]
     assert re.search(r"^system_account:\s*SYS\s*$", CONF, re.MULTILINE)
 
@@ -61,7 +71,9 @@ def test_helm_values_and_pvc_parse_and_match():
     assert jetstream["enabled"] and jetstream["fileStore"]["enabled"] and jetstream["fileStore"]["pvc"]["enabled"]
     merge = values["config"]["merge"]
     assert merge["system_account"] == "SYS"
-    assert [u["nkey"] for u in merge["accounts"]["APP"]["users"]] == [public_key("seed.txt")]
+    users = merge["accounts"]["APP"]["users"]
+    assert [u["nkey"] for u in users] == [public_key(seed) for seed in APP_SEEDS]
+    assert [u.get("permissions") for u in users] == [None, permissions("PLAN"), permissions("APPLY")]
     assert [u["nkey"] for u in merge["accounts"]["SYS"]["users"]] == [public_key("sys-seed.txt")]
     assert merge["accounts"]["APP"]["jetstream"] == "enabled"
 
@@ -134,3 +146,38 @@ def test_without_python3_venv_the_scripts_name_the_package_in_one_line(tmp_path,
     assert done.returncode == 1 and done.stdout == ""
     assert done.stderr == (f"hack/{script}: error: python3 cannot create .venv (its ensurepip module is missing): "
                            f"install the package {package} (Debian/Ubuntu: sudo apt install {package}) and run again\n")
+
+
+def seed_volume(pod: dict) -> tuple[dict, str]:
+    """The Secret volume holding the file NATS_NKEY names, and that file's key in the Secret."""
+    (container,) = pod["containers"]
+    path = next(e["value"] for e in container["env"] if e["name"] == "NATS_NKEY")
+    mount = next(m for m in container["volumeMounts"] if path.startswith(m["mountPath"] + "/"))
+    volume = next(v for v in pod["volumes"] if v["name"] == mount["name"])
+    return volume, path[len(mount["mountPath"]) + 1:]
+
+
+def readable_by_the_pod(pod: dict, volume: dict, key: str) -> bool:
+    """Whether the pod's user may read ``key`` of a Secret volume. Kubelet writes the file owned by root,
+    with the group fsGroup when the pod sets one, in the item's mode, else defaultMode, else 0644. (With
+    fsGroup, kubelet also adds group read on its own; this does not count on it.)"""
+    context = pod.get("securityContext", {})
+    uid = context.get("runAsUser", 0)
+    groups = {context.get("runAsGroup", 0), *context.get("supplementalGroups", [])} | (
+        {context["fsGroup"]} if "fsGroup" in context else set())
+    secret = volume["secret"]
+    item = next((i for i in secret.get("items", []) if i["path"] == key), {})
+    mode = item.get("mode", secret.get("defaultMode", 0o644))
+    file_group = context.get("fsGroup", 0)
+    return bool((uid == 0 and mode & 0o400) or (file_group in groups and mode & 0o040) or mode & 0o004)
+
+
+@pytest.mark.parametrize("manifest", ["drift-cronjob.yaml", "worker-deployment.yaml"])
+def test_the_nkey_seed_secret_is_readable_by_the_pods_user(manifest):
+    pod = kubernetes_pod(HACK / manifest)
+    volume, key = seed_volume(pod)
+    assert pod["securityContext"]["runAsUser"] != 0 and pod["securityContext"]["runAsNonRoot"]
+    assert readable_by_the_pod(pod, volume, key)
+    # what the CronJob had before: owner-only, owned by root, unreadable for user 10001
+    before = {**pod, "securityContext": {k: v for k, v in pod["securityContext"].items() if k != "fsGroup"}}
+    assert not readable_by_the_pod(before, {"secret": {**volume["secret"], "defaultMode": 0o400}}, key)

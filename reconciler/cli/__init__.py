@@ -23,6 +23,8 @@ COMMANDS: dict[str, str] = {
     "nkey": "Generate nkeys (replaces `nk -gen`).",
     "ping": "Check the NATS and Postgres connections.",
     "publish": "Publish UserTransaction events (random or from a file).",
+    "rejected": "List the worker's dead letters; replay them after a fix.",
+    "thresholds": "Set, list and import the per-user thresholds.",
     "worker": "Run the validator worker.",
     "up": "Deploy: apply, then run the validator worker.",
     "validate": "Check the manifests offline; report every problem at once.",

@@ -15,6 +15,7 @@ from ..errors import UserError
 from .options import (
     DEV_URL_OPTION,
     MIGRATIONS_OPTION,
+    NO_DATABASE,
     apply_options,
     database_target_options,
     detailed_exitcode_option,
@@ -36,7 +37,7 @@ def _database_only(database: DatabaseTarget | None) -> Target:
     from ..reconcile.target import Target
 
     if database is None:
-        raise UserError("no database configured: pass --database-url or set DATABASE_URL")
+        raise UserError(NO_DATABASE)
     return Target(nats=None, database=database)
 
 

@@ -24,6 +24,33 @@ output_option = click.option(
     "-o", "--output", type=click.Choice(["text", "json", "markdown", "prometheus"]), default="text",
     help="Output format; json is versioned (see docs/plan-apply.md); prometheus is a node_exporter "
          "text-file report (see docs/gitops.md).")
+list_output_option = click.option("-o", "--output", type=click.Choice(["text", "json"]), default="text",
+                                  show_default=True, help="Output format.")
+
+
+class Duration(click.ParamType):
+    """A positive duration with natscli's units (30s, 5m, 1h30m), in seconds."""
+
+    name = "DURATION"
+
+    def convert(self, value, param, ctx):
+        from ..manifest.units import UnitError, parse_duration
+
+        if isinstance(value, float):
+            return value
+        try:
+            nanos = parse_duration(str(value).strip())
+        except UnitError:
+            self.fail(f"{value!r} is not a duration: use a number with a unit (ms, s, m, h, d), e.g. 30s, 5m, 1h30m",
+                      param, ctx)
+        if nanos <= 0:
+            self.fail(f"{value!r} must be longer than 0", param, ctx)
+        return nanos / 1e9
+
+
+timeout_option = click.option(
+    "--timeout", type=Duration(), default=None,
+    help="Give up after this long, the whole run counted (e.g. 30s, 5m), with exit 1 [default: no limit].")
 detailed_exitcode_option = click.option(
     "--detailed-exitcode", is_flag=True,
     help="Exit 0 when nothing would change, 2 when something would (changes, pending revisions, drift).")
@@ -99,6 +126,21 @@ def database_options(func: Callable) -> Callable:
         return func(*args, database=database, **kwargs)
 
     return add_options(_DATABASE_OPTIONS, wrapper)
+
+
+NO_DATABASE = "no database configured: pass --database-url or set DATABASE_URL"
+
+
+def required_database_options(func: Callable) -> Callable:
+    """``database_options`` for a command that cannot run without a database."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, database: DatabaseSettings, **kwargs: Any) -> Any:
+        if not database.configured:
+            raise UserError(NO_DATABASE)
+        return func(*args, database=database, **kwargs)
+
+    return database_options(wrapper)
 
 
 def _secret_url(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
@@ -207,7 +249,7 @@ def _worker_option_list() -> list:
                      help="Seconds between progress lines."),
         click.option("--log-format", type=click.Choice(["text", "json"]), default="text", show_default=True),
         click.option("--metrics-port", type=click.IntRange(0, 65535), default=None,
-                     help="Serve Prometheus metrics on this port (/metrics)."),
+                     help="Serve Prometheus metrics (/metrics) and a health probe (/healthz) on this port."),
     ]
 
 

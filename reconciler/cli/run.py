@@ -4,10 +4,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sys
 import time
-from collections.abc import Callable
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Coroutine
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -17,6 +18,24 @@ if TYPE_CHECKING:
     from ..plan.model import Plan
     from ..plan.policy import ApplyOptions
     from ..reconcile.target import Console, Target
+
+T = TypeVar("T")
+
+
+def run_within(work: Coroutine[Any, Any, T], timeout: float | None) -> T:
+    """Run ``work``; after ``timeout`` seconds (``--timeout``) cancel it (its cleanup runs) and fail with one line."""
+    async def bounded() -> T:
+        task = asyncio.ensure_future(work)
+        # asyncio.wait, not wait_for: a TimeoutError of the work itself is its own error, not the deadline's
+        done, _ = await asyncio.wait({task}, timeout=timeout)
+        if not done:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):  # past the deadline, that is the news
+                await task
+            raise JsctlError(f"gave up after {timeout:g}s (--timeout)")
+        return task.result()
+
+    return asyncio.run(bounded())
 
 
 def show_plan(target: Target, output: str, detailed_exitcode: bool, out_file: str | None = None) -> int:

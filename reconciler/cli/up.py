@@ -2,7 +2,8 @@
 
 The apply is `jsctl apply --yes` (a deployment has nobody to ask): destructive changes are refused
 (exit 3, the worker does not start) unless `--allow-destructive` is given. The worker then runs with
-the options of `jsctl worker`.
+the options of `jsctl worker`. With `--metrics-port`, /metrics and /healthz are served from the start:
+the probe answers 503 "applying" until the worker is running.
 """
 
 from __future__ import annotations
@@ -41,10 +42,15 @@ def up(files: tuple[str, ...], only: str | None, options: ApplyOptions, nats: Na
     """Apply the manifests and migrations (no question asked, never destructive without
     --allow-destructive), then run the validator worker."""
     from ..reconcile.target import Target
-    from ..worker.loop import run
+    from ..worker.loop import run, start_monitor
+    from ..worker.monitor import APPLYING
 
     if database is None:
         raise UserError("jsctl up needs a database for the worker: give --database-url or set DATABASE_URL")
     settings = worker_settings(nats, database.settings)
-    run_apply(Target(nats, files, database, only=only), options, assume_yes=True)
-    return run(settings)
+    monitor = start_monitor(settings, APPLYING)
+    try:
+        run_apply(Target(nats, files, database, only=only), options, assume_yes=True)
+        return run(settings, monitor)
+    finally:
+        monitor.close()

@@ -64,7 +64,7 @@ def _template() -> Path:
     except UserError:
         raise UserError("planning the database replays the migrations in a scratch Postgres: pass --dev-url "
                         "(or JSCTL_DEV_DATABASE_URL) naming a Postgres where jsctl may create databases, or "
-                        "install the embedded one with the dev extra (pip install 'jsctl[dev]')") from None
+                        "install the embedded one (pip install 'jsctl[embedded]')") from None
     key = hashlib.sha256(f"{binary}:{binary.stat().st_mtime_ns}".encode()).hexdigest()[:12]
     template = _cache_dir() / f"scratch-postgres-{key}"
     if (template / "data" / "PG_VERSION").is_file():

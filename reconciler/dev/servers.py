@@ -2,7 +2,8 @@
 (the binaries shipped in the ``pgserver`` package), on loopback ports and private directories.
 
 Used by ``jsctl dev`` and by the test fixtures, so both start servers the same way.
-Both packages come with the ``dev`` extra; without them a clear error says what to install.
+``pgserver`` comes with the ``embedded`` extra (the scratch Postgres of ``jsctl plan``), both with the
+``dev`` extra; without them a clear error says what to install.
 """
 
 from __future__ import annotations
@@ -249,7 +250,7 @@ class NatsServer:
 def postgres_bin_dir() -> Path:
     spec = importlib.util.find_spec("pgserver")
     if spec is None or not spec.submodule_search_locations:
-        raise UserError("Postgres binaries not found: install the dev extra (pip install 'jsctl[dev]')")
+        raise UserError("Postgres binaries not found: install the embedded extra (pip install 'jsctl[embedded]')")
     return Path(next(iter(spec.submodule_search_locations))) / "pginstall" / "bin"
 
 

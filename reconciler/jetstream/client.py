@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -77,6 +78,28 @@ class ApiError(JsctlError):
         super().__init__(f"{subject}: {description} (code {code}, err_code {err_code})")
 
 
+class PermissionDenied(JsctlError):
+    """The server refused this user a publish or a subscription its permissions do not allow."""
+
+
+# What nats-server sends (as -ERR, never as a reply) when a user publishes or subscribes outside its
+# permissions; the message itself is dropped. nats-py keeps it, lower-cased, as the client's last error.
+_VIOLATION = re.compile(r'permissions violation for (publish|subscription) to "([^"]+)"', re.IGNORECASE)
+
+
+def unanswered(nc: NatsClient, subject: str, timeout: float) -> JsctlError:
+    """Why a request to ``subject`` got no reply within ``timeout``: the user may not publish to it, or may
+    not subscribe where replies arrive (the server said so), else no responder answered in time."""
+    found = _VIOLATION.search(str(nc.last_error or ""))
+    if found and found[1].lower() == "publish" and found[2] == subject.lower():
+        return PermissionDenied(f"permission denied: this NATS user may not publish to {subject} "
+                                "(the permissions each command needs: docs/gitops.md)")
+    if found and found[1].lower() == "subscription":
+        return PermissionDenied("permission denied: this NATS user may not subscribe to its inbox, where the "
+                                "replies to its requests arrive (allow _INBOX.>; docs/gitops.md)")
+    return JsctlError(f"{subject}: no answer within {timeout:.0f}s")
+
+
 @dataclass
 class ServerIdentity:
     name: str
@@ -113,7 +136,7 @@ class JetStreamApi:
         except NoResponders:
             raise JsctlError(f"{full}: no JetStream responders (is JetStream enabled for this account?)") from None
         except asyncio.TimeoutError:
-            raise JsctlError(f"{full}: no answer within {timeout or self.timeout:.0f}s") from None
+            raise unanswered(self.nc, full, timeout or self.timeout) from None
         try:
             reply = json.loads(msg.data)
         except ValueError:

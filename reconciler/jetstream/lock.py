@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import JsctlError, Refused, UserError
-from .client import ApiError, JetStreamApi
+from .client import ApiError, JetStreamApi, PermissionDenied, unanswered
 
 if TYPE_CHECKING:
     from nats.aio.client import Client as NatsClient
@@ -216,6 +216,8 @@ class LockStore:
                 if exc.err_code != ERR_STREAM_NOT_FOUND:
                     raise
                 info = await self._create()
+            except PermissionDenied:
+                raise
             except JsctlError:
                 # Unanswered: in a cluster, while another jsctl's create of the R3 bucket is being
                 # assigned, its INFO requests go unanswered for a moment (seen on a fresh cluster).
@@ -297,11 +299,14 @@ class LockStore:
         """Publish to the lock key. In a cluster, a bucket just created (or changing leader) may have no
         responder for a moment: nothing was stored then, so publish again, for a bounded time."""
         from nats.errors import NoRespondersError
+        from nats.errors import TimeoutError as NatsTimeout
 
         deadline = time.monotonic() + LEADER_WAIT_S
         while True:
             try:
                 return await self.nc.request(LOCK_SUBJECT, payload, timeout=self.api.timeout, headers=headers)
+            except NatsTimeout:
+                raise unanswered(self.nc, LOCK_SUBJECT, self.api.timeout) from None
             except NoRespondersError:
                 if time.monotonic() >= deadline:
                     raise JsctlError(f"the lock bucket's stream {LOCK_STREAM} did not answer within "

@@ -51,6 +51,16 @@ def amount_text(amount: Decimal) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
+# `jsctl rejected replay` re-publishes a dead letter under a Nats-Msg-Id of its own (the stream would
+# drop the original one as a duplicate for its whole duplicate_window) and names the original here.
+ORIGINAL_MSG_ID = "Jsctl-Original-Msg-Id"
+
+
+def message_id(headers: dict[str, str] | None) -> str | None:
+    """The id a message stands for: a replay's original id, else its ``Nats-Msg-Id``."""
+    return (headers.get(ORIGINAL_MSG_ID) or headers.get("Nats-Msg-Id")) if headers else None
+
+
 def derived_transaction_id(stream: str, stream_sequence: int) -> str:
     """The id of an event that carries neither a transactionId nor a Nats-Msg-Id: stable across redeliveries."""
     return f"{stream}-{stream_sequence}"
@@ -77,15 +87,15 @@ def parse_event(data: bytes, *, stream: str, stream_sequence: int, stream_time: 
     missing = [name for name in FIELDS[:3] if name not in body]
     if missing:
         raise BadEvent("missing_field", f"missing {', '.join(missing)}")
-    user_id = _identifier(body["userId"], "userId", "invalid_user_id")
+    user_id = check_identifier(body["userId"], "userId", "invalid_user_id")
     mode = body["transactionMode"]
     if mode not in MODES:
         raise BadEvent("invalid_transaction_mode", f"transactionMode must be buy or sell, got {_short(repr(mode))}")
     amount = _amount(body["amount"])
     if body.get("transactionId") is not None:
-        transaction_id = _identifier(body["transactionId"], "transactionId", "invalid_transaction_id")
+        transaction_id = check_identifier(body["transactionId"], "transactionId", "invalid_transaction_id")
     elif msg_id:
-        transaction_id = _identifier(msg_id, "Nats-Msg-Id", "invalid_transaction_id")
+        transaction_id = check_identifier(msg_id, "Nats-Msg-Id", "invalid_transaction_id")
     else:
         transaction_id = derived_transaction_id(stream, stream_sequence)
     # Ids hold no control characters, so newline-joined fields are unambiguous.
@@ -132,7 +142,9 @@ def _unwrap(document: object) -> dict:
     return document
 
 
-def _identifier(value: object, name: str, reason: str) -> str:
+def check_identifier(value: object, name: str, reason: str) -> str:
+    """``value`` if it is a usable id (user or transaction): a string, not blank, at most MAX_ID_CHARS
+    characters, no control characters; else ``BadEvent(reason, why)``."""
     if not isinstance(value, str):
         raise BadEvent(reason, f"{name} must be a string, got {_json_type(value)}")
     if not value.strip():

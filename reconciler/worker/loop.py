@@ -24,8 +24,9 @@ from ..errors import UserError
 from ..jetstream.client import ApiError, JetStreamApi
 from ..jetstream.connect import connect_nats
 from ..jetstream.settings import NatsSettings
-from .events import BadEvent, Event, amount_text, parse_event
-from .report import Reporter, Stats, serve_metrics
+from .events import BadEvent, Event, amount_text, message_id, parse_event
+from .monitor import CHECKS, HEALTH_INTERVAL, RUNNING, STARTING, STOPPING, Monitor
+from .report import Reporter, describe
 from .store import CONFLICT, CONFLICTING_DUPLICATE, NEW, Recorded, Rejected, Store
 from .verdict import APPROVED, Limits
 from .wire import AckedPublisher, Delivery, Puller, delivery, publish_all
@@ -59,9 +60,26 @@ class WorkerSettings:
     max_retry_delay: float = 10.0
 
 
-def run(settings: WorkerSettings) -> int:
-    """Run the worker until SIGTERM/SIGINT (or, with ``until_idle``, until the consumer is drained); exit code."""
-    return asyncio.run(Worker(settings).run())
+def start_monitor(settings: WorkerSettings, phase: str = STARTING) -> Monitor:
+    """The worker's monitor, serving /metrics and /healthz when ``settings.metrics_port`` is set."""
+    monitor = Monitor(phase)
+    if settings.metrics_port is not None:
+        monitor.serve(settings.metrics_port)
+    return monitor
+
+
+def run(settings: WorkerSettings, monitor: Monitor | None = None) -> int:
+    """Run the worker until SIGTERM/SIGINT (or, with ``until_idle``, until the consumer is drained); exit code.
+
+    ``monitor``: one started before (``jsctl up`` serves its health during apply); else one is started here.
+    """
+    own = monitor is None
+    monitor = monitor or start_monitor(settings)
+    try:
+        return asyncio.run(Worker(settings, monitor).run())
+    finally:
+        if own:
+            monitor.close()
 
 
 @dataclass(slots=True, eq=False)
@@ -77,9 +95,9 @@ class _Item:
 
 
 class Worker:
-    def __init__(self, settings: WorkerSettings):
+    def __init__(self, settings: WorkerSettings, monitor: Monitor):
         self.settings = settings
-        self.stats = Stats()
+        self.monitor, self.stats, self.health = monitor, monitor.stats, monitor.health
         self.report = Reporter(self.stats, log_format=settings.log_format)
         # Batches in flight take turns on one connection, in fetch order: while one batch is in the
         # database, the next is fetched and parsed and the previous one's verdicts are published. Its
@@ -90,14 +108,17 @@ class Worker:
         self.batch = settings.batch
         self.retry_delay = settings.retry_delay
         self.closing = False
+        self.committed = False  # a batch reached Postgres since the last health check
 
     async def run(self) -> int:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, self.stopping.set)
+            loop.add_signal_handler(sig, self._stop)
         s = self.settings
+        self.health.phase = STARTING
         self.nc = await connect_nats(s.nats, name="jsctl-worker", disconnected_cb=self._on_disconnect,
                                      reconnected_cb=self._on_reconnect)
+        watch = None
         try:
             self.api = JetStreamApi(self.nc)
             info = await self._consumer_info()
@@ -107,14 +128,20 @@ class Worker:
             self.verdicts = AckedPublisher(self.nc)
             await self.pull.start()
             await self.verdicts.start()
-            if s.metrics_port is not None:
-                serve_metrics(self.stats, s.metrics_port)
+            self.health.checked(dict.fromkeys(CHECKS))  # all just seen working: connected, consumer info, schema
+            self.health.phase = RUNNING if not self.stopping.is_set() else STOPPING
+            watch = asyncio.create_task(self._watch_health())
             self.report.log("info", "started", stream=s.stream, consumer=s.consumer, batch=self.batch,
                             pipeline=s.pipeline, pending=info.get("num_pending", 0))
             idle = await self._loop(idle=s.until_idle and self._idle(info))
             self.report.summary("idle, exiting" if idle else "stopped")
             return 0
         finally:
+            self.health.phase = STOPPING
+            if watch is not None:
+                watch.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await watch
             await self.store.close()
             self.closing = True
             with contextlib.suppress(Exception):
@@ -191,6 +218,48 @@ class Worker:
             await asyncio.sleep(0.01)
         return False
 
+    def _stop(self) -> None:
+        self.health.phase = STOPPING
+        self.stopping.set()
+
+    # ---------------------------------------------------------------------------------- health
+
+    async def _watch_health(self) -> None:
+        """Check NATS, the consumer and Postgres every HEALTH_INTERVAL seconds, until cancelled at exit."""
+        while True:
+            await asyncio.sleep(HEALTH_INTERVAL)
+            await self._check_health()
+
+    async def _check_health(self) -> None:
+        connected = self.nc.is_connected
+        self.health.checked({"nats": None if connected else "not connected (reconnecting)",
+                             "consumer": await self._consumer_problem() if connected else "not checked: NATS is down",
+                             "postgres": await self._database_problem()})
+
+    async def _consumer_problem(self) -> str | None:
+        try:
+            await asyncio.wait_for(self._consumer_info(), HEALTH_INTERVAL)
+        except UserError as exc:
+            return str(exc)
+        except Exception as exc:
+            return describe(exc)
+        return None
+
+    async def _database_problem(self) -> str | None:
+        """A batch that reached Postgres since the last check is proof enough; when idle, ask it (and
+        reconnect: no batch will do it while nothing arrives)."""
+        if self.committed and self.store.conn is not None:
+            self.committed = False
+            return None
+        async with self.database_turn:
+            try:
+                await self._connected()
+                await asyncio.wait_for(self.store.conn.fetchval("SELECT 1"), HEALTH_INTERVAL)  # type: ignore[union-attr]
+            except Exception as exc:
+                await self.store.close()  # reopened by the next check or batch
+                return describe(exc)
+        return None
+
     # ------------------------------------------------------------------ one batch
 
     async def _fetch(self) -> list[Msg]:
@@ -199,11 +268,12 @@ class Worker:
         except ConnectionClosedError:
             raise
         except Exception as exc:  # NATS reconnecting, server restarting: wait for it
-            self.report.log("warning", "fetch failed, retrying", error=_describe(exc))
+            self._fault("fetch", "fetch failed, retrying", exc)
             await self._pause(self.settings.retry_delay)
             return []
 
     async def _record_and_publish(self, msgs: list[Msg]) -> None:
+        started = time.monotonic()
         items = [self._parse(msg) for msg in msgs]
         leaders = self._mark_repeats(items)
         dead = [item for item in items if item.bad is not None]
@@ -211,6 +281,7 @@ class Worker:
             try:
                 await self._connected()
                 results = await self.store.record([item.event for item in leaders])  # type: ignore[misc]
+                self.committed = True
                 for item, recorded in zip(leaders, results, strict=True):
                     item.recorded = recorded
                 dead += [item for item in items if self._conflicting(item)]
@@ -218,8 +289,7 @@ class Worker:
                     await self.store.reject([self._rejected(item) for item in dead])
             except Exception as exc:
                 await self.store.close()  # reopened before its next use
-                self.report.log("warning", "database unavailable, batch handed back for redelivery",
-                                error=_describe(exc))
+                self._fault("database", "database unavailable, batch handed back for redelivery", exc)
                 await self._hand_back(msgs)
                 return
         await self._reply([item.msg for item in dead], TERM)
@@ -230,6 +300,7 @@ class Worker:
         await self._reply([item.msg for item in items if item not in dead], ACK)
         self.retry_delay = self.settings.retry_delay
         self._count(items, dead)
+        self.monitor.batch_done(time.monotonic() - started)
 
     async def _connected(self) -> None:
         """Reconnect after a database fault; raises while Postgres is still away."""
@@ -242,8 +313,7 @@ class Worker:
         item = _Item(msg, delivered)
         try:
             item.event = parse_event(msg.data, stream=delivered.stream, stream_sequence=delivered.sequence,
-                                     stream_time=delivered.time,
-                                     msg_id=msg.headers.get("Nats-Msg-Id") if msg.headers else None)
+                                     stream_time=delivered.time, msg_id=message_id(msg.headers))
         except BadEvent as exc:
             item.bad = exc
         return item
@@ -274,7 +344,8 @@ class Worker:
             reason, transaction_id = CONFLICTING_DUPLICATE, event.transaction_id
             detail = f"transaction {event.transaction_id!r} was already recorded with a different payload"
         stream, sequence = item.delivered.stream, item.delivered.sequence
-        return Rejected(stream, sequence, item.msg.subject, item.msg.data, reason, detail, transaction_id)
+        return Rejected(stream, sequence, item.msg.subject, item.msg.data, reason, detail, transaction_id,
+                        message_id(item.msg.headers))
 
     async def _publish_verdicts(self, items: list[_Item]) -> bool:
         """Publish every verdict and wait for all their acks together; False if any is missing."""
@@ -283,7 +354,7 @@ class Worker:
         try:
             await self.verdicts.publish(self.settings.verdict_subject, messages, self.settings.publish_timeout)
         except Exception as exc:  # PublishFailed, or NATS gone while publishing
-            self.report.log("warning", "verdicts not confirmed, batch handed back for redelivery", error=_describe(exc))
+            self._fault("publish", "verdicts not confirmed, batch handed back for redelivery", exc)
             return False
         return True
 
@@ -301,8 +372,12 @@ class Worker:
         try:
             await publish_all(self.nc, [(msg.reply, "", payload, None) for msg in msgs])
         except Exception as exc:
-            self.report.log("warning", "could not answer JetStream, messages will be redelivered",
-                            error=_describe(exc))
+            self._fault("reply", "could not answer JetStream, messages will be redelivered", exc)
+
+    def _fault(self, kind: str, message: str, exc: BaseException | None = None) -> None:
+        """A transient fault: counted by kind (report.ERROR_KINDS) and logged as a warning."""
+        self.stats.errors[kind] += 1
+        self.report.log("warning", message, **({"error": describe(exc)} if exc is not None else {}))
 
     async def _pause(self, seconds: float) -> None:
         """Sleep, but wake up at once on SIGTERM."""
@@ -311,7 +386,7 @@ class Worker:
 
     async def _on_disconnect(self) -> None:
         if not self.closing:
-            self.report.log("warning", "NATS connection lost, reconnecting")
+            self._fault("connection", "NATS connection lost, reconnecting")
 
     async def _on_reconnect(self) -> None:
         self.report.log("info", "NATS connection restored")
@@ -340,9 +415,3 @@ def verdict_bytes(transaction_id: str, user_id: str, mode: str, amount: Decimal,
     return (f'{{"transactionId":{json_string(transaction_id)},"userId":{json_string(user_id)},'
             f'"transactionMode":"{mode}","amount":{amount_text(amount)},"status":"{status}",'
             f'"reason":{"null" if reason is None else json_string(reason)},"streamSequence":{sequence}}}').encode()
-
-
-def _describe(exc: BaseException | None) -> str:
-    text = str(exc).strip().splitlines()[0] if exc is not None and str(exc).strip() else ""
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
-

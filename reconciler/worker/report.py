@@ -1,4 +1,5 @@
-"""What the worker tells its operator: log lines (text or JSON), the progress line, Prometheus metrics."""
+"""What the worker tells its operator: log lines (text or JSON), the progress line, and the counts
+behind them and its metrics (served by monitor.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from typing import Any
 from ..errors import scrub
 
 COUNTERS = ("processed", "approved", "rejected", "duplicates", "dead_lettered", "retried")
-_HELP = {
+HELP = {
     "processed": "Events recorded with a verdict (new ones).",
     "approved": "Events approved.",
     "rejected": "Events rejected by the threshold rule.",
@@ -19,11 +20,21 @@ _HELP = {
     "dead_lettered": "Bad events and conflicting duplicates stored in rejected_messages and terminated.",
     "retried": "Events handed back for redelivery after a transient fault.",
 }
+# Transient faults, counted by kind (jsctl_worker_errors_total{kind=...}); each is also a warning line.
+ERROR_KINDS = {
+    "fetch": "a pull request failed (NATS reconnecting or restarting)",
+    "database": "a batch's database call failed; the batch was handed back",
+    "publish": "a batch's verdicts were not all confirmed; the batch was handed back",
+    "reply": "acks, naks or terms could not be sent; JetStream redelivers",
+    "connection": "the NATS connection was lost",
+}
+_TEXT_UNITS = {"rate": "/s"}  # the text form only: JSON logs give the bare number
 
 
 @dataclass
 class Stats:
     counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(COUNTERS, 0))
+    errors: dict[str, int] = field(default_factory=lambda: dict.fromkeys(ERROR_KINDS, 0))
     lag: int = 0  # the consumer's pending count, from the last message's metadata
     started: float = field(default_factory=time.monotonic)
 
@@ -43,7 +54,7 @@ class Reporter:
             line = json.dumps({"time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "level": level,
                                "msg": message, **fields}, default=str)
         else:
-            extra = " ".join(f"{k}={v}" for k, v in fields.items())
+            extra = " ".join(f"{k}={v}{_TEXT_UNITS.get(k, '')}" for k, v in fields.items())
             line = f"worker: {level}: {message}" + (f" ({extra})" if extra else "")
         print(scrub(line), file=self.stream, flush=True)  # library errors in fields may quote a secret
 
@@ -52,26 +63,17 @@ class Reporter:
         processed = self.stats.counts["processed"] + self.stats.counts["duplicates"]
         rate = (processed - self._last_processed) / max(now - self._last_time, 1e-9)
         self._last_time, self._last_processed = now, processed
-        self.log("info", "progress", **self.stats.counts, rate=f"{rate:.0f}/s", lag=self.stats.lag)
+        self.log("info", "progress", **self.stats.counts, rate=round(rate), lag=self.stats.lag)
 
     def summary(self, message: str) -> None:
         """The last line: the whole run's totals and its average rate."""
         elapsed = time.monotonic() - self.stats.started
         processed = self.stats.counts["processed"] + self.stats.counts["duplicates"]
-        self.log("info", message, **self.stats.counts, seconds=f"{elapsed:.1f}",
-                 rate=f"{processed / max(elapsed, 1e-9):.0f}/s", lag=self.stats.lag)
+        self.log("info", message, **self.stats.counts, seconds=round(elapsed, 1),
+                 rate=round(processed / max(elapsed, 1e-9)), lag=self.stats.lag)
 
 
-def serve_metrics(stats: Stats, port: int) -> None:
-    """Expose the counters on http://0.0.0.0:port/metrics (prometheus-client's own HTTP server thread)."""
-    from prometheus_client import start_http_server
-    from prometheus_client.core import REGISTRY, CounterMetricFamily, GaugeMetricFamily
-
-    class Collector:
-        def collect(self):
-            for name in COUNTERS:
-                yield CounterMetricFamily(f"jsctl_worker_{name}", _HELP[name], value=stats.counts[name])
-            yield GaugeMetricFamily("jsctl_worker_consumer_lag", "Messages pending on the consumer.", value=stats.lag)
-
-    REGISTRY.register(Collector())
-    start_http_server(port)
+def describe(exc: BaseException | None) -> str:
+    """An exception in one line: its type and the first line of its message."""
+    text = str(exc).strip().splitlines()[0] if exc is not None and str(exc).strip() else ""
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

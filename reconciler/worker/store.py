@@ -9,14 +9,15 @@ statement, so a batch is recorded entirely or not at all.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, NamedTuple
 
-from ..db.settings import DatabaseSettings, database_error
-from ..errors import UserError
+from ..db.settings import DatabaseSettings, database_error, describe_database_error
+from ..errors import ConnectionFailed, UserError, redact
 from .events import Event
 from .verdict import Limits
 
@@ -30,14 +31,47 @@ RECORD_BATCH = "SELECT * FROM jsctl_record_batch($1, $2, $3, $4, $5, $6, $7, $8,
 
 INSERT_REJECTED = """
 INSERT INTO rejected_messages (stream, stream_sequence, subject, raw, raw_size, raw_digest, reason, detail,
-                               transaction_id)
+                               transaction_id, msg_id)
 SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::bytea[], $5::bigint[], $6::text[], $7::text[],
-                     $8::text[], $9::text[])
+                     $8::text[], $9::text[], $10::text[])
 ON CONFLICT (stream, stream_sequence, reason) DO NOTHING
 """
 # A dead letter can be as big as the server's max_payload (1 MiB by default): rejected_messages keeps
 # its first 64 KiB (a real event is ~100 bytes) with the whole payload's size and sha256.
 RAW_KEPT = 64 * 1024
+
+
+async def connect(database: DatabaseSettings, timeout: float = 10) -> asyncpg.Connection:
+    """An asyncpg connection; an unreachable or refusing Postgres is one ``ConnectionFailed`` line."""
+    import asyncpg
+
+    try:
+        return await asyncpg.connect(database.libpq_url(), timeout=timeout)
+    except (OSError, asyncpg.PostgresError, asyncio.TimeoutError) as exc:
+        raise database_error(database, exc) from None
+
+
+def missing_schema(database: DatabaseSettings, exc: BaseException) -> UserError:
+    return UserError(f"the database at {database.display_url} lacks the worker's schema "
+                     f"({str(exc).splitlines()[0]}): run `jsctl apply` with this jsctl's migrations first")
+
+
+@contextlib.asynccontextmanager
+async def session(database: DatabaseSettings) -> AsyncIterator[asyncpg.Connection]:
+    """A connection for one command (thresholds, dead letters): a schema that is missing or older than
+    this jsctl, and a Postgres failing meanwhile, each end the command with one line."""
+    import asyncpg
+
+    conn = await connect(database)
+    try:
+        yield conn
+    except (asyncpg.UndefinedTableError, asyncpg.UndefinedColumnError) as exc:
+        raise missing_schema(database, exc) from None
+    except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as exc:
+        raise ConnectionFailed(redact(f"Postgres at {database.display_url}: {describe_database_error(exc)}",
+                                      database.secrets())) from None
+    finally:
+        conn.terminate()  # every statement was awaited; a transaction left open rolls back
 
 
 class Recorded(NamedTuple):  # one per message: a NamedTuple is 3x cheaper to make than a frozen dataclass
@@ -62,6 +96,7 @@ class Rejected:
     reason: str
     detail: str
     transaction_id: str | None = None
+    msg_id: str | None = None  # events.message_id of the message
 
 
 class Store:
@@ -75,23 +110,18 @@ class Store:
         """Connect and check that the schema is there: a missing schema is the user's to fix, not a fault to retry."""
         import asyncpg
 
-        try:
-            self.conn = await asyncpg.connect(self.database.libpq_url(), timeout=10)
-        except (OSError, asyncpg.PostgresError, asyncio.TimeoutError) as exc:
-            raise database_error(self.database, exc) from None
-        try:
+        self.conn = await connect(self.database)
+        try:  # both statements on no rows: every table, column and function the worker writes exists
             await self.record([])
-        except (asyncpg.UndefinedFunctionError, asyncpg.UndefinedTableError) as exc:
+            await self.reject([])
+        except (asyncpg.UndefinedFunctionError, asyncpg.UndefinedTableError, asyncpg.UndefinedColumnError) as exc:
             await self.close()
-            raise UserError(f"the database at {self.database.display_url} lacks the worker's schema "
-                            f"({str(exc).splitlines()[0]}): run `jsctl apply` first") from None
+            raise missing_schema(self.database, exc) from None
 
     async def reopen(self) -> None:
         """Try once to get a working connection again; raises while Postgres is still away."""
-        import asyncpg
-
         await self.close()
-        self.conn = await asyncpg.connect(self.database.libpq_url(), timeout=5)
+        self.conn = await connect(self.database, timeout=5)
 
     async def close(self) -> None:
         if self.conn is not None:
@@ -115,7 +145,7 @@ class Store:
     async def reject(self, rejected: Sequence[Rejected]) -> None:
         """Store dead letters; idempotent per (stream, sequence, reason), so a redelivery adds nothing."""
         assert self.conn is not None, "reject() on a closed store"
-        columns = list(zip(*((r.stream, r.stream_sequence, r.subject, r.raw[:RAW_KEPT], len(r.raw),
-                              hashlib.sha256(r.raw).hexdigest(), r.reason, r.detail, r.transaction_id)
-                             for r in rejected), strict=True))
-        await self.conn.execute(INSERT_REJECTED, *map(list, columns))
+        rows = [(r.stream, r.stream_sequence, r.subject, r.raw[:RAW_KEPT], len(r.raw),
+                 hashlib.sha256(r.raw).hexdigest(), r.reason, r.detail, r.transaction_id, r.msg_id) for r in rejected]
+        columns = [list(column) for column in zip(*rows, strict=True)] or [[]] * INSERT_REJECTED.count("$")
+        await self.conn.execute(INSERT_REJECTED, *columns)

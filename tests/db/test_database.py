@@ -422,7 +422,7 @@ def test_without_embedded_postgres_or_dev_url_the_error_names_both_ways(monkeypa
     monkeypatch.setattr(localservers, "postgres_bin_dir", missing)
     with pytest.raises(UserError) as refused, scratch_database(None):
         pass
-    assert "--dev-url" in str(refused.value) and "jsctl[dev]" in str(refused.value)
+    assert "--dev-url" in str(refused.value) and "jsctl[embedded]" in str(refused.value)
 
 
 def test_revision_0003_fills_size_and_digest_of_the_dead_letters_stored_before(database_url):

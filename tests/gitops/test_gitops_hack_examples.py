@@ -1,5 +1,6 @@
-"""The examples in hack/ really run: their exact jsctl commands, against a server configured with
-hack/nats-server.conf and the development nkey, in a copy of the repository's manifests."""
+"""The drift-check examples in hack/ really run: their exact jsctl commands, against a server configured
+with hack/nats-server.conf, as its read-only user, in a copy of the repository's manifests. (The CI
+workflow runs in test_gitops_workflow.py.)"""
 
 from __future__ import annotations
 
@@ -14,26 +15,17 @@ import pytest
 import yaml
 from gitops_helpers import HACK, js_request
 from prometheus_client.parser import text_string_to_metric_families
+from support import kubernetes_pod
 
-SEED = str(HACK / "seed.txt")
+PLAN_SEED, APPLY_SEED, APP_SEED = (str(HACK / name) for name in ("plan-seed.txt", "apply-seed.txt", "seed.txt"))
 CRON_FIELD = re.compile(r"^(\*|\d+(-\d+)?)(/\d+)?(,(\*|\d+(-\d+)?)(/\d+)?)*$")
-
-
-def jsctl_lines(script: str) -> list[str]:
-    return [line.strip() for line in script.splitlines() if line.strip().startswith("jsctl ")]
-
-
-def workflow_commands(job: str) -> list[str]:
-    workflow = yaml.safe_load((HACK / "ci-workflow.yaml").read_text())
-    assert {True, "on"} & workflow.keys()  # YAML 1.1 reads the `on:` key as True
-    return [line for step in workflow["jobs"][job]["steps"] for line in jsctl_lines(step.get("run", ""))]
 
 
 def cronjob_container() -> dict:
     cronjob = yaml.safe_load((HACK / "drift-cronjob.yaml").read_text())
     assert cronjob["apiVersion"] == "batch/v1" and cronjob["kind"] == "CronJob"
     assert len(cronjob["spec"]["schedule"].split()) == 5
-    (container,) = cronjob["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"]
+    (container,) = kubernetes_pod(HACK / "drift-cronjob.yaml")["containers"]
     return container
 
 
@@ -56,32 +48,33 @@ def crontab() -> tuple[dict[str, str], list[str]]:
 def env(nats_server_factory, project) -> dict[str, str]:
     server = nats_server_factory(config_file=HACK / "nats-server.conf")
     path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
-    return {**os.environ, "PATH": path, "NATS_URL": server.url, "NATS_NKEY": SEED}
+    return {**os.environ, "PATH": path, "NATS_URL": server.url, "NATS_NKEY": PLAN_SEED}
 
 
 def shell(command: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess:
     return subprocess.run(["bash", "-c", command], env=env, cwd=cwd, capture_output=True, text=True, timeout=120)
 
 
-def test_examples_parse_and_name_only_real_options(env, project):
-    assert workflow_commands("plan") == ["jsctl plan --out plan.json -o markdown > plan.md"]
-    assert workflow_commands("apply") == ["jsctl apply --lock-timeout 600 plan.json"]
-    assert cronjob_container()["command"] == ["jsctl"]
+@pytest.mark.parametrize("manifest", ["drift-cronjob.yaml", "worker-deployment.yaml"])
+def test_kubernetes_containers_run_jsctl_with_real_options(manifest):
+    import click
+
+    from reconciler.cli import cli
+
+    for container in kubernetes_pod(HACK / manifest)["containers"]:
+        assert container["command"] == ["jsctl"]
+        name, *args = container["args"]
+        command = cli.get_command(click.Context(cli), name)
+        command.make_context(name, list(args))  # raises on an unknown option or a bad value
+
+
+def test_crontab_parses():
     assert len(crontab()[1]) == 1
 
 
-def test_pipeline_then_drift_checks(env, project, tmp_path):
-    # Pull request: plan, saved, rendered as Markdown for the comment.
-    for command in workflow_commands("plan"):
-        done = shell(command, env, project)
-        assert done.returncode == 0, done.stderr
-    assert (project / "plan.md").read_text().startswith("### jsctl plan")
-    assert "Plan: 3 to create." in (project / "plan.md").read_text()
-    # Merge: the saved plan applied exactly.
-    for command in workflow_commands("apply"):
-        done = shell(command, env, project)
-        assert done.returncode == 0, done.stderr
-        assert "Apply complete" in done.stdout
+def test_drift_checks_as_the_read_only_user(env, project, tmp_path):
+    applied = shell("jsctl apply --yes", {**env, "NATS_NKEY": APPLY_SEED}, project)
+    assert applied.returncode == 0, applied.stderr
 
     container = cronjob_container()
     pod_env = {**env, **{e["name"]: env[e["name"]] for e in container["env"]}}  # same names, test values
@@ -94,7 +87,7 @@ def test_pipeline_then_drift_checks(env, project, tmp_path):
     textfile_dir = tmp_path / "textfile"
     textfile_dir.mkdir()
     cron_env = {**env, **variables, "JSCTL_DIR": str(project), "TEXTFILE_DIR": str(textfile_dir),
-                "NATS_URL": env["NATS_URL"], "NATS_NKEY": SEED}
+                "NATS_URL": env["NATS_URL"], "NATS_NKEY": PLAN_SEED}
 
     def cron_report() -> dict[str, float]:
         shell(job, cron_env, tmp_path)
@@ -109,8 +102,8 @@ def test_pipeline_then_drift_checks(env, project, tmp_path):
     assert report["jsctl_plan_check_success"] == 1 and report["jsctl_plan_drift"] == 0
 
     # Someone edits the stream by hand: both checks see drift.
-    live = js_request(env["NATS_URL"], "STREAM.INFO.USER_TXN", nkey=SEED)["config"]
-    js_request(env["NATS_URL"], "STREAM.UPDATE.USER_TXN", {**live, "max_msgs": 777}, nkey=SEED)
+    live = js_request(env["NATS_URL"], "STREAM.INFO.USER_TXN", nkey=APP_SEED)["config"]
+    js_request(env["NATS_URL"], "STREAM.UPDATE.USER_TXN", {**live, "max_msgs": 777}, nkey=APP_SEED)
     drifted = cronjob()
     assert drifted.returncode == 2
     assert [c["address"] for c in json.loads(drifted.stdout)["changes"]] == ["stream/USER_TXN"]

@@ -88,3 +88,29 @@ def test_batch_larger_than_max_ack_pending_is_clamped_with_a_warning(user_txn, w
     assert done.returncode == 0, done.stderr
     assert "--batch 500 x --pipeline 2 exceeds the consumer's max_ack_pending 100" in done.stderr
     assert "using --batch 50" in done.stderr
+
+
+@pytest.fixture
+def silent_server():
+    """A loopback port that accepts connections (the kernel completes them) and never says a word."""
+    import socket
+
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(16)
+        yield listener.getsockname()[1]
+
+
+@pytest.mark.parametrize("command", [
+    ["thresholds", "list"], ["thresholds", "set", "u1", "--max-amount", "1", "--daily-limit", "2"],
+    ["thresholds", "import", "limits.csv"], ["rejected", "list"], ["rejected", "replay", "--all", "--dry-run"],
+    ["rejected", "replay", "--all"],
+])
+def test_timeout_ends_the_whole_run_of_a_command_that_connects(jsctl, silent_server, tmp_path, command):
+    (tmp_path / "limits.csv").write_text("user_id,max_amount,daily_limit\nu1,1,2\n")
+    done = jsctl(*command, "--timeout", "1s", cwd=tmp_path, timeout=30,
+                 env={"NATS_URL": f"nats://127.0.0.1:{silent_server}",
+                      "DATABASE_URL": f"postgresql://u:secret-pw@127.0.0.1:{silent_server}/db"})
+    assert done.returncode == 1 and done.stderr == "jsctl: error: gave up after 1s (--timeout)\n"
+    bad = jsctl(*command, "--timeout", "soon", cwd=tmp_path)
+    assert bad.returncode == 1 and "'soon' is not a duration" in bad.stderr
