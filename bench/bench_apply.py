@@ -45,7 +45,7 @@ from bench_plan import (  # noqa: E402
 )
 
 from reconciler.dev.servers import NatsServer, wait_for  # noqa: E402
-from reconciler.jetstream.normalize import MANAGED_KEY, MANAGED_VALUE  # noqa: E402
+from reconciler.jetstream.ownership import MANAGED_KEY, MANAGED_VALUE  # noqa: E402
 
 TARGET = 1.15
 

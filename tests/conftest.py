@@ -6,7 +6,6 @@ database or a fresh JetStream account per test isolates them) and always stopped
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import os
 import shutil
@@ -17,7 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from support import HACK, run_jsctl
+from support import HACK, delete_all_streams, run_jsctl
 
 from reconciler.dev.servers import NatsServer, PostgresServer, pid_alive, terminate, wait_for
 
@@ -81,11 +80,12 @@ def leftover_servers(bases: list[Path], grace: float = 10) -> dict[int, str]:
 
 @pytest.fixture(autouse=True)
 def _isolated_nats_context(tmp_path_factory, monkeypatch) -> None:
-    """No test sees the developer's natscli contexts or connection variables (including all that
-    `eval "$(jsctl dev env)"` exports)."""
+    """No test sees the developer's natscli contexts, connection variables (including all that
+    `eval "$(jsctl dev env)"` exports) or project owner."""
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.mktemp("xdg")))
     for name in ("NATS_URL", "NATS_NKEY", "NATS_CREDS", "NATS_USER", "NATS_PASSWORD", "NATS_TOKEN",
-                 "NATS_CA", "NATS_CERT", "NATS_KEY", "NATS_CONTEXT", "DATABASE_URL", "JSCTL_DEV_DATABASE_URL"):
+                 "NATS_CA", "NATS_CERT", "NATS_KEY", "NATS_CONTEXT", "DATABASE_URL", "JSCTL_DEV_DATABASE_URL",
+                 "JSCTL_OWNER"):
         monkeypatch.delenv(name, raising=False)
 
 
@@ -124,21 +124,7 @@ def nats_server_factory(tmp_path_factory) -> Iterator:
 def js_account(nats_server) -> Iterator[str]:
     """The URL of the shared server with every stream deleted after the test (a clean account)."""
     yield nats_server.url
-    asyncio.run(_delete_all_streams(nats_server.url))
-
-
-async def _delete_all_streams(url: str) -> None:
-    from reconciler.jetstream.client import JetStreamApi
-    from reconciler.jetstream.connect import connect_nats
-    from reconciler.jetstream.settings import NatsSettings
-
-    nc = await connect_nats(NatsSettings(url=url))
-    try:
-        api = JetStreamApi(nc)
-        for name in await api.paged("STREAM.NAMES", "streams"):
-            await api.request(f"STREAM.DELETE.{name}")
-    finally:
-        await nc.close()
+    delete_all_streams(nats_server.url)
 
 
 @pytest.fixture(scope="session")

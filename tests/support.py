@@ -62,6 +62,46 @@ def stream_names(url: str) -> list[str]:
     return [n for n in asyncio.run(names()) if not is_jsctl_internal(n)]
 
 
+def delete_all_streams(url: str, nkey: str | None = None) -> None:
+    """Delete every stream of the account (jsctl's lock bucket too): a clean account for the next test."""
+    from reconciler.jetstream.client import JetStreamApi
+    from reconciler.jetstream.connect import connect_nats
+    from reconciler.jetstream.settings import NatsSettings
+
+    async def delete() -> None:
+        nc = await connect_nats(NatsSettings(url=url, nkey=nkey))
+        try:
+            api = JetStreamApi(nc)
+            for name in await api.paged("STREAM.NAMES", "streams"):
+                await api.request(f"STREAM.DELETE.{name}")
+        finally:
+            await nc.close()
+
+    asyncio.run(delete())
+
+
+def create_by_hand(url: str, streams: list[dict], consumers: list[tuple[str, dict]] = ()) -> None:
+    """Streams and (durable) consumers made as natscli or an application makes them: raw API requests,
+    no jsctl mark."""
+    from reconciler.jetstream.client import JetStreamApi
+    from reconciler.jetstream.connect import connect_nats
+    from reconciler.jetstream.settings import NatsSettings
+
+    async def create() -> None:
+        nc = await connect_nats(NatsSettings(url=url))
+        try:
+            api = JetStreamApi(nc)
+            for config in streams:
+                await api.request(f"STREAM.CREATE.{config['name']}", config)
+            for stream, config in consumers:
+                await api.request(f"CONSUMER.CREATE.{stream}.{config['durable_name']}",
+                                  {"stream_name": stream, "config": config})
+        finally:
+            await nc.close()
+
+    asyncio.run(create())
+
+
 async def processed(nc) -> None:
     """Return once the server has processed everything ``nc`` queued so far (a SUB, publishes).
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from reconciler.jetstream.client import ServerIdentity
 from reconciler.jetstream.execute import ordered_steps, steps_for
-from reconciler.jetstream.normalize import MANAGED_KEY, MANAGED_VALUE
 from reconciler.jetstream.observe import Live
+from reconciler.jetstream.ownership import MANAGED_KEY, MANAGED_VALUE
 from reconciler.jetstream.plan import plan_jetstream
 from reconciler.manifest.model import CONSUMER, STREAM, DeclaredResource, Desired
 from reconciler.plan.model import Action, Change, FieldChange

@@ -173,7 +173,7 @@ def test_free_ports_asked_together_are_distinct():
 
 
 @pytest.mark.parametrize("kind", ["nats", "postgres"])
-def test_ports_taken_between_choosing_and_binding_are_chosen_again(kind, tmp_path, monkeypatch):
+def test_ports_taken_between_choosing_and_binding_are_chosen_again(kind, tmp_path, server_tmp, monkeypatch):
     from reconciler.dev import servers as localservers
 
     with socket.socket() as busy:
@@ -184,7 +184,7 @@ def test_ports_taken_between_choosing_and_binding_are_chosen_again(kind, tmp_pat
         answers = iter([[taken, *real(3)]])  # the first choice is already bound by "another process"
         monkeypatch.setattr(localservers, "free_ports", lambda count: next(answers, None) or real(count))
         server = NatsServer(tmp_path).start() if kind == "nats" else \
-            localservers.PostgresServer(tmp_path / "data").start()
+            localservers.PostgresServer(Path(tempfile.mkdtemp(dir=server_tmp)) / "data").start()
         try:
             assert taken not in (server.port, getattr(server, "monitor_port", None))
             assert "address already in use" in server.log_file.read_text().lower()

@@ -8,10 +8,18 @@ from typing import TYPE_CHECKING
 import click
 
 from ..jetstream.settings import NatsSettings
-from .options import ONLY_OPTION, apply_options, database_target_options, manifest_option, nats_options
+from .options import (
+    ONLY_OPTION,
+    apply_options,
+    database_target_options,
+    manifest_option,
+    nats_options,
+    ownership_options,
+)
 from .run import run_apply
 
 if TYPE_CHECKING:
+    from ..jetstream.ownership import Ownership
     from ..plan.policy import ApplyOptions
     from ..reconcile.target import DatabaseTarget
 
@@ -19,13 +27,16 @@ if TYPE_CHECKING:
 @click.command()
 @manifest_option
 @click.option("--yes", "-y", "assume_yes", is_flag=True, help="Apply without asking for confirmation.")
-@click.option("--prune", is_flag=True, help="Delete resources jsctl created that no manifest declares any more.")
+@click.option("--prune", is_flag=True,
+              help="Delete the resources this project owns that no manifest declares any more (needs an owner).")
+@ownership_options
 @ONLY_OPTION
 @apply_options
 @click.argument("plan_file", required=False, metavar="[PLAN]", type=click.Path(dir_okay=False))
 @nats_options
 @database_target_options
-def apply(files: tuple[str, ...], assume_yes: bool, prune: bool, only: str | None, options: ApplyOptions,
+def apply(files: tuple[str, ...], assume_yes: bool, prune: bool, ownership: Ownership, only: str | None,
+          options: ApplyOptions,
           plan_file: str | None, nats: NatsSettings, database: DatabaseTarget | None) -> None:
     """Make the live servers match the manifests (and, with a database configured, upgrade it to
     head), then verify.
@@ -35,4 +46,4 @@ def apply(files: tuple[str, ...], assume_yes: bool, prune: bool, only: str | Non
     """
     from ..reconcile.target import Target
 
-    run_apply(Target(nats, files, database, prune, only), options, assume_yes, plan_file)
+    run_apply(Target(nats, files, database, prune, ownership, only), options, assume_yes, plan_file)

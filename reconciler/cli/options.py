@@ -179,6 +179,45 @@ ONLY_OPTION = click.option(
     help="Plan and apply one half only: jetstream (the database is left alone even when one is configured) or "
          "database (no NATS connection) [default: both].")
 
+
+_OWNER_OPTIONS = [
+    click.option("--owner", envvar="JSCTL_OWNER", metavar="NAME",
+                 help="This project's id, recorded on what apply creates or adopts (metadata io.jsctl.owner); "
+                      "--prune deletes only what it owns [env JSCTL_OWNER; default: `project:` in jsctl.yaml]."),
+    click.option("--from-owner", metavar="NAME",
+                 help="Take over the declared streams and consumers that project NAME owns (else a plan error)."),
+    click.option("--project", "project_file", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
+                 help="The project file [default: ./jsctl.yaml when it exists]."),
+]
+
+
+def _project_id(value: str | None, source: str) -> str | None:
+    from ..manifest.project import owner_problem
+
+    problem = value is not None and owner_problem(value)
+    if problem:
+        raise UserError(f"{source}: {problem}")
+    return value
+
+
+def ownership_options(func: Callable) -> Callable:
+    """Add ``--owner`` (> JSCTL_OWNER > ``project:`` in jsctl.yaml), ``--from-owner`` and ``--project``; the
+    command receives ``ownership: Ownership``. The project file is read (and validated) whenever it exists."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from ..jetstream.ownership import Ownership
+        from ..manifest.project import load_project
+
+        project = load_project(kwargs.pop("project_file"))
+        from_env = click.get_current_context().get_parameter_source("owner") is click.core.ParameterSource.ENVIRONMENT
+        owner = _project_id(kwargs.pop("owner"), "JSCTL_OWNER" if from_env else "--owner") or project.project
+        ownership = Ownership(owner, _project_id(kwargs.pop("from_owner"), "--from-owner"))
+        return func(*args, ownership=ownership, **kwargs)
+
+    return add_options(_OWNER_OPTIONS, wrapper)
+
+
 _APPLY_OPTIONS = [
     click.option("--allow-destructive", is_flag=True,
                  help="Allow changes that lose data: JetStream replace and delete, database revisions that drop "

@@ -15,10 +15,12 @@ from .options import (
     manifest_option,
     nats_options,
     output_option,
+    ownership_options,
 )
 from .run import show_plan
 
 if TYPE_CHECKING:
+    from ..jetstream.ownership import Ownership
     from ..reconcile.target import DatabaseTarget
 
 def _print_schema(ctx: click.Context, param: click.Parameter, value: bool) -> None:
@@ -35,16 +37,18 @@ def _print_schema(ctx: click.Context, param: click.Parameter, value: bool) -> No
 @detailed_exitcode_option
 @click.option("--out", "out_file", metavar="FILE", type=click.Path(dir_okay=False),
               help="Also save the plan to FILE, for `jsctl apply FILE` (refused if anything changes meanwhile).")
-@click.option("--prune", is_flag=True, help="Plan deletes of resources jsctl created that left the manifests.")
+@click.option("--prune", is_flag=True,
+              help="Plan deletes of the resources this project owns that left the manifests (needs an owner).")
+@ownership_options
 @ONLY_OPTION
 @click.option("--print-schema", is_flag=True, is_eager=True, expose_value=False, callback=_print_schema,
               help="Print the JSON Schema of `-o json` (and of the plan in --out files) and exit.")
 @nats_options
 @database_target_options
 def plan(files: tuple[str, ...], output: str, detailed_exitcode: bool, out_file: str | None, prune: bool,
-         only: str | None, nats: NatsSettings, database: DatabaseTarget | None) -> int:
+         ownership: Ownership, only: str | None, nats: NatsSettings, database: DatabaseTarget | None) -> int:
     """Show what `jsctl apply` would change on the live servers (with a database configured, its
     pending revisions and drift too)."""
     from ..reconcile.target import Target
 
-    return show_plan(Target(nats, files, database, prune, only), output, detailed_exitcode, out_file)
+    return show_plan(Target(nats, files, database, prune, ownership, only), output, detailed_exitcode, out_file)

@@ -21,23 +21,26 @@ from .options import (
     database_target_options,
     manifest_option,
     nats_options,
+    ownership_options,
     worker_options,
 )
 from .run import run_apply
 
 if TYPE_CHECKING:
+    from ..jetstream.ownership import Ownership
     from ..plan.policy import ApplyOptions
     from ..reconcile.target import DatabaseTarget
 
 
 @click.command()
 @manifest_option
+@ownership_options
 @ONLY_OPTION
 @apply_options
 @nats_options
 @database_target_options
 @worker_options
-def up(files: tuple[str, ...], only: str | None, options: ApplyOptions, nats: NatsSettings,
+def up(files: tuple[str, ...], ownership: Ownership, only: str | None, options: ApplyOptions, nats: NatsSettings,
        database: DatabaseTarget | None, worker_settings: WorkerSettingsFactory) -> int:
     """Apply the manifests and migrations (no question asked, never destructive without
     --allow-destructive), then run the validator worker."""
@@ -50,7 +53,7 @@ def up(files: tuple[str, ...], only: str | None, options: ApplyOptions, nats: Na
     settings = worker_settings(nats, database.settings)
     monitor = start_monitor(settings, APPLYING)
     try:
-        run_apply(Target(nats, files, database, only=only), options, assume_yes=True)
+        run_apply(Target(nats, files, database, ownership=ownership, only=only), options, assume_yes=True)
         return run(settings, monitor)
     finally:
         monitor.close()

@@ -6,15 +6,12 @@ every problem reads the same: ``file:line:column: path: message``, all of them a
 
 from __future__ import annotations
 
-import functools
-import json
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from ..errors import ManifestError
 from ..manifest.load import Document, Problem, read_document
-from ..manifest.schema import describe, did_you_mean
+from ..manifest.schema import document_problems, shipped_schema, shipped_validator
 from .spec import Problem as SpecProblem
 from .spec import SchemaSpec, build_spec
 
@@ -22,16 +19,8 @@ SCHEMA_FILE = "schema.yaml"
 SCHEMA_RESOURCE = "schemas/db-schema.json"
 
 
-@functools.cache
 def json_schema() -> dict[str, Any]:
-    return json.loads(resources.files("reconciler").joinpath(SCHEMA_RESOURCE).read_text(encoding="utf-8"))
-
-
-@functools.cache
-def _validator() -> Any:
-    from jsonschema import Draft202012Validator
-
-    return Draft202012Validator(json_schema())
+    return shipped_schema(SCHEMA_RESOURCE)
 
 
 def load_schema(path: Path, server_version: int | None = None) -> SchemaSpec:
@@ -62,18 +51,11 @@ def located(path: Path, problems: list[SpecProblem]) -> ManifestError:
 
 
 def schema_problems(document: Document) -> list[Problem]:
-    problems = []
-    for error in _validator().iter_errors(document.value):
-        path = tuple(error.absolute_path)
-        if error.validator == "additionalProperties":
-            known = sorted(error.schema.get("properties", {}))
-            for extra in sorted(set(error.instance) - set(known), key=str):
-                problems.append(document.problem((*path, extra), f"unknown field {extra!r}"
-                                                                 f"{did_you_mean(str(extra), known)}", key=True))
-        elif error.validator == "pattern" and path and path[-1] == "type":
-            problems.append(document.problem(path, f"unsupported type {error.instance!r} (text, varchar(n), smallint, "
-                                                   "integer, bigint, numeric(p,s), boolean, date, timestamptz, "
-                                                   "uuid, jsonb, bytea)"))
-        else:
-            problems.append(document.problem(path, describe(error)))
-    return sorted(problems, key=lambda p: (p.line, p.column))
+    return document_problems(document, shipped_validator(SCHEMA_RESOURCE), _unsupported_type)
+
+
+def _unsupported_type(error: Any) -> str | None:
+    if error.validator == "pattern" and error.absolute_path and error.absolute_path[-1] == "type":
+        return (f"unsupported type {error.instance!r} (text, varchar(n), smallint, integer, bigint, numeric(p,s), "
+                "boolean, date, timestamptz, uuid, jsonb, bytea)")
+    return None

@@ -20,6 +20,8 @@ if TYPE_CHECKING:
     from nats.aio.msg import Msg
 
 DEFAULT_TIMEOUT_S = 5.0
+USER_INFO = "$SYS.REQ.USER.INFO"  # any user may ask who it is (nats-server 2.10 on), unless its permissions forbid it
+ACCOUNT_TIMEOUT_S = 2.0
 JS_NOT_ENABLED_CODES = {10039}  # "jetstream not enabled for account"
 # "error creating store for stream": right after an account's last stream was deleted, nats-server may
 # still be removing its streams directory while a create makes it again (measured on 2.12.8: about
@@ -107,6 +109,7 @@ class ServerIdentity:
     version: str
     cluster: str | None
     api_level: int  # 0 when the server does not report one (2.10)
+    domain: str | None = None  # the JetStream domain, when the server has one
 
 
 class JetStreamApi:
@@ -175,4 +178,15 @@ class JetStreamApi:
             version=info.get("version", ""),
             cluster=info.get("cluster"),
             api_level=int((account.get("api") or {}).get("level", 0)),
+            domain=account.get("domain") or None,
         )
+
+    async def account_name(self, timeout: float = ACCOUNT_TIMEOUT_S) -> str | None:
+        """The account this connection's user is in, as ``nats account info`` finds it; None when the
+        server does not say (a user not allowed to ask waits ``timeout`` seconds for nothing)."""
+        try:
+            msg = await self.replies.request(USER_INFO, b"", timeout)
+            data = json.loads(msg.data).get("data") or {}
+        except (NoResponders, asyncio.TimeoutError, ValueError, AttributeError):
+            return None
+        return data.get("account_name") or data.get("account") or None

@@ -1,27 +1,63 @@
-"""Live configs -> manifest items holding only what differs from the server's defaults. Pure.
+"""Live configs -> manifest items. Pure.
 
-A field is left out when leaving it out normalizes to the same config, so `jsctl plan` right after
-an export shows no changes by construction (tests/jetstream/test_js_cli.py checks it live).
+By default an item holds only what differs from the server's defaults: a field is left out when
+leaving it out normalizes to the same config, so `jsctl plan` right after an export changes no field
+(it adopts what jsctl did not create; tests/jetstream/test_js_export.py checks it live). With
+``include_defaults`` an item holds every field as the server stores it.
+
+Either way: consumers are written with ``durable_name`` (the key the docs use), their ``ack_policy``
+always (the server's default, ``none``, is not what a reader assumes), and no item carries jsctl's
+own metadata marks (``io.jsctl.*``) or the server's (``_nats.*``). Consumers a manifest cannot declare
+are left out: ephemeral ones (no ``durable_name``: a client's, gone when it disconnects) and the
+server's own (a mirror's or a source's, listed from nats-server 2.14 on).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
+from ..manifest.checks import SERVER_OWN_CONSUMER_FIELDS
 from ..manifest.model import CONSUMER, STREAM
 from ..manifest.units import with_units
 from .normalize import normalize, user_metadata
 from .observe import Live
 
-# Kept even when leaving them out changes nothing: names say what the item is, and the manifest
-# validator wants rollups written out where schedules or delete markers depend on them.
-KEEP_FIELDS = {STREAM: ("name", "allow_rollup_hdrs"), CONSUMER: ("name",)}
+# Kept even when leaving them out changes nothing: names say what the item is, the manifest
+# validator wants rollups written out where schedules or delete markers depend on them, and an ack
+# policy left out reads as natscli's `explicit` while the server's default is `none`.
+KEEP_FIELDS = {STREAM: ("name", "allow_rollup_hdrs"), CONSUMER: ("durable_name", "ack_policy")}
+# What the server stores that a manifest does not write: the consumer's stream (the item's `stream:`)
+# and its name twice (`durable_name` says it).
+SERVER_ONLY = {STREAM: (), CONSUMER: ("stream_name", "name")}
+
+
+@dataclass
+class Exported:
+    streams: list[dict[str, Any]] = field(default_factory=list)  # streams.yaml items, sorted by name
+    consumers: list[dict[str, Any]] = field(default_factory=list)  # consumers.yaml items (with `stream`)
+    left_out: dict[str, str] = field(default_factory=dict)  # "STREAM/NAME" of a consumer left out -> why
+
+
+def undeclarable(config: dict[str, Any]) -> str | None:
+    """Why a manifest cannot declare this live consumer, or None when it can."""
+    if any(config.get(name) for name in SERVER_OWN_CONSUMER_FIELDS):
+        return "the server's own"
+    if not config.get("durable_name"):
+        return "ephemeral"  # the server deletes it once its client is gone
+    return None
+
+
+def manifest_config(kind: str, config: dict[str, Any]) -> dict[str, Any]:
+    """``config`` as stored, without what a manifest does not write; metadata without jsctl's and the server's keys."""
+    out = {k: v for k, v in config.items() if k not in SERVER_ONLY[kind] and k != "metadata"}
+    metadata = user_metadata(config.get("metadata"))
+    return {**out, "metadata": metadata} if metadata else out
 
 
 def minimal(kind: str, config: dict[str, Any], live: Live, related: dict[str, Any] | None = None) -> dict[str, Any]:
-    config = {k: v for k, v in config.items() if k not in ("durable_name", "stream_name")} if kind == CONSUMER \
-        else dict(config)
-    config["metadata"] = user_metadata(config.get("metadata"))
+    """``config`` without every field whose absence normalizes to the same config (KEEP_FIELDS stay)."""
+    config = manifest_config(kind, config)
     target = normalize(kind, config, live.version, related)
     for key in list(config):
         if key in KEEP_FIELDS[kind] and config[key]:
@@ -32,19 +68,28 @@ def minimal(kind: str, config: dict[str, Any], live: Live, related: dict[str, An
     return config
 
 
-def export_manifests(live: Live, streams: set[str] | None = None) -> tuple[list[dict], list[dict]]:
-    """(stream items, consumer items) for ``streams.yaml`` / ``consumers.yaml``, sorted by name."""
+def export_manifests(live: Live, streams: set[str] | None = None, *, include_defaults: bool = False) -> Exported:
+    """The manifest items of the live streams (or only ``streams``) and their durable consumers."""
     from ..manifest.schema import unit_table
 
-    names = sorted(n for n in live.streams if streams is None or n in streams)
+    def item(kind: str, config: dict[str, Any], related: dict[str, Any] | None) -> dict[str, Any]:
+        written = manifest_config(kind, config) if include_defaults else minimal(kind, config, live, related)
+        return with_units(written, unit_table()[kind])
+
     def origin(config: dict[str, Any]) -> dict[str, Any] | None:
         return (live.streams.get((config.get("mirror") or {}).get("name", "")) or {}).get("config")
 
-    stream_items = [with_units(minimal(STREAM, live.streams[n]["config"], live, origin(live.streams[n]["config"])),
-                               unit_table()[STREAM]) for n in names]
-    consumer_items = []
+    exported = Exported()
+    names = sorted(n for n in live.streams if streams is None or n in streams)
+    for name in names:
+        config = live.streams[name]["config"]
+        exported.streams.append(item(STREAM, config, origin(config)))
     for stream, name in sorted(k for k in live.consumers if k[0] in names):
-        stream_config = live.streams[stream]["config"]
-        config = minimal(CONSUMER, live.consumers[(stream, name)]["config"], live, stream_config)
-        consumer_items.append({"stream": stream, **with_units(config, unit_table()[CONSUMER])})
-    return stream_items, consumer_items
+        config = live.consumers[(stream, name)]["config"]
+        why = undeclarable(config)
+        if why:
+            exported.left_out[f"{stream}/{name}"] = why
+            continue
+        written = item(CONSUMER, config, live.streams[stream]["config"])
+        exported.consumers.append({"stream": stream, "durable_name": written.pop("durable_name"), **written})
+    return exported

@@ -3,7 +3,7 @@
 - server defaults for the connected version filled in (defaults.py), so an omitted field that
   equals the default is no change;
 - zero values (false, 0, "", [], {}, null) dropped at every level: the server omits them too;
-- server-owned ``_nats.*`` metadata and jsctl's own ownership mark ignored;
+- server-owned ``_nats.*`` metadata and jsctl's own marks (``io.jsctl.*``, ownership.py) ignored;
 - order-insensitive lists (subjects, filter_subjects, tags, sources...) sorted;
 - timestamps in UTC with a ``Z``.
 """
@@ -17,22 +17,16 @@ from typing import Any
 from ..manifest.model import STREAM
 from .capabilities import Version
 from .defaults import consumer_defaults, stream_defaults
-
-MANAGED_KEY = "io.jsctl.managed"  # metadata mark on resources jsctl created (see docs/plan-apply.md)
-MANAGED_VALUE = "true"
+from .ownership import MARK_PREFIX
 
 SET_FIELDS = frozenset({"subjects", "filter_subjects", "priority_groups", "tags"})
 UNORDERED_OBJECT_LISTS = frozenset({"sources"})
 TIME_FIELDS = frozenset({"opt_start_time", "pause_until"})
 
 
-def is_managed(config: dict[str, Any]) -> bool:
-    return (config.get("metadata") or {}).get(MANAGED_KEY) == MANAGED_VALUE
-
-
 def user_metadata(metadata: dict[str, str] | None) -> dict[str, str]:
-    """Metadata without the server's ``_nats.*`` keys and without jsctl's ownership mark."""
-    return {k: v for k, v in (metadata or {}).items() if not k.startswith("_nats.") and k != MANAGED_KEY}
+    """Metadata without the server's ``_nats.*`` keys and without jsctl's own ``io.jsctl.*`` marks."""
+    return {k: v for k, v in (metadata or {}).items() if not k.startswith(("_nats.", MARK_PREFIX))}
 
 
 def canonical_time(value: str) -> str:

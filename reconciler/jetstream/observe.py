@@ -53,7 +53,7 @@ async def bounded(coroutines: Iterable, limit: int = CONCURRENCY) -> list:
 
 
 async def observe(api: JetStreamApi, streams: Iterable[str] | None = None) -> Live:
-    """The live account (or only the named streams and their consumers)."""
+    """The live account (or only the named streams, the origins of the mirrors among them, and their consumers)."""
     with long_lived_allocations():
         return await _observe(api, streams)
 
@@ -61,10 +61,12 @@ async def observe(api: JetStreamApi, streams: Iterable[str] | None = None) -> Li
 async def _observe(api: JetStreamApi, streams: Iterable[str] | None) -> Live:
     identity = await api.identity()
     live = Live(identity)
-    wanted = set(streams) if streams is not None else None
     offline: dict[str, str] = {}
-    for item in await api.paged("STREAM.LIST", "streams", unreadable=offline):
-        name = item["config"]["name"]
+    listed = {item["config"]["name"]: item for item in await api.paged("STREAM.LIST", "streams", unreadable=offline)}
+    wanted = set(streams) if streams is not None else None
+    if wanted is not None:  # a mirror's defaults depend on its origin (mirror_direct): read it too
+        wanted |= {(listed[n]["config"].get("mirror") or {}).get("name") for n in wanted if n in listed}
+    for name, item in listed.items():
         if is_jsctl_internal(name):
             continue  # jsctl's own (the apply lock): never planned, never unmanaged
         if wanted is None or name in wanted:

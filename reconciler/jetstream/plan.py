@@ -8,28 +8,21 @@ not support at all, capabilities.py's.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from ..manifest.model import STREAM as STREAM_KIND
 from ..manifest.model import DeclaredResource, Desired
 from ..plan.address import CONSUMER, STREAM, Address
 from ..plan.details import Details
-from ..plan.model import Action, Change, FieldChange, Plan
+from ..plan.model import Action, Change, Plan
 from ..plan.policy import is_destructive
 from .capabilities import unsupported
 from .diff import field_changes
-from .normalize import MANAGED_KEY, MANAGED_VALUE, is_managed, normalize
+from .normalize import normalize
 from .observe import Live
+from .ownership import NO_OWNER, Claim, Ownership, Standing, claim, owned_elsewhere, owner_of, shown, unmanaged_reason
 from .replace_rules import limits_change_refused, replace_reasons
-
-
-def to_send(declared: dict[str, Any]) -> dict[str, Any]:
-    """The config apply sends: the declared one, marked as jsctl's (applying a declared resource
-    that jsctl did not create adopts it)."""
-    config = dict(declared)
-    config["metadata"] = {**(config.get("metadata") or {}), MANAGED_KEY: MANAGED_VALUE}
-    return config
 
 
 def _stream_state(item: dict[str, Any]) -> dict[str, Any]:
@@ -42,22 +35,20 @@ def _consumer_state(item: dict[str, Any]) -> dict[str, Any]:
             "ack_floor_stream_seq": (item.get("ack_floor") or {}).get("stream_seq", 0)}
 
 
-ADOPT_REASON = "exists but was not created by jsctl: apply marks it as managed (metadata only)"
-ADOPTS_TOO = "not created by jsctl: this apply also marks it as managed"
 RENAME_NOTE = ("jsctl never guesses renames: if this was renamed, the old one is deleted and the new one "
                "created empty")
 
 
-def _adopt(address: Address, declared: dict[str, Any]) -> Change:
-    """A declared resource someone else created, identical to its manifest: only the ownership mark changes."""
-    return Change(address, Action.ADOPT, [FieldChange(f"metadata.{MANAGED_KEY}", None, MANAGED_VALUE)],
-                  reason=ADOPT_REASON, desired=to_send(declared))
+def _adopt(address: Address, desired: dict[str, Any], why: Claim) -> Change:
+    """A declared resource identical to its manifest that is not this project's yet: only the ownership
+    marks change, and they are not fields: the change has no diff (its desired config carries them)."""
+    return Change(address, Action.ADOPT, reason=why.adopt, details=Details(owner=why.owner), desired=desired)
 
 
-def _adopting(change: Change) -> Change:
-    """An update of a resource jsctl did not create also adopts it (the config sent carries the mark)."""
-    change.reason = "; ".join(filter(None, [change.reason, ADOPTS_TOO]))
-    change.details.adopts = True
+def _adopting(change: Change, why: Claim) -> Change:
+    """An update of a resource that is not this project's yet also makes it so (the config sent carries the marks)."""
+    change.reason = "; ".join(filter(None, [change.reason, why.also]))
+    change.details.adopts, change.details.owner = True, why.owner
     return change
 
 
@@ -72,12 +63,35 @@ def _offline(address: Address, why: str) -> Change:
                   reason=f"the server lists it but cannot read it: {why or 'no replica answered'}; left alone")
 
 
+def held_streams(live: Live, ownership: Ownership) -> dict[str, list[str]]:
+    """Stream -> its consumers that jsctl marked for another project (or for none), by name: deleting
+    the stream would delete them, so --prune leaves it."""
+    held: dict[str, list[str]] = {}
+    for (stream, name), item in sorted(live.consumers.items()):
+        if ownership.standing(item["config"]) in (Standing.OTHERS, Standing.UNOWNED):
+            held.setdefault(stream, []).append(name)
+    return held
+
+
+def prune_candidates(desired: Desired, live: Live, ownership: Ownership) -> tuple[set[str], set[tuple[str, str]]]:
+    """The undeclared live streams and consumers that ``--prune`` deletes: this project's own (none
+    when no owner is set), except streams other projects' consumers are on, and the consumers of a
+    stream it deletes. The one place that decides it (plans, their verify, a saved plan's basis)."""
+    consumers = {key for key in live.consumers.keys() - desired.consumers.keys()
+                 if ownership.standing(live.consumers[key]["config"]) is Standing.OURS}
+    streams = {name for name in live.streams.keys() - desired.streams.keys() - held_streams(live, ownership).keys()
+               if ownership.standing(live.streams[name]["config"]) is Standing.OURS}
+    consumers |= {key for key in live.consumers.keys() - desired.consumers.keys() if key[0] in streams}
+    return streams, consumers
+
+
 Normalizer = Callable[[str, dict[str, Any], Any, dict[str, Any] | None], dict[str, Any]]
 
 
 class Planner:
-    def __init__(self, desired: Desired, live: Live, *, prune: bool = False, normalized: Normalizer = normalize):
-        self.desired, self.live, self.prune = desired, live, prune
+    def __init__(self, desired: Desired, live: Live, *, prune: bool = False, ownership: Ownership = NO_OWNER,
+                 normalized: Normalizer = normalize):
+        self.desired, self.live, self.prune, self.ownership = desired, live, prune, ownership
         self.normalized = normalized  # normalize, or a NormalizeCache shared by a plan and its verify
         self.version = live.version
         self.changes: list[Change] = []
@@ -122,7 +136,7 @@ class Planner:
             self.changes.append(_offline(address, self.live.offline_streams[declared.name]))
             return
         if item is None:
-            self.changes.append(Change(address, Action.CREATE, desired=to_send(declared.config)))
+            self.changes.append(Change(address, Action.CREATE, desired=self.ownership.mark(declared.config)))
             return
         lost = sorted(self.live_consumers_of.get(declared.name, []))
         change = self._compare(declared, item["config"], {**_stream_state(item), "consumers": lost})
@@ -141,7 +155,8 @@ class Planner:
             return
         if item is None or stream in self.replaced_streams:
             reason = f"stream {stream} is replaced" if item is not None else None
-            self.changes.append(Change(address, Action.CREATE, reason=reason, desired=to_send(declared.config)))
+            self.changes.append(Change(address, Action.CREATE, reason=reason,
+                                       desired=self.ownership.mark(declared.config)))
             return
         change = self._compare(declared, item["config"], _consumer_state(item))
         if change is not None:
@@ -159,35 +174,42 @@ class Planner:
 
     def _compare(self, declared: DeclaredResource, live_config: dict[str, Any],
                  destroys: dict[str, Any]) -> Change | None:
-        """None when equal (an adopt when jsctl did not create it), else an update, or a replace for
-        what the server cannot change in place."""
+        """None when equal (an adopt when it is not this project's yet), else an update, or a replace for
+        what the server cannot change in place. Declaring what another project owns is a plan error
+        unless this plan takes it over (``--from-owner``): the change is still shown."""
+        why = claim(self.ownership, live_config)
+        if why is not None and why.owner is not None and why.owner != self.ownership.from_owner:
+            self.errors.append(owned_elsewhere(declared.address, why.owner, self.ownership))
+        desired = self.ownership.mark(declared.config)
         before, after = self.normalized_pair(declared, live_config)
-        if before == after:  # nothing to change, but a resource jsctl did not create gets its mark
-            return None if is_managed(live_config) else _adopt(declared.address, declared.config)
+        if before == after:  # nothing to change, but a resource that is not this project's yet gets its marks
+            return None if why is None else _adopt(declared.address, desired, why)
         diff = field_changes(before, after)
         reasons = replace_reasons(declared.kind, before, after, self.version)
         if not reasons:
-            update = Change(declared.address, Action.UPDATE, diff, desired=to_send(declared.config))
-            return update if is_managed(live_config) else _adopting(update)
+            update = Change(declared.address, Action.UPDATE, diff, desired=desired)
+            return update if why is None else _adopting(update, why)
         return Change(declared.address, Action.REPLACE, diff, destructive=is_destructive(Action.REPLACE),
-                      reason="; ".join(reasons), details=Details(destroys=destroys), desired=to_send(declared.config))
+                      reason="; ".join(reasons), details=Details(destroys=destroys, owner=why.owner if why else None),
+                      desired=desired)
 
     def _undeclared(self) -> None:
-        """Live resources no manifest declares: notes, or deletes of jsctl's own with --prune."""
-        deleted_streams = set()
+        """Live resources no manifest declares: notes, or with --prune deletes of this project's own
+        (prune_candidates decides which)."""
+        streams, consumers = prune_candidates(self.desired, self.live, self.ownership) if self.prune else ((), ())
+        held = held_streams(self.live, self.ownership)
         for name in sorted(self.live.streams.keys() - self.desired.streams.keys()):
             item = self.live.streams[name]
-            if self.prune and is_managed(item["config"]):
-                deleted_streams.add(name)
+            if name in streams:
                 self.changes.append(_delete(STREAM.address(name), _stream_state(item)))
             else:
-                self.changes.append(self._unmanaged(STREAM.address(name), item["config"]))
+                self.changes.append(self._unmanaged(STREAM.address(name), item["config"], held.get(name, [])))
         for stream, name in sorted(self.live.consumers.keys() - self.desired.consumers.keys()):
             item = self.live.consumers[(stream, name)]
             address = CONSUMER.address(stream, name)
             if stream in self.replaced_streams:
                 continue  # listed in the stream's replace as destroyed
-            if (self.prune and is_managed(item["config"])) or stream in deleted_streams:
+            if (stream, name) in consumers:
                 self.changes.append(_delete(address, _consumer_state(item)))
             else:
                 self.changes.append(self._unmanaged(address, item["config"]))
@@ -223,12 +245,25 @@ class Planner:
         for stream, name in sorted(self.live.offline_consumers.keys() - self.desired.consumers.keys()):
             self.changes.append(_offline(CONSUMER.address(stream, name), self.live.offline_consumers[(stream, name)]))
 
-    def _unmanaged(self, address: Address, config: dict[str, Any]) -> Change:
-        reason = ("created by jsctl, no longer in the manifests: delete it with --prune"
-                  if is_managed(config) else "not in the manifests: left alone")
-        return Change(address, Action.UNMANAGED, reason=reason)
+    def _unmanaged(self, address: Address, config: dict[str, Any], held_by: Sequence[str] = ()) -> Change:
+        """A note: an undeclared resource left alone, with the project that owns it (``details.owner``);
+        ``held_by``: the consumers of other projects that keep this project's stream from being pruned."""
+        standing, owner = self.ownership.standing(config), owner_of(config)
+        reason = unmanaged_reason(standing, owner)
+        if standing is Standing.OURS and held_by:
+            (stream,) = address.names
+            holders = ", ".join(f"{CONSUMER.address(stream, name)} ({self._holder(stream, name)})" for name in held_by)
+            reason = (f"created by project {shown(owner)}, no longer in the manifests: --prune leaves it while "
+                      f"consumers jsctl made for others are on it: {holders}")
+        return Change(address, Action.UNMANAGED, reason=reason, details=Details(owner=owner))
+
+    def _holder(self, stream: str, name: str) -> str:
+        owner = owner_of(self.live.consumers[(stream, name)]["config"])
+        return f"project {shown(owner)}" if owner else "no owner recorded"
 
 
-def plan_jetstream(desired: Desired, live: Live, *, prune: bool = False, normalized: Normalizer = normalize) -> Plan:
-    """The JetStream plan: creates, updates, replaces, deletes (only with ``prune``) and unmanaged notes."""
-    return Planner(desired, live, prune=prune, normalized=normalized).plan()
+def plan_jetstream(desired: Desired, live: Live, *, prune: bool = False, ownership: Ownership = NO_OWNER,
+                   normalized: Normalizer = normalize) -> Plan:
+    """The JetStream plan: creates, updates, replaces, deletes (only with ``prune``, only of what
+    ``ownership.owner`` owns), adopts, and notes of what is left alone."""
+    return Planner(desired, live, prune=prune, ownership=ownership, normalized=normalized).plan()

@@ -10,6 +10,7 @@ from ..plan.address import JETSTREAM
 from .client import JetStreamApi
 from .connect import connect_nats
 from .normalize import NormalizeCache
+from .ownership import NO_OWNER, Ownership
 from .settings import NatsSettings
 
 if TYPE_CHECKING:
@@ -45,13 +46,14 @@ class JetStreamSession:
         self.live = await read_live(self.api, streams)
         return self.live
 
-    async def plan(self, desired: Desired, *, prune: bool = False) -> Plan:
+    async def plan(self, desired: Desired, *, prune: bool = False, ownership: Ownership = NO_OWNER) -> Plan:
         from .plan import plan_jetstream
 
-        return plan_jetstream(desired, await self.observe(), prune=prune, normalized=self.normalized)
+        return plan_jetstream(desired, await self.observe(), prune=prune, ownership=ownership,
+                              normalized=self.normalized)
 
     async def apply(self, desired: Desired, changes: list[Change], *, prune: bool = False,
-                    progress: Callable[[str], None] | None = None,
+                    ownership: Ownership = NO_OWNER, progress: Callable[[str], None] | None = None,
                     converge_timeout: float | None = None) -> list[Step]:
         """Execute the JetStream changes, then verify that re-planning them finds nothing left.
 
@@ -69,5 +71,5 @@ class JetStreamSession:
                           progress=progress) if clustered else None)
         verifier = Verifier(desired, self.live, self.normalized)
         steps = await execute(self.api, ours, settle=settle, accepted=verifier.accepted)
-        verify(desired, self.live, steps, prune=prune, normalized=self.normalized)
+        verify(desired, self.live, steps, prune=prune, ownership=ownership, normalized=self.normalized)
         return steps

@@ -21,6 +21,7 @@ from ..plan.model import Change
 from .execute import DONE, Step, stream_and_consumer
 from .normalize import NormalizeCache, normalize
 from .observe import Live
+from .ownership import NO_OWNER, Ownership
 from .plan import Normalizer, Planner
 
 
@@ -59,7 +60,7 @@ def live_after(before: Live, steps: list[Step]) -> Live:
 
 
 def verify(desired: Desired, before: Live, steps: list[Step], *, prune: bool = False,
-           normalized: Normalizer = normalize) -> None:
+           ownership: Ownership = NO_OWNER, normalized: Normalizer = normalize) -> None:
     """Raise VerifyFailed naming every field the server did not keep as sent."""
     touched = {stream_and_consumer(s.address)[0] for s in steps}
     if not touched:
@@ -71,7 +72,8 @@ def verify(desired: Desired, before: Live, steps: list[Step], *, prune: bool = F
                 {k: i for k, i in after.consumers.items() if k[0] in touched},
                 {n: why for n, why in after.offline_streams.items() if n in touched},  # still unreadable:
                 {k: why for k, why in after.offline_consumers.items() if k[0] in touched})  # not "to create"
-    leftovers = [c for c in Planner(subset, view, prune=prune, normalized=normalized).planned() if c.changes_something]
+    planner = Planner(subset, view, prune=prune, ownership=ownership, normalized=normalized)
+    leftovers = [c for c in planner.planned() if c.changes_something]
     if leftovers:
         raise VerifyFailed("verify after apply: " + "; ".join(describe_leftover(c) for c in leftovers))
 

@@ -492,9 +492,13 @@ def consumer_priority(config: Config, stream: Config | None, report: Report) -> 
             report(("priority_groups", index), f"invalid priority group {group!r}: 1-16 of A-Z a-z 0-9 / _ = -")
 
 
+# Set on the consumers the server makes for itself (a mirror's or a source's, direct gets): never declared.
+SERVER_OWN_CONSUMER_FIELDS = ("direct", "sourcing")
+
+
 def consumer_limits(config: Config, stream: Config | None, report: Report) -> None:
     _text_rules(config, report)
-    for field in ("direct", "sourcing"):
+    for field in SERVER_OWN_CONSUMER_FIELDS:
         if config.get(field):
             report((field,), f"{field} consumers are the server's own; they cannot be declared")
     if stream is None:

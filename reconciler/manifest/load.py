@@ -127,11 +127,11 @@ def manifest_files(paths: list[Path]) -> list[Path]:
         found = [Path(name) for name in DEFAULT_FILES if os.path.lexists(name)]
         if not found:
             raise UserError(f"no manifests: none of {', '.join(DEFAULT_FILES)} in {Path.cwd()} (use -f PATH)")
-        return [_regular_file(path) for path in found]
+        return [regular_file(path) for path in found]
     files: list[Path] = []
     for path in paths:
         if not stat.S_ISDIR(_stat(path).st_mode):
-            files.append(_regular_file(path))
+            files.append(regular_file(path))
             continue
         try:
             inside = sorted(entry for entry in path.iterdir() if entry.suffix in MANIFEST_SUFFIXES)
@@ -139,7 +139,7 @@ def manifest_files(paths: list[Path]) -> list[Path]:
             raise UserError(f"{printable(str(path))}: cannot list the directory: {_cause(exc)}") from None
         if not inside:
             raise UserError(f"{printable(str(path))}: directory holds no *.yaml or *.yml file")
-        files.extend(_regular_file(entry) for entry in inside)
+        files.extend(regular_file(entry) for entry in inside)
     # The same file given twice (e.g. a file and its directory) is read once.
     unique = {file.resolve(): file for file in reversed(files)}
     return [file for file in files if unique[file.resolve()] is file]
@@ -149,7 +149,7 @@ _FILE_KINDS = {stat.S_ISCHR: "a character device", stat.S_ISBLK: "a block device
                stat.S_ISSOCK: "a socket", stat.S_ISDIR: "a directory"}
 
 
-def _regular_file(path: Path) -> Path:
+def regular_file(path: Path) -> Path:
     mode = _stat(path).st_mode
     if not stat.S_ISREG(mode):
         kind = next((name for test, name in _FILE_KINDS.items() if test(mode)), "a special file")

@@ -21,14 +21,29 @@ if TYPE_CHECKING:
     from jsonschema import ValidationError
     from jsonschema.protocols import Validator
 
+    from .load import Document, Problem
+
 SCHEMA_RESOURCE = "schemas/manifest.schema.json"
 SECTIONS = {"streams": STREAM, "consumers": CONSUMER}  # top-level key -> kind of its items
 _RFC3339 = re.compile(r"^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
 
 
 @functools.cache
+def shipped_schema(resource: str) -> dict[str, Any]:
+    """A JSON Schema shipped in the package (``schemas/NAME.json``), read once."""
+    return json.loads(resources.files("reconciler").joinpath(resource).read_text(encoding="utf-8"))
+
+
+@functools.cache
+def shipped_validator(resource: str) -> Validator:
+    """A validator of a whole document against a shipped schema (the manifests' is split for speed: _compiled)."""
+    from jsonschema import Draft202012Validator
+
+    return Draft202012Validator(shipped_schema(resource))
+
+
 def manifest_schema() -> dict[str, Any]:
-    return json.loads(resources.files("reconciler").joinpath(SCHEMA_RESOURCE).read_text(encoding="utf-8"))
+    return shipped_schema(SCHEMA_RESOURCE)
 
 
 @functools.cache
@@ -203,6 +218,22 @@ def _add(found: Found, error: ValidationError, prefix: tuple, inner: list | None
             found.append(((*path, extra), f"unknown field {extra!r}{did_you_mean(str(extra), known)}", True))
     else:
         found.append((path, describe(error), False))
+
+
+def document_problems(document: Document, validator: Validator,
+                      explain: Callable[[ValidationError], str | None] = lambda error: None) -> list[Problem]:
+    """Every way a whole document breaks a JSON Schema (schema.yaml, jsctl.yaml), in file order, worded as
+    for the manifests (an unknown key with the known one it is closest to); ``explain`` words an error
+    its own way, or returns None for the usual words."""
+    found: Found = []
+    for error in validator.iter_errors(document.value):
+        message = explain(error)
+        if message is None:
+            _add(found, error, ())
+        else:
+            found.append((tuple(error.absolute_path), message, False))
+    problems = [document.problem(path, message, key=at_key) for path, message, at_key in found]
+    return sorted(problems, key=lambda problem: (problem.line, problem.column))
 
 
 def did_you_mean(word: str, choices: list[str]) -> str:

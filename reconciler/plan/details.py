@@ -1,7 +1,10 @@
 """What a reviewer needs of a change beyond its field diff, as typed values (README, "Plans").
 
 - ``destroys``: the live state a replace or delete loses (messages, bytes, consumers, positions);
-- ``adopts``: an update that also marks a resource jsctl did not create as its own;
+- ``adopts``: an update that also marks a resource as this project's (jsctl did not create it, or
+  recorded no owner, or another project owns it and this plan takes it over);
+- ``owner``: the project that owns the live resource (its ``io.jsctl.owner``), on notes of undeclared
+  resources and on changes that take a resource over from another project;
 - ``revision``: the database revision an upgrade runs: its file, SQL and risks;
 - ``message``: a revision's message, or why a database is adopted.
 
@@ -89,6 +92,7 @@ class Details:
     revision: RevisionInfo | None = None
     destroys: dict[str, Any] | None = None
     adopts: bool = False
+    owner: str | None = None
 
     @property
     def flags(self) -> list[str]:
@@ -108,6 +112,8 @@ class Details:
             data["destroys"] = dict(self.destroys)
         if self.adopts:
             data["adopts"] = True
+        if self.owner is not None:
+            data["owner"] = self.owner
         return data
 
     @classmethod
@@ -116,4 +122,4 @@ class Details:
         if "sql" in data:
             revision = RevisionInfo(data.get("from"), data.get("file"), data["sql"],
                                     [Risk.from_dict(risk) for risk in data.get("risks", [])])
-        return cls(data.get("message"), revision, data.get("destroys"), bool(data.get("adopts")))
+        return cls(data.get("message"), revision, data.get("destroys"), bool(data.get("adopts")), data.get("owner"))

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 from collections.abc import AsyncIterator, Callable
 from typing import TYPE_CHECKING
 
@@ -21,7 +20,7 @@ from ..errors import DriftRemains
 from ..plan.address import DATABASE
 from ..plan.model import Action, Change, Plan
 from ..plan.policy import ApplyOptions, check
-from .plan import _check_migrations, _current_basis, _load, _plan, _session
+from .plan import _check_target, _current_basis, _load, _plan, _session, planned_with
 from .target import Applied, Console, DatabaseTarget, Target
 
 if TYPE_CHECKING:
@@ -58,10 +57,9 @@ async def apply_all(target: Target, options: ApplyOptions, console: Console,
 
     saved = SavedPlan.read(plan_file) if plan_file else None
     if saved is not None:  # the saved plan decides; the same flags would be needed to plan it again
-        options_saved = saved.plan.context.get("options", {})
-        target = dataclasses.replace(target, prune=bool(options_saved.get("prune")), only=options_saved.get("only"))
+        target = planned_with(target, saved.plan)
     target = target.narrowed()
-    _check_migrations(target)
+    _check_target(target)
     desired = _load(target)
     async with _session(target, "jsctl apply") as session, \
             _apply_lock(session, options.lock_timeout, console.tell) as lock:
@@ -86,7 +84,7 @@ async def apply_all(target: Target, options: ApplyOptions, console: Console,
         if session is not None and desired is not None and any(c.address.target != DATABASE for c in plan.pending):
             await _ensure_held(lock)
             applied.jetstream_requests = len(await session.apply(desired, plan.pending, prune=target.prune,
-                                                                 progress=console.tell,
+                                                                 ownership=target.ownership, progress=console.tell,
                                                                  converge_timeout=options.converge_timeout))
         if drift:  # reported once the rest is done: drift does not hold back what does not depend on it
             from ..db.diff import one_line

@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 from collections.abc import AsyncIterator, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import UserError
+from ..jetstream.ownership import Ownership
 from ..plan.address import CONSUMER, STREAM
 from ..plan.model import Plan
 from .target import DatabaseTarget, Target
@@ -52,7 +54,10 @@ def _load(target: Target) -> Desired | None:
     return None if target.nats is None else load_manifests(target.files)
 
 
-def _check_migrations(target: Target) -> None:
+def _check_target(target: Target) -> None:
+    """What refuses a plan or apply before anything is read: --prune or --from-owner without an owner,
+    a database configured without its migrations."""
+    target.ownership.check(target.prune)
     if target.database and not (target.database.migrations / "schema.yaml").is_file():
         raise UserError(f"{target.database.migrations}: no schema.yaml (a database is configured: "
                         "pass --migrations DIR, or unset DATABASE_URL for JetStream alone)")
@@ -101,17 +106,35 @@ def plan_basis(target: Target, desired: Desired | None, session: JetStreamSessio
                            database=database)
 
 
+def plan_options(target: Target) -> dict[str, Any]:
+    """The choices a plan was made with, kept in its context (a saved plan is applied with them)."""
+    options: dict[str, Any] = {"prune": target.prune}
+    for key, value in (("owner", target.ownership.owner), ("from_owner", target.ownership.from_owner),
+                       ("only", target.only)):
+        if value:
+            options[key] = value
+    return options
+
+
+def planned_with(target: Target, plan: Plan) -> Target:
+    """``target`` with the choices ``plan`` was made with (plan_options): a saved plan decides them."""
+    options = plan.context.get("options", {})
+    return dataclasses.replace(target, prune=bool(options.get("prune")),
+                               ownership=Ownership(options.get("owner"), options.get("from_owner")),
+                               only=options.get("only"))
+
+
 async def _plan(session: JetStreamSession | None, desired: Desired | None, target: Target, *,
                 saving: bool) -> tuple[Plan, PlanBasis | None]:
     """Both halves at once (the database's in a thread: blocking SQLAlchemy and a scratch Postgres);
     the basis only when ``saving`` (it digests every live config: 5,000 at 1,000 streams x 4 consumers)."""
     halves = []
     if session is not None and desired is not None:
-        halves.append(session.plan(desired, prune=target.prune))
+        halves.append(session.plan(desired, prune=target.prune, ownership=target.ownership))
     if target.database:
         halves.append(asyncio.to_thread(_plan_database, target.database))
     plan = join(await asyncio.gather(*halves))
-    plan.context["options"] = {"prune": target.prune} | ({"only": target.only} if target.only else {})
+    plan.context["options"] = plan_options(target)
     database = None
     if target.database:
         database = {"revision": plan.context.get("database_revision"), "schema": plan.context.get("database_schema")}
@@ -132,7 +155,7 @@ async def _current_basis(session: JetStreamSession | None, desired: Desired | No
 async def plan_all(target: Target, *, saving: bool = True) -> tuple[Plan, PlanBasis | None]:
     """The joint plan (JetStream changes, then the database's) and, when ``saving``, its basis for ``--out``."""
     target = target.narrowed()
-    _check_migrations(target)
+    _check_target(target)
     desired = _load(target)
     async with _session(target, "jsctl plan") as session:
         return await _plan(session, desired, target, saving=saving)

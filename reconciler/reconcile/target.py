@@ -8,6 +8,7 @@ from pathlib import Path
 
 from ..db.settings import DatabaseSettings
 from ..errors import UserError
+from ..jetstream.ownership import NO_OWNER, Ownership
 from ..jetstream.settings import NatsSettings
 from ..plan.address import DATABASE, JETSTREAM
 from ..plan.model import Plan
@@ -36,7 +37,8 @@ class Target:
     nats: NatsSettings | None
     files: tuple[str, ...] = ()  # JetStream manifests (-f); none: ./streams.yaml ./consumers.yaml
     database: DatabaseTarget | None = None
-    prune: bool = False
+    prune: bool = False  # delete this project's resources that no manifest declares any more
+    ownership: Ownership = NO_OWNER  # who this project is (resources' io.jsctl.owner), and whom it takes over from
     only: str | None = None  # --only: JETSTREAM or DATABASE, the one half to plan and apply; None: both
 
     def narrowed(self) -> Target:

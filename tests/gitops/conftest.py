@@ -12,8 +12,8 @@ from gitops_helpers import REPO, kill_holders
 
 @pytest.fixture
 def project(tmp_path) -> Path:
-    """A working directory holding copies of the seed's streams.yaml and consumers.yaml."""
-    for name in ("streams.yaml", "consumers.yaml"):
+    """A working directory holding copies of the seed's streams.yaml, consumers.yaml and jsctl.yaml (its owner)."""
+    for name in ("streams.yaml", "consumers.yaml", "jsctl.yaml"):
         shutil.copy(REPO / name, tmp_path / name)
     return tmp_path
 

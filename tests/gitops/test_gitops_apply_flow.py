@@ -78,10 +78,11 @@ def test_adopt_then_prune_only_managed(js_account, project, jsctl):
     assert actions["stream/USER_TXN"] == "adopt" and actions["stream/BY_HAND"] == "unmanaged"
     assert actions["consumer/USER_TXN/GRP_MAKER"] == "create"
     assert jsctl("apply", "--yes", *url, cwd=project).returncode == 0
-    assert js_request(js_account, "STREAM.INFO.USER_TXN")["config"]["metadata"]["io.jsctl.managed"] == "true"
+    metadata = js_request(js_account, "STREAM.INFO.USER_TXN")["config"]["metadata"]
+    assert metadata["io.jsctl.managed"] == "true" and metadata["io.jsctl.owner"] == "user-txn"  # jsctl.yaml's project
     assert jsctl("plan", "--detailed-exitcode", *url, cwd=project).returncode == 0
 
-    # USER_TXN leaves the manifests: --prune deletes it (jsctl's now), never BY_HAND.
+    # USER_TXN leaves the manifests: --prune deletes it (this project's now), never BY_HAND.
     (project / "streams.yaml").write_text("streams: []\n")
     (project / "consumers.yaml").write_text("consumers: []\n")
     pruned = jsctl("apply", "--yes", "--prune", "--allow-destructive", *url, cwd=project)

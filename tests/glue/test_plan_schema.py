@@ -11,8 +11,8 @@ from jsonschema import Draft202012Validator
 from reconciler.db import upgrade_to_head
 from reconciler.db.settings import DatabaseSettings
 from reconciler.jetstream.client import ServerIdentity
-from reconciler.jetstream.normalize import MANAGED_KEY
 from reconciler.jetstream.observe import Live
+from reconciler.jetstream.ownership import MANAGED_KEY, OWNER_KEY, Ownership
 from reconciler.jetstream.plan import plan_jetstream
 from reconciler.manifest.model import CONSUMER, STREAM, DeclaredResource, Desired
 from reconciler.plan.render.json import json_schema_text, render_json
@@ -34,7 +34,7 @@ def test_the_schema_is_a_schema_and_printed_as_shipped(run):
 
 
 def test_jetstream_plans_of_every_action_and_errors_are_valid():
-    mine = {MANAGED_KEY: "true"}
+    mine = {MANAGED_KEY: "true", OWNER_KEY: "app"}
     live = Live(ServerIdentity("n1", "id", "2.10.25", None, 0), offline_streams={"GONE": ""})
     live.streams = {name: {"config": {"name": name, "subjects": [f"{name.lower()}.>"], "storage": "file", **extra},
                            "state": {"messages": 3, "bytes": 30, "consumer_count": 1}}
@@ -49,10 +49,13 @@ def test_jetstream_plans_of_every_action_and_errors_are_valid():
                        "NEW": DeclaredResource(STREAM, "NEW", {"name": "NEW", "allow_msg_ttl": True}),
                        "GONE": DeclaredResource(STREAM, "GONE", {"name": "GONE"})},
                       {("KEPT", "D"): DeclaredResource(CONSUMER, "D", {"durable_name": "D"}, stream="KEPT")})
-    plan = plan_jetstream(desired, live, prune=True)
+    live.streams["THEIRS"] = {"config": {"name": "THEIRS", "metadata": {MANAGED_KEY: "true", OWNER_KEY: "other"}}}
+    plan = plan_jetstream(desired, live, prune=True, ownership=Ownership("app"))
     data = valid(json.loads(render_json(plan)))
     assert {c["action"] for c in data["changes"]} >= {"create", "update", "replace", "delete", "unmanaged", "offline"}
     assert data["errors"] and any(c["details"].get("adopts") for c in data["changes"])
+    assert {c["address"]: c["details"]["owner"] for c in data["changes"] if "owner" in c["details"]} == {
+        "stream/THEIRS": "other"}
 
 
 def test_real_plans_are_valid_from_empty_to_risky_revisions_and_drift(run, project, database_url):

@@ -9,8 +9,9 @@ from js_fixtures import VARIED_CONSUMERS, VARIED_STREAMS, S, desired_of
 
 from reconciler.jetstream import normalize as normalize_module
 from reconciler.jetstream.execute import FAILED, NOT_DONE, ApplyFailed, execute
-from reconciler.jetstream.normalize import MANAGED_KEY, NormalizeCache
+from reconciler.jetstream.normalize import NormalizeCache
 from reconciler.jetstream.observe import observe
+from reconciler.jetstream.ownership import MANAGED_KEY, Ownership
 from reconciler.jetstream.plan import plan_jetstream
 from reconciler.jetstream.verify import Verifier, VerifyFailed, verify
 
@@ -30,17 +31,20 @@ def record_subjects(api) -> list[str]:
     return sent
 
 
+PROJECT = Ownership("app")  # the project applying: --prune deletes what it created
+
+
 async def plan_of(api, desired, prune=False):
-    return plan_jetstream(desired, await observe(api), prune=prune)
+    return plan_jetstream(desired, await observe(api), prune=prune, ownership=PROJECT)
 
 
 async def apply_all(api, desired, prune=False):
     """As `jsctl apply` does it: one normalize cache for the plan and the verify, replies normalized as they arrive."""
     live = await observe(api)
     cache = NormalizeCache()
-    plan = plan_jetstream(desired, live, prune=prune, normalized=cache)
+    plan = plan_jetstream(desired, live, prune=prune, ownership=PROJECT, normalized=cache)
     steps = await execute(api, plan.pending, accepted=Verifier(desired, live, cache).accepted)
-    verify(desired, live, steps, prune=prune, normalized=cache)
+    verify(desired, live, steps, prune=prune, ownership=PROJECT, normalized=cache)
     assert not (await plan_of(api, desired, prune)).pending  # re-observing agrees with the replies
     return plan
 

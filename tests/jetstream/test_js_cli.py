@@ -2,20 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import subprocess
 import sys
 
-from js_fixtures import VARIED_CONSUMERS, VARIED_STREAMS, desired_of
 from support import REPO
-
-from reconciler.jetstream.client import JetStreamApi
-from reconciler.jetstream.connect import connect_nats
-from reconciler.jetstream.execute import execute
-from reconciler.jetstream.observe import observe
-from reconciler.jetstream.plan import plan_jetstream
-from reconciler.jetstream.settings import NatsSettings
 
 SEED = ["-f", str(REPO / "streams.yaml"), "-f", str(REPO / "consumers.yaml")]
 
@@ -75,27 +66,6 @@ def test_field_the_server_lacks_is_a_plan_error(jsctl, js_account, tmp_path):
     done = jsctl("plan", "-f", str(tmp_path / "streams.yaml"), env=env(js_account))
     assert done.returncode == 1 and "Traceback" not in done.stderr
     assert "stream/B: field allow_batched needs nats-server 2.14.0 or newer (connected server: 2.12.8)" in done.stderr
-
-
-def test_export_then_plan_shows_no_changes(jsctl, js_account, tmp_path):
-    async def create_varied():
-        nc = await connect_nats(NatsSettings(url=js_account))
-        api = JetStreamApi(nc)
-        await execute(api, plan_jetstream(desired_of(VARIED_STREAMS, VARIED_CONSUMERS), await observe(api)).pending)
-        await api.request("STREAM.CREATE.BY_HAND", {"name": "BY_HAND", "subjects": ["hand.>"], "max_msgs": 5})
-        await nc.close()
-
-    asyncio.run(create_varied())
-    done = jsctl("export", "--dir", str(tmp_path), env=env(js_account))
-    assert done.returncode == 0, done.stderr
-    exported = (tmp_path / "streams.yaml").read_text()
-    assert "max_consumers: -1" not in exported and "_nats" not in exported and "io.jsctl" not in exported
-    # Everything matches; BY_HAND, made by hand and now declared, is only adopted (issue 6).
-    plan = jsctl("plan", "-f", str(tmp_path), "-o", "json", env=env(js_account))
-    assert plan.returncode == 0, plan.stdout + plan.stderr
-    assert [(c["address"], c["action"]) for c in json.loads(plan.stdout)["changes"]] == [("stream/BY_HAND", "adopt")]
-    only = jsctl("export", "--stream", "WORK", "--dir", str(tmp_path / "one"), env=env(js_account))
-    assert only.returncode == 0 and "WORKER" in (tmp_path / "one" / "consumers.yaml").read_text()
 
 
 def test_plan_imports_nothing_the_database_needs(js_account):

@@ -8,8 +8,9 @@ import pytest
 
 from reconciler.jetstream.capabilities import parse_version, unsupported
 from reconciler.jetstream.client import ServerIdentity
-from reconciler.jetstream.normalize import MANAGED_KEY, normalize
+from reconciler.jetstream.normalize import normalize
 from reconciler.jetstream.observe import Live
+from reconciler.jetstream.ownership import MANAGED_KEY, OWNER_KEY, Ownership
 from reconciler.jetstream.plan import plan_jetstream
 from reconciler.jetstream.replace_rules import replace_reasons
 from reconciler.jetstream.verify import describe_leftover
@@ -158,12 +159,14 @@ def test_unsupported_field_names_field_server_and_first_version(make_desired):
 
 def test_undeclared_resources_are_notes_unless_pruned_and_jsctl_made(make_desired):
     foreign = {**LIVE_ORDERS, "name": "FOREIGN", "metadata": {}}
-    live = live_of([LIVE_ORDERS, foreign], [("ORDERS", LIVE_WORKER)])
+    ours = {**LIVE_ORDERS, "metadata": {**LIVE_ORDERS["metadata"], OWNER_KEY: "p"}}
+    worker = {**LIVE_WORKER, "metadata": {**LIVE_WORKER["metadata"], OWNER_KEY: "p"}}
+    live = live_of([ours, foreign], [("ORDERS", worker)])
     notes = plan_jetstream(make_desired(), live).changes
     assert {(c.address, c.action) for c in notes} == {
         ("stream/ORDERS", "unmanaged"), ("stream/FOREIGN", "unmanaged"), ("consumer/ORDERS/WORKER", "unmanaged")}
     assert not plan_jetstream(make_desired(), live).pending
-    pruned = plan_jetstream(make_desired(), live, prune=True).changes
+    pruned = plan_jetstream(make_desired(), live, prune=True, ownership=Ownership("p")).changes
     assert {(c.address, c.action) for c in pruned} == {
         ("stream/ORDERS", "delete"), ("stream/FOREIGN", "unmanaged"), ("consumer/ORDERS/WORKER", "delete")}
 
@@ -213,11 +216,11 @@ def test_export_keeps_only_what_differs_from_defaults_in_readable_units():
     live = live_of([{**LIVE_ORDERS, "max_age": 365 * 86400 * S, "duplicate_window": 86400 * S,
                      "max_bytes": 1 << 30, "metadata": {"_nats.ver": "2.12.8", MANAGED_KEY: "true", "team": "x"}}],
                    [("ORDERS", {**LIVE_WORKER, "ack_wait": 90 * S, "backoff": [S, 1500 * 10**6]})])
-    streams, consumers = export_manifests(live)
-    assert streams == [{"name": "ORDERS", "subjects": ["orders.>"], "max_bytes": "1GiB", "max_age": "1y",
-                        "duplicate_window": "1d", "metadata": {"team": "x"}}]
-    assert consumers == [{"stream": "ORDERS", "name": "WORKER", "ack_policy": "explicit", "ack_wait": "90s",
-                          "backoff": ["1s", "1500ms"]}]
+    exported = export_manifests(live)
+    assert exported.streams == [{"name": "ORDERS", "subjects": ["orders.>"], "max_bytes": "1GiB", "max_age": "1y",
+                                 "duplicate_window": "1d", "metadata": {"team": "x"}}]
+    assert exported.consumers == [{"stream": "ORDERS", "durable_name": "WORKER", "ack_policy": "explicit",
+                                   "ack_wait": "90s", "backoff": ["1s", "1500ms"]}]
 
 
 def test_text_shows_readable_units_and_json_keeps_integers(make_desired):

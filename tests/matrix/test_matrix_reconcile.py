@@ -46,6 +46,19 @@ def test_the_repos_manifests_apply_then_plan_empty(jsctl, js_account, nats_serve
     assert again.returncode == 0, again.stdout + again.stderr
     assert "No changes." in again.stdout
 
+    async def marks() -> list[dict]:
+        nc = await connect_nats(NatsSettings(url=js_account))
+        try:
+            api = JetStreamApi(nc)
+            return [(await api.request(subject))["config"]["metadata"]
+                    for subject in ("STREAM.INFO.USER_TXN", "CONSUMER.INFO.USER_TXN.GRP_MAKER")]
+        finally:
+            await nc.close()
+
+    # Every version keeps the owner (the repo's jsctl.yaml, where jsctl runs) in the metadata as sent.
+    for metadata in asyncio.run(marks()):
+        assert (metadata["io.jsctl.managed"], metadata["io.jsctl.owner"]) == ("true", "user-txn")
+
 
 def test_the_seeds_allow_rollup_hdrs_lets_one_publish_purge_user_txn(jsctl, js_account):
     """What docs/manifests.md warns about: with the seed's --allow-rollup, any publisher to the stream
