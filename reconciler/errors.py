@@ -5,6 +5,8 @@ Exit codes are part of the contract (README, "Exit codes"): they live here and n
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 EXIT_OK = 0
 EXIT_ERROR = 1
 EXIT_CHANGES = 2  # plan --detailed-exitcode: changes or drift
@@ -76,3 +78,9 @@ def redact(text: str, secrets: list[str]) -> str:
 def scrub(text: str) -> str:
     """``text`` without any secret registered with keep_secret()."""
     return redact(text, list(_SECRETS))
+
+
+def holds_secret(text: str, encoded: Callable[[str], str] | None = None) -> bool:
+    """Whether scrub() would change ``text``, without rewriting it; with ``encoded``, also whether ``text``
+    holds a secret as ``encoded`` writes it (escaped in JSON, say)."""
+    return any(secret in text or (encoded is not None and encoded(secret) in text) for secret in _SECRETS)

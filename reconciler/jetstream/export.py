@@ -20,7 +20,7 @@ from typing import Any
 from ..manifest.checks import SERVER_OWN_CONSUMER_FIELDS
 from ..manifest.model import CONSUMER, STREAM
 from ..manifest.units import with_units
-from .normalize import normalize, user_metadata
+from .normalize import is_ephemeral, normalize, user_metadata
 from .observe import Live
 
 # Kept even when leaving them out changes nothing: names say what the item is, the manifest
@@ -43,7 +43,7 @@ def undeclarable(config: dict[str, Any]) -> str | None:
     """Why a manifest cannot declare this live consumer, or None when it can."""
     if any(config.get(name) for name in SERVER_OWN_CONSUMER_FIELDS):
         return "the server's own"
-    if not config.get("durable_name"):
+    if is_ephemeral(config):
         return "ephemeral"  # the server deletes it once its client is gone
     return None
 

@@ -24,9 +24,21 @@ UNORDERED_OBJECT_LISTS = frozenset({"sources"})
 TIME_FIELDS = frozenset({"opt_start_time", "pause_until"})
 
 
+def is_ephemeral(consumer: dict[str, Any]) -> bool:
+    """A consumer created without a durable name: a client's ephemeral or ordered consumer (push or
+    pull), which the server deletes after its inactive_threshold (set by the server when the client
+    gives none, on every supported version). Never jsctl's, which creates durables only."""
+    return not consumer.get("durable_name")
+
+
+def _without_server_keys(metadata: dict[str, str] | None) -> dict[str, str]:
+    """Metadata without the ``_nats.*`` keys servers inject (their version, API level)."""
+    return {k: v for k, v in (metadata or {}).items() if not k.startswith("_nats.")}
+
+
 def user_metadata(metadata: dict[str, str] | None) -> dict[str, str]:
     """Metadata without the server's ``_nats.*`` keys and without jsctl's own ``io.jsctl.*`` marks."""
-    return {k: v for k, v in (metadata or {}).items() if not k.startswith(("_nats.", MARK_PREFIX))}
+    return {k: v for k, v in _without_server_keys(metadata).items() if not k.startswith(MARK_PREFIX)}
 
 
 def canonical_time(value: str) -> str:
@@ -83,6 +95,13 @@ def normalize(kind: str, config: dict[str, Any], server: Version,
         full = consumer_defaults(config, related, server)
         full.pop("stream_name", None)
     return _canonical(full) or {}
+
+
+def as_read(config: dict[str, Any]) -> dict[str, Any]:
+    """A live config in canonical form, as the server reported it (no defaults filled in: it has
+    them), with every metadata key but the server's own, jsctl's ownership marks included: what a
+    saved plan's basis records, to compare with the same server's answer later."""
+    return _canonical({**config, "metadata": _without_server_keys(config.get("metadata"))}) or {}
 
 
 class NormalizeCache:

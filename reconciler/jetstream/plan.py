@@ -19,7 +19,7 @@ from ..plan.model import Action, Change, Plan
 from ..plan.policy import is_destructive
 from .capabilities import unsupported
 from .diff import field_changes
-from .normalize import normalize
+from .normalize import is_ephemeral, normalize
 from .observe import Live
 from .ownership import NO_OWNER, Claim, Ownership, Standing, claim, owned_elsewhere, owner_of, shown, unmanaged_reason
 from .replace_rules import limits_change_refused, replace_reasons
@@ -63,6 +63,20 @@ def _offline(address: Address, why: str) -> Change:
                   reason=f"the server lists it but cannot read it: {why or 'no replica answered'}; left alone")
 
 
+def related_stream(declared: DeclaredResource, live_config: dict[str, Any] | None) -> str | None:
+    """The stream some of a declared resource's defaults come from: a consumer's stream, a mirror's
+    origin (as declared, else as it is live)."""
+    if declared.kind == STREAM_KIND:
+        return (declared.config.get("mirror") or (live_config or {}).get("mirror") or {}).get("name")
+    return declared.stream
+
+
+def changes_consumer_limits(change: Change) -> bool:
+    """A stream update changing its consumer_limits, which its live consumers must not exceed."""
+    return change.address.kind is STREAM and change.action == Action.UPDATE and \
+        any(d.path.startswith("consumer_limits") for d in change.diff)
+
+
 def held_streams(live: Live, ownership: Ownership) -> dict[str, list[str]]:
     """Stream -> its consumers that jsctl marked for another project (or for none), by name: deleting
     the stream would delete them, so --prune leaves it."""
@@ -76,12 +90,14 @@ def held_streams(live: Live, ownership: Ownership) -> dict[str, list[str]]:
 def prune_candidates(desired: Desired, live: Live, ownership: Ownership) -> tuple[set[str], set[tuple[str, str]]]:
     """The undeclared live streams and consumers that ``--prune`` deletes: this project's own (none
     when no owner is set), except streams other projects' consumers are on, and the consumers of a
-    stream it deletes. The one place that decides it (plans, their verify, a saved plan's basis)."""
+    stream it deletes (clients' ephemeral ones go with it unnamed). The one place that decides it (plans,
+    their verify, a saved plan's basis)."""
     consumers = {key for key in live.consumers.keys() - desired.consumers.keys()
                  if ownership.standing(live.consumers[key]["config"]) is Standing.OURS}
     streams = {name for name in live.streams.keys() - desired.streams.keys() - held_streams(live, ownership).keys()
                if ownership.standing(live.streams[name]["config"]) is Standing.OURS}
-    consumers |= {key for key in live.consumers.keys() - desired.consumers.keys() if key[0] in streams}
+    consumers |= {key for key in live.consumers.keys() - desired.consumers.keys()
+                  if key[0] in streams and not is_ephemeral(live.consumers[key]["config"])}
     return streams, consumers
 
 
@@ -138,7 +154,8 @@ class Planner:
         if item is None:
             self.changes.append(Change(address, Action.CREATE, desired=self.ownership.mark(declared.config)))
             return
-        lost = sorted(self.live_consumers_of.get(declared.name, []))
+        lost = sorted(name for name in self.live_consumers_of.get(declared.name, [])
+                      if not is_ephemeral(self.live.consumers[(declared.name, name)]["config"]))
         change = self._compare(declared, item["config"], {**_stream_state(item), "consumers": lost})
         if change is not None and change.action == Action.REPLACE:
             self.replaced_streams.add(declared.name)
@@ -165,10 +182,7 @@ class Planner:
     def normalized_pair(self, declared: DeclaredResource, live_config: dict[str, Any]) -> tuple[dict, dict]:
         """(live, desired) normalized, each with the config of the stream some of its defaults come
         from: a consumer's stream, a mirror's origin (as it is live, as it will be)."""
-        if declared.kind == STREAM_KIND:
-            related = (declared.config.get("mirror") or live_config.get("mirror") or {}).get("name")
-        else:
-            related = declared.stream
+        related = related_stream(declared, live_config)
         return (self.normalized(declared.kind, live_config, self.version, self._live_config(related)),
                 self.normalized(declared.kind, declared.config, self.version, self._desired_config(related)))
 
@@ -207,8 +221,8 @@ class Planner:
         for stream, name in sorted(self.live.consumers.keys() - self.desired.consumers.keys()):
             item = self.live.consumers[(stream, name)]
             address = CONSUMER.address(stream, name)
-            if stream in self.replaced_streams:
-                continue  # listed in the stream's replace as destroyed
+            if stream in self.replaced_streams or is_ephemeral(item["config"]):
+                continue  # listed in the stream's replace as destroyed; a client's, gone when it is
             if (stream, name) in consumers:
                 self.changes.append(_delete(address, _consumer_state(item)))
             else:
@@ -219,8 +233,7 @@ class Planner:
         the server: a plan error, so that apply sends nothing rather than stopping there."""
         deleted = {c.address for c in self.changes if c.action == Action.DELETE}
         for change in self.changes:
-            if change.address.kind is not STREAM or change.action != Action.UPDATE or \
-                    not any(d.path.startswith("consumer_limits") for d in change.diff):
+            if not changes_consumer_limits(change):
                 continue
             (stream,) = change.address.names
             consumers = {name: self.live.consumers[(stream, name)]["config"]

@@ -66,7 +66,7 @@ async def apply_all(target: Target, options: ApplyOptions, console: Console,
         if saved is None:
             plan, _ = await _plan(session, desired, target, saving=False)
         else:
-            saved.ensure_fresh(await _current_basis(session, desired, target))
+            saved.ensure_fresh(await _current_basis(session, desired, target, saved))
             plan = saved.plan
         console.show(render_text(plan))
         check(plan, options.allow_destructive)

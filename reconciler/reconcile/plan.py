@@ -19,14 +19,13 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import UserError
 from ..jetstream.ownership import Ownership
-from ..plan.address import CONSUMER, STREAM
 from ..plan.model import Plan
 from .target import DatabaseTarget, Target
 
 if TYPE_CHECKING:
     from ..jetstream.session import JetStreamSession
     from ..manifest.model import Desired
-    from ..plan.planfile import PlanBasis
+    from ..plan.planfile import PlanBasis, SavedPlan
 
 def join(plans: Iterable[Plan]) -> Plan:
     """One Plan from several planners' (in order): changes, errors and context side by side."""
@@ -87,23 +86,23 @@ def _database_basis(database: DatabaseTarget) -> dict[str, Any]:
 
 
 def plan_basis(target: Target, desired: Desired | None, session: JetStreamSession | None,
-               database: dict[str, Any] | None) -> PlanBasis:
-    """What a plan was computed from (plan/planfile.py): manifest and migration files, live configs,
+               database: dict[str, Any] | None, plan: Plan, also: Iterable[str] = ()) -> PlanBasis:
+    """What ``plan`` was computed from (plan/planfile.py): manifest and migration files, the live
+    resources it reads and would touch (jetstream/basis.py; ``also``: those a saved plan recorded),
     the NATS target, the database revision and schema fingerprint."""
     from ..plan.planfile import PlanBasis, manifest_digests, target_of
 
     files: list[Any] = list(desired.files) if desired else []
     if target.database:
         files += migration_files(target.database.migrations)
-    configs: dict[str, Any] = {}
+    live: dict[str, Any] = {}
     nats_target: dict[str, Any] = {}
-    if session is not None and session.live is not None:
-        live = session.live
-        configs = {STREAM.address(name): item["config"] for name, item in live.streams.items()}
-        configs |= {CONSUMER.address(*key): item["config"] for key, item in live.consumers.items()}
-        nats_target = target_of(live.identity)
-    return PlanBasis.build(manifests=manifest_digests(files), live_configs=configs, target=nats_target,
-                           database=database)
+    if session is not None and session.live is not None and desired is not None:
+        from ..jetstream.basis import recorded
+
+        live = recorded(desired, plan, session.live, also)
+        nats_target = target_of(session.live.identity)
+    return PlanBasis.build(manifests=manifest_digests(files), live=live, target=nats_target, database=database)
 
 
 def plan_options(target: Target) -> dict[str, Any]:
@@ -138,18 +137,20 @@ async def _plan(session: JetStreamSession | None, desired: Desired | None, targe
     database = None
     if target.database:
         database = {"revision": plan.context.get("database_revision"), "schema": plan.context.get("database_schema")}
-    return plan, plan_basis(target, desired, session, database) if saving else None
+    return plan, plan_basis(target, desired, session, database, plan) if saving else None
 
 
-async def _current_basis(session: JetStreamSession | None, desired: Desired | None, target: Target) -> PlanBasis:
-    """The basis now, to check a saved plan against (both halves observed, not planned again)."""
+async def _current_basis(session: JetStreamSession | None, desired: Desired | None, target: Target,
+                         saved: SavedPlan) -> PlanBasis:
+    """The basis now, to check ``saved`` against (both halves observed, not planned again)."""
     halves: list[Any] = []
     if session is not None and desired is not None:
         halves.append(session.observe())
     if target.database:
         halves.append(asyncio.to_thread(_database_basis, target.database))
     results = await asyncio.gather(*halves)
-    return plan_basis(target, desired, session, results[-1] if target.database else None)
+    return plan_basis(target, desired, session, results[-1] if target.database else None, saved.plan,
+                      also=saved.basis.live)
 
 
 async def plan_all(target: Target, *, saving: bool = True) -> tuple[Plan, PlanBasis | None]:

@@ -3,17 +3,29 @@
 from __future__ import annotations
 
 import json
+from unittest import mock
 
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
-from reconciler import __version__
+from reconciler import __version__, errors
 from reconciler.errors import EXIT_REFUSED, JsctlError, Refused, UserError, keep_secret
 from reconciler.jetstream.client import ServerIdentity
 from reconciler.plan.model import Change, FieldChange, Plan
-from reconciler.plan.planfile import PlanBasis, SavedPlan, manifest_digests, stale_reasons, target_of
+from reconciler.plan.planfile import (
+    _SEED_SHAPE,
+    PlanBasis,
+    SavedPlan,
+    ensure_no_secret,
+    manifest_digests,
+    stale_reasons,
+    target_of,
+)
 
 STREAM = {"name": "USER_TXN", "subjects": ["USER_TXN.*"], "max_age": 31536000000000000}
 CONSUMER = {"durable_name": "GRP_MAKER", "filter_subject": "USER_TXN.maker", "max_ack_pending": 100}
+CREATED = "2026-11-27T09:00:00.123456789Z"
 TARGET = target_of(ServerIdentity("n1", "NABC", "2.12.8", None, 3))
 
 
@@ -30,9 +42,10 @@ def project(tmp_path, monkeypatch):
     return tmp_path
 
 
-def basis(manifests, stream=STREAM, revision="0001", schema=None) -> PlanBasis:
-    live = {"stream/USER_TXN": {"config": stream}, "consumer/USER_TXN/GRP_MAKER": CONSUMER}
-    return PlanBasis.build(manifests=manifests, live_configs=live, target=TARGET,
+def basis(manifests, stream=STREAM, revision="0001", schema=None, created=CREATED) -> PlanBasis:
+    live = {"stream/USER_TXN": {"config": stream, "created": created},
+            "consumer/USER_TXN/GRP_MAKER": {"config": CONSUMER, "created": CREATED}}
+    return PlanBasis.build(manifests=manifests, live=live, target=TARGET,
                            database={"revision": revision, "schema": schema or "sha256:users"})
 
 
@@ -55,7 +68,7 @@ def test_round_trip_and_fresh_plan_applies(project, tmp_path):
     assert loaded.plan.to_dict() == saved.plan.to_dict()
     assert loaded.basis == saved.basis and loaded.jsctl_version == __version__
     data = json.loads((tmp_path / "plan.json").read_text())
-    assert data["kind"] == "jsctl-saved-plan" and data["format_version"] == 1 and data["created_at"].endswith("Z")
+    assert data["kind"] == "jsctl-saved-plan" and data["format_version"] == 2 and data["created_at"].endswith("Z")
     loaded.ensure_fresh(basis(manifest_digests(["streams.yaml", "consumers.yaml", "migrations"])))
 
 
@@ -70,17 +83,52 @@ def test_edited_manifest_is_stale(project):
 
 def test_live_edit_new_migration_and_database_changes_are_stale():
     saved = basis({})
-    edited = {**STREAM, "max_age": 1}
+    edited = {**STREAM, "max_age": 86400 * 10**9, "max_msgs": 5}
     assert stale_reasons(saved, basis({}, stream=edited)) == [
-        "live resource stream/USER_TXN was changed since the plan"]
+        'live resource stream/USER_TXN was changed since the plan: max_age: "1y" -> "1d", max_msgs: (none) -> 5']
     assert stale_reasons(saved, basis({"migrations/versions/0002.py": "sha256:x"})) == [
         "manifest file migrations/versions/0002.py appeared since the plan"]
     assert stale_reasons(saved, basis({}, revision="0002")) == [
         "the database revision is 0002, the plan was made at 0001"]
     assert stale_reasons(saved, basis({}, schema="sha256:users+audit")) == [
         "the database schema changed since the plan"]
-    gone = PlanBasis.build(manifests={}, live_configs={}, target=TARGET)
+    gone = PlanBasis.build(manifests={}, live={}, target=TARGET)
     assert "live resource stream/USER_TXN disappeared since the plan" in stale_reasons(saved, gone)
+
+
+def test_live_changes_name_how_and_when_known():
+    saved = basis({})
+    later = "2026-11-28T10:00:00Z"
+    smaller = {**STREAM, "max_msgs": 5}
+    assert stale_reasons(saved, basis({}, stream=smaller, created=later)) == [
+        f"live resource stream/USER_TXN was deleted and created again since the plan (created at {later}): "
+        "max_msgs: (none) -> 5"]
+    # Only configs count: re-created as it was, or read again after a restart of nats-server 2.10 or
+    # 2.11, which moves a consumer's creation time by a fraction of a millisecond (measured).
+    assert stale_reasons(saved, basis({}, created=later)) == []
+    moved = "2026-11-27T09:00:00.123498123Z"
+    assert stale_reasons(saved, basis({}, stream=smaller, created=moved)) == [
+        "live resource stream/USER_TXN was changed since the plan: max_msgs: (none) -> 5"]
+    unmarked = {**STREAM, "metadata": {"io.jsctl.managed": "true"}}
+    assert stale_reasons(basis({}, stream=unmarked), saved) == [
+        'live resource stream/USER_TXN was changed since the plan: metadata.io.jsctl.managed: "true" -> (none)']
+    now = basis({})
+    now.live["consumer/USER_TXN/NEW"] = {"config": CONSUMER, "created": later}
+    now.live["stream/USER_TXN"] = {"offline": True}
+    assert stale_reasons(saved, now) == [
+        f"live resource consumer/USER_TXN/NEW appeared since the plan (created at {later})",
+        "live resource stream/USER_TXN cannot be read since the plan (its servers went down or came back)"]
+
+
+def test_a_stale_refusal_shows_twenty_reasons_and_how_to_recover():
+    saved = SavedPlan(a_plan(), PlanBasis(live={f"stream/S{i:02d}": {"config": {"name": f"S{i:02d}"}}
+                                                for i in range(25)}))
+    with pytest.raises(Refused) as err:
+        saved.ensure_fresh(PlanBasis())
+    message = str(err.value)
+    assert message.count("disappeared since the plan") == 20 and "S19 disappeared" in message
+    assert message.endswith("; and 5 more. Nothing was applied: run `jsctl plan --out FILE` again, review the new "
+                            "plan and apply that")
 
 
 def test_other_target_is_stale_but_another_node_of_the_same_cluster_is_not():
@@ -114,13 +162,67 @@ def test_no_secret_is_ever_written(tmp_path):
     with pytest.raises(JsctlError, match=r"plan\.context\.note would"):
         SavedPlan(leaky, basis({})).write(tmp_path / "p.json")
     assert not (tmp_path / "p.json").exists()
+    # The basis records live configs: metadata holds whatever a client put there, a secret included.
+    recorded = basis({}, stream={**STREAM, "metadata": {"note": "s3cret-pass"}})
+    with pytest.raises(JsctlError, match=r"basis\.live\.stream/USER_TXN\.config\.metadata\.note would"):
+        SavedPlan(a_plan(), recorded).write(tmp_path / "p.json")
+    assert not (tmp_path / "p.json").exists()
+
+
+def test_a_secret_json_escapes_is_found_in_the_written_text(tmp_path):
+    keep_secret('pä"ss\\wörd')
+    escaped = basis({}, stream={**STREAM, "metadata": {"note": 'the pä"ss\\wörd is here'}})
+    with pytest.raises(JsctlError, match=r"basis\.live\.stream/USER_TXN\.config\.metadata\.note would"):
+        SavedPlan(a_plan(), escaped).write(tmp_path / "p.json")
+    assert not (tmp_path / "p.json").exists()
+
+
+SEED = "SUAMK2FG4MI6UE3ACF3FK3OIQBCEIEZV7NSWFFEW63UXMRLFM2XLAXK4GY"
+
+
+@pytest.mark.parametrize("text, found", [
+    (SEED, True), (f"seed: {SEED}.", True), (f"-{SEED}", True), (f"é{SEED}", False), (f"x{SEED}", False),
+    (f"_{SEED}", False), (f"S{SEED}", False), (f"{SEED}A", False), (SEED[:-1], False),
+])
+def test_a_seed_is_found_as_a_word_of_its_own(text, found):
+    assert bool(_SEED_SHAPE.search(text)) is found
+    assert bool(_SEED_SHAPE.search(json.dumps({"plan": text}, indent=2))) is found
+
+
+JSON_VALUES = st.recursive(st.none() | st.booleans() | st.integers() | st.text(),
+                           lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+                           max_leaves=20)
+
+
+def _refusal(value, text=None) -> str | None:
+    try:
+        ensure_no_secret(value, text)
+    except JsctlError as refused:
+        return str(refused)
+    return None
+
+
+@settings(max_examples=300, deadline=None)
+@given(value=JSON_VALUES, secret=st.text(min_size=4, max_size=12))
+def test_the_one_pass_search_of_the_text_never_misses_what_the_walk_finds(value, secret):
+    # The walk reads true and null as Python's "True" and "None", which the file does not hold.
+    assume(not any(secret in word for word in ("True", "False", "None")))
+    with mock.patch.object(errors, "_SECRETS", set()):  # this test's secrets stay this test's
+        keep_secret(secret)
+        for planted in (value, {"k": ["x", f"a{secret}b"], "v": value}):
+            walked = _refusal(planted)
+            searched = _refusal(planted, json.dumps(planted, indent=2, sort_keys=True))
+            assert searched == walked or (walked is None and "the file would" in searched), (walked, searched)
 
 
 @pytest.mark.parametrize("content, message", [
     ("{", "is not JSON"),
     ('{"kind": "other"}', "is not a jsctl saved plan"),
     ('{"kind": "jsctl-saved-plan", "format_version": 99}', "format 99"),
-    ('{"kind": "jsctl-saved-plan", "format_version": 1}', "damaged"),
+    ('{"kind": "jsctl-saved-plan", "format_version": 1}', "format 1, this jsctl reads format 2"),
+    ('{"kind": "jsctl-saved-plan", "format_version": 2}', "damaged"),
+    ('{"kind": "jsctl-saved-plan", "format_version": 2, "basis": {"live": {"stream/S": "sha256:ab"}}, "plan": {}}',
+     "damaged"),
 ])
 def test_bad_plan_files_are_user_errors(tmp_path, content, message):
     (tmp_path / "p.json").write_text(content)

@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from reconciler.jetstream.basis import covered
 from reconciler.jetstream.capabilities import parse_version, unsupported
 from reconciler.jetstream.client import ServerIdentity
 from reconciler.jetstream.normalize import normalize
@@ -169,6 +170,58 @@ def test_undeclared_resources_are_notes_unless_pruned_and_jsctl_made(make_desire
     pruned = plan_jetstream(make_desired(), live, prune=True, ownership=Ownership("p")).changes
     assert {(c.address, c.action) for c in pruned} == {
         ("stream/ORDERS", "delete"), ("stream/FOREIGN", "unmanaged"), ("consumer/ORDERS/WORKER", "delete")}
+
+
+# A client's ephemeral consumer as every supported version lists it (measured): no durable_name, a name
+# the server (or the client library) chose, inactive_threshold set by the server.
+LIVE_EPHEMERAL = {"name": "XdDWHCje", "deliver_policy": "all", "ack_policy": "none", "deliver_subject": "_INBOX.x",
+                  "inactive_threshold": 5 * S, "mem_storage": True, "flow_control": True, "idle_heartbeat": 5 * S}
+
+
+def owned(config: dict, owner: str = "p") -> dict:
+    return {**config, "metadata": {**config.get("metadata", {}), MANAGED_KEY: "true", OWNER_KEY: owner}}
+
+
+def test_ephemeral_consumers_are_never_unmanaged_deleted_or_destroyed(make_desired):
+    live = live_of([owned(LIVE_ORDERS)], [("ORDERS", owned(LIVE_WORKER)), ("ORDERS", LIVE_EPHEMERAL)])
+    orders = {"name": "ORDERS", "subjects": ["orders.>"]}
+    plain = plan_jetstream(make_desired([orders]), live, ownership=Ownership("p")).changes
+    assert [(c.address, c.action) for c in plain] == [("consumer/ORDERS/WORKER", "unmanaged")]
+    pruned = plan_jetstream(make_desired(), live, prune=True, ownership=Ownership("p")).changes
+    assert [(c.address, c.action) for c in pruned] == [("stream/ORDERS", "delete"),
+                                                        ("consumer/ORDERS/WORKER", "delete")]
+    (replace,) = plan_jetstream(make_desired([{**orders, "storage": "memory"}]), live,
+                                ownership=Ownership("p")).changes
+    assert replace.action == "replace" and replace.details.destroys["consumers"] == ["WORKER"]
+
+
+def test_a_saved_plan_covers_what_it_reads_and_would_touch(make_desired):
+    """Declared resources (present or not), the streams their defaults come from, what the plan changes
+    or deletes (with --prune: what the planner chose, this project's own), the durable consumers of the
+    streams it replaces."""
+    def stream(name):
+        return {**LIVE_ORDERS, "name": name, "subjects": [f"{name.lower()}.>"], "metadata": {}}
+
+    by_hand = {**LIVE_WORKER, "name": "BY_HAND", "durable_name": "BY_HAND", "metadata": {}}
+    live = live_of([owned(LIVE_ORDERS), stream("OTHER"), stream("ORIGIN"), stream("SCRATCH"), owned(stream("OLD")),
+                    owned(stream("THEIRS"), "q")],
+                   [("ORDERS", owned(LIVE_WORKER)), ("ORDERS", LIVE_EPHEMERAL), ("ORDERS", by_hand),
+                    ("OLD", owned(LIVE_WORKER)), ("OLD", LIVE_EPHEMERAL), ("SCRATCH", by_hand)])
+    streams = [{"name": "ORDERS", "subjects": ["orders.>"]}, {"name": "MIRROR", "mirror": {"name": "ORIGIN"}},
+               {"name": "NEW", "subjects": ["new.>"]}]
+    consumers = [{"stream": "ORDERS", "durable_name": "WORKER", "ack_policy": "explicit"},
+                 {"stream": "OTHER", "durable_name": "MINE", "ack_policy": "explicit"}]
+    declared = {"stream/ORDERS", "stream/MIRROR", "stream/NEW", "consumer/ORDERS/WORKER", "consumer/OTHER/MINE",
+                "stream/ORIGIN", "stream/OTHER"}
+
+    def scope(streams, prune=False):
+        desired = make_desired(streams, consumers)
+        return covered(desired, plan_jetstream(desired, live, prune=prune, ownership=Ownership("p")), live)
+
+    assert scope(streams) == declared
+    assert scope(streams, prune=True) == declared | {"stream/OLD", "consumer/OLD/WORKER"}
+    replaced = [{**streams[0], "storage": "memory"}, *streams[1:]]
+    assert scope(replaced) == declared | {"consumer/ORDERS/BY_HAND"}
 
 
 def test_verify_message_names_the_field_the_server_changed():
