@@ -8,7 +8,14 @@ from typing import TYPE_CHECKING
 import click
 
 from ..jetstream.settings import NatsSettings
-from .options import apply_options, database_target_options, manifest_option, nats_options, ownership_options
+from .options import (
+    ONLY_OPTION,
+    apply_options,
+    database_target_options,
+    manifest_option,
+    nats_options,
+    ownership_options,
+)
 from .run import run_apply
 
 if TYPE_CHECKING:
@@ -23,11 +30,13 @@ if TYPE_CHECKING:
 @click.option("--prune", is_flag=True,
               help="Delete the resources this project owns that no manifest declares any more (needs an owner).")
 @ownership_options
+@ONLY_OPTION
 @apply_options
 @click.argument("plan_file", required=False, metavar="[PLAN]", type=click.Path(dir_okay=False))
 @nats_options
 @database_target_options
-def apply(files: tuple[str, ...], assume_yes: bool, prune: bool, ownership: Ownership, options: ApplyOptions,
+def apply(files: tuple[str, ...], assume_yes: bool, prune: bool, ownership: Ownership, only: str | None,
+          options: ApplyOptions,
           plan_file: str | None, nats: NatsSettings, database: DatabaseTarget | None) -> None:
     """Make the live servers match the manifests (and, with a database configured, upgrade it to
     head), then verify.
@@ -37,4 +46,4 @@ def apply(files: tuple[str, ...], assume_yes: bool, prune: bool, ownership: Owne
     """
     from ..reconcile.target import Target
 
-    run_apply(Target(nats, files, database, prune, ownership), options, assume_yes, plan_file)
+    run_apply(Target(nats, files, database, prune, ownership, only), options, assume_yes, plan_file)

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from ..errors import EXIT_CHANGES, EXIT_OK, JsctlError, Refused
+from ..errors import EXIT_CHANGES, EXIT_OK, DriftRemains, JsctlError, Refused
 
 if TYPE_CHECKING:
     from ..plan.model import Plan
@@ -84,7 +84,7 @@ def console(assume_yes: bool) -> Console:
 
 def run_apply(target: Target, options: ApplyOptions, assume_yes: bool, plan_file: str | None = None) -> None:
     """Apply and verify, then say what was done; a JetStream request that failed mid-way prints what
-    was and was not done."""
+    was and was not done; database drift, what was done before the error naming it."""
     from ..jetstream.execute import ApplyFailed
     from ..reconcile.apply import apply_all
     from ..terminal import printable_text
@@ -93,6 +93,9 @@ def run_apply(target: Target, options: ApplyOptions, assume_yes: bool, plan_file
         applied = asyncio.run(apply_all(target, options, console(assume_yes), plan_file))
     except ApplyFailed as failed:
         click.echo(printable_text(failed.report()), err=True)
+        raise
+    except DriftRemains as drift:  # the rest was applied: say so before the error
+        click.echo(drift.done)
         raise
     if applied is not None:
         click.echo(printable_text(applied.summary()))

@@ -15,6 +15,7 @@ import click
 from ..errors import UserError
 from ..jetstream.settings import NatsSettings
 from .options import (
+    ONLY_OPTION,
     WorkerSettingsFactory,
     apply_options,
     database_target_options,
@@ -34,11 +35,12 @@ if TYPE_CHECKING:
 @click.command()
 @manifest_option
 @ownership_options
+@ONLY_OPTION
 @apply_options
 @nats_options
 @database_target_options
 @worker_options
-def up(files: tuple[str, ...], ownership: Ownership, options: ApplyOptions, nats: NatsSettings,
+def up(files: tuple[str, ...], ownership: Ownership, only: str | None, options: ApplyOptions, nats: NatsSettings,
        database: DatabaseTarget | None, worker_settings: WorkerSettingsFactory) -> int:
     """Apply the manifests and migrations (no question asked, never destructive without
     --allow-destructive), then run the validator worker."""
@@ -51,7 +53,7 @@ def up(files: tuple[str, ...], ownership: Ownership, options: ApplyOptions, nats
     settings = worker_settings(nats, database.settings)
     monitor = start_monitor(settings, APPLYING)
     try:
-        run_apply(Target(nats, files, database, ownership=ownership), options, assume_yes=True)
+        run_apply(Target(nats, files, database, ownership=ownership, only=only), options, assume_yes=True)
         return run(settings, monitor)
     finally:
         monitor.close()
