@@ -29,7 +29,7 @@ COMMANDS: dict[str, str] = {
     "worker": "Run the validator worker.",
     "up": "Deploy: apply, then run the validator worker.",
     "validate": "Check the manifests offline; report every problem at once.",
-    "plan": "Show what apply would change (text, json, markdown or prometheus).",
+    "plan": "Show what apply would change (text/json/markdown/prometheus).",
     "apply": "Make the live servers match the manifests, then verify.",
     "export": "Write manifests from the live JetStream account.",
 }
