@@ -1,13 +1,16 @@
 """Manifest load + validate speed (`load_desired`, `jsctl validate`), beside a bare PyYAML C-loader parse.
 
     .venv/bin/python bench/bench_manifests.py [--scenario NAME]... [--streams 1000] [--consumers 4]
-                                              [--subjects 32000] [--shared 10000] [--runs 5]
+                                              [--subjects 32000] [--shared 10000] [--filtered 10000] [--runs 5]
 
 Scenarios (all by default):
   resources  N streams x M consumers, as a real project writes them (budget: ~0.2 s for load+validate,
              inside the 1 s target of a whole `jsctl plan` at 1,000 x 4)
   subjects   one stream with --subjects subjects (the subject overlap checks, within a stream)
   shared     --shared streams whose subjects all share their first token (overlaps across streams)
+  filters    one stream with --subjects subjects and --filtered consumers on it, each with filters (one
+             or two) and every other one push (deliver_subject): filters and deliver subjects against
+             the stream's subjects
   bomb       a ~400-byte YAML alias bomb: refused before anything is built
 
 For each, in one run: jsctl's `load_desired` in this process beside a baseline parsing the same files
@@ -51,6 +54,21 @@ def write_resources(directory: Path, streams: int, consumers_per_stream: int) ->
             write(directory / "consumers.yaml", {"consumers": consumer_items})]
 
 
+def write_filtered(directory: Path, subjects: int, consumers: int) -> list[Path]:
+    stream = {"name": "BIG", "subjects": [f"big.{index:05d}.*" for index in range(subjects)]}
+    consumer_items = []
+    for index in range(consumers):
+        first, second = (index * 7) % subjects, (index * 7 + 1) % subjects
+        consumer = {"stream": "BIG", "durable_name": f"C{index:05d}", "ack_policy": "explicit"}
+        if index % 2:
+            consumer["filter_subjects"] = [f"big.{first:05d}.a", f"big.{second:05d}.*"]
+        else:
+            consumer.update(filter_subject=f"big.{first:05d}.a", deliver_subject=f"out.{index:05d}")
+        consumer_items.append(consumer)
+    return [write(directory / "streams.yaml", {"streams": [stream]}),
+            write(directory / "consumers.yaml", {"consumers": consumer_items})]
+
+
 def write(path: Path, document: dict) -> Path:
     path.write_text(yaml.safe_dump(document, sort_keys=False))
     return path
@@ -80,6 +98,9 @@ def scenario_files(name: str, directory: Path, args: argparse.Namespace) -> tupl
         subjects = [f"big.{index:05d}.*" for index in range(args.subjects)]
         return (f"1 stream with {args.subjects} subjects",
                 [write(directory / "streams.yaml", {"streams": [{"name": "BIG", "subjects": subjects}]})])
+    if name == "filters":
+        return (f"1 stream with {args.subjects} subjects, {args.filtered} consumers with filters",
+                write_filtered(directory, args.subjects, args.filtered))
     if name == "shared":
         streams = [{"name": f"S{index:05d}", "subjects": [f"shared.s{index}.>"]} for index in range(args.shared)]
         return (f"{args.shared} streams sharing a first token",
@@ -116,18 +137,19 @@ def run(name: str, args: argparse.Namespace) -> None:
           f"process {ours_process / base_process:.2f}")
 
 
-SCENARIOS = ("resources", "subjects", "shared", "bomb")
+SCENARIOS = ("resources", "subjects", "shared", "filters", "bomb")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter,
-                                     epilog="\n".join(__doc__.splitlines()[5:11]))
+                                     epilog="\n".join(__doc__.splitlines()[5:14]))
     parser.add_argument("--scenario", action="append", choices=SCENARIOS, help="repeatable; default: all")
     parser.add_argument("--streams", type=int, default=1000)
     parser.add_argument("--consumers", type=int, default=4, help="consumers per stream")
     parser.add_argument("--subjects", type=int, default=32_000, help="subjects of the one stream")
     parser.add_argument("--shared", type=int, default=10_000, help="streams sharing a first token")
+    parser.add_argument("--filtered", type=int, default=10_000, help="consumers with filters on the one stream")
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
     for name in args.scenario or SCENARIOS:

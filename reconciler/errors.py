@@ -33,6 +33,18 @@ class Refused(JsctlError):
     exit_code = EXIT_REFUSED
 
 
+class DriftRemains(JsctlError):
+    """Apply did all it had to, but the database differs from what its migrations make: drift, which
+    jsctl never corrects (exit 1, as any failed verification). ``done`` says what apply did meanwhile."""
+
+    def __init__(self, differences: str, *, upgraded: bool, done: str = ""):
+        self.done = done
+        what = ("after the upgrade the database still differs from what its migrations make (drift no revision "
+                "corrects)" if upgraded else "the database differs from what its migrations make (drift)")
+        super().__init__(f"{what}: {differences}; jsctl never corrects drift: undo it by hand, or write a revision "
+                         "that covers it")
+
+
 class ManifestError(UserError):
     """Invalid manifests: every problem found, one ``file:line:column: field.path: message`` line each."""
 

@@ -108,6 +108,14 @@ def test_control_characters_from_the_input_are_never_printed_raw(jsctl, tmp_path
     assert "invalid name 'a\\x1bb': contains a control or invisible character (U+001B)" in result.stderr
 
 
+def test_a_file_name_with_control_characters_is_escaped_in_the_ok_line(jsctl, tmp_path):
+    # an OSC sequence (set the terminal's title) and a bell: click strips only colour codes
+    name = "s\x1b]2;owned\x07.yaml"
+    (tmp_path / name).write_text("streams: [{name: A, subjects: [a]}]\n")
+    result = jsctl("validate", "-f", name, cwd=tmp_path)
+    assert (result.returncode, result.stdout) == (0, "ok: 1 stream, 0 consumers in s\\x1b]2;owned\\x07.yaml\n")
+
+
 def run_bound_by_permissions(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     """jsctl subject to file permissions: root reads through chmod 000 unless it drops the capabilities."""
     command = [sys.executable, "-m", "reconciler", *args]

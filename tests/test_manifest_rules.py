@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import pytest
 import yaml
+from hypothesis import given
+from hypothesis import strategies as st
 
 from reconciler.manifest.load import format_path, parse_document
+from reconciler.manifest.subjects import overlaps
 from reconciler.manifest.validate import validate_documents
 
 BASE_STREAM = {"name": "S", "subjects": ["s.*"]}
@@ -18,6 +21,10 @@ def check(streams=None, consumers=None, text: str | None = None) -> list[str]:
     problems = []
     validate_documents([parse_document(text, "m.yaml", problems)], problems)
     return [f"{format_path(p.path)}: {p.message}" for p in problems]
+
+
+ACK_FLOW_CONTROL = {"ack_policy": "flow_control", "deliver_subject": "out", "flow_control": True,
+                    "idle_heartbeat": "1s"}
 
 
 def consumer(**fields):
@@ -200,7 +207,10 @@ CASES = {
     "overlapping source transforms": (
         [stream(), {"name": "A", "sources": [{"name": "S", "subject_transforms": [
             {"src": "s.*", "dest": "a.{{wildcard(1)}}"}, {"src": "s.b", "dest": "b"}]}]}], [],
-        "streams[1].sources[0].subject_transforms[0].src: 's.*' overlaps 's.b'"),
+        "streams[1].sources[0].subject_transforms[1].src: 's.b' overlaps 's.*'"),
+    "mirror_direct without a direct origin": (
+        [stream(), {"name": "M", "mirror": {"name": "S"}, "mirror_direct": True}], [],
+        "streams[1].mirror_direct: mirror_direct: true needs allow_direct: true on the origin stream 'S' (m.yaml:"),
     "republish cycle": ([stream(republish={"src": "s.*", "dest": "s.x"})], [],
                         "streams[0].republish.dest: republishing to 's.x' would feed the stream its own messages"),
     "placement preferred": ([stream(placement={"preferred": "n1"})], [], "does not accept a preferred server"),
@@ -246,10 +256,9 @@ CASES = {
     "flow control without heartbeat": ([stream()], [consumer(deliver_subject="out", flow_control=True)],
                                        "consumers[0].flow_control: flow_control needs idle_heartbeat"),
     "max_expires under 1ms": ([stream()], [consumer(max_expires="10us")], "max_expires must be 0 or at least 1ms"),
-    "ack flow_control without max_ack_pending": (
-        [stream()],
-        [consumer(ack_policy="flow_control", deliver_subject="out", flow_control=True, idle_heartbeat="1s")],
-        "consumers[0].ack_policy: ack_policy flow_control needs max_ack_pending > 0"),
+    "ack flow_control with unlimited max_ack_pending": (
+        [stream()], [consumer(**ACK_FLOW_CONTROL, max_ack_pending=-1)],
+        "consumers[0].max_ack_pending: ack_policy flow_control needs a max_ack_pending: leave it out"),
     "priority groups without policy": ([stream()], [consumer(priority_groups=["g"])],
                                        "consumers[0].priority_groups: priority_groups need a priority_policy"),
     "priority policy without groups": ([stream()], [consumer(priority_policy="pinned_client")],
@@ -395,3 +404,63 @@ def test_values_grouped_by_type_each_get_their_own_message():
 def test_spaces_inside_a_mapping_function_of_a_destination_are_fine():
     """nats-server's ValidateMapping allows them there ({{ wildcard(1) }})."""
     assert check([stream(subject_transform={"src": "s.*", "dest": "t.{{ wildcard(1) }}"})]) == []
+
+
+def test_filters_deliver_subjects_and_transforms_are_not_compared_pair_by_pair(monkeypatch):
+    """Validation stays near-linear (issue #11): a consumer's filters and deliver subject are looked up in
+    its stream's subjects indexed once, and a source's transforms in an index of the earlier ones; the
+    pairwise comparison is used only for a stream's few fixed checks (API spaces, republish)."""
+    from reconciler.manifest import checks
+
+    calls = 0
+    pairwise = checks.overlaps
+
+    def counted(a: str, b: str) -> bool:
+        nonlocal calls
+        calls += 1
+        return pairwise(a, b)
+
+    monkeypatch.setattr(checks, "overlaps", counted)
+    subjects, consumers, transforms = 2_000, 400, 300
+    big = stream(subjects=[f"s.{i}.*" for i in range(subjects)])
+    source = {"name": "AGG", "sources": [{"name": "S", "subject_transforms": [
+        {"src": f"s.{i}.*", "dest": f"agg.{i}.{{{{wildcard(1)}}}}"} for i in range(transforms)]}]}
+    filtered = [consumer(durable_name=f"C{i}", filter_subject=f"s.{subjects - 1 - i}.a", deliver_subject=f"o.{i}")
+                for i in range(consumers)]
+    assert check([big, source], filtered) == []
+    assert calls <= len(checks._API_SPACES) * (subjects + transforms + 1), calls  # one round per subject
+
+
+@st.composite
+def small_subjects(draw) -> str:
+    tokens = draw(st.lists(st.sampled_from(["a", "b", "*"]), min_size=1, max_size=3))
+    return ".".join([*tokens[:-1], ">"] if draw(st.booleans()) else tokens)
+
+
+@given(held=st.lists(small_subjects(), min_size=1, max_size=14, unique=True),  # compared, or indexed above 8
+       filters=st.lists(small_subjects(), max_size=6), delivered=st.lists(st.sampled_from(["a", "b", "a.b", "c"])))
+def test_filters_and_deliver_subjects_are_judged_as_comparing_every_pair(held, filters, delivered):
+    consumers = [consumer(durable_name=f"F{i}", filter_subject=f) for i, f in enumerate(filters)]
+    consumers += [consumer(durable_name=f"D{i}", deliver_subject=d) for i, d in enumerate(delivered)]
+    found = check([{"name": "S", "subjects": held, "no_ack": True}], consumers)
+    unmatched = {f"consumers[{i}].filter_subject" for i, f in enumerate(filters)
+                 if not any(overlaps(f, s) for s in held)}
+    captured = {f"consumers[{len(filters) + i}].deliver_subject" for i, d in enumerate(delivered)
+                if any(overlaps(d, s) for s in held)}
+    assert {p.split(": ")[0] for p in found if "matches no subject" in p} == unmatched
+    assert {p.split(": ")[0] for p in found if "is captured by the stream" in p} == captured
+
+
+def test_mirror_direct_is_refused_only_when_the_declared_origin_lacks_allow_direct():
+    mirror = {"name": "M", "mirror": {"name": "S"}, "mirror_direct": True}
+    assert check([stream(allow_direct=True), mirror]) == []
+    assert check([mirror]) == []  # an origin no manifest declares: not known here
+    external = {**mirror, "mirror": {"name": "S", "external": {"api": "$JS.hub.API"}}}
+    assert check([stream(), external]) == []  # another domain's S
+
+
+@pytest.mark.parametrize("written", [{}, {"max_ack_pending": 0}, {"max_ack_pending": 5}])
+@pytest.mark.parametrize("limits", [{}, {"consumer_limits": {"max_ack_pending": 10}}])
+def test_ack_flow_control_takes_the_servers_max_ack_pending(written, limits):
+    """nats-server 2.14+ (the first with ack_policy flow_control) fills in the stream's limit, else 1000."""
+    assert check([stream(**limits)], [consumer(**ACK_FLOW_CONTROL, **written)]) == []

@@ -14,7 +14,10 @@ from reconciler.plan.address import (
     DATABASE,
     DB,
     DB_COLUMN,
+    DB_FUNCTION,
     DB_REVISION,
+    DB_TRIGGER,
+    DB_VIEW,
     JETSTREAM,
     KINDS,
     OTHER,
@@ -43,6 +46,9 @@ def test_any_text_is_an_address_of_some_kind(text):
     ("stream/ORDERS", STREAM, ("ORDERS",)), ("consumer/ORDERS/C", CONSUMER, ("ORDERS", "C")),
     ("db/revision/0002", DB_REVISION, ("0002",)), ("db/column/t.c", DB_COLUMN, ("t.c",)), ("db", DB, ()),
     ("db/column/a/b", DB_COLUMN, ("a/b",)),  # a quoted Postgres name may hold a "/"
+    ("db/function/jsctl_record_batch(text[], timestamp with time zone[], numeric)", DB_FUNCTION,
+     ("jsctl_record_batch(text[], timestamp with time zone[], numeric)",)),
+    ("db/trigger/transactions.audit", DB_TRIGGER, ("transactions.audit",)), ("db/view/totals", DB_VIEW, ("totals",)),
 ])
 def test_the_documented_addresses(text, kind, names):
     assert (Address(text).kind, Address(text).names) == (kind, names)

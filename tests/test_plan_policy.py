@@ -32,7 +32,9 @@ def test_a_revision_is_destructive_where_what_it_drops_exists_now():
     assert not is_destructive(Action.UPGRADE, drop, live=set())  # an empty database
     assert not is_destructive(Action.UPGRADE, drop, live={"u"})  # t comes from an earlier pending revision
     unknown = upgrade(Finding(DESTRUCTIVE, "drops something", None))
-    assert is_destructive(Action.UPGRADE, unknown, live=set())  # not known what: assume the worst
+    assert is_destructive(Action.UPGRADE, unknown, live={"u"})  # not known what: assume the worst
+    assert is_destructive(Action.UPGRADE, unknown, live={"other.t"})  # a table of another schema
+    assert not is_destructive(Action.UPGRADE, unknown, live=set())  # but an empty database has nothing to lose
 
 
 @pytest.mark.parametrize(("sql", "flag", "relation"), [

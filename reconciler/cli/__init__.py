@@ -13,6 +13,7 @@ import traceback
 import click
 
 from ..errors import EXIT_ERROR, JsctlError, scrub
+from ..terminal import printable_text
 
 # name -> one-line help for `jsctl --help`; the command is reconciler.cli.<name, '-' as '_'>.<same name>
 COMMANDS: dict[str, str] = {
@@ -28,7 +29,7 @@ COMMANDS: dict[str, str] = {
     "worker": "Run the validator worker.",
     "up": "Deploy: apply, then run the validator worker.",
     "validate": "Check the manifests offline; report every problem at once.",
-    "plan": "Show what apply would change (text, json, markdown or prometheus).",
+    "plan": "Show what apply would change (text/json/markdown/prometheus).",
     "apply": "Make the live servers match the manifests, then verify.",
     "export": "Write manifests from the live JetStream account.",
 }
@@ -84,16 +85,16 @@ def main(argv: list[str] | None = None) -> None:
         code = error_exit_code(exc.ctx.command if isinstance(exc, click.UsageError) and exc.ctx else None)
     except JsctlError as exc:
         if debug:
-            click.echo(scrub(traceback.format_exc()), err=True, nl=False)
-        click.echo(scrub(f"jsctl: error: {exc}"), err=True)
+            click.echo(printable_text(scrub(traceback.format_exc())), err=True, nl=False)
+        click.echo(printable_text(scrub(f"jsctl: error: {exc}")), err=True)
         code = exc.exit_code
     except KeyboardInterrupt:
         click.echo("jsctl: interrupted", err=True)
         code = 130
     except Exception as exc:  # a bug, not a user error: still one line unless --debug
         if debug:
-            click.echo(scrub(traceback.format_exc()), err=True, nl=False)
-        click.echo(scrub(f"jsctl: internal error: {type(exc).__name__}: {exc} (run with --debug for details)"),
-                   err=True)
+            click.echo(printable_text(scrub(traceback.format_exc())), err=True, nl=False)
+        click.echo(printable_text(scrub(f"jsctl: internal error: {type(exc).__name__}: {exc} "
+                                        "(run with --debug for details)")), err=True)
         code = EXIT_ERROR
     sys.exit(code if isinstance(code, int) else 0)

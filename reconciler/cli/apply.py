@@ -9,6 +9,7 @@ import click
 
 from ..jetstream.settings import NatsSettings
 from .options import (
+    ONLY_OPTION,
     apply_options,
     database_target_options,
     manifest_option,
@@ -31,13 +32,15 @@ if TYPE_CHECKING:
 @click.option("--prune", is_flag=True,
               help="Delete the resources this project owns that no manifest declares any more (needs an owner).")
 @ownership_options
+@ONLY_OPTION
 @apply_options
 @timeout_option
 @click.argument("plan_file", required=False, metavar="[PLAN]", type=click.Path(dir_okay=False))
 @nats_options
 @database_target_options
-def apply(files: tuple[str, ...], assume_yes: bool, prune: bool, ownership: Ownership, options: ApplyOptions,
-          timeout: Deadline | None, plan_file: str | None, nats: NatsSettings, database: DatabaseTarget | None) -> None:
+def apply(files: tuple[str, ...], assume_yes: bool, prune: bool, ownership: Ownership, only: str | None,
+          options: ApplyOptions, timeout: Deadline | None, plan_file: str | None, nats: NatsSettings,
+          database: DatabaseTarget | None) -> None:
     """Make the live servers match the manifests (and, with a database configured, upgrade it to
     head), then verify.
 
@@ -46,4 +49,4 @@ def apply(files: tuple[str, ...], assume_yes: bool, prune: bool, ownership: Owne
     """
     from ..reconcile.target import Target
 
-    run_apply(Target(nats, files, database, prune, ownership), options, assume_yes, plan_file, timeout)
+    run_apply(Target(nats, files, database, prune, ownership, only), options, assume_yes, plan_file, timeout)

@@ -96,6 +96,8 @@ def check(ctx: click.Context, files: tuple[str, ...], streams: tuple[str, ...], 
 def _unknown(output: str, message: str) -> str:
     import json
 
+    from ..terminal import printable_text
+
     if output == "json":
         return json.dumps({"status": "UNKNOWN", "exit_code": 3, "error": message, "checks": []}) + "\n"
-    return f"JSCTL UNKNOWN - {message}\n" if output == "nagios" else f"UNKNOWN: {message}\n"
+    return printable_text(f"JSCTL UNKNOWN - {message}" if output == "nagios" else f"UNKNOWN: {message}") + "\n"

@@ -18,7 +18,9 @@ def force_unlock(lock_id: str, timeout: Deadline | None, nats: NatsSettings) -> 
 
     Only for a lock whose holder is gone: an apply still running loses its lock and stops.
     """
-    click.echo(f"removed the apply lock: {run(_unlock(nats, lock_id), timeout).describe()}")
+    from ..terminal import printable
+
+    click.echo(printable(f"removed the apply lock: {run(_unlock(nats, lock_id), timeout).describe()}"))
 
 
 async def _unlock(settings: NatsSettings, lock_id: str):

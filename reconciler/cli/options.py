@@ -187,6 +187,12 @@ def database_target_options(func: Callable) -> Callable:
     return database_options(add_options([MIGRATIONS_OPTION, DEV_URL_OPTION, _ADOPT_OPTION], wrapper))
 
 
+ONLY_OPTION = click.option(
+    "--only", type=click.Choice(["jetstream", "database"]), default=None,
+    help="Plan and apply one half only: jetstream (the database is left alone even when one is configured) or "
+         "database (no NATS connection) [default: both].")
+
+
 _OWNER_OPTIONS = [
     click.option("--owner", envvar="JSCTL_OWNER", metavar="NAME",
                  help="This project's id, recorded on what apply creates or adopts (metadata io.jsctl.owner); "

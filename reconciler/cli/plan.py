@@ -9,6 +9,7 @@ import click
 
 from ..jetstream.settings import NatsSettings
 from .options import (
+    ONLY_OPTION,
     database_target_options,
     detailed_exitcode_option,
     manifest_option,
@@ -41,15 +42,18 @@ def _print_schema(ctx: click.Context, param: click.Parameter, value: bool) -> No
 @click.option("--prune", is_flag=True,
               help="Plan deletes of the resources this project owns that left the manifests (needs an owner).")
 @ownership_options
+@ONLY_OPTION
 @click.option("--print-schema", is_flag=True, is_eager=True, expose_value=False, callback=_print_schema,
               help="Print the JSON Schema of `-o json` (and of the plan in --out files) and exit.")
 @timeout_option
 @nats_options
 @database_target_options
 def plan(files: tuple[str, ...], output: str, detailed_exitcode: bool, out_file: str | None, prune: bool,
-         ownership: Ownership, timeout: Deadline | None, nats: NatsSettings, database: DatabaseTarget | None) -> int:
+         ownership: Ownership, only: str | None, timeout: Deadline | None, nats: NatsSettings,
+         database: DatabaseTarget | None) -> int:
     """Show what `jsctl apply` would change on the live servers (with a database configured, its
     pending revisions and drift too)."""
     from ..reconcile.target import Target
 
-    return show_plan(Target(nats, files, database, prune, ownership), output, detailed_exitcode, out_file, timeout)
+    return show_plan(Target(nats, files, database, prune, ownership, only), output, detailed_exitcode, out_file,
+                     timeout)

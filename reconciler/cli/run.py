@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import click
 
 from ..deadline import Deadline, DeadlineExceeded, run
-from ..errors import EXIT_CHANGES, EXIT_OK, JsctlError, Refused
+from ..errors import EXIT_CHANGES, EXIT_OK, DriftRemains, JsctlError, Refused
 
 if TYPE_CHECKING:
     from ..plan.model import Plan
@@ -58,24 +58,30 @@ def confirmation(assume_yes: bool) -> Callable[[Plan], None]:
 
 def console(assume_yes: bool) -> Console:
     from ..reconcile.target import Console
+    from ..terminal import printable_text
 
-    return Console(show=click.echo, tell=lambda message: click.echo(f"jsctl: {message}", err=True),
+    return Console(show=click.echo, tell=lambda message: click.echo(printable_text(f"jsctl: {message}"), err=True),
                    confirm=confirmation(assume_yes))
 
 
 def run_apply(target: Target, options: ApplyOptions, assume_yes: bool, plan_file: str | None = None,
               deadline: Deadline | None = None) -> None:
     """Apply and verify (within ``deadline``), then say what was done; JetStream requests that failed or
-    were interrupted mid-way print what was and was not done."""
+    were interrupted mid-way print what was and was not done; database drift, what was done before the
+    error naming it."""
     from ..jetstream.execute import ApplyFailed
     from ..reconcile.apply import apply_all
+    from ..terminal import printable_text
 
     try:
         applied = run(apply_all(target, options, console(assume_yes), plan_file), deadline)
     except (ApplyFailed, DeadlineExceeded) as exc:
         failed = exc.interrupted if isinstance(exc, DeadlineExceeded) else exc
         if isinstance(failed, ApplyFailed):
-            click.echo(failed.report(), err=True)
+            click.echo(printable_text(failed.report()), err=True)
+        raise
+    except DriftRemains as drift:  # the rest was applied: say so before the error
+        click.echo(drift.done)
         raise
     if applied is not None:
-        click.echo(applied.summary())
+        click.echo(printable_text(applied.summary()))

@@ -15,6 +15,7 @@ import click
 from ..errors import UserError
 from ..jetstream.settings import NatsSettings
 from .options import (
+    ONLY_OPTION,
     WorkerSettingsFactory,
     apply_options,
     apply_timeout_option,
@@ -36,13 +37,15 @@ if TYPE_CHECKING:
 @click.command()
 @manifest_option
 @ownership_options
+@ONLY_OPTION
 @apply_options
 @apply_timeout_option
 @nats_options
 @database_target_options
 @worker_options
-def up(files: tuple[str, ...], ownership: Ownership, options: ApplyOptions, timeout: Deadline | None,
-       nats: NatsSettings, database: DatabaseTarget | None, worker_settings: WorkerSettingsFactory) -> int:
+def up(files: tuple[str, ...], ownership: Ownership, only: str | None, options: ApplyOptions,
+       timeout: Deadline | None, nats: NatsSettings, database: DatabaseTarget | None,
+       worker_settings: WorkerSettingsFactory) -> int:
     """Apply the manifests and migrations (no question asked, never destructive without
     --allow-destructive), then run the validator worker."""
     from ..reconcile.target import Target
@@ -54,7 +57,8 @@ def up(files: tuple[str, ...], ownership: Ownership, options: ApplyOptions, time
     settings = worker_settings(nats, database.settings)
     monitor = start_monitor(settings, APPLYING)
     try:
-        run_apply(Target(nats, files, database, ownership=ownership), options, assume_yes=True, deadline=timeout)
+        run_apply(Target(nats, files, database, ownership=ownership, only=only), options, assume_yes=True,
+                  deadline=timeout)
         if timeout is not None:
             timeout.stop()
         return run(settings, monitor)

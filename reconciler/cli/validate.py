@@ -20,8 +20,9 @@ def validate(files: tuple[str, ...], print_schema: bool) -> None:
         click.echo(resources.files("reconciler").joinpath(SCHEMA_RESOURCE).read_text(encoding="utf-8"), nl=False)
         return
     from ..reconcile.plan import load_manifests
+    from ..terminal import printable
 
     desired = load_manifests(files)
     streams, consumers = len(desired.streams), len(desired.consumers)
-    click.echo(f"ok: {streams} stream{'s' if streams != 1 else ''}, {consumers} consumer{'s' if consumers != 1 else ''}"
-               f" in {', '.join(desired.files)}")
+    click.echo(printable(f"ok: {streams} stream{'s' if streams != 1 else ''}, "
+                         f"{consumers} consumer{'s' if consumers != 1 else ''} in {', '.join(desired.files)}"))

@@ -48,9 +48,15 @@ def apply_database(database: DatabaseSettings, migrations_dir: Path, plan: Plan,
 
     Refused like ``jsctl apply`` (plan/policy.py): a plan with errors, destructive changes without
     ``allow_destructive``. (``jsctl apply`` checks the joint plan once and runs execute.py itself.)
+    Raises ``reconciler.errors.DriftRemains`` when the database still differs from its migrations after.
     """
+    from ..errors import DriftRemains
+    from .diff import one_line
     from .execute import database_changes, execute
 
     options = options or ApplyOptions()
     check(plan, options.allow_destructive, database_changes(plan))
-    return execute(database, migrations_dir, plan, options, progress or (lambda line: None))
+    done, drift = execute(database, migrations_dir, plan, options, progress or (lambda line: None))
+    if drift:
+        raise DriftRemains(one_line(drift), upgraded=bool(done))
+    return done

@@ -111,11 +111,14 @@ def drift_changes(diffs: list[Any], sides: Sides) -> list[Change]:
     return list(by_address.values())
 
 
+def one_line(changes: list[Change]) -> str:
+    """Drift notes as one line, for error messages: each address with its field changes, or its reason."""
+    def shown(change: Change) -> str:
+        return "; ".join(f"{f.path}: {f.before} -> {f.after}" for f in change.diff) or change.reason or "differs"
+
+    return ", ".join(f"{change.address} ({shown(change)})" for change in changes)
+
+
 def summarize(diffs: list[Any], sides: Sides) -> str:
     """One line naming every difference, for error messages."""
-    parts = []
-    for diff in flatten(diffs):
-        address, reason, fields = describe(diff, sides)
-        shown = "; ".join(f"{f.path}: {f.before} -> {f.after}" for f in fields) or reason
-        parts.append(f"{address} ({shown})")
-    return ", ".join(parts)
+    return one_line(drift_changes(diffs, sides))

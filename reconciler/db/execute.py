@@ -6,7 +6,8 @@
   that fails is rolled back; the ones before it stay), CONCURRENTLY work in the revision's own
   autocommit block.
 - Only the revisions in the plan are run; drift is never "corrected" by anything but a revision.
-- Afterwards the live schema must equal schema.yaml (verify.py).
+- Afterwards the live schema must equal schema.yaml, and its functions, triggers and views those the
+  migrations at head create (verify.py); what still differs is returned: drift, which the caller reports.
 The plan was checked beforehand (plan/policy.py): this module decides nothing about what may change.
 """
 
@@ -31,7 +32,7 @@ from .observe import observe
 from .plan import adoption_mismatch
 from .risk import PINNED_SESSION
 from .settings import DatabaseSettings
-from .verify import verify
+from .verify import OBJECTS_AT_HEAD, differences_from_head
 
 APPLY_APPLICATION_NAME = "jsctl apply"
 
@@ -54,8 +55,9 @@ def check_revisions_unchanged(migrations_dir: Path, plan: Plan, changes: list[Ch
 
 
 def execute(database: DatabaseSettings, migrations_dir: Path, plan: Plan, options: ApplyOptions,
-            progress: Callable[[str], None]) -> list[str]:
-    """Run the plan's database changes; returns what was done, one line each. Raises on refusal or failure."""
+            progress: Callable[[str], None]) -> tuple[list[str], list[Change]]:
+    """Run the plan's database changes; returns what was done, one line each, and the drift that remains
+    (drift notes: what still differs from schema.yaml and the migrations at head). Raises on refusal or failure."""
     changes = database_changes(plan)
     check_revisions_unchanged(migrations_dir, plan, changes)
     metadata = target_metadata(migrations_dir)
@@ -67,10 +69,10 @@ def execute(database: DatabaseSettings, migrations_dir: Path, plan: Plan, option
             for line in _run(connection, migrations_dir, plan, changes, metadata):
                 progress(line)
                 done.append(line)
-            verify(connection, metadata)
+            drift = differences_from_head(connection, metadata, plan.context.get(OBJECTS_AT_HEAD))
         finally:
             release_lock(connection)
-    return done
+    return done, drift
 
 
 def _run(connection: sa.Connection, migrations_dir: Path, plan: Plan, changes: list[Change],
@@ -81,7 +83,7 @@ def _run(connection: sa.Connection, migrations_dir: Path, plan: Plan, changes: l
     if adopt:
         if state.managed:
             raise Refused("the database was stamped by someone else since the plan: plan again")
-        mismatch = adoption_mismatch(connection, metadata)
+        mismatch = adoption_mismatch(connection, metadata, plan.context.get(OBJECTS_AT_HEAD, {}))
         if mismatch:
             raise UserError(mismatch)
         command.stamp(alembic_config(migrations_dir, connection), adopt[0].desired["revision"])

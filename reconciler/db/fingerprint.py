@@ -1,8 +1,9 @@
 """A fingerprint of the live schema, for saved plans: a plan applies only to the schema it was made on.
 
 Postgres' own catalog describes every table, column, index, constraint and comment of the public
-schema (``format_type``, ``pg_get_indexdef``, ``pg_get_constraintdef``: the text ``\\d`` shows); the
-fingerprint is the digest of that description, so any DDL someone runs by hand changes it.
+schema (``format_type``, ``pg_get_indexdef``, ``pg_get_constraintdef``: the text ``\\d`` shows), and its
+functions, triggers and views (code_objects.py, with their deparsed definitions: the server is compared
+with itself); the fingerprint is the digest of that description, so any DDL someone runs by hand changes it.
 Alembic's version table is left out: the revision is compared on its own.
 """
 
@@ -12,6 +13,7 @@ import sqlalchemy as sa
 
 from ..plan.planfile import digest
 from .alembic_env import VERSION_TABLE
+from .code_objects import observe_objects
 from .diff import SCHEMA
 
 _QUERIES = {
@@ -46,4 +48,5 @@ def schema_fingerprint(connection: sa.Connection) -> str:
                                 connection.exec_driver_sql(query, parameters).all())
                    for kind, query in _QUERIES.items()}
     connection.rollback()
+    description["objects"] = observe_objects(connection, definitions=True)
     return digest(description)

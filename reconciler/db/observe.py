@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 
@@ -31,12 +31,22 @@ def index_names(connection: sa.Connection) -> list[str]:
     return [name for (name,) in rows]
 
 
+def tables_elsewhere(connection: sa.Connection) -> list[str]:
+    """Tables of the database outside the public schema (``schema.table``), the system's left out."""
+    rows = connection.exec_driver_sql(
+        "SELECT n.nspname || '.' || c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE c.relkind IN ('r', 'p', 'm') AND n.nspname <> %s AND n.nspname <> 'information_schema' "
+        "AND n.nspname NOT LIKE 'pg\\_%%' ORDER BY 1", (SCHEMA,)).all()
+    return [name for (name,) in rows]
+
+
 @dataclass
 class LiveState:
     managed: bool  # Alembic's version table exists
     revision: str | None
     tables: list[str]
     indexes: list[str]
+    elsewhere: list[str] = field(default_factory=list)  # tables of other schemas, as schema.table
 
     @property
     def foreign(self) -> bool:
@@ -45,14 +55,15 @@ class LiveState:
 
     @property
     def relations(self) -> set[str]:
-        """What a revision could lose something of: the tables and indexes there are now."""
-        return {*self.tables, *self.indexes}
+        """What a revision could lose something of: the tables and indexes there are now (those of
+        other schemas too, qualified: code jsctl cannot read could reach them). Empty: nothing to lose."""
+        return {*self.tables, *self.indexes, *self.elsewhere}
 
 
 def observe(connection: sa.Connection) -> LiveState:
     managed = has_history(connection)
     state = LiveState(managed, current_revision(connection) if managed else None, user_tables(connection),
-                      index_names(connection))
+                      index_names(connection), tables_elsewhere(connection))
     connection.rollback()
     return state
 

@@ -2,7 +2,8 @@
 
 - Pending revisions: from the live revision to head, each with the SQL Alembic renders offline.
 - Drift: the live database compared with what the migrations produce at the live revision (replayed
-  on a scratch database), so changes made by hand show and pending revisions explain the rest.
+  on a scratch database), so changes made by hand show and pending revisions explain the rest: its
+  tables (Alembic's comparison) and its functions, triggers and views (code_objects.py).
 - Coverage: the migrations at head, replayed on the scratch database, must reproduce schema.yaml.
 The target database is only read.
 """
@@ -21,8 +22,9 @@ from ..plan.details import BACKFILL, MODIFIES_DATA, Details, RevisionInfo, Risk
 from ..plan.model import Action, Change, Plan
 from ..plan.policy import is_destructive
 from .alembic_env import target_metadata
+from .code_objects import digests, object_drift, observe_objects
 from .connect import connect, server_major
-from .diff import Sides, differences, drift_changes, reflect, summarize
+from .diff import Sides, differences, drift_changes, one_line, reflect, summarize
 from .fingerprint import schema_fingerprint
 from .history import Revision, head_revision, pending_revisions, script_directory
 from .migrate import replay_errors, upgrade
@@ -32,6 +34,7 @@ from .risk import ImpossibleCast, assess
 from .schema_yaml import load_schema
 from .scratch import scratch_database
 from .settings import DatabaseSettings
+from .verify import OBJECTS_AT_HEAD, differences_from_head
 
 UNCOVERED = "schema.yaml changed but no revision covers it: run `jsctl db revision -m ...`"
 COVERAGE = Sides(live="the migrations at head", expected="schema.yaml")
@@ -95,30 +98,36 @@ def plan_database(database: DatabaseSettings, migrations_dir: Path, *, dev_url: 
             if state.revision:
                 upgrade(scratch, migrations_dir, state.revision)
             expected_now = reflect(scratch)
+            objects_now = observe_objects(scratch)
             for revision in pending:
                 plan.changes.append(revision_change(revision, column_types(scratch), migrations_dir, state.relations))
                 upgrade(scratch, migrations_dir, revision.revision)
             if state.foreign:
                 upgrade(scratch, migrations_dir)
             uncovered = differences(scratch, metadata)
+            objects_at_head = digests(observe_objects(scratch))
+        plan.context[OBJECTS_AT_HEAD] = objects_at_head  # what apply verifies (execute.py)
         if uncovered:
             plan.errors.append(f"{UNCOVERED} (differences: {summarize(uncovered, COVERAGE)})")
         if state.foreign:
             _plan_adoption(plan, live, metadata, head)
         else:
-            reference = f"the migrations at revision {state.revision}" if state.revision else "an empty database"
-            plan.changes.extend(drift_changes(differences(live, expected_now), Sides(expected=reference)))
+            reference = Sides(expected=f"the migrations at revision {state.revision}" if state.revision
+                              else "an empty database")
+            plan.changes.extend(drift_changes(differences(live, expected_now), reference))
+            plan.changes.extend(object_drift(observe_objects(live), objects_now, reference))
     return plan
 
 
-def adoption_mismatch(live: sa.Connection, metadata: sa.MetaData) -> str | None:
-    """Why the live schema cannot be stamped as it is (checked when planning and again when applying)."""
-    mismatch = differences(live, metadata)
-    return f"cannot adopt: the database differs from schema.yaml: {summarize(mismatch, Sides())}" if mismatch else None
+def adoption_mismatch(live: sa.Connection, metadata: sa.MetaData, objects_at_head: dict[str, str]) -> str | None:
+    """Why the live schema cannot be stamped as it is (checked when planning and again when applying):
+    its tables differ from schema.yaml, or its functions, triggers and views from the migrations at head."""
+    mismatch = differences_from_head(live, metadata, objects_at_head)
+    return f"cannot adopt: the database differs: {one_line(mismatch)}" if mismatch else None
 
 
 def _plan_adoption(plan: Plan, live: sa.Connection, metadata: sa.MetaData, head: str | None) -> None:
-    mismatch = adoption_mismatch(live, metadata)
+    mismatch = adoption_mismatch(live, metadata, plan.context[OBJECTS_AT_HEAD])
     if mismatch:
         plan.errors.append(mismatch)
     elif head:

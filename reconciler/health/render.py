@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from ..terminal import printable, printable_lines
 from .evaluate import OK, STATE_NAMES, Result, overall
 
 
@@ -25,7 +26,7 @@ def render_text(results: list[Result]) -> str:
     tally = ", ".join(f"{n} {name.lower()}" for name, n in counts.items() if n)
     tally = f" ({tally})" if tally else ""
     lines.append(f"{STATE_NAMES[overall(results)]}: {len(results)} resources checked{tally}")
-    return "\n".join(lines) + "\n"
+    return printable_lines(lines) + "\n"
 
 
 def render_json(results: list[Result]) -> str:
@@ -48,7 +49,7 @@ def render_nagios(results: list[Result]) -> str:
     perf = [f"'{r.address} {name}'={v['value']}{r.measures[name].unit};{_perf_number(v['warn'])};"
             f"{_perf_number(v['critical'])};0;{_perf_number(v['max'])}"
             for r in results for name, v in r.values.items()]
-    return f"JSCTL {STATE_NAMES[state]} - {text}" + (f" | {' '.join(perf)}" if perf else "") + "\n"
+    return printable(f"JSCTL {STATE_NAMES[state]} - {text}" + (f" | {' '.join(perf)}" if perf else "")) + "\n"
 
 
 RENDERERS = {"text": render_text, "json": render_json, "nagios": render_nagios}

@@ -18,7 +18,7 @@ from enum import Enum
 from typing import TYPE_CHECKING, Any
 
 from ..errors import UserError
-from ..manifest.load import printable
+from ..terminal import printable
 
 MARK_PREFIX = "io.jsctl."  # metadata keys that are jsctl's own marks, never a user's field
 MANAGED_KEY = f"{MARK_PREFIX}managed"

@@ -46,6 +46,8 @@ def check_items(items: list[Item], problems: list[Problem]) -> None:
             for rule in CONSUMER_RULES:
                 rule(item.config, stream_config, report)
     _check_stream_subject_overlaps([item for item in streams.values() if item.checked], problems)
+    _check_mirror_direct(streams, problems)
+    _check_consumer_subjects(streams, consumers, problems)
     _check_workqueue_consumers(streams, consumers, problems)
 
 
@@ -95,6 +97,13 @@ def _filters(config: Config) -> list[tuple[Path_, str]]:
     if config.get("filter_subject"):
         return [(("filter_subject",), config["filter_subject"])]
     return [(("filter_subjects", index), subject) for index, subject in enumerate(config.get("filter_subjects") or [])]
+
+
+def _valid_filters(config: Config) -> list[tuple[Path_, str]]:
+    """The consumer's valid filters; none when it writes both fields (one error says so)."""
+    if config.get("filter_subject") and config.get("filter_subjects"):
+        return []
+    return [(path, subject) for path, subject in _filters(config) if not subject_problem(subject)]
 
 
 def _is_push(config: Config) -> bool:
@@ -289,14 +298,16 @@ def _check_origin(origin: Config, at: Path_, report: Report) -> None:
         problem = subject_problem(origin["filter_subject"])
         if problem:
             report((*at, "filter_subject"), problem)
+    sources: list[tuple[Path_, str]] = []
     for index, transform in enumerate(transforms):
-        source = transform.get("src", "")
+        source, path = transform.get("src", ""), (*at, "subject_transforms", index, "src")
         problem = source and subject_problem(source)
         if problem:
-            report((*at, "subject_transforms", index, "src"), problem)
-        for other in transforms[index + 1:]:
-            if source and other.get("src") and overlaps(source, other["src"]):
-                report((*at, "subject_transforms", index, "src"), f"{source!r} overlaps {other['src']!r}")
+            report(path, problem)
+        elif source:
+            sources.append((path, source))
+    for path, source, earlier in _overlapping_earlier(sources):
+        report(path, f"{source!r} overlaps {earlier!r}")
     consumer = origin.get("consumer")
     if consumer:
         if subject_problem(consumer.get("deliver_subject", "")) or has_wildcard(consumer.get("deliver_subject", "")):
@@ -378,6 +389,8 @@ def consumer_start(config: Config, stream: Config | None, report: Report) -> Non
 
 
 def consumer_filters(config: Config, stream: Config | None, report: Report) -> None:
+    """Each filter valid, none overlapping another; whether they match the stream's subjects is checked
+    with all its consumers at once (_check_consumer_subjects)."""
     if config.get("filter_subject") and config.get("filter_subjects"):
         report(("filter_subjects",), "use either filter_subject or filter_subjects, not both")
         return
@@ -390,13 +403,6 @@ def consumer_filters(config: Config, stream: Config | None, report: Report) -> N
             valid.append((path, subject))
     for path, subject, earlier in _overlapping_earlier(valid):
         report(path, f"filter {subject!r} overlaps filter {earlier!r}")
-    if stream is None or stream.get("mirror") or stream.get("sources") or stream.get("subject_transform"):
-        return  # the stream's subjects are not known here
-    subjects = stream_subjects(stream)
-    for path, subject in valid:
-        if not any(overlaps(subject, stream_subject) for stream_subject in subjects):
-            report(path, f"filter {subject!r} matches no subject of stream {stream.get('name')!r} "
-                         f"({', '.join(subjects)})")
 
 
 def consumer_backoff(config: Config, stream: Config | None, report: Report) -> None:
@@ -428,10 +434,8 @@ def consumer_push_or_pull(config: Config, stream: Config | None, report: Report)
         _check_characters(config.get("deliver_group", ""), ("deliver_group",), report)  # a queue group name
         subject = config["deliver_subject"]
         problem = subject_problem(subject)
-        if problem or has_wildcard(subject):
+        if problem or has_wildcard(subject):  # one its stream captures: _check_consumer_subjects
             report(("deliver_subject",), problem or f"deliver_subject {subject!r} cannot contain wildcards")
-        elif stream and any(overlaps(subject, s) for s in stream_subjects(stream)):
-            report(("deliver_subject",), f"deliver_subject {subject!r} is captured by the stream itself (a cycle)")
         if config.get("ack_policy", "none") == "none":
             _push_without_acks(config, stream, report)
         if 0 < config.get("idle_heartbeat", 0) < 100 * MS:
@@ -467,8 +471,9 @@ def consumer_ack_flow_control(config: Config, stream: Config | None, report: Rep
         report(("ack_policy",), "ack_policy flow_control needs flow_control: true")
     if config.get("idle_heartbeat", SECOND) != SECOND:
         report(("idle_heartbeat",), "ack_policy flow_control needs idle_heartbeat: 1s")
-    if config.get("max_ack_pending", 0) <= 0:
-        report(("ack_policy",), "ack_policy flow_control needs max_ack_pending > 0")
+    if config.get("max_ack_pending", 0) < 0:  # 0 or left out: the stream's consumer_limits or 1000 (2.14+)
+        report(("max_ack_pending",), "ack_policy flow_control needs a max_ack_pending: leave it out (the server "
+                                     "uses the stream's consumer_limits.max_ack_pending, else 1000) or give one > 0")
     for field in ("ack_wait", "backoff"):
         if config.get(field):
             report((field,), f"ack_policy flow_control cannot set {field}")
@@ -554,6 +559,71 @@ def _indexed_subjects(item: Item) -> list[tuple[int | None, str]]:
     if written:
         return [(index, subject) for index, subject in enumerate(written) if not subject_problem(subject)]
     return [(None, subject) for subject in stream_subjects(item.config) if subject]
+
+
+def _check_mirror_direct(streams: dict[str, Item], problems: list[Problem]) -> None:
+    """Creating a mirror, every server version sets its mirror_direct to its origin's allow_direct when
+    the origin is a stream of the account (measured 2.10-2.15): mirror_direct: true on a mirror of a
+    declared origin without allow_direct would be stored false. (The reverse is modelled: a mirror of an
+    origin with allow_direct gets mirror_direct, jetstream/defaults.py.)"""
+    for item in streams.values():
+        mirror = item.config.get("mirror") if item.checked else None
+        if not mirror or not item.config.get("mirror_direct") or mirror.get("external"):
+            continue
+        origin = streams.get(mirror.get("name"))
+        if origin is not None and origin.checked and not origin.config.get("allow_direct"):
+            problems.append(item.problem(("mirror_direct",), f"mirror_direct: true needs allow_direct: true on the "
+                                                             f"origin stream {origin.name!r} ({origin.origin}): the "
+                                                             "server takes a mirror's mirror_direct from it; set "
+                                                             "that, or drop mirror_direct"))
+
+
+def _check_consumer_subjects(streams: dict[str, Item], consumers: dict[Any, Item], problems: list[Problem]) -> None:
+    """Each filter must match a subject of its stream (when the stream's subjects are known: no mirror,
+    sources or transform), and a deliver subject must match none (a cycle). Each stream's subjects are
+    prepared once for all its consumers (:func:`_overlap_test`)."""
+    tests: dict[str, Callable[[str], bool]] = {}
+    for (stream_name, _), item in consumers.items():
+        stream = streams.get(stream_name)
+        if not (item.checked and stream and stream.checked):
+            continue
+        config = stream.config
+        captures = tests.get(stream_name)
+        if captures is None:
+            captures = tests[stream_name] = _overlap_test(stream_subjects(config))
+        if not (config.get("mirror") or config.get("sources") or config.get("subject_transform")):
+            for path, subject in _valid_filters(item.config):
+                if not captures(subject):
+                    problems.append(item.problem(path, f"filter {subject!r} matches no subject of stream "
+                                                       f"{stream_name!r} ({_some(stream_subjects(config))})"))
+        deliver = item.config.get("deliver_subject")
+        if deliver and not subject_problem(deliver) and not has_wildcard(deliver) and captures(deliver):
+            problems.append(item.problem(("deliver_subject",), f"deliver_subject {deliver!r} is captured by the "
+                                                               "stream itself (a cycle)"))
+
+
+_COMPARED = 8  # up to this many subjects, comparing with each is cheaper than building an index
+
+
+def _overlap_test(subjects: list[str]) -> Callable[[str], bool]:
+    """subject -> whether it overlaps one of ``subjects`` (the valid ones): compared one by one when they
+    are few (most streams), looked up in a SubjectIndex when many, so that with 32,000 subjects a lookup
+    costs what it costs with 10."""
+    valid = [subject for subject in subjects if not subject_problem(subject)]
+    if len(valid) <= _COMPARED:
+        return lambda subject: any(overlaps(subject, held) for held in valid)
+    index: SubjectIndex[None] = SubjectIndex()
+    for subject in valid:
+        index.add(subject, None)
+    return lambda subject: index.first_overlap(subject) is not None
+
+
+_LISTED = 5  # subjects named in a message; a stream may have 10,000s
+
+
+def _some(subjects: list[str]) -> str:
+    more = f", and {len(subjects) - _LISTED} more" if len(subjects) > _LISTED else ""
+    return ", ".join(subjects[:_LISTED]) + more
 
 
 def _check_workqueue_consumers(streams: dict[str, Item], consumers: dict[Any, Item],

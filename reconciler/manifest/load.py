@@ -26,6 +26,7 @@ from typing import Any
 import yaml
 
 from ..errors import UserError
+from ..terminal import printable
 
 try:
     from yaml import CSafeLoader as _BaseLoader
@@ -63,14 +64,6 @@ class Problem:
 
     def __str__(self) -> str:
         return printable(f"{self.file}:{self.line}:{self.column}: {format_path(self.path)}: {self.message}")
-
-
-def printable(text: str) -> str:
-    """``text`` with each character a terminal would not show as itself escaped, as repr() does: no
-    file name, key or value can move the cursor, hide part of a message or reorder it."""
-    if text.isprintable():
-        return text
-    return "".join(char if char.isprintable() else char.encode("unicode_escape").decode("ascii") for char in text)
 
 
 def format_path(path: Path_) -> str:

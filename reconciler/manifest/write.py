@@ -26,7 +26,8 @@ from typing import Any
 import yaml
 
 from ..errors import ManifestError, UserError
-from .load import Document, Problem, parse_document, printable, read_document
+from ..terminal import printable
+from .load import Document, Problem, parse_document, read_document
 from .model import CONSUMER, STREAM, Desired
 from .schema import SCHEMA_RESOURCE, manifest_schema, unit_table
 from .units import convert_units

@@ -2,9 +2,10 @@
 
 An address is ``KIND/NAME...`` (README, "Plans"): ``stream/NAME``, ``consumer/STREAM/NAME``,
 ``db/revision/REV``, ``db/table/NAME``, ``db/column/TABLE.COLUMN``, ``db/index/NAME``,
-``db/constraint/NAME``. ``Address`` is that text (a ``str``, so it prints, compares and serializes as
-one) that also knows its ``Kind``: which target it belongs to and its label in metrics. A new kind
-of resource is one more ``Kind`` below; an address of a kind this jsctl does not know still has one
+``db/constraint/NAME``, ``db/function/NAME(ARGUMENT TYPES)``, ``db/trigger/TABLE.NAME``, ``db/view/NAME``.
+``Address`` is that text (a ``str``, so it prints, compares and serializes as one) that also knows
+its ``Kind``: which target it belongs to and its label in metrics. A new kind of resource is one more
+``Kind`` below; an address of a kind this jsctl does not know still has one
 (named by its prefix, target OTHER), so it is shown, never applied.
 """
 
@@ -42,10 +43,13 @@ DB_TABLE = Kind("db/table", DATABASE, 1)
 DB_COLUMN = Kind("db/column", DATABASE, 1)  # TABLE.COLUMN
 DB_INDEX = Kind("db/index", DATABASE, 1)
 DB_CONSTRAINT = Kind("db/constraint", DATABASE, 1)
+DB_FUNCTION = Kind("db/function", DATABASE, 1)  # NAME(ARGUMENT TYPES): its identity in Postgres
+DB_TRIGGER = Kind("db/trigger", DATABASE, 1)  # TABLE.NAME
+DB_VIEW = Kind("db/view", DATABASE, 1)  # a view or a materialized view
 DB = Kind("db", DATABASE, 0)  # the database itself: a difference of a kind a newer Alembic reports
 
 KINDS = {kind.prefix: kind for kind in (STREAM, CONSUMER, DB_REVISION, DB_TABLE, DB_COLUMN, DB_INDEX,
-                                        DB_CONSTRAINT, DB)}
+                                        DB_CONSTRAINT, DB_FUNCTION, DB_TRIGGER, DB_VIEW, DB)}
 
 
 class Address(str):

@@ -34,7 +34,7 @@ from ..errors import JsctlError, Refused, UserError, holds_secret
 from .model import Plan
 
 KIND = "jsctl-saved-plan"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: the basis keeps each covered resource's config (stale refusals name fields)
 _SKIPPED_DIRS = {"__pycache__", ".git"}
 _SKIPPED_SUFFIXES = (".pyc", ".pyo")
 # nkey seeds: 'S' + key type + 56 base32 characters (user, account, operator, server, cluster...), a word

@@ -41,13 +41,14 @@ def is_destructive(action: Action, details: Details | None = None, live: Collect
 
     ``details.revision``'s findings that lose data (LOSES_DATA: a table, column, index or constraint
     dropped, rows changed, a lossy type change) count when what they touch is in ``live`` (the tables
-    and indexes the database holds now) or is not known: an empty database loses nothing, nor does a
-    table created by an earlier pending revision.
+    and indexes the database holds now), or is not known (code jsctl cannot read) while the database
+    holds anything: an empty database loses nothing, nor does a table created by an earlier pending
+    revision.
     """
     if action in LOSES_THE_RESOURCE:
         return True
     revision = details.revision if details else None
-    return revision is not None and any(finding.relation is None or finding.relation in live
+    return revision is not None and any((finding.relation is None and bool(live)) or finding.relation in live
                                         for finding in revision.findings(*LOSES_DATA))
 
 

@@ -1,6 +1,7 @@
 """Apply a joint plan under the apply lock kept in JetStream (jetstream/lock.py): everything that can refuse
 is checked before anything changes (plan/policy.py), then the database is upgraded, then JetStream is
-applied; each half verifies its own result.
+applied; each half verifies its own result. Database drift (found by the plan, or left after the upgrade)
+does not stop JetStream: it is reported once everything else is done (errors.DriftRemains, exit 1).
 
 Why the database first: its apply still has checks that can refuse at the last moment (its own
 advisory lock, held by a `jsctl db upgrade` elsewhere; the revision moved; a revision file edited)
@@ -15,8 +16,9 @@ import contextlib
 from collections.abc import AsyncIterator, Callable
 from typing import TYPE_CHECKING
 
+from ..errors import DriftRemains
 from ..plan.address import DATABASE
-from ..plan.model import Action, Plan
+from ..plan.model import Action, Change, Plan
 from ..plan.policy import ApplyOptions, check
 from .plan import _check_target, _current_basis, _load, _plan, _session, planned_with
 from .target import Applied, Console, DatabaseTarget, Target
@@ -56,6 +58,7 @@ async def apply_all(target: Target, options: ApplyOptions, console: Console,
     saved = SavedPlan.read(plan_file) if plan_file else None
     if saved is not None:  # the saved plan decides; the same flags would be needed to plan it again
         target = planned_with(target, saved.plan)
+    target = target.narrowed()
     _check_target(target)
     desired = _load(target)
     async with _session(target, "jsctl apply") as session, \
@@ -73,23 +76,28 @@ async def apply_all(target: Target, options: ApplyOptions, console: Console,
             # In a thread: the lock is refreshed on this event loop while a person reads the plan.
             await asyncio.to_thread(console.confirm, plan)
         applied = Applied()
-        if target.database and any(c.address.target == DATABASE and (c.changes_something or c.action == Action.DRIFT)
-                                   for c in plan.changes):
+        drift = [c for c in plan.changes if c.address.target == DATABASE and c.action == Action.DRIFT]
+        if target.database and any(c.address.target == DATABASE for c in plan.pending):
             await _ensure_held(lock)
-            applied.database_steps = await asyncio.to_thread(_apply_database, target.database, plan, options,
-                                                             console.show)
+            applied.database_steps, drift = await asyncio.to_thread(_apply_database, target.database, plan, options,
+                                                                    console.show)
         if session is not None and desired is not None and any(c.address.target != DATABASE for c in plan.pending):
             await _ensure_held(lock)
             applied.jetstream_requests = len(await session.apply(desired, plan.pending, prune=target.prune,
                                                                  ownership=target.ownership, progress=console.tell,
                                                                  converge_timeout=options.converge_timeout))
+        if drift:  # reported once the rest is done: drift does not hold back what does not depend on it
+            from ..db.diff import one_line
+
+            applied.database_drift = True
+            raise DriftRemains(one_line(drift), upgraded=bool(applied.database_steps), done=applied.summary())
         return applied
 
 
 def _apply_database(database: DatabaseTarget, plan: Plan, options: ApplyOptions,
-                    progress: Callable[[str], None]) -> list[str]:
-    """Upgrade under Postgres' advisory lock, then verify the database equals schema.yaml (db/execute.py);
-    drift alone runs no DDL and fails that verification: jsctl never corrects drift by itself."""
+                    progress: Callable[[str], None]) -> tuple[list[str], list[Change]]:
+    """Upgrade under Postgres' advisory lock, then compare the database with schema.yaml and the
+    migrations at head (db/execute.py): what differs is drift, which jsctl never corrects by itself."""
     from ..db.execute import execute
 
     return execute(database.settings, database.migrations, plan, options, progress)

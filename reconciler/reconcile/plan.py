@@ -108,7 +108,8 @@ def plan_basis(target: Target, desired: Desired | None, session: JetStreamSessio
 def plan_options(target: Target) -> dict[str, Any]:
     """The choices a plan was made with, kept in its context (a saved plan is applied with them)."""
     options: dict[str, Any] = {"prune": target.prune}
-    for key, value in (("owner", target.ownership.owner), ("from_owner", target.ownership.from_owner)):
+    for key, value in (("owner", target.ownership.owner), ("from_owner", target.ownership.from_owner),
+                       ("only", target.only)):
         if value:
             options[key] = value
     return options
@@ -118,7 +119,8 @@ def planned_with(target: Target, plan: Plan) -> Target:
     """``target`` with the choices ``plan`` was made with (plan_options): a saved plan decides them."""
     options = plan.context.get("options", {})
     return dataclasses.replace(target, prune=bool(options.get("prune")),
-                               ownership=Ownership(options.get("owner"), options.get("from_owner")))
+                               ownership=Ownership(options.get("owner"), options.get("from_owner")),
+                               only=options.get("only"))
 
 
 async def _plan(session: JetStreamSession | None, desired: Desired | None, target: Target, *,
@@ -153,6 +155,7 @@ async def _current_basis(session: JetStreamSession | None, desired: Desired | No
 
 async def plan_all(target: Target, *, saving: bool = True) -> tuple[Plan, PlanBasis | None]:
     """The joint plan (JetStream changes, then the database's) and, when ``saving``, its basis for ``--out``."""
+    target = target.narrowed()
     _check_target(target)
     desired = _load(target)
     async with _session(target, "jsctl plan") as session:

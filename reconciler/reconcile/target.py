@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ..db.settings import DatabaseSettings
+from ..errors import UserError
 from ..jetstream.ownership import NO_OWNER, Ownership
 from ..jetstream.settings import NatsSettings
+from ..plan.address import DATABASE, JETSTREAM
 from ..plan.model import Plan
 
 
@@ -37,6 +39,17 @@ class Target:
     database: DatabaseTarget | None = None
     prune: bool = False  # delete this project's resources that no manifest declares any more
     ownership: Ownership = NO_OWNER  # who this project is (resources' io.jsctl.owner), and whom it takes over from
+    only: str | None = None  # --only: JETSTREAM or DATABASE, the one half to plan and apply; None: both
+
+    def narrowed(self) -> Target:
+        """This target without the half ``only`` leaves out (JetStream's: no NATS connection at all)."""
+        if self.only == JETSTREAM:
+            return replace(self, database=None)
+        if self.only == DATABASE:
+            if self.database is None:
+                raise UserError("--only database: no database configured: pass --database-url or set DATABASE_URL")
+            return replace(self, nats=None)
+        return self
 
 
 @dataclass(frozen=True)
@@ -52,8 +65,11 @@ class Console:
 class Applied:
     database_steps: list[str] = field(default_factory=list)
     jetstream_requests: int = 0
+    database_drift: bool = False  # the database differs from its migrations (reported as an error)
 
     def summary(self) -> str:
         parts = ([f"database: {len(self.database_steps)} step(s)"] if self.database_steps else []) + \
                 ([f"JetStream: {self.jetstream_requests} request(s)"] if self.jetstream_requests else [])
+        if self.database_drift:
+            return f"Applied: {', '.join(parts) or 'nothing else to do'}; verified, but the database drifted (below)."
         return f"Apply complete: {', '.join(parts) or 'nothing left to do (another apply did it)'}; verified."

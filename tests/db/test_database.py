@@ -22,6 +22,7 @@ from support import REPO
 
 from reconciler.db import plan_database, upgrade_to_head
 from reconciler.db.history import head_revision, script_directory
+from reconciler.db.new_revision import next_revision_id
 from reconciler.db.settings import DatabaseSettings
 from reconciler.dev.servers import wait_for
 
@@ -133,7 +134,10 @@ def test_manual_alter_table_is_drift_with_exit_2_and_never_corrected(jsctl, data
     assert plan.context["database_revision"] == HEAD and plan.has_changes and not plan.errors
     result = db(jsctl, "upgrade", database_url, dev_url)
     assert result.returncode == 1
-    assert "still differs from schema.yaml" in result.stderr
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("jsctl: error: the database differs from what its migrations make (drift): ")
+    assert "db/column/transactions.extra (in the database, not in the migrations at revision" in line
+    assert "after the upgrade" not in line  # no upgrade ran
     assert "extra" in columns(database_url, "transactions")  # drift is reported, not "fixed"
 
 
@@ -254,7 +258,9 @@ def test_db_revision_reaches_a_fixed_point_without_touching_the_target(jsctl, da
     assert result.returncode == 0, result.stderr
     assert list(cache.glob("jsctl/scratch-postgres-*/data/PG_VERSION"))  # the template later runs copy
     (path,) = [p for p in (migrations / "versions").glob("*notes.py")]
-    assert re.fullmatch(r"\d{8}_[0-9a-f]{12}_notes\.py", path.name)  # alembic.ini's file_template: <date>_<rev>_<slug>
+    # alembic.ini's file_template: <date>_<rev>_<slug>, the id continuing the history's numbering
+    assert re.fullmatch(rf"\d{{8}}_{int(HEAD) + 1:04d}_notes\.py", path.name)
+    assert f"revision: str = '{int(HEAD) + 1:04d}'" in path.read_text()
     code = path.read_text()
     assert "with op.get_context().autocommit_block():" in code and "postgresql_concurrently=True" in code
     assert version(database_url) == HEAD and columns(database_url, "user_thresholds") == before
@@ -267,6 +273,35 @@ def test_db_revision_reaches_a_fixed_point_without_touching_the_target(jsctl, da
     assert not plan_database(DatabaseSettings(database_url), migrations, dev_url=dev).has_changes
     again = jsctl("db", "revision", "-m", "nothing", "--migrations", str(migrations), "--dev-url", dev)
     assert again.returncode == 0 and "no revision written" in again.stdout
+
+
+def test_db_revision_continues_the_numbering_past_revisions_with_other_ids(jsctl, dev_url, migrations):
+    """A revision written by `alembic revision` (random hex id) stays in the history; the next id
+    still continues the numbered ones."""
+    write_revision(migrations, "ab12cd34ef56", HEAD, "pass\n", "by hand")
+    edit_schema(migrations, "      - {name: detail, type: text, nullable: true}\n",
+                "      - {name: detail, type: text, nullable: true}\n"
+                "      - {name: extra, type: integer, nullable: true}\n")
+    result = jsctl("db", "revision", "-m", "extra", "--migrations", str(migrations), "--dev-url", dev_url)
+    assert result.returncode == 0, result.stderr
+    (path,) = (migrations / "versions").glob("*_extra.py")
+    expected = f"{int(HEAD) + 1:04d}"
+    assert path.name.endswith(f"_{expected}_extra.py")
+    assert head_revision(script_directory(migrations)) == expected
+    assert script_directory(migrations).get_revision(expected).down_revision == "ab12cd34ef56"
+
+
+@pytest.mark.parametrize(("ids", "expected"), [((), "0001"), (("0001", "0002"), "0003"), (("0009",), "0010"),
+                                               (("9999",), "10000"), (("1e3f0c9a2b7d",), "0001"),
+                                               (("0001", "1e3f0c9a2b7d", "0002", "beef"), "0003")])
+def test_the_next_revision_id_is_one_more_than_the_highest_number(tmp_path, ids, expected):
+    shutil.copytree(REPO / "migrations", tmp_path / "m", ignore=shutil.ignore_patterns("__pycache__", "versions"))
+    (tmp_path / "m" / "versions").mkdir()
+    down = None
+    for rev in ids:
+        write_revision(tmp_path / "m", rev, down, "pass\n", f"r{rev}")
+        down = rev
+    assert next_revision_id(script_directory(tmp_path / "m")) == expected
 
 
 def test_schema_change_without_a_revision_is_an_error(jsctl, database_url, dev_url, migrations):
@@ -497,7 +532,7 @@ def test_a_type_change_postgres_cannot_make_is_a_clear_error_naming_the_using_it
     assert not new_revision_files(migrations, before)
     uncovered = db(jsctl, "plan", database_url, dev_url, migrations)  # the comparison SELECT 0 = false cannot run
     assert uncovered.returncode == 1 and "no revision covers it" in uncovered.stderr
-    assert "db/column/user_thresholds.n (type: INTEGER -> BOOLEAN)" in uncovered.stderr
+    assert "db/column/user_thresholds.n (type: INTEGER -> BOOLEAN; default: 0 -> false)" in uncovered.stderr
 
     write_revision(migrations, "t1bool", NEXT, """\
         op.alter_column("user_thresholds", "n", type_=sa.Boolean())

@@ -68,7 +68,7 @@ def test_round_trip_and_fresh_plan_applies(project, tmp_path):
     assert loaded.plan.to_dict() == saved.plan.to_dict()
     assert loaded.basis == saved.basis and loaded.jsctl_version == __version__
     data = json.loads((tmp_path / "plan.json").read_text())
-    assert data["kind"] == "jsctl-saved-plan" and data["format_version"] == 1 and data["created_at"].endswith("Z")
+    assert data["kind"] == "jsctl-saved-plan" and data["format_version"] == 2 and data["created_at"].endswith("Z")
     loaded.ensure_fresh(basis(manifest_digests(["streams.yaml", "consumers.yaml", "migrations"])))
 
 
@@ -219,8 +219,9 @@ def test_the_one_pass_search_of_the_text_never_misses_what_the_walk_finds(value,
     ("{", "is not JSON"),
     ('{"kind": "other"}', "is not a jsctl saved plan"),
     ('{"kind": "jsctl-saved-plan", "format_version": 99}', "format 99"),
-    ('{"kind": "jsctl-saved-plan", "format_version": 1}', "damaged"),
-    ('{"kind": "jsctl-saved-plan", "format_version": 1, "basis": {"live": {"stream/S": "sha256:ab"}}, "plan": {}}',
+    ('{"kind": "jsctl-saved-plan", "format_version": 1}', "format 1, this jsctl reads format 2"),
+    ('{"kind": "jsctl-saved-plan", "format_version": 2}', "damaged"),
+    ('{"kind": "jsctl-saved-plan", "format_version": 2, "basis": {"live": {"stream/S": "sha256:ab"}}, "plan": {}}',
      "damaged"),
 ])
 def test_bad_plan_files_are_user_errors(tmp_path, content, message):

@@ -25,8 +25,7 @@ from reconciler.manifest import load_desired
 S = 1_000_000_000
 STREAM = {"name": "L", "subjects": ["l.>"]}
 PUSH = {"deliver_subject": "push.l"}
-FLOW_CONTROL = {"ack_policy": "flow_control", "flow_control": True, "idle_heartbeat": S,
-                "max_ack_pending": 50}  # validate wants it written for this policy
+FLOW_CONTROL = {"ack_policy": "flow_control", "flow_control": True, "idle_heartbeat": S}
 LIMITS = {"max_ack_pending": 50, "inactive_threshold": 3600 * S}
 
 
@@ -36,6 +35,8 @@ def fill_cases():
             yield pytest.param(ack, mode, {}, id=f"{ack}-{mode}")
     # what validate's message advises a push consumer without acks: opt out of the limit
     yield pytest.param("none", "push", {"max_ack_pending": -1}, id="none-push-unlimited")
+    # ack flow_control cannot opt out (validate refuses, as the server does)
+    yield pytest.param("flow_control", "push", {"max_ack_pending": -1}, id="flow_control-push-unlimited")
 
 
 @pytest.mark.parametrize(("ack", "mode", "extra"), list(fill_cases()))

@@ -109,11 +109,12 @@ EXPLICIT_DEFAULTS: dict[tuple[str, str], list[Spelling]] = {
     (CONSUMER, "max_ack_pending"): [
         *at(1000, 0, consumer=EXPLICIT), *at(1000, consumer={"ack_policy": "all"}),
         *at(1000, consumer={**EXPLICIT, **PUSH}, label="push"),
-        *at(1000, consumer={**FLOW_CONTROL, **PUSH}, label="ack flow_control"),
+        *at(1000, 0, consumer={**FLOW_CONTROL, **PUSH}, label="ack flow_control"),
         *[Spelling(value, stream=LIMITS, consumer=context, label=f"under consumer_limits, {what}")
           for value in (50, 0) for what, context in (("ack none", {}), ("ack explicit", EXPLICIT),
                                                      ("ack all", {"ack_policy": "all"}),
-                                                     ("push ack explicit", {**EXPLICIT, **PUSH}))],
+                                                     ("push ack explicit", {**EXPLICIT, **PUSH}),
+                                                     ("push ack flow_control", {**FLOW_CONTROL, **PUSH}))],
     ],
     (CONSUMER, "idle_heartbeat"): at(0, consumer=PUSH),
     (CONSUMER, "flow_control"): at(False, consumer=PUSH),

@@ -34,7 +34,7 @@ def server(nats_server_version, tmp_path_factory) -> NatsServer:
 
 @pytest.fixture
 def project(tmp_path) -> Path:
-    for name in ("streams.yaml", "consumers.yaml"):
+    for name in ("streams.yaml", "consumers.yaml", "jsctl.yaml"):  # jsctl.yaml: the owner --prune needs
         shutil.copy(REPO / name, tmp_path / name)
     return tmp_path
 

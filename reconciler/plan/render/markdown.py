@@ -7,6 +7,7 @@ import html
 from itertools import groupby
 from typing import Any
 
+from ...terminal import printable_lines
 from ..address import DATABASE
 from ..model import Action, Change, Plan
 from ..policy import why_destructive
@@ -44,7 +45,7 @@ def render_markdown(plan: Plan) -> str:
             out += _body(c)
             out += ["", "</details>"]
     out += _unmanaged_block([c for c in plan.changes if c.action == Action.UNMANAGED])
-    return "\n".join(out) + "\n"
+    return printable_lines(out) + "\n"  # names come from live servers too
 
 
 def _code(text: str) -> str:

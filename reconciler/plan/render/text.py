@@ -6,6 +6,7 @@ from typing import Any
 
 import click
 
+from ...terminal import printable
 from ..address import DATABASE
 from ..model import Action, Change, Plan
 from . import database
@@ -23,18 +24,20 @@ def _database_heading(context: dict[str, Any]) -> str:
 
 
 def render_text(plan: Plan) -> str:
+    """The plan's lines, each made printable before a head is coloured (names come from live servers too)."""
     out = []
     nats = plan.context.get("nats")
     if nats:
-        out.append(f"JetStream: nats-server {nats.get('server_version')} (API level {nats.get('api_level')})")
+        version, level = nats.get("server_version"), nats.get("api_level")
+        out.append(printable(f"JetStream: nats-server {version} (API level {level})"))
     database_changes = [c for c in plan.changes if c.address.target == DATABASE]
     for change in [c for c in plan.changes if c.address.target != DATABASE]:
         out += _text_change(change)
     if "database" in plan.context:
-        out.append(_database_heading(plan.context))
+        out.append(printable(_database_heading(plan.context)))
     for change in database_changes:
         out += _text_change(change)
-    out += [f"error: {e}" for e in plan.errors]
+    out += [printable(f"error: {e}") for e in plan.errors]
     out.append(summary(plan))
     return "\n".join(out)
 
@@ -42,4 +45,5 @@ def render_text(plan: Plan) -> str:
 def _text_change(change: Change) -> list[str]:
     colour = "red" if change.destructive else COLOURS.get(change.action)
     lines = DETAIL_LINES.get(change.address.target, field_lines)(change)
-    return [click.style(f"{change.action.symbol:>3} {head(change)}", fg=colour), *(f"      {line}" for line in lines)]
+    return [click.style(printable(f"{change.action.symbol:>3} {head(change)}"), fg=colour),
+            *(f"      {printable(line)}" for line in lines)]
