@@ -6,8 +6,6 @@ database or a fresh JetStream account per test isolates them) and always stopped
 
 from __future__ import annotations
 
-import contextlib
-import os
 import shutil
 import signal
 import tempfile
@@ -16,9 +14,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from support import HACK, delete_all_streams, run_jsctl
+from support import HACK, delete_all_streams, leftover_servers, run_jsctl
 
-from reconciler.dev.servers import NatsServer, PostgresServer, pid_alive, terminate, wait_for
+from reconciler.dev.servers import NatsServer, PostgresServer, terminate
 
 
 def pytest_configure(config) -> None:
@@ -54,28 +52,6 @@ def _no_server_left_behind(tmp_path_factory, server_tmp) -> Iterator[None]:
     for pid in leftovers:
         terminate(pid)
     assert not leftovers, f"servers left running by the tests: {leftovers}"
-
-
-def leftover_servers(bases: list[Path], grace: float = 10) -> dict[int, str]:
-    """Processes whose command line names a path under ``bases``, after waiting ``grace`` s for them to exit."""
-    found: dict[int, str] = {}
-
-    def scan() -> bool:
-        found.clear()
-        for entry in Path("/proc").iterdir():
-            if not entry.name.isdigit() or int(entry.name) == os.getpid():
-                continue
-            try:
-                cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-            except OSError:
-                continue
-            if any(f"{base}/" in cmdline for base in bases) and pid_alive(int(entry.name)):
-                found[int(entry.name)] = cmdline.strip()
-        return not found
-
-    with contextlib.suppress(TimeoutError):
-        wait_for(scan, timeout=grace, what="servers to exit", interval=0.2)
-    return dict(found)
 
 
 @pytest.fixture(autouse=True)

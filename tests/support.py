@@ -4,6 +4,7 @@ several directories have a conftest.py and pytest imports each of them as `conft
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import subprocess
 import sys
@@ -138,3 +139,42 @@ def apply_and_replan(url: str, manifests: Path) -> dict[str, list[tuple]]:
 
     return {c.address: [(d.path, d.before, d.after) for d in c.diff] for c in asyncio.run(run())}
 
+
+def leftover_servers(bases: list[Path], grace: float = 10) -> dict[int, str]:
+    """Processes whose command line names a path under ``bases``, after waiting ``grace`` s for them to exit."""
+    from reconciler.dev.servers import pid_alive, wait_for
+
+    found: dict[int, str] = {}
+
+    def scan() -> bool:
+        found.clear()
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit() or int(entry.name) == os.getpid():
+                continue
+            try:
+                cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            except OSError:
+                continue
+            if any(f"{base}/" in cmdline for base in bases) and pid_alive(int(entry.name)):
+                found[int(entry.name)] = cmdline.strip()
+        return not found
+
+    with contextlib.suppress(TimeoutError):
+        wait_for(scan, timeout=grace, what="servers to exit", interval=0.2)
+    return dict(found)
+
+
+def lock_holder(url: str):
+    """The apply lock's live holder on the server at ``url`` (a LockRecord), or None when it is free."""
+    from reconciler.jetstream.connect import connect_nats
+    from reconciler.jetstream.lock import current_lock
+    from reconciler.jetstream.settings import NatsSettings
+
+    async def read():
+        nc = await connect_nats(NatsSettings(url=url))
+        try:
+            return await current_lock(nc)
+        finally:
+            await nc.close()
+
+    return asyncio.run(read())

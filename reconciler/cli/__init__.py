@@ -62,6 +62,12 @@ def cli(ctx: click.Context, debug: bool) -> None:
     ctx.ensure_object(dict)["debug"] = debug
 
 
+def error_exit_code(command: click.Command | None) -> int:
+    """The exit code of ``command``'s failures that carry none of their own (usage errors, ``--timeout``):
+    1, or the command's ``error_exit_code`` (`check`: Nagios's UNKNOWN)."""
+    return getattr(command, "error_exit_code", EXIT_ERROR)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point: every user error is one line on stderr, exit 1 (see errors.py)."""
     args = sys.argv[1:] if argv is None else list(argv)
@@ -76,7 +82,7 @@ def main(argv: list[str] | None = None) -> None:
     except click.ClickException as exc:
         # Usage errors exit 1, not click's 2: 2 means "changes" for `plan --detailed-exitcode`.
         exc.show()
-        code = EXIT_ERROR
+        code = error_exit_code(exc.ctx.command if isinstance(exc, click.UsageError) and exc.ctx else None)
     except JsctlError as exc:
         if debug:
             click.echo(printable_text(scrub(traceback.format_exc())), err=True, nl=False)

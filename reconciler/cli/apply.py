@@ -15,10 +15,12 @@ from .options import (
     manifest_option,
     nats_options,
     ownership_options,
+    timeout_option,
 )
 from .run import run_apply
 
 if TYPE_CHECKING:
+    from ..deadline import Deadline
     from ..jetstream.ownership import Ownership
     from ..plan.policy import ApplyOptions
     from ..reconcile.target import DatabaseTarget
@@ -32,12 +34,13 @@ if TYPE_CHECKING:
 @ownership_options
 @ONLY_OPTION
 @apply_options
+@timeout_option
 @click.argument("plan_file", required=False, metavar="[PLAN]", type=click.Path(dir_okay=False))
 @nats_options
 @database_target_options
 def apply(files: tuple[str, ...], assume_yes: bool, prune: bool, ownership: Ownership, only: str | None,
-          options: ApplyOptions,
-          plan_file: str | None, nats: NatsSettings, database: DatabaseTarget | None) -> None:
+          options: ApplyOptions, timeout: Deadline | None, plan_file: str | None, nats: NatsSettings,
+          database: DatabaseTarget | None) -> None:
     """Make the live servers match the manifests (and, with a database configured, upgrade it to
     head), then verify.
 
@@ -46,4 +49,4 @@ def apply(files: tuple[str, ...], assume_yes: bool, prune: bool, ownership: Owne
     """
     from ..reconcile.target import Target
 
-    run_apply(Target(nats, files, database, prune, ownership, only), options, assume_yes, plan_file)
+    run_apply(Target(nats, files, database, prune, ownership, only), options, assume_yes, plan_file, timeout)

@@ -1,19 +1,25 @@
 """`jsctl check`: health of the declared streams and consumers, for Nagios, cron or a human.
 
 Exit codes are Nagios's (0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN), unlike the other commands:
-a failure to check (server unreachable, bad input) is UNKNOWN, exit 3.
+a failure to check (server unreachable, bad input, a usage error, --timeout) is UNKNOWN, exit 3.
 """
 
 from __future__ import annotations
 
-import asyncio
-
 import click
 
+from ..deadline import Deadline, run
 from ..errors import JsctlError
+from ..health.evaluate import UNKNOWN
 from ..jetstream.settings import NatsSettings
 from ..manifest.model import CONSUMER, STREAM, DeclaredResource, Desired
-from .options import manifest_option, nats_options
+from .options import manifest_option, nats_options, timeout_option
+
+
+class NagiosCommand(click.Command):
+    """A command for monitoring systems: a run that could not check, usage errors included, is UNKNOWN."""
+
+    error_exit_code = UNKNOWN
 
 
 def _threshold_options(func):
@@ -27,7 +33,8 @@ def _threshold_options(func):
     return func
 
 
-def _declared(files: tuple[str, ...], streams: tuple[str, ...], consumers: tuple[str, ...]) -> Desired:
+def _declared(ctx: click.Context, files: tuple[str, ...], streams: tuple[str, ...],
+              consumers: tuple[str, ...]) -> Desired:
     """The manifests' streams and consumers (-f, or the default files when present), narrowed to the
     ones named by --stream/--consumer; a name no manifest declares is checked for existence and health only."""
     from pathlib import Path
@@ -45,22 +52,23 @@ def _declared(files: tuple[str, ...], streams: tuple[str, ...], consumers: tuple
     for item in consumers:
         stream, sep, name = item.partition("/")
         if not sep or not stream or not name:
-            raise click.BadParameter(f"{item!r}: expected STREAM/CONSUMER", param_hint="--consumer")
+            raise click.BadParameter(f"{item!r}: expected STREAM/CONSUMER", ctx, param_hint="--consumer")
         chosen.consumers[(stream, name)] = (declared.consumers.get((stream, name))
                                             or DeclaredResource(CONSUMER, name, {}, origin="--consumer", stream=stream))
     return chosen
 
 
-@click.command()
+@click.command(cls=NagiosCommand)
 @manifest_option
 @click.option("--stream", "streams", multiple=True, metavar="NAME", help="A stream to check (repeatable).")
 @click.option("--consumer", "consumers", multiple=True, metavar="STREAM/NAME", help="A consumer to check (repeatable).")
 @click.option("-o", "--output", type=click.Choice(["text", "json", "nagios"]), default="text", show_default=True)
 @_threshold_options
+@timeout_option
 @nats_options
 @click.pass_context
 def check(ctx: click.Context, files: tuple[str, ...], streams: tuple[str, ...], consumers: tuple[str, ...],
-          output: str, nats: NatsSettings, **thresholds: str | None) -> None:
+          output: str, timeout: Deadline | None, nats: NatsSettings, **thresholds: str | None) -> None:
     """Check that the declared streams and consumers exist, match their manifests and are healthy.
 
     Measures: consumer unprocessed messages (lag), ack pending against max_ack_pending
@@ -68,16 +76,16 @@ def check(ctx: click.Context, files: tuple[str, ...], streams: tuple[str, ...], 
     max_msgs/max_bytes (default warn 80%, critical 95%). Exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.
     """
     from ..health.check import check_health
-    from ..health.evaluate import UNKNOWN, overall
+    from ..health.evaluate import overall
     from ..health.render import RENDERERS
 
     flags = {name.replace("_", "-"): value for name, value in thresholds.items()}
     try:
-        desired = _declared(files, streams, consumers)
+        desired = _declared(ctx, files, streams, consumers)
         if not desired.streams and not desired.consumers:
             raise JsctlError("nothing to check: no manifests declare a stream or consumer, and none was named "
                              "with --stream or --consumer")
-        results = asyncio.run(check_health(nats, desired, flags))
+        results = run(check_health(nats, desired, flags), timeout)
     except JsctlError as exc:
         click.echo(_unknown(output, str(exc)), nl=False)
         ctx.exit(UNKNOWN)

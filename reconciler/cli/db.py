@@ -20,10 +20,12 @@ from .options import (
     database_target_options,
     detailed_exitcode_option,
     output_option,
+    timeout_option,
 )
 from .run import run_apply, show_plan
 
 if TYPE_CHECKING:
+    from ..deadline import Deadline
     from ..plan.policy import ApplyOptions
     from ..reconcile.target import DatabaseTarget, Target
 
@@ -45,11 +47,15 @@ def _database_only(database: DatabaseTarget | None) -> Target:
 @click.option("-m", "--message", required=True, help="What the revision changes.")
 @MIGRATIONS_OPTION
 @DEV_URL_OPTION
-def revision(message: str, migrations_dir: Path, dev_url: str | None) -> None:
+@timeout_option
+def revision(message: str, migrations_dir: Path, dev_url: str | None, timeout: Deadline | None) -> None:
     """Write a revision for the difference between the migrations at head and schema.yaml."""
-    from ..db.new_revision import make_revision
+    import asyncio
 
-    path = make_revision(migrations_dir, message, dev_url)
+    from ..db.new_revision import make_revision
+    from ..deadline import run
+
+    path = run(asyncio.to_thread(make_revision, migrations_dir, message, dev_url), timeout)
     if path is None:
         click.echo("schema.yaml matches the migrations at head: no revision written")
     else:
@@ -59,18 +65,21 @@ def revision(message: str, migrations_dir: Path, dev_url: str | None) -> None:
 @db.command(name="plan")
 @output_option
 @detailed_exitcode_option
+@timeout_option
 @database_target_options
-def plan_command(output: str, detailed_exitcode: bool, database: DatabaseTarget | None) -> int:
+def plan_command(output: str, detailed_exitcode: bool, timeout: Deadline | None,
+                 database: DatabaseTarget | None) -> int:
     """Show pending revisions (SQL, risk flags), drift, and whether revisions cover schema.yaml."""
-    return show_plan(_database_only(database), output, detailed_exitcode)
+    return show_plan(_database_only(database), output, detailed_exitcode, deadline=timeout)
 
 
 @db.command()
 @apply_options
+@timeout_option
 @database_target_options
-def upgrade(options: ApplyOptions, database: DatabaseTarget | None) -> None:
+def upgrade(options: ApplyOptions, timeout: Deadline | None, database: DatabaseTarget | None) -> None:
     """Plan, then upgrade the database to head under a lock and verify it matches schema.yaml.
 
     No confirmation is asked (as `alembic upgrade`); `jsctl apply` asks.
     """
-    run_apply(_database_only(database), options, assume_yes=True)
+    run_apply(_database_only(database), options, assume_yes=True, deadline=timeout)

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
 from ..jetstream.settings import NatsSettings
-from .options import nats_options
+from .options import nats_options, timeout_option
 
 if TYPE_CHECKING:
+    from ..deadline import Deadline
     from ..jetstream.export import Exported
     from ..manifest.write import Source
 
@@ -29,14 +29,14 @@ async def _export(nats: NatsSettings, streams: tuple[str, ...], include_defaults
     async with JetStreamSession(nats, name="jsctl export") as session:
         live = await session.observe(set(streams) if streams else None)
         assert session.api is not None
-        account = await session.api.account_name()
         server = redact_url(session.api.nc.connected_url.geturl()) if session.api.nc.connected_url else ""
     missing = sorted(set(streams) - live.streams.keys())
     if missing:
         raise UserError(f"no such stream: {', '.join(missing)}")
     identity = live.identity
     source = Source(version("jsctl"), datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z"),
-                    server, identity.version, identity.name, account, identity.domain, tuple(sorted(set(streams))))
+                    server, identity.version, identity.name, identity.account, identity.domain,
+                    tuple(sorted(set(streams))))
     return export_manifests(live, set(streams) if streams else None, include_defaults=include_defaults), source
 
 
@@ -55,15 +55,17 @@ def _counted(count: int, noun: str) -> str:
               help="Print the manifests (one document with streams: and consumers:) instead of writing files.")
 @click.option("--include-defaults", is_flag=True,
               help="Write every field as the server stores it, not only those that differ from its defaults.")
+@timeout_option
 @nats_options
 @click.pass_context
 def export(ctx: click.Context, streams: tuple[str, ...], directory: str, force: bool, to_stdout: bool,
-           include_defaults: bool, nats: NatsSettings) -> None:
+           include_defaults: bool, timeout: Deadline | None, nats: NatsSettings) -> None:
     """Write manifests for the live streams and consumers.
 
     A full export refuses to overwrite existing files without --force; --stream merges its streams
     into them, keeping every other entry and the files' comments.
     """
+    from ..deadline import run
     from ..errors import UserError
     from ..manifest import write
 
@@ -79,7 +81,7 @@ def export(ctx: click.Context, streams: tuple[str, ...], directory: str, force: 
             raise UserError(f"{' and '.join(str(p) for p in present)} {'exists' if len(present) == 1 else 'exist'}: "
                             "pass --force to overwrite, --stream NAME to merge streams into them, or --stdout to print")
         write.check_schema_copy(target)
-    exported, source = asyncio.run(_export(nats, streams, include_defaults))
+    exported, source = run(_export(nats, streams, include_defaults), timeout)
     if to_stdout:
         click.echo(write.render({"streams": exported.streams, "consumers": exported.consumers},
                                 write.header(source, schema=False)), nl=False)

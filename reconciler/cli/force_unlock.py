@@ -2,25 +2,25 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import click
 
+from ..deadline import Deadline, run
 from ..jetstream.settings import NatsSettings
-from .options import nats_options
+from .options import nats_options, timeout_option
 
 
 @click.command("force-unlock")
 @click.argument("lock_id", metavar="ID")
+@timeout_option
 @nats_options
-def force_unlock(lock_id: str, nats: NatsSettings) -> None:
+def force_unlock(lock_id: str, timeout: Deadline | None, nats: NatsSettings) -> None:
     """Remove the apply lock with this ID (shown in the message of the apply that was refused).
 
     Only for a lock whose holder is gone: an apply still running loses its lock and stops.
     """
     from ..terminal import printable
 
-    click.echo(printable(f"removed the apply lock: {asyncio.run(_unlock(nats, lock_id)).describe()}"))
+    click.echo(printable(f"removed the apply lock: {run(_unlock(nats, lock_id), timeout).describe()}"))
 
 
 async def _unlock(settings: NatsSettings, lock_id: str):

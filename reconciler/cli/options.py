@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from ..db.settings import DatabaseSettings
+from ..deadline import Deadline
 from ..errors import UserError, keep_secret
 from ..jetstream.settings import NatsSettings, resolve_nats_settings
 
@@ -48,9 +49,21 @@ class Duration(click.ParamType):
         return nanos / 1e9
 
 
-timeout_option = click.option(
-    "--timeout", type=Duration(), default=None,
-    help="Give up after this long, the whole run counted (e.g. 30s, 5m), with exit 1 [default: no limit].")
+def _start_deadline(ctx: click.Context, param: click.Parameter, seconds: float | None) -> Deadline | None:
+    from . import error_exit_code
+
+    return None if seconds is None else Deadline.start(seconds, error_exit_code(ctx.command))
+
+
+def _timeout_option(help_text: str) -> Callable:
+    return click.option("--timeout", type=Duration(), default=None, callback=_start_deadline, help=help_text)
+
+
+timeout_option = _timeout_option(
+    "Give up after this long, the whole run counted (e.g. 30s, 5m), with one error line [default: no limit].")
+apply_timeout_option = _timeout_option(  # `jsctl up`: its worker runs for good
+    "Give up the apply after this long, counted from the start (e.g. 5m), with one error line; the worker "
+    "then runs without a limit [default: no limit].")
 detailed_exitcode_option = click.option(
     "--detailed-exitcode", is_flag=True,
     help="Exit 0 when nothing would change, 2 when something would (changes, pending revisions, drift).")

@@ -7,17 +7,19 @@ import asyncio
 import click
 
 from ..db.settings import DatabaseSettings
+from ..deadline import Deadline, run
 from ..jetstream.settings import NatsSettings
-from .options import database_options, nats_options
+from .options import database_options, nats_options, timeout_option
 
 
 @click.command()
+@timeout_option
 @nats_options
 @database_options
-def ping(nats: NatsSettings, database: DatabaseSettings) -> None:
+def ping(timeout: Deadline | None, nats: NatsSettings, database: DatabaseSettings) -> None:
     """Connect to NATS (and Postgres when configured) and show what answered."""
     from ..dev.probe import probe_database, probe_nats
 
-    click.echo(asyncio.run(probe_nats(nats)))
+    click.echo(run(probe_nats(nats), timeout))
     if database.configured:
-        click.echo(probe_database(database))
+        click.echo(run(asyncio.to_thread(probe_database, database), timeout))

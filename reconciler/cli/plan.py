@@ -16,10 +16,12 @@ from .options import (
     nats_options,
     output_option,
     ownership_options,
+    timeout_option,
 )
 from .run import show_plan
 
 if TYPE_CHECKING:
+    from ..deadline import Deadline
     from ..jetstream.ownership import Ownership
     from ..reconcile.target import DatabaseTarget
 
@@ -43,12 +45,15 @@ def _print_schema(ctx: click.Context, param: click.Parameter, value: bool) -> No
 @ONLY_OPTION
 @click.option("--print-schema", is_flag=True, is_eager=True, expose_value=False, callback=_print_schema,
               help="Print the JSON Schema of `-o json` (and of the plan in --out files) and exit.")
+@timeout_option
 @nats_options
 @database_target_options
 def plan(files: tuple[str, ...], output: str, detailed_exitcode: bool, out_file: str | None, prune: bool,
-         ownership: Ownership, only: str | None, nats: NatsSettings, database: DatabaseTarget | None) -> int:
+         ownership: Ownership, only: str | None, timeout: Deadline | None, nats: NatsSettings,
+         database: DatabaseTarget | None) -> int:
     """Show what `jsctl apply` would change on the live servers (with a database configured, its
     pending revisions and drift too)."""
     from ..reconcile.target import Target
 
-    return show_plan(Target(nats, files, database, prune, ownership, only), output, detailed_exitcode, out_file)
+    return show_plan(Target(nats, files, database, prune, ownership, only), output, detailed_exitcode, out_file,
+                     timeout)

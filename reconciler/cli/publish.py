@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from pathlib import Path
 
 import click
 
+from ..deadline import Deadline, run
 from ..errors import EXIT_ERROR, UserError
 from ..jetstream.connect import connect_nats
 from ..jetstream.settings import NatsSettings
-from .options import PublishSubject, nats_options
+from .options import PublishSubject, nats_options, timeout_option
 
 
 @click.command()
@@ -24,8 +24,9 @@ from .options import PublishSubject, nats_options
               help="Send each line of this JSON-lines file as is, instead of random events.")
 @click.option("--in-flight", type=click.IntRange(1, 100_000), default=1000, show_default=True,
               help="Publishes awaiting their acknowledgement at once.")
+@timeout_option
 def publish(nats: NatsSettings, count: int, subject: str, rate: float | None, path: Path | None,
-            in_flight: int) -> None:
+            in_flight: int, timeout: Deadline | None) -> None:
     """Publish events, each with a Nats-Msg-Id, and wait for every acknowledgement."""
     from ..worker.publish import file_events, random_events
 
@@ -38,7 +39,7 @@ def publish(nats: NatsSettings, count: int, subject: str, rate: float | None, pa
         total = len(events)
     else:
         events, total = random_events(count), count
-    summary = asyncio.run(_publish(nats, subject, events, total, in_flight, rate))
+    summary = run(_publish(nats, subject, events, total, in_flight, rate), timeout)
     click.echo(f"published {summary.published}, duplicates {summary.duplicates}, failed {summary.failed}")
     if summary.failed:
         click.echo(f"jsctl: error: {summary.failed} publishes failed; first: {summary.first_error}", err=True)

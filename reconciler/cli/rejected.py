@@ -9,6 +9,7 @@ from datetime import datetime, timedelta, timezone
 import click
 
 from ..db.settings import DatabaseSettings
+from ..deadline import Deadline, run
 from ..jetstream.settings import NatsSettings
 from .options import (
     Duration,
@@ -18,7 +19,6 @@ from .options import (
     required_database_options,
     timeout_option,
 )
-from .run import run_within
 
 
 class _Since(click.ParamType):
@@ -64,7 +64,7 @@ def rejected() -> None:
 @timeout_option
 @required_database_options
 def list_command(since: datetime | None, reasons: tuple[str, ...], limit: int, pending: bool, output: str,
-                 timeout: float | None, database: DatabaseSettings) -> None:
+                 timeout: Deadline | None, database: DatabaseSettings) -> None:
     """Show dead letters, oldest first: id, when, the message (stream and sequence), reason, size, whether
     replayed, detail. `-o json` adds the payload (base64), its sha256, the message ids."""
     from ..worker import deadletters as core
@@ -76,7 +76,7 @@ def list_command(since: datetime | None, reasons: tuple[str, ...], limit: int, p
         async with session(database) as conn:
             return await core.listed(conn, selection)
 
-    letters = run_within(work(), timeout)
+    letters = run(work(), timeout)
     click.echo((core.render_json if output == "json" else core.render_text)(letters), nl=False)
 
 
@@ -90,7 +90,7 @@ def list_command(since: datetime | None, reasons: tuple[str, ...], limit: int, p
 @nats_options
 @required_database_options
 def replay(ids: tuple[int, ...], since: datetime | None, reasons: tuple[str, ...], everything: bool,
-           limit: int | None, dry_run: bool, timeout: float | None, nats: NatsSettings,
+           limit: int | None, dry_run: bool, timeout: Deadline | None, nats: NatsSettings,
            database: DatabaseSettings) -> None:
     """Re-publish dead letters to their original subject, once their cause is fixed; each is marked
     replayed and never sent again.
@@ -115,7 +115,7 @@ def replay(ids: tuple[int, ...], since: datetime | None, reasons: tuple[str, ...
             if nc is not None:
                 await nc.close()
 
-    result = run_within(work(), timeout)
+    result = run(work(), timeout)
     click.echo(core.render_replay(result, dry_run), nl=False)
     if result.failure:
         raise JsctlError(f"replay stopped at {result.failure}; the dead letters after it were not sent")

@@ -3,15 +3,14 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import sys
 import time
-from collections.abc import Callable, Coroutine
-from typing import TYPE_CHECKING, Any, TypeVar
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import click
 
+from ..deadline import Deadline, DeadlineExceeded, run
 from ..errors import EXIT_CHANGES, EXIT_OK, DriftRemains, JsctlError, Refused
 
 if TYPE_CHECKING:
@@ -19,33 +18,16 @@ if TYPE_CHECKING:
     from ..plan.policy import ApplyOptions
     from ..reconcile.target import Console, Target
 
-T = TypeVar("T")
 
-
-def run_within(work: Coroutine[Any, Any, T], timeout: float | None) -> T:
-    """Run ``work``; after ``timeout`` seconds (``--timeout``) cancel it (its cleanup runs) and fail with one line."""
-    async def bounded() -> T:
-        task = asyncio.ensure_future(work)
-        # asyncio.wait, not wait_for: a TimeoutError of the work itself is its own error, not the deadline's
-        done, _ = await asyncio.wait({task}, timeout=timeout)
-        if not done:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):  # past the deadline, that is the news
-                await task
-            raise JsctlError(f"gave up after {timeout:g}s (--timeout)")
-        return task.result()
-
-    return asyncio.run(bounded())
-
-
-def show_plan(target: Target, output: str, detailed_exitcode: bool, out_file: str | None = None) -> int:
-    """Plan ``target``, print the plan, save it (``--out``), choose the exit code."""
+def show_plan(target: Target, output: str, detailed_exitcode: bool, out_file: str | None = None,
+              deadline: Deadline | None = None) -> int:
+    """Plan ``target`` (within ``deadline``), print the plan, save it (``--out``), choose the exit code."""
     from ..plan.policy import check_errors
     from ..plan.render import RENDERERS
     from ..reconcile.plan import plan_all
 
     try:
-        result, basis = asyncio.run(plan_all(target, saving=bool(out_file)))
+        result, basis = run(plan_all(target, saving=bool(out_file)), deadline)
     except JsctlError:
         if output == "prometheus":  # the report still says when the check ran, and that it failed
             from ..plan.render.prometheus import render_prometheus
@@ -82,17 +64,21 @@ def console(assume_yes: bool) -> Console:
                    confirm=confirmation(assume_yes))
 
 
-def run_apply(target: Target, options: ApplyOptions, assume_yes: bool, plan_file: str | None = None) -> None:
-    """Apply and verify, then say what was done; a JetStream request that failed mid-way prints what
-    was and was not done; database drift, what was done before the error naming it."""
+def run_apply(target: Target, options: ApplyOptions, assume_yes: bool, plan_file: str | None = None,
+              deadline: Deadline | None = None) -> None:
+    """Apply and verify (within ``deadline``), then say what was done; JetStream requests that failed or
+    were interrupted mid-way print what was and was not done; database drift, what was done before the
+    error naming it."""
     from ..jetstream.execute import ApplyFailed
     from ..reconcile.apply import apply_all
     from ..terminal import printable_text
 
     try:
-        applied = asyncio.run(apply_all(target, options, console(assume_yes), plan_file))
-    except ApplyFailed as failed:
-        click.echo(printable_text(failed.report()), err=True)
+        applied = run(apply_all(target, options, console(assume_yes), plan_file), deadline)
+    except (ApplyFailed, DeadlineExceeded) as exc:
+        failed = exc.interrupted if isinstance(exc, DeadlineExceeded) else exc
+        if isinstance(failed, ApplyFailed):
+            click.echo(printable_text(failed.report()), err=True)
         raise
     except DriftRemains as drift:  # the rest was applied: say so before the error
         click.echo(drift.done)

@@ -7,9 +7,9 @@ from pathlib import Path
 import click
 
 from ..db.settings import DatabaseSettings
+from ..deadline import Deadline, run
 from ..errors import UserError
 from .options import list_output_option, required_database_options, timeout_option
-from .run import run_within
 
 
 @click.group()
@@ -23,7 +23,7 @@ def thresholds() -> None:
 @click.option("--daily-limit", metavar="AMOUNT", help="Sum of approved amounts per UTC day.")
 @timeout_option
 @required_database_options
-def set_command(user: str, max_amount: str | None, daily_limit: str | None, timeout: float | None,
+def set_command(user: str, max_amount: str | None, daily_limit: str | None, timeout: Deadline | None,
                 database: DatabaseSettings) -> None:
     """Set USER's limits (a user without a row needs both; users without one get the worker's defaults)."""
     from ..worker import thresholds as core
@@ -38,7 +38,7 @@ def set_command(user: str, max_amount: str | None, daily_limit: str | None, time
         async with session(database) as conn:
             return await core.set_one(conn, user, max_value, daily_value)
 
-    stored = run_within(work(), timeout)
+    stored = run(work(), timeout)
     click.echo(f"{stored.user_id}: max_amount {amount_text(stored.max_amount)}, "
                f"daily_limit {amount_text(stored.daily_limit)}")
 
@@ -48,7 +48,7 @@ def set_command(user: str, max_amount: str | None, daily_limit: str | None, time
 @list_output_option
 @timeout_option
 @required_database_options
-def list_command(users: tuple[str, ...], output: str, timeout: float | None, database: DatabaseSettings) -> None:
+def list_command(users: tuple[str, ...], output: str, timeout: Deadline | None, database: DatabaseSettings) -> None:
     """Show the thresholds of every user with a row (or of the USERs named), by user id."""
     from ..worker import thresholds as core
     from ..worker.store import session
@@ -57,7 +57,7 @@ def list_command(users: tuple[str, ...], output: str, timeout: float | None, dat
         async with session(database) as conn:
             return await core.stored(conn, users)
 
-    rows = run_within(work(), timeout)
+    rows = run(work(), timeout)
     click.echo((core.render_json if output == "json" else core.render_text)(rows), nl=False)
 
 
@@ -65,7 +65,7 @@ def list_command(users: tuple[str, ...], output: str, timeout: float | None, dat
 @click.argument("path", metavar="FILE.csv", type=click.Path(dir_okay=False, path_type=Path))
 @timeout_option
 @required_database_options
-def import_command(path: Path, timeout: float | None, database: DatabaseSettings) -> None:
+def import_command(path: Path, timeout: Deadline | None, database: DatabaseSettings) -> None:
     """Insert or replace the thresholds in FILE.csv (header row: user_id,max_amount,daily_limit).
 
     Every row is checked first: one bad row refuses the whole file (each problem as file:line: message);
@@ -84,5 +84,5 @@ def import_command(path: Path, timeout: float | None, database: DatabaseSettings
         async with session(database) as conn:
             return await core.upsert(conn, rows)
 
-    inserted, updated = run_within(work(), timeout)
+    inserted, updated = run(work(), timeout)
     click.echo(f"imported {len(rows)} thresholds from {path}: {inserted} new, {updated} updated")

@@ -18,6 +18,7 @@ from .options import (
     ONLY_OPTION,
     WorkerSettingsFactory,
     apply_options,
+    apply_timeout_option,
     database_target_options,
     manifest_option,
     nats_options,
@@ -27,6 +28,7 @@ from .options import (
 from .run import run_apply
 
 if TYPE_CHECKING:
+    from ..deadline import Deadline
     from ..jetstream.ownership import Ownership
     from ..plan.policy import ApplyOptions
     from ..reconcile.target import DatabaseTarget
@@ -37,11 +39,13 @@ if TYPE_CHECKING:
 @ownership_options
 @ONLY_OPTION
 @apply_options
+@apply_timeout_option
 @nats_options
 @database_target_options
 @worker_options
-def up(files: tuple[str, ...], ownership: Ownership, only: str | None, options: ApplyOptions, nats: NatsSettings,
-       database: DatabaseTarget | None, worker_settings: WorkerSettingsFactory) -> int:
+def up(files: tuple[str, ...], ownership: Ownership, only: str | None, options: ApplyOptions,
+       timeout: Deadline | None, nats: NatsSettings, database: DatabaseTarget | None,
+       worker_settings: WorkerSettingsFactory) -> int:
     """Apply the manifests and migrations (no question asked, never destructive without
     --allow-destructive), then run the validator worker."""
     from ..reconcile.target import Target
@@ -53,7 +57,10 @@ def up(files: tuple[str, ...], ownership: Ownership, only: str | None, options: 
     settings = worker_settings(nats, database.settings)
     monitor = start_monitor(settings, APPLYING)
     try:
-        run_apply(Target(nats, files, database, ownership=ownership, only=only), options, assume_yes=True)
+        run_apply(Target(nats, files, database, ownership=ownership, only=only), options, assume_yes=True,
+                  deadline=timeout)
+        if timeout is not None:
+            timeout.stop()
         return run(settings, monitor)
     finally:
         monitor.close()

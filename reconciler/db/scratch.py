@@ -21,6 +21,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import sqlalchemy as sa
 
+from ..deadline import if_abandoned
 from ..errors import UserError, redact
 from .connect import connect, first_line
 from .settings import DatabaseSettings
@@ -40,8 +41,14 @@ def scratch_database(dev_url: str | None) -> Iterator[DatabaseSettings]:
         data = Path(tmp) / "data"
         shutil.copytree(template / "data", data, symlinks=True)
         server = PostgresServer(data, password=(template / "password").read_text()).start()
+
+        def discard() -> None:  # by --timeout's watchdog, which exits without unwinding this block
+            server.kill()
+            shutil.rmtree(tmp, ignore_errors=True)
+
         try:
-            yield DatabaseSettings(server.url())
+            with if_abandoned(discard):
+                yield DatabaseSettings(server.url())
         finally:
             server.stop("immediate")
 

@@ -10,15 +10,22 @@ are natscli's where natscli has one with the same meaning (``unprocessed``, ``ou
 ``redelivery``); ``usage`` is jsctl's. A threshold is a count, or a percentage (``80%``) of the
 resource's own limit (max_ack_pending, max_msgs, max_bytes); 0 turns it off, as in natscli.
 A measure is in a state when its value is at or above the threshold.
+
+Measures are counts (messages, bytes), so values, limits and thresholds are integers: a threshold of
+2.5 or of 80% of 7 is reached at the next whole count (3, 6), which is what reports show.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
+from fractions import Fraction
 from typing import Any
 
 from ..errors import UserError
+from ..manifest.units import in_unit
 
 OK, WARNING, CRITICAL, UNKNOWN = 0, 1, 2, 3
 STATE_NAMES = {OK: "OK", WARNING: "WARNING", CRITICAL: "CRITICAL", UNKNOWN: "UNKNOWN"}
@@ -28,7 +35,7 @@ LEVELS = ("warn", "critical")
 
 @dataclass(frozen=True)
 class Threshold:
-    amount: float
+    amount: Decimal
     percent: bool = False
 
     @classmethod
@@ -36,20 +43,25 @@ class Threshold:
         """``"100"`` -> 100 items; ``"80%"`` -> 80 % of the limit; ``"0"`` -> no threshold."""
         raw = str(text).strip()
         percent = raw.endswith("%")
-        try:
-            amount = float(raw.rstrip("%").strip())
+        number = raw.rstrip("%").strip()
+        try:  # float first: it refuses what is not a finite number of a size a count can have
+            finite = math.isfinite(float(number))
         except ValueError:
-            raise UserError(f"{where}: threshold {raw!r} is not a number or a percentage like 80%") from None
+            finite = False
+        if not finite:
+            raise UserError(f"{where}: threshold {raw!r} is not a number or a percentage like 80%")
+        amount = Decimal(number)  # exactly as written: 0.0001% of 100000000 is 100
         return None if amount <= 0 else cls(amount, percent)
 
-    def limit(self, maximum: float | None) -> float | None:
-        """The absolute value this threshold stands for; None when a percentage has no limit to apply to."""
+    def limit(self, maximum: int | None) -> int | None:
+        """The count at which this threshold is reached (the next whole one); None when a percentage has
+        no limit to apply to."""
         if not self.percent:
-            return self.amount
-        return maximum * self.amount / 100 if maximum and maximum > 0 else None
+            return math.ceil(self.amount)
+        return math.ceil(maximum * Fraction(self.amount) / 100) if maximum and maximum > 0 else None
 
     def __str__(self) -> str:
-        return f"{self.amount:g}%" if self.percent else f"{self.amount:g}"
+        return format(self.amount.normalize(), "f") + ("%" if self.percent else "")
 
 
 @dataclass(frozen=True)
@@ -58,32 +70,40 @@ class Measure:
 
     key: str  # threshold key: flags --KEY-warn, metadata io.nats.monitor.KEY-warn
     name: str  # in messages and perfdata
-    value: Callable[[Mapping[str, Any]], float]
-    maximum: Callable[[Mapping[str, Any]], float | None] = lambda info: None
+    value: Callable[[Mapping[str, Any]], int]
+    maximum: Callable[[Mapping[str, Any]], int | None] = lambda info: None
     defaults: tuple[str | None, str | None] = (None, None)  # warn, critical
     percent_only: bool = False
+    unit: str = ""  # Nagios's unit of measure: "B" for bytes, none for a number of things
+
+    def show(self, value: int) -> str:
+        """``1815 B``, ``1 GiB`` (bytes in the largest unit they are a whole number of), a count as is."""
+        if self.unit != "B":
+            return str(value)
+        number, unit = in_unit("size", value)
+        return f"{number} {unit or 'B'}"
 
 
-def _config(info: Mapping[str, Any], name: str) -> float | None:
+def _config(info: Mapping[str, Any], name: str) -> int | None:
     value = (info.get("config") or {}).get(name)
-    return value if isinstance(value, (int, float)) and value > 0 else None
+    return int(value) if isinstance(value, (int, float)) and value > 0 else None
 
 
-def _state(info: Mapping[str, Any], name: str) -> float:
-    return float((info.get("state") or {}).get(name, 0))
+def _count(mapping: Mapping[str, Any] | None, name: str) -> int:
+    return int((mapping or {}).get(name, 0))
 
 
 CONSUMER_MEASURES = (
-    Measure("unprocessed", "unprocessed", lambda i: float(i.get("num_pending", 0))),
-    Measure("outstanding-ack", "ack pending", lambda i: float(i.get("num_ack_pending", 0)),
+    Measure("unprocessed", "unprocessed", lambda i: _count(i, "num_pending")),
+    Measure("outstanding-ack", "ack pending", lambda i: _count(i, "num_ack_pending"),
             lambda i: _config(i, "max_ack_pending"), ("80%", "100%")),
-    Measure("redelivery", "redelivered", lambda i: float(i.get("num_redelivered", 0))),
+    Measure("redelivery", "redelivered", lambda i: _count(i, "num_redelivered")),
 )
 STREAM_MEASURES = (
-    Measure("usage", "messages", lambda i: _state(i, "messages"), lambda i: _config(i, "max_msgs"),
+    Measure("usage", "messages", lambda i: _count(i.get("state"), "messages"), lambda i: _config(i, "max_msgs"),
             ("80%", "95%"), percent_only=True),
-    Measure("usage", "bytes", lambda i: _state(i, "bytes"), lambda i: _config(i, "max_bytes"),
-            ("80%", "95%"), percent_only=True),
+    Measure("usage", "bytes", lambda i: _count(i.get("state"), "bytes"), lambda i: _config(i, "max_bytes"),
+            ("80%", "95%"), percent_only=True, unit="B"),
 )
 THRESHOLD_HELP = {
     "unprocessed": "consumer messages not yet delivered (lag, num_pending)",
@@ -99,11 +119,15 @@ class Result:
     address: str
     state: int = OK
     messages: list[str] = field(default_factory=list)
-    values: dict[str, dict[str, float | None]] = field(default_factory=dict)  # name -> value/warn/crit/max
+    values: dict[str, dict[str, int | None]] = field(default_factory=dict)  # name -> value/warn/critical/max
+    measures: dict[str, Measure] = field(default_factory=dict)  # name -> how its values read
+    flagged: set[str] = field(default_factory=set)  # names of the measures a message is about
 
-    def raise_to(self, state: int, message: str) -> None:
+    def raise_to(self, state: int, message: str, measure: str | None = None) -> None:
         self.state = max(self.state, state)
         self.messages.append(message)
+        if measure is not None:
+            self.flagged.add(measure)
 
 
 def thresholds_for(measure: Measure, metadata: Mapping[str, str], flags: Mapping[str, str | None],
@@ -135,11 +159,12 @@ def evaluate(address: str, info: Mapping[str, Any] | None, measures: tuple[Measu
         warn_at = warn.limit(maximum) if warn else None
         crit_at = crit.limit(maximum) if crit else None
         result.values[measure.name] = {"value": value, "warn": warn_at, "critical": crit_at, "max": maximum}
-        of = f" of {maximum:g}" if maximum else ""
+        result.measures[measure.name] = measure
+        of = f" of {measure.show(maximum)}" if maximum else ""
         if crit_at is not None and value >= crit_at:
-            result.raise_to(CRITICAL, f"{measure.name} {value:g}{of} >= critical {crit}")
+            result.raise_to(CRITICAL, f"{measure.name} {measure.show(value)}{of} >= critical {crit}", measure.name)
         elif warn_at is not None and value >= warn_at:
-            result.raise_to(WARNING, f"{measure.name} {value:g}{of} >= warning {warn}")
+            result.raise_to(WARNING, f"{measure.name} {measure.show(value)}{of} >= warning {warn}", measure.name)
     return result
 
 

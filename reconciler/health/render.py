@@ -9,10 +9,14 @@ from .evaluate import OK, STATE_NAMES, Result, overall
 
 
 def _summary(result: Result) -> str:
-    if result.messages:
-        return "; ".join(result.messages)
-    shown = [f"{name} {v['value']:g}" + (f"/{v['max']:g}" if v["max"] else "") for name, v in result.values.items()]
-    return ", ".join(shown) or "ok"
+    """Its problems, then the values no problem already names (a resource that differs from its manifest
+    still shows its health)."""
+    shown = []
+    for name, v in result.values.items():
+        if name not in result.flagged:
+            show = result.measures[name].show
+            shown.append(f"{name} {show(v['value'])}" + (f" / {show(v['max'])}" if v["max"] else ""))
+    return "; ".join([*result.messages, *([", ".join(shown)] if shown else [])]) or "ok"
 
 
 def render_text(results: list[Result]) -> str:
@@ -32,16 +36,17 @@ def render_json(results: list[Result]) -> str:
                                    "values": r.values} for r in results]}, indent=2) + "\n"
 
 
-def _perf_number(value: float | None) -> str:
-    return "" if value is None else f"{value:g}"
+def _perf_number(value: int | None) -> str:
+    return "" if value is None else str(value)
 
 
 def render_nagios(results: list[Result]) -> str:
-    """``JSCTL STATE - problems | perfdata`` (the Nagios plugin output format, one line)."""
+    """``JSCTL STATE - problems | perfdata`` (the Nagios plugin output format, one line); perfdata values
+    are integers, bytes with the unit ``B`` (warn, critical, min and max are in the value's unit)."""
     state = overall(results)
     problems = [f"{r.address}: {'; '.join(r.messages)}" for r in results if r.state != OK]
     text = ", ".join(problems) or f"{len(results)} resources OK"
-    perf = [f"'{r.address} {name}'={_perf_number(v['value'])};{_perf_number(v['warn'])};"
+    perf = [f"'{r.address} {name}'={v['value']}{r.measures[name].unit};{_perf_number(v['warn'])};"
             f"{_perf_number(v['critical'])};0;{_perf_number(v['max'])}"
             for r in results for name, v in r.values.items()]
     return printable(f"JSCTL {STATE_NAMES[state]} - {text}" + (f" | {' '.join(perf)}" if perf else "")) + "\n"

@@ -95,7 +95,7 @@ def what_changed(before: dict[str, dict[str, Any]], now: dict[str, dict[str, Any
             how = f"was deleted and created again since the plan{_created(new)}" if recreated else \
                 "was changed since the plan"
             diff: list[FieldChange] = field_changes(old["config"], new["config"])
-            fields = ", ".join(field_lines(Change(Address(address), Action.UPDATE, diff)))
+            fields = ", ".join(field_lines(Change(Address(address), Action.UPDATE, diff), marks=True))
             reasons.append(f"{what} {how}" + (f": {fields}" if fields else ""))
     return reasons
 

@@ -20,8 +20,6 @@ if TYPE_CHECKING:
     from nats.aio.msg import Msg
 
 DEFAULT_TIMEOUT_S = 5.0
-USER_INFO = "$SYS.REQ.USER.INFO"  # any user may ask who it is (nats-server 2.10 on), unless its permissions forbid it
-ACCOUNT_TIMEOUT_S = 2.0
 JS_NOT_ENABLED_CODES = {10039}  # "jetstream not enabled for account"
 # "error creating store for stream": right after an account's last stream was deleted, nats-server may
 # still be removing its streams directory while a create makes it again (measured on 2.12.8: about
@@ -31,6 +29,17 @@ STORE_RETRIES = 5
 # One encoder for every request: json.dumps with options builds a new one per call (apply sends thousands)
 _encode = json.JSONEncoder(separators=(",", ":")).encode
 NO_RESPONDERS = "503"  # the Status header of the answer the server sends when no one subscribes to a request
+# The caller's own user and account, answered by every nats-server jsctl supports (2.10+; measured in
+# tests/matrix/test_account_identity.py): $JS.API.INFO does not name the account.
+USER_INFO = "$SYS.REQ.USER.INFO"
+
+
+def _decode(data: bytes) -> dict[str, Any] | None:
+    try:
+        value = json.loads(data)
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
 
 
 class NoResponders(Exception):
@@ -89,14 +98,20 @@ class PermissionDenied(JsctlError):
 _VIOLATION = re.compile(r'permissions violation for (publish|subscription) to "([^"]+)"', re.IGNORECASE)
 
 
+def _violation(nc: NatsClient) -> tuple[str, str] | None:
+    """The last refusal the server sent this client: ("publish" or "subscription", the subject lower-cased)."""
+    found = _VIOLATION.search(str(nc.last_error or ""))
+    return (found[1].lower(), found[2].lower()) if found else None
+
+
 def unanswered(nc: NatsClient, subject: str, timeout: float) -> JsctlError:
     """Why a request to ``subject`` got no reply within ``timeout``: the user may not publish to it, or may
     not subscribe where replies arrive (the server said so), else no responder answered in time."""
-    found = _VIOLATION.search(str(nc.last_error or ""))
-    if found and found[1].lower() == "publish" and found[2] == subject.lower():
+    found = _violation(nc)
+    if found == ("publish", subject.lower()):
         return PermissionDenied(f"permission denied: this NATS user may not publish to {subject} "
                                 "(the permissions each command needs: docs/gitops.md)")
-    if found and found[1].lower() == "subscription":
+    if found and found[0] == "subscription":
         return PermissionDenied("permission denied: this NATS user may not subscribe to its inbox, where the "
                                 "replies to its requests arrive (allow _INBOX.>; docs/gitops.md)")
     return JsctlError(f"{subject}: no answer within {timeout:.0f}s")
@@ -109,6 +124,7 @@ class ServerIdentity:
     version: str
     cluster: str | None
     api_level: int  # 0 when the server does not report one (2.10)
+    account: str | None = None  # None when this user may not ask (see JetStreamApi.account)
     domain: str | None = None  # the JetStream domain, when the server has one
 
 
@@ -170,23 +186,37 @@ class JetStreamApi:
                 return items
 
     async def identity(self) -> ServerIdentity:
-        account = await self.request("INFO")
+        jetstream, account = await asyncio.gather(self.request("INFO"), self.account())
         info = self.nc._server_info  # nats-py keeps the server's INFO here; there is no public accessor
         return ServerIdentity(
             name=info.get("server_name", ""),
             server_id=info.get("server_id", ""),
             version=info.get("version", ""),
             cluster=info.get("cluster"),
-            api_level=int((account.get("api") or {}).get("level", 0)),
-            domain=account.get("domain") or None,
+            api_level=int((jetstream.get("api") or {}).get("level", 0)),
+            account=account,
+            domain=jetstream.get("domain") or None,
         )
 
-    async def account_name(self, timeout: float = ACCOUNT_TIMEOUT_S) -> str | None:
-        """The account this connection's user is in, as ``nats account info`` finds it; None when the
-        server does not say (a user not allowed to ask waits ``timeout`` seconds for nothing)."""
+    async def account(self) -> str | None:
+        """The name of this connection's account (``account_name`` from 2.12: a JWT account's name, not its
+        public key), or None when the user may not publish to USER_INFO or nothing answers.
+
+        A refused publish gets no reply, only the server's -ERR, which it sends before the PONG of a PING
+        written after the publish: the second flush's (nats-py writes a flush's PING ahead of publishes
+        still queued; the first flush's round trip lets them out)."""
+        from nats.errors import Error as NatsError
+
+        answer = asyncio.ensure_future(self.replies.request(USER_INFO, b"", self.timeout))
         try:
-            msg = await self.replies.request(USER_INFO, b"", timeout)
-            data = json.loads(msg.data).get("data") or {}
-        except (NoResponders, asyncio.TimeoutError, ValueError, AttributeError):
+            for _ in range(2):
+                await self.nc.flush(self.timeout)
+            if _violation(self.nc) == ("publish", USER_INFO.lower()):
+                return None
+            msg = await answer
+        except (asyncio.TimeoutError, NoResponders, NatsError):
             return None
-        return data.get("account_name") or data.get("account") or None
+        finally:
+            answer.cancel()
+        user = (_decode(msg.data) or {}).get("data") or {}
+        return user.get("account_name") or user.get("account") or None

@@ -21,6 +21,7 @@ from ..plan.model import Action, Change
 from .client import JetStreamApi
 
 DONE, FAILED, NOT_DONE = "done", "failed", "not done"
+NO_ANSWER = "no answer"  # sent, not answered (yet): the server may carry it out after an interrupted apply
 # Writes in flight: enough that nats-server always has the next request queued while the client
 # reads replies (5,000 creates, 2 cores: 1.40 s at 256 vs 1.73 s at 64), far below the server's
 # API queue limit, past which it drops pending requests (request_queue_limit, default 10,000).
@@ -50,15 +51,19 @@ class Step:
 
 
 class ApplyFailed(JsctlError):
-    def __init__(self, steps: list[Step]):
+    """A request failed (the first one is named), or the apply was interrupted (``--timeout``, Ctrl-C)."""
+
+    def __init__(self, steps: list[Step], *, interrupted: bool = False):
         self.steps = steps
-        failed = [s for s in steps if s.status == FAILED]
         done = sum(s.status == DONE for s in steps)
-        super().__init__(f"apply stopped at {failed[0].describe()} ({done} of {len(steps)} steps done; "
-                         f"`jsctl plan` shows what is left)")
+        unanswered = sum(s.status == NO_ANSWER for s in steps)
+        what = "apply interrupted" if interrupted else \
+            f"apply stopped at {next(s for s in steps if s.status == FAILED).describe()}"
+        pending = f", {unanswered} sent without an answer that the server may still carry out" if unanswered else ""
+        super().__init__(f"{what} ({done} of {len(steps)} steps done{pending}; `jsctl plan` shows what is left)")
 
     def report(self) -> str:
-        return "\n".join(f"  {s.status:>8}  {s.describe()}" for s in self.steps)
+        return "\n".join(f"  {s.status:>9}  {s.describe()}" for s in self.steps)
 
 
 def stream_and_consumer(address: Address) -> tuple[str, str | None]:
@@ -170,7 +175,8 @@ def _reads(step: Step, stream: str) -> bool:
 async def execute(api: JetStreamApi, changes: list[Change], *, concurrency: int = WRITE_CONCURRENCY,
                   settle: Callable[[Step], Awaitable[None]] | None = None,
                   accepted: Callable[[Step], None] | None = None) -> list[Step]:
-    """Apply ``changes``; raises ApplyFailed (with every step's status) at the first failed request.
+    """Apply ``changes``; raises ApplyFailed (with every step's status) at the first failed request, or
+    when cancelled (then the requests in flight are left unanswered: "no answer").
 
     ``accepted`` sees each step the server accepted, as its reply arrives (verify's head start).
     ``settle`` runs after each successful request, before what depends on it starts (on a cluster:
@@ -182,6 +188,7 @@ async def execute(api: JetStreamApi, changes: list[Change], *, concurrency: int 
 
     async def send(step: Step) -> None:
         nonlocal stopped
+        step.status = NO_ANSWER
         try:
             step.reply = await api.request(step.subject, step.payload, timeout=WRITE_TIMEOUT_S)
         except JsctlError as exc:
@@ -201,7 +208,10 @@ async def execute(api: JetStreamApi, changes: list[Change], *, concurrency: int 
 
     # Every delete first: a replace deletes before it creates, a new stream may take the subjects of a deleted one.
     for phase in phases:
-        await _in_dependency_order(phase, send, confirm, concurrency, lambda: stopped)
+        try:
+            await _in_dependency_order(phase, send, confirm, concurrency, lambda: stopped)
+        except asyncio.CancelledError:  # --timeout or Ctrl-C: say what was done
+            raise ApplyFailed(steps, interrupted=True) from None
         if stopped:
             raise ApplyFailed(steps)
     return steps
@@ -258,6 +268,13 @@ async def _in_dependency_order(phase: list[Step], send: Callable[[Step], Awaitab
                 idle.set()
 
     launch()
-    if running:
-        await idle.wait()
+    try:
+        if running:
+            await idle.wait()
+    except asyncio.CancelledError:  # interrupted: start nothing more, stop waiting for answers
+        broken = True
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
     await asyncio.gather(*tasks)  # every task has ended: this raises what one raised unexpectedly

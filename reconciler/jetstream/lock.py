@@ -415,9 +415,13 @@ class ApplyLock:
         if self.seq is not None:
             seq, self.seq = self.seq, None
             # A no-op if someone took it meanwhile. A failure here must not hide the apply's own
-            # outcome: the lock then expires by itself after its TTL.
-            with contextlib.suppress(Exception):
+            # outcome (nor does the cancel that ends --timeout's grace): the lock then expires by itself.
+            try:
                 await self.store.write(b"", seq, delete=True)
+            except (Exception, asyncio.CancelledError) as exc:
+                self.tell(f"could not release the apply lock {self.id} ({str(exc) or 'no answer in time'}): "
+                          f"it expires {self.record.ttl_s:g}s after its last refresh, and the next apply on "
+                          "this host takes it over at once")
 
     async def __aenter__(self) -> ApplyLock:
         await self.acquire()

@@ -161,13 +161,20 @@ DURATION_UNITS = tuple((unit, NANOS[unit]) for unit in ("y", "d", "h", "m", "s",
 SIZE_UNITS = (("TiB", 1 << 40), ("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10))
 
 
-def readable(kind: str, value: int) -> int | str:
-    """``31536000000000000`` -> ``"1y"``, ``1048576`` -> ``"1MiB"``; values without an exact unit stay integers."""
+def in_unit(kind: str, value: int) -> tuple[int, str]:
+    """``("size", 1048576)`` -> ``(1, "MiB")``: the largest unit ``value`` is a whole number of; ``(value, "")``
+    when there is none."""
     units = DURATION_UNITS if kind == "duration" else SIZE_UNITS
     for unit, size in units:
         if value > 0 and value % size == 0:
-            return f"{value // size}{unit}"
-    return value
+            return value // size, unit
+    return value, ""
+
+
+def readable(kind: str, value: int) -> int | str:
+    """``31536000000000000`` -> ``"1y"``, ``1048576`` -> ``"1MiB"``; values without an exact unit stay integers."""
+    number, unit = in_unit(kind, value)
+    return f"{number}{unit}" if unit else value
 
 
 def with_units(value: Any, fields: dict[tuple[str, ...], str], path: tuple[str, ...] = ()) -> Any:

@@ -11,6 +11,7 @@ import time
 
 import pytest
 from gitops_helpers import events, js_request, start_cluster, start_holder
+from support import lock_holder
 
 from reconciler.dev.servers import wait_for
 from reconciler.errors import EXIT_REFUSED, JsctlError
@@ -27,16 +28,6 @@ from reconciler.jetstream.lock import (
     is_jsctl_internal,
 )
 from reconciler.jetstream.settings import NatsSettings
-
-
-def holder_of(url: str):
-    async def read():
-        nc = await connect_nats(NatsSettings(url=url))
-        try:
-            return await current_lock(nc)
-        finally:
-            await nc.close()
-    return asyncio.run(read())
 
 
 @pytest.fixture
@@ -61,7 +52,7 @@ def test_two_concurrent_holders_serialize(lock_server, tmp_path):
     assert len(acquired) == 2 and acquired[0]["id"] != acquired[1]["id"]
     # The second holder got the lock only after the first let it go.
     assert acquired[1]["t"] >= released[acquired[0]["id"]]
-    assert holder_of(lock_server.url) is None
+    assert lock_holder(lock_server.url) is None
 
 
 def test_held_lock_refuses_after_timeout_then_force_unlock(lock_server, tmp_path, jsctl):
@@ -83,7 +74,7 @@ def test_held_lock_refuses_after_timeout_then_force_unlock(lock_server, tmp_path
         done = jsctl("force-unlock", lock_id, "--server", lock_server.url)
         assert done.returncode == 0, done.stderr
         assert lock_id in done.stdout
-        assert holder_of(lock_server.url) is None
+        assert lock_holder(lock_server.url) is None
         # The first holder notices at its next refresh that it lost the lock... (ttl 30 s: not
         # waited for here); a new apply can take the lock at once.
         third = start_holder(lock_server.url, tmp_path / "log3", hold=0, timeout=5)
@@ -99,7 +90,7 @@ def test_killed_holder_lock_expires(lock_server, tmp_path):
     wait_for(lambda: events(log), timeout=20, what="the holder to take the lock")
     crashed.kill()  # SIGKILL: no release
     crashed.wait(10)
-    assert holder_of(lock_server.url) is not None
+    assert lock_holder(lock_server.url) is not None
     started = time.monotonic()
     nxt = start_holder(lock_server.url, tmp_path / "log2", hold=0, timeout=20)
     assert nxt.wait(60) == 0, nxt.stderr.read()
@@ -113,11 +104,11 @@ def test_holder_refreshes_beyond_ttl_and_detects_force_unlock(lock_server, tmp_p
     holder = start_holder(lock_server.url, log, hold=120, ttl=2.0)
     wait_for(lambda: events(log), timeout=20, what="the holder to take the lock")
     lock_id = events(log)[0]["id"]
-    first_seq = holder_of(lock_server.url).seq
+    first_seq = lock_holder(lock_server.url).seq
     # Refreshed every ttl/3: after four refreshes more than one TTL has passed and it is still held.
-    wait_for(lambda: (holder_of(lock_server.url).seq or 0) >= first_seq + 4, timeout=30,
+    wait_for(lambda: (lock_holder(lock_server.url).seq or 0) >= first_seq + 4, timeout=30,
              what="the holder to refresh its lock")
-    assert holder_of(lock_server.url).id == lock_id
+    assert lock_holder(lock_server.url).id == lock_id
     assert jsctl("force-unlock", lock_id, "--server", lock_server.url).returncode == 0
     _, err = holder.communicate(timeout=60)
     assert holder.returncode == 1 and "force-unlocked" in err
@@ -198,13 +189,13 @@ def test_a_killed_holder_on_this_host_is_taken_over_at_once_and_apply_says_so(lo
     wait_for(lambda: events(log), timeout=20, what="the holder to take the lock")
     crashed.kill()  # SIGKILL: no release
     crashed.wait(10)
-    assert holder_of(lock_server.url).pid == crashed.pid
+    assert lock_holder(lock_server.url).pid == crashed.pid
     done = jsctl("apply", "--yes", "--lock-timeout", "0", "--server", lock_server.url, cwd=project)
     assert done.returncode == 0, done.stderr
     told = [line for line in done.stderr.splitlines() if "took over the apply lock" in line]
     assert len(told) == 1 and events(log)[0]["id"] in told[0]
     assert told[0].endswith(f"process {crashed.pid} is no longer running on this host")
-    assert holder_of(lock_server.url) is None  # released after the apply
+    assert lock_holder(lock_server.url) is None  # released after the apply
 
 
 def test_a_holder_elsewhere_is_never_taken_over_early(lock_server):

@@ -58,3 +58,17 @@ def test_converged_and_failed_checks():
     assert converged[("jsctl_plan_drift", ())] == 0 and converged[("jsctl_plan_changes", ())] == 0
     failed = samples(render_prometheus(None, 10))
     assert failed == {("jsctl_plan_check_success", ()): 0, ("jsctl_plan_last_check_timestamp_seconds", ()): 10}
+
+
+def test_every_series_names_the_target():
+    context = {"nats": {"server_version": "2.12.8", "server_name": "n1", "api_level": 3, "cluster": None,
+                        "account": "APP"}, "database": "postgresql://app:***@db:5432/app"}
+    got = samples(render_prometheus(Plan([Change("stream/X", "create")], context=context), 10))
+    where = (("account", "APP"), ("database", "postgresql://app:***@db:5432/app"), ("server", "n1"))
+    assert all(set(where) <= set(labels) for _, labels in got), got
+    assert got[("jsctl_plan_check_success", where)] == 1
+    assert got[("jsctl_plan_resources", tuple(sorted((*where, ("kind", "stream"), ("action", "create")))))] == 1
+    # A cluster is named, not the node that answered (it changes from run to run); an unknown account is left out.
+    clustered = {"nats": {"server_version": "2.12.8", "server_name": "n2", "api_level": 3, "cluster": "C1",
+                          "account": None}}
+    assert ("jsctl_plan_drift", (("cluster", "C1"),)) in samples(render_prometheus(Plan(context=clustered), 10))

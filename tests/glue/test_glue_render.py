@@ -75,7 +75,7 @@ def test_text_shows_revision_sql_flags_risks_and_drift_after_jetstream():
 
 def test_markdown_calls_out_dropped_columns_and_shows_the_sql():
     markdown = render_markdown(joint())
-    caution = markdown.split("\n\n")[1]
+    caution = next(block for block in markdown.split("\n\n") if block.startswith("> [!CAUTION]"))
     assert "**2 destructive change(s)**" in caution
     assert "> - `db/revision/0002` upgrade: drops column rejected_messages.detail and its data" in caution
     assert "| `~` | `db/revision/0002` | upgrade | drop detail  [destructive, long-lock] |" in markdown
@@ -91,10 +91,12 @@ def test_json_and_prometheus_count_both_kinds():
     assert data["changes"][1]["details"]["sql"] == DROP_SQL and data["summary"] == {
         "replace": 1, "upgrade": 1, "drift": 1}
     report = render_prometheus(joint(), 1.0)
-    for line in ('jsctl_plan_resources{kind="stream",action="replace"} 1',
-                 'jsctl_plan_resources{kind="db_revision",action="upgrade"} 1',
-                 'jsctl_plan_resources{kind="db_column",action="drift"} 1',
-                 "jsctl_plan_pending_revisions 1", "jsctl_plan_destructive_changes 2", "jsctl_plan_drift 1"):
+    target = 'database="postgresql://db:5432/app"'
+    for line in (f'jsctl_plan_resources{{{target},kind="stream",action="replace"}} 1',
+                 f'jsctl_plan_resources{{{target},kind="db_revision",action="upgrade"}} 1',
+                 f'jsctl_plan_resources{{{target},kind="db_column",action="drift"}} 1',
+                 f"jsctl_plan_pending_revisions{{{target}}} 1", f"jsctl_plan_destructive_changes{{{target}}} 2",
+                 f"jsctl_plan_drift{{{target}}} 1"):
         assert line in report.splitlines()
 
 

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..address import JETSTREAM, Kind
-from ..model import CHANGING_ACTIONS, NOTE_ACTIONS, Action, Change, Plan
+from ..model import CHANGING_ACTIONS, NOTE_ACTIONS, Action, Change, FieldChange, Plan
 
 ORDER = [Action.CREATE, Action.UPDATE, Action.REPLACE, Action.DELETE]  # then other changing actions by name
 
@@ -40,6 +40,15 @@ def summary(plan: Plan) -> str:
     return " ".join(parts) + (f" Notes: {', '.join(notes)}." if notes else "")
 
 
+def target(context: dict[str, Any]) -> dict[str, str]:
+    """Where a plan applies, from its context: ``cluster`` (a cluster's name: its nodes take turns) or
+    ``server``, ``account`` when the server said, ``database`` (its URL without credentials)."""
+    nats = context.get("nats") or {}
+    found = {"cluster": nats.get("cluster")} if nats.get("cluster") else {"server": nats.get("server_name")}
+    found |= {"account": nats.get("account"), "database": context.get("database")}
+    return {key: value for key, value in found.items() if value}
+
+
 def flags(change: Change) -> str:
     """Risk flags a reviewer needs (database revisions: destructive, rewrite, long-lock, ...)."""
     found = change.details.flags
@@ -60,16 +69,33 @@ def readable(kind: Kind) -> Callable[[str, Any], Any]:
     return field_in_units(kind.prefix)
 
 
-def field_lines(change: Change, *, as_diff: bool = False) -> list[str]:
+def shown_diff(change: Change, *, marks: bool = False) -> list[FieldChange]:
+    """The field changes a reader reviews: jsctl's ownership marks (``metadata.io.jsctl.*``) are not
+    configuration (an adopt's reason says what it does; the JSON plan keeps them), unless ``marks``."""
+    from ...jetstream.ownership import MARK_PREFIX
+
+    return [d for d in change.diff if marks or not d.path.startswith(f"metadata.{MARK_PREFIX}")]
+
+
+def _shown_config(config: dict[str, Any]) -> dict[str, Any]:
+    """A config to create, as a reader reviews it: without jsctl's ownership marks."""
+    from ...jetstream.ownership import without_marks
+
+    metadata = without_marks(config.get("metadata") or {})
+    return {k: v for k, v in config.items() if k != "metadata"} | ({"metadata": metadata} if metadata else {})
+
+
+def field_lines(change: Change, *, as_diff: bool = False, marks: bool = False) -> list[str]:
     """What a change does, one line per field: ``path: before -> after``, or as ```diff lines
-    (``- path: before`` / ``+ path: after``) for Markdown; a create's config; what a replace destroys."""
+    (``- path: before`` / ``+ path: after``) for Markdown; a create's config; what a replace destroys.
+    ``marks``: jsctl's ownership marks too (a stale saved plan names who took a resource over)."""
     value = readable(change.address.kind)
 
     def field(path: str, raw: Any) -> str:
         return f"{path}: {show(value(path, raw))}"
 
     lines = []
-    for d in change.diff:
+    for d in shown_diff(change, marks=marks):
         if not as_diff:
             lines.append(f"{field(d.path, d.before)} -> {show(value(d.path, d.after))}")
             continue
@@ -77,7 +103,7 @@ def field_lines(change: Change, *, as_diff: bool = False) -> list[str]:
         lines += [f"+ {field(d.path, d.after)}"] if d.after is not None else []
     added, note = ("+ ", "  ") if as_diff else ("", "")
     if change.action == Action.CREATE and change.desired and not change.diff:
-        lines += [f"{added}{field(k, v)}" for k, v in sorted(change.desired.items())]
+        lines += [f"{added}{field(k, v)}" for k, v in sorted(_shown_config(change.desired).items())]
     destroys = change.details.destroys
     if destroys:
         lines.append(f"{note}destroys: " + ", ".join(f"{k}={show(v)}" for k, v in destroys.items()))

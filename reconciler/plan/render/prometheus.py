@@ -11,6 +11,10 @@ Metrics (all gauges; the README lists them):
 - ``jsctl_plan_check_success``: 0 when the check itself failed (server unreachable, bad manifest)
 - ``jsctl_plan_last_check_timestamp_seconds``: when the check ran (Unix time)
 
+Every series of a plan carries the labels naming its target (common.target: ``server`` or ``cluster``,
+``account``, ``database``), so that the reports of two checks on one host do not collide; a check that
+failed before reaching the servers has none.
+
 Pure: a function of the plan, the time and the error, so it is tested without servers.
 """
 
@@ -21,6 +25,7 @@ from collections.abc import Mapping
 
 from ..address import DB_REVISION
 from ..model import Plan
+from .common import target
 
 PREFIX = "jsctl_plan_"
 
@@ -39,29 +44,30 @@ def _number(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else repr(float(value))
 
 
-def _gauge(name: str, help_text: str, samples: list[tuple[Mapping[str, str], float]]) -> list[str]:
-    lines = [f"# HELP {PREFIX}{name} {help_text}", f"# TYPE {PREFIX}{name} gauge"]
-    lines += [f"{PREFIX}{name}{_labels(labels)} {_number(value)}" for labels, value in samples]
-    return lines
-
-
 def render_prometheus(plan: Plan | None, checked_at: float) -> str:
     """The report; ``plan`` is None when the check failed before a plan existed (then only
     success and time are reported, so alerts on staleness and failure still work)."""
-    lines = _gauge("check_success", "1 if the drift check ran to the end, 0 if it failed.",
-                   [({}, 0 if plan is None else 1)])
-    lines += _gauge("last_check_timestamp_seconds", "When the drift check ran, in Unix time.", [({}, checked_at)])
+    where = target(plan.context) if plan is not None else {}
+
+    def gauge(name: str, help_text: str, samples: list[tuple[Mapping[str, str], float]]) -> list[str]:
+        lines = [f"# HELP {PREFIX}{name} {help_text}", f"# TYPE {PREFIX}{name} gauge"]
+        lines += [f"{PREFIX}{name}{_labels({**where, **labels})} {_number(value)}" for labels, value in samples]
+        return lines
+
+    lines = gauge("check_success", "1 if the drift check ran to the end, 0 if it failed.",
+                  [({}, 0 if plan is None else 1)])
+    lines += gauge("last_check_timestamp_seconds", "When the drift check ran, in Unix time.", [({}, checked_at)])
     if plan is not None:
         by_kind_action = Counter((c.address.kind.label, str(c.action)) for c in plan.changes)
-        lines += _gauge("resources", "Resources in the plan, by kind and action (changes and notes).",
-                        [({"kind": kind, "action": action}, count)
-                         for (kind, action), count in sorted(by_kind_action.items())])
-        lines += _gauge("changes", "Resources that apply would change.", [({}, len(plan.pending))])
-        lines += _gauge("destructive_changes", "Changes that destroy data (replace, delete).",
-                        [({}, len(plan.destructive))])
+        lines += gauge("resources", "Resources in the plan, by kind and action (changes and notes).",
+                       [({"kind": kind, "action": action}, count)
+                        for (kind, action), count in sorted(by_kind_action.items())])
+        lines += gauge("changes", "Resources that apply would change.", [({}, len(plan.pending))])
+        lines += gauge("destructive_changes", "Changes that destroy data (replace, delete).",
+                       [({}, len(plan.destructive))])
         pending = sum(1 for c in plan.pending if c.address.kind is DB_REVISION)
-        lines += _gauge("pending_revisions", "Database migrations not yet applied.", [({}, pending)])
-        lines += _gauge("drift", "1 if live state differs from the manifests (plan --detailed-exitcode exits 2).",
-                        [({}, 1 if plan.has_changes else 0)])
-        lines += _gauge("errors", "Problems reported by the plan.", [({}, len(plan.errors))])
+        lines += gauge("pending_revisions", "Database migrations not yet applied.", [({}, pending)])
+        lines += gauge("drift", "1 if live state differs from the manifests (plan --detailed-exitcode exits 2).",
+                       [({}, 1 if plan.has_changes else 0)])
+        lines += gauge("errors", "Problems reported by the plan.", [({}, len(plan.errors))])
     return "\n".join(lines) + "\n"
