@@ -56,12 +56,16 @@ class Deadline:
 
     @classmethod
     def start(cls, seconds: float, exit_code: int = EXIT_ERROR) -> Deadline:
-        deadline = cls(seconds, exit_code)
-        # a moment after the grace, so that the run reports by itself whenever it can
-        deadline._watchdog = threading.Timer(seconds + CLEANUP_GRACE_S + _LAST_CANCEL_S, deadline._give_up)
-        deadline._watchdog.daemon = True
-        deadline._watchdog.start()
-        return deadline
+        """The deadline counts from now; its watchdog is armed only while ``run`` runs work under it, so
+        merely parsing the option (a test, a tool reading the command line) never ends the process."""
+        return cls(seconds, exit_code)
+
+    def _arm(self) -> None:
+        if self._watchdog is None:
+            # a moment after the grace, so that the run reports by itself whenever it can
+            self._watchdog = threading.Timer(self.remaining() + CLEANUP_GRACE_S + _LAST_CANCEL_S, self._give_up)
+            self._watchdog.daemon = True
+            self._watchdog.start()
 
     def remaining(self) -> float:
         return max(0.0, self.ends_at - time.monotonic())
@@ -70,6 +74,7 @@ class Deadline:
         """The bounded part of the run is over (`jsctl up`: the worker runs on): disarm the watchdog."""
         if self._watchdog is not None:
             self._watchdog.cancel()
+            self._watchdog = None
 
     def _give_up(self) -> None:
         for rite in list(_LAST_RITES):
@@ -96,7 +101,18 @@ def if_abandoned(rite: Callable[[], None]) -> Iterator[None]:
 
 def run(work: Coroutine[Any, Any, T], deadline: Deadline | None) -> T:
     """``asyncio.run(work)``, cancelled at ``deadline`` (None: no limit); past it, raises DeadlineExceeded."""
-    return asyncio.run(work if deadline is None else _bounded(work, deadline))
+    if deadline is None:
+        return asyncio.run(work)
+    deadline._arm()
+    try:
+        result = asyncio.run(_bounded(work, deadline))
+    except DeadlineExceeded:
+        raise  # still armed: a thread the loop abandoned must not keep the process alive
+    except BaseException:
+        deadline.stop()
+        raise
+    deadline.stop()
+    return result
 
 
 class _Abandoning(ThreadPoolExecutor):
