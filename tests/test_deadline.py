@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 
 import click
+import pytest
 
 from reconciler.cli import cli
 from reconciler.deadline import Deadline, run
@@ -36,8 +37,6 @@ def test_a_run_that_fails_disarms_the_watchdog():
     async def work() -> None:
         raise click.ClickException("boom")
 
-    try:
+    with pytest.raises(click.ClickException):
         run(work(), deadline)
-    except click.ClickException:
-        pass
     assert deadline._watchdog is None
