@@ -4,7 +4,9 @@ only (no field changes), applies, and then plans empty."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
 
 import pytest
 import yaml
@@ -12,6 +14,7 @@ from jetstream.js_fixtures import VARIED_CONSUMERS, VARIED_STREAMS
 from support import create_by_hand
 
 from reconciler.jetstream.capabilities import parse_version, unsupported
+from reconciler.manifest.checks import SERVER_OWN_CONSUMER_FIELDS
 from reconciler.manifest.model import CONSUMER, STREAM
 
 ADOPT_ONLY: list[str] = []  # an adopt changes no field: the ownership marks are not shown as a diff
@@ -32,6 +35,40 @@ def varied_for(version: str) -> tuple[list[dict], list[tuple[str, dict]]]:
     return streams, consumers + EXTRA_CONSUMERS
 
 
+def wait_for_the_servers_own_consumers(url: str, streams: list[dict], version: str, deadline: float = 30) -> None:
+    """From 2.14 the server lists the consumers it makes on an interest stream for each mirror or source
+    reading it; it makes them after STREAM.CREATE answered, so wait until every one is listed (else an
+    export can miss one that the next plan shows)."""
+    if parse_version(version) < (2, 14, 0):
+        return
+    interest = {s["name"] for s in streams if s.get("retention") == "interest"}
+    readers = [s["mirror"]["name"] for s in streams if s.get("mirror")]
+    readers += [source["name"] for s in streams for source in s.get("sources", ())]
+    expected = {name: readers.count(name) for name in interest if name in readers}
+
+    async def listed() -> dict[str, int]:
+        from reconciler.jetstream.client import JetStreamApi
+        from reconciler.jetstream.connect import connect_nats
+        from reconciler.jetstream.settings import NatsSettings
+
+        nc = await connect_nats(NatsSettings(url=url))
+        try:
+            api = JetStreamApi(nc)
+            found = {}
+            for name in expected:
+                page = await api.request(f"CONSUMER.LIST.{name}", {"offset": 0})
+                found[name] = sum(1 for c in page.get("consumers") or ()
+                                  if any(c["config"].get(f) for f in SERVER_OWN_CONSUMER_FIELDS))
+            return found
+        finally:
+            await nc.close()
+
+    end = time.monotonic() + deadline
+    while (found := asyncio.run(listed())) != expected:
+        assert time.monotonic() < end, f"the server's own consumers: {found}, expected {expected}"
+        time.sleep(0.1)
+
+
 def changes(jsctl, url: str, directory, left_out: str) -> list[tuple[str, str, list[str]]]:
     """The plan's changes; its notes only for what the export left out (the server's own consumers, 2.14 on)."""
     plan = jsctl("plan", "-f", str(directory), "-o", "json", env=env(url))
@@ -46,6 +83,7 @@ def changes(jsctl, url: str, directory, left_out: str) -> list[tuple[str, str, l
 def test_export_plans_as_adopt_only_then_applies_to_no_changes(jsctl, js_account, nats_server_version, tmp_path, flags):
     streams, consumers = varied_for(nats_server_version)
     create_by_hand(js_account, streams, consumers)
+    wait_for_the_servers_own_consumers(js_account, streams, nats_server_version)
     done = jsctl("export", "--dir", str(tmp_path), *flags, env=env(js_account))
     assert done.returncode == 0, done.stderr
     assert f"wrote {len(streams)} streams and {len(consumers)} consumers" in done.stdout
