@@ -3,15 +3,17 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from ..jetstream.settings import NatsSettings
 from .options import (
     ONLY_OPTION,
+    all_envs_option,
     apply_options,
     database_target_options,
+    environment_options,
     manifest_option,
     nats_options,
     ownership_options,
@@ -27,6 +29,8 @@ if TYPE_CHECKING:
 
 
 @click.command()
+@environment_options
+@all_envs_option
 @manifest_option
 @click.option("--yes", "-y", "assume_yes", is_flag=True, help="Apply without asking for confirmation.")
 @click.option("--prune", is_flag=True,
@@ -38,9 +42,9 @@ if TYPE_CHECKING:
 @click.argument("plan_file", required=False, metavar="[PLAN]", type=click.Path(dir_okay=False))
 @nats_options
 @database_target_options
-def apply(files: tuple[str, ...], assume_yes: bool, prune: bool, ownership: Ownership, only: str | None,
-          options: ApplyOptions, timeout: Deadline | None, plan_file: str | None, nats: NatsSettings,
-          database: DatabaseTarget | None) -> None:
+def apply(all_envs: bool, files: tuple[str, ...], variables: dict[str, Any], assume_yes: bool, prune: bool,
+          ownership: Ownership, only: str | None, options: ApplyOptions, timeout: Deadline | None,
+          plan_file: str | None, nats: NatsSettings, database: DatabaseTarget | None) -> None:
     """Make the live servers match the manifests (and, with a database configured, upgrade it to
     head), then verify.
 

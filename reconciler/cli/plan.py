@@ -3,22 +3,26 @@ Prometheus report; optionally as an exit code. The joining is reconciler/reconci
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from ..jetstream.settings import NatsSettings
 from .options import (
     ONLY_OPTION,
+    all_envs_option,
     database_target_options,
     detailed_exitcode_option,
+    environment_options,
+    environment_targets,
     manifest_option,
     nats_options,
     output_option,
     ownership_options,
+    target_in_environment,
     timeout_option,
 )
-from .run import show_plan
+from .run import show_environment_plans, show_plan
 
 if TYPE_CHECKING:
     from ..deadline import Deadline
@@ -34,6 +38,8 @@ def _print_schema(ctx: click.Context, param: click.Parameter, value: bool) -> No
 
 
 @click.command()
+@environment_options
+@all_envs_option
 @manifest_option
 @output_option
 @detailed_exitcode_option
@@ -48,12 +54,18 @@ def _print_schema(ctx: click.Context, param: click.Parameter, value: bool) -> No
 @timeout_option
 @nats_options
 @database_target_options
-def plan(files: tuple[str, ...], output: str, detailed_exitcode: bool, out_file: str | None, prune: bool,
-         ownership: Ownership, only: str | None, timeout: Deadline | None, nats: NatsSettings,
-         database: DatabaseTarget | None) -> int:
+def plan(all_envs: bool, files: tuple[str, ...], variables: dict[str, Any], output: str, detailed_exitcode: bool,
+         out_file: str | None, prune: bool, ownership: Ownership, only: str | None, timeout: Deadline | None,
+         nats: NatsSettings, database: DatabaseTarget | None) -> int:
     """Show what `jsctl apply` would change on the live servers (with a database configured, its
-    pending revisions and drift too)."""
+    pending revisions and drift too).
+
+    With --all-envs, plan every environment of jsctl.yaml at once, one section each."""
     from ..reconcile.target import Target
 
-    return show_plan(Target(nats, files, database, prune, ownership, only), output, detailed_exitcode, out_file,
-                     timeout)
+    target = Target(nats, files, database, prune, ownership, only, variables=variables)
+    if all_envs:
+        if out_file:
+            raise click.UsageError("--out saves one environment's plan: give --env NAME instead of --all-envs")
+        return show_environment_plans(environment_targets(target), output, detailed_exitcode, timeout)
+    return show_plan(target_in_environment(target), output, detailed_exitcode, out_file, timeout)

@@ -43,6 +43,50 @@ def show_plan(target: Target, output: str, detailed_exitcode: bool, out_file: st
     return EXIT_CHANGES if detailed_exitcode and result.has_changes else EXIT_OK
 
 
+async def _plan_each(targets: list[Target]) -> list[tuple[Plan, object] | BaseException]:
+    """Every target's plan at once, each with its own connections; a failure is returned, not raised."""
+    import asyncio
+
+    from ..reconcile.plan import plan_all
+
+    return await asyncio.gather(*(plan_all(target, saving=False) for target in targets), return_exceptions=True)
+
+
+def show_environment_plans(targets: list[Target], output: str, detailed_exitcode: bool,
+                           deadline: Deadline | None = None) -> int:
+    """Plan every environment's target concurrently, print one section each (the environments that could
+    be planned), each failure on stderr, and exit with the worst code: an error wins, then changes."""
+    from ..plan.policy import check_errors
+    from ..plan.render.environments import render_environments, worst_exit_code
+    from ..terminal import printable_text
+
+    if output == "prometheus":
+        raise click.UsageError("-o prometheus plans one environment: give --env NAME instead of --all-envs")
+    sections: list[tuple[str, Plan]] = []
+    codes: list[int] = []
+    failures: list[str] = []
+    for target, result in zip(targets, run(_plan_each(targets), deadline), strict=True):
+        name = str(target.environment)
+        if isinstance(result, BaseException) and not isinstance(result, JsctlError):
+            raise result
+        try:
+            if isinstance(result, BaseException):
+                raise result
+            plan = result[0]
+            sections.append((name, plan))
+            check_errors(plan)
+            codes.append(EXIT_CHANGES if detailed_exitcode and plan.has_changes else EXIT_OK)
+        except JsctlError as exc:
+            failures.append(name)
+            codes.append(exc.exit_code)
+            click.echo(printable_text(f"jsctl: error: environment {name}: {exc}"), err=True)
+    if sections:
+        click.echo(render_environments(output, sections))
+    if failures:
+        raise JsctlError(f"{len(failures)} of {len(targets)} environments not planned: {', '.join(failures)}")
+    return worst_exit_code(codes)
+
+
 def confirmation(assume_yes: bool) -> Callable[[Plan], None]:
     """Ask on a terminal; without one, only --yes goes on."""
     def confirm(plan: Plan) -> None:
@@ -62,6 +106,24 @@ def console(assume_yes: bool) -> Console:
 
     return Console(show=click.echo, tell=lambda message: click.echo(printable_text(f"jsctl: {message}"), err=True),
                    confirm=confirmation(assume_yes))
+
+
+def run_apply_environments(targets: list[Target], options: ApplyOptions, assume_yes: bool,
+                           deadline: Deadline | None = None) -> None:
+    """Apply the environments one at a time, in the project file's order; stop at the first that fails
+    and say which were applied and which not."""
+    applied: list[str] = []
+    for index, target in enumerate(targets):
+        click.echo(f"=== environment {target.environment} ===")
+        try:
+            run_apply(target, options, assume_yes, deadline=deadline)
+        except (JsctlError, KeyboardInterrupt):
+            left = [str(t.environment) for t in targets[index + 1:]]
+            click.echo(f"jsctl: environments applied: {', '.join(applied) or 'none'}; failed: {target.environment}"
+                       + (f"; not applied: {', '.join(left)}" if left else ""), err=True)
+            raise
+        applied.append(str(target.environment))
+    click.echo(f"Environments applied: {', '.join(applied)}.")
 
 
 def run_apply(target: Target, options: ApplyOptions, assume_yes: bool, plan_file: str | None = None,
