@@ -12,6 +12,9 @@ a sane size: string keys, no tags beyond JSON's types, no alias expanding into i
 Values are built from the node tree by :func:`_construct_plain`, a direct walk for plain documents
 (mappings, lists and the standard scalars) about 4x faster than PyYAML's generator-based
 constructor; documents with merge keys (``<<``) are left to PyYAML's.
+
+Variables (``${name}``, variables.py) are substituted in the node tree, before the shape check, when the
+caller passes them and the text holds ``${`` at all: a file without one costs a substring search.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from __future__ import annotations
 import errno
 import os
 import stat
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -61,6 +65,7 @@ class Problem:
     column: int  # 1-based
     path: Path_
     message: str
+    substitution: bool = False  # a bad ${...}: other messages about the same value are left out
 
     def __str__(self) -> str:
         return printable(f"{self.file}:{self.line}:{self.column}: {format_path(self.path)}: {self.message}")
@@ -169,8 +174,9 @@ def _cause(exc: OSError) -> str:
     return (exc.strerror or str(exc)).lower()
 
 
-def read_document(path: Path, problems: list[Problem]) -> Document:
-    """Parse one file; syntax errors and duplicate keys are appended to ``problems``."""
+def read_document(path: Path, problems: list[Problem], variables: Mapping[str, Any] | None = None) -> Document:
+    """Parse one file; syntax errors and duplicate keys are appended to ``problems``. With ``variables``
+    (a mapping, maybe empty), ``${name}``, ``${env:NAME}`` and ``$${`` are substituted (variables.py)."""
     name = str(path)
     try:
         text = path.read_bytes().decode("utf-8")
@@ -179,14 +185,17 @@ def read_document(path: Path, problems: list[Problem]) -> Document:
     except UnicodeDecodeError as exc:
         raise UserError(f"{printable(name)}: not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset "
                         f"{exc.start})") from None
-    return parse_document(text, name, problems)
+    return parse_document(text, name, problems, variables)
 
 
-def parse_document(text: str, file: str, problems: list[Problem]) -> Document:
+def parse_document(text: str, file: str, problems: list[Problem],
+                   variables: Mapping[str, Any] | None = None) -> Document:
     document = Document(file)
     loader = _ManifestLoader(text)
     try:
         root = loader.get_single_node()
+        if variables is not None and root is not None and "${" in text:  # else nothing to substitute
+            root = _substitute(root, file, variables, problems)
         shape = _shape_problems(root) if root is not None else []
         if shape:  # nothing is built: it could be huge, or not JSON at all
             document.root = root
@@ -221,6 +230,18 @@ def parse_document(text: str, file: str, problems: list[Problem]) -> Document:
                                     (*paths[id(mapping)], key),
                                     f"duplicate key {key!r} (first written on line {first.start_mark.line + 1})"))
     return document
+
+
+def _substitute(root: yaml.Node, file: str, variables: Mapping[str, Any], problems: list[Problem]) -> yaml.Node:
+    from .variables import substitute_nodes
+
+    def report(node: yaml.Node, path: Path_, message: str, offset: int) -> None:
+        line, column = node.start_mark.line + 1, node.start_mark.column + 1
+        if not node.style and node.start_mark.line == node.end_mark.line:
+            column += offset  # a plain scalar on one line is its text as written: point at the reference
+        problems.append(Problem(file, line, column, path, message, substitution=True))
+
+    return substitute_nodes(root, variables, report)
 
 
 Shape = list[tuple[yaml.Node, yaml.Node, str]]  # (node whose path to show, node to point at, message)
