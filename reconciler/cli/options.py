@@ -87,33 +87,15 @@ _MANIFEST_OPTIONS = [
 ]
 
 
-def _parse_var(text: str) -> tuple[str, Any]:
-    """``NAME=VALUE`` with VALUE read as a YAML scalar. Stands in for e-vars' manifest.variables.parse_var
-    until that branch is merged (the coordinator keeps that one)."""
-    import re
-
-    import yaml
-
-    name, equals, value = text.partition("=")
-    if not equals or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
-        raise UserError(f"{text!r}: expected NAME=VALUE, NAME of ASCII letters, digits and '_'")
-    try:
-        parsed = yaml.safe_load(value) if value.strip() else value
-    except yaml.YAMLError:
-        parsed = value
-    return name, parsed if isinstance(parsed, str | int | float | bool) else value
-
-
 def manifests_of(environment: Environment | None) -> tuple[tuple[str, ...], dict[str, Any]]:
     """The manifest files (``-f``, else the environment's ``files:``) and variables (the environment's,
     ``--var`` over them) for ``environment``."""
+    from ..manifest.variables import parse_var
+
     ctx = click.get_current_context()
     files = tuple(ctx.params["files"]) or (environment.files if environment else ())
     variables = dict(environment.variables) if environment else {}
-    try:
-        variables.update(_parse_var(text) for text in ctx.params["var_texts"])
-    except UserError as exc:
-        raise click.BadParameter(str(exc), ctx, param_hint="--var") from None
+    variables.update(parse_var(text) for text in ctx.params["var_texts"])
     return files, variables
 
 

@@ -27,6 +27,7 @@ from ..errors import ManifestError, UserError
 from ..url_credentials import url_secrets
 from .load import Document, Path_, Problem, read_document, regular_file
 from .schema import document_problems, shipped_schema, shipped_validator
+from .variables import expand, substitute_value
 
 PROJECT_FILE = "jsctl.yaml"
 SCHEMA_RESOURCE = "schemas/project.schema.json"
@@ -37,8 +38,8 @@ PATH_SETTINGS = frozenset({"nkey", "creds", "tls_ca", "tls_cert", "tls_key", "mi
 _SECRET_SETTINGS = frozenset({"password", "token"})  # whole values that are secrets
 _URL_SETTINGS = frozenset({"server", "database_url"})  # URLs that may carry a password or token
 _SEED = re.compile(r"\s*S[A-Z][A-Z2-7]{50,}\s*")  # an nkey seed (SU..., SA..., SO...), base32
-_ENV_REFERENCE = re.compile(r"\$(\$?)\{env:([^}]*)\}")  # ${env:NAME}; $${ is a literal ${
-_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_PLACEHOLDER = "jsctlreference"
+_PLACEHOLDERS = re.compile(f"(?:{_PLACEHOLDER})+")
 _BY_REFERENCE = "write it as ${env:NAME} and set NAME where jsctl runs"
 
 
@@ -100,33 +101,34 @@ def _explain(error: Any) -> str | None:
     return None
 
 
-def _references(text: str) -> list[tuple[int, int, str | None]]:
-    """The ``${env:NAME}`` in ``text``: (start, end, NAME), NAME None for an escaped ``$${env:...}``."""
-    return [(m.start(), m.end(), None if m.group(1) else m.group(2)) for m in _ENV_REFERENCE.finditer(text)]
+class _EveryVariable(dict):
+    """An environment in which every ``${env:NAME}`` stands for the same text: the file's own part of a value."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
+
+    def __contains__(self, name: object) -> bool:
+        return True
+
+    def __missing__(self, name: str) -> str:
+        return self.text
 
 
-def _literal_part(text: str) -> str:
-    """``text`` with every ``${env:NAME}`` reference left out: what is written in the file itself."""
-    for start, end, name in reversed(_references(text)):
-        if name is not None:
-            text = text[:start] + text[end:]
-    return text
+def _written(value: str, reference: str) -> str:
+    """``value`` with each ``${env:NAME}`` as ``reference`` (a bad reference is the next checks' to report)."""
+    return expand(value, {}, _EveryVariable(reference), typed=False)[0]
 
 
 def literal_secret(key: str, value: str) -> str | None:
     """Why setting ``key`` to ``value`` writes a secret into the file, or None."""
-    if key in _SECRET_SETTINGS and _literal_part(value).strip():
+    if key in _SECRET_SETTINGS and _written(value, "").strip():
         return f"a literal {key} in the project file: {_BY_REFERENCE}"
-    if key in _URL_SETTINGS:
-        # Each reference stands in as one placeholder word; a credential made only of them is by reference.
-        placeholder = re.compile(r"(?:jsctlreference\d+)+")
-        text, count = value, 0
-        for start, end, name in reversed(_references(value)):
-            if name is not None:
-                text, count = f"{text[:start]}jsctlreference{count}{text[end:]}", count + 1
-        if any(not placeholder.fullmatch(secret) for secret in url_secrets(text)):
-            return f"a password or token written in {key}: {_BY_REFERENCE} (the whole URL, or its password)"
-    if key == "nkey" and _SEED.fullmatch(_literal_part(value)):
+    # Each reference stands in as one placeholder word: a credential made only of them is by reference.
+    if key in _URL_SETTINGS and any(not _PLACEHOLDERS.fullmatch(secret)
+                                    for secret in url_secrets(_written(value, _PLACEHOLDER))):
+        return f"a password or token written in {key}: {_BY_REFERENCE} (the whole URL, or its password)"
+    if key == "nkey" and _SEED.fullmatch(_written(value, "")):
         return "an nkey seed written in the project file: nkey is the path of a seed file"
     if key == "creds" and ("\n" in value or "-----BEGIN" in value):
         return "credentials written in the project file: creds is the path of a .creds file"
@@ -140,36 +142,11 @@ def _secret_problems(document: Document) -> list[Problem]:
             if isinstance(value, str) and (problem := literal_secret(key, value))]
 
 
-def _expand(value: Any, path: Path_, document: Document, environ: Mapping[str, str],
-            problems: list[Problem]) -> Any:
-    """``value`` with every ``${env:NAME}`` in its strings replaced by NAME's value in ``environ``."""
-    if isinstance(value, dict):
-        return {key: _expand(item, (*path, key), document, environ, problems) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_expand(item, (*path, index), document, environ, problems) for index, item in enumerate(value)]
-    if not isinstance(value, str):
-        return value
-    for start, end, name in reversed(_references(value)):
-        if name is None:
-            replacement = value[start + 1:end]
-        elif not _ENV_NAME.fullmatch(name):
-            problems.append(document.problem(path, f"${{env:{name}}}: not an environment variable's name"))
-            continue
-        elif name not in environ:
-            problems.append(document.problem(path, f"environment variable {name} is not set (${{env:{name}}})"))
-            continue
-        else:
-            replacement = environ[name]
-        value = value[:start] + replacement + value[end:]
-    return value
-
-
 def _environment(document: Document, name: str, environ: Mapping[str, str]) -> Environment:
     path: Path_ = ("environments", name)
-    problems: list[Problem] = []
-    written = _expand(document.value["environments"][name] or {}, path, document, environ, problems)
+    written, problems = substitute_value(document.value["environments"][name] or {}, {}, path, environ)
     if problems:
-        raise ManifestError([str(problem) for problem in problems])
+        raise ManifestError([str(document.problem(at, message)) for at, message in problems])
     base = Path(document.file).parent
 
     def located(text: str) -> str:
