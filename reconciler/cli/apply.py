@@ -14,12 +14,14 @@ from .options import (
     apply_options,
     database_target_options,
     environment_options,
+    environment_targets,
     manifest_option,
     nats_options,
     ownership_options,
+    target_in_environment,
     timeout_option,
 )
-from .run import run_apply
+from .run import run_apply, run_apply_environments
 
 if TYPE_CHECKING:
     from ..deadline import Deadline
@@ -50,7 +52,16 @@ def apply(all_envs: bool, files: tuple[str, ...], variables: dict[str, Any], ass
 
     With PLAN (from `jsctl plan --out PLAN`), apply exactly that plan, without asking; refused
     (exit 3) if the manifests, the migrations or the live state changed since it was made.
+
+    With --all-envs, apply every environment of jsctl.yaml, one at a time in the file's order, stopping
+    at the first that fails.
     """
     from ..reconcile.target import Target
 
-    run_apply(Target(nats, files, database, prune, ownership, only), options, assume_yes, plan_file, timeout)
+    target = Target(nats, files, database, prune, ownership, only, variables=variables)
+    if all_envs:
+        if plan_file:
+            raise click.UsageError("a saved plan is one environment's: leave out --all-envs")
+        run_apply_environments(environment_targets(target), options, assume_yes, timeout)
+        return
+    run_apply(target_in_environment(target), options, assume_yes, plan_file, timeout)

@@ -373,9 +373,9 @@ def target_in_environment(target: Target) -> Target:
     return target if environment is None else dataclasses.replace(target, environment=environment.name)
 
 
-def environment_targets(base: Target) -> list[Target]:
-    """``base`` (the command's choices) once per environment of jsctl.yaml, in the file's order, each with
-    that environment's connection, manifest files and variables (flags still first)."""
+def every_environment() -> list[Environment]:
+    """For ``--all-envs``: every environment of jsctl.yaml, in the file's order (a usage error with ``--env``
+    or JSCTL_ENV, or without environments)."""
     ctx = click.get_current_context()
     if ctx.params.get("env_name"):
         given = "--env" if ctx.get_parameter_source("env_name") is click.core.ParameterSource.COMMANDLINE \
@@ -385,12 +385,17 @@ def environment_targets(base: Target) -> list[Target]:
     if not project.environments:
         raise click.UsageError(f"--all-envs: {project.file} declares no environments" if project.file
                                else "--all-envs: no ./jsctl.yaml here (--project FILE names one)")
+    return [project.environment(name) for name in project.environments]
+
+
+def environment_targets(base: Target) -> list[Target]:
+    """``base`` (the command's choices) once per environment of jsctl.yaml, in the file's order, each with
+    that environment's connection, manifest files and variables (flags still first)."""
     targets = []
-    for name in project.environments:
-        environment = project.environment(name)
+    for environment in every_environment():
         files, variables = manifests_of(environment)
         targets.append(dataclasses.replace(base, nats=nats_settings(environment), files=files,
-                                           database=database_target(environment), environment=name,
+                                           database=database_target(environment), environment=environment.name,
                                            variables=variables))
     return targets
 

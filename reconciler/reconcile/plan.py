@@ -51,7 +51,7 @@ def load_manifests(files: Iterable[str], variables: Mapping[str, Any] | None = N
 
 
 def _load(target: Target) -> Desired | None:
-    return None if target.nats is None else load_manifests(target.files)
+    return None if target.nats is None else load_manifests(target.files, target.variables)
 
 
 def _check_target(target: Target) -> None:

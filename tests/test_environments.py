@@ -1,0 +1,221 @@
+"""Environments of jsctl.yaml through the real `jsctl` on real servers: one set of manifests, each
+environment with its own connection and variables (--env, --all-envs), and the precedence of the
+connection settings (flag > environment > NATS_* > natscli context)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import nats
+import pytest
+import yaml
+from support import run_jsctl
+
+# Two accounts on one server, each with JetStream, a user each: two environments of one project.
+ACCOUNTS = """
+accounts {
+  TEAM_A { jetstream: enabled, users: [{user: a, password: a-secret-pw}] }
+  TEAM_B { jetstream: enabled, users: [{user: b, password: b-secret-pw}] }
+}
+"""
+SECRETS = {"A_PASSWORD": "a-secret-pw", "B_PASSWORD": "b-secret-pw"}
+DAY_NS = 86_400 * 10**9  # nats-py gives max_age in nanoseconds
+# One set of manifests; the environments differ in their variables.
+STREAMS = """streams:
+  - name: ORDERS
+    subjects: [orders.>]
+    num_replicas: ${replicas}
+    max_age: ${retention}
+    max_msgs: ${max_msgs}
+"""
+CONSUMERS = """consumers:
+  - stream: ORDERS
+    durable_name: SHIPPING
+    ack_policy: explicit
+    max_ack_pending: ${max_ack_pending}
+"""
+
+
+def project(root: Path, environments: dict, files: dict[str, str] | None = None) -> Path:
+    """A checkout: jsctl.yaml with ``environments``, and the manifests (``files``: name -> text)."""
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "jsctl.yaml").write_text(yaml.safe_dump({"project": "shop", "environments": environments},
+                                                    sort_keys=False))
+    for name, text in ({"streams.yaml": STREAMS, "consumers.yaml": CONSUMERS} if files is None else files).items():
+        (root / name).write_text(text)
+    return root
+
+
+def account_env(url: str, user: str, **variables) -> dict:
+    return {"server": url, "user": user, "password": f"${{env:{user.upper()}_PASSWORD}}",
+            "variables": {"replicas": 1, "max_ack_pending": 10, **variables}}
+
+
+def stream_and_consumer(url: str, user: str, password: str) -> tuple[dict, dict]:
+    """ORDERS and ORDERS/SHIPPING as nats-py reads them in the account of ``user``."""
+    async def read() -> tuple[dict, dict]:
+        nc = await nats.connect(url, user=user, password=password)
+        try:
+            js = nc.jetstream()
+            return ((await js.stream_info("ORDERS")).config.as_dict(),
+                    (await js.consumer_info("ORDERS", "SHIPPING")).config.as_dict())
+        finally:
+            await nc.close()
+
+    return asyncio.run(read())
+
+
+@pytest.fixture
+def two_accounts(nats_server_factory, tmp_path) -> tuple[str, Path]:
+    """A server with accounts TEAM_A and TEAM_B, and a project whose environments a and b are those accounts
+    with different retention, limits and consumer settings."""
+    server = nats_server_factory(ACCOUNTS, server_name="edge-1")
+    root = project(tmp_path / "shop", {
+        "a": account_env(server.url, "a", retention="1d", max_msgs=1000, max_ack_pending=10),
+        "b": account_env(server.url, "b", retention="30d", max_msgs=5000, max_ack_pending=20),
+    })
+    return server.url, root
+
+
+def jsctl(root: Path, *args: str, env: dict[str, str] | None = None):
+    return run_jsctl(*args, cwd=root, env={**SECRETS, **(env or {})})
+
+
+def test_all_envs_plans_and_applies_each_account_with_its_variables(two_accounts):
+    url, root = two_accounts
+    planned = jsctl(root, "plan", "--all-envs", "-o", "json", "--detailed-exitcode")
+    assert planned.returncode == 2, planned.stderr
+    sections = json.loads(planned.stdout)
+    assert sections["format_version"] == 1
+    assert [section["name"] for section in sections["environments"]] == ["a", "b"]
+    for section, account in zip(sections["environments"], ("TEAM_A", "TEAM_B"), strict=True):
+        plan = section["plan"]
+        assert plan["context"]["nats"]["account"] == account
+        assert {(c["address"], c["action"]) for c in plan["changes"]} == {
+            ("stream/ORDERS", "create"), ("consumer/ORDERS/SHIPPING", "create")}
+    assert "secret" not in planned.stdout + planned.stderr
+
+    applied = jsctl(root, "apply", "--all-envs", "--yes")
+    assert applied.returncode == 0, applied.stderr
+    assert "Environments applied: a, b." in applied.stdout
+    for user, days, max_msgs, max_ack_pending in (("a", 1, 1000, 10), ("b", 30, 5000, 20)):
+        stream, consumer = stream_and_consumer(url, user, SECRETS[f"{user.upper()}_PASSWORD"])
+        assert (stream["max_age"], stream["max_msgs"], stream["num_replicas"]) == (days * DAY_NS, max_msgs, 1)
+        assert consumer["max_ack_pending"] == max_ack_pending
+
+    again = jsctl(root, "plan", "--all-envs", "--detailed-exitcode")
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert again.stdout.count("=== environment ") == 2
+
+
+def test_one_environment_with_env_or_jsctl_env_and_var_overrides(two_accounts):
+    url, root = two_accounts
+    applied = jsctl(root, "apply", "--env", "b", "--yes", "--var", "max_msgs=7")
+    assert applied.returncode == 0, applied.stderr
+    stream, _ = stream_and_consumer(url, "b", "b-secret-pw")
+    assert (stream["max_msgs"], stream["max_age"]) == (7, 30 * DAY_NS)
+    # the other account is untouched; JSCTL_ENV chooses as --env does
+    planned = jsctl(root, "plan", "-o", "json", env={"JSCTL_ENV": "a"})
+    assert planned.returncode == 0, planned.stderr
+    assert json.loads(planned.stdout)["context"]["nats"]["account"] == "TEAM_A"
+    assert len(json.loads(planned.stdout)["changes"]) == 2
+
+
+def test_variables_keep_their_yaml_type_through_the_cli(two_accounts):
+    _, root = two_accounts
+    assert jsctl(root, "validate", "--env", "a").returncode == 0
+    every = jsctl(root, "validate", "--all-envs")
+    assert every.returncode == 0, every.stderr
+    assert [line.split(":")[0] for line in every.stdout.splitlines()] == ["a", "b"]
+    quoted = jsctl(root, "validate", "--env", "a", "--var", "max_msgs='5'")  # the text 5, not a number
+    assert quoted.returncode == 1
+    assert "streams.yaml:6:15: streams[0].max_msgs: expected an integer, got a string" in quoted.stderr
+    typed = jsctl(root, "plan", "--env", "a", "--var", "max_msgs=5", "-o", "json")
+    assert typed.returncode == 0, typed.stderr
+    create = next(c for c in json.loads(typed.stdout)["changes"] if c["address"] == "stream/ORDERS")
+    assert "max_msgs" in json.dumps(create)
+
+
+def test_undefined_variables_are_located(two_accounts):
+    _, root = two_accounts
+    (root / "streams.yaml").write_text(STREAMS.replace("${max_msgs}", "${max_mgs}"))
+    done = jsctl(root, "plan", "--all-envs")
+    assert done.returncode == 1
+    assert "streams.yaml:6:15: streams[0].max_msgs: undefined variable 'max_mgs' (did you mean 'max_msgs'?" \
+        in done.stderr
+    assert "environment a:" in done.stderr and "environment b:" in done.stderr
+    no_password = run_jsctl("plan", "--env", "a", cwd=root)  # A_PASSWORD not set at all
+    assert no_password.returncode == 1
+    assert "jsctl.yaml:6:15: environments.a.password: environment variable A_PASSWORD is not set" \
+           in no_password.stderr
+
+
+def test_a_literal_secret_in_jsctl_yaml_is_refused(tmp_path):
+    root = project(tmp_path / "p", {"prod": {"server": "nats://127.0.0.1:4222", "password": "hunter2-secret"}})
+    done = run_jsctl("plan", "--env", "prod", cwd=root)
+    assert done.returncode == 1
+    assert ("jsctl.yaml:5:15: environments.prod.password: a literal password in the project file: write it as "
+            "${env:NAME} and set NAME where jsctl runs") in done.stderr
+    assert "hunter2" not in done.stderr
+    url = project(tmp_path / "q", {"prod": {"database_url": "postgresql://app:pw-in-file@127.0.0.1/app"}})
+    done = run_jsctl("validate", cwd=url)
+    assert done.returncode == 1
+    assert "jsctl.yaml:4:19: environments.prod.database_url: a password or token written in database_url" \
+        in done.stderr
+    assert "pw-in-file" not in done.stderr
+
+
+def test_unknown_environment_lists_the_names_and_all_envs_refuses_env(two_accounts):
+    _, root = two_accounts
+    done = jsctl(root, "plan", "--env", "prdo")
+    assert done.returncode == 1
+    assert done.stderr.strip() == "jsctl: error: no environment 'prdo' in jsctl.yaml: a, b"
+    both = jsctl(root, "plan", "--all-envs", "--env", "a")
+    assert both.returncode == 1
+    assert "--all-envs works on every environment: leave out --env" in both.stderr
+    exported = jsctl(root, "export", "--env", "nope", "--stdout")
+    assert "no environment 'nope' in jsctl.yaml: a, b" in exported.stderr
+
+
+def test_env_plans_against_its_server_after_dev_env_exports(nats_server_factory, tmp_path):
+    """After `eval "$(jsctl dev env)"` (NATS_URL, NATS_NKEY, DATABASE_URL of the dev servers), --env prod plans
+    against prod's server; without --env, the variables decide as before; a flag beats the environment."""
+    dev = nats_server_factory(server_name="dev-1")
+    prod = nats_server_factory(ACCOUNTS, server_name="prod-1")
+    root = project(tmp_path / "p", {
+        "prod": {"server": prod.url, "user": "b", "password": "${env:B_PASSWORD}",
+                 "variables": {"replicas": 1, "retention": "1y", "max_msgs": 1, "max_ack_pending": 1}},
+    })
+    dev_env = {"NATS_URL": dev.url, "NATS_NKEY": str(tmp_path / "dev-user.seed"),  # not there: a leak would fail
+               "DATABASE_URL": "postgresql://dev@127.0.0.1:1/dev", **SECRETS}
+
+    def server_of(*args: str, env: dict[str, str]) -> str:
+        done = run_jsctl("plan", "-o", "json", "--only", "jetstream", *args, cwd=root, env=env)
+        assert done.returncode == 0, done.stderr
+        return json.loads(done.stdout)["context"]["nats"]["server_name"]
+
+    assert server_of("--env", "prod", env=dev_env) == "prod-1"
+    no_nkey = {key: value for key, value in dev_env.items() if key != "NATS_NKEY"}
+    variables = ["--var", "replicas=1", "--var", "retention=1d", "--var", "max_msgs=1", "--var", "max_ack_pending=1"]
+    assert server_of(*variables, env=no_nkey) == "dev-1"
+    assert server_of("--env", "prod", "--server", dev.url, env=dev_env) == "dev-1"  # no auth there: ignored
+
+
+def test_apply_all_envs_stops_at_the_first_failure_and_says_which_were_applied(nats_server_factory, tmp_path):
+    from reconciler.dev.servers import free_ports, loopback_nats_url
+
+    server = nats_server_factory(ACCOUNTS)
+    nobody = loopback_nats_url(free_ports(1)[0])  # nothing listens there
+    root = project(tmp_path / "p", {
+        "a": account_env(server.url, "a", retention="1d", max_msgs=1),
+        "gone": account_env(nobody, "b", retention="1d", max_msgs=1),
+        "b": account_env(server.url, "b", retention="1d", max_msgs=1),
+    })
+    done = jsctl(root, "apply", "--all-envs", "--yes")
+    assert done.returncode == 1
+    assert "jsctl: environments applied: a; failed: gone; not applied: b" in done.stderr
+    assert stream_and_consumer(server.url, "a", "a-secret-pw")[0]["max_msgs"] == 1
+    with pytest.raises(nats.js.errors.NotFoundError):
+        stream_and_consumer(server.url, "b", "b-secret-pw")
