@@ -23,7 +23,7 @@ import errno
 import os
 import stat
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -85,6 +85,9 @@ class Document:
     file: str
     value: Any = None
     root: yaml.Node | None = None
+    # Paths a patch wrote -> (the patch's document, its path there); items patched -> where (patches.py).
+    patched: dict[Path_, tuple[Document, Path_]] = field(default_factory=dict)
+    patched_items: dict[Path_, list[str]] = field(default_factory=dict)
 
     def mark(self, path: Path_, *, key: bool = False) -> tuple[int, int]:
         """Where ``path`` was written (its key when ``key``), else its nearest written parent."""
@@ -101,6 +104,18 @@ class Document:
         return (node.start_mark.line + 1, node.start_mark.column + 1)
 
     def problem(self, path: Path_, message: str, *, key: bool = False) -> Problem:
+        """A problem at ``path``; at the patch's value instead when a patch wrote it (or a parent of it),
+        else noting the patches of its item."""
+        if self.patched:
+            for length in range(len(path), 0, -1):
+                written = self.patched.get(path[:length])
+                if written is not None:
+                    document, at = written
+                    return document.problem((*at, *path[length:]), message, key=key)
+            for length in range(len(path), 0, -1):
+                if path[:length] in self.patched_items:
+                    message += f" (patched at {', '.join(self.patched_items[path[:length]])})"
+                    break
         line, column = self.mark(path, key=key)
         return Problem(self.file, line, column, path, message)
 
