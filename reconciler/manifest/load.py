@@ -65,7 +65,8 @@ class Problem:
     column: int  # 1-based
     path: Path_
     message: str
-    substitution: bool = False  # a bad ${...}: other messages about the same value are left out
+    # A bad ${...}: where its value starts (line, column); other messages about that value are left out.
+    value_at: tuple[int, int] | None = None
 
     def __str__(self) -> str:
         return printable(f"{self.file}:{self.line}:{self.column}: {format_path(self.path)}: {self.message}")
@@ -251,10 +252,10 @@ def _substitute(root: yaml.Node, file: str, variables: Mapping[str, Any], proble
     from .variables import substitute_nodes
 
     def report(node: yaml.Node, path: Path_, message: str, offset: int) -> None:
-        line, column = node.start_mark.line + 1, node.start_mark.column + 1
+        line, column = start = node.start_mark.line + 1, node.start_mark.column + 1
         if not node.style and node.start_mark.line == node.end_mark.line:
             column += offset  # a plain scalar on one line is its text as written: point at the reference
-        problems.append(Problem(file, line, column, path, message, substitution=True))
+        problems.append(Problem(file, line, column, path, message, value_at=start))
 
     return substitute_nodes(root, variables, report)
 
