@@ -3,15 +3,19 @@ file order then list order, before validation; what a patch makes invalid is rep
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
+import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from reconciler.errors import ManifestError
 from reconciler.manifest import load_desired
+from reconciler.manifest.load import parse_document
 from reconciler.manifest.patches import merge
+from reconciler.manifest.validate import validate_documents
 
 BASE = """streams:
   - name: ORDERS
@@ -153,3 +157,22 @@ def test_merge_rules_hold_for_any_values(base, changes):
         else:
             assert merged[key] == value
     assert all(merged[key] == value for key, value in base.items() if key not in changes)
+
+
+ADDRESSES = st.sampled_from(["stream/ORDERS", "consumer/ORDERS/C1", "stream/", "consumer/ORDERS", "kv/X", "db/table/t",
+                             "", "/", "stream/ORDERS/x", "consumer//C1"]) | st.text(max_size=12)
+FIELDS = st.sampled_from(["name", "stream", "durable_name", "max_age", "subjects", "metadata", "backoff",
+                          "max_deliver", "retention", "x"]) | st.text(max_size=4)
+PATCHES = st.lists(st.fixed_dictionaries({"address": ADDRESSES | st.integers(),
+                                          "set": st.dictionaries(FIELDS, VALUES, max_size=4) | VALUES}), max_size=4)
+LINE = re.compile(r"^m\.yaml:[1-9]\d*:[1-9]\d*: \S.*: .+$")
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(PATCHES)
+def test_any_patches_end_in_success_or_located_problems(patches):
+    problems = []
+    documents = [parse_document(BASE, "m.yaml", problems),
+                 parse_document(yaml.safe_dump({"patches": patches}, allow_unicode=True), "m.yaml", problems)]
+    validate_documents(documents, problems)
+    assert all(LINE.match(str(problem)) and str(problem).isprintable() for problem in problems), problems

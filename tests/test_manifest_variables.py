@@ -119,6 +119,13 @@ def test_malformed_references_are_located(tmp_path, value, column, message):
     assert message in lines[0]
 
 
+def test_an_unquoted_reference_in_flow_style_gets_a_hint(tmp_path):
+    lines = errors(tmp_path, "streams:\n  - {name: S, num_replicas: ${replicas}}\n")
+    assert lines == [f"{tmp_path}/streams.yaml:2:30: (document): invalid YAML: did not find expected ',' or '}}' "
+                     "(inside [...] or {...} a ${...} must be quoted, which makes it text: write the value on its own "
+                     "line, `key: ${name}`, for the variable's type)"]
+
+
 def test_keys_are_not_substituted(tmp_path):
     lines = errors(tmp_path, "streams:\n  - name: S\n    metadata:\n      ${env_name}: x\n")
     assert lines == [f"{tmp_path}/streams.yaml:4:7: streams[0].metadata.${{env_name}}: key '${{env_name}}' holds "

@@ -223,7 +223,8 @@ def parse_document(text: str, file: str, problems: list[Problem],
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        problems.append(Problem(file, line, column, (), f"invalid YAML: {exc.problem or exc}"))
+        problems.append(Problem(file, line, column, (), f"invalid YAML: {exc.problem or exc}"
+                                                        f"{_flow_hint(text, exc) if variables is not None else ''}"))
         return document
     except yaml.reader.ReaderError as exc:  # a character YAML does not allow (a control character)
         # The first such character stops the reader, so its first occurrence is where it stopped.
@@ -258,6 +259,16 @@ def _substitute(root: yaml.Node, file: str, variables: Mapping[str, Any], proble
         problems.append(Problem(file, line, column, path, message, value_at=start))
 
     return substitute_nodes(root, variables, report)
+
+
+def _flow_hint(text: str, exc: yaml.MarkedYAMLError) -> str:
+    """``{a: ${x}}`` is no YAML: in flow style ``{`` ends an unquoted value."""
+    mark = exc.problem_mark
+    line = text.split("\n")[mark.line] if mark and mark.line <= text.count("\n") else ""
+    if "${" not in line or "flow" not in str(exc.context):
+        return ""
+    return " (inside [...] or {...} a ${...} must be quoted, which makes it text: write the value on its own " \
+           "line, `key: ${name}`, for the variable's type)"
 
 
 Shape = list[tuple[yaml.Node, yaml.Node, str]]  # (node whose path to show, node to point at, message)
