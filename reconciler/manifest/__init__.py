@@ -43,8 +43,10 @@ def load_desired(paths: list[Path], variables: Mapping[str, Any] | None = None) 
 
 def _without_echoes(problems: list[Problem]) -> list[Problem]:
     """A value with a bad ``${...}`` stays text, which later checks may refuse too: its reference's
-    message says it all, so later messages about that same value are left out."""
-    bad = {(problem.file, problem.path) for problem in problems if problem.substitution}
+    message says it all, so later messages about that same value (where it, or its alias, was written:
+    the same line and column) are left out."""
+    bad = {(problem.file, *problem.value_at) for problem in problems if problem.value_at}
     if not bad:
         return problems
-    return [problem for problem in problems if problem.substitution or (problem.file, problem.path) not in bad]
+    return [problem for problem in problems
+            if problem.value_at or (problem.file, problem.line, problem.column) not in bad]

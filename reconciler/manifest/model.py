@@ -27,8 +27,7 @@ class DeclaredResource:
 
     @property
     def address(self) -> Address:
-        return plan_address.STREAM.address(self.name) if self.kind == STREAM else \
-            plan_address.CONSUMER.address(self.stream or "", self.name)
+        return resource_address(self.kind, self.name, self.stream)
 
 
 @dataclass
@@ -36,6 +35,11 @@ class Desired:
     streams: dict[str, DeclaredResource] = field(default_factory=dict)
     consumers: dict[tuple[str, str], DeclaredResource] = field(default_factory=dict)  # (stream, name)
     files: list[str] = field(default_factory=list)  # the manifest files read, for digests
+
+
+def resource_address(kind: str, name: str, stream: str | None = None) -> Address:
+    """The plan address of a declared stream (``stream/NAME``) or consumer (``consumer/STREAM/NAME``)."""
+    return plan_address.STREAM.address(name) if kind == STREAM else plan_address.CONSUMER.address(stream or "", name)
 
 
 def inherited_limits(config: dict[str, Any], stream: dict[str, Any] | None) -> dict[str, Any]:
