@@ -90,7 +90,7 @@ def plan_basis(target: Target, desired: Desired | None, session: JetStreamSessio
     """What ``plan`` was computed from (plan/planfile.py): manifest and migration files, the live
     resources it reads and would touch (jetstream/basis.py; ``also``: those a saved plan recorded),
     the NATS target, the database revision and schema fingerprint."""
-    from ..plan.planfile import PlanBasis, manifest_digests, target_of
+    from ..plan.planfile import PlanBasis, manifest_digests, resolved_digest, target_of
 
     files: list[Any] = list(desired.files) if desired else []
     if target.database:
@@ -102,7 +102,9 @@ def plan_basis(target: Target, desired: Desired | None, session: JetStreamSessio
 
         live = recorded(desired, plan, session.live, also)
         nats_target = target_of(session.live.identity)
-    return PlanBasis.build(manifests=manifest_digests(files), live=live, target=nats_target, database=database)
+    return PlanBasis.build(manifests=manifest_digests(files), live=live, target=nats_target, database=database,
+                           environment=target.environment,
+                           configuration=None if desired is None else resolved_digest(desired))
 
 
 def plan_options(target: Target) -> dict[str, Any]:

@@ -40,6 +40,7 @@ class Target:
     prune: bool = False  # delete this project's resources that no manifest declares any more
     ownership: Ownership = NO_OWNER  # who this project is (resources' io.jsctl.owner), and whom it takes over from
     only: str | None = None  # --only: JETSTREAM or DATABASE, the one half to plan and apply; None: both
+    environment: str | None = None  # --env: the jsctl.yaml environment (a saved plan applies to it only)
 
     def narrowed(self) -> Target:
         """This target without the half ``only`` leaves out (JetStream's: no NATS connection at all)."""
