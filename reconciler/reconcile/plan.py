@@ -50,13 +50,19 @@ def load_manifests(files: Iterable[str]) -> Desired:
 
 
 def _load(target: Target) -> Desired | None:
-    return None if target.nats is None else load_manifests(target.files)
+    if target.nats is None:
+        return None
+    if target.destroy:
+        from ..manifest.model import Desired
+
+        return Desired()
+    return load_manifests(target.files)
 
 
 def _check_target(target: Target) -> None:
     """What refuses a plan or apply before anything is read: --prune or --from-owner without an owner,
     a database configured without its migrations."""
-    target.ownership.check(target.prune)
+    target.ownership.check(target.prune, "jsctl destroy" if target.destroy else "--prune")
     if target.database and not (target.database.migrations / "schema.yaml").is_file():
         raise UserError(f"{target.database.migrations}: no schema.yaml (a database is configured: "
                         "pass --migrations DIR, or unset DATABASE_URL for JetStream alone)")
@@ -136,6 +142,9 @@ async def _plan(session: JetStreamSession | None, desired: Desired | None, targe
         halves.append(asyncio.to_thread(_plan_database, target.database))
     plan = join(await asyncio.gather(*halves))
     plan.context["options"] = plan_options(target)
+    if target.destroy:  # "not in the manifests" is true, but not why a destroy deletes
+        for change in plan.pending:
+            change.reason = f"owned by project {target.ownership.owner}: destroyed"
     database = None
     if target.database:
         database = {"revision": plan.context.get("database_revision"), "schema": plan.context.get("database_schema")}

@@ -41,6 +41,12 @@ class Target:
     ownership: Ownership = NO_OWNER  # who this project is (resources' io.jsctl.owner), and whom it takes over from
     only: str | None = None  # --only: JETSTREAM or DATABASE, the one half to plan and apply; None: both
     environment: str | None = None  # --env: the jsctl.yaml environment (a saved plan applies to it only)
+    destroy: bool = False  # `jsctl destroy`: no manifest read, as if they declared nothing (with prune: delete all)
+
+    def destroying(self) -> Target:
+        """This target as `jsctl destroy` plans it: JetStream alone (the database is never touched), declaring
+        nothing, pruning: every stream and consumer this project owns is deleted."""
+        return replace(self, files=(), database=None, prune=True, only=JETSTREAM, destroy=True)
 
     def narrowed(self) -> Target:
         """This target without the half ``only`` leaves out (JetStream's: no NATS connection at all)."""
