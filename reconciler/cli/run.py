@@ -84,4 +84,4 @@ def run_apply(target: Target, options: ApplyOptions, assume_yes: bool, plan_file
         click.echo(drift.done)
         raise
     if applied is not None:
-        click.echo(printable_text(applied.summary()))
+        click.echo(printable_text(applied.summary(verb)))

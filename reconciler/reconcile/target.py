@@ -74,9 +74,10 @@ class Applied:
     jetstream_requests: int = 0
     database_drift: bool = False  # the database differs from its migrations (reported as an error)
 
-    def summary(self) -> str:
+    def summary(self, verb: str = "apply") -> str:
         parts = ([f"database: {len(self.database_steps)} step(s)"] if self.database_steps else []) + \
                 ([f"JetStream: {self.jetstream_requests} request(s)"] if self.jetstream_requests else [])
         if self.database_drift:
             return f"Applied: {', '.join(parts) or 'nothing else to do'}; verified, but the database drifted (below)."
-        return f"Apply complete: {', '.join(parts) or 'nothing left to do (another apply did it)'}; verified."
+        return (f"{verb.capitalize()} complete: {', '.join(parts) or 'nothing left to do (another apply did it)'}; "
+                "verified.")

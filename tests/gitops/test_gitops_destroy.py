@@ -42,7 +42,7 @@ def test_destroy_deletes_only_what_this_project_owns(js_account, project, jsctl,
 
     done = jsctl("destroy", "--allow-destructive", "--yes", *url, cwd=project)
     assert done.returncode == 0, done.stderr
-    assert "verified" in done.stdout
+    assert done.stdout.endswith(f"Destroy complete: JetStream: {len(ours)} request(s); verified.\n")
     assert names(js_account) == ["BY_HAND", "KV_jsctl_locks", "OTHER"]
     assert js_request(js_account, "CONSUMER.NAMES.OTHER")["consumers"] == ["READER"]
     again = jsctl("destroy", "--allow-destructive", "--yes", *url, cwd=project)
