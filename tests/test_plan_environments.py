@@ -6,17 +6,20 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 from prometheus_client.parser import text_string_to_metric_families
 from support import run_jsctl
 
-from reconciler.errors import ConnectionFailed, Refused, keep_secret
+from reconciler.errors import ConnectionFailed, Refused, UserError, keep_secret
 from reconciler.jetstream.client import ServerIdentity
 from reconciler.jetstream.observe import Live
 from reconciler.jetstream.ownership import MANAGED_KEY, OWNER_KEY, Ownership
 from reconciler.jetstream.plan import plan_jetstream
 from reconciler.manifest.model import STREAM, DeclaredResource, Desired
 from reconciler.plan.model import Change, Plan
+from reconciler.plan.planfile import environment_plan_path
 from reconciler.plan.render.environments import (
     PlanFailed,
     environments_schema,
@@ -130,3 +133,24 @@ def test_exit_code_of_each_environment():
     changes, errors = Plan([Change("stream/NEW", "create")]), Plan(errors=["bad"])
     assert [exit_code(changes, False), exit_code(changes, True), exit_code(Plan(), True)] == [0, 2, 0]
     assert exit_code(errors, True) == 1 and exit_code(PlanFailed("x", 3), False) == 3
+
+
+@settings(max_examples=200, deadline=None)
+@given(names=st.lists(st.text(min_size=1, max_size=12), min_size=1, max_size=3, unique=True))
+def test_any_environment_name_reads_back_from_the_prometheus_labels(names):
+    text = render_environments("prometheus", [(name, Plan()) for name in names], checked_at=1)
+    read = [sample.labels["environment"] for family in text_string_to_metric_families(text)
+            if family.name == "jsctl_plan_check_success" for sample in family.samples]
+    assert read == names
+
+
+@settings(max_examples=200, deadline=None)
+@given(name=st.text(max_size=12))
+def test_an_environment_name_is_a_plan_file_of_its_own_or_refused(tmp_path_factory, name):
+    directory = tmp_path_factory.getbasetemp() / "plans"
+    try:
+        path = environment_plan_path(directory, name)
+    except UserError as refused:
+        assert "cannot name a file" in str(refused)
+        return
+    assert path.parent == directory and path.name == f"{name}.plan.json"
