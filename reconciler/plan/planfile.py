@@ -109,9 +109,19 @@ def resolved_digest(desired: Any) -> str:
     """The digest of what the manifests declare once resolved (``manifest.model.Desired``: every kind of
     resource's config by address, after variables and patches). Connection settings are not part of it:
     no secret is digested."""
-    declared = {kind: {"/".join(key) if isinstance(key, tuple) else key: item.config for key, item in items.items()}
+    declared = {kind: {"/".join(key) if isinstance(key, tuple) else key: _resolved(item) for key, item in items.items()}
                 for kind, items in vars(desired).items() if kind != "files"}
     return digest(declared)
+
+
+def _resolved(item: Any) -> Any:
+    """A declared item in the digest: its config; one without (a KV entry), its fields but where it was
+    written; a sensitive one by its presence only (the digest of a short secret can be guessed back)."""
+    if getattr(item, "sensitive", False):
+        return "sensitive"
+    if hasattr(item, "config"):
+        return item.config
+    return {name: value for name, value in vars(item).items() if name != "origin"}
 
 
 def target_of(identity: Any) -> dict[str, Any]:
@@ -156,8 +166,9 @@ def _map_changes(what: str, before: Mapping[str, str], now: Mapping[str, str], v
 
 def _describe_target(target: Mapping[str, Any]) -> str:
     where = f"cluster {target.get('cluster')}" if target.get("cluster") else f"server {target.get('server')}"
-    also = "".join(f", {key} {target[key]}" for key in ("account", "domain") if target.get(key))
-    return f"{where} (nats-server {target.get('version')}){also}"
+    account = f", account {target['account']}" if target.get("account") else ""
+    domain = f", JetStream domain {target['domain']}" if target.get("domain") else ""
+    return f"{where} (nats-server {target.get('version')}){account}{domain}"
 
 
 def _describe_environment(environment: str | None) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from unittest import mock
 
 import pytest
@@ -257,8 +258,8 @@ def test_another_account_or_domain_is_another_target_and_the_one_reason_given():
         now = PlanBasis(manifests={"streams.yaml": "sha256:b"}, target=target_of(other))
         reasons = stale_reasons(saved, now)  # the edited manifest is not listed: against another target, all differs
         assert reasons == ["the target differs: the plan was made against server n1 (nats-server 2.12.8), "
-                           "account DEV, domain leaf, this is server n1 (nats-server 2.12.8), "
-                           f"account {other.account}, domain {other.domain}"]
+                           "account DEV, JetStream domain leaf, this is server n1 (nats-server 2.12.8), "
+                           f"account {other.account}, JetStream domain {other.domain}"]
 
 
 def test_the_resolved_configuration_is_part_of_the_basis():
@@ -292,3 +293,21 @@ def test_all_environments_plans_are_written_one_file_each_or_none(tmp_path):
     for bad in ("", "..", "a/b", "a\\b"):
         with pytest.raises(UserError, match="cannot name a file"):
             write_environment_plans(tmp_path / "bad", [(bad, plans[0][1])])
+
+
+def test_a_sensitive_item_counts_in_the_digest_by_its_presence_only():
+    @dataclass
+    class Entry:  # as a KV entry is declared: a value and no config
+        value: bytes
+        origin: str = ""
+        sensitive: bool = False
+
+    def desired(**entries):
+        found = Desired()
+        found.entries = entries  # as every other kind of item: a dict of them by key
+        return found
+
+    plain, moved = desired(k=Entry(b"one", "a.yaml:1:1")), desired(k=Entry(b"one", "a.yaml:9:1"))
+    assert resolved_digest(plain) == resolved_digest(moved) != resolved_digest(desired(k=Entry(b"two")))
+    assert resolved_digest(desired(k=Entry(b"pw-one", sensitive=True))) == \
+        resolved_digest(desired(k=Entry(b"pw-two", sensitive=True))) != resolved_digest(desired())

@@ -26,7 +26,7 @@ from ...terminal import printable, printable_lines
 from ..model import Plan
 from .common import summary
 from .json import dumps, json_schema_text, plan_json
-from .markdown import caution, code, render_markdown
+from .markdown import caution, render_markdown
 from .prometheus import Gauge, gauges, render_gauges
 from .text import render_text
 
@@ -113,18 +113,22 @@ def _prometheus(sections: list[Section], checked_at: float) -> str:
     return render_gauges(list(merged.values()))
 
 
+def _name(name: str) -> str:
+    return f"<code>{html.escape(name)}</code>"
+
+
 def _markdown(sections: list[Section]) -> str:
     count = len(sections)
     out = [f"### jsctl plan: {count} environment{'s' if count != 1 else ''}", ""]
-    out += caution([(f"{code(name)}: ", change) for name, outcome in sections if isinstance(outcome, Plan)
+    out += caution([(f"{_name(name)}: ", change) for name, outcome in sections if isinstance(outcome, Plan)
                     for change in outcome.destructive])
     out += ["| environment | plan |", "| --- | --- |"]
     for name, outcome in sections:
         line = _summary_line(outcome) if isinstance(outcome, Plan) else \
             f"**{_failure(outcome).splitlines()[0]}**"
-        out.append(f"| {code(name)} | {html.escape(line, quote=False).replace('|', chr(92) + '|')} |")
+        out.append(f"| {_name(name)} | {html.escape(line, quote=False).replace('|', chr(92) + '|')} |")
     for name, outcome in sections:
-        heading = f"#### Environment {code(name)}"
+        heading = f"#### Environment {_name(name)}"
         if isinstance(outcome, Plan):
             out += ["", *render_markdown(outcome, heading).splitlines()]
         else:

@@ -54,7 +54,7 @@ def caution(destructive: list[tuple[str, Change]]) -> list[str]:
     return [*out, ""]
 
 
-def code(text: str) -> str:
+def _code(text: str) -> str:
     return f"<code>{html.escape(text)}</code>"
 
 
@@ -65,10 +65,10 @@ def _target_line(context: dict[str, Any]) -> str | None:
     name = ("cluster", where["cluster"]) if "cluster" in where else ("server", where.get("server"))
     if name[1]:
         version = (context.get("nats") or {}).get("server_version")
-        account = f", account {code(where['account'])}" if "account" in where else ""
-        parts.append(f"NATS {name[0]} {code(name[1])} (nats-server {html.escape(str(version))}){account}")
+        account = f", account {_code(where['account'])}" if "account" in where else ""
+        parts.append(f"NATS {name[0]} {_code(name[1])} (nats-server {html.escape(str(version))}){account}")
     if "database" in where:
-        parts.append(f"database {code(where['database'])}")
+        parts.append(f"database {_code(where['database'])}")
     return f"**Target:** {'; '.join(parts)}" if parts else None
 
 
