@@ -12,7 +12,7 @@ from jsonschema import Draft202012Validator
 from prometheus_client.parser import text_string_to_metric_families
 from support import run_jsctl
 
-from reconciler.errors import ConnectionFailed, Refused, UserError, keep_secret
+from reconciler.errors import ConnectionFailed, ManifestError, Refused, UserError, keep_secret
 from reconciler.jetstream.client import ServerIdentity
 from reconciler.jetstream.observe import Live
 from reconciler.jetstream.ownership import MANAGED_KEY, OWNER_KEY, Ownership
@@ -56,6 +56,13 @@ def test_text_has_one_section_per_environment_and_a_summary_of_each():
     assert text.splitlines()[-3:] == ["  dev: Plan: 1 to create, 1 to delete.",
                                       "  prod: Plan: 1 to create, 1 to update, 1 to delete.",
                                       "  staging: failed (exit 1)"]
+
+
+def test_a_failure_of_several_lines_keeps_its_lines():
+    invalid = PlanFailed.of(ManifestError(["streams.yaml:3:5: max_age: not a duration", "streams.yaml:9:1: x"]))
+    text = render_environments("text", [("dev", invalid)])
+    assert "error: the plan failed (exit 1): invalid manifests (2 errors):\nstreams.yaml:3:5: max_age" in text
+    assert "\nstreams.yaml:9:1: x\n" in text
 
 
 def test_json_nests_each_plan_as_alone_and_validates_against_the_shipped_schema():

@@ -90,7 +90,10 @@ def _text(sections: list[Section]) -> str:
     out = []
     for name, outcome in sections:
         out.append(printable(f"=== environment {name} ==="))
-        out.append(render_text(outcome) if isinstance(outcome, Plan) else printable(f"error: {_failure(outcome)}"))
+        if isinstance(outcome, Plan):
+            out.append(render_text(outcome))
+        else:  # a manifest error lists its problems one a line
+            out += [printable(line) for line in f"error: {_failure(outcome)}".splitlines()]
         out.append("")
     out.append("Environments:")
     out += [printable(f"  {name}: {_summary_line(outcome)}") for name, outcome in sections]
