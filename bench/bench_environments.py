@@ -33,7 +33,8 @@ def write_project(directory: Path, urls: list[str], streams: int, consumers: int
     stream_items = [{"name": f"S{i:05d}", "subjects": [f"s{i:05d}.>"], "max_age": "${retention}",
                      "max_msgs": "${max_msgs}", "duplicate_window": "2m"} for i in range(streams)]
     consumer_items = [{"stream": f"S{i:05d}", "durable_name": f"C{j}", "filter_subject": f"s{i:05d}.{j}",
-                       "ack_policy": "explicit", "max_ack_pending": 100} for i in range(streams) for j in range(consumers)]
+                       "ack_policy": "explicit", "max_ack_pending": 100}
+                      for i in range(streams) for j in range(consumers)]
     # ${max_msgs} must stay a plain scalar to keep its type: write YAML, then unquote the references
     text = yaml.safe_dump({"streams": stream_items}, sort_keys=False).replace("'${max_msgs}'", "${max_msgs}")
     (directory / "streams.yaml").write_text(text)

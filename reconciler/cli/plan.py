@@ -3,6 +3,7 @@ Prometheus report; optionally as an exit code. The joining is reconciler/reconci
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -37,20 +38,33 @@ def _print_schema(ctx: click.Context, param: click.Parameter, value: bool) -> No
         ctx.exit(0)
 
 
+def _print_environments_schema(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    if value:
+        from ..plan.render.environments import environments_schema
+        from ..plan.render.json import dumps
+
+        click.echo(dumps(environments_schema()))
+        ctx.exit(0)
+
+
 @click.command()
 @environment_options
 @all_envs_option
 @manifest_option
 @output_option
 @detailed_exitcode_option
-@click.option("--out", "out_file", metavar="FILE", type=click.Path(dir_okay=False),
-              help="Also save the plan to FILE, for `jsctl apply FILE` (refused if anything changes meanwhile).")
+@click.option("--out", "out_file", metavar="FILE", type=click.Path(),
+              help="Also save the plan to FILE, for `jsctl apply FILE` (refused if anything changes meanwhile); "
+                   "with --all-envs, a directory: one NAME.plan.json per environment.")
 @click.option("--prune", is_flag=True,
               help="Plan deletes of the resources this project owns that left the manifests (needs an owner).")
 @ownership_options
 @ONLY_OPTION
 @click.option("--print-schema", is_flag=True, is_eager=True, expose_value=False, callback=_print_schema,
               help="Print the JSON Schema of `-o json` (and of the plan in --out files) and exit.")
+@click.option("--print-environments-schema", is_flag=True, is_eager=True, expose_value=False,
+              callback=_print_environments_schema,
+              help="Print the JSON Schema of `-o json` over several environments (--all-envs) and exit.")
 @timeout_option
 @nats_options
 @database_target_options
@@ -65,7 +79,7 @@ def plan(all_envs: bool, files: tuple[str, ...], variables: dict[str, Any], outp
 
     target = Target(nats, files, database, prune, ownership, only, variables=variables)
     if all_envs:
-        if out_file:
-            raise click.UsageError("--out saves one environment's plan: give --env NAME instead of --all-envs")
-        return show_environment_plans(environment_targets(target), output, detailed_exitcode, timeout)
+        return show_environment_plans(environment_targets(target), output, detailed_exitcode, out_file, timeout)
+    if out_file and Path(out_file).is_dir():
+        raise click.BadParameter(f"{out_file} is a directory (one is for --all-envs)", param_hint="--out")
     return show_plan(target_in_environment(target), output, detailed_exitcode, out_file, timeout)

@@ -15,6 +15,7 @@ from ..errors import EXIT_CHANGES, EXIT_OK, DriftRemains, JsctlError, Refused
 
 if TYPE_CHECKING:
     from ..plan.model import Plan
+    from ..plan.planfile import PlanBasis
     from ..plan.policy import ApplyOptions
     from ..reconcile.target import Console, Target
 
@@ -43,69 +44,59 @@ def show_plan(target: Target, output: str, detailed_exitcode: bool, out_file: st
     return EXIT_CHANGES if detailed_exitcode and result.has_changes else EXIT_OK
 
 
-async def _plan_each(targets: list[Target]) -> list[tuple[Plan, object] | BaseException]:
+async def _plan_each(targets: list[Target], saving: bool) -> list[tuple[Plan, PlanBasis | None] | BaseException]:
     """Every target's plan at once, each with its own connections; a failure is returned, not raised."""
     import asyncio
 
     from ..reconcile.plan import plan_all
 
-    return await asyncio.gather(*(plan_all(target, saving=False) for target in targets), return_exceptions=True)
+    return await asyncio.gather(*(plan_all(target, saving=saving) for target in targets), return_exceptions=True)
 
 
-def show_environment_plans(targets: list[Target], output: str, detailed_exitcode: bool,
+def show_environment_plans(targets: list[Target], output: str, detailed_exitcode: bool, out_dir: str | None = None,
                            deadline: Deadline | None = None) -> int:
-    """Plan every environment's target concurrently, print one section each (the environments that could
-    be planned), each failure on stderr, and exit with the worst code: an error wins, then changes."""
-    from ..plan.policy import check_errors
-    from ..plan.render.environments import render_environments, worst_exit_code
-    from ..terminal import printable_text
+    """Plan every environment's target concurrently, print one section each (a failed one says why), save
+    them in ``out_dir`` (one file each, only when every one was planned without errors) and return the
+    worst exit code: an error wins, then changes."""
+    from ..plan.render.environments import PlanFailed, exit_code, render_environments, worst_exit_code
 
-    if output == "prometheus":
-        raise click.UsageError("-o prometheus plans one environment: give --env NAME instead of --all-envs")
-    sections: list[tuple[str, Plan]] = []
-    codes: list[int] = []
-    failures: list[str] = []
-    for target, result in zip(targets, run(_plan_each(targets), deadline), strict=True):
-        name = str(target.environment)
+    sections: list[tuple[str, Plan | PlanFailed]] = []
+    bases: list[PlanBasis | None] = []
+    for target, result in zip(targets, run(_plan_each(targets, bool(out_dir)), deadline), strict=True):
         if isinstance(result, BaseException) and not isinstance(result, JsctlError):
             raise result
-        try:
-            if isinstance(result, BaseException):
-                raise result
-            plan = result[0]
-            sections.append((name, plan))
-            check_errors(plan)
-            codes.append(EXIT_CHANGES if detailed_exitcode and plan.has_changes else EXIT_OK)
-        except JsctlError as exc:
-            failures.append(name)
-            codes.append(exc.exit_code)
-            click.echo(printable_text(f"jsctl: error: environment {name}: {exc}"), err=True)
-    if sections:
-        click.echo(render_environments(output, sections))
-    if failures:
-        raise JsctlError(f"{len(failures)} of {len(targets)} environments not planned: {', '.join(failures)}")
-    return worst_exit_code(codes)
+        sections.append((str(target.environment), PlanFailed.of(result) if isinstance(result, JsctlError)
+                         else result[0]))
+        bases.append(None if isinstance(result, BaseException) else result[1])  # None also when not saving
+    click.echo(render_environments(output, sections), nl=output != "prometheus")
+    code = worst_exit_code([exit_code(outcome, detailed_exitcode) for _, outcome in sections])
+    if out_dir and code in (EXIT_OK, EXIT_CHANGES):
+        from ..plan.planfile import SavedPlan, write_environment_plans
+
+        write_environment_plans(out_dir, [(name, SavedPlan(plan, basis)) for (name, plan), basis
+                                          in zip(sections, bases, strict=True) if basis is not None])
+    return code
 
 
-def confirmation(assume_yes: bool) -> Callable[[Plan], None]:
-    """Ask on a terminal; without one, only --yes goes on."""
+def confirmation(assume_yes: bool, verb: str = "apply") -> Callable[[Plan], None]:
+    """Ask on a terminal (``verb``: what is asked for, apply or destroy); without one, only --yes goes on."""
     def confirm(plan: Plan) -> None:
         if assume_yes:
             return
         if not sys.stdin.isatty():
-            raise Refused("not on a terminal, so cannot ask for confirmation: pass --yes to apply")
-        if not click.confirm("Apply these changes?", default=False):
-            raise Refused("apply cancelled")
+            raise Refused(f"not on a terminal, so cannot ask for confirmation: pass --yes to {verb}")
+        if not click.confirm(f"{verb.capitalize()} these changes?", default=False):
+            raise Refused(f"{verb} cancelled")
 
     return confirm
 
 
-def console(assume_yes: bool) -> Console:
+def console(assume_yes: bool, verb: str = "apply") -> Console:
     from ..reconcile.target import Console
     from ..terminal import printable_text
 
     return Console(show=click.echo, tell=lambda message: click.echo(printable_text(f"jsctl: {message}"), err=True),
-                   confirm=confirmation(assume_yes))
+                   confirm=confirmation(assume_yes, verb))
 
 
 def run_apply_environments(targets: list[Target], options: ApplyOptions, assume_yes: bool,
@@ -127,7 +118,7 @@ def run_apply_environments(targets: list[Target], options: ApplyOptions, assume_
 
 
 def run_apply(target: Target, options: ApplyOptions, assume_yes: bool, plan_file: str | None = None,
-              deadline: Deadline | None = None) -> None:
+              deadline: Deadline | None = None, verb: str = "apply") -> None:
     """Apply and verify (within ``deadline``), then say what was done; JetStream requests that failed or
     were interrupted mid-way print what was and was not done; database drift, what was done before the
     error naming it."""
@@ -136,7 +127,7 @@ def run_apply(target: Target, options: ApplyOptions, assume_yes: bool, plan_file
     from ..terminal import printable_text
 
     try:
-        applied = run(apply_all(target, options, console(assume_yes), plan_file), deadline)
+        applied = run(apply_all(target, options, console(assume_yes, verb), plan_file), deadline)
     except (ApplyFailed, DeadlineExceeded) as exc:
         failed = exc.interrupted if isinstance(exc, DeadlineExceeded) else exc
         if isinstance(failed, ApplyFailed):
@@ -146,4 +137,4 @@ def run_apply(target: Target, options: ApplyOptions, assume_yes: bool, plan_file
         click.echo(drift.done)
         raise
     if applied is not None:
-        click.echo(printable_text(applied.summary()))
+        click.echo(printable_text(applied.summary(verb)))
