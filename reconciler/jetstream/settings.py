@@ -36,6 +36,7 @@ class NatsSettings:
     tls_key: str | None = None
     tls_first: bool = False
     context: str | None = None
+    js_domain: str | None = None  # the JetStream domain whose API jsctl talks to (api_prefix)
 
     @property
     def servers(self) -> list[str]:
@@ -69,6 +70,7 @@ _CONTEXT_KEYS = {
     "cert": "tls_cert",
     "key": "tls_key",
     "tls_first": "tls_first",
+    "jetstream_domain": "js_domain",  # jsm.go's natscontext key, as `nats context add --js-domain` writes it
 }
 
 
@@ -110,8 +112,35 @@ def resolve_nats_settings(given: NatsSettings, env: Mapping[str, str] | None = N
     unset = {f.name: from_context[f.name] for f in fields(given)
              if f.name in from_context and getattr(given, f.name) in (None, False)}
     settings = replace(given, **unset)
+    if settings.js_domain is not None:
+        source = ("--js-domain" if given.js_domain is not None
+                  else f"nats context {settings.context or '(selected)'}: jetstream_domain")
+        problem = domain_problem(settings.js_domain)
+        if problem:
+            raise UserError(f"{source}: {problem}")
     for path_field in ("nkey", "creds", "tls_ca", "tls_cert", "tls_key"):
         value = getattr(settings, path_field)
         if value:
             settings = replace(settings, **{path_field: os.path.expanduser(value)})
     return settings
+
+
+DEFAULT_API_PREFIX = "$JS.API"
+
+
+def domain_problem(domain: str) -> str | None:
+    """Why nats-server would refuse ``domain`` as a JetStream domain name, or None: not empty, no whitespace,
+    '.', '*' or '>' (its validateJetStreamOptions: isValidName, and ``$JS.<domain>.API.>`` a valid subject)."""
+    from ..manifest.subjects import character_problem
+
+    if not domain:
+        return "the JetStream domain must not be empty"
+    problem = character_problem(domain)
+    if not problem and any(char in ".*>" for char in domain):
+        problem = "must not contain '.', '*' or '>'"
+    return f"invalid JetStream domain {domain!r}: {problem}" if problem else None
+
+
+def api_prefix(settings: NatsSettings) -> str:
+    """The subject prefix of the JetStream API jsctl talks to: ``$JS.<domain>.API`` with a domain, else ``$JS.API``."""
+    return f"$JS.{settings.js_domain}.API" if settings.js_domain else DEFAULT_API_PREFIX

@@ -99,8 +99,9 @@ class PlanBasis:
 
 def target_of(identity: Any) -> dict[str, Any]:
     """The part of a ``jetstream.client.ServerIdentity`` that names the target (not the node: clusters have many)."""
-    return {"cluster": identity.cluster, "server": None if identity.cluster else identity.name,
-            "version": identity.version}
+    target = {"cluster": identity.cluster, "server": None if identity.cluster else identity.name,
+              "version": identity.version}
+    return target | ({"domain": identity.domain} if identity.domain else {})  # absent without one: older plans match
 
 
 def stale_reasons(saved: PlanBasis, current: PlanBasis) -> list[str]:
@@ -137,7 +138,8 @@ def _map_changes(what: str, before: Mapping[str, str], now: Mapping[str, str], v
 
 def _describe_target(target: Mapping[str, Any]) -> str:
     where = f"cluster {target.get('cluster')}" if target.get("cluster") else f"server {target.get('server')}"
-    return f"{where} (nats-server {target.get('version')})"
+    domain = f", JetStream domain {target['domain']}" if target.get("domain") else ""
+    return f"{where} (nats-server {target.get('version')}){domain}"
 
 
 @dataclass
