@@ -77,7 +77,7 @@ CLUSTER_REPLICAS = 3  # in a cluster, so the lock survives a node; R1 when fewer
 def lock_put_subject(prefix: str) -> str:
     """Where the lock key is written. In a JetStream domain, through the domain's API prefix as nats.go's KV
     does (``$JS.<domain>.API.$KV.<bucket>.<key>``): the server of that domain stores it, whichever server the
-    client is connected to (tests/matrix/test_domain_kv_put.py); a bare ``$KV.`` subject goes to the bucket
+    client is connected to (tests/matrix/test_domain_lock.py); a bare ``$KV.`` subject goes to the bucket
     of whichever domain's server takes it. Without a domain, the bare subject, as every client writes it."""
     return LOCK_SUBJECT if prefix == DEFAULT_API_PREFIX else f"{prefix}.{LOCK_SUBJECT}"
 
