@@ -170,6 +170,9 @@ _NATS_OPTIONS = [
     click.option("--tls-key", envvar="NATS_KEY", metavar="FILE", help="Client certificate key [env NATS_KEY]."),
     click.option("--context", envvar="NATS_CONTEXT", metavar="NAME",
                  help="natscli context to read connection settings from [env NATS_CONTEXT]."),
+    click.option("--js-domain", envvar="JSCTL_JS_DOMAIN", metavar="DOMAIN",
+                 help="JetStream domain to manage, through its API $JS.<DOMAIN>.API (e.g. a leaf node's, from the "
+                      "hub) [env JSCTL_JS_DOMAIN; default: the context's jetstream_domain, else none: $JS.API]."),
 ]
 
 _DATABASE_OPTIONS = [
@@ -194,7 +197,8 @@ class PublishSubject(click.ParamType):
         return value
 
 
-_NATS_FIELDS = ("url", "nkey", "creds", "user", "password", "token", "tls_ca", "tls_cert", "tls_key", "context")
+_NATS_FIELDS = ("url", "nkey", "creds", "user", "password", "token", "tls_ca", "tls_cert", "tls_key", "context",
+                "js_domain")
 
 
 def add_options(options: list, func: Callable) -> Callable:

@@ -122,9 +122,9 @@ class Planner:
             self.errors += [f"{resource.address}: {p}" for p in unsupported(resource.kind, resource.config,
                                                                             self.version)]
         ident = self.live.identity
-        return Plan(self.planned(), self.errors, {"nats": {"server_version": ident.version, "server_name": ident.name,
-                                                           "api_level": ident.api_level, "cluster": ident.cluster,
-                                                           "account": ident.account}})
+        nats = {"server_version": ident.version, "server_name": ident.name, "api_level": ident.api_level,
+                "cluster": ident.cluster, "account": ident.account}
+        return Plan(self.planned(), self.errors, {"nats": nats | ({"domain": ident.domain} if ident.domain else {})})
 
     def planned(self) -> list[Change]:
         """The changes alone, without the version checks (verify plans again what was checked)."""

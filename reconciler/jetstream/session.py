@@ -11,7 +11,7 @@ from .client import JetStreamApi
 from .connect import connect_nats
 from .normalize import NormalizeCache
 from .ownership import NO_OWNER, Ownership
-from .settings import NatsSettings
+from .settings import NatsSettings, api_prefix
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
@@ -30,7 +30,7 @@ class JetStreamSession:
         self.normalized = NormalizeCache()  # the plan's normalized configs, found again by apply's verify
 
     async def __aenter__(self) -> JetStreamSession:
-        self.api = JetStreamApi(await connect_nats(self.settings, name=self.name))
+        self.api = JetStreamApi(await connect_nats(self.settings, name=self.name), prefix=api_prefix(self.settings))
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:

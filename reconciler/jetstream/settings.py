@@ -38,6 +38,7 @@ class NatsSettings:
     tls_key: str | None = None
     tls_first: bool = False
     context: str | None = None
+    js_domain: str | None = None  # the JetStream domain whose API jsctl talks to (api_prefix)
 
     @property
     def servers(self) -> list[str]:
@@ -71,6 +72,7 @@ _CONTEXT_KEYS = {
     "cert": "tls_cert",
     "key": "tls_key",
     "tls_first": "tls_first",
+    "jetstream_domain": "js_domain",  # jsm.go's natscontext key, as `nats context add --js-domain` writes it
 }
 
 
@@ -112,7 +114,7 @@ def _overlay(upper: Mapping[str, Any], lower: Mapping[str, Any]) -> dict[str, An
 def _set(settings: NatsSettings | Mapping[str, Any] | None) -> dict[str, Any]:
     values = settings if isinstance(settings, Mapping) else {} if settings is None else \
         {f.name: getattr(settings, f.name) for f in fields(settings)}
-    return {name: value for name, value in values.items() if value not in (None, False, "")}
+    return {name: value for name, value in values.items() if value is not None and value is not False}
 
 
 def resolve_nats_settings(given: NatsSettings, env: Mapping[str, str] | None = None, *,
@@ -132,8 +134,36 @@ def resolve_nats_settings(given: NatsSettings, env: Mapping[str, str] | None = N
     for layer in reversed(layers):
         merged = _overlay(layer, merged)
     settings = NatsSettings(**merged)
+    if settings.js_domain is not None:
+        source = ("--js-domain" if "js_domain" in flags or "js_domain" in from_variables
+                  else "jsctl.yaml: js_domain" if "js_domain" in chosen
+                  else f"nats context {settings.context or '(selected)'}: jetstream_domain")
+        problem = domain_problem(settings.js_domain)
+        if problem:
+            raise UserError(f"{source}: {problem}")
     for path_field in ("nkey", "creds", "tls_ca", "tls_cert", "tls_key"):
         value = getattr(settings, path_field)
         if value:
             settings = replace(settings, **{path_field: os.path.expanduser(value)})
     return settings
+
+
+DEFAULT_API_PREFIX = "$JS.API"
+
+
+def domain_problem(domain: str) -> str | None:
+    """Why nats-server would refuse ``domain`` as a JetStream domain name, or None: not empty, no whitespace,
+    '.', '*' or '>' (its validateJetStreamOptions: isValidName, and ``$JS.<domain>.API.>`` a valid subject)."""
+    from ..manifest.subjects import character_problem
+
+    if not domain:
+        return "the JetStream domain must not be empty"
+    problem = character_problem(domain)
+    if not problem and any(char in ".*>" for char in domain):
+        problem = "must not contain '.', '*' or '>'"
+    return f"invalid JetStream domain {domain!r}: {problem}" if problem else None
+
+
+def api_prefix(settings: NatsSettings) -> str:
+    """The subject prefix of the JetStream API jsctl talks to: ``$JS.<domain>.API`` with a domain, else ``$JS.API``."""
+    return f"$JS.{settings.js_domain}.API" if settings.js_domain else DEFAULT_API_PREFIX

@@ -1,0 +1,121 @@
+"""JetStream domains: --js-domain (and a natscli context's jetstream_domain) sends every API request through
+``$JS.<domain>.API``; the apply lock is the domain's own; a hub stream sources a leaf node's stream across
+domains. Real servers: a hub nats-server (domain ``hub``) and a leaf node (domain ``leaf``) on loopback."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Iterator
+
+import nats
+import pytest
+from expect import one_line_error
+from hypothesis import given
+from hypothesis import strategies as st
+from leafnodes import HubAndLeaf, start_hub_and_leaf
+from support import write_manifests
+from test_connection import write_context
+
+from reconciler.errors import UserError
+from reconciler.jetstream.lock import LOCK_BUCKET, LOCK_KEY, lock_put_subject
+from reconciler.jetstream.settings import NatsSettings, api_prefix, domain_problem, resolve_nats_settings
+
+LEAF_STREAM = {"name": "EDGE", "subjects": ["edge.>"], "storage": "file"}
+HUB_STREAM = {"name": "CENTRAL", "subjects": ["central.>"], "storage": "file",
+              "sources": [{"name": "EDGE", "external": {"api": "$JS.leaf.API"}}]}
+
+
+@pytest.fixture(scope="module")
+def hub_and_leaf(tmp_path_factory) -> Iterator[HubAndLeaf]:
+    pair = start_hub_and_leaf(tmp_path_factory.mktemp("domains"))
+    yield pair
+    pair.stop()
+
+
+# ------------------------------------------------------------------ settings (pure)
+
+
+def test_api_prefix_follows_the_domain():
+    assert api_prefix(NatsSettings()) == "$JS.API"
+    assert api_prefix(NatsSettings(js_domain="leaf")) == "$JS.leaf.API"
+
+
+def test_the_lock_key_is_written_through_the_domains_prefix():
+    assert lock_put_subject("$JS.API") == f"$KV.{LOCK_BUCKET}.{LOCK_KEY}"
+    assert lock_put_subject("$JS.leaf.API") == f"$JS.leaf.API.$KV.{LOCK_BUCKET}.{LOCK_KEY}"
+
+
+@given(st.text(max_size=20))
+def test_a_domain_is_accepted_exactly_when_nats_server_would(domain):
+    # nats-server's validateJetStreamOptions: not empty, no whitespace, '.', '*' or '>' (and printable here)
+    server_accepts = bool(domain) and not any(c.isspace() or c in ".*>" for c in domain)
+    problem = domain_problem(domain)
+    assert problem is None or problem.startswith(("invalid JetStream domain", "the JetStream domain"))
+    if problem is None:
+        assert server_accepts and api_prefix(NatsSettings(js_domain=domain)).count(".") == 2
+
+
+def test_the_contexts_jetstream_domain_fills_an_unset_domain():
+    write_context("edge", jetstream_domain="leaf")
+    assert resolve_nats_settings(NatsSettings(context="edge")).js_domain == "leaf"
+    assert resolve_nats_settings(NatsSettings(context="edge", js_domain="hub")).js_domain == "hub"
+
+
+def test_a_bad_domain_from_the_context_names_the_context():
+    write_context("edge", jetstream_domain="a.b")
+    with pytest.raises(UserError, match=r"nats context edge: jetstream_domain: invalid JetStream domain 'a.b'"):
+        resolve_nats_settings(NatsSettings(context="edge"))
+
+
+@pytest.mark.parametrize("domain", ["a.b", "x>", "has space", "*"])
+def test_a_bad_domain_flag_is_one_line(jsctl, tmp_path, domain):
+    result = jsctl("plan", "--js-domain", domain, *write_manifests(tmp_path, [LEAF_STREAM], []))
+    one_line_error(result, "--js-domain: invalid JetStream domain")
+
+
+# ------------------------------------------------------------------ hub and leaf
+
+
+def _nats_py(url: str, work):
+    async def main():
+        nc = await nats.connect(url)
+        try:
+            return await work(nc)
+        finally:
+            await nc.close()
+
+    return asyncio.run(main())
+
+
+def _stream_names(url: str, domain: str) -> list[str]:
+    async def names(nc):
+        return [s.config.name async for s in _streams(nc.jetstream(domain=domain))]
+
+    return _nats_py(url, names)
+
+
+async def _streams(js):
+    for info in await js.streams_info():
+        yield info
+
+
+def test_plan_and_apply_in_the_leafs_domain_through_the_hub(jsctl, hub_and_leaf, tmp_path):
+    files = write_manifests(tmp_path, [LEAF_STREAM], [])
+    hub = hub_and_leaf.hub.url
+    plan = jsctl("plan", "-s", hub, "--js-domain", "leaf", *files)
+    assert plan.returncode == 0, plan.stderr
+    assert "API level" in plan.stdout and "domain leaf" in plan.stdout and "stream/EDGE  create" in plan.stdout
+    as_json = json.loads(jsctl("plan", "-s", hub, "--js-domain", "leaf", "-o", "json", *files).stdout)
+    assert as_json["context"]["nats"]["domain"] == "leaf"
+    applied = jsctl("apply", "--yes", "-s", hub, "--js-domain", "leaf", *files)
+    assert applied.returncode == 0, applied.stderr
+    assert "EDGE" in _stream_names(hub_and_leaf.leaf.url, "leaf")
+    assert "EDGE" not in _stream_names(hub, "hub")
+    # the apply's lock was the leaf's: its bucket is there, the hub has none
+    assert f"KV_{LOCK_BUCKET}" in _stream_names(hub_and_leaf.leaf.url, "leaf")
+    assert f"KV_{LOCK_BUCKET}" not in _stream_names(hub, "hub")
+    again = jsctl("plan", "-s", hub, "--js-domain", "leaf", "--detailed-exitcode", *files)
+    assert again.returncode == 0, again.stdout + again.stderr
+    ping = jsctl("ping", "-s", hub, "--js-domain", "leaf")
+    assert "domain leaf" in ping.stdout, ping.stdout + ping.stderr

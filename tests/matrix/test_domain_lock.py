@@ -1,0 +1,58 @@
+"""The apply lock of a JetStream domain is that domain's, on every supported server version: held from the hub
+with ``--js-domain leaf``, its key is written through ``$JS.leaf.API.$KV.jsctl_locks.apply`` (as nats.go's KV
+writes in a domain) and lands in the leaf's bucket, even though the hub has a bucket of the same name."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Iterator
+
+import nats
+import pytest
+from leafnodes import HubAndLeaf, start_hub_and_leaf
+from servers_matrix import server_binary
+
+from reconciler.jetstream.connect import connect_nats
+from reconciler.jetstream.lock import LOCK_BUCKET, LOCK_KEY, ApplyLock, current_lock
+from reconciler.jetstream.settings import NatsSettings
+
+
+@pytest.fixture
+def hub_and_leaf(tmp_path, nats_server_version) -> Iterator[HubAndLeaf]:
+    pair = start_hub_and_leaf(tmp_path, str(server_binary(nats_server_version)))
+    yield pair
+    pair.stop()
+
+
+def test_the_lock_held_in_the_leafs_domain_is_in_the_leafs_bucket(hub_and_leaf):
+    """Both domains have a jsctl_locks bucket (an apply ran in each): held through the hub with the leaf's
+    prefix, the record is in the leaf's bucket (as nats-py reads it, from the hub with the leaf's domain and
+    on the leaf itself), and the hub's bucket is untouched."""
+
+    async def hold_and_read():
+        nc = await connect_nats(NatsSettings(url=hub_and_leaf.hub.url))
+        on_leaf = await nats.connect(hub_and_leaf.leaf.url)
+        try:
+            async with ApplyLock(nc, timeout_s=5):  # the hub's own bucket, then released
+                pass
+            hub_before = await _last_seq(nc, "hub")
+            async with ApplyLock(nc, timeout_s=5, prefix="$JS.leaf.API") as held:
+                readers = [nc.jetstream(domain="leaf"), on_leaf.jetstream()]
+                records = [json.loads((await (await js.key_value(LOCK_BUCKET)).get(LOCK_KEY)).value) for js in readers]
+                seen = await current_lock(nc, prefix="$JS.leaf.API")
+                in_hub = await current_lock(nc)
+                return held.id, records, seen, in_hub, hub_before, await _last_seq(nc, "hub")
+        finally:
+            await on_leaf.close()
+            await nc.close()
+
+    lock_id, records, seen, in_hub, hub_before, hub_after = asyncio.run(hold_and_read())
+    assert [r["id"] for r in records] == [lock_id, lock_id] and seen is not None and seen.id == lock_id
+    assert in_hub is None and hub_after == hub_before
+
+
+async def _last_seq(nc, domain: str) -> int:
+    """The last sequence of the lock bucket's stream in ``domain``."""
+    info = await nc.jetstream(domain=domain).stream_info(f"KV_{LOCK_BUCKET}")
+    return info.state.last_seq
