@@ -234,3 +234,46 @@ def test_apply_all_envs_stops_at_the_first_failure_and_says_which_were_applied(n
     assert stream_and_consumer(server.url, "a", "a-secret-pw")[0]["max_msgs"] == 1
     with pytest.raises(nats.js.errors.NotFoundError):
         stream_and_consumer(server.url, "b", "b-secret-pw")
+
+
+@pytest.fixture
+def hub_and_leaf(tmp_path_factory):
+    from leafnodes import start_hub_and_leaf
+
+    pair = start_hub_and_leaf(tmp_path_factory.mktemp("domains"))
+    yield pair
+    pair.stop()
+
+
+def test_environments_in_two_jetstream_domains_through_one_server(hub_and_leaf, tmp_path):
+    """The leaf's environment reaches its JetStream through the hub with js_domain; each environment has its own
+    files: the leaf a stream, the hub a stream that sources it across the domain."""
+    hub = hub_and_leaf.hub
+    root = project(tmp_path / "p", {
+        "leaf": {"server": hub.url, "js_domain": "leaf", "files": ["leaf.yaml"]},
+        "hub": {"server": hub.url, "files": ["hub.yaml"]},
+    }, {"leaf.yaml": "streams: [{name: EDGE, subjects: [edge.>]}]\n",
+        "hub.yaml": "streams: [{name: CENTRAL, subjects: [central.>], "
+                    "sources: [{name: EDGE, external: {api: $JS.leaf.API}}]}]\n"})
+    applied = run_jsctl("apply", "--all-envs", "--yes", cwd=root)
+    assert applied.returncode == 0, applied.stdout + applied.stderr
+
+    async def has(url: str, stream: str) -> bool:
+        nc = await nats.connect(url)
+        try:
+            await nc.jetstream().stream_info(stream)
+            return True
+        except nats.js.errors.NotFoundError:
+            return False
+        finally:
+            await nc.close()
+
+    leaf_url = hub_and_leaf.leaf.url
+    assert asyncio.run(has(leaf_url, "EDGE")) and not asyncio.run(has(leaf_url, "CENTRAL"))
+    assert asyncio.run(has(hub.url, "CENTRAL")) and not asyncio.run(has(hub.url, "EDGE"))
+    planned = run_jsctl("plan", "--all-envs", "--detailed-exitcode", cwd=root)
+    assert planned.returncode == 0, planned.stdout + planned.stderr
+    bad = project(tmp_path / "q", {"x": {"server": hub.url, "js_domain": "a.b"}}, {"streams.yaml": "streams: []\n"})
+    refused = run_jsctl("plan", "--env", "x", cwd=bad)
+    assert refused.returncode == 1
+    assert "jsctl.yaml: js_domain: invalid JetStream domain 'a.b': must not contain '.', '*' or '>'" in refused.stderr
