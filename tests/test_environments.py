@@ -5,7 +5,9 @@ connection settings (flag > environment > NATS_* > natscli context)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import os
 from pathlib import Path
 
 import nats
@@ -277,3 +279,32 @@ def test_environments_in_two_jetstream_domains_through_one_server(hub_and_leaf, 
     refused = run_jsctl("plan", "--env", "x", cwd=bad)
     assert refused.returncode == 1
     assert "jsctl.yaml: js_domain: invalid JetStream domain 'a.b': must not contain '.', '*' or '>'" in refused.stderr
+
+
+def processes_in(directory: Path) -> list[int]:
+    """Processes whose working directory is ``directory`` (a planning child left behind would be one)."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        with contextlib.suppress(OSError):
+            if proc.name.isdigit() and Path(os.readlink(proc / "cwd")) == directory.resolve():
+                found.append(int(proc.name))
+    return found
+
+
+def test_timeout_ends_every_environments_planning_process(two_accounts, tmp_path):
+    """Each environment is planned in a process of its own: --timeout ends the run with one error and none of
+    them outlives it (one environment's server accepts connections and never says a word)."""
+    import socket
+
+    url, _ = two_accounts
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(16)
+        root = project(tmp_path / "p", {
+            "a": account_env(url, "a", retention="1d", max_msgs=1),
+            "mute": account_env(f"nats://127.0.0.1:{silent.getsockname()[1]}", "b", retention="1d", max_msgs=1),
+        })
+        done = jsctl(root, "plan", "--all-envs", "--timeout", "2s")
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines()[-1].startswith("jsctl: error: gave up after 2s"), done.stderr
+    assert processes_in(root) == []

@@ -44,27 +44,18 @@ def show_plan(target: Target, output: str, detailed_exitcode: bool, out_file: st
     return EXIT_CHANGES if detailed_exitcode and result.has_changes else EXIT_OK
 
 
-async def _plan_each(targets: list[Target], saving: bool) -> list[tuple[Plan, PlanBasis | None] | BaseException]:
-    """Every target's plan at once, each with its own connections; a failure is returned, not raised."""
-    import asyncio
-
-    from ..reconcile.plan import plan_all
-
-    return await asyncio.gather(*(plan_all(target, saving=saving) for target in targets), return_exceptions=True)
-
-
 def show_environment_plans(targets: list[Target], output: str, detailed_exitcode: bool, out_dir: str | None = None,
                            deadline: Deadline | None = None) -> int:
     """Plan every environment's target concurrently, print one section each (a failed one says why), save
     them in ``out_dir`` (one file each, only when every one was planned without errors) and return the
     worst exit code: an error wins, then changes."""
     from ..plan.render.environments import PlanFailed, exit_code, render_environments, worst_exit_code
+    from ..reconcile.environments import plan_environments
 
     sections: list[tuple[str, Plan | PlanFailed]] = []
     bases: list[PlanBasis | None] = []
-    for target, result in zip(targets, run(_plan_each(targets, bool(out_dir)), deadline), strict=True):
-        if isinstance(result, BaseException) and not isinstance(result, JsctlError):
-            raise result
+    for target, result in zip(targets, plan_environments(targets, saving=bool(out_dir), deadline=deadline),
+                              strict=True):
         sections.append((str(target.environment), PlanFailed.of(result) if isinstance(result, JsctlError)
                          else result[0]))
         bases.append(None if isinstance(result, BaseException) else result[1])  # None also when not saving
