@@ -148,16 +148,20 @@ VALUES = st.recursive(
 @given(base=st.dictionaries(st.text(max_size=2), VALUES, max_size=4),
        changes=st.dictionaries(st.text(max_size=2), VALUES, max_size=4))
 def test_merge_rules_hold_for_any_values(base, changes):
-    merged = merge(base, changes)
+    assert_merged(base, changes, merge(base, changes))
+
+
+def assert_merged(base: dict, changes: dict, merged: dict) -> None:
     for key, value in changes.items():
         if value is None:
             assert key not in merged
         elif isinstance(value, dict):
-            assert isinstance(merged[key], dict) and None not in merged[key].values()
+            inner = base.get(key)
+            assert_merged(inner if isinstance(inner, dict) else {}, value, merged[key])
         else:
             assert merged[key] == value
     assert all(merged[key] == value for key, value in base.items() if key not in changes)
-
+    assert set(merged) <= set(base) | set(changes)
 
 ADDRESSES = st.sampled_from(["stream/ORDERS", "consumer/ORDERS/C1", "stream/", "consumer/ORDERS", "kv/X", "db/table/t",
                              "", "/", "stream/ORDERS/x", "consumer//C1"]) | st.text(max_size=12)

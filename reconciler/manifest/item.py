@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .load import Document, Path_, Problem
-from .model import STREAM, resource_address
+from .model import CONSUMER, STREAM, resource_address
 
 
 @dataclass
@@ -31,7 +31,7 @@ class Item:
     @property
     def address(self) -> str | None:
         """Its plan address, or None while its name (or a consumer's stream) is no text."""
-        stream = self.config.get("stream") if self.kind != STREAM else None
+        stream = self.config.get("stream") if self.kind == CONSUMER else None
         if not isinstance(self.name, str) or not self.name or not (stream is None or isinstance(stream, str)):
             return None
         return resource_address(self.kind, self.name, stream)

@@ -14,6 +14,7 @@ from ..plan import address as plan_address
 from ..plan.address import Address
 
 STREAM, CONSUMER = "stream", "consumer"
+ADDRESS_KINDS = {STREAM: plan_address.STREAM, CONSUMER: plan_address.CONSUMER}  # kind of item -> of its address
 CONSUMER_LIMITS = ("max_ack_pending", "inactive_threshold")  # a stream's consumer_limits: defaults for its consumers
 
 
@@ -38,8 +39,10 @@ class Desired:
 
 
 def resource_address(kind: str, name: str, stream: str | None = None) -> Address:
-    """The plan address of a declared stream (``stream/NAME``) or consumer (``consumer/STREAM/NAME``)."""
-    return plan_address.STREAM.address(name) if kind == STREAM else plan_address.CONSUMER.address(stream or "", name)
+    """The plan address of a declared resource: ``stream/NAME``, ``consumer/STREAM/NAME`` (a consumer's
+    holds its stream's name before its own)."""
+    parents = (stream or "",) if kind == CONSUMER else ()
+    return ADDRESS_KINDS[kind].address(*parents, name)
 
 
 def inherited_limits(config: dict[str, Any], stream: dict[str, Any] | None) -> dict[str, Any]:
