@@ -38,10 +38,10 @@ class Target:
     files: tuple[str, ...] = ()  # JetStream manifests (-f); none: ./streams.yaml ./consumers.yaml
     database: DatabaseTarget | None = None
     prune: bool = False  # delete this project's resources that no manifest declares any more
-    destroy: bool = False  # `jsctl destroy`: no manifest read, as if they declared nothing (with prune: delete all)
     ownership: Ownership = NO_OWNER  # who this project is (resources' io.jsctl.owner), and whom it takes over from
     only: str | None = None  # --only: JETSTREAM or DATABASE, the one half to plan and apply; None: both
     environment: str | None = None  # the environment of jsctl.yaml this target is (--env), None: none chosen
+    destroy: bool = False  # `jsctl destroy`: no manifest read, as if they declared nothing (with prune: delete all)
 
     def destroying(self) -> Target:
         """This target as `jsctl destroy` plans it: JetStream alone (the database is never touched), declaring
