@@ -25,9 +25,11 @@ def load_and_validate(text: str) -> None:
     desired = validate_documents([parse_document(text, "m.yaml", problems)], problems)
     lines = [str(problem) for problem in problems]
     assert all(LINE.match(line) and line.isprintable() for line in lines), lines
+    assert all(LINE.match(hint) and hint.isprintable() for hint in desired.hints), desired.hints
     if lines:
         return
-    for kind, resources in (("stream", desired.streams), ("consumer", desired.consumers)):
+    for kind, resources in (("stream", desired.streams), ("consumer", desired.consumers), ("kv", desired.key_value),
+                            ("objectstore", desired.object_stores)):
         for resource in resources.values():
             json.dumps(resource.config, allow_nan=False)
             for path, go_type in GO_TYPES[kind].items():
@@ -40,7 +42,8 @@ YAML_PIECES = st.sampled_from([
     "stream: ", "durable_name: ", "x-a: ", "&a ", "*a", "&b ", "*b", "<<: ", "!!set ", "!!binary ", "!!omap ",
     "!custom ", "? ", ": ", "[", "]", "{", "}", ", ", "'", '"', "-", "1", "9223372036854775808", "1.0", ".nan",
     "yes", "null", "~", "1h", "0.0000000001s", "１h", "A", "a.*", ">", "\\0", "\\x01", "\t", "#", "|", ">-",
-    "2025-01-31T00:00:00Z", "%", "@", "`", "\u200b", "\x85",
+    "2025-01-31T00:00:00Z", "%", "@", "`", "\u200b", "\x85", "key_value:", "object_stores:", "bucket: ",
+    "entries: ", "value_file: ", "sensitive: ", "history: ", "mirror: ", "sources: ",
 ])
 
 
@@ -86,3 +89,26 @@ def test_near_valid_streams_and_consumers(name, subjects, number):
     consumer = {"stream": name, "durable_name": name, "max_deliver": number, "backoff": [number],
                 "filter_subjects": subjects}
     load_and_validate(yaml.safe_dump({"streams": [stream], "consumers": [consumer]}, allow_unicode=True))
+
+
+@CHECKS
+@given(key_value=st.lists(fields("kv"), max_size=3), object_stores=st.lists(fields("objectstore"), max_size=3))
+def test_buckets_with_any_value_in_any_field(key_value, object_stores):
+    load_and_validate(yaml.safe_dump({"key_value": key_value, "object_stores": object_stores}, allow_unicode=True))
+
+
+ENTRY_FIELDS = st.dictionaries(st.sampled_from(["value", "value_file", "sensitive", "other"]), VALUES, max_size=3)
+
+
+@CHECKS
+@given(bucket=st.text(max_size=8), entries=st.dictionaries(st.text(max_size=8), st.one_of(SCALARS, ENTRY_FIELDS),
+                                                           max_size=4),
+       mirror=st.one_of(st.none(), st.text(max_size=4)), sources=st.lists(st.text(max_size=4), max_size=3),
+       number=st.integers())
+def test_near_valid_buckets(bucket, entries, mirror, sources, number):
+    kv = {"bucket": bucket, "entries": entries, "sources": sources, "history": number, "ttl": number,
+          "max_value_size": number, "limit_marker_ttl": number, **({"mirror": mirror} if mirror is not None else {})}
+    store = {"bucket": bucket, "ttl": number, "max_bytes": number, "replicas": number}
+    stream = {"name": f"KV_{bucket}", "subjects": [f"$KV.{bucket}.>"]}
+    load_and_validate(yaml.safe_dump({"key_value": [kv], "object_stores": [store], "streams": [stream]},
+                                     allow_unicode=True))
