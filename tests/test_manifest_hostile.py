@@ -10,6 +10,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from reconciler.jetstream.buckets import KV, OBJ, bucket_of, same_bucket, stream_config
 from reconciler.manifest.gotypes import GO_TYPES, RANGES
 from reconciler.manifest.load import parse_document
 from reconciler.manifest.schema import manifest_schema
@@ -17,6 +18,7 @@ from reconciler.manifest.units import values_at
 from reconciler.manifest.validate import validate_documents
 
 LINE = re.compile(r"^m\.yaml:[1-9]\d*:[1-9]\d*: \S.*: .+$")
+NEWEST = (2, 15, 1)
 CHECKS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
@@ -35,6 +37,13 @@ def load_and_validate(text: str) -> None:
             for path, go_type in GO_TYPES[kind].items():
                 low, high = RANGES[go_type]
                 assert all(low <= container[key] <= high for _, container, key in values_at(resource.config, path))
+    for kind, resources in ((KV, desired.key_value), (OBJ, desired.object_stores)):
+        for resource in resources.values():  # a valid bucket is a stream that reads back as that bucket
+            stream = stream_config(kind, resource.config, NEWEST)
+            json.dumps(stream, allow_nan=False)
+            read = bucket_of(stream)
+            assert read is not None and read[:2] == (kind, resource.name)
+            assert same_bucket(kind, read[2], stream, NEWEST) and same_bucket(kind, resource.config, stream, NEWEST)
 
 
 YAML_PIECES = st.sampled_from([
@@ -112,3 +121,29 @@ def test_near_valid_buckets(bucket, entries, mirror, sources, number):
     stream = {"name": f"KV_{bucket}", "subjects": [f"$KV.{bucket}.>"]}
     load_and_validate(yaml.safe_dump({"key_value": [kv], "object_stores": [store], "streams": [stream]},
                                      allow_unicode=True))
+
+
+NAMES = st.sampled_from(["a", "b", "c_1", "D-2"])
+BUCKET_FIELDS = {
+    "description": st.text(max_size=5), "ttl": st.sampled_from([0, "100ms", "1s", "90s", "1h", "30d"]),
+    "max_bytes": st.sampled_from([-1, 0, 1, "1GiB"]), "storage": st.sampled_from(["file", "memory"]),
+    "replicas": st.integers(1, 5), "compression": st.sampled_from([True, False, "s2", "none"]),
+    "allow_direct": st.booleans(), "metadata": st.dictionaries(st.sampled_from(["k", "_nats.x"]), st.text(max_size=3)),
+    "placement": st.fixed_dictionaries({}, optional={"cluster": st.sampled_from(["", "c"]),
+                                                     "tags": st.lists(st.sampled_from(["t", "u"]), max_size=2)}),
+}
+KV_FIELDS = {
+    **BUCKET_FIELDS, "history": st.integers(1, 64), "max_value_size": st.sampled_from([-1, 1, "1KiB"]),
+    "limit_marker_ttl": st.sampled_from([0, "1s", "10m"]), "mirror": NAMES, "sources": st.lists(NAMES, max_size=3),
+    "republish": st.fixed_dictionaries({"dest": st.sampled_from(["re.>", "x.y"])},
+                                       optional={"src": st.sampled_from([">", "$KV.a.>"]),
+                                                 "headers_only": st.booleans()}),
+    "entries": st.dictionaries(st.sampled_from(["k", "a/b", "x.y"]), st.text(max_size=3), max_size=2),
+}
+
+
+@CHECKS
+@given(key_value=st.lists(st.fixed_dictionaries({"bucket": NAMES}, optional=KV_FIELDS), max_size=3),
+       object_stores=st.lists(st.fixed_dictionaries({"bucket": NAMES}, optional=BUCKET_FIELDS), max_size=3))
+def test_valid_looking_buckets_read_back_from_their_streams(key_value, object_stores):
+    load_and_validate(yaml.safe_dump({"key_value": key_value, "object_stores": object_stores}, allow_unicode=True))
