@@ -103,15 +103,14 @@ def test_other_problems_of_a_patched_resource_name_the_patch(tmp_path):
 
 
 def test_a_patch_naming_no_declared_resource_is_located(tmp_path):
-    assert errors(tmp_path, BASE, "patches:\n  - {address: stream/ORDER, set: {max_age: 1y}}\n"
-                                  "  - {address: kv/FOO, set: {}}\n  - {address: consumer/ORDERS/C2, set: {}}\n") == [
-        "1.yaml:2:15: patches[0].address: no declared resource has the address 'stream/ORDER' (did you mean "
-        "'stream/ORDERS'?)",
-        "1.yaml:3:15: patches[1].address: 'kv/FOO' is no address a patch can name: consumer/... or stream/... "
-        "(e.g. stream/ORDERS, consumer/ORDERS/NAME)",
-        "1.yaml:4:15: patches[2].address: no declared resource has the address 'consumer/ORDERS/C2' (did you mean "
-        "'consumer/ORDERS/C1'?)",
-    ]
+    lines = errors(tmp_path, BASE, "patches:\n  - {address: stream/ORDER, set: {max_age: 1y}}\n"
+                                   "  - {address: db/table/t, set: {}}\n  - {address: consumer/ORDERS/C2, set: {}}\n")
+    assert lines[0] == ("1.yaml:2:15: patches[0].address: no declared resource has the address 'stream/ORDER' "
+                        "(did you mean 'stream/ORDERS'?)")
+    assert lines[1].startswith("1.yaml:3:15: patches[1].address: 'db/table/t' is no address a patch can name: "
+                               "consumer/... or ")
+    assert lines[2] == ("1.yaml:4:15: patches[2].address: no declared resource has the address "
+                        "'consumer/ORDERS/C2' (did you mean 'consumer/ORDERS/C1'?)")
 
 
 def test_the_address_fields_cannot_be_patched(tmp_path):
@@ -148,16 +147,20 @@ VALUES = st.recursive(
 @given(base=st.dictionaries(st.text(max_size=2), VALUES, max_size=4),
        changes=st.dictionaries(st.text(max_size=2), VALUES, max_size=4))
 def test_merge_rules_hold_for_any_values(base, changes):
-    merged = merge(base, changes)
+    assert_merged(base, changes, merge(base, changes))
+
+
+def assert_merged(base: dict, changes: dict, merged: dict) -> None:
     for key, value in changes.items():
         if value is None:
             assert key not in merged
         elif isinstance(value, dict):
-            assert isinstance(merged[key], dict) and None not in merged[key].values()
+            inner = base.get(key)
+            assert_merged(inner if isinstance(inner, dict) else {}, value, merged[key])
         else:
             assert merged[key] == value
     assert all(merged[key] == value for key, value in base.items() if key not in changes)
-
+    assert set(merged) <= set(base) | set(changes)
 
 ADDRESSES = st.sampled_from(["stream/ORDERS", "consumer/ORDERS/C1", "stream/", "consumer/ORDERS", "kv/X", "db/table/t",
                              "", "/", "stream/ORDERS/x", "consumer//C1"]) | st.text(max_size=12)
@@ -176,3 +179,14 @@ def test_any_patches_end_in_success_or_located_problems(patches):
                  parse_document(yaml.safe_dump({"patches": patches}, allow_unicode=True), "m.yaml", problems)]
     validate_documents(documents, problems)
     assert all(LINE.match(str(problem)) and str(problem).isprintable() for problem in problems), problems
+
+
+def test_buckets_are_patched_once_plans_address_them(tmp_path, monkeypatch):
+    from reconciler.plan import address
+
+    monkeypatch.setitem(address.KINDS, "kv", address.Kind("kv", address.JETSTREAM, 1))  # as kv-plan adds it
+    paths = files(tmp_path, "key_value:\n  - bucket: B\n    history: 2\n",
+                  "patches:\n  - {address: kv/B, set: {history: 5, ttl: 1h}}\n")
+    assert load_desired(paths).key_value["B"].config == {"bucket": "B", "history": 5, "ttl": 3600 * 10**9}
+    assert errors(tmp_path, "key_value:\n  - bucket: B\n", "patches:\n  - {address: kv/B, set: {bucket: C}}\n") == [
+        "1.yaml:2:27: patches[0].set.bucket: a patch cannot set 'bucket': it is part of the address kv/B"]

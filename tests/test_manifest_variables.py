@@ -228,3 +228,14 @@ def test_hostile_var_options(text):
         assert str(exc).startswith("--var ") and str(exc).isprintable()
     else:
         assert re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name)
+
+
+@HOSTILE
+@given(st.recursive(st.lists(PIECES, max_size=12).map("".join) | st.integers() | st.none(),
+                    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3), inner, max_size=3),
+                    max_leaves=8))
+def test_hostile_plain_values(value):
+    result, problems = substitute_value(value, VARIABLES, ("environments", "e"))
+    assert all(path[:2] == ("environments", "e") and message for path, message in problems)
+    if not problems and isinstance(value, str) and "${" not in value:
+        assert result == value

@@ -25,7 +25,8 @@ if TYPE_CHECKING:
 @manifest_option
 @click.option("--print-schema", is_flag=True, help="Print the manifests' JSON Schema (for editors) and exit.")
 def validate(all_envs: bool, files: tuple[str, ...], variables: dict[str, Any], print_schema: bool) -> None:
-    """Validate jsctl.yaml (when there is one), streams.yaml and consumers.yaml without connecting anywhere.
+    """Validate jsctl.yaml (when there is one), streams.yaml, consumers.yaml and buckets.yaml without connecting
+    anywhere.
 
     With --all-envs, the manifests of every environment, each with its files and variables."""
     if print_schema:
@@ -41,12 +42,12 @@ def validate(all_envs: bool, files: tuple[str, ...], variables: dict[str, Any], 
 
     loaded_project()  # validated whenever it exists
     if not all_envs:
-        click.echo(printable(_counted(load_manifests(files, variables))))
+        click.echo(printable(_checked(load_manifests(files, variables))))
         return
     failed = []
     for environment in every_environment():
         try:
-            click.echo(printable(f"{environment.name}: {_counted(load_manifests(*manifests_of(environment)))}"))
+            click.echo(printable(f"{environment.name}: {_checked(load_manifests(*manifests_of(environment)))}"))
         except JsctlError as exc:
             failed.append(environment.name)
             click.echo(printable(f"jsctl: error: environment {environment.name}: {exc}"), err=True)
@@ -54,7 +55,17 @@ def validate(all_envs: bool, files: tuple[str, ...], variables: dict[str, Any], 
         raise JsctlError(f"invalid manifests in environment{'s' if len(failed) > 1 else ''} {', '.join(failed)}")
 
 
-def _counted(desired: Desired) -> str:
-    streams, consumers = len(desired.streams), len(desired.consumers)
-    return (f"ok: {streams} stream{'s' if streams != 1 else ''}, "
-            f"{consumers} consumer{'s' if consumers != 1 else ''} in {', '.join(desired.files)}")
+def _checked(desired: Desired) -> str:
+    """What ``desired`` declares, in one line (its hints, if any, said on stderr first)."""
+    from ..terminal import printable
+
+    for hint in desired.hints:
+        click.echo(printable(hint), err=True)
+    counts = [_count(len(desired.streams), "stream"), _count(len(desired.consumers), "consumer")]
+    counts += [_count(len(found), word) for found, word in ((desired.key_value, "key-value bucket"),
+                                                            (desired.object_stores, "object store")) if found]
+    return f"ok: {', '.join(counts)} in {', '.join(desired.files)}"
+
+
+def _count(number: int, word: str) -> str:
+    return f"{number} {word}{'s' if number != 1 else ''}"

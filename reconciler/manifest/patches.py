@@ -18,10 +18,10 @@ from typing import Any
 from ..plan.address import Address
 from .item import Item
 from .load import Document, Path_, Problem
-from .model import CONSUMER, STREAM
+from .model import CONSUMER, addressable
 from .schema import PATCHES, SECTIONS, did_you_mean
 
-IDENTITY = {STREAM: ("name",), CONSUMER: ("stream", "durable_name", "name")}  # the fields of its address
+IDENTITY = {CONSUMER: ("stream", "durable_name", "name")}  # a consumer's address fields; other kinds: their name
 
 
 def apply_patches(documents: list[Document], problems: list[Problem]) -> None:
@@ -37,7 +37,7 @@ def apply_patches(documents: list[Document], problems: list[Problem]) -> None:
         if item is None:
             problems.append(document.problem((PATCHES, index, "address"), _unknown(patch["address"], declared)))
             continue
-        fixed = [name for name in IDENTITY[item.kind] if name in patch["set"]]
+        fixed = [name for name in IDENTITY.get(item.kind, (item.name_field,)) if name in patch["set"]]
         for name in fixed:
             problems.append(document.problem((PATCHES, index, "set", name), f"a patch cannot set {name!r}: it is "
                                              f"part of the address {patch['address']}", key=True))
@@ -72,9 +72,8 @@ def _declared(documents: list[Document]) -> dict[str, Item]:
 
 
 def _unknown(text: str, declared: dict[str, Item]) -> str:
-    address = Address(text)
-    prefixes = sorted({Address(known).kind.prefix for known in declared} | {"stream", "consumer"})
-    if address.kind.prefix not in prefixes:
+    prefixes = sorted(kind for kind in SECTIONS.values() if addressable(kind))
+    if Address(text).kind.prefix not in prefixes:
         return (f"{text!r} is no address a patch can name: {' or '.join(f'{p}/...' for p in prefixes)} "
                 f"(e.g. stream/ORDERS, consumer/ORDERS/NAME)")
     return f"no declared resource has the address {text!r}{did_you_mean(text, list(declared))}"

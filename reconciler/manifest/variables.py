@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import yaml
@@ -42,6 +42,7 @@ _STR = "tag:yaml.org,2002:str"
 _TYPED = {f"tag:yaml.org,2002:{name}" for name in ("int", "float", "bool", "null")}
 
 Path_ = tuple[str | int, ...]
+Report = Callable[[yaml.Node, Path_, str, int], None]  # (node, its path, message, offset in its text)
 
 
 def name_problem(name: str) -> str | None:
@@ -87,7 +88,7 @@ def _scalar(raw: str) -> Any:
         raise ValueError("number with too many digits to read") from None
 
 
-def substitute_nodes(root: yaml.Node, variables: Mapping[str, Any], report: Any,
+def substitute_nodes(root: yaml.Node, variables: Mapping[str, Any], report: Report,
                      environ: Mapping[str, str] | None = None) -> yaml.Node:
     """``root`` with every reference in its scalars substituted (the nodes replaced, aliases once);
     ``report(node, path, message, offset)`` is called for each problem (``offset``: where in the
@@ -117,7 +118,7 @@ def substitute_nodes(root: yaml.Node, variables: Mapping[str, Any], report: Any,
         if type(node) is yaml.MappingNode:
             for index, (key, value) in enumerate(node.value):
                 at = (*path, key.value) if type(key) is yaml.ScalarNode else path
-                if type(key) is yaml.ScalarNode and MARKER in str(key.value):
+                if type(key) is yaml.ScalarNode and MARKER in key.value:
                     report(key, at, f"key {_shown(key.value)!r} holds {MARKER!r}: variables are not substituted "
                                     "in keys", 0)
                 new = replaced(value, at)

@@ -132,7 +132,7 @@ def target_of(identity: Any) -> dict[str, Any]:
 
 def stale_reasons(saved: PlanBasis, current: PlanBasis) -> list[str]:
     """What changed between the basis of a saved plan and now; empty when the plan is still valid."""
-    if saved.target != current.target:  # then nothing else compares: the rest differs too, for that reason
+    if not _same_target(saved.target, current.target):  # then nothing else compares: the rest differs too
         return [f"the target differs: the plan was made against {_describe_target(saved.target)}, "
                 f"this is {_describe_target(current.target)}"]
     reasons = _map_changes("manifest file", saved.manifests, current.manifests, "edited")
@@ -162,6 +162,16 @@ def _map_changes(what: str, before: Mapping[str, str], now: Mapping[str, str], v
     return ([f"{what} {k} appeared since the plan" for k in added]
             + [f"{what} {k} disappeared since the plan" for k in removed]
             + [f"{what} {k} was {verb} since the plan" for k in changed])
+
+
+def _same_target(saved: Mapping[str, Any], current: Mapping[str, Any]) -> bool:
+    """Equal targets; the account compared only when both users could ask for it (a plan user without
+    $SYS.REQ.USER.INFO, docs/gitops.md "NATS permissions", knows none)."""
+    def known(target: Mapping[str, Any]) -> dict[str, Any]:
+        both = saved.get("account") is not None and current.get("account") is not None
+        return {key: value for key, value in target.items() if key != "account" or both}
+
+    return known(saved) == known(current)
 
 
 def _describe_target(target: Mapping[str, Any]) -> str:

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import json
 
-from gitops_helpers import js_request
+from gitops_helpers import events, js_request, start_holder
 from support import write_manifests
 
+from reconciler.dev.servers import wait_for
 from reconciler.errors import EXIT_ERROR, EXIT_REFUSED
 
 
@@ -58,3 +59,19 @@ def test_destroy_refuses_without_an_owner_and_output_without_dry_run(js_account,
     formatted = jsctl("destroy", "-o", "json", "--owner", "app", "--server", js_account, cwd=tmp_path)
     assert formatted.returncode == EXIT_ERROR and "-o json is for --dry-run" in formatted.stderr
     assert "BY_HAND" in names(js_account)
+
+
+def test_destroy_waits_for_the_apply_lock_then_refuses(js_account, project, jsctl, tmp_path):
+    url = ["--server", js_account]
+    assert jsctl("apply", "--yes", *url, cwd=project).returncode == 0
+    log = tmp_path / "log"
+    holder = start_holder(js_account, log, hold=60)
+    try:
+        wait_for(lambda: events(log), timeout=20, what="the holder to take the lock")
+        refused = jsctl("destroy", "--yes", "--allow-destructive", "--lock-timeout", "0.5", *url, cwd=project)
+        assert refused.returncode == EXIT_REFUSED and "waiting up to 0.5s for the apply lock" in refused.stderr
+        assert "USER_TXN" in names(js_account)  # nothing deleted
+    finally:
+        holder.kill()
+        holder.wait(10)
+        jsctl("force-unlock", events(log)[0]["id"], *url)

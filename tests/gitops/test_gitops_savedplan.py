@@ -262,6 +262,12 @@ def test_another_account_or_domain_is_another_target_and_the_one_reason_given():
                            f"account {other.account}, JetStream domain {other.domain}"]
 
 
+def test_an_account_only_one_user_could_ask_for_is_no_difference():
+    asked = PlanBasis(target=target_of(ServerIdentity("n1", "A", "2.12.8", None, 3, account="APP")))
+    unknown = PlanBasis(target=target_of(ServerIdentity("n1", "A", "2.12.8", None, 3)))
+    assert stale_reasons(asked, unknown) == stale_reasons(unknown, asked) == []
+
+
 def test_the_resolved_configuration_is_part_of_the_basis():
     def desired(replicas):
         return Desired({"S": DeclaredResource("stream", "S", {"name": "S", "num_replicas": replicas})},
