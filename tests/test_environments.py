@@ -110,6 +110,13 @@ def test_all_envs_plans_and_applies_each_account_with_its_variables(two_accounts
     again = jsctl(root, "plan", "--all-envs", "--detailed-exitcode")
     assert again.returncode == 0, again.stdout + again.stderr
     assert again.stdout.count("=== environment ") == 2
+    # the other commands that connect take the environment's connection too
+    exported = jsctl(root, "export", "--env", "b", "--stdout")
+    assert exported.returncode == 0, exported.stderr
+    assert "account TEAM_B" in exported.stdout and "max_msgs: 5000" in exported.stdout
+    checked = jsctl(root, "check", "--env", "a", "-o", "json")
+    assert checked.returncode == 0, checked.stdout
+    assert json.loads(checked.stdout)["status"] == "OK"
 
 
 def test_saved_plans_of_all_environments_each_apply_to_its_own_only(two_accounts):
