@@ -79,8 +79,8 @@ def environment_options(func: Callable) -> Callable:
 
 _MANIFEST_OPTIONS = [
     click.option("-f", "--file", "files", multiple=True, metavar="PATH",
-                 help="Manifest file or directory of *.yaml (repeatable); replaces the environment's files: "
-                      "[default: the environment's files:, else ./streams.yaml ./consumers.yaml]."),
+                 help="Manifest file or directory of *.yaml (repeatable); replaces the environment's files "
+                      "[default: the environment's files:, else ./streams.yaml ./consumers.yaml ./buckets.yaml]."),
     click.option("--var", "var_texts", multiple=True, metavar="NAME=VALUE",
                  help="Set the manifests' variable ${NAME} (repeatable; VALUE read as YAML: 3 is a number); "
                       "overrides the environment's variables."),
@@ -301,13 +301,13 @@ _ADOPT_OPTION = click.option("--adopt", is_flag=True,
                              help="Stamp a database that has the schema but no Alembic history at head.")
 
 
-def database_target(environment: Environment | None) -> DatabaseTarget | None:
-    """The database half for ``environment`` (None when no database is configured)."""
+def database_target(database: DatabaseSettings, environment: Environment | None) -> DatabaseTarget | None:
+    """The database half for ``environment``, ``database`` its connection (None when none is configured)."""
     from ..reconcile.target import DatabaseTarget
 
     ctx = click.get_current_context()
-    return DatabaseTarget.configured(database_settings(environment), Path(_ranked("migrations_dir", environment)),
-                                     ctx.params["dev_url"], ctx.params["adopt"])
+    return DatabaseTarget.configured(database, Path(_ranked("migrations_dir", environment)), ctx.params["dev_url"],
+                                     ctx.params["adopt"])
 
 
 def database_target_options(func: Callable) -> Callable:
@@ -318,7 +318,7 @@ def database_target_options(func: Callable) -> Callable:
     def wrapper(*args: Any, database: DatabaseSettings, **kwargs: Any) -> Any:
         for name in ("migrations_dir", "dev_url", "adopt"):
             kwargs.pop(name)
-        return func(*args, database=database_target(chosen_environment()), **kwargs)
+        return func(*args, database=database_target(database, chosen_environment()), **kwargs)
 
     return database_options(add_options([MIGRATIONS_OPTION, DEV_URL_OPTION, _ADOPT_OPTION], wrapper))
 
@@ -407,7 +407,8 @@ def environment_targets(base: Target) -> list[Target]:
     for environment in every_environment():
         files, variables = manifests_of(environment)
         targets.append(dataclasses.replace(base, nats=nats_settings(environment), files=files,
-                                           database=database_target(environment), environment=environment.name,
+                                           database=database_target(database_settings(environment), environment),
+                                           environment=environment.name,
                                            variables=variables))
     return targets
 
