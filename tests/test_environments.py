@@ -85,8 +85,20 @@ def jsctl(root: Path, *args: str, env: dict[str, str] | None = None):
     return run_jsctl(*args, cwd=root, env={**SECRETS, **(env or {})})
 
 
-def test_all_envs_plans_and_applies_each_account_with_its_variables(two_accounts):
+def pad_to_processes(root: Path) -> None:
+    """Make the manifests large enough (a comment) for `plan --all-envs` to plan each environment in a process
+    of its own (reconcile/environments.py); smaller ones are planned on one event loop."""
+    from reconciler.reconcile.environments import PROCESSES_FROM_BYTES
+
+    with (root / "streams.yaml").open("a") as streams:
+        streams.write(f"# {'x' * PROCESSES_FROM_BYTES}\n")
+
+
+@pytest.mark.parametrize("processes", [False, True], ids=["one-loop", "processes"])
+def test_all_envs_plans_and_applies_each_account_with_its_variables(two_accounts, processes):
     url, root = two_accounts
+    if processes:
+        pad_to_processes(root)
     planned = jsctl(root, "plan", "--all-envs", "-o", "json", "--detailed-exitcode")
     assert planned.returncode == 2, planned.stderr
     sections = json.loads(planned.stdout)
@@ -298,7 +310,8 @@ def processes_in(directory: Path) -> list[int]:
     return found
 
 
-def test_timeout_ends_every_environments_planning_process(two_accounts, tmp_path):
+@pytest.mark.parametrize("processes", [False, True], ids=["one-loop", "processes"])
+def test_timeout_ends_every_environments_planning_process(two_accounts, tmp_path, processes):
     """Each environment is planned in a process of its own: --timeout ends the run with one error and none of
     them outlives it (one environment's server accepts connections and never says a word)."""
     import socket
@@ -311,6 +324,8 @@ def test_timeout_ends_every_environments_planning_process(two_accounts, tmp_path
             "a": account_env(url, "a", retention="1d", max_msgs=1),
             "mute": account_env(f"nats://127.0.0.1:{silent.getsockname()[1]}", "b", retention="1d", max_msgs=1),
         })
+        if processes:
+            pad_to_processes(root)
         done = jsctl(root, "plan", "--all-envs", "--timeout", "2s")
     assert done.returncode == 1
     assert done.stderr.strip().splitlines()[-1].startswith("jsctl: error: gave up after 2s"), done.stderr
