@@ -1,0 +1,339 @@
+"""Declared keys of KV buckets (``entries:``; addresses ``kv/BUCKET/KEY``): read, planned, written.
+
+A key's state is the last message on its subject ``$KV.<bucket>.<key>`` in the backing stream
+``KV_<bucket>``: its sequence is the key's *revision*, a ``KV-Operation: DEL``/``PURGE`` header
+marks it deleted. jsctl reads it with ``STREAM.MSG.GET`` ``last_by_subj`` (answered whether or not
+the bucket allows direct gets; nats-py's buckets do not) and writes with a plain JetStream publish
+carrying ``Nats-Expected-Last-Subject-Sequence`` = the revision the plan saw (0: none), so a writer
+that came in between makes the write fail (10071, or 10164 on 2.11+ replicated streams) rather than
+be overwritten (docs/research/buckets.md, §3).
+
+Every write carries jsctl's marks as headers (``Jsctl-Managed: true``, ``Jsctl-Owner: PROJECT``),
+stored with the message: keys have no metadata, so ``--prune`` deletes an undeclared key only when
+its last write carries this project's marks (ownership.py judges them as it judges a stream's).
+
+Under a JetStream domain, writes go to ``<api prefix>.$KV.<bucket>.<key>`` (what nats.go does): a
+bare ``$KV.`` publish lands in the bucket of whatever domain the connection is in.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..errors import JsctlError, keep_secret
+from ..plan.address import KV_ENTRY, Address
+from ..plan.details import Details
+from ..plan.model import Action, Change, FieldChange
+from ..plan.policy import is_destructive
+from .client import ApiError, JetStreamApi, unanswered
+from .ownership import MANAGED_KEY, MANAGED_VALUE, OWNER_KEY, Ownership, Standing, shown
+
+if TYPE_CHECKING:
+    from .execute import Step
+
+DEFAULT_API_PREFIX = "$JS.API"
+MANAGED_HEADER, OWNER_HEADER = "Jsctl-Managed", "Jsctl-Owner"  # jsctl's marks on every write it makes
+_MARK_OF_HEADER = {MANAGED_HEADER: MANAGED_KEY, OWNER_HEADER: OWNER_KEY}
+OPERATION_HEADER = "KV-Operation"
+EXPECTED_REVISION_HEADER = "Nats-Expected-Last-Subject-Sequence"
+DELETED_OPERATIONS = ("DEL", "PURGE")
+WRONG_LAST_SEQUENCE = (10071, 10164)  # 10164: 2.11+ on replicated streams; the clients treat both alike
+NO_MESSAGE = 10037  # STREAM.MSG.GET: the key never had a message
+# Go's rules (nats.go kv.go), stricter than nats-py's: no "..", no "." at either end.
+_KEY = re.compile(r"[-/_=.a-zA-Z0-9]+")
+VALUE_FIELD = "value"  # the one field of an entry's diff
+SENSITIVE_SHOWN = "(sensitive)"
+
+
+def key_problem(key: str) -> str | None:
+    """Why ``key`` cannot be a KV key (the reference clients' rules), or None."""
+    if not isinstance(key, str) or not _KEY.fullmatch(key):
+        return "a KV key is letters, digits and - / _ = . (the NATS clients refuse anything else)"
+    if key.startswith(".") or key.endswith(".") or ".." in key:
+        return "a KV key does not start or end with '.' nor hold '..' (they make empty subject tokens)"
+    return None
+
+
+@dataclass(frozen=True)
+class DeclaredEntry:
+    bucket: str
+    key: str
+    value: bytes = field(repr=False)
+    sensitive: bool = False
+    origin: str = ""  # "file:line:column", for messages
+
+    @property
+    def address(self) -> Address:
+        return KV_ENTRY.address(self.bucket, self.key)
+
+
+ENTRY_FIELDS = ("value", "value_file", "sensitive")
+
+
+def declared_entry(bucket: str, key: str, raw: Any, manifest: Path,
+                   origin: str = "") -> tuple[DeclaredEntry | None, list[tuple[tuple[str, ...], str]]]:
+    """An ``entries:`` item (``KEY: text`` or ``KEY: {value | value_file, sensitive}``) as declared, or
+    the problems found, each ``(path below the key, message)``; ``value_file`` is read relative to the
+    directory of ``manifest``. A sensitive value is registered as a secret (errors.keep_secret)."""
+    problem = key_problem(key)
+    if problem:
+        return None, [((), problem)]
+    long = raw if isinstance(raw, dict) else {"value": raw}
+    problems = [((name,), f"unknown field (an entry has {', '.join(ENTRY_FIELDS)})")
+                for name in long if name not in ENTRY_FIELDS]
+    sensitive = long.get("sensitive", False)
+    if not isinstance(sensitive, bool):
+        problems.append((("sensitive",), "true or false"))
+    if ("value" in long) == ("value_file" in long):
+        problems.append(((), "give either value or value_file"))
+        return None, problems
+    value = _value(long, manifest, problems, () if long is not raw else (VALUE_FIELD,))
+    if problems or value is None:
+        return None, problems
+    if sensitive:
+        keep_secret(value.decode(errors="replace"))
+    return DeclaredEntry(bucket, key, value, sensitive, origin), []
+
+
+def _value(entry: dict[str, Any], manifest: Path, problems: list[tuple[tuple[str, ...], str]],
+           where: tuple[str, ...]) -> bytes | None:
+    if "value_file" in entry:
+        name = entry["value_file"]
+        if not isinstance(name, str) or not name:
+            problems.append((("value_file",), "a file path (relative to this manifest)"))
+            return None
+        path = manifest.parent / name
+        try:
+            return path.read_bytes()
+        except OSError as exc:
+            problems.append((("value_file",), f"cannot read {path}: {exc.strerror or exc}"))
+            return None
+    value = entry["value"]
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        problems.append((where, "a value is text: quote it (YAML reads on, off, yes, no as booleans)"))
+        return None
+    return str(value).encode()
+
+
+@dataclass(frozen=True)
+class LiveEntry:
+    """A key as the server has it: ``revision`` is the sequence of its last message (0: it never had
+    one), ``value`` None when that message deletes it, ``marks`` jsctl's marks of that write (as
+    ownership.py reads metadata)."""
+
+    revision: int = 0
+    value: bytes | None = field(default=None, repr=False)
+    marks: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def as_config(self) -> dict[str, Any]:
+        """The key as ownership.py judges a stream's config: its marks as metadata."""
+        return {"metadata": dict(self.marks)}
+
+
+ABSENT = LiveEntry()
+
+
+def kv_subject(bucket: str, key: str) -> str:
+    return f"$KV.{bucket}.{key}"
+
+
+def write_subject(api_prefix: str, bucket: str, key: str) -> str:
+    """Where a write to the key goes: through the API prefix of a JetStream domain (nats.go's rule:
+    any prefix but the default one)."""
+    subject = kv_subject(bucket, key)
+    return subject if api_prefix == DEFAULT_API_PREFIX else f"{api_prefix}.{subject}"
+
+
+def _headers(raw: str | None) -> dict[str, str]:
+    """A stored message's headers (base64 of ``NATS/1.0\\r\\nName: value\\r\\n...``)."""
+    if not raw:
+        return {}
+    lines = base64.b64decode(raw).decode(errors="replace").split("\r\n")[1:]
+    return {k.strip(): v.strip() for k, _, v in (line.partition(":") for line in lines if ":" in line)}
+
+
+def live_entry(message: dict[str, Any]) -> LiveEntry:
+    """A STREAM.MSG.GET ``message`` as the key's state."""
+    headers = _headers(message.get("hdrs"))
+    marks = {_MARK_OF_HEADER[name]: value for name, value in headers.items() if name in _MARK_OF_HEADER}
+    deleted = headers.get(OPERATION_HEADER) in DELETED_OPERATIONS or "Nats-Marker-Reason" in headers
+    value = None if deleted else base64.b64decode(message.get("data") or "")
+    return LiveEntry(int(message["seq"]), value, marks)
+
+
+async def read_entry(api: JetStreamApi, bucket: str, key: str) -> LiveEntry:
+    try:
+        reply = await api.request(f"STREAM.MSG.GET.KV_{bucket}", {"last_by_subj": kv_subject(bucket, key)})
+    except ApiError as exc:
+        if exc.err_code == NO_MESSAGE:
+            return ABSENT
+        raise
+    return live_entry(reply["message"])
+
+
+async def read_entries(api: JetStreamApi, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], LiveEntry]:
+    """The state of each ``(bucket, key)``, read concurrently (bounded)."""
+    from .observe import bounded
+
+    wanted = sorted(set(keys))
+    found = await bounded(read_entry(api, bucket, key) for bucket, key in wanted)
+    return dict(zip(wanted, found, strict=True))
+
+
+SUBJECTS_PAGE_MAX = 100_000  # STREAM.INFO lists at most this many subjects a page (JSMaxSubjectDetails)
+MAX_PAGES = 1_000  # a bound on the listing: 100 million keys
+
+
+async def bucket_keys(api: JetStreamApi, bucket: str) -> list[str]:
+    """Every key the bucket holds a message for (deleted ones too: their markers stay), from
+    STREAM.INFO's paged ``subjects_filter``."""
+    prefix = kv_subject(bucket, "")
+    keys: list[str] = []
+    for _ in range(MAX_PAGES):
+        info = await api.request(f"STREAM.INFO.KV_{bucket}", {"subjects_filter": f"{prefix}>", "offset": len(keys)})
+        page = info.get("state", {}).get("subjects") or {}
+        keys += [subject[len(prefix):] for subject in page]
+        if not page or len(keys) >= info.get("total", 0):
+            break
+    return sorted(keys)
+
+
+# Planning: pure.
+
+
+def text_of(value: bytes | None) -> str | None:
+    return None if value is None else value.decode(errors="backslashreplace")
+
+
+def plan_entry(declared: DeclaredEntry, live: LiveEntry, ownership: Ownership) -> Change | None:
+    """A create (the key has no value), an update back to the declared value, or None when it has it.
+    ``desired`` holds the revision the write expects, never the value (saved plans keep no values)."""
+    if live.value == declared.value:
+        return None
+    action = Action.CREATE if live.value is None else Action.UPDATE
+    before, after = (None, None) if declared.sensitive else (text_of(live.value), text_of(declared.value))
+    reason = None
+    if action == Action.UPDATE and ownership.standing(live.as_config) is Standing.UNMARKED:
+        reason = "changed outside jsctl: apply writes the declared value back"
+    return Change(declared.address, action, [FieldChange(VALUE_FIELD, before, after)], reason=reason,
+                  details=Details(sensitive=declared.sensitive), desired={"revision": live.revision})
+
+
+def prunable(live: LiveEntry, ownership: Ownership) -> bool:
+    """An undeclared key ``--prune`` deletes: one with a value whose last write is this project's."""
+    return live.value is not None and ownership.standing(live.as_config) is Standing.OURS
+
+
+def prune_entry(address: Address, live: LiveEntry) -> Change:
+    """Delete (a KV delete marker, as ``nats kv del``) an undeclared key this project wrote; its value is
+    not shown (undeclared: jsctl cannot know whether it is sensitive)."""
+    return Change(address, Action.DELETE, [FieldChange(VALUE_FIELD, None, None)],
+                  destructive=is_destructive(Action.DELETE),
+                  reason=f"written by project {shown(live.marks.get(OWNER_KEY))}, no longer in the manifests",
+                  details=Details(sensitive=True), desired={"revision": live.revision})
+
+
+def plan_entries(declared: Iterable[DeclaredEntry], live: Mapping[tuple[str, str], LiveEntry], ownership: Ownership,
+                 *, fresh: Iterable[str] = (), undeclared: Mapping[tuple[str, str], LiveEntry] | None = None
+                 ) -> list[Change]:
+    """The changes of the declared keys (``fresh``: buckets this plan creates or replaces, so empty) and,
+    with ``undeclared`` (``--prune``: the other keys of the declared buckets), deletes of this project's."""
+    empty = set(fresh)
+    changes = []
+    for entry in sorted(declared, key=lambda e: (e.bucket, e.key)):
+        state = ABSENT if entry.bucket in empty else live.get((entry.bucket, entry.key), ABSENT)
+        change = plan_entry(entry, state, ownership)
+        if change is not None:
+            changes.append(change)
+    for (bucket, key), state in sorted((undeclared or {}).items()):
+        if bucket not in empty and prunable(state, ownership):
+            changes.append(prune_entry(KV_ENTRY.address(bucket, key), state))
+    return changes
+
+
+# Applying.
+
+
+class EntryConflict(JsctlError):
+    """A key's revision moved between plan and apply: someone else wrote it; nothing was overwritten."""
+
+
+def marks_headers(ownership: Ownership) -> dict[str, str]:
+    return {MANAGED_HEADER: MANAGED_VALUE} | ({OWNER_HEADER: ownership.owner} if ownership.owner else {})
+
+
+def entry_step(change: Change) -> Step:
+    """The write of one entry change: to the key's subject (through the API prefix when it is sent), with
+    the revision it expects as payload."""
+    from .execute import Step
+
+    bucket, key = change.address.names
+    verb = {Action.CREATE: "create", Action.UPDATE: "update", Action.DELETE: "delete"}[change.action]
+    return Step(change.address, verb, kv_subject(bucket, key), dict(change.desired or {}))
+
+
+@dataclass
+class EntryWriter:
+    """Writes entry steps (execute.py calls ``write``): the declared values by address (none: the key
+    is deleted), marked as written by ``ownership``'s project."""
+
+    values: Mapping[Address, bytes]
+    ownership: Ownership
+
+    async def write(self, api: JetStreamApi, step: Step) -> dict[str, Any]:
+        value = None if step.verb == "delete" else self.values[step.address]
+        return await write_entry(api, step, value, self.ownership)
+
+
+async def write_entry(api: JetStreamApi, step: Step, value: bytes | None, ownership: Ownership) -> dict[str, Any]:
+    """Publish ``value`` (None: a delete marker) to the step's key iff its revision is still the one the
+    plan saw; the PubAck (``seq``: the new revision). A moved revision raises EntryConflict."""
+    from nats.errors import NoRespondersError
+    from nats.errors import TimeoutError as NatsTimeout
+
+    expected = int((step.payload or {}).get("revision", 0))
+    headers = {EXPECTED_REVISION_HEADER: str(expected), **marks_headers(ownership)}
+    if value is None:
+        headers[OPERATION_HEADER] = "DEL"
+    subject = write_subject(api.prefix, *step.address.names)
+    try:
+        msg = await api.nc.request(subject, value or b"", timeout=api.timeout, headers=headers)
+    except NatsTimeout:
+        raise unanswered(api.nc, subject, api.timeout) from None
+    except NoRespondersError:
+        raise JsctlError(f"{subject}: no JetStream stream stores this key (is the bucket there?)") from None
+    reply = json.loads(msg.data)
+    error = reply.get("error")
+    if not error:
+        return reply
+    if error.get("err_code") in WRONG_LAST_SEQUENCE:
+        bucket, key = step.address.names
+        now = await read_entry(api, bucket, key)
+        raise EntryConflict(
+            f"key {key} of bucket {bucket} changed since the plan: the plan expected revision {expected}, the key "
+            f"is at revision {now.revision}; someone else wrote it meanwhile and jsctl did not overwrite it: run "
+            "`jsctl plan` to see its value now, then apply again (or change the manifest)")
+    raise ApiError(subject, error.get("code", 0), error.get("err_code", 0), error.get("description", "?"))
+
+
+class EntriesNotKept(JsctlError):
+    """After apply, a declared key does not hold the declared value."""
+
+
+async def verify_entries(api: JetStreamApi, written: Mapping[Address, DeclaredEntry | None]) -> None:
+    """Read back each written key: a declared one must hold its value, a pruned one none."""
+    states = await read_entries(api, [tuple(address.names) for address in written])  # type: ignore[misc]
+    wrong = []
+    for address, entry in written.items():
+        state = states[tuple(address.names)]  # type: ignore[index]
+        if state.value != (entry.value if entry else None):
+            wrong.append(f"{address} " + ("holds another value" if entry else "still has a value"))
+    if wrong:
+        raise EntriesNotKept("verify after apply: " + "; ".join(wrong) + " (someone wrote it since: run `jsctl plan`)")
