@@ -14,13 +14,14 @@ from ..plan import address as plan_address
 from ..plan.address import Address
 
 STREAM, CONSUMER = "stream", "consumer"
+KV, OBJ = "kv", "objectstore"  # a key-value bucket, an object store: each is one backing stream
 CONSUMER_LIMITS = ("max_ack_pending", "inactive_threshold")  # a stream's consumer_limits: defaults for its consumers
 
 
 @dataclass
 class DeclaredResource:
-    kind: str  # STREAM or CONSUMER
-    name: str
+    kind: str  # STREAM, CONSUMER, KV or OBJ
+    name: str  # a bucket's name for KV and OBJ
     config: dict[str, Any]
     origin: str = ""  # "file:line:column" of the item, for messages
     stream: str | None = None  # the stream a consumer belongs to
@@ -35,6 +36,8 @@ class DeclaredResource:
 class Desired:
     streams: dict[str, DeclaredResource] = field(default_factory=dict)
     consumers: dict[tuple[str, str], DeclaredResource] = field(default_factory=dict)  # (stream, name)
+    key_value: dict[str, DeclaredResource] = field(default_factory=dict)  # bucket -> its spec (buckets.py)
+    object_stores: dict[str, DeclaredResource] = field(default_factory=dict)
     files: list[str] = field(default_factory=list)  # the manifest files read, for digests
 
 
