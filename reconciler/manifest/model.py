@@ -14,6 +14,7 @@ from ..plan import address as plan_address
 from ..plan.address import Address
 
 STREAM, CONSUMER = "stream", "consumer"
+KV, OBJ = "kv", "objectstore"  # a key-value bucket, an object store: each is one backing stream
 CONSUMER_LIMITS = ("max_ack_pending", "inactive_threshold")  # a stream's consumer_limits: defaults for its consumers
 
 
@@ -24,9 +25,12 @@ class DeclaredResource:
     config: dict[str, Any]
     origin: str = ""  # "file:line:column" of the item, for messages
     stream: str | None = None  # the stream a consumer belongs to
+    shown_as: Address | None = None  # a bucket's backing stream is shown at the bucket's address (kv/NAME)
 
     @property
     def address(self) -> Address:
+        if self.shown_as is not None:
+            return self.shown_as
         return plan_address.STREAM.address(self.name) if self.kind == STREAM else \
             plan_address.CONSUMER.address(self.stream or "", self.name)
 
@@ -35,6 +39,8 @@ class DeclaredResource:
 class Desired:
     streams: dict[str, DeclaredResource] = field(default_factory=dict)
     consumers: dict[tuple[str, str], DeclaredResource] = field(default_factory=dict)  # (stream, name)
+    key_value: dict[str, DeclaredResource] = field(default_factory=dict)  # bucket -> its spec (buckets.py)
+    object_stores: dict[str, DeclaredResource] = field(default_factory=dict)
     files: list[str] = field(default_factory=list)  # the manifest files read, for digests
 
 
