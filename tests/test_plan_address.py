@@ -20,7 +20,9 @@ from reconciler.plan.address import (
     DB_VIEW,
     JETSTREAM,
     KINDS,
+    KV,
     KV_ENTRY,
+    OBJECTSTORE,
     OTHER,
     STREAM,
     Address,
@@ -45,6 +47,7 @@ def test_any_text_is_an_address_of_some_kind(text):
 
 @pytest.mark.parametrize(("text", "kind", "names"), [
     ("stream/ORDERS", STREAM, ("ORDERS",)), ("consumer/ORDERS/C", CONSUMER, ("ORDERS", "C")),
+    ("kv/CONFIG", KV, ("CONFIG",)), ("objectstore/ARTIFACTS", OBJECTSTORE, ("ARTIFACTS",)),
     ("db/revision/0002", DB_REVISION, ("0002",)), ("db/column/t.c", DB_COLUMN, ("t.c",)), ("db", DB, ()),
     ("db/column/a/b", DB_COLUMN, ("a/b",)),  # a quoted Postgres name may hold a "/"
     ("db/function/jsctl_record_batch(text[], timestamp with time zone[], numeric)", DB_FUNCTION,
@@ -58,7 +61,7 @@ def test_the_documented_addresses(text, kind, names):
 
 
 def test_unknown_kinds_are_named_by_their_prefix_and_never_applied():
-    assert (Address("kv/B").kind.label, Address("kv/B").target) == ("kv", OTHER)
+    assert (Address("queue/B").kind.label, Address("queue/B").target) == ("queue", OTHER)
     assert (Address("db/sequence/s").kind.label, Address("db/sequence/s").target) == ("db_sequence", DATABASE)
     with pytest.raises(ValueError):
         STREAM.address("A", "B")

@@ -28,8 +28,9 @@ from datetime import datetime, timezone
 from typing import Any
 
 from ..manifest.model import Desired
-from ..plan.address import CONSUMER, JETSTREAM, STREAM, Address
+from ..plan.address import CONSUMER, JETSTREAM, STREAM, STREAM_KINDS, Address
 from ..plan.model import Action, Change, FieldChange, Plan
+from .bucket_streams import stream_name
 from .normalize import as_read, is_ephemeral
 from .observe import Live
 from .plan import changes_consumer_limits, related_stream
@@ -46,7 +47,7 @@ def covered(desired: Desired, plan: Plan, live: Live) -> set[Address]:
     addresses |= {STREAM.address(stream) for stream, _ in desired.consumers}
     touched = [c for c in plan.changes if c.changes_something and c.address.target == JETSTREAM]
     addresses |= {c.address for c in touched}
-    reads_consumers = {c.address.names[0] for c in touched if c.address.kind is STREAM
+    reads_consumers = {stream_name(c.address) for c in touched if c.address.kind in STREAM_KINDS
                        and (c.action in _TAKES_ITS_CONSUMERS or changes_consumer_limits(c))}
     addresses |= {CONSUMER.address(stream, name) for (stream, name), item in live.consumers.items()
                   if stream in reads_consumers and not is_ephemeral(item["config"])}
@@ -59,8 +60,8 @@ def recorded(desired: Desired, plan: Plan, live: Live, also: Iterable[str] = ())
     for one the server lists but cannot read."""
     entries: dict[str, dict[str, Any]] = {}
     for address in covered(desired, plan, live) | {Address(a) for a in also}:
-        if address.kind is STREAM:
-            item, offline = live.streams.get(address.names[0]), live.offline_reason(address.names[0])
+        if address.kind in STREAM_KINDS:
+            item, offline = live.streams.get(stream_name(address)), live.offline_reason(stream_name(address))
         elif address.kind is CONSUMER:
             item, offline = live.consumers.get(address.names), live.offline_reason(*address.names)
         else:

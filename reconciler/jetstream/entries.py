@@ -20,13 +20,13 @@ from __future__ import annotations
 
 import base64
 import json
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import JsctlError, keep_secret
+from ..manifest.kvnames import key_problem
 from ..plan.address import KV_ENTRY, Address
 from ..plan.details import Details
 from ..plan.model import Action, Change, FieldChange
@@ -45,19 +45,8 @@ EXPECTED_REVISION_HEADER = "Nats-Expected-Last-Subject-Sequence"
 DELETED_OPERATIONS = ("DEL", "PURGE")
 WRONG_LAST_SEQUENCE = (10071, 10164)  # 10164: 2.11+ on replicated streams; the clients treat both alike
 NO_MESSAGE = 10037  # STREAM.MSG.GET: the key never had a message
-# Go's rules (nats.go kv.go), stricter than nats-py's: no "..", no "." at either end.
-_KEY = re.compile(r"[-/_=.a-zA-Z0-9]+")
 VALUE_FIELD = "value"  # the one field of an entry's diff
 SENSITIVE_SHOWN = "(sensitive)"
-
-
-def key_problem(key: str) -> str | None:
-    """Why ``key`` cannot be a KV key (the reference clients' rules), or None."""
-    if not isinstance(key, str) or not _KEY.fullmatch(key):
-        return "a KV key is letters, digits and - / _ = . (the NATS clients refuse anything else)"
-    if key.startswith(".") or key.endswith(".") or ".." in key:
-        return "a KV key does not start or end with '.' nor hold '..' (they make empty subject tokens)"
-    return None
 
 
 @dataclass(frozen=True)

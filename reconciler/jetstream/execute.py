@@ -17,8 +17,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..errors import JsctlError
-from ..plan.address import KV_ENTRY, STREAM, Address
+from ..plan.address import KV_ENTRY, STREAM_KINDS, Address
 from ..plan.model import Action, Change
+from .bucket_streams import stream_name
 from .client import JetStreamApi
 
 if TYPE_CHECKING:
@@ -48,7 +49,7 @@ class Step:
 
     @property
     def is_stream(self) -> bool:
-        return self.address.kind is STREAM
+        return self.address.kind in STREAM_KINDS
 
     def describe(self) -> str:
         return f"{self.verb} {self.address}" + (f": {self.error}" if self.error else "")
@@ -71,9 +72,9 @@ class ApplyFailed(JsctlError):
 
 
 def stream_and_consumer(address: Address) -> tuple[str, str | None]:
-    """``stream/S`` -> ("S", None); ``consumer/S/C`` -> ("S", "C")."""
+    """``stream/S`` -> ("S", None); ``kv/B`` -> ("KV_B", None); ``consumer/S/C`` -> ("S", "C")."""
     names = address.names
-    return names[0], names[1] if len(names) > 1 else None
+    return (stream_name(address), None) if address.kind in STREAM_KINDS else (names[0], names[1])
 
 
 def steps_for(change: Change) -> list[Step]:

@@ -13,10 +13,11 @@ from typing import Any
 
 from ..manifest.model import STREAM as STREAM_KIND
 from ..manifest.model import DeclaredResource, Desired
-from ..plan.address import CONSUMER, STREAM, Address
+from ..plan.address import CONSUMER, STREAM, STREAM_KINDS, Address
 from ..plan.details import Details
 from ..plan.model import Action, Change, Plan
 from ..plan.policy import is_destructive
+from .bucket_streams import destroyed, stream_address
 from .capabilities import unsupported
 from .diff import field_changes
 from .normalize import is_ephemeral, normalize
@@ -26,8 +27,9 @@ from .replace_rules import limits_change_refused, replace_reasons
 
 
 def _stream_state(item: dict[str, Any]) -> dict[str, Any]:
+    """What deleting a stream loses (a bucket's: its keys or objects and bytes)."""
     state = item.get("state") or {}
-    return {"messages": state.get("messages", 0), "bytes": state.get("bytes", 0)}
+    return destroyed(item) or {"messages": state.get("messages", 0), "bytes": state.get("bytes", 0)}
 
 
 def _consumer_state(item: dict[str, Any]) -> dict[str, Any]:
@@ -157,11 +159,17 @@ class Planner:
             return
         lost = sorted(name for name in self.live_consumers_of.get(declared.name, [])
                       if not is_ephemeral(self.live.consumers[(declared.name, name)]["config"]))
-        change = self._compare(declared, item["config"], {**_stream_state(item), "consumers": lost})
+        change = self._compare(declared, item["config"], {**_stream_state(item), **self._consumers_lost(item, lost)})
         if change is not None and change.action == Action.REPLACE:
             self.replaced_streams.add(declared.name)
         if change is not None:
             self.changes.append(change)
+
+    @staticmethod
+    def _consumers_lost(item: dict[str, Any], lost: list[str]) -> dict[str, Any]:
+        """A stream's replace lists the durable consumers it loses; a bucket's, only when it has any
+        (clients watch buckets with ephemeral consumers)."""
+        return {"consumers": lost} if lost or destroyed(item) is None else {}
 
     def _consumer(self, declared: DeclaredResource) -> None:
         stream = declared.stream or ""
@@ -215,10 +223,11 @@ class Planner:
         held = held_streams(self.live, self.ownership)
         for name in sorted(self.live.streams.keys() - self.desired.streams.keys()):
             item = self.live.streams[name]
+            address = stream_address(name, item["config"])
             if name in streams:
-                self.changes.append(_delete(STREAM.address(name), _stream_state(item)))
+                self.changes.append(_delete(address, _stream_state(item)))
             else:
-                self.changes.append(self._unmanaged(STREAM.address(name), item["config"], held.get(name, [])))
+                self.changes.append(self._unmanaged(address, item["config"], held.get(name, [])))
         for stream, name in sorted(self.live.consumers.keys() - self.desired.consumers.keys()):
             item = self.live.consumers[(stream, name)]
             address = CONSUMER.address(stream, name)
@@ -248,9 +257,9 @@ class Planner:
 
     def _note_possible_renames(self) -> None:
         """A stream deleted while another is created may be a rename: say what that costs, never guess."""
-        if {Action.CREATE} & {c.action for c in self.changes if c.address.kind is STREAM}:
+        if {Action.CREATE} & {c.action for c in self.changes if c.address.kind in STREAM_KINDS}:
             for change in self.changes:
-                if change.action == Action.DELETE and change.address.kind is STREAM:
+                if change.action == Action.DELETE and change.address.kind in STREAM_KINDS:
                     change.reason = f"{change.reason}; {RENAME_NOTE}"
 
     def _undeclared_offline(self) -> None:
@@ -265,7 +274,7 @@ class Planner:
         standing, owner = self.ownership.standing(config), owner_of(config)
         reason = unmanaged_reason(standing, owner)
         if standing is Standing.OURS and held_by:
-            (stream,) = address.names
+            stream = config["name"]
             holders = ", ".join(f"{CONSUMER.address(stream, name)} ({self._holder(stream, name)})" for name in held_by)
             reason = (f"created by project {shown(owner)}, no longer in the manifests: --prune leaves it while "
                       f"consumers jsctl made for others are on it: {holders}")

@@ -28,6 +28,7 @@ class JetStreamSession:
         self.api: JetStreamApi | None = None
         self.live: Live | None = None
         self.normalized = NormalizeCache()  # the plan's normalized configs, found again by apply's verify
+        self._declared: tuple[Desired, Live, Desired] | None = None
 
     async def __aenter__(self) -> JetStreamSession:
         self.api = JetStreamApi(await connect_nats(self.settings, name=self.name))
@@ -46,11 +47,26 @@ class JetStreamSession:
         self.live = await read_live(self.api, streams)
         return self.live
 
+    def declared(self, desired: Desired) -> Desired:
+        """``desired`` with its buckets as their backing streams (bucket_streams.as_streams) for the live
+        account read last: the same object for a plan, its basis and its apply's verify."""
+        from .bucket_streams import as_streams
+
+        assert self.live is not None, "observe() first"
+        if self._declared is None or self._declared[0] is not desired or self._declared[1] is not self.live:
+            self._declared = (desired, self.live, as_streams(desired, self.live.version, self.live.streams))
+        return self._declared[2]
+
     async def plan(self, desired: Desired, *, prune: bool = False, ownership: Ownership = NO_OWNER) -> Plan:
+        from .bucket_streams import count_objects
         from .plan import plan_jetstream
 
-        return plan_jetstream(desired, await self.observe(), prune=prune, ownership=ownership,
+        live = await self.observe()
+        plan = plan_jetstream(self.declared(desired), live, prune=prune, ownership=ownership,
                               normalized=self.normalized)
+        assert self.api is not None
+        await count_objects(self.api, plan)
+        return plan
 
     async def apply(self, desired: Desired, changes: list[Change], *, prune: bool = False,
                     ownership: Ownership = NO_OWNER, progress: Callable[[str], None] | None = None,
@@ -69,6 +85,7 @@ class JetStreamSession:
         clustered = self.live.identity.cluster
         settle = (settler(self.api, timeout=DEFAULT_TIMEOUT_S if converge_timeout is None else converge_timeout,
                           progress=progress) if clustered else None)
+        desired = self.declared(desired)
         verifier = Verifier(desired, self.live, self.normalized)
         steps = await execute(self.api, ours, settle=settle, accepted=verifier.accepted)
         verify(desired, self.live, steps, prune=prune, ownership=ownership, normalized=self.normalized)

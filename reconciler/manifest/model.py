@@ -25,9 +25,12 @@ class DeclaredResource:
     config: dict[str, Any]
     origin: str = ""  # "file:line:column" of the item, for messages
     stream: str | None = None  # the stream a consumer belongs to
+    shown_as: Address | None = None  # a bucket's backing stream is shown at the bucket's address (kv/NAME)
 
     @property
     def address(self) -> Address:
+        if self.shown_as is not None:
+            return self.shown_as
         return plan_address.STREAM.address(self.name) if self.kind == STREAM else \
             plan_address.CONSUMER.address(self.stream or "", self.name)
 

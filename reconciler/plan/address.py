@@ -1,6 +1,7 @@
 """Addresses of resources in a plan, parsed and formatted here and nowhere else.
 
 An address is ``KIND/NAME...`` (README, "Plans"): ``stream/NAME``, ``consumer/STREAM/NAME``,
+``kv/BUCKET``, ``objectstore/BUCKET``,
 ``db/revision/REV``, ``db/table/NAME``, ``db/column/TABLE.COLUMN``, ``db/index/NAME``,
 ``db/constraint/NAME``, ``db/function/NAME(ARGUMENT TYPES)``, ``db/trigger/TABLE.NAME``, ``db/view/NAME``,
 ``kv/BUCKET/KEY`` (a declared key of a KV bucket; the key may hold ``/``: ``kv/B/a/b`` is key ``a/b``).
@@ -40,6 +41,8 @@ class Kind:
 
 STREAM = Kind("stream", JETSTREAM, 1)
 CONSUMER = Kind("consumer", JETSTREAM, 2)
+KV = Kind("kv", JETSTREAM, 1)  # a KV bucket: planned and applied as its backing stream KV_<bucket>
+OBJECTSTORE = Kind("objectstore", JETSTREAM, 1)  # an object store: its backing stream OBJ_<bucket>
 DB_REVISION = Kind("db/revision", DATABASE, 1)
 DB_TABLE = Kind("db/table", DATABASE, 1)
 DB_COLUMN = Kind("db/column", DATABASE, 1)  # TABLE.COLUMN
@@ -51,8 +54,9 @@ DB_VIEW = Kind("db/view", DATABASE, 1)  # a view or a materialized view
 DB = Kind("db", DATABASE, 0)  # the database itself: a difference of a kind a newer Alembic reports
 KV_ENTRY = Kind("kv", JETSTREAM, 2, "kv_entry")  # BUCKET/KEY: a key may hold "/", a bucket name cannot
 
-KINDS = {kind.label: kind for kind in (STREAM, CONSUMER, DB_REVISION, DB_TABLE, DB_COLUMN, DB_INDEX,
-                                       DB_CONSTRAINT, DB_FUNCTION, DB_TRIGGER, DB_VIEW, DB, KV_ENTRY)}
+STREAM_KINDS = frozenset({STREAM, KV, OBJECTSTORE})  # a stream, or a bucket that is one underneath
+KINDS = {kind.label: kind for kind in (STREAM, CONSUMER, KV, OBJECTSTORE, DB_REVISION, DB_TABLE, DB_COLUMN,
+                                       DB_INDEX, DB_CONSTRAINT, DB_FUNCTION, DB_TRIGGER, DB_VIEW, DB, KV_ENTRY)}
 _BY_PREFIX: dict[str, list[Kind]] = {}  # kinds sharing a prefix: the one with more names first
 for _kind in sorted(KINDS.values(), key=lambda kind: -kind.names):
     _BY_PREFIX.setdefault(_kind.prefix, []).append(_kind)

@@ -100,7 +100,7 @@ def plan_basis(target: Target, desired: Desired | None, session: JetStreamSessio
     if session is not None and session.live is not None and desired is not None:
         from ..jetstream.basis import recorded
 
-        live = recorded(desired, plan, session.live, also)
+        live = recorded(session.declared(desired), plan, session.live, also)
         nats_target = target_of(session.live.identity)
     return PlanBasis.build(manifests=manifest_digests(files), live=live, target=nats_target, database=database)
 

@@ -11,7 +11,8 @@ import nats
 import pytest
 from nats.js.errors import KeyNotFoundError
 
-from reconciler.dev.servers import NatsServer
+from reconciler.dev.servers import NatsServer, free_ports
+from reconciler.errors import JsctlError
 from reconciler.jetstream.client import JetStreamApi
 from reconciler.jetstream.connect import connect_nats
 from reconciler.jetstream.entries import (
@@ -137,23 +138,46 @@ def test_prune_deletes_only_keys_this_project_wrote_last(js_account):
 
 
 def test_writes_go_through_the_domains_api_prefix(tmp_path):
-    """A user who may publish only under the hub domain's API prefix still writes the keys: jsctl never
-    sends a bare $KV. publish (which, on a leaf node, would land in the leaf's bucket)."""
-    server = NatsServer(tmp_path / "server")
-    only_prefixed = '{publish: {allow: ["$JS.hub.API.>", "_INBOX.>"]}}'
-    server.config = (f'jetstream {{ store_dir: "{server.store_dir}", domain: hub }}\n'
-                     'accounts { APP { jetstream: enabled, users: ['
-                     f'{{user: jsctl, password: pw, permissions: {only_prefixed}}}, {{user: admin, password: pw}}] }} }}\n')
-    server.start()
+    """From a leaf node with JetStream domain leaf, entries declared for domain hub land in the hub's
+    bucket, not in the leaf's bucket of the same name (a bare $KV. publish would: research §3)."""
+    [port] = free_ports(1)
+    hub, leaf = NatsServer(tmp_path / "hub"), NatsServer(tmp_path / "leaf")
+    hub.config = (f'jetstream {{ store_dir: "{hub.store_dir}", domain: hub }}\n'
+                  f'leafnodes {{ listen: "127.0.0.1:{port}" }}\n')
+    leaf.config = (f'jetstream {{ store_dir: "{leaf.store_dir}", domain: leaf }}\n'
+                   f'leafnodes {{ remotes: [{{ url: "nats-leaf://127.0.0.1:{port}" }}] }}\n')
+    hub.start()
     try:
-        async def body(api, js):
-            kv = await js.create_key_value(bucket="CONFIG")
-            declared = entries("CONFIG", {"k": "v", "a/b": "w"})
-            await plan_and_apply(api, declared)
-            assert [(await kv.get(k)).value for k in ("k", "a/b")] == [b"v", b"w"]
-            assert await planned(api, declared) == []
+        leaf.start()
+        try:
+            async def body(api, js):
+                await wait_for_hub(api)
+                hub_kv = await js.create_key_value(bucket="CONFIG")
+                leaf_nc = await nats.connect(leaf.url)
+                leaf_kv = await leaf_nc.jetstream().create_key_value(bucket="CONFIG")
+                declared = entries("CONFIG", {"k": "v", "a/b": "w"})
+                await plan_and_apply(api, declared)
+                assert [(await hub_kv.get(k)).value for k in ("k", "a/b")] == [b"v", b"w"]
+                with pytest.raises(KeyNotFoundError):
+                    await leaf_kv.get("k")
+                await leaf_nc.close()
+                assert await planned(api, declared) == []
 
-        url = server.url.replace("nats://", "nats://{}:pw@")
-        run(url.format("jsctl"), body, prefix="$JS.hub.API", client_url=url.format("admin"))
+            run(leaf.url, body, prefix="$JS.hub.API", client_url=hub.url)
+        finally:
+            leaf.stop()
     finally:
-        server.stop()
+        hub.stop()
+
+
+async def wait_for_hub(api: JetStreamApi, within_s: float = 20) -> None:
+    """Until the leaf node's link is up: the hub's JetStream answers through it."""
+    deadline = asyncio.get_running_loop().time() + within_s
+    while True:
+        try:
+            await api.request("INFO", timeout=0.5)
+            return
+        except JsctlError:
+            if asyncio.get_running_loop().time() > deadline:
+                raise
+            await asyncio.sleep(0.1)

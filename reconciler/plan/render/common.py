@@ -7,7 +7,7 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
-from ..address import JETSTREAM, Kind
+from ..address import JETSTREAM, STREAM, STREAM_KINDS, Kind
 from ..model import CHANGING_ACTIONS, NOTE_ACTIONS, Action, Change, FieldChange, Plan
 
 ORDER = [Action.CREATE, Action.UPDATE, Action.REPLACE, Action.DELETE]  # then other changing actions by name
@@ -61,12 +61,13 @@ def head(change: Change) -> str:
 
 def readable(kind: Kind) -> Callable[[str, Any], Any]:
     """(dotted field path, value) -> the value as a manifest writes it: a JetStream field's durations and
-    sizes in units (``1y``, ``1GiB``); anything else as it is (JSON keeps the raw integers)."""
+    sizes in units (``1y``, ``1GiB``); anything else as it is (JSON keeps the raw integers). A bucket's
+    changes are its backing stream's fields."""
     if kind.target != JETSTREAM:
         return lambda path, value: value
     from ...manifest.schema import field_in_units
 
-    return field_in_units(kind.prefix)
+    return field_in_units(STREAM.prefix if kind in STREAM_KINDS else kind.prefix)
 
 
 def shown_diff(change: Change, *, marks: bool = False) -> list[FieldChange]:

@@ -1,0 +1,207 @@
+"""KV buckets and object stores through plan, apply, verify, ownership and prune, against a real
+nats-server, with buckets made by nats-py beside declared ones (issue #13)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import nats
+from js_fixtures import S
+
+from reconciler.jetstream.buckets import stream_config
+from reconciler.jetstream.lock import LOCK_STREAM, ApplyLock
+from reconciler.jetstream.ownership import MANAGED_KEY, OWNER_KEY, Ownership
+from reconciler.jetstream.session import JetStreamSession
+from reconciler.jetstream.settings import NatsSettings
+from reconciler.manifest.model import KV, OBJ, STREAM, DeclaredResource, Desired
+from reconciler.plan.model import Action
+
+PROJECT = Ownership("app")
+KIB = 1024
+
+
+def buckets(*items: tuple[str, dict]) -> Desired:
+    """A Desired declaring ``(kind, spec)`` buckets as the manifest loader returns them."""
+    desired = Desired()
+    for kind, spec in items:
+        section = desired.key_value if kind == KV else desired.object_stores
+        section[spec["bucket"]] = DeclaredResource(kind, spec["bucket"], dict(spec))
+    return desired
+
+
+def plan(url: str, desired: Desired, *, prune: bool = False, apply: bool = False):
+    """As `jsctl plan` (and `jsctl apply` with ``apply``, verify included) does it."""
+    async def run():
+        async with JetStreamSession(NatsSettings(url=url)) as session:
+            made = await session.plan(desired, prune=prune, ownership=PROJECT)
+            if apply:
+                await session.apply(desired, made.pending, prune=prune, ownership=PROJECT)
+            return made
+
+    return asyncio.run(run())
+
+
+def on_nats(url: str, scenario):
+    """Run ``scenario(js)`` with a nats-py JetStream context: the client users' own buckets."""
+    async def run():
+        nc = await nats.connect(url)
+        try:
+            return await scenario(nc.jetstream())
+        finally:
+            await nc.close()
+
+    return asyncio.run(run())
+
+
+def stream_info(url: str, name: str) -> dict:
+    async def scenario(js):
+        info = await js._nc.request(f"$JS.API.STREAM.INFO.{name}", b"", timeout=5)
+        return json.loads(info.data)
+
+    return on_nats(url, scenario)
+
+
+def changes(made) -> dict[str, tuple[str, list[str]]]:
+    return {str(c.address): (str(c.action), [d.path for d in c.diff]) for c in made.changes}
+
+
+CONFIG = (KV, {"bucket": "CONFIG", "description": "feature flags", "history": 5, "ttl": 3600 * S,
+               "max_value_size": KIB, "max_bytes": 1024 * KIB})
+ARTIFACTS = (OBJ, {"bucket": "ARTIFACTS", "description": "build outputs", "max_bytes": 1024 * KIB})
+
+
+def test_declared_buckets_are_created_and_serve_nats_py_clients(js_account):
+    desired = buckets(CONFIG, ARTIFACTS)
+    made = plan(js_account, desired, apply=True)
+    assert changes(made) == {"kv/CONFIG": ("create", []), "objectstore/ARTIFACTS": ("create", [])}
+    assert not plan(js_account, desired).changes
+
+    async def use(js):
+        kv = await js.key_value("CONFIG")
+        watcher = await kv.watchall()
+        await kv.put("feature.checkout", b"on")
+        await kv.put("feature.checkout", b"off")
+        seen = await watcher.updates(timeout=5)
+        while seen is None:
+            seen = await watcher.updates(timeout=5)
+        await watcher.stop()
+        history = [entry.value for entry in await kv.history("feature.checkout")]
+        store = await js.object_store("ARTIFACTS")
+        await store.put("build.tar", b"x" * 300_000)
+        return (await kv.get("feature.checkout")).value, history, seen.key, (await store.get("build.tar")).data
+
+    value, history, watched, blob = on_nats(js_account, use)
+    assert (value, history, watched, len(blob)) == (b"off", [b"on", b"off"], "feature.checkout", 300_000)
+    assert not plan(js_account, desired).changes  # data is not configuration
+
+
+def test_a_bucket_nats_py_made_with_the_same_settings_is_adopted_without_a_field_change(js_account):
+    async def make(js):
+        await js.create_key_value(bucket="CONFIG", description="feature flags", history=5, ttl=3600,
+                                  max_value_size=KIB, max_bytes=1024 * KIB)
+        await js.create_object_store("ARTIFACTS", description="build outputs", max_bytes=1024 * KIB)
+
+    on_nats(js_account, make)
+    desired = buckets(CONFIG, ARTIFACTS)
+    made = plan(js_account, desired, apply=True)
+    assert changes(made) == {"kv/CONFIG": ("adopt", []), "objectstore/ARTIFACTS": ("adopt", [])}
+    config = stream_info(js_account, "KV_CONFIG")["config"]
+    assert (config["metadata"][MANAGED_KEY], config["metadata"][OWNER_KEY]) == ("true", "app")
+    assert not config["allow_direct"]  # nats-py's, kept: the manifest leaves it open
+    assert not plan(js_account, desired).changes
+
+
+def test_live_buckets_show_as_buckets_never_as_their_streams_and_the_lock_bucket_never(js_account):
+    async def make(js):
+        await js.create_key_value(bucket="THEIRS")
+        await js.create_object_store("FILES")
+
+    on_nats(js_account, make)
+
+    async def lock():
+        nc = await nats.connect(js_account)
+        try:
+            from reconciler.jetstream.client import JetStreamApi
+
+            async with ApplyLock(JetStreamApi(nc).nc, timeout_s=5):
+                pass
+        finally:
+            await nc.close()
+
+    asyncio.run(lock())
+    assert stream_info(js_account, LOCK_STREAM)["config"]["name"] == LOCK_STREAM
+    made = plan(js_account, Desired())
+    assert changes(made) == {"kv/THEIRS": ("unmanaged", []), "objectstore/FILES": ("unmanaged", [])}
+
+
+def test_bucket_settings_change_in_place_and_keep_the_data(js_account):
+    async def make(js):  # a nats-py bucket: allow_direct off, allow_msg_ttl on (2.11+) stay as they are
+        kv = await js.create_key_value(bucket="CONFIG", description="feature flags", history=5, ttl=3600,
+                                       max_value_size=KIB, max_bytes=1024 * KIB)
+        await kv.put("k", b"v")
+
+    on_nats(js_account, make)
+    kind, spec = CONFIG
+    desired = buckets((kind, {**spec, "history": 10, "ttl": 60 * S, "max_bytes": 2048 * KIB,
+                              "description": "flags"}))
+    made = plan(js_account, desired, apply=True)
+    assert changes(made) == {"kv/CONFIG": ("update", ["description", "duplicate_window", "max_age", "max_bytes",
+                                                      "max_msgs_per_subject"])}
+    assert made.changes[0].details.adopts and not made.changes[0].destructive
+
+    async def read(js):
+        return (await (await js.key_value("CONFIG")).get("k")).value
+
+    assert on_nats(js_account, read) == b"v"
+    assert not plan(js_account, desired).changes
+
+
+def test_a_storage_change_is_a_destructive_replace_showing_keys_objects_and_bytes(js_account):
+    desired = buckets(CONFIG, ARTIFACTS)
+    plan(js_account, desired, apply=True)
+
+    async def fill(js):
+        kv = await js.key_value("CONFIG")
+        for key in ("a", "b", "c"):
+            await kv.put(key, b"v")
+        store = await js.object_store("ARTIFACTS")
+        for name in ("one", "two", "gone"):
+            await store.put(name, b"x" * 1000)
+        await store.put("empty", b"")
+        await store.delete("gone")
+
+    on_nats(js_account, fill)
+    moved = buckets(*[(kind, {**spec, "storage": "memory"}) for kind, spec in (CONFIG, ARTIFACTS)])
+    made = plan(js_account, moved)
+    by_address = {str(c.address): c for c in made.changes}
+    kv, store = by_address["kv/CONFIG"], by_address["objectstore/ARTIFACTS"]
+    assert (kv.action, store.action) == (Action.REPLACE, Action.REPLACE) and kv.destructive and store.destructive
+    assert kv.reason == "the storage type cannot be changed"
+    assert kv.details.destroys["keys"] == 3 and kv.details.destroys["bytes"] > 0
+    assert store.details.destroys["objects"] == 3 and store.details.destroys["bytes"] > 3000
+    assert "consumers" not in kv.details.destroys
+
+
+def test_prune_deletes_this_projects_buckets_no_manifest_declares(js_account):
+    plan(js_account, buckets(CONFIG, ARTIFACTS), apply=True)
+
+    async def make(js):
+        await js.create_key_value(bucket="THEIRS")
+
+    on_nats(js_account, make)
+    made = plan(js_account, Desired(), prune=True)
+    assert changes(made) == {"kv/CONFIG": ("delete", []), "objectstore/ARTIFACTS": ("delete", []),
+                             "kv/THEIRS": ("unmanaged", [])}
+    assert changes(plan(js_account, Desired(), prune=True, apply=True))
+    assert changes(plan(js_account, Desired(), prune=True)) == {"kv/THEIRS": ("unmanaged", [])}
+
+
+def test_a_bucket_declared_as_a_raw_stream_moves_to_key_value_without_a_replace(js_account):
+    kind, spec = CONFIG
+    raw = Desired()
+    config = stream_config(kind, spec, (2, 12, 0))
+    raw.streams[config["name"]] = DeclaredResource(STREAM, config["name"], config)
+    made = plan(js_account, raw, apply=True)
+    assert changes(made) == {"stream/KV_CONFIG": ("create", [])}  # as written (validate hints at key_value:)
+    assert changes(plan(js_account, buckets(CONFIG))) == {}  # the same stream: no delete, no create
