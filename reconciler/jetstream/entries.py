@@ -22,20 +22,16 @@ import base64
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from ..errors import JsctlError, keep_secret
-from ..manifest.kvnames import key_problem
+from ..errors import JsctlError
+from ..manifest.model import DeclaredEntry
 from ..plan.address import KV_ENTRY, Address
 from ..plan.details import Details
 from ..plan.model import Action, Change, FieldChange
 from ..plan.policy import is_destructive
 from .client import ApiError, JetStreamApi, unanswered
 from .ownership import MANAGED_KEY, MANAGED_VALUE, OWNER_KEY, Ownership, Standing, shown
-
-if TYPE_CHECKING:
-    from .execute import Step
 
 DEFAULT_API_PREFIX = "$JS.API"
 MANAGED_HEADER, OWNER_HEADER = "Jsctl-Managed", "Jsctl-Owner"  # jsctl's marks on every write it makes
@@ -46,68 +42,6 @@ DELETED_OPERATIONS = ("DEL", "PURGE")
 WRONG_LAST_SEQUENCE = (10071, 10164)  # 10164: 2.11+ on replicated streams; the clients treat both alike
 NO_MESSAGE = 10037  # STREAM.MSG.GET: the key never had a message
 VALUE_FIELD = "value"  # the one field of an entry's diff
-SENSITIVE_SHOWN = "(sensitive)"
-
-
-@dataclass(frozen=True)
-class DeclaredEntry:
-    bucket: str
-    key: str
-    value: bytes = field(repr=False)
-    sensitive: bool = False
-    origin: str = ""  # "file:line:column", for messages
-
-    @property
-    def address(self) -> Address:
-        return KV_ENTRY.address(self.bucket, self.key)
-
-
-ENTRY_FIELDS = ("value", "value_file", "sensitive")
-
-
-def declared_entry(bucket: str, key: str, raw: Any, manifest: Path,
-                   origin: str = "") -> tuple[DeclaredEntry | None, list[tuple[tuple[str, ...], str]]]:
-    """An ``entries:`` item (``KEY: text`` or ``KEY: {value | value_file, sensitive}``) as declared, or
-    the problems found, each ``(path below the key, message)``; ``value_file`` is read relative to the
-    directory of ``manifest``. A sensitive value is registered as a secret (errors.keep_secret)."""
-    problem = key_problem(key)
-    if problem:
-        return None, [((), problem)]
-    long = raw if isinstance(raw, dict) else {"value": raw}
-    problems = [((name,), f"unknown field (an entry has {', '.join(ENTRY_FIELDS)})")
-                for name in long if name not in ENTRY_FIELDS]
-    sensitive = long.get("sensitive", False)
-    if not isinstance(sensitive, bool):
-        problems.append((("sensitive",), "true or false"))
-    if ("value" in long) == ("value_file" in long):
-        problems.append(((), "give either value or value_file"))
-        return None, problems
-    value = _value(long, manifest, problems, () if long is not raw else (VALUE_FIELD,))
-    if problems or value is None:
-        return None, problems
-    if sensitive:
-        keep_secret(value.decode(errors="replace"))
-    return DeclaredEntry(bucket, key, value, sensitive, origin), []
-
-
-def _value(entry: dict[str, Any], manifest: Path, problems: list[tuple[tuple[str, ...], str]],
-           where: tuple[str, ...]) -> bytes | None:
-    if "value_file" in entry:
-        name = entry["value_file"]
-        if not isinstance(name, str) or not name:
-            problems.append((("value_file",), "a file path (relative to this manifest)"))
-            return None
-        path = manifest.parent / name
-        try:
-            return path.read_bytes()
-        except OSError as exc:
-            problems.append((("value_file",), f"cannot read {path}: {exc.strerror or exc}"))
-            return None
-    value = entry["value"]
-    if isinstance(value, bool) or not isinstance(value, (str, int)):
-        problems.append((where, "a value is text: quote it (YAML reads on, off, yes, no as booleans)"))
-        return None
-    return str(value).encode()
 
 
 @dataclass(frozen=True)
@@ -258,16 +192,6 @@ def marks_headers(ownership: Ownership) -> dict[str, str]:
     return {MANAGED_HEADER: MANAGED_VALUE} | ({OWNER_HEADER: ownership.owner} if ownership.owner else {})
 
 
-def entry_step(change: Change) -> Step:
-    """The write of one entry change: to the key's subject (through the API prefix when it is sent), with
-    the revision it expects as payload."""
-    from .execute import Step
-
-    bucket, key = change.address.names
-    verb = {Action.CREATE: "create", Action.UPDATE: "update", Action.DELETE: "delete"}[change.action]
-    return Step(change.address, verb, kv_subject(bucket, key), dict(change.desired or {}))
-
-
 @dataclass
 class EntryWriter:
     """Writes entry steps (execute.py calls ``write``): the declared values by address (none: the key
@@ -276,22 +200,25 @@ class EntryWriter:
     values: Mapping[Address, bytes]
     ownership: Ownership
 
-    async def write(self, api: JetStreamApi, step: Step) -> dict[str, Any]:
-        value = None if step.verb == "delete" else self.values[step.address]
-        return await write_entry(api, step, value, self.ownership)
+    async def write(self, api: JetStreamApi, change: Change) -> dict[str, Any]:
+        value = None if change.action == Action.DELETE else self.values[change.address]
+        return await write_entry(api, change.address, int((change.desired or {}).get("revision", 0)), value,
+                                 self.ownership)
 
 
-async def write_entry(api: JetStreamApi, step: Step, value: bytes | None, ownership: Ownership) -> dict[str, Any]:
-    """Publish ``value`` (None: a delete marker) to the step's key iff its revision is still the one the
-    plan saw; the PubAck (``seq``: the new revision). A moved revision raises EntryConflict."""
+async def write_entry(api: JetStreamApi, address: Address, expected: int, value: bytes | None,
+                      ownership: Ownership) -> dict[str, Any]:
+    """Publish ``value`` (None: a delete marker) to the key at ``address`` iff its revision is still
+    ``expected``, the one the plan saw; the PubAck (``seq``: the new revision). A moved revision raises
+    EntryConflict."""
     from nats.errors import NoRespondersError
     from nats.errors import TimeoutError as NatsTimeout
 
-    expected = int((step.payload or {}).get("revision", 0))
     headers = {EXPECTED_REVISION_HEADER: str(expected), **marks_headers(ownership)}
     if value is None:
         headers[OPERATION_HEADER] = "DEL"
-    subject = write_subject(api.prefix, *step.address.names)
+    bucket, key = address.names
+    subject = write_subject(api.prefix, bucket, key)
     try:
         msg = await api.nc.request(subject, value or b"", timeout=api.timeout, headers=headers)
     except NatsTimeout:
@@ -303,7 +230,6 @@ async def write_entry(api: JetStreamApi, step: Step, value: bytes | None, owners
     if not error:
         return reply
     if error.get("err_code") in WRONG_LAST_SEQUENCE:
-        bucket, key = step.address.names
         now = await read_entry(api, bucket, key)
         raise EntryConflict(
             f"key {key} of bucket {bucket} changed since the plan: the plan expected revision {expected}, the key "

@@ -46,6 +46,7 @@ class Step:
     error: str = ""
     after: list[Step] = field(default_factory=list, repr=False)  # steps that must be done first
     reply: dict[str, Any] | None = field(default=None, repr=False)  # the server's answer: what it stored
+    change: Change | None = field(default=None, repr=False)  # a KV entry's: what entries.EntryWriter writes
 
     @property
     def is_stream(self) -> bool:
@@ -79,10 +80,11 @@ def stream_and_consumer(address: Address) -> tuple[str, str | None]:
 
 def steps_for(change: Change) -> list[Step]:
     """The API requests one change needs, in order (a replace is a delete and a create)."""
-    if change.address.kind is KV_ENTRY:
-        from .entries import entry_step
+    if change.address.kind is KV_ENTRY:  # a publish to the key (entries.py), expecting the revision planned
+        from .entries import kv_subject
 
-        return [entry_step(change)]
+        return [Step(change.address, str(change.action), kv_subject(*change.address.names), change.desired,
+                     change=change)]
     stream, consumer = stream_and_consumer(change.address)
     if consumer is None:
         delete = Step(change.address, "delete", f"STREAM.DELETE.{stream}")
@@ -204,8 +206,8 @@ async def execute(api: JetStreamApi, changes: list[Change], *, concurrency: int 
         step.status = NO_ANSWER
         try:
             if step.address.kind is KV_ENTRY:
-                assert entries is not None, "KV entries to write and no EntryWriter"
-                step.reply = await entries.write(api, step)
+                assert entries is not None and step.change is not None, "a KV entry to write and no EntryWriter"
+                step.reply = await entries.write(api, step.change)
             else:
                 step.reply = await api.request(step.subject, step.payload, timeout=WRITE_TIMEOUT_S)
         except JsctlError as exc:

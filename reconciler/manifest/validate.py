@@ -12,10 +12,11 @@ from collections import defaultdict
 from typing import Any
 
 from .checks import check_items
+from .entries import declared_entries, value_files
 from .gotypes import range_problems
 from .item import Item
 from .load import Document, Path_, Problem
-from .model import CONSUMER, STREAM, DeclaredResource, Desired
+from .model import CONSUMER, KV, STREAM, DeclaredResource, Desired
 from .schema import SECTIONS, did_you_mean, schema_errors, unit_table
 from .units import convert_units
 
@@ -32,6 +33,8 @@ def validate_documents(documents: list[Document], problems: list[Problem]) -> De
     for item in items:
         if not item.checked:
             continue  # has errors already, and maybe no usable name
+        if item.kind == KV:
+            _add_entries(desired, item, problems)
         config = {key: value for key, value in item.config.items() if key != "stream"}
         resource = DeclaredResource(item.kind, item.name, config, item.origin,
                                     item.config.get("stream") if item.kind == CONSUMER else None)
@@ -40,6 +43,13 @@ def validate_documents(documents: list[Document], problems: list[Problem]) -> De
         else:
             desired.consumers.setdefault((resource.stream, resource.name), resource)
     return desired
+
+
+def _add_entries(desired: Desired, item: Item, problems: list[Problem]) -> None:
+    """A KV bucket's declared keys (manifest/entries.py), and the files their values come from."""
+    for entry in declared_entries(item, problems):
+        desired.entries.setdefault((entry.bucket, entry.key), entry)
+    desired.files += value_files(item)
 
 
 def _document_items(document: Document, problems: list[Problem]) -> list[Item]:

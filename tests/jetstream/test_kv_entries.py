@@ -5,7 +5,6 @@ jsctl wrote."""
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 
 import nats
 import pytest
@@ -18,7 +17,6 @@ from reconciler.jetstream.connect import connect_nats
 from reconciler.jetstream.entries import (
     EntryWriter,
     bucket_keys,
-    declared_entry,
     plan_entries,
     read_entries,
     verify_entries,
@@ -26,16 +24,14 @@ from reconciler.jetstream.entries import (
 from reconciler.jetstream.execute import ApplyFailed, execute
 from reconciler.jetstream.ownership import Ownership
 from reconciler.jetstream.settings import NatsSettings
+from reconciler.manifest.model import DeclaredEntry
 from reconciler.plan.model import Action
 
 OURS, THEIRS = Ownership("payments"), Ownership("search")
 
 
-def entries(bucket: str, mapping: dict) -> list:
-    found = [declared_entry(bucket, key, raw, Path("m.yaml")) for key, raw in
-             mapping.items()]
-    assert all(not problems for _, problems in found), found
-    return [entry for entry, _ in found]
+def entries(bucket: str, mapping: dict[str, str]) -> list[DeclaredEntry]:
+    return [DeclaredEntry(bucket, key, value.encode()) for key, value in mapping.items()]
 
 
 async def plan_and_apply(api: JetStreamApi, declared: list, ownership: Ownership = OURS, *, prune: bool = False):
@@ -74,7 +70,7 @@ def run(url: str, body, *, prefix: str = "$JS.API", client_url: str | None = Non
 def test_create_then_nothing_then_a_hand_change_is_updated_back(js_account):
     async def body(api, js):
         kv = await js.create_key_value(bucket="CONFIG")  # nats-py: allow_direct false, STREAM.MSG.GET still answers
-        declared = entries("CONFIG", {"feature.checkout": "on", "a/b.c": "x", "n": 5})
+        declared = entries("CONFIG", {"feature.checkout": "on", "a/b.c": "x", "n": "5"})
         first = await plan_and_apply(api, declared)
         assert [(str(c.address), c.action, c.desired) for c in first] == [
             ("kv/CONFIG/a/b.c", Action.CREATE, {"revision": 0}),
