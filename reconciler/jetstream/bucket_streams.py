@@ -61,7 +61,7 @@ def as_streams(desired: Desired, version: Version, live_streams: dict[str, dict[
         config = as_made(stream_config(kind, item.config, version), item.config, live)
         streams[name] = DeclaredResource(STREAM, name, config, item.origin,
                                          shown_as=BUCKET_ADDRESS[kind].address(item.name))
-    return Desired(streams, desired.consumers, files=desired.files)
+    return Desired(streams, desired.consumers, entries=desired.entries, files=desired.files)
 
 
 def as_made(config: dict[str, Any], spec: dict[str, Any], live: dict[str, Any] | None) -> dict[str, Any]:

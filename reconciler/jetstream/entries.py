@@ -25,10 +25,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import JsctlError
-from ..manifest.model import DeclaredEntry
-from ..plan.address import KV_ENTRY, Address
+from ..manifest.model import DeclaredEntry, Desired
+from ..plan.address import KV, KV_ENTRY, Address
 from ..plan.details import Details
-from ..plan.model import Action, Change, FieldChange
+from ..plan.model import Action, Change, FieldChange, Plan
 from ..plan.policy import is_destructive
 from .client import ApiError, JetStreamApi, unanswered
 from .ownership import MANAGED_KEY, MANAGED_VALUE, OWNER_KEY, Ownership, Standing, shown
@@ -163,22 +163,38 @@ def prune_entry(address: Address, live: LiveEntry) -> Change:
                   details=Details(sensitive=True), desired={"revision": live.revision})
 
 
-def plan_entries(declared: Iterable[DeclaredEntry], live: Mapping[tuple[str, str], LiveEntry], ownership: Ownership,
-                 *, fresh: Iterable[str] = (), undeclared: Mapping[tuple[str, str], LiveEntry] | None = None
-                 ) -> list[Change]:
+def plan_entries(declared: Mapping[tuple[str, str], DeclaredEntry], live: Mapping[tuple[str, str], LiveEntry],
+                 ownership: Ownership, *, fresh: Iterable[str] = (), prune: bool = False) -> list[Change]:
     """The changes of the declared keys (``fresh``: buckets this plan creates or replaces, so empty) and,
-    with ``undeclared`` (``--prune``: the other keys of the declared buckets), deletes of this project's."""
+    with ``prune``, deletes of the keys of ``live`` no manifest declares that this project wrote last."""
     empty = set(fresh)
     changes = []
-    for entry in sorted(declared, key=lambda e: (e.bucket, e.key)):
-        state = ABSENT if entry.bucket in empty else live.get((entry.bucket, entry.key), ABSENT)
-        change = plan_entry(entry, state, ownership)
+    for where in sorted(declared):
+        change = plan_entry(declared[where], ABSENT if where[0] in empty else live.get(where, ABSENT), ownership)
         if change is not None:
             changes.append(change)
-    for (bucket, key), state in sorted((undeclared or {}).items()):
-        if bucket not in empty and prunable(state, ownership):
+    for (bucket, key), state in sorted(live.items()) if prune else ():
+        if (bucket, key) not in declared and bucket not in empty and prunable(state, ownership):
             changes.append(prune_entry(KV_ENTRY.address(bucket, key), state))
     return changes
+
+
+def fresh_buckets(plan: Plan) -> set[str]:
+    """The KV buckets ``plan`` creates or replaces: their keys are written as new ones."""
+    return {change.address.names[0] for change in plan.changes
+            if change.address.kind is KV and change.action in (Action.CREATE, Action.REPLACE)}
+
+
+async def observe_entries(api: JetStreamApi, desired: Desired, live_streams: Mapping[str, Any], *,
+                          prune: bool = False) -> dict[tuple[str, str], LiveEntry]:
+    """The declared keys of the buckets that exist and, with ``prune``, every other key of the declared
+    buckets (what --prune may delete)."""
+    exists = {bucket for bucket in {*desired.key_value, *(b for b, _ in desired.entries)}
+              if f"KV_{bucket}" in live_streams}
+    keys = {where for where in desired.entries if where[0] in exists}
+    for bucket in sorted(exists) if prune else ():
+        keys |= {(bucket, key) for key in await bucket_keys(api, bucket)}
+    return await read_entries(api, keys)
 
 
 # Applying.

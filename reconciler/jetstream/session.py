@@ -38,13 +38,17 @@ class JetStreamSession:
         if self.api is not None:
             await self.api.nc.close()
 
-    async def observe(self, streams: Iterable[str] | None = None) -> Live:
-        """Read the live account (or only ``streams`` and their consumers); kept for apply (its verify)
-        and for a plan's basis."""
+    async def observe(self, streams: Iterable[str] | None = None, *, entries_of: Desired | None = None,
+                      prune: bool = False) -> Live:
+        """Read the live account (or only ``streams`` and their consumers) and the KV keys ``entries_of``
+        declares (with ``prune``, every key of its buckets); kept for apply (its verify) and for a plan's basis."""
+        from .entries import observe_entries
         from .observe import observe as read_live
 
         assert self.api is not None
         self.live = await read_live(self.api, streams)
+        if entries_of is not None:
+            self.live.entries = await observe_entries(self.api, entries_of, self.live.streams, prune=prune)
         return self.live
 
     def declared(self, desired: Desired) -> Desired:
@@ -59,13 +63,15 @@ class JetStreamSession:
 
     async def plan(self, desired: Desired, *, prune: bool = False, ownership: Ownership = NO_OWNER) -> Plan:
         from .bucket_streams import count_objects
+        from .entries import fresh_buckets, plan_entries
         from .plan import plan_jetstream
 
-        live = await self.observe()
+        live = await self.observe(entries_of=desired, prune=prune)
         plan = plan_jetstream(self.declared(desired), live, prune=prune, ownership=ownership,
                               normalized=self.normalized)
         assert self.api is not None
         await count_objects(self.api, plan)
+        plan.changes += plan_entries(desired.entries, live.entries, ownership, fresh=fresh_buckets(plan), prune=prune)
         return plan
 
     async def apply(self, desired: Desired, changes: list[Change], *, prune: bool = False,
@@ -77,8 +83,9 @@ class JetStreamSession:
         most, default converge.DEFAULT_TIMEOUT_S), telling ``progress`` while it waits.
         """
         from .converge import DEFAULT_TIMEOUT_S, settler
+        from .entries import EntryWriter, verify_entries
         from .execute import execute
-        from .verify import Verifier, verify
+        from .verify import Verifier, verify, written_entries
 
         assert self.api is not None and self.live is not None, "plan() first"
         ours = [c for c in changes if c.address.target == JETSTREAM]
@@ -87,6 +94,8 @@ class JetStreamSession:
                           progress=progress) if clustered else None)
         desired = self.declared(desired)
         verifier = Verifier(desired, self.live, self.normalized)
-        steps = await execute(self.api, ours, settle=settle, accepted=verifier.accepted)
+        writer = EntryWriter({entry.address: entry.value for entry in desired.entries.values()}, ownership)
+        steps = await execute(self.api, ours, settle=settle, accepted=verifier.accepted, entries=writer)
         verify(desired, self.live, steps, prune=prune, ownership=ownership, normalized=self.normalized)
+        await verify_entries(self.api, written_entries(desired, steps))
         return steps

@@ -16,41 +16,38 @@ from reconciler.jetstream.client import JetStreamApi
 from reconciler.jetstream.connect import connect_nats
 from reconciler.jetstream.entries import (
     EntryWriter,
-    bucket_keys,
+    observe_entries,
     plan_entries,
-    read_entries,
     verify_entries,
 )
 from reconciler.jetstream.execute import ApplyFailed, execute
 from reconciler.jetstream.ownership import Ownership
 from reconciler.jetstream.settings import NatsSettings
-from reconciler.manifest.model import DeclaredEntry
+from reconciler.jetstream.verify import written_entries
+from reconciler.manifest.model import DeclaredEntry, Desired
 from reconciler.plan.model import Action
 
 OURS, THEIRS = Ownership("payments"), Ownership("search")
 
 
-def entries(bucket: str, mapping: dict[str, str]) -> list[DeclaredEntry]:
-    return [DeclaredEntry(bucket, key, value.encode()) for key, value in mapping.items()]
+def entries(bucket: str, mapping: dict[str, str]) -> dict[tuple[str, str], DeclaredEntry]:
+    return {(bucket, key): DeclaredEntry(bucket, key, value.encode()) for key, value in mapping.items()}
 
 
-async def plan_and_apply(api: JetStreamApi, declared: list, ownership: Ownership = OURS, *, prune: bool = False):
+async def plan_and_apply(api: JetStreamApi, declared: dict, ownership: Ownership = OURS, *, prune: bool = False):
     """What `jsctl apply` does for entries: read, plan, write, read back; the changes it made."""
     changes = await planned(api, declared, ownership, prune=prune)
-    values = {e.address: e.value for e in declared}
+    values = {e.address: e.value for e in declared.values()}
     steps = await execute(api, changes, entries=EntryWriter(values, ownership))
-    await verify_entries(api, {s.address: next((e for e in declared if e.address == s.address), None) for s in steps})
+    await verify_entries(api, written_entries(Desired(entries=declared), steps))
     return changes
 
 
-async def planned(api: JetStreamApi, declared: list, ownership: Ownership = OURS, *, prune: bool = False):
-    live = await read_entries(api, [(e.bucket, e.key) for e in declared])
-    undeclared = None
-    if prune:
-        buckets = {e.bucket for e in declared}
-        keys = [(b, k) for b in buckets for k in await bucket_keys(api, b)]
-        undeclared = await read_entries(api, [k for k in keys if k not in live])
-    return plan_entries(declared, live, ownership, undeclared=undeclared)
+async def planned(api: JetStreamApi, declared: dict, ownership: Ownership = OURS, *, prune: bool = False):
+    buckets = {bucket for bucket, _ in declared}
+    streams = {f"KV_{bucket}": {} for bucket in buckets}
+    live = await observe_entries(api, Desired(key_value=dict.fromkeys(buckets), entries=declared), streams, prune=prune)
+    return plan_entries(declared, live, ownership, prune=prune)
 
 
 def run(url: str, body, *, prefix: str = "$JS.API", client_url: str | None = None):
@@ -102,7 +99,7 @@ def test_a_write_between_plan_and_apply_fails_clearly_and_is_kept(js_account):
         changes = await planned(api, declared)
         concurrent = await kv.put("mode", b"theirs")
         with pytest.raises(ApplyFailed) as failed:
-            await execute(api, changes, entries=EntryWriter({e.address: e.value for e in declared}, OURS))
+            await execute(api, changes, entries=EntryWriter({e.address: e.value for e in declared.values()}, OURS))
         message = str(failed.value)
         assert "update kv/CONFIG/mode: key mode of bucket CONFIG changed since the plan" in message
         assert f"expected revision 1, the key is at revision {concurrent}" in message

@@ -12,7 +12,7 @@ from ..address import DATABASE
 from ..model import Action, Change, Plan
 from ..policy import why_destructive
 from . import database
-from .common import field_lines, flags, readable, show, shown_diff, summary, target
+from .common import field_lines, flags, readable, shown_diff, shown_value, summary, target
 
 FIELDS_IN_WHY = 4  # fields named in the table's "why" of an update; its section shows them all
 SHORT_VALUE = 24  # values up to this long are shown there too
@@ -78,7 +78,7 @@ def _changed_fields(change: Change) -> str:
     named = []
     diff = shown_diff(change)
     for d in diff[:FIELDS_IN_WHY]:
-        before, after = show(value(d.path, d.before)), show(value(d.path, d.after))
+        before, after = shown_value(change, value, d.path, d.before), shown_value(change, value, d.path, d.after)
         short = len(before) <= SHORT_VALUE and len(after) <= SHORT_VALUE
         named.append(f"{d.path} {before} → {after}" if short else d.path)
     more = len(diff) - FIELDS_IN_WHY
