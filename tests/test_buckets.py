@@ -165,3 +165,12 @@ def test_jsctl_lock_bucket_is_reserved():
     ("a..b", False), ("a b", False), ("a*", False), ("a>", False), ("ü", False)])
 def test_keys(key, fine):
     assert (key_problem(key) is None) == fine
+
+
+def test_limit_marker_ttl_is_a_plan_error_before_2_11():
+    from reconciler.jetstream.capabilities import unsupported
+
+    spec = {"bucket": "B", "limit_marker_ttl": 10 * S}
+    assert unsupported(KV, spec, V210) == [
+        "field limit_marker_ttl needs nats-server 2.11.0 or newer (connected server: 2.10.26)"]
+    assert unsupported(KV, spec, (2, 11, 0)) == []

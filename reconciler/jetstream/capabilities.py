@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..manifest.model import CONSUMER, STREAM
+from ..manifest.model import CONSUMER, KV, STREAM
 
 Version = tuple[int, int, int]
 
@@ -42,6 +42,7 @@ FIELD_SINCE: dict[tuple[str, str], Version] = {
     (CONSUMER, "priority_policy"): (2, 11, 0),
     (CONSUMER, "priority_timeout"): (2, 11, 0),
     (CONSUMER, "sourcing"): (2, 14, 0),  # manifests may only write it false; 2.12 refuses even that (measured)
+    (KV, "limit_marker_ttl"): (2, 11, 0),  # the backing stream's subject_delete_marker_ttl and allow_msg_ttl
 }
 
 # (kind, field, value) -> the first release accepting that enum value.

@@ -11,12 +11,13 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
+from .bucket_checks import check_buckets, raw_bucket_hints
+from ..errors import keep_secret
 from .checks import check_items
-from .entries import declared_entries, value_files
 from .gotypes import range_problems
 from .item import Item
 from .load import Document, Path_, Problem
-from .model import CONSUMER, KV, STREAM, DeclaredResource, Desired
+from .model import CONSUMER, KV, OBJ, STREAM, DeclaredEntry, DeclaredResource, Desired
 from .schema import SECTIONS, did_you_mean, schema_errors, unit_table
 from .units import convert_units
 
@@ -29,27 +30,36 @@ def validate_documents(documents: list[Document], problems: list[Problem]) -> De
     for document in documents:
         items.extend(_document_items(document, problems))
     check_items(items, problems)
-    desired = Desired(files=[document.file for document in documents])
+    check_buckets(items, problems)
+    desired = Desired(files=[document.file for document in documents],
+                      hints=[str(hint) for hint in raw_bucket_hints(items)])
+    by_name = {STREAM: desired.streams, KV: desired.key_value, OBJ: desired.object_stores}
     for item in items:
         if not item.checked:
             continue  # has errors already, and maybe no usable name
         if item.kind == KV:
-            _add_entries(desired, item, problems)
+            _add_entries(desired, item)
         config = {key: value for key, value in item.config.items() if key != "stream"}
         resource = DeclaredResource(item.kind, item.name, config, item.origin,
                                     item.config.get("stream") if item.kind == CONSUMER else None)
-        if item.kind == STREAM:
-            desired.streams.setdefault(resource.name, resource)
-        else:
+        if item.kind == CONSUMER:
             desired.consumers.setdefault((resource.stream, resource.name), resource)
+        else:
+            by_name[item.kind].setdefault(resource.name, resource)
     return desired
 
 
-def _add_entries(desired: Desired, item: Item, problems: list[Problem]) -> None:
-    """A KV bucket's declared keys (manifest/entries.py), and the files their values come from."""
-    for entry in declared_entries(item, problems):
-        desired.entries.setdefault((entry.bucket, entry.key), entry)
-    desired.files += value_files(item)
+def _add_entries(desired: Desired, item: Item) -> None:
+    """A checked KV bucket's declared keys (bucket_checks.py read them) as DeclaredEntry, the files their
+    values come from (a saved plan digests them), and each sensitive value kept secret (errors.scrub)."""
+    for key, entry in (item.config.get("entries") or {}).items():
+        line, column = item.document.mark((*item.path, "entries", key))
+        desired.entries[(item.name, key)] = DeclaredEntry(item.name, key, entry["value"].encode(), entry["sensitive"],
+                                                          f"{item.document.file}:{line}:{column}")
+        if entry["sensitive"]:
+            keep_secret(entry["value"])
+        if "value_file" in entry:
+            desired.files.append(entry["value_file"])
 
 
 def _document_items(document: Document, problems: list[Problem]) -> list[Item]:
@@ -57,7 +67,8 @@ def _document_items(document: Document, problems: list[Problem]) -> list[Item]:
     if value is None:
         return []  # an empty file declares nothing
     if not isinstance(value, dict):
-        problems.append(document.problem((), "expected a mapping with `streams:` and/or `consumers:`"))
+        problems.append(document.problem((), "expected a mapping with `streams:`, `consumers:`, `key_value:` "
+                                             "and/or `object_stores:`"))
         return []
     rejected: set[Path_] = set()  # items with wrong values: named, but not checked further
     unknown: dict[Path_, set[str]] = defaultdict(set)  # an unknown field leaves the rest of its item checkable
