@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from .bucket_checks import check_buckets, raw_bucket_hints
 from ..errors import keep_secret
+from .bucket_checks import check_buckets, raw_bucket_hints
 from .checks import check_items
 from .gotypes import range_problems
 from .item import Item
