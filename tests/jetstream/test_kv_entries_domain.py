@@ -1,0 +1,60 @@
+"""KV entries written through a JetStream domain's API prefix, from a leaf node (hub and leaf servers)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import nats
+import pytest
+from kv_entries_support import entries, plan_and_apply, planned, run
+from nats.js.errors import KeyNotFoundError
+
+from reconciler.dev.servers import NatsServer, free_ports
+from reconciler.errors import JsctlError
+from reconciler.jetstream.client import JetStreamApi
+
+
+def test_writes_go_through_the_domains_api_prefix(tmp_path):
+    """From a leaf node with JetStream domain leaf, entries declared for domain hub land in the hub's
+    bucket, not in the leaf's bucket of the same name (a bare $KV. publish would: research §3)."""
+    [port] = free_ports(1)
+    hub, leaf = NatsServer(tmp_path / "hub"), NatsServer(tmp_path / "leaf")
+    hub.config = (f'jetstream {{ store_dir: "{hub.store_dir}", domain: hub }}\n'
+                  f'leafnodes {{ listen: "127.0.0.1:{port}" }}\n')
+    leaf.config = (f'jetstream {{ store_dir: "{leaf.store_dir}", domain: leaf }}\n'
+                   f'leafnodes {{ remotes: [{{ url: "nats-leaf://127.0.0.1:{port}" }}] }}\n')
+    hub.start()
+    try:
+        leaf.start()
+        try:
+            async def body(api, js):
+                await wait_for_hub(api)
+                hub_kv = await js.create_key_value(bucket="CONFIG")
+                leaf_nc = await nats.connect(leaf.url)
+                leaf_kv = await leaf_nc.jetstream().create_key_value(bucket="CONFIG")
+                declared = entries("CONFIG", {"k": "v", "a/b": "w"})
+                await plan_and_apply(api, declared)
+                assert [(await hub_kv.get(k)).value for k in ("k", "a/b")] == [b"v", b"w"]
+                with pytest.raises(KeyNotFoundError):
+                    await leaf_kv.get("k")
+                await leaf_nc.close()
+                assert await planned(api, declared) == []
+
+            run(leaf.url, body, prefix="$JS.hub.API", client_url=hub.url)
+        finally:
+            leaf.stop()
+    finally:
+        hub.stop()
+
+
+async def wait_for_hub(api: JetStreamApi, within_s: float = 20) -> None:
+    """Until the leaf node's link is up: the hub's JetStream answers through it."""
+    deadline = asyncio.get_running_loop().time() + within_s
+    while True:
+        try:
+            await api.request("INFO", timeout=0.5)
+            return
+        except JsctlError:
+            if asyncio.get_running_loop().time() > deadline:
+                raise
+            await asyncio.sleep(0.1)
