@@ -42,7 +42,7 @@ def run(url: str, body, *, prefix: str = "$JS.API", client_url: str | None = Non
     """``body(jsctl's api, a nats-py JetStream context)``; the nats-py client connects to ``client_url``."""
     async def main():
         api = JetStreamApi(await connect_nats(NatsSettings(url=url)), prefix=prefix)
-        nc = await nats.connect(client_url or url)
+        nc = await nats.connect(servers=(client_url or url).split(","))
         try:
             return await body(api, nc.jetstream())
         finally:
