@@ -1,0 +1,98 @@
+"""KV entries, the pure parts (jetstream/entries.py, the renderers): what is planned for a key, how its
+value is shown (cut at 200 characters; a sensitive one never), how a stored message reads as a key."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from reconciler.jetstream.entries import (
+    LiveEntry,
+    live_entry,
+    plan_entries,
+    plan_entry,
+    write_subject,
+)
+from reconciler.jetstream.ownership import MANAGED_KEY, OWNER_KEY, Ownership
+from reconciler.manifest.model import DeclaredEntry
+from reconciler.plan.model import Action, Plan
+from reconciler.plan.planfile import PlanBasis, SavedPlan
+from reconciler.plan.render.json import render_json
+from reconciler.plan.render.markdown import render_markdown
+from reconciler.plan.render.prometheus import render_prometheus
+from reconciler.plan.render.text import render_text
+
+OURS = Ownership("app")
+BY_US = {MANAGED_KEY: "true", OWNER_KEY: "app"}
+
+
+def entry(key: str = "k", value: bytes = b"on", sensitive: bool = False) -> DeclaredEntry:
+    return DeclaredEntry("B", key, value, sensitive)
+
+
+def test_a_key_is_created_updated_back_or_left():
+    assert plan_entry(entry(), LiveEntry(4, b"on", BY_US), OURS) is None
+    create = plan_entry(entry(), LiveEntry(), OURS)
+    assert (create.action, create.desired, create.diff[0].before, create.diff[0].after, create.reason) == \
+        (Action.CREATE, {"revision": 0}, None, "on", None)
+    deleted = plan_entry(entry(), LiveEntry(7, None), OURS)  # a DEL/PURGE marker: its revision is expected
+    assert (deleted.action, deleted.desired) == (Action.CREATE, {"revision": 7})
+    by_hand = plan_entry(entry(), LiveEntry(9, b"off"), OURS)
+    assert (by_hand.action, by_hand.desired, by_hand.diff[0].before) == (Action.UPDATE, {"revision": 9}, "off")
+    assert by_hand.reason == "changed outside jsctl: apply writes the declared value back"
+    assert plan_entry(entry(), LiveEntry(9, b"off", BY_US), OURS).reason is None
+
+
+def test_prune_deletes_only_this_projects_keys_that_have_a_value():
+    live = {("B", "ours"): LiveEntry(1, b"x", BY_US), ("B", "gone"): LiveEntry(2, None, BY_US),
+            ("B", "theirs"): LiveEntry(3, b"x", {MANAGED_KEY: "true", OWNER_KEY: "other"}),
+            ("B", "hand"): LiveEntry(4, b"x"), ("B", "k"): LiveEntry(5, b"on", BY_US)}
+    declared = {("B", "k"): entry()}
+    assert plan_entries(declared, live, OURS) == []
+    [delete] = plan_entries(declared, live, OURS, prune=True)
+    assert (str(delete.address), delete.action, delete.destructive, delete.desired, delete.details.sensitive) == \
+        ("kv/B/ours", Action.DELETE, True, {"revision": 1}, True)
+    fresh = plan_entries(declared, live, OURS, fresh={"B"}, prune=True)  # a bucket created or replaced: empty
+    assert [(c.action, c.desired) for c in fresh] == [(Action.CREATE, {"revision": 0})]
+
+
+def test_stored_messages_read_as_keys():
+    def message(headers: str, data: bytes = b"") -> dict:
+        raw = base64.b64encode(f"NATS/1.0\r\n{headers}\r\n".encode()).decode() if headers else None
+        return {"seq": 12, "hdrs": raw, "data": base64.b64encode(data).decode()}
+
+    assert live_entry(message("", b"v")) == LiveEntry(12, b"v", {})
+    assert live_entry(message("Jsctl-Managed: true\r\nJsctl-Owner: app", b"v")) == LiveEntry(12, b"v", BY_US)
+    for deleting in ("KV-Operation: DEL", "KV-Operation: PURGE\r\nNats-Rollup: sub", "Nats-Marker-Reason: MaxAge"):
+        assert live_entry(message(deleting)).value is None
+
+
+def test_writes_go_through_a_domains_api_prefix_only_when_one_is_set():
+    assert write_subject("$JS.API", "B", "a/b.c") == "$KV.B.a/b.c"
+    assert write_subject("$JS.hub.API", "B", "a/b.c") == "$JS.hub.API.$KV.B.a/b.c"
+
+
+def test_long_values_are_cut_at_200_characters_in_text_and_markdown_only():
+    long = "v" * 300
+    plan = Plan([plan_entry(entry(value=long.encode()), LiveEntry(3, b"old"), OURS)])
+    cut = f'"{"v" * 199}… (302 characters)'
+    assert f'value: "old" -> {cut}' in render_text(plan)
+    assert f"+ value: {cut}" in render_markdown(plan)
+    assert json.loads(render_json(plan))["changes"][0]["diff"][0]["after"] == long
+
+
+@given(st.binary(max_size=300), st.one_of(st.none(), st.binary(max_size=300)))
+def test_a_sensitive_value_is_in_no_rendering_nor_saved_plan(value, live):
+    declared, secret = b"SECRET-" + value, b"HIDDEN-" + live if live is not None else None
+    change = plan_entry(entry(value=declared, sensitive=True), LiveEntry(5, secret), OURS)
+    plan = Plan([change])
+    saved = json.dumps(SavedPlan(plan, PlanBasis()).to_dict())
+    shown = "\n".join([render_text(plan), render_markdown(plan), render_json(plan), render_prometheus(plan, 0), saved])
+    assert "SECRET-" not in shown and "HIDDEN-" not in shown
+    assert "(sensitive: not shown)" in render_text(plan) and "(sensitive: not shown)" in render_markdown(plan)
+    data = json.loads(render_json(plan))["changes"][0]
+    assert data["diff"] == [{"path": "value", "before": None, "after": None}] and data["details"] == {"sensitive": True}
+    assert Plan.from_dict(json.loads(render_json(plan))).changes[0].details.sensitive
