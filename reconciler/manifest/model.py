@@ -20,8 +20,8 @@ CONSUMER_LIMITS = ("max_ack_pending", "inactive_threshold")  # a stream's consum
 
 @dataclass
 class DeclaredResource:
-    kind: str  # STREAM or CONSUMER
-    name: str
+    kind: str  # STREAM, CONSUMER, KV or OBJ
+    name: str  # a bucket's name for KV and OBJ
     config: dict[str, Any]
     origin: str = ""  # "file:line:column" of the item, for messages
     stream: str | None = None  # the stream a consumer belongs to
@@ -31,8 +31,10 @@ class DeclaredResource:
     def address(self) -> Address:
         if self.shown_as is not None:
             return self.shown_as
-        return plan_address.STREAM.address(self.name) if self.kind == STREAM else \
-            plan_address.CONSUMER.address(self.stream or "", self.name)
+        if self.kind == CONSUMER:
+            return plan_address.CONSUMER.address(self.stream or "", self.name)
+        kinds = {KV: plan_address.KV, OBJ: plan_address.OBJECTSTORE}
+        return kinds.get(self.kind, plan_address.STREAM).address(self.name)
 
 
 @dataclass
