@@ -51,7 +51,8 @@ DB_TRIGGER = Kind("db/trigger", DATABASE, 1)  # TABLE.NAME
 DB_VIEW = Kind("db/view", DATABASE, 1)  # a view or a materialized view
 DB = Kind("db", DATABASE, 0)  # the database itself: a difference of a kind a newer Alembic reports
 
-STREAM_KINDS = frozenset({STREAM, KV, OBJECTSTORE})  # a stream, or a bucket that is one underneath
+BUCKET_KINDS = frozenset({KV, OBJECTSTORE})
+STREAM_KINDS = frozenset({STREAM}) | BUCKET_KINDS  # a stream, or a bucket that is one underneath
 KINDS = {kind.prefix: kind for kind in (STREAM, CONSUMER, KV, OBJECTSTORE, DB_REVISION, DB_TABLE, DB_COLUMN,
                                         DB_INDEX, DB_CONSTRAINT, DB_FUNCTION, DB_TRIGGER, DB_VIEW, DB)}
 
