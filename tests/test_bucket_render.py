@@ -14,13 +14,13 @@ from reconciler.plan.render.prometheus import render_prometheus
 from reconciler.plan.render.text import render_text
 
 S = 1_000_000_000
-UPDATE = Change("kv/CONFIG", "update", [FieldChange("max_age", 3600 * S, 60 * S),
-                                        FieldChange("max_msgs_per_subject", 5, 10), FieldChange("discard", "new", "old")],
-                desired={"name": "KV_CONFIG"})
+DIFF = [FieldChange("max_age", 3600 * S, 60 * S), FieldChange("max_msgs_per_subject", 5, 10),
+        FieldChange("discard", "new", "old")]
+UPDATE = Change("kv/CONFIG", "update", DIFF, desired={"name": "KV_CONFIG"})
 REPLACE = Change("objectstore/ARTIFACTS", "replace", [FieldChange("storage", "file", "memory")], destructive=True,
                  reason="the storage type cannot be changed", details={"destroys": {"objects": 3, "bytes": 4096}},
                  desired={"name": "OBJ_ARTIFACTS"})
-PLAN = Plan([UPDATE, REPLACE], context={"nats": {"server_version": "2.12.8"}})
+PLAN = Plan([UPDATE, REPLACE], context={"nats": {"server_version": "2.12.8", "server_name": "n1", "api_level": 3}})
 
 
 def test_text_names_the_bucket_field_beside_the_stream_field_in_units():
