@@ -52,15 +52,16 @@ def backing_names(desired: Desired) -> set[str]:
 
 
 def as_streams(desired: Desired, version: Version, live_streams: dict[str, dict[str, Any]]) -> Desired:
-    """``desired`` with each declared bucket as a declared stream: its backing stream as jsctl creates
-    it on the connected server, shown at the bucket's address. Idempotent (the result declares no buckets)."""
+    """``desired`` with each declared bucket also as a declared stream: its backing stream as jsctl creates
+    it on the connected server, shown at the bucket's address (the buckets stay, for the planner's
+    version checks of their own fields)."""
     streams = dict(desired.streams)
     for kind, item in declared_buckets(desired):
         name = backing_stream_name(kind, item.name)
         live = (live_streams.get(name) or {}).get("config")
         config = as_made(stream_config(kind, item.config, version), item.config, live)
         streams[name] = DeclaredResource(STREAM, name, config, item.origin, shown_as=item.address)
-    return Desired(streams, desired.consumers, files=desired.files)
+    return Desired(streams, desired.consumers, desired.key_value, desired.object_stores, desired.files)
 
 
 def as_made(config: dict[str, Any], spec: dict[str, Any], live: dict[str, Any] | None) -> dict[str, Any]:

@@ -120,7 +120,8 @@ class Planner:
             self.live_consumers_of.setdefault(stream, []).append(name)
 
     def plan(self) -> Plan:
-        for resource in [*self.desired.streams.values(), *self.desired.consumers.values()]:
+        declared = self.desired
+        for resource in [*declared.streams.values(), *declared.consumers.values(), *declared.key_value.values()]:
             self.errors += [f"{resource.address}: {p}" for p in unsupported(resource.kind, resource.config,
                                                                             self.version)]
         ident = self.live.identity
