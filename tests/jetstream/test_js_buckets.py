@@ -205,3 +205,27 @@ def test_a_bucket_declared_as_a_raw_stream_moves_to_key_value_without_a_replace(
     made = plan(js_account, raw, apply=True)
     assert changes(made) == {"stream/KV_CONFIG": ("create", [])}  # as written (validate hints at key_value:)
     assert changes(plan(js_account, buckets(CONFIG))) == {}  # the same stream: no delete, no create
+
+
+def test_mirrors_and_sources_between_buckets_apply_in_order_and_carry_the_keys(js_account):
+    desired = buckets((KV, {"bucket": "EU"}), (KV, {"bucket": "US"}),
+                      (KV, {"bucket": "ALL", "sources": ["EU", "US"]}), (KV, {"bucket": "EU_COPY", "mirror": "EU"}))
+    made = plan(js_account, desired, apply=True)
+    assert changes(made) == {f"kv/{name}": ("create", []) for name in ("ALL", "EU", "EU_COPY", "US")}
+    assert not plan(js_account, desired).changes
+
+    async def flow(js):
+        await (await js.key_value("EU")).put("price", b"10")
+        await (await js.key_value("US")).put("tax", b"7")
+        deadline = asyncio.get_running_loop().time() + 10
+        while True:  # sourcing and mirroring are asynchronous: wait for them, within a deadline
+            found = {}
+            for stream, subject in (("KV_ALL", "$KV.ALL.price"), ("KV_ALL", "$KV.ALL.tax"),
+                                    ("KV_EU_COPY", "$KV.EU.price")):
+                reply = json.loads((await js._nc.request(f"$JS.API.STREAM.MSG.GET.{stream}",
+                                                         json.dumps({"last_by_subj": subject}).encode())).data)
+                found[subject if stream == "KV_ALL" else stream] = "message" in reply
+            if all(found.values()) or asyncio.get_running_loop().time() > deadline:
+                return found
+
+    assert on_nats(js_account, flow) == {"$KV.ALL.price": True, "$KV.ALL.tax": True, "KV_EU_COPY": True}
