@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from ..manifest.model import STREAM, DeclaredResource, Desired
 from ..plan import address as addresses
 from ..plan.address import Address
-from .buckets import KV, OBJ, backing_stream_name, bucket_of, stream_config
+from .buckets import KV, OBJ, backing_stream_name, bucket_of, left_open, stream_config
 from .capabilities import Version
 
 if TYPE_CHECKING:
@@ -52,43 +52,39 @@ def backing_names(desired: Desired) -> set[str]:
 
 
 def as_streams(desired: Desired, version: Version, live_streams: dict[str, dict[str, Any]]) -> Desired:
-    """``desired`` with each declared bucket as a declared stream: its backing stream as jsctl creates
-    it on the connected server, shown at the bucket's address. Idempotent (the result declares no buckets)."""
+    """``desired`` with each declared bucket also as a declared stream: its backing stream as jsctl creates
+    it on the connected server, shown at the bucket's address (the buckets stay, for the planner's
+    version checks of their own fields)."""
     streams = dict(desired.streams)
     for kind, item in declared_buckets(desired):
         name = backing_stream_name(kind, item.name)
         live = (live_streams.get(name) or {}).get("config")
         config = as_made(stream_config(kind, item.config, version), item.config, live)
-        streams[name] = DeclaredResource(STREAM, name, config, item.origin,
-                                         shown_as=BUCKET_ADDRESS[kind].address(item.name))
-    return Desired(streams, desired.consumers, entries=desired.entries, files=desired.files)
+        streams[name] = DeclaredResource(STREAM, name, config, item.origin, shown_as=item.address)
+    return Desired(streams, desired.consumers, desired.key_value, desired.object_stores, desired.files,
+                   entries=desired.entries)
 
 
 def as_made(config: dict[str, Any], spec: dict[str, Any], live: dict[str, Any] | None) -> dict[str, Any]:
-    """The backing stream ``config`` with what clients legitimately make differently kept as the live
-    bucket has it, where the manifest leaves it open (docs/research/buckets.md, "Implications" 2):
-    nats-py leaves ``allow_direct`` off, and turns ``allow_msg_ttl`` on (which 2.11+ never let turn
-    off: changing either would be an update for nothing, or a replace)."""
+    """The backing stream ``config`` with what clients legitimately make differently (buckets.left_open)
+    as the live bucket has it: nats-py leaves ``allow_direct`` off and turns ``allow_msg_ttl`` on, which
+    2.11+ never let turn off: changing either would be an update for nothing, or a replace."""
     if live is None:
         return config
-    kept = dict(config)
-    if "allow_direct" not in spec and not live.get("allow_direct"):
-        kept.pop("allow_direct", None)
-    if "limit_marker_ttl" not in spec and live.get("allow_msg_ttl"):
-        kept["allow_msg_ttl"] = True
-    return kept
+    kept = {k: v for k, v in config.items() if k not in left_open(spec)}
+    return kept | {field: live[field] for field in left_open(spec) if field in live}
 
 
-def destroyed(item: dict[str, Any]) -> dict[str, Any] | None:
-    """What deleting a bucket's backing stream loses, in the bucket's terms (None: not a bucket's).
-    A KV bucket's keys are its subjects: a deleted key whose marker remains counts too."""
-    found = bucket_of(item.get("config") or {})
-    if found is None:
+def destroyed(item: dict[str, Any], address: Address) -> dict[str, Any] | None:
+    """What deleting the backing stream of the bucket at ``address`` loses, in the bucket's terms (None:
+    not a bucket's). A KV bucket's keys are its subjects: a deleted key whose marker remains counts too."""
+    kind = BUCKET_KIND.get(address.kind)
+    if kind is None:
         return None
     state = item.get("state") or {}
-    if found[0] == KV:
+    if kind == KV:
         return {"keys": state.get("num_subjects", 0), "bytes": state.get("bytes", 0)}
-    return {"bytes": state.get("bytes", 0)}  # objects: counted by objects_at_stake (a read)
+    return {"bytes": state.get("bytes", 0)}  # objects: counted by count_objects (a read)
 
 
 OBJECTS_READ_AT_MOST = 10_000  # past this many names, a replace shows the names, tombstones included

@@ -25,8 +25,8 @@ from .defaults import DEFAULT_DUPLICATE_WINDOW
 from .diff import field_changes
 from .normalize import normalize, user_metadata
 
-__all__ = ["KV", "OBJ", "backing_stream_name", "bucket_field", "bucket_of", "same_bucket", "stream_config",
-           "stream_differences"]
+__all__ = ["KV", "OBJ", "backing_stream_name", "bucket_field", "bucket_of", "left_open", "same_bucket",
+           "stream_config", "stream_differences"]
 
 PREFIXES = {KV: KV_PREFIX, OBJ: OBJ_PREFIX}
 TTL_FIELDS_SINCE = FIELD_SINCE[(KV, "limit_marker_ttl")]
@@ -115,15 +115,16 @@ def stream_differences(kind: str, spec: dict[str, Any], live: dict[str, Any], se
     ``_nats.*`` metadata and jsctl's ownership marks) and without :data:`CLIENT_VARIANCES` the spec leaves open."""
     declared = normalize(STREAM, stream_config(kind, spec, server), server)
     found = normalize(STREAM, live, server)
-    open_fields = {"mirror_direct"}
-    if "allow_direct" not in spec:
-        open_fields.add("allow_direct")
-    if not spec.get("limit_marker_ttl"):
-        open_fields.add("allow_msg_ttl")
     for config in (declared, found):
-        for field in open_fields:
+        for field in left_open(spec):
             config.pop(field, None)
     return field_changes(found, declared)
+
+
+def left_open(spec: dict[str, Any]) -> set[str]:
+    """The :data:`CLIENT_VARIANCES` the bucket ``spec`` leaves open: a live bucket may hold any value there."""
+    return {"mirror_direct"} | ({"allow_direct"} if "allow_direct" not in spec else set()) | \
+        ({"allow_msg_ttl"} if not spec.get("limit_marker_ttl") else set())
 
 
 def same_bucket(kind: str, spec: dict[str, Any], live: dict[str, Any], server: Version) -> bool:

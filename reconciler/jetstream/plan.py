@@ -26,10 +26,10 @@ from .ownership import NO_OWNER, Claim, Ownership, Standing, claim, owned_elsewh
 from .replace_rules import limits_change_refused, replace_reasons
 
 
-def _stream_state(item: dict[str, Any]) -> dict[str, Any]:
-    """What deleting a stream loses (a bucket's: its keys or objects and bytes)."""
+def _stream_state(item: dict[str, Any], address: Address) -> dict[str, Any]:
+    """What deleting the stream at ``address`` loses (a bucket's: its keys or objects and bytes)."""
     state = item.get("state") or {}
-    return destroyed(item) or {"messages": state.get("messages", 0), "bytes": state.get("bytes", 0)}
+    return destroyed(item, address) or {"messages": state.get("messages", 0), "bytes": state.get("bytes", 0)}
 
 
 def _consumer_state(item: dict[str, Any]) -> dict[str, Any]:
@@ -120,7 +120,8 @@ class Planner:
             self.live_consumers_of.setdefault(stream, []).append(name)
 
     def plan(self) -> Plan:
-        for resource in [*self.desired.streams.values(), *self.desired.consumers.values()]:
+        declared = self.desired
+        for resource in [*declared.streams.values(), *declared.consumers.values(), *declared.key_value.values()]:
             self.errors += [f"{resource.address}: {p}" for p in unsupported(resource.kind, resource.config,
                                                                             self.version)]
         ident = self.live.identity
@@ -159,17 +160,12 @@ class Planner:
             return
         lost = sorted(name for name in self.live_consumers_of.get(declared.name, [])
                       if not is_ephemeral(self.live.consumers[(declared.name, name)]["config"]))
-        change = self._compare(declared, item["config"], {**_stream_state(item), **self._consumers_lost(item, lost)})
+        lost_too = {"consumers": lost} if lost or address.kind is STREAM else {}  # clients watch buckets unnamed
+        change = self._compare(declared, item["config"], {**_stream_state(item, address), **lost_too})
         if change is not None and change.action == Action.REPLACE:
             self.replaced_streams.add(declared.name)
         if change is not None:
             self.changes.append(change)
-
-    @staticmethod
-    def _consumers_lost(item: dict[str, Any], lost: list[str]) -> dict[str, Any]:
-        """A stream's replace lists the durable consumers it loses; a bucket's, only when it has any
-        (clients watch buckets with ephemeral consumers)."""
-        return {"consumers": lost} if lost or destroyed(item) is None else {}
 
     def _consumer(self, declared: DeclaredResource) -> None:
         stream = declared.stream or ""
@@ -225,7 +221,7 @@ class Planner:
             item = self.live.streams[name]
             address = stream_address(name, item["config"])
             if name in streams:
-                self.changes.append(_delete(address, _stream_state(item)))
+                self.changes.append(_delete(address, _stream_state(item, address)))
             else:
                 self.changes.append(self._unmanaged(address, item["config"], held.get(name, [])))
         for stream, name in sorted(self.live.consumers.keys() - self.desired.consumers.keys()):

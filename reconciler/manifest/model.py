@@ -35,8 +35,10 @@ class DeclaredResource:
     def address(self) -> Address:
         if self.shown_as is not None:
             return self.shown_as
-        return plan_address.STREAM.address(self.name) if self.kind == STREAM else \
-            plan_address.CONSUMER.address(self.stream or "", self.name)
+        if self.kind == CONSUMER:
+            return plan_address.CONSUMER.address(self.stream or "", self.name)
+        kinds = {KV: plan_address.KV, OBJ: plan_address.OBJECTSTORE}
+        return kinds.get(self.kind, plan_address.STREAM).address(self.name)
 
 
 @dataclass(frozen=True)
@@ -60,9 +62,9 @@ class Desired:
     consumers: dict[tuple[str, str], DeclaredResource] = field(default_factory=dict)  # (stream, name)
     key_value: dict[str, DeclaredResource] = field(default_factory=dict)  # bucket -> its spec (buckets.py)
     object_stores: dict[str, DeclaredResource] = field(default_factory=dict)
-    entries: dict[tuple[str, str], DeclaredEntry] = field(default_factory=dict)  # (bucket, key): KV keys
     files: list[str] = field(default_factory=list)  # the manifest files read (and value_file's), for digests
     hints: list[str] = field(default_factory=list)  # "file:line:col: path: hint: ..." advice, no error
+    entries: dict[tuple[str, str], DeclaredEntry] = field(default_factory=dict)  # (bucket, key): KV keys
 
 
 def inherited_limits(config: dict[str, Any], stream: dict[str, Any] | None) -> dict[str, Any]:

@@ -54,7 +54,8 @@ DB_VIEW = Kind("db/view", DATABASE, 1)  # a view or a materialized view
 DB = Kind("db", DATABASE, 0)  # the database itself: a difference of a kind a newer Alembic reports
 KV_ENTRY = Kind("kv", JETSTREAM, 2, "kv_entry")  # BUCKET/KEY: a key may hold "/", a bucket name cannot
 
-STREAM_KINDS = frozenset({STREAM, KV, OBJECTSTORE})  # a stream, or a bucket that is one underneath
+BUCKET_KINDS = frozenset({KV, OBJECTSTORE})
+STREAM_KINDS = frozenset({STREAM}) | BUCKET_KINDS  # a stream, or a bucket that is one underneath
 KINDS = {kind.label: kind for kind in (STREAM, CONSUMER, KV, OBJECTSTORE, DB_REVISION, DB_TABLE, DB_COLUMN,
                                        DB_INDEX, DB_CONSTRAINT, DB_FUNCTION, DB_TRIGGER, DB_VIEW, DB, KV_ENTRY)}
 _BY_PREFIX: dict[str, list[Kind]] = {}  # kinds sharing a prefix: the one with more names first

@@ -205,3 +205,77 @@ def test_a_bucket_declared_as_a_raw_stream_moves_to_key_value_without_a_replace(
     made = plan(js_account, raw, apply=True)
     assert changes(made) == {"stream/KV_CONFIG": ("create", [])}  # as written (validate hints at key_value:)
     assert changes(plan(js_account, buckets(CONFIG))) == {}  # the same stream: no delete, no create
+
+
+def test_mirrors_and_sources_between_buckets_apply_in_order_and_carry_the_keys(js_account):
+    desired = buckets((KV, {"bucket": "EU"}), (KV, {"bucket": "US"}),
+                      (KV, {"bucket": "ALL", "sources": ["EU", "US"]}), (KV, {"bucket": "EU_COPY", "mirror": "EU"}))
+    made = plan(js_account, desired, apply=True)
+    assert changes(made) == {f"kv/{name}": ("create", []) for name in ("ALL", "EU", "EU_COPY", "US")}
+    assert not plan(js_account, desired).changes
+
+    async def flow(js):
+        await (await js.key_value("EU")).put("price", b"10")
+        await (await js.key_value("US")).put("tax", b"7")
+        deadline = asyncio.get_running_loop().time() + 10
+        while True:  # sourcing and mirroring are asynchronous: wait for them, within a deadline
+            found = {}
+            for stream, subject in (("KV_ALL", "$KV.ALL.price"), ("KV_ALL", "$KV.ALL.tax"),
+                                    ("KV_EU_COPY", "$KV.EU.price")):
+                reply = json.loads((await js._nc.request(f"$JS.API.STREAM.MSG.GET.{stream}",
+                                                         json.dumps({"last_by_subj": subject}).encode())).data)
+                found[subject if stream == "KV_ALL" else stream] = "message" in reply
+            if all(found.values()) or asyncio.get_running_loop().time() > deadline:
+                return found
+
+    assert on_nats(js_account, flow) == {"$KV.ALL.price": True, "$KV.ALL.tax": True, "KV_EU_COPY": True}
+
+
+def test_check_judges_a_declared_bucket_as_its_backing_stream_at_the_buckets_address(js_account):
+    from reconciler.health.check import check_health
+    from reconciler.health.evaluate import CRITICAL, OK, WARNING
+
+    desired = buckets(CONFIG)
+
+    def check():
+        return {r.address: (r.state, r.messages)
+                for r in asyncio.run(check_health(NatsSettings(url=js_account), desired, {}))}
+
+    assert check() == {"kv/CONFIG": (CRITICAL, ["does not exist"])}
+    plan(js_account, desired, apply=True)
+    assert check() == {"kv/CONFIG": (OK, [])}
+
+    async def by_hand(js):  # someone raises the history with natscli's `nats kv edit`
+        info = await js._nc.request("$JS.API.STREAM.INFO.KV_CONFIG", b"", timeout=5)
+        config = {**json.loads(info.data)["config"], "max_msgs_per_subject": 9}
+        await js._nc.request("$JS.API.STREAM.UPDATE.KV_CONFIG", json.dumps(config).encode(), timeout=5)
+
+    on_nats(js_account, by_hand)
+    assert check() == {"kv/CONFIG": (WARNING, ["differs from the manifest (max_msgs_per_subject)"])}
+
+
+def test_a_saved_plans_basis_covers_declared_buckets_and_names_one_changed_since(js_account):
+    from reconciler.jetstream.basis import recorded, what_changed
+
+    desired = buckets(CONFIG, ARTIFACTS)
+
+    def basis():
+        async def run():
+            async with JetStreamSession(NatsSettings(url=js_account)) as session:
+                made = await session.plan(desired, ownership=PROJECT)
+                return recorded(session.declared(desired), made, session.live)
+
+        return asyncio.run(run())
+
+    assert basis() == {}  # nothing exists yet: a bucket appearing since would make the plan stale
+    plan(js_account, desired, apply=True)
+    before = basis()
+    assert sorted(before) == ["kv/CONFIG", "objectstore/ARTIFACTS"]
+
+    async def by_hand(js):
+        await js.delete_key_value("CONFIG")
+        await js.create_key_value(bucket="CONFIG", history=2)
+
+    on_nats(js_account, by_hand)
+    stale = what_changed(before, basis())
+    assert len(stale) == 1 and stale[0].startswith("live resource kv/CONFIG was ")

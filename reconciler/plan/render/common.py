@@ -7,7 +7,7 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
-from ..address import JETSTREAM, KV_ENTRY, STREAM, STREAM_KINDS, Kind
+from ..address import BUCKET_KINDS, JETSTREAM, KV_ENTRY, STREAM, STREAM_KINDS, Kind
 from ..model import CHANGING_ACTIONS, NOTE_ACTIONS, Action, Change, FieldChange, Plan
 
 ORDER = [Action.CREATE, Action.UPDATE, Action.REPLACE, Action.DELETE]  # then other changing actions by name
@@ -85,6 +85,16 @@ def readable(kind: Kind) -> Callable[[str, Any], Any]:
     return field_in_units(STREAM.prefix if kind in STREAM_KINDS else kind.prefix)
 
 
+def named(kind: Kind) -> Callable[[str], str]:
+    """(dotted field path) -> how a reader knows the field: a bucket's backing stream field with the bucket
+    field a manifest writes for it (``max_age (ttl)``); any other as it is."""
+    if kind not in BUCKET_KINDS:
+        return lambda path: path
+    from ...jetstream.buckets import bucket_field
+
+    return lambda path: path if bucket_field(path) == path else f"{path} ({bucket_field(path)})"
+
+
 def shown_diff(change: Change, *, marks: bool = False) -> list[FieldChange]:
     """The field changes a reader reviews: jsctl's ownership marks (``metadata.io.jsctl.*``) are not
     configuration (an adopt's reason says what it does; the JSON plan keeps them), unless ``marks``."""
@@ -105,10 +115,10 @@ def field_lines(change: Change, *, as_diff: bool = False, marks: bool = False) -
     """What a change does, one line per field: ``path: before -> after``, or as ```diff lines
     (``- path: before`` / ``+ path: after``) for Markdown; a create's config; what a replace destroys.
     ``marks``: jsctl's ownership marks too (a stale saved plan names who took a resource over)."""
-    value = readable(change.address.kind)
+    value, name = readable(change.address.kind), named(change.address.kind)
 
     def field(path: str, raw: Any) -> str:
-        return f"{path}: {shown_value(change, value, path, raw)}"
+        return f"{name(path)}: {shown_value(change, value, path, raw)}"
 
     lines = []
     for d in shown_diff(change, marks=marks):
