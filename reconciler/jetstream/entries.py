@@ -30,7 +30,7 @@ from ..plan.address import KV, KV_ENTRY, Address
 from ..plan.details import Details
 from ..plan.model import Action, Change, FieldChange, Plan
 from ..plan.policy import is_destructive
-from .client import ApiError, JetStreamApi, unanswered
+from .client import ApiError, JetStreamApi, stored_headers, unanswered
 from .ownership import MANAGED_KEY, MANAGED_VALUE, OWNER_KEY, Ownership, Standing, shown
 
 DEFAULT_API_PREFIX = "$JS.API"
@@ -74,17 +74,9 @@ def write_subject(api_prefix: str, bucket: str, key: str) -> str:
     return subject if api_prefix == DEFAULT_API_PREFIX else f"{api_prefix}.{subject}"
 
 
-def _headers(raw: str | None) -> dict[str, str]:
-    """A stored message's headers (base64 of ``NATS/1.0\\r\\nName: value\\r\\n...``)."""
-    if not raw:
-        return {}
-    lines = base64.b64decode(raw).decode(errors="replace").split("\r\n")[1:]
-    return {k.strip(): v.strip() for k, _, v in (line.partition(":") for line in lines if ":" in line)}
-
-
 def live_entry(message: dict[str, Any]) -> LiveEntry:
     """A STREAM.MSG.GET ``message`` as the key's state."""
-    headers = _headers(message.get("hdrs"))
+    headers = stored_headers(message.get("hdrs"))
     marks = {_MARK_OF_HEADER[name]: value for name, value in headers.items() if name in _MARK_OF_HEADER}
     deleted = headers.get(OPERATION_HEADER) in DELETED_OPERATIONS or "Nats-Marker-Reason" in headers
     value = None if deleted else base64.b64decode(message.get("data") or "")
