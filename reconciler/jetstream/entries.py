@@ -25,11 +25,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import JsctlError
+from ..manifest.model import KV as KV_KIND
 from ..manifest.model import DeclaredEntry, Desired
 from ..plan.address import KV, KV_ENTRY, Address
 from ..plan.details import Details
 from ..plan.model import Action, Change, FieldChange, Plan
 from ..plan.policy import is_destructive
+from .buckets import backing_stream_name, kv_subject_prefix
 from .client import ApiError, JetStreamApi, stored_headers, unanswered
 from .ownership import MANAGED_KEY, MANAGED_VALUE, OWNER_KEY, Ownership, Standing, shown
 
@@ -39,6 +41,7 @@ _MARK_OF_HEADER = {MANAGED_HEADER: MANAGED_KEY, OWNER_HEADER: OWNER_KEY}
 OPERATION_HEADER = "KV-Operation"
 EXPECTED_REVISION_HEADER = "Nats-Expected-Last-Subject-Sequence"
 DELETED_OPERATIONS = ("DEL", "PURGE")
+MARKER_REASON_HEADER = "Nats-Marker-Reason"  # 2.11+: a marker the server wrote (MaxAge, Purge, Remove): no value
 WRONG_LAST_SEQUENCE = (10071, 10164)  # 10164: 2.11+ on replicated streams; the clients treat both alike
 NO_MESSAGE = 10037  # STREAM.MSG.GET: the key never had a message
 VALUE_FIELD = "value"  # the one field of an entry's diff
@@ -64,7 +67,7 @@ ABSENT = LiveEntry()
 
 
 def kv_subject(bucket: str, key: str) -> str:
-    return f"$KV.{bucket}.{key}"
+    return kv_subject_prefix(bucket) + key
 
 
 def write_subject(api_prefix: str, bucket: str, key: str) -> str:
@@ -78,14 +81,15 @@ def live_entry(message: dict[str, Any]) -> LiveEntry:
     """A STREAM.MSG.GET ``message`` as the key's state."""
     headers = stored_headers(message.get("hdrs"))
     marks = {_MARK_OF_HEADER[name]: value for name, value in headers.items() if name in _MARK_OF_HEADER}
-    deleted = headers.get(OPERATION_HEADER) in DELETED_OPERATIONS or "Nats-Marker-Reason" in headers
+    deleted = headers.get(OPERATION_HEADER) in DELETED_OPERATIONS or MARKER_REASON_HEADER in headers
     value = None if deleted else base64.b64decode(message.get("data") or "")
     return LiveEntry(int(message["seq"]), value, marks)
 
 
 async def read_entry(api: JetStreamApi, bucket: str, key: str) -> LiveEntry:
     try:
-        reply = await api.request(f"STREAM.MSG.GET.KV_{bucket}", {"last_by_subj": kv_subject(bucket, key)})
+        reply = await api.request(f"STREAM.MSG.GET.{backing_stream_name(KV_KIND, bucket)}",
+                                  {"last_by_subj": kv_subject(bucket, key)})
     except ApiError as exc:
         if exc.err_code == NO_MESSAGE:
             return ABSENT
@@ -109,10 +113,11 @@ MAX_PAGES = 1_000  # a bound on the listing: 100 million keys
 async def bucket_keys(api: JetStreamApi, bucket: str) -> list[str]:
     """Every key the bucket holds a message for (deleted ones too: their markers stay), from
     STREAM.INFO's paged ``subjects_filter``."""
-    prefix = kv_subject(bucket, "")
+    prefix = kv_subject_prefix(bucket)
     keys: list[str] = []
     for _ in range(MAX_PAGES):
-        info = await api.request(f"STREAM.INFO.KV_{bucket}", {"subjects_filter": f"{prefix}>", "offset": len(keys)})
+        info = await api.request(f"STREAM.INFO.{backing_stream_name(KV_KIND, bucket)}",
+                                 {"subjects_filter": f"{prefix}>", "offset": len(keys)})
         page = info.get("state", {}).get("subjects") or {}
         keys += [subject[len(prefix):] for subject in page]
         if not page or len(keys) >= info.get("total", 0):
@@ -182,7 +187,7 @@ async def observe_entries(api: JetStreamApi, desired: Desired, live_streams: Map
     """The declared keys of the buckets that exist and, with ``prune``, every other key of the declared
     buckets (what --prune may delete)."""
     exists = {bucket for bucket in {*desired.key_value, *(b for b, _ in desired.entries)}
-              if f"KV_{bucket}" in live_streams}
+              if backing_stream_name(KV_KIND, bucket) in live_streams}
     keys = {where for where in desired.entries if where[0] in exists}
     for bucket in sorted(exists) if prune else ():
         keys |= {(bucket, key) for key in await bucket_keys(api, bucket)}
