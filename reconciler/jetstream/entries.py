@@ -33,6 +33,7 @@ from ..plan.model import Action, Change, FieldChange, Plan
 from ..plan.policy import is_destructive
 from .buckets import backing_stream_name, kv_subject_prefix
 from .client import ApiError, JetStreamApi, stored_headers, unanswered
+from .observe import Live
 from .ownership import MANAGED_KEY, MANAGED_VALUE, OWNER_KEY, Ownership, Standing, shown
 
 DEFAULT_API_PREFIX = "$JS.API"
@@ -176,10 +177,16 @@ def plan_entries(declared: Mapping[tuple[str, str], DeclaredEntry], live: Mappin
     return changes
 
 
-def fresh_buckets(plan: Plan) -> set[str]:
-    """The KV buckets ``plan`` creates or replaces: their keys are written as new ones."""
-    return {change.address.names[0] for change in plan.changes
-            if change.address.kind is KV and change.action in (Action.CREATE, Action.REPLACE)}
+def planned_entries(desired: Desired, live: Live, plan: Plan, ownership: Ownership, *, prune: bool = False
+                    ) -> list[Change]:
+    """The entry changes of a JetStream ``plan`` (its bucket changes made): the keys of a bucket it creates
+    or replaces are created; those of a bucket the server cannot read (offline) are left out, as the bucket
+    is (its ``offline`` note says why)."""
+    fresh = {change.address.names[0] for change in plan.changes
+             if change.address.kind is KV and change.action in (Action.CREATE, Action.REPLACE)}
+    readable = {where: entry for where, entry in desired.entries.items()
+                if live.offline_reason(backing_stream_name(KV_KIND, where[0])) is None}
+    return plan_entries(readable, live.entries, ownership, fresh=fresh, prune=prune)
 
 
 async def observe_entries(api: JetStreamApi, desired: Desired, live_streams: Mapping[str, Any], *,

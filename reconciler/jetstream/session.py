@@ -63,7 +63,7 @@ class JetStreamSession:
 
     async def plan(self, desired: Desired, *, prune: bool = False, ownership: Ownership = NO_OWNER) -> Plan:
         from .bucket_streams import count_objects
-        from .entries import fresh_buckets, plan_entries
+        from .entries import planned_entries
         from .plan import plan_jetstream
 
         live = await self.observe(entries_of=desired, prune=prune)
@@ -71,7 +71,7 @@ class JetStreamSession:
                               normalized=self.normalized)
         assert self.api is not None
         await count_objects(self.api, plan)
-        plan.changes += plan_entries(desired.entries, live.entries, ownership, fresh=fresh_buckets(plan), prune=prune)
+        plan.changes += planned_entries(desired, live, plan, ownership, prune=prune)
         return plan
 
     async def apply(self, desired: Desired, changes: list[Change], *, prune: bool = False,

@@ -9,16 +9,19 @@ import json
 from hypothesis import given
 from hypothesis import strategies as st
 
+from reconciler.jetstream.client import ServerIdentity
 from reconciler.jetstream.entries import (
     LiveEntry,
     live_entry,
     plan_entries,
     plan_entry,
+    planned_entries,
     write_subject,
 )
+from reconciler.jetstream.observe import Live
 from reconciler.jetstream.ownership import MANAGED_KEY, OWNER_KEY, Ownership
-from reconciler.manifest.model import DeclaredEntry
-from reconciler.plan.model import Action, Plan
+from reconciler.manifest.model import DeclaredEntry, Desired
+from reconciler.plan.model import Action, Change, Plan
 from reconciler.plan.planfile import PlanBasis, SavedPlan
 from reconciler.plan.render.json import render_json
 from reconciler.plan.render.markdown import render_markdown
@@ -96,3 +99,14 @@ def test_a_sensitive_value_is_in_no_rendering_nor_saved_plan(value, live):
     data = json.loads(render_json(plan))["changes"][0]
     assert data["diff"] == [{"path": "value", "before": None, "after": None}] and data["details"] == {"sensitive": True}
     assert Plan.from_dict(json.loads(render_json(plan))).changes[0].details.sensitive
+
+
+def test_keys_of_a_bucket_the_plan_creates_are_created_and_of_an_offline_one_left_out():
+    identity = ServerIdentity("n1", "id", "2.12.8", None, 3)
+    live = Live(identity, offline_streams={"KV_DOWN": "no replica answered"},
+                entries={("NEW", "k"): LiveEntry(4, b"old", BY_US)})
+    declared = Desired(entries={("NEW", "k"): DeclaredEntry("NEW", "k", b"on"),
+                                ("DOWN", "k"): DeclaredEntry("DOWN", "k", b"on")})
+    plan = Plan([Change("kv/NEW", Action.REPLACE), Change("kv/DOWN", Action.OFFLINE)])
+    assert [(str(c.address), c.action, c.desired) for c in planned_entries(declared, live, plan, OURS)] == [
+        ("kv/NEW/k", Action.CREATE, {"revision": 0})]
