@@ -164,3 +164,14 @@ def test_bad_entries_are_located_errors(jsctl, js_account, tmp_path, entry, mess
     done = jsctl("plan", *files, env=env(js_account))
     assert done.returncode == 1 and message in done.stderr and "buckets.yaml:" in done.stderr, done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_a_value_file_edited_after_a_saved_plan_makes_it_stale(jsctl, js_account, tmp_path):
+    (tmp_path / "rules.json").write_text("[1]\n")
+    files = write(tmp_path, {"rules": {"value_file": "rules.json"}})
+    saved = tmp_path / "plan.json"
+    assert jsctl("plan", *files, "--out", str(saved), env=env(js_account)).returncode == 0
+    (tmp_path / "rules.json").write_text("[2]\n")
+    done = jsctl("apply", str(saved), *files, env=env(js_account))
+    assert done.returncode == 3 and "rules.json was edited since the plan" in done.stderr, done.stderr
+    assert "Nothing was applied" in done.stderr
