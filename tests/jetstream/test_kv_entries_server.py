@@ -1,4 +1,5 @@
-"""KV entries written through a JetStream domain's API prefix, from a leaf node (hub and leaf servers)."""
+"""KV entries against real servers beyond the version matrix: writes through a JetStream domain's API prefix
+from a leaf node (hub and leaf servers); verify after apply reading the keys back."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from nats.js.errors import KeyNotFoundError
 from reconciler.dev.servers import NatsServer, free_ports
 from reconciler.errors import JsctlError
 from reconciler.jetstream.client import JetStreamApi
+from reconciler.jetstream.entries import EntriesNotKept, verify_entries
+from reconciler.plan.address import KV_ENTRY
 
 
 def test_writes_go_through_the_domains_api_prefix(tmp_path):
@@ -58,3 +61,21 @@ async def wait_for_hub(api: JetStreamApi, within_s: float = 20) -> None:
             if asyncio.get_running_loop().time() > deadline:
                 raise
             await asyncio.sleep(0.1)
+
+
+def test_verify_names_a_key_that_does_not_hold_its_declared_value(js_account):
+    async def body(api, js):
+        kv = await js.create_key_value(bucket="CONFIG")
+        await kv.put("kept", b"on")
+        declared = entries("CONFIG", {"kept": "on", "moved": "on"})
+        written = {e.address: e for e in declared.values()} | {KV_ENTRY.address("CONFIG", "gone"): None}
+        await kv.put("moved", b"on")
+        await verify_entries(api, written)  # declared values kept, the pruned key has none
+        await kv.put("moved", b"someone else's")
+        await kv.put("gone", b"back")
+        with pytest.raises(EntriesNotKept) as failed:
+            await verify_entries(api, written)
+        assert str(failed.value) == ("verify after apply: kv/CONFIG/moved holds another value; kv/CONFIG/gone still "
+                                     "has a value (someone wrote it since: run `jsctl plan`)")
+
+    run(js_account, body)
