@@ -107,8 +107,7 @@ async def read_entries(api: JetStreamApi, keys: Iterable[tuple[str, str]]) -> di
     return dict(zip(wanted, found, strict=True))
 
 
-SUBJECTS_PAGE_MAX = 100_000  # STREAM.INFO lists at most this many subjects a page (JSMaxSubjectDetails)
-MAX_PAGES = 1_000  # a bound on the listing: 100 million keys
+MAX_PAGES = 1_000  # a bound on the listing: STREAM.INFO pages hold up to 100,000 subjects (100 million keys)
 
 
 async def bucket_keys(api: JetStreamApi, bucket: str) -> list[str]:
@@ -245,7 +244,10 @@ async def write_entry(api: JetStreamApi, address: Address, expected: int, value:
         raise unanswered(api.nc, subject, api.timeout) from None
     except NoRespondersError:
         raise JsctlError(f"{subject}: no JetStream stream stores this key (is the bucket there?)") from None
-    reply = json.loads(msg.data)
+    try:
+        reply = json.loads(msg.data)
+    except ValueError:
+        raise JsctlError(f"{subject}: the server answered a KV write with something that is not a PubAck") from None
     error = reply.get("error")
     if not error:
         return reply
