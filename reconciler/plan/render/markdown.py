@@ -80,7 +80,10 @@ def _changed_fields(change: Change) -> str:
     for d in diff[:FIELDS_IN_WHY]:
         before, after = shown_value(change, value, d.path, d.before), shown_value(change, value, d.path, d.after)
         short = len(before) <= SHORT_VALUE and len(after) <= SHORT_VALUE
-        fields.append(f"{name(d.path)} {before} → {after}" if short else name(d.path))
+        if change.details.sensitive:  # one placeholder says it: a value never shown
+            fields.append(f"{name(d.path)} {before}")
+        else:
+            fields.append(f"{name(d.path)} {before} → {after}" if short else name(d.path))
     more = len(diff) - FIELDS_IN_WHY
     return ", ".join(fields) + (f" and {more} more" if more > 0 else "")
 
