@@ -178,3 +178,14 @@ def test_the_printed_schema_declares_buckets(jsctl, tmp_path):
     assert {"key_value", "object_stores"} <= set(schema["properties"])
     assert "entries" in schema["$defs"]["kv"]["properties"] and "entries" not in schema["$defs"]["objectstore"][
         "properties"]
+
+
+def test_a_value_that_is_no_text_is_refused(tmp_path):
+    """libyaml refuses a surrogate escape itself; PyYAML's pure-Python reader (jsctl's fallback) lets it through."""
+    from reconciler.manifest.load import Document
+    from reconciler.manifest.validate import validate_documents
+
+    problems = []
+    document = Document("m.yaml", {"key_value": [{"bucket": "A", "entries": {"k": "x\ud800"}}]})
+    validate_documents([document], problems)
+    assert [problem.message for problem in problems] == ["the value is not text: it holds a lone UTF-16 surrogate"]

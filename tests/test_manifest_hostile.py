@@ -12,13 +12,14 @@ from hypothesis import strategies as st
 
 from reconciler.jetstream.buckets import KV, OBJ, bucket_of, same_bucket, stream_config
 from reconciler.manifest.gotypes import GO_TYPES, RANGES
-from reconciler.manifest.load import parse_document
+from reconciler.manifest.load import Document, parse_document
 from reconciler.manifest.schema import manifest_schema
 from reconciler.manifest.units import values_at
 from reconciler.manifest.validate import validate_documents
 
 LINE = re.compile(r"^m\.yaml:[1-9]\d*:[1-9]\d*: \S.*: .+$")
 NEWEST = (2, 15, 1)
+SECTION_OF = {KV: "key_value", OBJ: "object_stores"}
 CHECKS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
@@ -44,6 +45,9 @@ def load_and_validate(text: str) -> None:
             read = bucket_of(stream)
             assert read is not None and read[:2] == (kind, resource.name)
             assert same_bucket(kind, read[2], stream, NEWEST) and same_bucket(kind, resource.config, stream, NEWEST)
+            again: list = []  # what export writes of it is a valid manifest
+            validate_documents([Document("r.yaml", {SECTION_OF[kind]: [read[2]]})], again)
+            assert again == []
 
 
 YAML_PIECES = st.sampled_from([

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..manifest.kvnames import KV_PREFIX, OBJ_PREFIX, bucket_name_problem
+from ..manifest.kvnames import KV_PREFIX, MAX_HISTORY, OBJ_PREFIX, bucket_name_problem
 from ..manifest.model import BUCKET_STREAM_FIELDS, KV, OBJ, STREAM
 from ..plan.model import FieldChange
 from .capabilities import FIELD_SINCE, Version
@@ -158,8 +158,8 @@ def bucket_of(config: dict[str, Any]) -> tuple[str, str, dict[str, Any]] | None:
     if named is None:
         return None
     kind, bucket = named
-    if kind == KV and (config.get("max_msgs_per_subject") or 0) < 1:
-        return None  # nats.go's test of a KV bucket (ErrBadBucket)
+    if kind == KV and not 1 <= (config.get("max_msgs_per_subject") or 0) <= MAX_HISTORY:
+        return None  # under 1: nats.go's test of a KV bucket (ErrBadBucket); over 64: no client makes it
     spec = _read_spec(kind, bucket, config)
     if spec is None or not same_bucket(kind, spec, config, _READ_BACK_VERSION):
         return None
@@ -201,7 +201,7 @@ def _read_spec(kind: str, bucket: str, config: dict[str, Any]) -> dict[str, Any]
         spec["mirror"] = origin
     if config.get("sources"):
         origins = [_kv_bucket_name(source.get("name", "")) for source in config["sources"]]
-        if None in origins:
+        if None in origins or len(set(origins)) < len(origins):  # a manifest names each source bucket once
             return None
         spec["sources"] = origins  # the transforms are checked by the round trip in bucket_of
     return spec

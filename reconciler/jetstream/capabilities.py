@@ -37,12 +37,12 @@ FIELD_SINCE: dict[tuple[str, str], Version] = {
     (STREAM, "allow_msg_schedules"): (2, 12, 0),
     (STREAM, "persist_mode"): (2, 12, 0),
     (STREAM, "allow_batched"): (2, 14, 0),  # 2.12.8 rejects it as an unknown field (measured)
+    (KV, "limit_marker_ttl"): (2, 11, 0),  # its stream fields: 2.10 drops them, and the bucket's markers with them
     (CONSUMER, "pause_until"): (2, 11, 0),
     (CONSUMER, "priority_groups"): (2, 11, 0),
     (CONSUMER, "priority_policy"): (2, 11, 0),
     (CONSUMER, "priority_timeout"): (2, 11, 0),
     (CONSUMER, "sourcing"): (2, 14, 0),  # manifests may only write it false; 2.12 refuses even that (measured)
-    (KV, "limit_marker_ttl"): (2, 11, 0),  # the backing stream's subject_delete_marker_ttl and allow_msg_ttl
 }
 
 # (kind, field, value) -> the first release accepting that enum value.

@@ -95,7 +95,11 @@ def _entries(item: Item, config: Config, report: Report) -> dict[str, dict[str, 
                                                                                                 report)
         if entry is None:
             continue
-        size = len(entry["value"].encode("utf-8", "surrogatepass"))
+        try:
+            size = len(entry["value"].encode("utf-8"))
+        except UnicodeEncodeError:  # a lone surrogate: YAML's pure-Python reader lets "\ud800" through
+            report(at, "the value is not text: it holds a lone UTF-16 surrogate")
+            continue
         if 0 < max_size < size:
             report(at, f"the value is {size} bytes, over the bucket's max_value_size of {max_size}")
             continue
