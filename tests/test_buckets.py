@@ -143,6 +143,11 @@ def test_buckets_no_manifest_can_declare_stay_streams():
     assert bucket_of(raw_source) is None
     object_mirror = {**stream_config(OBJ, {"bucket": "O"}, V212), "mirror": {"name": "OBJ_P"}}
     assert bucket_of(object_mirror) is None
+    long_history = {**stream_config(KV, {"bucket": "B"}, V212), "max_msgs_per_subject": 65}
+    assert bucket_of(long_history) is None
+    twice = stream_config(KV, {"bucket": "S", "sources": ["A"]}, V212)
+    twice["sources"] *= 2
+    assert bucket_of(twice) is None
 
 
 def test_backing_stream_names():
@@ -165,3 +170,19 @@ def test_jsctl_lock_bucket_is_reserved():
     ("a..b", False), ("a b", False), ("a*", False), ("a>", False), ("ü", False)])
 def test_keys(key, fine):
     assert (key_problem(key) is None) == fine
+
+
+def test_limit_marker_ttl_is_a_plan_error_before_2_11():
+    from reconciler.jetstream.capabilities import unsupported
+
+    spec = {"bucket": "B", "limit_marker_ttl": 10 * S}
+    assert unsupported(KV, spec, V210) == [
+        "field limit_marker_ttl needs nats-server 2.11.0 or newer (connected server: 2.10.26)"]
+    assert unsupported(KV, spec, (2, 11, 0)) == []
+
+
+def test_the_schema_caps_history_as_bucket_of_does():
+    from reconciler.manifest.kvnames import MAX_HISTORY
+    from reconciler.manifest.schema import manifest_schema
+
+    assert manifest_schema()["$defs"]["kv"]["properties"]["history"]["maximum"] == MAX_HISTORY

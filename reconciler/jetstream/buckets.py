@@ -17,10 +17,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..manifest.kvnames import KV_PREFIX, OBJ_PREFIX, bucket_name_problem
-from ..manifest.model import KV, OBJ, STREAM
+from ..manifest.kvnames import KV_PREFIX, MAX_HISTORY, OBJ_PREFIX, bucket_name_problem
+from ..manifest.model import BUCKET_STREAM_FIELDS, KV, OBJ, STREAM
 from ..plan.model import FieldChange
-from .capabilities import Version
+from .capabilities import FIELD_SINCE, Version
 from .defaults import DEFAULT_DUPLICATE_WINDOW
 from .diff import field_changes
 from .normalize import normalize, user_metadata
@@ -29,7 +29,7 @@ __all__ = ["KV", "OBJ", "backing_stream_name", "bucket_field", "bucket_of", "lef
            "stream_config", "stream_differences"]
 
 PREFIXES = {KV: KV_PREFIX, OBJ: OBJ_PREFIX}
-TTL_FIELDS_SINCE: Version = (2, 11, 0)  # allow_msg_ttl, subject_delete_marker_ttl (capabilities.FIELD_SINCE)
+TTL_FIELDS_SINCE = FIELD_SINCE[(KV, "limit_marker_ttl")]
 # bucket_of's check that a spec gives back the live stream uses no version-dependent default: any
 # supported version gives the same answer (stream_config's only version test is for fields older
 # servers drop, so their streams never hold them).
@@ -43,14 +43,10 @@ CLIENT_VARIANCES = {
     "mirror_direct": "the server derives it from the origin's allow_direct",
 }
 
-# Stream field -> the bucket field a manifest writes for it (the rest are fixed by the bucket kind).
-_BUCKET_FIELDS = {
-    "description": "description", "max_msgs_per_subject": "history", "max_age": "ttl", "duplicate_window": "ttl",
-    "max_msg_size": "max_value_size", "max_bytes": "max_bytes", "storage": "storage", "num_replicas": "replicas",
-    "placement": "placement", "republish": "republish", "mirror": "mirror", "sources": "sources",
-    "compression": "compression", "allow_direct": "allow_direct", "subject_delete_marker_ttl": "limit_marker_ttl",
-    "allow_msg_ttl": "limit_marker_ttl", "metadata": "metadata",
-}
+# Stream field -> the bucket field a manifest writes for it, where the names differ; the fields that
+# follow from one bucket field count as it.
+_BUCKET_FIELDS = {stream_field: field for field, stream_field in BUCKET_STREAM_FIELDS.items()} | {
+    "duplicate_window": "ttl", "allow_msg_ttl": "limit_marker_ttl"}
 
 
 def backing_stream_name(kind: str, bucket: str) -> str:
@@ -162,8 +158,8 @@ def bucket_of(config: dict[str, Any]) -> tuple[str, str, dict[str, Any]] | None:
     if named is None:
         return None
     kind, bucket = named
-    if kind == KV and (config.get("max_msgs_per_subject") or 0) < 1:
-        return None  # nats.go's test of a KV bucket (ErrBadBucket)
+    if kind == KV and not 1 <= (config.get("max_msgs_per_subject") or 0) <= MAX_HISTORY:
+        return None  # under 1: nats.go's test of a KV bucket (ErrBadBucket); over 64: no client makes it
     spec = _read_spec(kind, bucket, config)
     if spec is None or not same_bucket(kind, spec, config, _READ_BACK_VERSION):
         return None
@@ -205,7 +201,7 @@ def _read_spec(kind: str, bucket: str, config: dict[str, Any]) -> dict[str, Any]
         spec["mirror"] = origin
     if config.get("sources"):
         origins = [_kv_bucket_name(source.get("name", "")) for source in config["sources"]]
-        if None in origins:
+        if None in origins or len(set(origins)) < len(origins):  # a manifest names each source bucket once
             return None
         spec["sources"] = origins  # the transforms are checked by the round trip in bucket_of
     return spec

@@ -1,4 +1,4 @@
-"""One stream or consumer as written in a manifest, shared by validation and its rules."""
+"""One stream, consumer, bucket or object store as written in a manifest, shared by validation and its rules."""
 
 from __future__ import annotations
 
@@ -6,12 +6,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from .load import Document, Path_, Problem
-from .model import STREAM
+from .model import CONSUMER, STREAM
 
 
 @dataclass
 class Item:
-    """One stream or consumer as written, with where it was written."""
+    """One stream, consumer, bucket or object store as written, with where it was written."""
 
     kind: str
     document: Document
@@ -23,10 +23,15 @@ class Item:
         return self.document.problem((*self.path, *field), message, key=key)
 
     @property
+    def name_field(self) -> str:
+        """The field holding its name."""
+        if self.kind == CONSUMER:
+            return "durable_name" if self.config.get("durable_name") else "name"
+        return "name" if self.kind == STREAM else "bucket"
+
+    @property
     def name(self) -> str:
-        if self.kind == STREAM:
-            return self.config.get("name", "")
-        return self.config.get("durable_name") or self.config.get("name", "")
+        return self.config.get(self.name_field, "")
 
     @property
     def origin(self) -> str:

@@ -16,6 +16,7 @@ _KEY = re.compile(r"[-/_=.a-zA-Z0-9]+")
 KV_PREFIX, OBJ_PREFIX = "KV_", "OBJ_"
 MAX_BUCKET_CHARS = MAX_NAME_BYTES - len(OBJ_PREFIX)  # the backing stream's name is a stream name
 RESERVED_BUCKETS = frozenset({"jsctl_locks"})  # jsctl's own: the apply lock (jetstream/lock.py)
+MAX_HISTORY = 64  # values kept per key: the clients' limit (the server takes more); the schema's maximum
 
 
 def bucket_name_problem(name: str) -> str | None:

@@ -33,7 +33,7 @@ try:
 except ImportError:  # PyYAML built without libyaml: slower, same result
     from yaml import SafeLoader as _BaseLoader  # type: ignore[assignment]
 
-DEFAULT_FILES = ("streams.yaml", "consumers.yaml")
+DEFAULT_FILES = ("streams.yaml", "consumers.yaml", "buckets.yaml")
 MANIFEST_SUFFIXES = (".yaml", ".yml")
 
 Path_ = tuple[str | int, ...]  # a path inside a document: ("streams", 0, "max_age")

@@ -15,6 +15,10 @@ from ..plan.address import Address
 
 STREAM, CONSUMER = "stream", "consumer"
 KV, OBJ = "kv", "objectstore"  # a key-value bucket, an object store: each is one backing stream
+# A bucket field -> the field of its backing stream that holds it, where the names differ
+# (ADR-8, ADR-20; jetstream/buckets.py maps the rest).
+BUCKET_STREAM_FIELDS = {"history": "max_msgs_per_subject", "ttl": "max_age", "max_value_size": "max_msg_size",
+                        "replicas": "num_replicas", "limit_marker_ttl": "subject_delete_marker_ttl"}
 CONSUMER_LIMITS = ("max_ack_pending", "inactive_threshold")  # a stream's consumer_limits: defaults for its consumers
 
 
@@ -44,6 +48,7 @@ class Desired:
     key_value: dict[str, DeclaredResource] = field(default_factory=dict)  # bucket -> its spec (buckets.py)
     object_stores: dict[str, DeclaredResource] = field(default_factory=dict)
     files: list[str] = field(default_factory=list)  # the manifest files read, for digests
+    hints: list[str] = field(default_factory=list)  # "file:line:col: path: hint: ..." advice, no error
 
 
 def inherited_limits(config: dict[str, Any], stream: dict[str, Any] | None) -> dict[str, Any]:

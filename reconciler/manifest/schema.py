@@ -13,7 +13,8 @@ from datetime import date
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
-from .model import CONSUMER, STREAM
+from .kvnames import bucket_name_problem
+from .model import CONSUMER, KV, OBJ, STREAM
 from .subjects import name_problem
 from .units import DURATION_PATTERN, SIZE_PATTERN, UnitError, parse_duration, parse_size, unit_fields, with_units
 
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
     from .load import Document, Problem
 
 SCHEMA_RESOURCE = "schemas/manifest.schema.json"
-SECTIONS = {"streams": STREAM, "consumers": CONSUMER}  # top-level key -> kind of its items
+SECTIONS = {"streams": STREAM, "consumers": CONSUMER, "key_value": KV, "object_stores": OBJ}  # key -> kind of its items
 _RFC3339 = re.compile(r"^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
 
 
@@ -48,7 +49,7 @@ def manifest_schema() -> dict[str, Any]:
 
 @functools.cache
 def unit_table() -> dict[str, dict]:
-    """Per kind ("stream"/"consumer"): field path -> "duration"/"size", as the schema declares them."""
+    """Per kind (stream, consumer, kv, objectstore): field path -> "duration"/"size", as the schema declares them."""
     return {kind: unit_fields(manifest_schema(), kind) for kind in SECTIONS.values()}
 
 
@@ -86,15 +87,20 @@ def _check_time(value: object) -> bool:
     return True
 
 
-def _check_name(value: object) -> bool:
-    problem = isinstance(value, str) and name_problem(value)
-    if problem:
-        raise ValueError(problem)
-    return True
+def _text_format(problem_of: Callable[[str], str | None]) -> Callable[[object], bool]:
+    """A format check of strings by a function saying what is wrong with one (None when nothing)."""
+    def check(value: object) -> bool:
+        problem = isinstance(value, str) and problem_of(value)
+        if problem:
+            raise ValueError(problem)
+        return True
+
+    return check
 
 
 # The schema's formats: each function returns True, or raises ValueError with the message a user reads.
-_FORMATS = {"date-time": _check_time, "jetstream-name": _check_name}
+_FORMATS = {"date-time": _check_time, "jetstream-name": _text_format(name_problem),
+            "bucket-name": _text_format(bucket_name_problem)}
 
 
 @dataclass(frozen=True)
@@ -267,10 +273,11 @@ def describe(error: ValidationError) -> str:
             return f"expected a {unit}, got {_kind_of(value)}"
         wanted = " or ".join(_TYPE_WORDS.get(t, t) for t in ([expected] if isinstance(expected, str) else expected))
         # YAML reads unquoted 2024, 1.10, on, yes, ~ as numbers, booleans or null.
-        hint = " (quote it to make it text)" if expected == "string" and not isinstance(value, dict | list) else ""
+        texts = expected == "string" or (isinstance(expected, list) and "string" in expected)
+        hint = " (quote it to make it text)" if texts and not isinstance(value, dict | list) else ""
         return f"expected {wanted}, got {_kind_of(value)}{hint}"
     if rule == "enum":
-        choices = [str(choice) for choice in expected]
+        choices = [json.dumps(choice) if isinstance(choice, bool) else str(choice) for choice in expected]
         return f"{value!r} is not one of {', '.join(map(repr, choices))}{did_you_mean(str(value), choices)}"
     if rule == "pattern":
         return _pattern_message(value, expected)

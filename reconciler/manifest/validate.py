@@ -11,11 +11,12 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
+from .bucket_checks import check_buckets, raw_bucket_hints
 from .checks import check_items
 from .gotypes import range_problems
 from .item import Item
 from .load import Document, Path_, Problem
-from .model import CONSUMER, STREAM, DeclaredResource, Desired
+from .model import CONSUMER, KV, OBJ, STREAM, DeclaredResource, Desired
 from .schema import SECTIONS, did_you_mean, schema_errors, unit_table
 from .units import convert_units
 
@@ -28,17 +29,20 @@ def validate_documents(documents: list[Document], problems: list[Problem]) -> De
     for document in documents:
         items.extend(_document_items(document, problems))
     check_items(items, problems)
-    desired = Desired(files=[document.file for document in documents])
+    check_buckets(items, problems)
+    desired = Desired(files=[document.file for document in documents],
+                      hints=[str(hint) for hint in raw_bucket_hints(items)])
+    by_name = {STREAM: desired.streams, KV: desired.key_value, OBJ: desired.object_stores}
     for item in items:
         if not item.checked:
             continue  # has errors already, and maybe no usable name
         config = {key: value for key, value in item.config.items() if key != "stream"}
         resource = DeclaredResource(item.kind, item.name, config, item.origin,
                                     item.config.get("stream") if item.kind == CONSUMER else None)
-        if item.kind == STREAM:
-            desired.streams.setdefault(resource.name, resource)
-        else:
+        if item.kind == CONSUMER:
             desired.consumers.setdefault((resource.stream, resource.name), resource)
+        else:
+            by_name[item.kind].setdefault(resource.name, resource)
     return desired
 
 
@@ -47,7 +51,8 @@ def _document_items(document: Document, problems: list[Problem]) -> list[Item]:
     if value is None:
         return []  # an empty file declares nothing
     if not isinstance(value, dict):
-        problems.append(document.problem((), "expected a mapping with `streams:` and/or `consumers:`"))
+        problems.append(document.problem((), "expected a mapping with `streams:`, `consumers:`, `key_value:` "
+                                             "and/or `object_stores:`"))
         return []
     rejected: set[Path_] = set()  # items with wrong values: named, but not checked further
     unknown: dict[Path_, set[str]] = defaultdict(set)  # an unknown field leaves the rest of its item checkable

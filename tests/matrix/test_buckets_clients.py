@@ -200,3 +200,44 @@ def test_a_declared_bucket_is_created_as_stored(js_account, nats_server_version,
     live = run(js_account, work)
     assert same_bucket(kind, spec, live, server)
     assert bucket_of(live) == (kind, "b", spec)
+
+
+def go_kv_request(bucket: str, **changes: Any) -> dict[str, Any]:
+    """The STREAM.CREATE request nats.go's CreateKeyValue sends (jetstream/kv.go prepareKeyValueConfig; natscli
+    `nats kv add` uses it): history 3, ttl 1m, the rest at its defaults."""
+    return {"name": f"KV_{bucket}", "description": "", "subjects": [f"$KV.{bucket}.>"], "retention": "limits",
+            "max_consumers": -1, "max_msgs": -1, "max_bytes": -1, "discard": "new", "max_age": 60 * S,
+            "max_msgs_per_subject": 3, "max_msg_size": -1, "storage": "file", "num_replicas": 1,
+            "duplicate_window": 60 * S, "allow_rollup_hdrs": True, "deny_delete": True, "allow_direct": True,
+            "compression": "none", "consumer_limits": {}, **changes}
+
+
+def natscli_object_store_request(bucket: str) -> dict[str, Any]:
+    """What `nats obj add` sends (object.go of nats.go's jetstream package, natscli's empty placement)."""
+    return {"name": f"OBJ_{bucket}", "subjects": [f"$O.{bucket}.C.>", f"$O.{bucket}.M.>"], "max_age": 0,
+            "max_bytes": -1, "storage": "file", "num_replicas": 1, "discard": "new", "allow_rollup_hdrs": True,
+            "allow_direct": True, "compression": "s2", "placement": {"cluster": ""}, "max_msgs": 0,
+            "max_consumers": 0, "max_msgs_per_subject": 0}
+
+
+def test_buckets_made_as_nats_go_and_natscli_make_them_are_the_declared_buckets(js_account, nats_server_version):
+    server = parse_version(nats_server_version)
+    cases = [
+        (KV, go_kv_request("go_plain"), {"bucket": "go_plain", "history": 3, "ttl": 60 * S}),
+        (KV, go_kv_request("go_mirror", subjects=None, mirror={"name": "KV_go_plain"}, mirror_direct=True),
+         {"bucket": "go_mirror", "history": 3, "ttl": 60 * S, "mirror": "go_plain"}),
+        (KV, go_kv_request("go_sourced", sources=[
+            {"name": "KV_go_plain", "subject_transforms": [{"src": "$KV.go_plain.>", "dest": "$KV.go_sourced.>"}]}]),
+         {"bucket": "go_sourced", "history": 3, "ttl": 60 * S, "sources": ["go_plain"]}),
+        (OBJ, natscli_object_store_request("cli_store"), {"bucket": "cli_store", "compression": "s2"}),
+    ]
+
+    async def work(js, api):
+        found = []
+        for kind, request, spec in cases:
+            request = {key: value for key, value in request.items() if value is not None}
+            live = (await api.request(f"STREAM.CREATE.{request['name']}", request))["config"]
+            found.append((bucket_of(live), same_bucket(kind, spec, live, server)))
+        return found
+
+    assert run(js_account, work) == [((kind, spec["bucket"], spec), True) for kind, _, spec in cases]
