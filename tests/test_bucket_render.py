@@ -44,3 +44,13 @@ def test_json_keeps_the_backing_stream_paths_and_prometheus_counts_by_bucket_kin
     assert changes[1]["details"]["destroys"] == {"objects": 3, "bytes": 4096}
     metrics = render_prometheus(PLAN, 0.0)
     assert 'kind="kv"' in metrics and 'kind="objectstore"' in metrics
+
+
+def test_a_bucket_to_create_shows_its_settings_as_its_manifest_writes_them():
+    from reconciler.jetstream.buckets import stream_config
+    from reconciler.manifest.model import KV
+
+    config = stream_config(KV, {"bucket": "CONFIG", "history": 5, "ttl": 3600 * S, "max_value_size": 1024}, (2, 12, 8))
+    text = render_text(Plan([Change("kv/CONFIG", "create", desired=config)]))
+    assert text.splitlines()[1:5] == ['      bucket: "CONFIG"', "      history: 5", '      ttl: "1h"',
+                                      '      max_value_size: "1KiB"']

@@ -10,6 +10,7 @@ ownership (marks in the backing stream's metadata), one --prune, one saved-plan 
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 from typing import TYPE_CHECKING, Any
 
@@ -61,8 +62,7 @@ def as_streams(desired: Desired, version: Version, live_streams: dict[str, dict[
         live = (live_streams.get(name) or {}).get("config")
         config = as_made(stream_config(kind, item.config, version), item.config, live)
         streams[name] = DeclaredResource(STREAM, name, config, item.origin, shown_as=item.address)
-    return Desired(streams, desired.consumers, desired.key_value, desired.object_stores, desired.files,
-                   entries=desired.entries)
+    return dataclasses.replace(desired, streams=streams)
 
 
 def as_made(config: dict[str, Any], spec: dict[str, Any], live: dict[str, Any] | None) -> dict[str, Any]:

@@ -111,6 +111,18 @@ def _shown_config(config: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in config.items() if k != "metadata"} | ({"metadata": metadata} if metadata else {})
 
 
+def _bucket_settings(change: Change) -> dict[str, Any] | None:
+    """A bucket to create, as its manifest item writes it (units included); None for anything else."""
+    if change.address.kind not in BUCKET_KINDS:
+        return None
+    from ...jetstream.buckets import bucket_of
+    from ...manifest.schema import unit_table
+    from ...manifest.units import with_units
+
+    found = bucket_of(change.desired or {})
+    return with_units(found[2], unit_table()[found[0]]) if found else None
+
+
 def field_lines(change: Change, *, as_diff: bool = False, marks: bool = False) -> list[str]:
     """What a change does, one line per field: ``path: before -> after``, or as ```diff lines
     (``- path: before`` / ``+ path: after``) for Markdown; a create's config; what a replace destroys.
@@ -131,7 +143,11 @@ def field_lines(change: Change, *, as_diff: bool = False, marks: bool = False) -
             lines += [f"+ {field(d.path, d.after)}"] if d.after is not None else []
     added, note = ("+ ", "  ") if as_diff else ("", "")
     if change.action == Action.CREATE and change.desired and not change.diff:
-        lines += [f"{added}{field(k, v)}" for k, v in sorted(_shown_config(change.desired).items())]
+        settings = _bucket_settings(change)
+        if settings is None:
+            lines += [f"{added}{field(k, v)}" for k, v in sorted(_shown_config(change.desired).items())]
+        else:
+            lines += [f"{added}{k}: {show(v)}" for k, v in settings.items()]
     destroys = change.details.destroys
     if destroys:
         lines.append(f"{note}destroys: " + ", ".join(f"{k}={show(v)}" for k, v in destroys.items()))
