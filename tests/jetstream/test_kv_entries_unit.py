@@ -22,7 +22,7 @@ from reconciler.jetstream.observe import Live
 from reconciler.jetstream.ownership import MANAGED_KEY, OWNER_KEY, Ownership
 from reconciler.manifest.model import DeclaredEntry, Desired
 from reconciler.plan.model import Action, Change, Plan
-from reconciler.plan.planfile import PlanBasis, SavedPlan
+from reconciler.plan.planfile import PlanBasis, SavedPlan, resolved_digest
 from reconciler.plan.render.json import render_json
 from reconciler.plan.render.markdown import render_markdown
 from reconciler.plan.render.prometheus import render_prometheus
@@ -111,3 +111,11 @@ def test_keys_of_a_bucket_the_plan_creates_are_created_and_of_an_offline_one_lef
     plan = Plan([Change("kv/NEW", Action.REPLACE), Change("kv/DOWN", Action.OFFLINE)])
     assert [(str(c.address), c.action, c.desired) for c in planned_entries(declared, live, plan, OURS)] == [
         ("kv/NEW/k", Action.CREATE, {"revision": 0})]
+
+
+def test_the_configuration_digest_of_a_saved_plan_takes_entries_and_hints():
+    """A sensitive entry counts by its presence only; the manifests' hints are no configuration."""
+    def digest_of(value: bytes, **more) -> str:
+        return resolved_digest(Desired(entries={("B", "k"): DeclaredEntry("B", "k", value, True)}, **more))
+
+    assert digest_of(b"one", hints=["a hint"]) == digest_of(b"two") != resolved_digest(Desired())
