@@ -35,7 +35,7 @@ async def planned(api: JetStreamApi, declared: dict, ownership: Ownership = OURS
     buckets = {bucket for bucket, _ in declared}
     streams = {f"KV_{bucket}": {} for bucket in buckets}
     live = await observe_entries(api, Desired(key_value=dict.fromkeys(buckets), entries=declared), streams, prune=prune)
-    return plan_entries(declared, live, ownership, prune=prune)
+    return plan_entries(declared, live, ownership, prune=prune).changes
 
 
 def run(url: str, body, *, prefix: str = "$JS.API", client_url: str | None = None):

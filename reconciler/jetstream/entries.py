@@ -34,7 +34,7 @@ from ..plan.policy import is_destructive
 from .buckets import backing_stream_name, kv_subject_prefix
 from .client import ApiError, JetStreamApi, stored_headers, unanswered
 from .observe import Live
-from .ownership import MANAGED_KEY, MANAGED_VALUE, OWNER_KEY, Ownership, Standing, shown
+from .ownership import MANAGED_KEY, MANAGED_VALUE, OWNER_KEY, Ownership, Standing, owned_elsewhere, owner_of, shown
 
 DEFAULT_API_PREFIX = "$JS.API"
 MANAGED_HEADER, OWNER_HEADER = "Jsctl-Managed", "Jsctl-Owner"  # jsctl's marks on every write it makes
@@ -134,16 +134,26 @@ def text_of(value: bytes | None) -> str | None:
 
 def plan_entry(declared: DeclaredEntry, live: LiveEntry, ownership: Ownership) -> Change | None:
     """A create (the key has no value), an update back to the declared value, or None when it has it.
-    ``desired`` holds the revision the write expects, never the value (saved plans keep no values)."""
+    A key another project's jsctl wrote last is that project's (planned, and a plan error unless this
+    plan takes it over: ``--from-owner``; then even an equal value is written again, as an ``adopt``, so
+    that its --prune leaves it). ``desired`` holds the revision the write expects, never the value."""
+    theirs = owner_of(live.as_config) if ownership.standing(live.as_config) is Standing.OTHERS else None
+    details = Details(sensitive=declared.sensitive, owner=theirs)
     if live.value == declared.value:
-        return None
+        if theirs is None:
+            return None
+        return Change(declared.address, Action.ADOPT, reason=f"written last by project {shown(theirs)}: apply "
+                      f"writes it again as {ownership.whose()} (--from-owner)", details=details,
+                      desired={"revision": live.revision})
     action = Action.CREATE if live.value is None else Action.UPDATE
     before, after = (None, None) if declared.sensitive else (text_of(live.value), text_of(declared.value))
     reason = None
-    if action == Action.UPDATE and ownership.standing(live.as_config) is Standing.UNMARKED:
+    if theirs is not None:
+        reason = f"written last by project {shown(theirs)}: this apply also hands it to {ownership.whose()}"
+    elif action == Action.UPDATE and ownership.standing(live.as_config) is Standing.UNMARKED:
         reason = "changed outside jsctl: apply writes the declared value back"
     return Change(declared.address, action, [FieldChange(VALUE_FIELD, before, after)], reason=reason,
-                  details=Details(sensitive=declared.sensitive), desired={"revision": live.revision})
+                  details=details, desired={"revision": live.revision})
 
 
 def prunable(live: LiveEntry, ownership: Ownership) -> bool:
@@ -161,23 +171,28 @@ def prune_entry(address: Address, live: LiveEntry) -> Change:
 
 
 def plan_entries(declared: Mapping[tuple[str, str], DeclaredEntry], live: Mapping[tuple[str, str], LiveEntry],
-                 ownership: Ownership, *, fresh: Iterable[str] = (), prune: bool = False) -> list[Change]:
+                 ownership: Ownership, *, fresh: Iterable[str] = (), prune: bool = False) -> Plan:
     """The changes of the declared keys (``fresh``: buckets this plan creates or replaces, so empty) and,
-    with ``prune``, deletes of the keys of ``live`` no manifest declares that this project wrote last."""
+    with ``prune``, deletes of the keys of ``live`` no manifest declares that this project wrote last; an
+    error for each declared key another project wrote last, unless ``ownership.from_owner`` is that project."""
     empty = set(fresh)
-    changes = []
+    planned = Plan()
     for where in sorted(declared):
         change = plan_entry(declared[where], ABSENT if where[0] in empty else live.get(where, ABSENT), ownership)
-        if change is not None:
-            changes.append(change)
+        if change is None:
+            continue
+        planned.changes.append(change)
+        owner = change.details.owner
+        if owner is not None and owner != ownership.from_owner:
+            planned.errors.append(owned_elsewhere(change.address, owner, ownership))
     for (bucket, key), state in sorted(live.items()) if prune else ():
         if (bucket, key) not in declared and bucket not in empty and prunable(state, ownership):
-            changes.append(prune_entry(KV_ENTRY.address(bucket, key), state))
-    return changes
+            planned.changes.append(prune_entry(KV_ENTRY.address(bucket, key), state))
+    return planned
 
 
 def planned_entries(desired: Desired, live: Live, plan: Plan, ownership: Ownership, *, prune: bool = False
-                    ) -> list[Change]:
+                    ) -> Plan:
     """The entry changes of a JetStream ``plan`` (its bucket changes made): the keys of a bucket it creates
     or replaces are created; those of a bucket the server cannot read (offline) are left out, as the bucket
     is (its ``offline`` note says why)."""

@@ -71,7 +71,9 @@ class JetStreamSession:
                               normalized=self.normalized)
         assert self.api is not None
         await count_objects(self.api, plan)
-        plan.changes += planned_entries(desired, live, plan, ownership, prune=prune)
+        entries = planned_entries(desired, live, plan, ownership, prune=prune)
+        plan.changes += entries.changes
+        plan.errors += entries.errors
         return plan
 
     async def apply(self, desired: Desired, changes: list[Change], *, prune: bool = False,

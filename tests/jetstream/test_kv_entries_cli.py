@@ -175,3 +175,16 @@ def test_a_value_file_edited_after_a_saved_plan_makes_it_stale(jsctl, js_account
     done = jsctl("apply", str(saved), *files, env=env(js_account))
     assert done.returncode == 3 and "rules.json was edited since the plan" in done.stderr, done.stderr
     assert "Nothing was applied" in done.stderr
+
+
+def test_a_key_another_project_wrote_last_is_refused_unless_taken_over(jsctl, js_account, tmp_path):
+    assert jsctl("apply", *write(tmp_path, {}), "--yes", env=env(js_account)).returncode == 0
+    put(js_account, "shared", b"theirs", {"Jsctl-Managed": "true", "Jsctl-Owner": "search"})
+    files = write(tmp_path, {"shared": "ours"})
+    refused = jsctl("plan", *files, env=env(js_account))
+    assert refused.returncode == 1
+    assert "kv/CONFIG/shared: owned by project search, declared by project app" in refused.stdout + refused.stderr
+    done = jsctl("apply", *files, "--from-owner", "search", "--yes", env=env(js_account))
+    assert done.returncode == 0, done.stderr
+    assert get(js_account, "shared") == {"shared": b"ours"}
+    assert jsctl("plan", *files, "--detailed-exitcode", env=env(js_account)).returncode == 0  # app's now

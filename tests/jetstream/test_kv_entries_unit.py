@@ -54,11 +54,11 @@ def test_prune_deletes_only_this_projects_keys_that_have_a_value():
             ("B", "theirs"): LiveEntry(3, b"x", {MANAGED_KEY: "true", OWNER_KEY: "other"}),
             ("B", "hand"): LiveEntry(4, b"x"), ("B", "k"): LiveEntry(5, b"on", BY_US)}
     declared = {("B", "k"): entry()}
-    assert plan_entries(declared, live, OURS) == []
-    [delete] = plan_entries(declared, live, OURS, prune=True)
+    assert plan_entries(declared, live, OURS) == Plan()
+    [delete] = plan_entries(declared, live, OURS, prune=True).changes
     assert (str(delete.address), delete.action, delete.destructive, delete.desired, delete.details.sensitive) == \
         ("kv/B/ours", Action.DELETE, True, {"revision": 1}, True)
-    fresh = plan_entries(declared, live, OURS, fresh={"B"}, prune=True)  # a bucket created or replaced: empty
+    fresh = plan_entries(declared, live, OURS, fresh={"B"}, prune=True).changes  # a bucket made or replaced: empty
     assert [(c.action, c.desired) for c in fresh] == [(Action.CREATE, {"revision": 0})]
 
 
@@ -109,7 +109,7 @@ def test_keys_of_a_bucket_the_plan_creates_are_created_and_of_an_offline_one_lef
     declared = Desired(entries={("NEW", "k"): DeclaredEntry("NEW", "k", b"on"),
                                 ("DOWN", "k"): DeclaredEntry("DOWN", "k", b"on")})
     plan = Plan([Change("kv/NEW", Action.REPLACE), Change("kv/DOWN", Action.OFFLINE)])
-    assert [(str(c.address), c.action, c.desired) for c in planned_entries(declared, live, plan, OURS)] == [
+    assert [(str(c.address), c.action, c.desired) for c in planned_entries(declared, live, plan, OURS).changes] == [
         ("kv/NEW/k", Action.CREATE, {"revision": 0})]
 
 
@@ -119,3 +119,19 @@ def test_the_configuration_digest_of_a_saved_plan_takes_entries_and_hints():
         return resolved_digest(Desired(entries={("B", "k"): DeclaredEntry("B", "k", value, True)}, **more))
 
     assert digest_of(b"one", hints=["a hint"]) == digest_of(b"two") != resolved_digest(Desired())
+
+
+def test_a_key_another_project_wrote_last_is_a_plan_error_unless_taken_over():
+    search = {MANAGED_KEY: "true", OWNER_KEY: "search"}
+    declared = {("B", "k"): entry(), ("B", "same"): entry("same")}
+    live = {("B", "k"): LiveEntry(3, b"off", search), ("B", "same"): LiveEntry(4, b"on", search)}
+    refused = plan_entries(declared, live, OURS)
+    assert [(str(c.address), c.action, c.details.owner) for c in refused.changes] == [
+        ("kv/B/k", Action.UPDATE, "search"), ("kv/B/same", Action.ADOPT, "search")]
+    assert refused.errors == [
+        f"kv/B/{key}: owned by project search, declared by project app: remove it from these manifests, or take it "
+        "over with --from-owner search on plan and apply" for key in ("k", "same")]
+    taken = plan_entries(declared, live, Ownership("app", "search"))
+    assert taken.errors == [] and [c.desired for c in taken.changes] == [{"revision": 3}, {"revision": 4}]
+    assert taken.changes[1].reason == "written last by project search: apply writes it again as managed by " \
+                                      "project app (--from-owner)"
