@@ -26,6 +26,8 @@ if TYPE_CHECKING:
 
 SCHEMA_RESOURCE = "schemas/manifest.schema.json"
 SECTIONS = {"streams": STREAM, "consumers": CONSUMER, "key_value": KV, "object_stores": OBJ}  # key -> kind of its items
+PATCHES = "patches"  # the other top-level key (patches.py)
+TOP_LEVEL = (*SECTIONS, PATCHES)
 _RFC3339 = re.compile(r"^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
 
 
@@ -139,6 +141,7 @@ def _compiled() -> _Compiled:
     definitions = {name: _inline_refs(node, schema["$defs"]) for name, node in schema["$defs"].items()}
     top = {key: value for key, value in schema.items() if key != "$defs"}
     top["properties"] = {section: {"type": ["array", "null"]} for section in SECTIONS}
+    top["properties"][PATCHES] = _inline_refs(schema["properties"][PATCHES], schema["$defs"])  # a few: checked whole
     shapes, fields, type_only = {}, {}, {}
     for kind in SECTIONS.values():
         item = definitions[kind]
@@ -222,7 +225,7 @@ def _add(found: Found, error: ValidationError, prefix: tuple, inner: list | None
         extras = {key for key in error.instance if key not in known and not any(p.search(str(key)) for p in patterns)}
         for extra in sorted(extras, key=str):
             found.append(((*path, extra), f"unknown field {extra!r}{did_you_mean(str(extra), known)}", True))
-    else:
+    elif not found or found[-1] != (path, describe(error), False):  # `required` fails once per field missing
         found.append((path, describe(error), False))
 
 
