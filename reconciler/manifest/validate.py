@@ -19,7 +19,8 @@ from .item import Item
 from .load import Document, Path_, Problem
 from .model import CONSUMER, KV, OBJ, STREAM, DeclaredResource, Desired
 from .patches import apply_patches
-from .schema import SECTIONS, TOP_LEVEL, did_you_mean, schema_errors, unit_table
+from .schema import SECTIONS, TOP_LEVEL, schema_errors, unit_table
+from .suggest import did_you_mean
 from .units import convert_units
 
 SERVER_METADATA_PREFIX = "_nats."  # keys the server adds to metadata (version, API level)
