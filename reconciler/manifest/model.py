@@ -35,15 +35,12 @@ class DeclaredResource:
     def address(self) -> Address:
         if self.shown_as is not None:
             return self.shown_as
-        if self.kind == CONSUMER:
-            return plan_address.CONSUMER.address(self.stream or "", self.name)
-        kinds = {KV: plan_address.KV, OBJ: plan_address.OBJECTSTORE}
-        return kinds.get(self.kind, plan_address.STREAM).address(self.name)
+        return resource_address(self.kind, self.name, self.stream)
 
 
 @dataclass(frozen=True)
 class DeclaredEntry:
-    """A key of a KV bucket with the value jsctl keeps it at (``entries:``; manifest/entries.py)."""
+    """A key of a KV bucket with the value jsctl keeps it at (``entries:`` of a bucket, bucket_checks.py)."""
 
     bucket: str
     key: str
@@ -65,6 +62,19 @@ class Desired:
     files: list[str] = field(default_factory=list)  # the manifest files read (and value_file's), for digests
     hints: list[str] = field(default_factory=list)  # "file:line:col: path: hint: ..." advice, no error
     entries: dict[tuple[str, str], DeclaredEntry] = field(default_factory=dict)  # (bucket, key): KV keys
+
+
+def addressable(kind: str) -> bool:
+    """Whether plans address items of ``kind``: the kinds of items are named as the kinds of addresses
+    (plan/address.py), ``kv`` and ``objectstore`` once plans address buckets."""
+    return kind in plan_address.KINDS
+
+
+def resource_address(kind: str, name: str, stream: str | None = None) -> Address:
+    """The plan address of a declared resource: ``stream/NAME``, ``consumer/STREAM/NAME`` (a consumer's
+    holds its stream's name before its own), ``kv/NAME``."""
+    parents = (stream or "",) if kind == CONSUMER else ()
+    return plan_address.KINDS[kind].address(*parents, name)
 
 
 def inherited_limits(config: dict[str, Any], stream: dict[str, Any] | None) -> dict[str, Any]:

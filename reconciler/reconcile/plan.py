@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -42,11 +42,12 @@ def migration_files(migrations: Path) -> list[Path]:
     return [migrations / "schema.yaml", *sorted((migrations / "versions").glob("*.py"))]
 
 
-def load_manifests(files: Iterable[str]) -> Desired:
-    """The validated JetStream manifests (every problem at once); none named: the default files."""
+def load_manifests(files: Iterable[str], variables: Mapping[str, Any] | None = None) -> Desired:
+    """The validated JetStream manifests (every problem at once), ``${name}`` taken from ``variables``;
+    none named: the default files."""
     from ..manifest import load_desired
 
-    return load_desired([Path(f) for f in files])
+    return load_desired([Path(f) for f in files], variables)
 
 
 def _load(target: Target) -> Desired | None:
