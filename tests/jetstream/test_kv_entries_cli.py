@@ -188,3 +188,11 @@ def test_a_key_another_project_wrote_last_is_refused_unless_taken_over(jsctl, js
     assert done.returncode == 0, done.stderr
     assert get(js_account, "shared") == {"shared": b"ours"}
     assert jsctl("plan", *files, "--detailed-exitcode", env=env(js_account)).returncode == 0  # app's now
+
+
+def test_a_sensitive_value_from_the_environment(jsctl, js_account, tmp_path):
+    files = write(tmp_path, {"api.token": {"value": "${env:API_TOKEN}", "sensitive": True}})
+    done = jsctl("apply", *files, "--yes", env={**env(js_account), "API_TOKEN": SECRET})
+    assert done.returncode == 0, done.stderr
+    assert SECRET not in done.stdout + done.stderr and "value: (sensitive: not shown)" in done.stdout
+    assert get(js_account, "api.token") == {"api.token": SECRET.encode()}
