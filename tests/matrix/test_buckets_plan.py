@@ -72,3 +72,18 @@ def test_limit_marker_ttl_is_a_plan_error_before_2_11(js_account, nats_server_ve
                                f"server: {nats_server_version})"]
     else:
         assert not made.errors and summary(made) == {"kv/CONFIG": str(Action.CREATE)}
+
+
+def test_limit_markers_turn_on_and_off_in_place_from_2_11(js_account, nats_server_version):
+    if parse_version(nats_server_version) < (2, 11, 0):
+        return  # a plan error there (above)
+    plan(js_account, declared(KV_SPEC), apply=True)
+    with_markers = declared({**KV_SPEC, "limit_marker_ttl": 5 * S})
+    on = plan(js_account, with_markers, apply=True)
+    assert summary(on) == {"kv/CONFIG": "update"} and not on.changes[0].destructive
+    assert not plan(js_account, with_markers).changes
+    # 2.11+ never turn allow_msg_ttl off: the markers stop, the stream keeps it (never a replace)
+    off = plan(js_account, declared(KV_SPEC), apply=True)
+    [change] = off.changes
+    assert (change.action, [d.path for d in change.diff]) == (Action.UPDATE, ["subject_delete_marker_ttl"])
+    assert not plan(js_account, declared(KV_SPEC)).changes
