@@ -3,45 +3,26 @@
 
 from __future__ import annotations
 
-import asyncio
+from bucket_helpers import buckets, on_nats, plan
 
-import nats
-
-from reconciler.jetstream.ownership import Ownership
-from reconciler.jetstream.session import JetStreamSession
-from reconciler.jetstream.settings import NatsSettings
-from reconciler.manifest.model import KV, DeclaredResource, Desired
+from reconciler.manifest.model import KV, Desired
 
 KEYS = 50
 
 
 def bucket(replicas: int) -> Desired:
-    desired = Desired()
-    desired.key_value["CONFIG"] = DeclaredResource(KV, "CONFIG", {"bucket": "CONFIG", "history": 3,
-                                                                  "replicas": replicas})
-    return desired
+    return buckets((KV, {"bucket": "CONFIG", "history": 3, "replicas": replicas}))
 
 
 def apply(url: str, desired: Desired) -> list[tuple[str, str, list[str]]]:
-    async def run():
-        async with JetStreamSession(NatsSettings(url=url)) as session:
-            plan = await session.plan(desired, ownership=Ownership("app"))
-            await session.apply(desired, plan.pending, ownership=Ownership("app"))
-            return [(str(c.address), str(c.action), [d.path for d in c.diff]) for c in plan.changes]
-
-    return asyncio.run(run())
+    return [(str(c.address), str(c.action), [d.path for d in c.diff]) for c in plan(url, desired, apply=True).changes]
 
 
 def on_bucket(url: str, work):
-    async def run():
-        nc = await nats.connect(servers=url.split(","))  # every node
-        try:
-            js = nc.jetstream()
-            return await work(js, await js.key_value("CONFIG"))
-        finally:
-            await nc.close()
+    async def with_bucket(js):
+        return await work(js, await js.key_value("CONFIG"))
 
-    return asyncio.run(run())
+    return on_nats(url, with_bucket)
 
 
 def state(url: str) -> tuple[int, set[str], list[str]]:

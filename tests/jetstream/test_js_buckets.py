@@ -7,51 +7,18 @@ import asyncio
 import json
 
 import nats
+from bucket_helpers import PROJECT, buckets, on_nats, plan
 from js_fixtures import S
 
 from reconciler.jetstream.buckets import stream_config
 from reconciler.jetstream.lock import LOCK_STREAM, ApplyLock
-from reconciler.jetstream.ownership import MANAGED_KEY, OWNER_KEY, Ownership
+from reconciler.jetstream.ownership import MANAGED_KEY, OWNER_KEY
 from reconciler.jetstream.session import JetStreamSession
 from reconciler.jetstream.settings import NatsSettings
 from reconciler.manifest.model import KV, OBJ, STREAM, DeclaredResource, Desired
 from reconciler.plan.model import Action
 
-PROJECT = Ownership("app")
 KIB = 1024
-
-
-def buckets(*items: tuple[str, dict]) -> Desired:
-    """A Desired declaring ``(kind, spec)`` buckets as the manifest loader returns them."""
-    desired = Desired()
-    for kind, spec in items:
-        section = desired.key_value if kind == KV else desired.object_stores
-        section[spec["bucket"]] = DeclaredResource(kind, spec["bucket"], dict(spec))
-    return desired
-
-
-def plan(url: str, desired: Desired, *, prune: bool = False, apply: bool = False):
-    """As `jsctl plan` (and `jsctl apply` with ``apply``, verify included) does it."""
-    async def run():
-        async with JetStreamSession(NatsSettings(url=url)) as session:
-            made = await session.plan(desired, prune=prune, ownership=PROJECT)
-            if apply:
-                await session.apply(desired, made.pending, prune=prune, ownership=PROJECT)
-            return made
-
-    return asyncio.run(run())
-
-
-def on_nats(url: str, scenario):
-    """Run ``scenario(js)`` with a nats-py JetStream context: the client users' own buckets."""
-    async def run():
-        nc = await nats.connect(url)
-        try:
-            return await scenario(nc.jetstream())
-        finally:
-            await nc.close()
-
-    return asyncio.run(run())
 
 
 def stream_info(url: str, name: str) -> dict:

@@ -5,19 +5,13 @@ storage is a destructive replace; limit_marker_ttl needs 2.11 (issue #13)."""
 
 from __future__ import annotations
 
-import asyncio
-
-import nats
+from bucket_helpers import buckets, on_nats, plan
 
 from reconciler.jetstream.capabilities import parse_version
-from reconciler.jetstream.ownership import Ownership
-from reconciler.jetstream.session import JetStreamSession
-from reconciler.jetstream.settings import NatsSettings
-from reconciler.manifest.model import KV, OBJ, DeclaredResource, Desired
+from reconciler.manifest.model import KV, OBJ, Desired
 from reconciler.plan.model import Action
 
 S = 1_000_000_000
-PROJECT = Ownership("app")
 KV_SPEC = {"bucket": "CONFIG", "description": "feature flags", "history": 5, "ttl": 3600 * S,
            "max_value_size": 1024, "max_bytes": 1 << 20}
 OBJ_SPEC = {"bucket": "FILES", "description": "build outputs", "ttl": 3600 * S, "max_bytes": 10 << 20}
@@ -30,35 +24,7 @@ OBJ_CHANGED = {**OBJ_SPEC, "description": "artifacts", "ttl": 60 * S, "max_bytes
 
 
 def declared(kv: dict | None = None, obj: dict | None = None) -> Desired:
-    desired = Desired()
-    if kv:
-        desired.key_value[kv["bucket"]] = DeclaredResource(KV, kv["bucket"], dict(kv))
-    if obj:
-        desired.object_stores[obj["bucket"]] = DeclaredResource(OBJ, obj["bucket"], dict(obj))
-    return desired
-
-
-def plan(url: str, desired: Desired, *, apply: bool = False):
-    async def run():
-        async with JetStreamSession(NatsSettings(url=url)) as session:
-            made = await session.plan(desired, ownership=PROJECT)
-            if apply:
-                assert not made.errors, made.errors
-                await session.apply(desired, made.pending, ownership=PROJECT)
-            return made
-
-    return asyncio.run(run())
-
-
-def on_nats(url: str, work):
-    async def run():
-        nc = await nats.connect(url)
-        try:
-            return await work(nc.jetstream())
-        finally:
-            await nc.close()
-
-    return asyncio.run(run())
+    return buckets(*([(KV, kv)] if kv else []), *([(OBJ, obj)] if obj else []))
 
 
 def summary(made) -> dict[str, str]:
@@ -106,3 +72,18 @@ def test_limit_marker_ttl_is_a_plan_error_before_2_11(js_account, nats_server_ve
                                f"server: {nats_server_version})"]
     else:
         assert not made.errors and summary(made) == {"kv/CONFIG": str(Action.CREATE)}
+
+
+def test_limit_markers_turn_on_and_off_in_place_from_2_11(js_account, nats_server_version):
+    if parse_version(nats_server_version) < (2, 11, 0):
+        return  # a plan error there (above)
+    plan(js_account, declared(KV_SPEC), apply=True)
+    with_markers = declared({**KV_SPEC, "limit_marker_ttl": 5 * S})
+    on = plan(js_account, with_markers, apply=True)
+    assert summary(on) == {"kv/CONFIG": "update"} and not on.changes[0].destructive
+    assert not plan(js_account, with_markers).changes
+    # 2.11+ never turn allow_msg_ttl off: the markers stop, the stream keeps it (never a replace)
+    off = plan(js_account, declared(KV_SPEC), apply=True)
+    [change] = off.changes
+    assert (change.action, [d.path for d in change.diff]) == (Action.UPDATE, ["subject_delete_marker_ttl"])
+    assert not plan(js_account, declared(KV_SPEC)).changes
