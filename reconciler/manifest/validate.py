@@ -41,15 +41,13 @@ def validate_documents(documents: list[Document], problems: list[Problem]) -> De
     for item in items:
         if not item.checked:
             continue  # has errors already, and maybe no usable name
-        if item.kind == KV:
-            _add_entries(desired, item)
         config = {key: value for key, value in item.config.items() if key != "stream"}
         resource = DeclaredResource(item.kind, item.name, config, item.origin,
                                     item.config.get("stream") if item.kind == CONSUMER else None)
         if item.kind == CONSUMER:
             desired.consumers.setdefault((resource.stream, resource.name), resource)
-        else:
-            by_name[item.kind].setdefault(resource.name, resource)
+        elif by_name[item.kind].setdefault(resource.name, resource) is resource and item.kind == KV:
+            _add_entries(desired, item)  # the bucket declared first: a duplicate is an error, its entries unread
     return desired
 
 
