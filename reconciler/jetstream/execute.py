@@ -219,7 +219,8 @@ async def execute(api: JetStreamApi, changes: list[Change], *, concurrency: int 
 
     async def confirm(step: Step) -> None:
         nonlocal stopped
-        if settle is not None and step.status == DONE:
+        # A KV write needs no settling: its PubAck comes once a quorum of the bucket's replicas stored it.
+        if settle is not None and step.status == DONE and step.address.kind is not KV_ENTRY:
             try:
                 await settle(step)
             except JsctlError as exc:

@@ -6,6 +6,7 @@ write is kept."""
 from __future__ import annotations
 
 import pytest
+import yaml
 from kv_entries_support import OURS, entries, plan_and_apply, planned, run
 
 from reconciler.jetstream.entries import EntryWriter
@@ -26,3 +27,15 @@ def test_a_concurrent_write_on_a_replicated_bucket_fails_the_apply_clearly(clust
         assert (await kv.get("mode")).value == b"theirs"
 
     run(cluster.url, body)
+
+
+def test_an_r3_bucket_and_its_entries_in_one_apply(jsctl, cluster, tmp_path):
+    """The entries are written once the new bucket's replicas converged (settle), then read back."""
+    manifest = tmp_path / "buckets.yaml"
+    manifest.write_text(yaml.safe_dump({"key_value": [{"bucket": "CONFIG", "replicas": 3,
+                                                       "entries": {"a/b": "x", "k": "v"}}]}))
+    env = {"NATS_URL": cluster.url, "JSCTL_OWNER": "app"}
+    done = jsctl("apply", "-f", str(manifest), "--yes", env=env)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Plan: 3 to create." in done.stdout and "verified" in done.stdout
+    assert jsctl("plan", "-f", str(manifest), "--detailed-exitcode", env=env).returncode == 0
