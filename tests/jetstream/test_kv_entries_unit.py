@@ -135,3 +135,27 @@ def test_a_key_another_project_wrote_last_is_a_plan_error_unless_taken_over():
     assert taken.errors == [] and [c.desired for c in taken.changes] == [{"revision": 3}, {"revision": 4}]
     assert taken.changes[1].reason == "written last by project search: apply writes it again as managed by " \
                                       "project app (--from-owner)"
+
+
+KEYS = st.sampled_from(["a", "b", "c/d", "e.f"])
+OWNERS = st.sampled_from([{}, BY_US, {MANAGED_KEY: "true"}, {MANAGED_KEY: "true", OWNER_KEY: "other"}])
+STATES = st.builds(LiveEntry, st.integers(1, 99), st.one_of(st.none(), st.sampled_from([b"on", b"off"])), OWNERS)
+
+
+@given(st.dictionaries(KEYS, st.tuples(st.sampled_from([b"on", b"off"]), st.booleans())),
+       st.dictionaries(KEYS, STATES), st.booleans())
+def test_only_declared_keys_change_and_prune_takes_only_this_projects(declared_values, live_states, prune):
+    declared = {("B", k): DeclaredEntry("B", k, v, s) for k, (v, s) in declared_values.items()}
+    live = {("B", k): state for k, state in live_states.items()}
+    planned = plan_entries(declared, live, OURS, prune=prune)
+    for change in planned.changes:
+        where = tuple(change.address.names)
+        state = live.get(where, LiveEntry())
+        assert change.desired == {"revision": state.revision}  # the revision seen, whatever the action
+        if change.action == Action.DELETE:
+            assert prune and where not in declared and state.marks == BY_US and state.value is not None
+        else:
+            assert where in declared
+            assert (state.value != declared[where].value) or change.action == Action.ADOPT
+        if change.details.sensitive or change.action == Action.DELETE:
+            assert all(d.before is None and d.after is None for d in change.diff)
