@@ -5,8 +5,9 @@ leaving it out normalizes to the same config, so `jsctl plan` right after an exp
 (it adopts what jsctl did not create; tests/jetstream/test_js_export.py checks it live). With
 ``include_defaults`` an item holds every field as the server stores it.
 
-A stream that backs a KV bucket or an object store is written as that bucket (a ``key_value:`` or
-``object_stores:`` item, its fields left out the same way), never as the raw stream.
+A stream that backs a KV bucket or an object store is written as that bucket: a ``key_value:`` or
+``object_stores:`` item holding the settings that differ from a bucket's defaults (buckets.bucket_of),
+never as the raw stream.
 
 Either way: consumers are written with ``durable_name`` (the key the docs use), their ``ack_policy``
 always (the server's default, ``none``, is not what a reader assumes), and no item carries jsctl's
@@ -23,8 +24,7 @@ from typing import Any
 from ..manifest.checks import SERVER_OWN_CONSUMER_FIELDS
 from ..manifest.model import CONSUMER, KV, STREAM
 from ..manifest.units import with_units
-from .bucket_streams import as_made
-from .buckets import bucket_of, stream_config
+from .buckets import bucket_of
 from .normalize import is_ephemeral, normalize, user_metadata
 from .observe import Live
 
@@ -75,25 +75,6 @@ def minimal(kind: str, config: dict[str, Any], live: Live, related: dict[str, An
     return config
 
 
-def bucket_item(kind: str, config: dict[str, Any], spec: dict[str, Any], live: Live, *,
-                include_defaults: bool) -> dict[str, Any]:
-    """The manifest item of a bucket: without every field whose absence makes the same backing stream."""
-    metadata = user_metadata(spec.get("metadata"))
-    spec = {k: v for k, v in spec.items() if k != "metadata"} | ({"metadata": metadata} if metadata else {})
-    if include_defaults:
-        return spec
-
-    def made(trial: dict[str, Any]) -> dict[str, Any]:
-        return normalize(STREAM, as_made(stream_config(kind, trial, live.version), trial, config), live.version)
-
-    target = made(spec)
-    for key in [k for k in spec if k != "bucket"]:
-        trial = {k: v for k, v in spec.items() if k != key}
-        if made(trial) == target:
-            spec = trial
-    return spec
-
-
 def export_manifests(live: Live, streams: set[str] | None = None, *, include_defaults: bool = False) -> Exported:
     """The manifest items of the live streams (or only ``streams``) and their durable consumers."""
     from ..manifest.schema import unit_table
@@ -113,10 +94,8 @@ def export_manifests(live: Live, streams: set[str] | None = None, *, include_def
         if bucket is None:
             exported.streams.append(item(STREAM, config, origin(config)))
             continue
-        kind, _, spec = bucket
-        written = with_units(bucket_item(kind, config, spec, live, include_defaults=include_defaults),
-                             unit_table()[kind])
-        (exported.key_value if kind == KV else exported.object_stores).append(written)
+        kind, _, spec = bucket  # its settings only (buckets.bucket_of), with or without include_defaults
+        (exported.key_value if kind == KV else exported.object_stores).append(with_units(spec, unit_table()[kind]))
     for stream, name in sorted(k for k in live.consumers if k[0] in names):
         config = live.consumers[(stream, name)]["config"]
         why = undeclarable(config)

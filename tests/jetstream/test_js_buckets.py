@@ -246,3 +246,56 @@ def test_a_saved_plans_basis_covers_declared_buckets_and_names_one_changed_since
     on_nats(js_account, by_hand)
     stale = what_changed(before, basis())
     assert len(stale) == 1 and stale[0].startswith("live resource kv/CONFIG was ")
+
+
+BUCKETS_YAML = """key_value:
+  - bucket: CONFIG
+    description: feature flags
+    history: 5
+    ttl: 1h
+object_stores:
+  - bucket: ARTIFACTS
+    max_bytes: 1MiB
+"""
+
+
+def test_jsctl_plans_applies_saves_checks_and_prunes_buckets_from_buckets_yaml(jsctl, js_account, tmp_path):
+    from reconciler.errors import EXIT_REFUSED
+
+    env = {"NATS_URL": js_account}
+    (tmp_path / "buckets.yaml").write_text(BUCKETS_YAML)
+    mine = ["--owner", "app"]
+    made = jsctl("plan", "--out", "plan.json", *mine, env=env, cwd=tmp_path)
+    assert made.returncode == 0, made.stderr
+    assert "+ kv/CONFIG  create" in made.stdout and "+ objectstore/ARTIFACTS  create" in made.stdout
+    assert "KV_" not in made.stdout  # a bucket shows as its settings, not as its stream
+    done = jsctl("apply", "plan.json", env=env, cwd=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    checked = jsctl("check", env=env, cwd=tmp_path)
+    assert checked.returncode == 0 and "kv/CONFIG" in checked.stdout, checked.stdout + checked.stderr
+
+    # A saved plan goes stale when a declared bucket changes by hand.
+    (tmp_path / "buckets.yaml").write_text(BUCKETS_YAML.replace("history: 5", "history: 10"))
+    assert jsctl("plan", "--out", "plan.json", *mine, env=env, cwd=tmp_path).returncode == 0
+
+    async def by_hand(js):
+        info = json.loads((await js._nc.request("$JS.API.STREAM.INFO.KV_CONFIG", b"", timeout=5)).data)
+        config = {**info["config"], "description": "edited"}
+        await js._nc.request("$JS.API.STREAM.UPDATE.KV_CONFIG", json.dumps(config).encode(), timeout=5)
+
+    on_nats(js_account, by_hand)
+    stale = jsctl("apply", "plan.json", env=env, cwd=tmp_path)
+    assert stale.returncode == EXIT_REFUSED, stale.stdout + stale.stderr
+    assert 'live resource kv/CONFIG was changed since the plan: description: "feature flags" -> "edited"' \
+        in stale.stderr
+
+    # --prune deletes this project's buckets no manifest declares, destructive with what they hold.
+    (tmp_path / "buckets.yaml").write_text("key_value: []\n")
+    pruned = jsctl("plan", "--prune", *mine, "-o", "json", env=env, cwd=tmp_path)
+    changes = {c["address"]: (c["action"], c["destructive"], c["details"]["destroys"])
+               for c in json.loads(pruned.stdout)["changes"]}
+    assert changes == {"kv/CONFIG": ("delete", True, {"keys": 0, "bytes": 0}),
+                       "objectstore/ARTIFACTS": ("delete", True, {"objects": 0, "bytes": 0})}
+    done = jsctl("apply", "--prune", *mine, "--yes", "--allow-destructive", env=env, cwd=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert jsctl("plan", "--prune", *mine, "--detailed-exitcode", env=env, cwd=tmp_path).returncode == 0

@@ -87,3 +87,19 @@ def test_limit_markers_turn_on_and_off_in_place_from_2_11(js_account, nats_serve
     [change] = off.changes
     assert (change.action, [d.path for d in change.diff]) == (Action.UPDATE, ["subject_delete_marker_ttl"])
     assert not plan(js_account, declared(KV_SPEC)).changes
+
+
+def test_a_mirror_bucket_is_promoted_in_place_from_2_12_and_replaced_before(js_account, nats_server_version):
+    origin = {"bucket": "EU"}
+    plan(js_account, buckets((KV, origin), (KV, {"bucket": "EU_COPY", "mirror": "EU"})), apply=True)
+    promoted = buckets((KV, origin), (KV, {"bucket": "EU_COPY"}))
+    made = plan(js_account, promoted)
+    [change] = made.changes
+    if parse_version(nats_server_version) < (2, 12, 0):
+        assert (change.action, change.reason) == (Action.REPLACE, "a mirror cannot be promoted to a stream on this "
+                                                                  "server")
+        assert change.destructive
+    else:
+        assert change.action == Action.UPDATE and not change.destructive
+        plan(js_account, promoted, apply=True)  # verified
+        assert not plan(js_account, promoted).changes
