@@ -35,10 +35,7 @@ class DeclaredResource:
     def address(self) -> Address:
         if self.shown_as is not None:
             return self.shown_as
-        if self.kind == CONSUMER:
-            return plan_address.CONSUMER.address(self.stream or "", self.name)
-        kinds = {KV: plan_address.KV, OBJ: plan_address.OBJECTSTORE}
-        return kinds.get(self.kind, plan_address.STREAM).address(self.name)
+        return resource_address(self.kind, self.name, self.stream)
 
 
 @dataclass
@@ -49,6 +46,19 @@ class Desired:
     object_stores: dict[str, DeclaredResource] = field(default_factory=dict)
     files: list[str] = field(default_factory=list)  # the manifest files read, for digests
     hints: list[str] = field(default_factory=list)  # "file:line:col: path: hint: ..." advice, no error
+
+
+def addressable(kind: str) -> bool:
+    """Whether plans address items of ``kind``: the kinds of items are named as the kinds of addresses
+    (plan/address.py), ``kv`` and ``objectstore`` once plans address buckets."""
+    return kind in plan_address.KINDS
+
+
+def resource_address(kind: str, name: str, stream: str | None = None) -> Address:
+    """The plan address of a declared resource: ``stream/NAME``, ``consumer/STREAM/NAME`` (a consumer's
+    holds its stream's name before its own), ``kv/NAME``."""
+    parents = (stream or "",) if kind == CONSUMER else ()
+    return plan_address.KINDS[kind].address(*parents, name)
 
 
 def inherited_limits(config: dict[str, Any], stream: dict[str, Any] | None) -> dict[str, Any]:

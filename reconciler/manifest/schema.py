@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import functools
 import json
 import re
@@ -16,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from .kvnames import bucket_name_problem
 from .model import CONSUMER, KV, OBJ, STREAM
 from .subjects import name_problem
+from .suggest import did_you_mean
 from .units import DURATION_PATTERN, SIZE_PATTERN, UnitError, parse_duration, parse_size, unit_fields, with_units
 
 if TYPE_CHECKING:
@@ -26,6 +26,8 @@ if TYPE_CHECKING:
 
 SCHEMA_RESOURCE = "schemas/manifest.schema.json"
 SECTIONS = {"streams": STREAM, "consumers": CONSUMER, "key_value": KV, "object_stores": OBJ}  # key -> kind of its items
+PATCHES = "patches"  # the other top-level key (patches.py)
+TOP_LEVEL = (*SECTIONS, PATCHES)
 _RFC3339 = re.compile(r"^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
 
 
@@ -139,6 +141,7 @@ def _compiled() -> _Compiled:
     definitions = {name: _inline_refs(node, schema["$defs"]) for name, node in schema["$defs"].items()}
     top = {key: value for key, value in schema.items() if key != "$defs"}
     top["properties"] = {section: {"type": ["array", "null"]} for section in SECTIONS}
+    top["properties"][PATCHES] = _inline_refs(schema["properties"][PATCHES], schema["$defs"])  # a few: checked whole
     shapes, fields, type_only = {}, {}, {}
     for kind in SECTIONS.values():
         item = definitions[kind]
@@ -222,7 +225,7 @@ def _add(found: Found, error: ValidationError, prefix: tuple, inner: list | None
         extras = {key for key in error.instance if key not in known and not any(p.search(str(key)) for p in patterns)}
         for extra in sorted(extras, key=str):
             found.append(((*path, extra), f"unknown field {extra!r}{did_you_mean(str(extra), known)}", True))
-    else:
+    elif not found or found[-1] != (path, describe(error), False):  # `required` fails once per field missing
         found.append((path, describe(error), False))
 
 
@@ -240,11 +243,6 @@ def document_problems(document: Document, validator: Validator,
             found.append((tuple(error.absolute_path), message, False))
     problems = [document.problem(path, message, key=at_key) for path, message, at_key in found]
     return sorted(problems, key=lambda problem: (problem.line, problem.column))
-
-
-def did_you_mean(word: str, choices: list[str]) -> str:
-    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
-    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 _TYPE_WORDS = {"integer": "an integer", "string": "a string", "boolean": "true or false", "array": "a list",
