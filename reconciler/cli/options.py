@@ -247,7 +247,8 @@ _APPLY_OPTIONS = [
                  metavar="SECONDS", help="Postgres statement_timeout for each statement (0: none)."),
     click.option("--converge-timeout", type=click.FloatRange(min=0), default=60, show_default=True,
                  metavar="SECONDS", help="On a cluster, how long to wait for each stream or consumer written to "
-                                         "have its replicas current (then exit 1)."),
+                                         "have its replicas current; for a stream written that mirrors or sources "
+                                         "another domain or account, to be in contact with it (then exit 1)."),
 ]
 
 

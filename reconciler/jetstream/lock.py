@@ -54,6 +54,8 @@ MAX_POLL_S = 1.0
 LEADER_WAIT_S = 10.0
 
 ERR_NO_SUITABLE_PEERS = 10005
+# A leaf node's server reports a cluster name of its own (its server name) without being clustered: R3 is refused
+ERR_REPLICAS_NOT_SUPPORTED = 10074
 ERR_STREAM_NOT_FOUND = 10059
 ERR_NO_MESSAGE = 10037
 # 10071 names the sequence it found; 10164 is the same refusal without it (sent under contention)
@@ -77,7 +79,7 @@ CLUSTER_REPLICAS = 3  # in a cluster, so the lock survives a node; R1 when fewer
 def lock_put_subject(prefix: str) -> str:
     """Where the lock key is written. In a JetStream domain, through the domain's API prefix as nats.go's KV
     does (``$JS.<domain>.API.$KV.<bucket>.<key>``): the server of that domain stores it, whichever server the
-    client is connected to (tests/matrix/test_domain_lock.py); a bare ``$KV.`` subject goes to the bucket
+    client is connected to (tests/matrix/test_domains.py); a bare ``$KV.`` subject goes to the bucket
     of whichever domain's server takes it. Without a domain, the bare subject, as every client writes it."""
     return LOCK_SUBJECT if prefix == DEFAULT_API_PREFIX else f"{prefix}.{LOCK_SUBJECT}"
 
@@ -259,7 +261,7 @@ class LockStore:
         try:
             return await self.api.request(f"STREAM.CREATE.{LOCK_STREAM}", {**config, "num_replicas": replicas})
         except ApiError as exc:
-            if exc.err_code == ERR_NO_SUITABLE_PEERS and replicas > 1:
+            if exc.err_code in (ERR_NO_SUITABLE_PEERS, ERR_REPLICAS_NOT_SUPPORTED) and replicas > 1:
                 return await self.api.request(f"STREAM.CREATE.{LOCK_STREAM}", {**config, "num_replicas": 1})
             # created concurrently by another jsctl (maybe with other settings): use what is there
             with contextlib.suppress(ApiError):

@@ -18,6 +18,7 @@ from ..plan.details import Details
 from ..plan.model import Action, Change, Plan
 from ..plan.policy import is_destructive
 from .capabilities import unsupported
+from .defaults import local_origin
 from .diff import field_changes
 from .normalize import is_ephemeral, normalize
 from .observe import Live
@@ -67,7 +68,7 @@ def related_stream(declared: DeclaredResource, live_config: dict[str, Any] | Non
     """The stream some of a declared resource's defaults come from: a consumer's stream, a mirror's
     origin (as declared, else as it is live)."""
     if declared.kind == STREAM_KIND:
-        return (declared.config.get("mirror") or (live_config or {}).get("mirror") or {}).get("name")
+        return local_origin(declared.config.get("mirror") or (live_config or {}).get("mirror"))
     return declared.stream
 
 

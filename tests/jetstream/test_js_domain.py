@@ -17,8 +17,10 @@ from leafnodes import HubAndLeaf, start_hub_and_leaf
 from support import write_manifests
 from test_connection import write_context
 
+from reconciler.dev.servers import wait_for
 from reconciler.errors import UserError
 from reconciler.jetstream.lock import LOCK_BUCKET, LOCK_KEY, lock_put_subject
+from reconciler.jetstream.origins import not_in_contact
 from reconciler.jetstream.settings import NatsSettings, api_prefix, domain_problem, resolve_nats_settings
 
 LEAF_STREAM = {"name": "EDGE", "subjects": ["edge.>"], "storage": "file"}
@@ -119,3 +121,54 @@ def test_plan_and_apply_in_the_leafs_domain_through_the_hub(jsctl, hub_and_leaf,
     assert again.returncode == 0, again.stdout + again.stderr
     ping = jsctl("ping", "-s", hub, "--js-domain", "leaf")
     assert "domain leaf" in ping.stdout, ping.stdout + ping.stderr
+
+
+def test_a_hub_stream_sources_the_leafs_stream_across_domains(jsctl, hub_and_leaf, tmp_path):
+    hub, leaf = hub_and_leaf.hub.url, hub_and_leaf.leaf.url
+    leaf_files = write_manifests(tmp_path / "leaf", [LEAF_STREAM], [])
+    assert jsctl("apply", "--yes", "-s", leaf, *leaf_files).returncode == 0  # on the leaf itself: its own domain
+
+    async def publish(nc):
+        js = nc.jetstream()
+        for n in range(5):
+            await js.publish(f"edge.sensor.{n}", f"reading {n}".encode())
+
+    _nats_py(leaf, publish)
+    hub_files = write_manifests(tmp_path / "hub", [HUB_STREAM], [])
+    plan = jsctl("plan", "-s", hub, *hub_files)
+    assert "stream/CENTRAL  create" in plan.stdout and "$JS.leaf.API" in plan.stdout, plan.stdout + plan.stderr
+    applied = jsctl("apply", "--yes", "-s", hub, *hub_files)
+    assert applied.returncode == 0, applied.stdout + applied.stderr
+
+    def central_messages() -> int:
+        async def count(nc):
+            return (await nc.jetstream().stream_info("CENTRAL")).state.messages
+
+        return _nats_py(hub, count)
+
+    wait_for(lambda: central_messages() == 5, timeout=30, what="the hub stream to hold the leaf's 5 messages")
+    assert jsctl("plan", "-s", hub, "--detailed-exitcode", *hub_files).returncode == 0
+    exported = jsctl("export", "-s", hub, "--stream", "CENTRAL", "--stdout")
+    assert "$JS.leaf.API" in exported.stdout, exported.stdout + exported.stderr
+
+
+def test_an_origin_nobody_answers_for_fails_the_apply_naming_it(jsctl, hub_and_leaf, tmp_path):
+    lost = {**HUB_STREAM, "name": "LOST", "subjects": ["lost.>"],
+            "sources": [{"name": "EDGE", "external": {"api": "$JS.nowhere.API"}}]}
+    applied = jsctl("apply", "--yes", "--converge-timeout", "1", "-s", hub_and_leaf.hub.url,
+                    *write_manifests(tmp_path, [lost], []))
+    assert applied.returncode == 1, applied.stdout + applied.stderr
+    assert "stream/LOST: source EDGE via $JS.nowhere.API: no contact yet" in applied.stderr
+
+
+def test_not_in_contact_reads_active_and_error():
+    external = {"api": "$JS.leaf.API", "deliver": ""}
+    info = {"mirror": {"name": "M", "external": external, "active": 5},
+            "sources": [{"name": "A", "external": external, "active": -1},
+                        {"name": "B", "external": external, "active": -1,
+                         "error": {"code": 404, "err_code": 10059, "description": "stream not found"}},
+                        {"name": "LOCAL", "active": -1}]}
+    assert not_in_contact(info) == [
+        "source A via $JS.leaf.API: no contact yet (is that domain or account reachable from here?)",
+        "source B via $JS.leaf.API: stream not found"]
+    assert not_in_contact({"mirror": {"name": "M", "external": external, "active": -1}})[0].startswith("mirror M")

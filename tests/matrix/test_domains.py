@@ -1,6 +1,11 @@
-"""The apply lock of a JetStream domain is that domain's, on every supported server version: held from the hub
-with ``--js-domain leaf``, its key is written through ``$JS.leaf.API.$KV.jsctl_locks.apply`` (as nats.go's KV
-writes in a domain) and lands in the leaf's bucket, even though the hub has a bucket of the same name."""
+"""JetStream domains on every supported server version, with a hub and a leaf node (tests/leafnodes.py):
+
+- the apply lock of a domain is that domain's: held from the hub with ``--js-domain leaf``, its key is written
+  through ``$JS.leaf.API.$KV.jsctl_locks.apply`` (as nats.go's KV writes in a domain) and lands in the leaf's
+  bucket, even though the hub has a bucket of the same name;
+- a mirror of another domain's stream takes no mirror_direct from a local stream of the same name (the server
+  looks up only local origins), so it converges as planned.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +17,7 @@ import nats
 import pytest
 from leafnodes import HubAndLeaf, start_hub_and_leaf
 from servers_matrix import server_binary
+from support import create_by_hand, write_manifests
 
 from reconciler.jetstream.connect import connect_nats
 from reconciler.jetstream.lock import LOCK_BUCKET, LOCK_KEY, ApplyLock, current_lock
@@ -56,3 +62,21 @@ async def _last_seq(nc, domain: str) -> int:
     """The last sequence of the lock bucket's stream in ``domain``."""
     info = await nc.jetstream(domain=domain).stream_info(f"KV_{LOCK_BUCKET}")
     return info.state.last_seq
+
+
+def test_a_mirror_of_another_domains_stream_ignores_a_local_namesake(jsctl, hub_and_leaf, tmp_path):
+    """The hub has its own EDGE with allow_direct and a mirror of the leaf's EDGE made without mirror_direct:
+    declaring mirror_direct: true on the mirror is a change to make (a local origin would have given it)."""
+    hub, leaf = hub_and_leaf.hub.url, hub_and_leaf.leaf.url
+    edge = {"name": "EDGE", "subjects": ["edge.>"]}
+    assert jsctl("apply", "--yes", "-s", leaf, *write_manifests(tmp_path / "leaf", [edge], [])).returncode == 0
+    namesake = {"name": "EDGE", "subjects": ["hub.edge.>"], "allow_direct": True}
+    mirror = {"name": "EDGE_COPY", "mirror": {"name": "EDGE", "external": {"api": "$JS.leaf.API"}}}
+    create_by_hand(hub, [namesake, mirror])
+    files = write_manifests(tmp_path / "hub", [namesake, {**mirror, "mirror_direct": True}], [])
+    plan = jsctl("plan", "-s", hub, *files)
+    assert "mirror_direct: (none) -> true" in plan.stdout, plan.stdout + plan.stderr
+    applied = jsctl("apply", "--yes", "-s", hub, *files)
+    assert applied.returncode == 0, applied.stdout + applied.stderr
+    again = jsctl("plan", "-s", hub, "--detailed-exitcode", *files)
+    assert again.returncode == 0, again.stdout + again.stderr
