@@ -86,3 +86,12 @@ def test_near_valid_streams_and_consumers(name, subjects, number):
     consumer = {"stream": name, "durable_name": name, "max_deliver": number, "backoff": [number],
                 "filter_subjects": subjects}
     load_and_validate(yaml.safe_dump({"streams": [stream], "consumers": [consumer]}, allow_unicode=True))
+
+
+@CHECKS
+@given(api=st.text(alphabet="$JS.API*> \x00é", max_size=12), deliver=st.text(alphabet="dl.*> \te", max_size=8))
+def test_external_api_and_deliver_prefixes(api, deliver):
+    external = {"api": api, "deliver": deliver}
+    streams = [{"name": "M", "mirror": {"name": "O", "external": external}},
+               {"name": "S", "subjects": ["s.>"], "sources": [{"name": "O", "external": external}]}]
+    load_and_validate(yaml.safe_dump({"streams": streams}, allow_unicode=True))

@@ -121,6 +121,17 @@ def test_plan_and_apply_in_the_leafs_domain_through_the_hub(jsctl, hub_and_leaf,
     assert again.returncode == 0, again.stdout + again.stderr
     ping = jsctl("ping", "-s", hub, "--js-domain", "leaf")
     assert "domain leaf" in ping.stdout, ping.stdout + ping.stderr
+    exported = jsctl("export", "-s", hub, "--js-domain", "leaf", "--stdout")
+    assert "name: EDGE" in exported.stdout and "JetStream domain leaf" in exported.stdout, exported.stdout
+
+
+def test_a_saved_plan_for_the_leafs_domain_is_refused_in_the_hubs(jsctl, hub_and_leaf, tmp_path):
+    files = write_manifests(tmp_path, [{**LEAF_STREAM, "name": "SAVED", "subjects": ["saved.>"]}], [])
+    saved = tmp_path / "leaf.plan"
+    planned = jsctl("plan", "-s", hub_and_leaf.hub.url, "--js-domain", "leaf", "--out", str(saved), *files)
+    assert planned.returncode == 0, planned.stderr
+    refused = jsctl("apply", "-s", hub_and_leaf.hub.url, str(saved))
+    assert refused.returncode == 3 and "JetStream domain leaf" in refused.stderr, refused.stdout + refused.stderr
 
 
 def test_a_hub_stream_sources_the_leafs_stream_across_domains(jsctl, hub_and_leaf, tmp_path):
