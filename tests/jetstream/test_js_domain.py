@@ -16,11 +16,13 @@ from hypothesis import strategies as st
 from leafnodes import HubAndLeaf, start_hub_and_leaf
 from support import write_manifests
 from test_connection import write_context
+from test_js_plan_unit import LIVE_ORDERS, live_of
 
 from reconciler.dev.servers import wait_for
 from reconciler.errors import UserError
 from reconciler.jetstream.lock import LOCK_BUCKET, LOCK_KEY, lock_put_subject
 from reconciler.jetstream.origins import not_in_contact
+from reconciler.jetstream.plan import plan_jetstream
 from reconciler.jetstream.settings import NatsSettings, api_prefix, domain_problem, resolve_nats_settings
 
 LEAF_STREAM = {"name": "EDGE", "subjects": ["edge.>"], "storage": "file"}
@@ -74,6 +76,20 @@ def test_a_bad_domain_from_the_context_names_the_context():
 def test_a_bad_domain_flag_is_one_line(jsctl, tmp_path, domain):
     result = jsctl("plan", "--js-domain", domain, *write_manifests(tmp_path, [LEAF_STREAM], []))
     one_line_error(result, "--js-domain: invalid JetStream domain")
+
+
+def test_a_changed_external_origin_plans_as_a_field_and_an_empty_deliver_as_none(make_desired):
+    origin = {"name": "EDGE", "external": {"api": "$JS.leaf.API", "deliver": ""}}  # as the server reports it
+    live = live_of([{**LIVE_ORDERS, "name": "COPY", "subjects": [], "duplicate_window": 0, "mirror": origin},
+                    {**LIVE_ORDERS, "name": "SUM", "sources": [origin]}])
+    same = make_desired([{"name": "COPY", "mirror": {"name": "EDGE", "external": {"api": "$JS.leaf.API"}}},
+                         {"name": "SUM", "subjects": ["orders.>"],
+                          "sources": [{"name": "EDGE", "external": {"api": "$JS.leaf.API"}}]}])
+    assert plan_jetstream(same, live).changes == []
+    moved = make_desired([{"name": "COPY", "mirror": {"name": "EDGE", "external": {"api": "$JS.edge2.API"}}}])
+    [change] = [c for c in plan_jetstream(moved, live).changes if str(c.address) == "stream/COPY"]
+    assert change.action == "replace" and [(d.path, d.before, d.after) for d in change.diff] == [
+        ("mirror.external.api", "$JS.leaf.API", "$JS.edge2.API")]
 
 
 # ------------------------------------------------------------------ hub and leaf
