@@ -141,3 +141,20 @@ def test_unreadable_directories_and_files_are_named_with_their_cause(tmp_path):
         assert (result.returncode, result.stderr) == (1, "jsctl: error: secret.yaml: cannot read: permission denied\n")
     finally:
         locked.chmod(0o755)  # for pytest's clean-up
+
+
+def test_patches_and_variables_through_validate(jsctl, tmp_path):
+    (tmp_path / "streams.yaml").write_text("streams:\n  - name: ORDERS\n    subjects: [orders.>]\n")
+    (tmp_path / "prod.yaml").write_text("patches:\n  - address: stream/ORDERS\n    set: {max_age: 1y}\n")
+    result = jsctl("validate", "-f", "streams.yaml", "-f", "prod.yaml", cwd=tmp_path)
+    assert (result.returncode, result.stdout) == (0, "ok: 1 stream, 0 consumers in streams.yaml, prod.yaml\n")
+    (tmp_path / "prod.yaml").write_text("patches:\n  - address: stream/ORDER\n    set:\n"
+                                        "      num_replicas: ${replicas}\n")
+    result = jsctl("validate", "-f", "streams.yaml", "-f", "prod.yaml", cwd=tmp_path)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert result.stderr.splitlines()[1:] == [
+        "prod.yaml:2:14: patches[0].address: no declared resource has the address 'stream/ORDER' (did you mean "
+        "'stream/ORDERS'?)",
+        "prod.yaml:4:21: patches[0].set.num_replicas: undefined variable 'replicas' (no variables are defined: set "
+        "them in jsctl.yaml or pass --var replicas=VALUE)",
+    ]

@@ -97,6 +97,9 @@ def test_unit_fields_come_from_the_schema():
         "consumer": {("ack_wait",): "duration", ("backoff", "*"): "duration", ("max_expires",): "duration",
                      ("max_bytes",): "size", ("inactive_threshold",): "duration", ("priority_timeout",): "duration",
                      ("idle_heartbeat",): "duration"},
+        "kv": {("ttl",): "duration", ("max_value_size",): "size", ("max_bytes",): "size",
+               ("limit_marker_ttl",): "duration"},
+        "objectstore": {("ttl",): "duration", ("max_bytes",): "size"},
     }
 
 
@@ -147,6 +150,15 @@ def reference_node(schema: dict, path: tuple) -> dict | None:
         if schema is None:
             return None
     return schema
+
+
+@pytest.mark.parametrize("kind", ["kv", "objectstore"])
+def test_the_go_type_table_covers_every_integer_field_of_buckets(kind):
+    """A bucket's integers are checked as the backing stream's fields that hold them."""
+    from reconciler.manifest.gotypes import GO_TYPES
+
+    assert set(GO_TYPES[kind]) == set(integer_fields({"$ref": f"#/$defs/{kind}"}))
+    assert GO_TYPES[kind][("ttl",)] == "time.Duration" and GO_TYPES[kind][("replicas",)] == "int"
 
 
 @pytest.mark.parametrize("kind", ["stream", "consumer"])

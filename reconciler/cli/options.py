@@ -197,12 +197,14 @@ ONLY_OPTION = click.option(
          "database (no NATS connection) [default: both].")
 
 
+_FROM_OWNER_OPTION = click.option(
+    "--from-owner", metavar="NAME",
+    help="Take over the declared streams and consumers that project NAME owns (else a plan error).")
 _OWNER_OPTIONS = [
     click.option("--owner", envvar="JSCTL_OWNER", metavar="NAME",
                  help="This project's id, recorded on what apply creates or adopts (metadata io.jsctl.owner); "
                       "--prune deletes only what it owns [env JSCTL_OWNER; default: `project:` in jsctl.yaml]."),
-    click.option("--from-owner", metavar="NAME",
-                 help="Take over the declared streams and consumers that project NAME owns (else a plan error)."),
+    _FROM_OWNER_OPTION,
     click.option("--project", "project_file", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
                  help="The project file [default: ./jsctl.yaml when it exists]."),
 ]
@@ -217,7 +219,12 @@ def _project_id(value: str | None, source: str) -> str | None:
     return value
 
 
-def ownership_options(func: Callable) -> Callable:
+def owner_options(func: Callable) -> Callable:
+    """``ownership_options`` without ``--from-owner`` (`jsctl destroy` declares nothing to take over)."""
+    return ownership_options(func, takes_over=False)
+
+
+def ownership_options(func: Callable, *, takes_over: bool = True) -> Callable:
     """Add ``--owner`` (> JSCTL_OWNER > ``project:`` in jsctl.yaml), ``--from-owner`` and ``--project``; the
     command receives ``ownership: Ownership``. The project file is read (and validated) whenever it exists."""
 
@@ -229,42 +236,52 @@ def ownership_options(func: Callable) -> Callable:
         project = load_project(kwargs.pop("project_file"))
         from_env = click.get_current_context().get_parameter_source("owner") is click.core.ParameterSource.ENVIRONMENT
         owner = _project_id(kwargs.pop("owner"), "JSCTL_OWNER" if from_env else "--owner") or project.project
-        ownership = Ownership(owner, _project_id(kwargs.pop("from_owner"), "--from-owner"))
+        ownership = Ownership(owner, _project_id(kwargs.pop("from_owner", None), "--from-owner"))
         return func(*args, ownership=ownership, **kwargs)
 
-    return add_options(_OWNER_OPTIONS, wrapper)
+    return add_options(_OWNER_OPTIONS if takes_over else
+                       [o for o in _OWNER_OPTIONS if o is not _FROM_OWNER_OPTION], wrapper)
 
 
+_DATABASE_APPLY_OPTIONS = [
+    click.option("--ddl-lock-timeout", type=click.FloatRange(min=0), default=10, show_default=True,
+                 metavar="SECONDS", help="Postgres lock_timeout for each DDL statement."),
+    click.option("--statement-timeout", type=click.FloatRange(min=0), default=900, show_default=True,
+                 metavar="SECONDS", help="Postgres statement_timeout for each statement (0: none)."),
+]
 _APPLY_OPTIONS = [
     click.option("--allow-destructive", is_flag=True,
                  help="Allow changes that lose data: JetStream replace and delete, database revisions that drop "
                       "tables, columns, indexes or constraints."),
     click.option("--lock-timeout", type=click.FloatRange(min=0), default=60, show_default=True, metavar="SECONDS",
                  help="How long to wait for another apply holding the lock (then exit 3)."),
-    click.option("--ddl-lock-timeout", type=click.FloatRange(min=0), default=10, show_default=True,
-                 metavar="SECONDS", help="Postgres lock_timeout for each DDL statement."),
-    click.option("--statement-timeout", type=click.FloatRange(min=0), default=900, show_default=True,
-                 metavar="SECONDS", help="Postgres statement_timeout for each statement (0: none)."),
+    *_DATABASE_APPLY_OPTIONS,
     click.option("--converge-timeout", type=click.FloatRange(min=0), default=60, show_default=True,
                  metavar="SECONDS", help="On a cluster, how long to wait for each stream or consumer written to "
                                          "have its replicas current; for a stream written that mirrors or sources "
                                          "another domain or account, to be in contact with it (then exit 1)."),
 ]
+_APPLY_FIELDS = ("allow_destructive", "lock_timeout", "ddl_lock_timeout", "statement_timeout", "converge_timeout")
 
 
-def apply_options(func: Callable) -> Callable:
-    """Add what decides how apply may change things; the command receives ``options: ApplyOptions``."""
+def apply_options(func: Callable, *, database: bool = True) -> Callable:
+    """Add what decides how apply may change things (``database``: the Postgres timeouts too); the command
+    receives ``options: ApplyOptions``."""
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         from ..plan.policy import ApplyOptions
 
-        options = ApplyOptions(kwargs.pop("allow_destructive"), kwargs.pop("lock_timeout"),
-                               kwargs.pop("ddl_lock_timeout"), kwargs.pop("statement_timeout"),
-                               kwargs.pop("converge_timeout"))
+        options = ApplyOptions(**{name: kwargs.pop(name) for name in _APPLY_FIELDS if name in kwargs})
         return func(*args, options=options, **kwargs)
 
-    return add_options(_APPLY_OPTIONS, wrapper)
+    return add_options(_APPLY_OPTIONS if database else
+                       [o for o in _APPLY_OPTIONS if o not in _DATABASE_APPLY_OPTIONS], wrapper)
+
+
+def jetstream_apply_options(func: Callable) -> Callable:
+    """``apply_options`` without the database's (`jsctl destroy` never touches the database)."""
+    return apply_options(func, database=False)
 
 
 class _Amount(click.ParamType):

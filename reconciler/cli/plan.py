@@ -33,6 +33,15 @@ def _print_schema(ctx: click.Context, param: click.Parameter, value: bool) -> No
         ctx.exit(0)
 
 
+def _print_environments_schema(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    if value:
+        from ..plan.render.environments import environments_schema
+        from ..plan.render.json import dumps
+
+        click.echo(dumps(environments_schema()))
+        ctx.exit(0)
+
+
 @click.command()
 @manifest_option
 @output_option
@@ -45,6 +54,9 @@ def _print_schema(ctx: click.Context, param: click.Parameter, value: bool) -> No
 @ONLY_OPTION
 @click.option("--print-schema", is_flag=True, is_eager=True, expose_value=False, callback=_print_schema,
               help="Print the JSON Schema of `-o json` (and of the plan in --out files) and exit.")
+@click.option("--print-environments-schema", is_flag=True, is_eager=True, expose_value=False,
+              callback=_print_environments_schema,
+              help="Print the JSON Schema of `-o json` over several environments (--all-envs) and exit.")
 @timeout_option
 @nats_options
 @database_target_options

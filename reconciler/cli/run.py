@@ -43,29 +43,29 @@ def show_plan(target: Target, output: str, detailed_exitcode: bool, out_file: st
     return EXIT_CHANGES if detailed_exitcode and result.has_changes else EXIT_OK
 
 
-def confirmation(assume_yes: bool) -> Callable[[Plan], None]:
-    """Ask on a terminal; without one, only --yes goes on."""
+def confirmation(assume_yes: bool, verb: str = "apply") -> Callable[[Plan], None]:
+    """Ask on a terminal (``verb``: what is asked for, apply or destroy); without one, only --yes goes on."""
     def confirm(plan: Plan) -> None:
         if assume_yes:
             return
         if not sys.stdin.isatty():
-            raise Refused("not on a terminal, so cannot ask for confirmation: pass --yes to apply")
-        if not click.confirm("Apply these changes?", default=False):
-            raise Refused("apply cancelled")
+            raise Refused(f"not on a terminal, so cannot ask for confirmation: pass --yes to {verb}")
+        if not click.confirm(f"{verb.capitalize()} these changes?", default=False):
+            raise Refused(f"{verb} cancelled")
 
     return confirm
 
 
-def console(assume_yes: bool) -> Console:
+def console(assume_yes: bool, verb: str = "apply") -> Console:
     from ..reconcile.target import Console
     from ..terminal import printable_text
 
     return Console(show=click.echo, tell=lambda message: click.echo(printable_text(f"jsctl: {message}"), err=True),
-                   confirm=confirmation(assume_yes))
+                   confirm=confirmation(assume_yes, verb))
 
 
 def run_apply(target: Target, options: ApplyOptions, assume_yes: bool, plan_file: str | None = None,
-              deadline: Deadline | None = None) -> None:
+              deadline: Deadline | None = None, verb: str = "apply") -> None:
     """Apply and verify (within ``deadline``), then say what was done; JetStream requests that failed or
     were interrupted mid-way print what was and was not done; database drift, what was done before the
     error naming it."""
@@ -74,7 +74,7 @@ def run_apply(target: Target, options: ApplyOptions, assume_yes: bool, plan_file
     from ..terminal import printable_text
 
     try:
-        applied = run(apply_all(target, options, console(assume_yes), plan_file), deadline)
+        applied = run(apply_all(target, options, console(assume_yes, verb), plan_file), deadline)
     except (ApplyFailed, DeadlineExceeded) as exc:
         failed = exc.interrupted if isinstance(exc, DeadlineExceeded) else exc
         if isinstance(failed, ApplyFailed):
@@ -84,4 +84,4 @@ def run_apply(target: Target, options: ApplyOptions, assume_yes: bool, plan_file
         click.echo(drift.done)
         raise
     if applied is not None:
-        click.echo(printable_text(applied.summary()))
+        click.echo(printable_text(applied.summary(verb)))

@@ -11,7 +11,7 @@ from .options import manifest_option
 @manifest_option
 @click.option("--print-schema", is_flag=True, help="Print the manifests' JSON Schema (for editors) and exit.")
 def validate(files: tuple[str, ...], print_schema: bool) -> None:
-    """Validate streams.yaml and consumers.yaml without connecting anywhere."""
+    """Validate streams.yaml, consumers.yaml and buckets.yaml without connecting anywhere."""
     if print_schema:
         from importlib import resources
 
@@ -23,6 +23,13 @@ def validate(files: tuple[str, ...], print_schema: bool) -> None:
     from ..terminal import printable
 
     desired = load_manifests(files)
-    streams, consumers = len(desired.streams), len(desired.consumers)
-    click.echo(printable(f"ok: {streams} stream{'s' if streams != 1 else ''}, "
-                         f"{consumers} consumer{'s' if consumers != 1 else ''} in {', '.join(desired.files)}"))
+    for hint in desired.hints:
+        click.echo(printable(hint), err=True)
+    counts = [_count(len(desired.streams), "stream"), _count(len(desired.consumers), "consumer")]
+    counts += [_count(len(found), word) for found, word in ((desired.key_value, "key-value bucket"),
+                                                            (desired.object_stores, "object store")) if found]
+    click.echo(printable(f"ok: {', '.join(counts)} in {', '.join(desired.files)}"))
+
+
+def _count(number: int, word: str) -> str:
+    return f"{number} {word}{'s' if number != 1 else ''}"

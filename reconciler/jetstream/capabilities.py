@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..manifest.model import CONSUMER, STREAM
+from ..manifest.model import CONSUMER, KV, STREAM
 
 Version = tuple[int, int, int]
 
@@ -37,6 +37,7 @@ FIELD_SINCE: dict[tuple[str, str], Version] = {
     (STREAM, "allow_msg_schedules"): (2, 12, 0),
     (STREAM, "persist_mode"): (2, 12, 0),
     (STREAM, "allow_batched"): (2, 14, 0),  # 2.12.8 rejects it as an unknown field (measured)
+    (KV, "limit_marker_ttl"): (2, 11, 0),  # its stream fields: 2.10 drops them, and the bucket's markers with them
     (CONSUMER, "pause_until"): (2, 11, 0),
     (CONSUMER, "priority_groups"): (2, 11, 0),
     (CONSUMER, "priority_policy"): (2, 11, 0),

@@ -61,10 +61,11 @@ class Ownership:
     owner: str | None = None
     from_owner: str | None = None
 
-    def check(self, prune: bool) -> None:
-        """Refuse what needs an owner: --prune (it deletes only what this project owns), --from-owner."""
+    def check(self, prune: bool, pruning: str = "--prune") -> None:
+        """Refuse what needs an owner: ``pruning`` (--prune, `jsctl destroy`: it deletes only what this
+        project owns), --from-owner."""
         if self.owner is None and (prune or self.from_owner):
-            flag = "--prune deletes only what this project owns" if prune else \
+            flag = f"{pruning} deletes only what this project owns" if prune else \
                 "--from-owner hands resources to this project"
             raise UserError(f"{flag}, and no owner is set: set it with {HOW_TO_SET_OWNER}")
 

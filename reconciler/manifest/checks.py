@@ -16,8 +16,8 @@ from typing import Any
 from .item import Item
 from .load import Path_, Problem
 from .model import CONSUMER, STREAM, inherited_limits
-from .schema import did_you_mean
 from .subjects import SubjectIndex, character_problem, covers, has_wildcard, overlaps, subject_problem
+from .suggest import did_you_mean
 
 Report = Callable[..., None]  # report(field_path, message)
 Config = dict[str, Any]
@@ -32,17 +32,17 @@ _API_EXCEPTIONS = ("$JS.EVENT.>", "$SYS.ACCOUNT.>")
 
 
 def check_items(items: list[Item], problems: list[Problem]) -> None:
-    streams = _unique(items, STREAM, lambda item: item.name, "stream", problems)
-    consumers = _unique(items, CONSUMER, _consumer_key, "consumer", problems)
+    streams = unique_items(items, STREAM, lambda item: item.name, "stream", problems)
+    consumers = unique_items(items, CONSUMER, _consumer_key, "consumer", problems)
     for item in streams.values():
         if item.checked:
-            report = _reporter(item, problems)
+            report = reporter(item, problems)
             for rule in STREAM_RULES:
                 rule(item.config, report)
     for item in consumers.values():
         stream = _consumer_stream(item, streams, problems)
         if item.checked:
-            report, stream_config = _reporter(item, problems), stream.config if stream and stream.checked else None
+            report, stream_config = reporter(item, problems), stream.config if stream and stream.checked else None
             for rule in CONSUMER_RULES:
                 rule(item.config, stream_config, report)
     _check_stream_subject_overlaps([item for item in streams.values() if item.checked], problems)
@@ -51,11 +51,11 @@ def check_items(items: list[Item], problems: list[Problem]) -> None:
     _check_workqueue_consumers(streams, consumers, problems)
 
 
-def _reporter(item: Item, problems: list[Problem]) -> Report:
+def reporter(item: Item, problems: list[Problem]) -> Report:
     return lambda field, message: problems.append(item.problem(field, message))
 
 
-def _unique(items: list[Item], kind: str, key: Callable[[Item], Any], word: str,
+def unique_items(items: list[Item], kind: str, key: Callable[[Item], Any], word: str,
             problems: list[Problem]) -> dict[Any, Item]:
     """Items of ``kind`` by key; a second item with the same key is a duplicate resource."""
     found: dict[Any, Item] = {}
@@ -64,8 +64,8 @@ def _unique(items: list[Item], kind: str, key: Callable[[Item], Any], word: str,
             continue  # no usable name: the schema errors say why
         first = found.setdefault(key(item), item)
         if first is not item:
-            field = ("durable_name",) if "durable_name" in item.config else ("name",)
-            problems.append(item.problem(field, f"duplicate {word} {item.name!r} (first declared at {first.origin})"))
+            problems.append(item.problem((item.name_field,), f"duplicate {word} {item.name!r} "
+                                                              f"(first declared at {first.origin})"))
     return found
 
 
@@ -115,7 +115,7 @@ def _utf8_bytes(text: str) -> int:
     return len(text.encode("utf-8", "surrogatepass"))
 
 
-def _text_rules(config: Config, report: Report) -> None:
+def text_rules(config: Config, report: Report) -> None:
     """The server's limits on a stream's or consumer's free text, which it counts in bytes; metadata keys
     show in plans as field paths (metadata.KEY), so they hold no control or invisible character."""
     if _utf8_bytes(config.get("description", "")) > MAX_DESCRIPTION_BYTES:
@@ -177,7 +177,7 @@ def stream_limits(config: Config, report: Report) -> None:
         report(("duplicate_window",), "duplicate_window must be at least 100ms")
     if max_age and window > max_age:
         report(("duplicate_window",), "duplicate_window cannot be longer than max_age")
-    _text_rules(config, report)
+    text_rules(config, report)
 
 
 def stream_rollups(config: Config, report: Report) -> None:
@@ -538,7 +538,7 @@ SERVER_OWN_CONSUMER_FIELDS = ("direct", "sourcing")
 
 
 def consumer_limits(config: Config, stream: Config | None, report: Report) -> None:
-    _text_rules(config, report)
+    text_rules(config, report)
     for field in SERVER_OWN_CONSUMER_FIELDS:
         if config.get(field):
             report((field,), f"{field} consumers are the server's own; they cannot be declared")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .model import CONSUMER, STREAM
+from .model import BUCKET_STREAM_FIELDS, CONSUMER, KV, OBJ, STREAM
 from .units import FieldPath, values_at
 
 _INT64 = (-(2**63), 2**63 - 1)
@@ -35,6 +35,12 @@ GO_TYPES: dict[str, dict[FieldPath, str]] = {
         ("num_replicas",): "int", ("priority_timeout",): "time.Duration",
     },
 }
+
+# A bucket's integers are its backing stream's fields.
+_BUCKET_INTEGERS = {KV: ("history", "ttl", "max_value_size", "max_bytes", "replicas", "limit_marker_ttl"),
+                    OBJ: ("ttl", "max_bytes", "replicas")}
+GO_TYPES |= {kind: {(field,): GO_TYPES[STREAM][(BUCKET_STREAM_FIELDS.get(field, field),)] for field in fields}
+             for kind, fields in _BUCKET_INTEGERS.items()}
 
 
 def range_problems(config: dict[str, Any], kind: str) -> list[tuple[tuple, str]]:

@@ -1,4 +1,4 @@
-"""One stream or consumer as written in a manifest, shared by validation and its rules."""
+"""One stream, consumer, bucket or object store as written in a manifest, shared by validation and its rules."""
 
 from __future__ import annotations
 
@@ -6,12 +6,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from .load import Document, Path_, Problem
-from .model import STREAM
+from .model import CONSUMER, STREAM, addressable, resource_address
 
 
 @dataclass
 class Item:
-    """One stream or consumer as written, with where it was written."""
+    """One stream, consumer, bucket or object store as written, with where it was written."""
 
     kind: str
     document: Document
@@ -23,10 +23,25 @@ class Item:
         return self.document.problem((*self.path, *field), message, key=key)
 
     @property
+    def name_field(self) -> str:
+        """The field holding its name."""
+        if self.kind == CONSUMER:
+            return "durable_name" if self.config.get("durable_name") else "name"
+        return "name" if self.kind == STREAM else "bucket"
+
+    @property
     def name(self) -> str:
-        if self.kind == STREAM:
-            return self.config.get("name", "")
-        return self.config.get("durable_name") or self.config.get("name", "")
+        return self.config.get(self.name_field, "")
+
+    @property
+    def address(self) -> str | None:
+        """Its plan address, or None while its name (or a consumer's stream) is no text or plans do not
+        address its kind."""
+        stream = self.config.get("stream") if self.kind == CONSUMER else None
+        if not isinstance(self.name, str) or not self.name or not (stream is None or isinstance(stream, str)) \
+                or not addressable(self.kind):
+            return None
+        return resource_address(self.kind, self.name, stream)
 
     @property
     def origin(self) -> str:

@@ -12,6 +12,9 @@ a sane size: string keys, no tags beyond JSON's types, no alias expanding into i
 Values are built from the node tree by :func:`_construct_plain`, a direct walk for plain documents
 (mappings, lists and the standard scalars) about 4x faster than PyYAML's generator-based
 constructor; documents with merge keys (``<<``) are left to PyYAML's.
+
+Variables (``${name}``, variables.py) are substituted in the node tree, before the shape check, when the
+caller passes them and the text holds ``${`` at all: a file without one costs a substring search.
 """
 
 from __future__ import annotations
@@ -19,7 +22,8 @@ from __future__ import annotations
 import errno
 import os
 import stat
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +37,7 @@ try:
 except ImportError:  # PyYAML built without libyaml: slower, same result
     from yaml import SafeLoader as _BaseLoader  # type: ignore[assignment]
 
-DEFAULT_FILES = ("streams.yaml", "consumers.yaml")
+DEFAULT_FILES = ("streams.yaml", "consumers.yaml", "buckets.yaml")
 MANIFEST_SUFFIXES = (".yaml", ".yml")
 
 Path_ = tuple[str | int, ...]  # a path inside a document: ("streams", 0, "max_age")
@@ -61,6 +65,8 @@ class Problem:
     column: int  # 1-based
     path: Path_
     message: str
+    # A bad ${...}: where its value starts (line, column); other messages about that value are left out.
+    value_at: tuple[int, int] | None = None
 
     def __str__(self) -> str:
         return printable(f"{self.file}:{self.line}:{self.column}: {format_path(self.path)}: {self.message}")
@@ -80,6 +86,9 @@ class Document:
     file: str
     value: Any = None
     root: yaml.Node | None = None
+    # Paths a patch wrote -> (the patch's document, its path there); items patched -> where (patches.py).
+    patched: dict[Path_, tuple[Document, Path_]] = field(default_factory=dict)
+    patched_items: dict[Path_, list[str]] = field(default_factory=dict)
 
     def mark(self, path: Path_, *, key: bool = False) -> tuple[int, int]:
         """Where ``path`` was written (its key when ``key``), else its nearest written parent."""
@@ -96,6 +105,18 @@ class Document:
         return (node.start_mark.line + 1, node.start_mark.column + 1)
 
     def problem(self, path: Path_, message: str, *, key: bool = False) -> Problem:
+        """A problem at ``path``; at the patch's value instead when a patch wrote it (or a parent of it),
+        else noting the patches of its item."""
+        if self.patched:
+            for length in range(len(path), 0, -1):
+                written = self.patched.get(path[:length])
+                if written is not None:
+                    document, at = written
+                    return document.problem((*at, *path[length:]), message, key=key)
+            for length in range(len(path), 0, -1):
+                if path[:length] in self.patched_items:
+                    message += f" (patched at {', '.join(self.patched_items[path[:length]])})"
+                    break
         line, column = self.mark(path, key=key)
         return Problem(self.file, line, column, path, message)
 
@@ -169,8 +190,9 @@ def _cause(exc: OSError) -> str:
     return (exc.strerror or str(exc)).lower()
 
 
-def read_document(path: Path, problems: list[Problem]) -> Document:
-    """Parse one file; syntax errors and duplicate keys are appended to ``problems``."""
+def read_document(path: Path, problems: list[Problem], variables: Mapping[str, Any] | None = None) -> Document:
+    """Parse one file; syntax errors and duplicate keys are appended to ``problems``. With ``variables``
+    (a mapping, maybe empty), ``${name}``, ``${env:NAME}`` and ``$${`` are substituted (variables.py)."""
     name = str(path)
     try:
         text = path.read_bytes().decode("utf-8")
@@ -179,14 +201,17 @@ def read_document(path: Path, problems: list[Problem]) -> Document:
     except UnicodeDecodeError as exc:
         raise UserError(f"{printable(name)}: not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset "
                         f"{exc.start})") from None
-    return parse_document(text, name, problems)
+    return parse_document(text, name, problems, variables)
 
 
-def parse_document(text: str, file: str, problems: list[Problem]) -> Document:
+def parse_document(text: str, file: str, problems: list[Problem],
+                   variables: Mapping[str, Any] | None = None) -> Document:
     document = Document(file)
     loader = _ManifestLoader(text)
     try:
         root = loader.get_single_node()
+        if variables is not None and root is not None and "${" in text:  # else nothing to substitute
+            root = _substitute(root, file, variables, problems)
         shape = _shape_problems(root) if root is not None else []
         if shape:  # nothing is built: it could be huge, or not JSON at all
             document.root = root
@@ -198,7 +223,8 @@ def parse_document(text: str, file: str, problems: list[Problem]) -> Document:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        problems.append(Problem(file, line, column, (), f"invalid YAML: {exc.problem or exc}"))
+        problems.append(Problem(file, line, column, (), f"invalid YAML: {exc.problem or exc}"
+                                                        f"{_flow_hint(text, exc) if variables is not None else ''}"))
         return document
     except yaml.reader.ReaderError as exc:  # a character YAML does not allow (a control character)
         # The first such character stops the reader, so its first occurrence is where it stopped.
@@ -221,6 +247,28 @@ def parse_document(text: str, file: str, problems: list[Problem]) -> Document:
                                     (*paths[id(mapping)], key),
                                     f"duplicate key {key!r} (first written on line {first.start_mark.line + 1})"))
     return document
+
+
+def _substitute(root: yaml.Node, file: str, variables: Mapping[str, Any], problems: list[Problem]) -> yaml.Node:
+    from .variables import substitute_nodes
+
+    def report(node: yaml.Node, path: Path_, message: str, offset: int) -> None:
+        line, column = start = node.start_mark.line + 1, node.start_mark.column + 1
+        if not node.style and node.start_mark.line == node.end_mark.line:
+            column += offset  # a plain scalar on one line is its text as written: point at the reference
+        problems.append(Problem(file, line, column, path, message, value_at=start))
+
+    return substitute_nodes(root, variables, report)
+
+
+def _flow_hint(text: str, exc: yaml.MarkedYAMLError) -> str:
+    """``{a: ${x}}`` is no YAML: in flow style ``{`` ends an unquoted value."""
+    mark = exc.problem_mark
+    line = text.split("\n")[mark.line] if mark and mark.line <= text.count("\n") else ""
+    if "${" not in line or "flow" not in str(exc.context):
+        return ""
+    return " (inside [...] or {...} a ${...} must be quoted, which makes it text: write the value on its own " \
+           "line, `key: ${name}`, for the variable's type)"
 
 
 Shape = list[tuple[yaml.Node, yaml.Node, str]]  # (node whose path to show, node to point at, message)

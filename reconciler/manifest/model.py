@@ -14,28 +14,48 @@ from ..plan import address as plan_address
 from ..plan.address import Address
 
 STREAM, CONSUMER = "stream", "consumer"
+KV, OBJ = "kv", "objectstore"  # a key-value bucket, an object store: each is one backing stream
+# A bucket field -> the field of its backing stream that holds it, where the names differ
+# (ADR-8, ADR-20; jetstream/buckets.py maps the rest).
+BUCKET_STREAM_FIELDS = {"history": "max_msgs_per_subject", "ttl": "max_age", "max_value_size": "max_msg_size",
+                        "replicas": "num_replicas", "limit_marker_ttl": "subject_delete_marker_ttl"}
 CONSUMER_LIMITS = ("max_ack_pending", "inactive_threshold")  # a stream's consumer_limits: defaults for its consumers
 
 
 @dataclass
 class DeclaredResource:
-    kind: str  # STREAM or CONSUMER
-    name: str
+    kind: str  # STREAM, CONSUMER, KV or OBJ
+    name: str  # a bucket's name for KV and OBJ
     config: dict[str, Any]
     origin: str = ""  # "file:line:column" of the item, for messages
     stream: str | None = None  # the stream a consumer belongs to
 
     @property
     def address(self) -> Address:
-        return plan_address.STREAM.address(self.name) if self.kind == STREAM else \
-            plan_address.CONSUMER.address(self.stream or "", self.name)
+        return resource_address(self.kind, self.name, self.stream)
 
 
 @dataclass
 class Desired:
     streams: dict[str, DeclaredResource] = field(default_factory=dict)
     consumers: dict[tuple[str, str], DeclaredResource] = field(default_factory=dict)  # (stream, name)
+    key_value: dict[str, DeclaredResource] = field(default_factory=dict)  # bucket -> its spec (buckets.py)
+    object_stores: dict[str, DeclaredResource] = field(default_factory=dict)
     files: list[str] = field(default_factory=list)  # the manifest files read, for digests
+    hints: list[str] = field(default_factory=list)  # "file:line:col: path: hint: ..." advice, no error
+
+
+def addressable(kind: str) -> bool:
+    """Whether plans address items of ``kind``: the kinds of items are named as the kinds of addresses
+    (plan/address.py), ``kv`` and ``objectstore`` once plans address buckets."""
+    return kind in plan_address.KINDS
+
+
+def resource_address(kind: str, name: str, stream: str | None = None) -> Address:
+    """The plan address of a declared resource: ``stream/NAME``, ``consumer/STREAM/NAME`` (a consumer's
+    holds its stream's name before its own), ``kv/NAME``."""
+    parents = (stream or "",) if kind == CONSUMER else ()
+    return plan_address.KINDS[kind].address(*parents, name)
 
 
 def inherited_limits(config: dict[str, Any], stream: dict[str, Any] | None) -> dict[str, Any]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import functools
 import json
 import re
@@ -13,8 +12,10 @@ from datetime import date
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
-from .model import CONSUMER, STREAM
+from .kvnames import bucket_name_problem
+from .model import CONSUMER, KV, OBJ, STREAM
 from .subjects import name_problem
+from .suggest import did_you_mean
 from .units import DURATION_PATTERN, SIZE_PATTERN, UnitError, parse_duration, parse_size, unit_fields, with_units
 
 if TYPE_CHECKING:
@@ -24,7 +25,9 @@ if TYPE_CHECKING:
     from .load import Document, Problem
 
 SCHEMA_RESOURCE = "schemas/manifest.schema.json"
-SECTIONS = {"streams": STREAM, "consumers": CONSUMER}  # top-level key -> kind of its items
+SECTIONS = {"streams": STREAM, "consumers": CONSUMER, "key_value": KV, "object_stores": OBJ}  # key -> kind of its items
+PATCHES = "patches"  # the other top-level key (patches.py)
+TOP_LEVEL = (*SECTIONS, PATCHES)
 _RFC3339 = re.compile(r"^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
 
 
@@ -48,7 +51,7 @@ def manifest_schema() -> dict[str, Any]:
 
 @functools.cache
 def unit_table() -> dict[str, dict]:
-    """Per kind ("stream"/"consumer"): field path -> "duration"/"size", as the schema declares them."""
+    """Per kind (stream, consumer, kv, objectstore): field path -> "duration"/"size", as the schema declares them."""
     return {kind: unit_fields(manifest_schema(), kind) for kind in SECTIONS.values()}
 
 
@@ -86,15 +89,20 @@ def _check_time(value: object) -> bool:
     return True
 
 
-def _check_name(value: object) -> bool:
-    problem = isinstance(value, str) and name_problem(value)
-    if problem:
-        raise ValueError(problem)
-    return True
+def _text_format(problem_of: Callable[[str], str | None]) -> Callable[[object], bool]:
+    """A format check of strings by a function saying what is wrong with one (None when nothing)."""
+    def check(value: object) -> bool:
+        problem = isinstance(value, str) and problem_of(value)
+        if problem:
+            raise ValueError(problem)
+        return True
+
+    return check
 
 
 # The schema's formats: each function returns True, or raises ValueError with the message a user reads.
-_FORMATS = {"date-time": _check_time, "jetstream-name": _check_name}
+_FORMATS = {"date-time": _check_time, "jetstream-name": _text_format(name_problem),
+            "bucket-name": _text_format(bucket_name_problem)}
 
 
 @dataclass(frozen=True)
@@ -133,6 +141,7 @@ def _compiled() -> _Compiled:
     definitions = {name: _inline_refs(node, schema["$defs"]) for name, node in schema["$defs"].items()}
     top = {key: value for key, value in schema.items() if key != "$defs"}
     top["properties"] = {section: {"type": ["array", "null"]} for section in SECTIONS}
+    top["properties"][PATCHES] = _inline_refs(schema["properties"][PATCHES], schema["$defs"])  # a few: checked whole
     shapes, fields, type_only = {}, {}, {}
     for kind in SECTIONS.values():
         item = definitions[kind]
@@ -216,7 +225,7 @@ def _add(found: Found, error: ValidationError, prefix: tuple, inner: list | None
         extras = {key for key in error.instance if key not in known and not any(p.search(str(key)) for p in patterns)}
         for extra in sorted(extras, key=str):
             found.append(((*path, extra), f"unknown field {extra!r}{did_you_mean(str(extra), known)}", True))
-    else:
+    elif not found or found[-1] != (path, describe(error), False):  # `required` fails once per field missing
         found.append((path, describe(error), False))
 
 
@@ -234,11 +243,6 @@ def document_problems(document: Document, validator: Validator,
             found.append((tuple(error.absolute_path), message, False))
     problems = [document.problem(path, message, key=at_key) for path, message, at_key in found]
     return sorted(problems, key=lambda problem: (problem.line, problem.column))
-
-
-def did_you_mean(word: str, choices: list[str]) -> str:
-    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
-    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 _TYPE_WORDS = {"integer": "an integer", "string": "a string", "boolean": "true or false", "array": "a list",
@@ -267,10 +271,11 @@ def describe(error: ValidationError) -> str:
             return f"expected a {unit}, got {_kind_of(value)}"
         wanted = " or ".join(_TYPE_WORDS.get(t, t) for t in ([expected] if isinstance(expected, str) else expected))
         # YAML reads unquoted 2024, 1.10, on, yes, ~ as numbers, booleans or null.
-        hint = " (quote it to make it text)" if expected == "string" and not isinstance(value, dict | list) else ""
+        texts = expected == "string" or (isinstance(expected, list) and "string" in expected)
+        hint = " (quote it to make it text)" if texts and not isinstance(value, dict | list) else ""
         return f"expected {wanted}, got {_kind_of(value)}{hint}"
     if rule == "enum":
-        choices = [str(choice) for choice in expected]
+        choices = [json.dumps(choice) if isinstance(choice, bool) else str(choice) for choice in expected]
         return f"{value!r} is not one of {', '.join(map(repr, choices))}{did_you_mean(str(value), choices)}"
     if rule == "pattern":
         return _pattern_message(value, expected)

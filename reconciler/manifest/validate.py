@@ -1,9 +1,10 @@
 """From parsed manifest documents to :class:`Desired`, collecting every problem on the way.
 
-Order: document shape and JSON Schema (types, enums, unknown fields), then units (durations and
-sizes to integers) and the range of each integer's Go type (:mod:`.gotypes`), then the semantic
-checks of :mod:`.checks` on the items whose values passed the first steps (an unknown field is set
-aside, the rest of its item is still checked). Every problem is kept, so one run shows them all.
+Order: ``patches:`` applied (:mod:`.patches`), then document shape and JSON Schema (types, enums,
+unknown fields), then units (durations and sizes to integers) and the range of each integer's Go type
+(:mod:`.gotypes`), then the semantic checks of :mod:`.checks` on the items whose values passed the first
+steps (an unknown field is set aside, the rest of its item is still checked). Every problem is kept, so
+one run shows them all.
 """
 
 from __future__ import annotations
@@ -11,12 +12,15 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
+from .bucket_checks import check_buckets, raw_bucket_hints
 from .checks import check_items
 from .gotypes import range_problems
 from .item import Item
 from .load import Document, Path_, Problem
-from .model import CONSUMER, STREAM, DeclaredResource, Desired
-from .schema import SECTIONS, did_you_mean, schema_errors, unit_table
+from .model import CONSUMER, KV, OBJ, STREAM, DeclaredResource, Desired
+from .patches import apply_patches
+from .schema import SECTIONS, TOP_LEVEL, schema_errors, unit_table
+from .suggest import did_you_mean
 from .units import convert_units
 
 SERVER_METADATA_PREFIX = "_nats."  # keys the server adds to metadata (version, API level)
@@ -24,21 +28,25 @@ SERVER_METADATA_PREFIX = "_nats."  # keys the server adds to metadata (version, 
 
 def validate_documents(documents: list[Document], problems: list[Problem]) -> Desired:
     """The declared resources of ``documents``; appends every problem found to ``problems``."""
+    apply_patches(documents, problems)
     items: list[Item] = []
     for document in documents:
         items.extend(_document_items(document, problems))
     check_items(items, problems)
-    desired = Desired(files=[document.file for document in documents])
+    check_buckets(items, problems)
+    desired = Desired(files=[document.file for document in documents],
+                      hints=[str(hint) for hint in raw_bucket_hints(items)])
+    by_name = {STREAM: desired.streams, KV: desired.key_value, OBJ: desired.object_stores}
     for item in items:
         if not item.checked:
             continue  # has errors already, and maybe no usable name
         config = {key: value for key, value in item.config.items() if key != "stream"}
         resource = DeclaredResource(item.kind, item.name, config, item.origin,
                                     item.config.get("stream") if item.kind == CONSUMER else None)
-        if item.kind == STREAM:
-            desired.streams.setdefault(resource.name, resource)
-        else:
+        if item.kind == CONSUMER:
             desired.consumers.setdefault((resource.stream, resource.name), resource)
+        else:
+            by_name[item.kind].setdefault(resource.name, resource)
     return desired
 
 
@@ -47,13 +55,14 @@ def _document_items(document: Document, problems: list[Problem]) -> list[Item]:
     if value is None:
         return []  # an empty file declares nothing
     if not isinstance(value, dict):
-        problems.append(document.problem((), "expected a mapping with `streams:` and/or `consumers:`"))
+        problems.append(document.problem((), "expected a mapping with `streams:`, `consumers:`, `key_value:`, "
+                                             "`object_stores:` and/or `patches:`"))
         return []
     rejected: set[Path_] = set()  # items with wrong values: named, but not checked further
     unknown: dict[Path_, set[str]] = defaultdict(set)  # an unknown field leaves the rest of its item checkable
     for path, message, at_key in schema_errors(value):
-        if len(path) == 1 and path[0] not in SECTIONS:
-            message = f"unknown top-level key {path[0]!r}{did_you_mean(str(path[0]), list(SECTIONS))}"
+        if len(path) == 1 and path[0] not in TOP_LEVEL:
+            message = f"unknown top-level key {path[0]!r}{did_you_mean(str(path[0]), list(TOP_LEVEL))}"
         problems.append(document.problem(path, message, key=at_key))
         if at_key and len(path) == 3:
             unknown[path[:2]].add(path[2])

@@ -10,7 +10,10 @@ differs, naming what changed, as Terraform does with a stale saved plan:
 - the live resources the plan reads and would touch (jetstream/basis.py: not the whole account, which
   changes all day), each as the server reported it, so a refusal names every field that changed;
 - the database: Alembic revision and a fingerprint of the live schema (db/fingerprint.py);
-- the target: server/cluster name and version (a plan for staging never applies to production).
+- the configuration the manifests resolve to (after variables and an environment's files): its digest,
+  never the values;
+- the target: server/cluster name and version, account, JetStream domain, and the environment (`--env`)
+  it was planned for: a plan for staging never applies to production, a refusal in one line naming both.
 
 The file never holds a secret: connection settings are not part of it, and ``write`` refuses to
 write a file in which a secret registered with ``errors.keep_secret`` or anything shaped like an
@@ -34,7 +37,8 @@ from ..errors import JsctlError, Refused, UserError, holds_secret
 from .model import Plan
 
 KIND = "jsctl-saved-plan"
-FORMAT_VERSION = 2  # 2: the basis keeps each covered resource's config (stale refusals name fields)
+FORMAT_VERSION = 3  # 2: the basis keeps each covered resource's config (stale refusals name fields);
+# 3: it records the environment, the account and domain, and the resolved configuration's digest
 _SKIPPED_DIRS = {"__pycache__", ".git"}
 _SKIPPED_SUFFIXES = (".pyc", ".pyo")
 # nkey seeds: 'S' + key type + 56 base32 characters (user, account, operator, server, cluster...), a word
@@ -87,30 +91,54 @@ class PlanBasis:
     # address -> {"config": as read, "created": time} (jetstream/basis.py), for the resources the plan covers
     live: dict[str, dict[str, Any]] = field(default_factory=dict)
     database: dict[str, Any] | None = None  # {"revision": ..., "schema": digest} when a database is used
-    target: dict[str, Any] = field(default_factory=dict)  # {"server": ..., "cluster": ..., "version": ...}
+    target: dict[str, Any] = field(default_factory=dict)  # target_of's: server or cluster, version, account, domain
+    environment: str | None = None  # the environment planned for (--env); None: none named
+    configuration: str | None = None  # resolved_digest of the manifests' configuration (None: no JetStream half)
 
     @classmethod
     def build(cls, *, manifests: Mapping[str, str], live: Mapping[str, dict[str, Any]],
-              target: Mapping[str, Any], database: Mapping[str, Any] | None = None) -> PlanBasis:
+              target: Mapping[str, Any], database: Mapping[str, Any] | None = None, environment: str | None = None,
+              configuration: str | None = None) -> PlanBasis:
         """From what observation read: ``live`` is jetstream.basis.recorded's; ``database`` is
         ``reconciler.db.database_basis``'s ``{"revision", "schema"}`` (None: no database)."""
-        return cls(dict(manifests), dict(live), None if database is None else dict(database), dict(target))
+        return cls(dict(manifests), dict(live), None if database is None else dict(database), dict(target),
+                   environment, configuration)
+
+
+def resolved_digest(desired: Any) -> str:
+    """The digest of what the manifests declare once resolved (``manifest.model.Desired``: every kind of
+    resource's config by address, after variables and patches). Connection settings are not part of it:
+    no secret is digested."""
+    declared = {kind: {"/".join(key) if isinstance(key, tuple) else key: _resolved(item) for key, item in items.items()}
+                for kind, items in vars(desired).items() if isinstance(items, dict)}  # not files, hints
+    return digest(declared)
+
+
+def _resolved(item: Any) -> Any:
+    """A declared item in the digest: its config; one without (a KV entry), its fields but where it was
+    written; a sensitive one by its presence only (the digest of a short secret can be guessed back)."""
+    if getattr(item, "sensitive", False):
+        return "sensitive"
+    if hasattr(item, "config"):
+        return item.config
+    return {name: value for name, value in vars(item).items() if name != "origin"}
 
 
 def target_of(identity: Any) -> dict[str, Any]:
     """The part of a ``jetstream.client.ServerIdentity`` that names the target (not the node: clusters have many)."""
-    target = {"cluster": identity.cluster, "server": None if identity.cluster else identity.name,
-              "version": identity.version}
-    return target | ({"domain": identity.domain} if identity.domain else {})  # absent without one: older plans match
+    return {"cluster": identity.cluster, "server": None if identity.cluster else identity.name,
+            "version": identity.version, "account": identity.account, "domain": identity.domain}
 
 
 def stale_reasons(saved: PlanBasis, current: PlanBasis) -> list[str]:
     """What changed between the basis of a saved plan and now; empty when the plan is still valid."""
-    reasons: list[str] = []
-    if saved.target != current.target:
-        reasons.append(f"the target differs: the plan was made against {_describe_target(saved.target)}, "
-                       f"this is {_describe_target(current.target)}")
-    reasons += _map_changes("manifest file", saved.manifests, current.manifests, "edited")
+    if not _same_target(saved.target, current.target):  # then nothing else compares: the rest differs too
+        return [f"the target differs: the plan was made against {_describe_target(saved.target)}, "
+                f"this is {_describe_target(current.target)}"]
+    reasons = _map_changes("manifest file", saved.manifests, current.manifests, "edited")
+    if saved.configuration != current.configuration and not reasons:
+        reasons.append("the manifests resolve to another configuration than the plan's (other variables, "
+                       "or the environment's files changed)")
     if saved.live != current.live:
         from ..jetstream.basis import what_changed
 
@@ -136,10 +164,25 @@ def _map_changes(what: str, before: Mapping[str, str], now: Mapping[str, str], v
             + [f"{what} {k} was {verb} since the plan" for k in changed])
 
 
+def _same_target(saved: Mapping[str, Any], current: Mapping[str, Any]) -> bool:
+    """Equal targets; the account compared only when both users could ask for it (a plan user without
+    $SYS.REQ.USER.INFO, docs/gitops.md "NATS permissions", knows none)."""
+    def known(target: Mapping[str, Any]) -> dict[str, Any]:
+        both = saved.get("account") is not None and current.get("account") is not None
+        return {key: value for key, value in target.items() if key != "account" or both}
+
+    return known(saved) == known(current)
+
+
 def _describe_target(target: Mapping[str, Any]) -> str:
     where = f"cluster {target.get('cluster')}" if target.get("cluster") else f"server {target.get('server')}"
+    account = f", account {target['account']}" if target.get("account") else ""
     domain = f", JetStream domain {target['domain']}" if target.get("domain") else ""
-    return f"{where} (nats-server {target.get('version')}){domain}"
+    return f"{where} (nats-server {target.get('version')}){account}{domain}"
+
+
+def _describe_environment(environment: str | None) -> str:
+    return f"environment {environment}" if environment else "no environment (no --env)"
 
 
 @dataclass
@@ -181,11 +224,24 @@ class SavedPlan:
             raise UserError(f"plan file {path} is not JSON (make one with `jsctl plan --out FILE`)") from None
         return cls.from_dict(data, f"plan file {path}")
 
-    def write(self, path: str | os.PathLike) -> None:
+    def text(self) -> str:
+        """The file's text; raises instead if it would hold a secret (ensure_no_secret)."""
         data = self.to_dict()
         text = json.dumps(data, indent=2, sort_keys=True, default=str) + "\n"
         ensure_no_secret(data, text)
-        Path(path).write_text(text)
+        return text
+
+    def write(self, path: str | os.PathLike) -> None:
+        Path(path).write_text(self.text())
+
+    def ensure_environment(self, environment: str | None) -> None:
+        """Refuse (exit 3), before connecting, a plan made for another environment than ``environment``."""
+        if self.basis.environment != environment:
+            made = self.basis.environment
+            raise Refused(f"the saved plan was made for {_describe_environment(made)}, this is "
+                          f"{_describe_environment(environment)}: nothing was applied; apply it "
+                          f"{f'with --env {made}' if made else 'without --env'}, or plan for "
+                          f"{_describe_environment(environment)} and apply that")
 
     def ensure_fresh(self, current: PlanBasis) -> None:
         """Refuse (exit 3) to apply a plan whose basis changed, or one made by another jsctl version."""
@@ -200,6 +256,26 @@ class SavedPlan:
 
 
 _REASONS_SHOWN = 20  # a message, not a report: thousands of changed resources would bury the advice
+
+
+def environment_plan_path(directory: str | os.PathLike, environment: str) -> Path:
+    """``DIR/<environment>.plan.json``: where `plan --all-envs --out DIR` saves an environment's plan."""
+    if not environment or environment in (".", "..") or any(c in environment for c in "/\\\0"):
+        raise UserError(f"environment {environment!r} cannot name a file: use letters, digits, '.', '-' and '_'")
+    return Path(directory) / f"{environment}.plan.json"
+
+
+def write_environment_plans(directory: str | os.PathLike, plans: Iterable[tuple[str, SavedPlan]]) -> list[Path]:
+    """Save each environment's plan in ``directory`` (made if missing), one file each, all or none: every
+    file's text is made (and checked for secrets) before the first is written."""
+    texts = [(environment_plan_path(directory, environment), saved.text()) for environment, saved in plans]
+    try:
+        Path(directory).mkdir(parents=True, exist_ok=True)
+        for path, text in texts:
+            path.write_text(text)
+    except OSError as exc:
+        raise UserError(f"--out {directory}: {exc.strerror or exc}") from None
+    return [path for path, _ in texts]
 
 
 def _is_live_entry(entry: Any) -> bool:

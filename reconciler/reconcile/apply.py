@@ -57,6 +57,7 @@ async def apply_all(target: Target, options: ApplyOptions, console: Console,
 
     saved = SavedPlan.read(plan_file) if plan_file else None
     if saved is not None:  # the saved plan decides; the same flags would be needed to plan it again
+        saved.ensure_environment(target.environment)
         target = planned_with(target, saved.plan)
     target = target.narrowed()
     _check_target(target)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -42,21 +42,28 @@ def migration_files(migrations: Path) -> list[Path]:
     return [migrations / "schema.yaml", *sorted((migrations / "versions").glob("*.py"))]
 
 
-def load_manifests(files: Iterable[str]) -> Desired:
-    """The validated JetStream manifests (every problem at once); none named: the default files."""
+def load_manifests(files: Iterable[str], variables: Mapping[str, Any] | None = None) -> Desired:
+    """The validated JetStream manifests (every problem at once), ``${name}`` taken from ``variables``;
+    none named: the default files."""
     from ..manifest import load_desired
 
-    return load_desired([Path(f) for f in files])
+    return load_desired([Path(f) for f in files], variables)
 
 
 def _load(target: Target) -> Desired | None:
-    return None if target.nats is None else load_manifests(target.files)
+    if target.nats is None:
+        return None
+    if target.destroy:
+        from ..manifest.model import Desired
+
+        return Desired()
+    return load_manifests(target.files)
 
 
 def _check_target(target: Target) -> None:
     """What refuses a plan or apply before anything is read: --prune or --from-owner without an owner,
     a database configured without its migrations."""
-    target.ownership.check(target.prune)
+    target.ownership.check(target.prune, "jsctl destroy" if target.destroy else "--prune")
     if target.database and not (target.database.migrations / "schema.yaml").is_file():
         raise UserError(f"{target.database.migrations}: no schema.yaml (a database is configured: "
                         "pass --migrations DIR, or unset DATABASE_URL for JetStream alone)")
@@ -90,7 +97,7 @@ def plan_basis(target: Target, desired: Desired | None, session: JetStreamSessio
     """What ``plan`` was computed from (plan/planfile.py): manifest and migration files, the live
     resources it reads and would touch (jetstream/basis.py; ``also``: those a saved plan recorded),
     the NATS target, the database revision and schema fingerprint."""
-    from ..plan.planfile import PlanBasis, manifest_digests, target_of
+    from ..plan.planfile import PlanBasis, manifest_digests, resolved_digest, target_of
 
     files: list[Any] = list(desired.files) if desired else []
     if target.database:
@@ -102,7 +109,9 @@ def plan_basis(target: Target, desired: Desired | None, session: JetStreamSessio
 
         live = recorded(desired, plan, session.live, also)
         nats_target = target_of(session.live.identity)
-    return PlanBasis.build(manifests=manifest_digests(files), live=live, target=nats_target, database=database)
+    return PlanBasis.build(manifests=manifest_digests(files), live=live, target=nats_target, database=database,
+                           environment=target.environment,
+                           configuration=None if desired is None else resolved_digest(desired))
 
 
 def plan_options(target: Target) -> dict[str, Any]:
@@ -134,6 +143,9 @@ async def _plan(session: JetStreamSession | None, desired: Desired | None, targe
         halves.append(asyncio.to_thread(_plan_database, target.database))
     plan = join(await asyncio.gather(*halves))
     plan.context["options"] = plan_options(target)
+    if target.destroy:  # "not in the manifests" is true, but not why a destroy deletes
+        for change in plan.pending:
+            change.reason = f"owned by project {target.ownership.owner}: destroyed"
     database = None
     if target.database:
         database = {"revision": plan.context.get("database_revision"), "schema": plan.context.get("database_schema")}

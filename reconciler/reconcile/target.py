@@ -40,6 +40,13 @@ class Target:
     prune: bool = False  # delete this project's resources that no manifest declares any more
     ownership: Ownership = NO_OWNER  # who this project is (resources' io.jsctl.owner), and whom it takes over from
     only: str | None = None  # --only: JETSTREAM or DATABASE, the one half to plan and apply; None: both
+    environment: str | None = None  # the environment of jsctl.yaml this target is (--env), None: none chosen
+    destroy: bool = False  # `jsctl destroy`: no manifest read, as if they declared nothing (with prune: delete all)
+
+    def destroying(self) -> Target:
+        """This target as `jsctl destroy` plans it: JetStream alone (the database is never touched), declaring
+        nothing, pruning: every stream and consumer this project owns is deleted."""
+        return replace(self, files=(), database=None, prune=True, only=JETSTREAM, destroy=True)
 
     def narrowed(self) -> Target:
         """This target without the half ``only`` leaves out (JetStream's: no NATS connection at all)."""
@@ -67,9 +74,10 @@ class Applied:
     jetstream_requests: int = 0
     database_drift: bool = False  # the database differs from its migrations (reported as an error)
 
-    def summary(self) -> str:
+    def summary(self, verb: str = "apply") -> str:
         parts = ([f"database: {len(self.database_steps)} step(s)"] if self.database_steps else []) + \
                 ([f"JetStream: {self.jetstream_requests} request(s)"] if self.jetstream_requests else [])
         if self.database_drift:
             return f"Applied: {', '.join(parts) or 'nothing else to do'}; verified, but the database drifted (below)."
-        return f"Apply complete: {', '.join(parts) or 'nothing left to do (another apply did it)'}; verified."
+        return (f"{verb.capitalize()} complete: {', '.join(parts) or 'nothing left to do (another apply did it)'}; "
+                "verified.")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from unittest import mock
 
 import pytest
@@ -12,6 +13,7 @@ from hypothesis import strategies as st
 from reconciler import __version__, errors
 from reconciler.errors import EXIT_REFUSED, JsctlError, Refused, UserError, keep_secret
 from reconciler.jetstream.client import ServerIdentity
+from reconciler.manifest.model import DeclaredResource, Desired
 from reconciler.plan.model import Change, FieldChange, Plan
 from reconciler.plan.planfile import (
     _SEED_SHAPE,
@@ -19,8 +21,10 @@ from reconciler.plan.planfile import (
     SavedPlan,
     ensure_no_secret,
     manifest_digests,
+    resolved_digest,
     stale_reasons,
     target_of,
+    write_environment_plans,
 )
 
 STREAM = {"name": "USER_TXN", "subjects": ["USER_TXN.*"], "max_age": 31536000000000000}
@@ -68,7 +72,7 @@ def test_round_trip_and_fresh_plan_applies(project, tmp_path):
     assert loaded.plan.to_dict() == saved.plan.to_dict()
     assert loaded.basis == saved.basis and loaded.jsctl_version == __version__
     data = json.loads((tmp_path / "plan.json").read_text())
-    assert data["kind"] == "jsctl-saved-plan" and data["format_version"] == 2 and data["created_at"].endswith("Z")
+    assert data["kind"] == "jsctl-saved-plan" and data["format_version"] == 3 and data["created_at"].endswith("Z")
     loaded.ensure_fresh(basis(manifest_digests(["streams.yaml", "consumers.yaml", "migrations"])))
 
 
@@ -147,7 +151,6 @@ def test_a_plan_for_one_jetstream_domain_is_stale_for_another():
     assert stale_reasons(leaf, hub) == [
         "the target differs: the plan was made against server hub (nats-server 2.12.8), JetStream domain leaf, "
         "this is server hub (nats-server 2.12.8), JetStream domain hub"]
-    assert "domain" not in target_of(ServerIdentity("n1", "A", "2.12.8", None, 3))  # older plans still match
 
 
 def test_plan_from_another_jsctl_version_is_refused():
@@ -228,12 +231,97 @@ def test_the_one_pass_search_of_the_text_never_misses_what_the_walk_finds(value,
     ("{", "is not JSON"),
     ('{"kind": "other"}', "is not a jsctl saved plan"),
     ('{"kind": "jsctl-saved-plan", "format_version": 99}', "format 99"),
-    ('{"kind": "jsctl-saved-plan", "format_version": 1}', "format 1, this jsctl reads format 2"),
-    ('{"kind": "jsctl-saved-plan", "format_version": 2}', "damaged"),
-    ('{"kind": "jsctl-saved-plan", "format_version": 2, "basis": {"live": {"stream/S": "sha256:ab"}}, "plan": {}}',
+    ('{"kind": "jsctl-saved-plan", "format_version": 1}', "format 1, this jsctl reads format 3"),
+    ('{"kind": "jsctl-saved-plan", "format_version": 2}', "format 2, this jsctl reads format 3"),
+    ('{"kind": "jsctl-saved-plan", "format_version": 3}', "damaged"),
+    ('{"kind": "jsctl-saved-plan", "format_version": 3, "basis": {"live": {"stream/S": "sha256:ab"}}, "plan": {}}',
      "damaged"),
 ])
 def test_bad_plan_files_are_user_errors(tmp_path, content, message):
     (tmp_path / "p.json").write_text(content)
     with pytest.raises(UserError, match=message):
         SavedPlan.read(tmp_path / "p.json")
+
+
+def test_a_plan_for_one_environment_is_refused_for_another_in_one_line():
+    saved = SavedPlan(a_plan(), PlanBasis(environment="dev"))
+    saved.ensure_environment("dev")
+    with pytest.raises(Refused) as err:
+        saved.ensure_environment("prod")
+    assert str(err.value) == ("the saved plan was made for environment dev, this is environment prod: nothing was "
+                              "applied; apply it with --env dev, or plan for environment prod and apply that")
+    assert err.value.exit_code == EXIT_REFUSED
+    with pytest.raises(Refused, match=r"made for environment dev, this is no environment \(no --env\)"):
+        saved.ensure_environment(None)
+    with pytest.raises(Refused, match=r"made for no environment \(no --env\), this is environment prod: nothing "
+                                      r"was applied; apply it without --env"):
+        SavedPlan(a_plan(), PlanBasis()).ensure_environment("prod")
+
+
+def test_another_account_or_domain_is_another_target_and_the_one_reason_given():
+    dev = target_of(ServerIdentity("n1", "A", "2.12.8", None, 3, account="DEV", domain="leaf"))
+    saved = PlanBasis(manifests={"streams.yaml": "sha256:a"}, target=dev)
+    for other in (ServerIdentity("n1", "A", "2.12.8", None, 3, account="PROD", domain="leaf"),
+                  ServerIdentity("n1", "A", "2.12.8", None, 3, account="DEV", domain="hub")):
+        now = PlanBasis(manifests={"streams.yaml": "sha256:b"}, target=target_of(other))
+        reasons = stale_reasons(saved, now)  # the edited manifest is not listed: against another target, all differs
+        assert reasons == ["the target differs: the plan was made against server n1 (nats-server 2.12.8), "
+                           "account DEV, JetStream domain leaf, this is server n1 (nats-server 2.12.8), "
+                           f"account {other.account}, JetStream domain {other.domain}"]
+
+
+def test_an_account_only_one_user_could_ask_for_is_no_difference():
+    asked = PlanBasis(target=target_of(ServerIdentity("n1", "A", "2.12.8", None, 3, account="APP")))
+    unknown = PlanBasis(target=target_of(ServerIdentity("n1", "A", "2.12.8", None, 3)))
+    assert stale_reasons(asked, unknown) == stale_reasons(unknown, asked) == []
+
+
+def test_the_resolved_configuration_is_part_of_the_basis():
+    def desired(replicas):
+        return Desired({"S": DeclaredResource("stream", "S", {"name": "S", "num_replicas": replicas})},
+                       {("S", "C"): DeclaredResource("consumer", "C", {"durable_name": "C"}, stream="S")},
+                       files=["streams.yaml"])
+
+    assert resolved_digest(desired(1)) == resolved_digest(desired(1)) != resolved_digest(desired(3))
+    saved = PlanBasis(configuration=resolved_digest(desired(1)))
+    assert stale_reasons(saved, PlanBasis(configuration=resolved_digest(desired(3)))) == [
+        "the manifests resolve to another configuration than the plan's (other variables, or the environment's "
+        "files changed)"]
+    edited = PlanBasis(manifests={"streams.yaml": "sha256:b"}, configuration=resolved_digest(desired(3)))
+    assert stale_reasons(PlanBasis(manifests={"streams.yaml": "sha256:a"}, configuration=saved.configuration),
+                         edited) == ["manifest file streams.yaml was edited since the plan"]  # the cause, once
+
+
+def test_all_environments_plans_are_written_one_file_each_or_none(tmp_path):
+    plans = [("dev", SavedPlan(a_plan(), PlanBasis(environment="dev"))),
+             ("prod", SavedPlan(a_plan(), PlanBasis(environment="prod")))]
+    written = write_environment_plans(tmp_path / "plans", plans)
+    assert written == [tmp_path / "plans" / "dev.plan.json", tmp_path / "plans" / "prod.plan.json"]
+    assert SavedPlan.read(written[1]).basis.environment == "prod"
+    keep_secret("env-s3cret-pass")
+    leaky = a_plan()
+    leaky.context["note"] = "env-s3cret-pass"
+    with pytest.raises(JsctlError, match="contain a secret"):
+        write_environment_plans(tmp_path / "none", [plans[0], ("prod", SavedPlan(leaky, PlanBasis()))])
+    assert not (tmp_path / "none").exists()
+    for bad in ("", "..", "a/b", "a\\b"):
+        with pytest.raises(UserError, match="cannot name a file"):
+            write_environment_plans(tmp_path / "bad", [(bad, plans[0][1])])
+
+
+def test_a_sensitive_item_counts_in_the_digest_by_its_presence_only():
+    @dataclass
+    class Entry:  # as a KV entry is declared: a value and no config
+        value: bytes
+        origin: str = ""
+        sensitive: bool = False
+
+    def desired(**entries):
+        found = Desired()
+        found.entries = entries  # as every other kind of item: a dict of them by key
+        return found
+
+    plain, moved = desired(k=Entry(b"one", "a.yaml:1:1")), desired(k=Entry(b"one", "a.yaml:9:1"))
+    assert resolved_digest(plain) == resolved_digest(moved) != resolved_digest(desired(k=Entry(b"two")))
+    assert resolved_digest(desired(k=Entry(b"pw-one", sensitive=True))) == \
+        resolved_digest(desired(k=Entry(b"pw-two", sensitive=True))) != resolved_digest(desired())

@@ -6,17 +6,27 @@ from __future__ import annotations
 import json
 from collections import Counter
 from importlib import resources
+from typing import Any
 
 from ..model import Plan
 
 SCHEMA_RESOURCE = "schemas/plan.schema.json"
 
 
-def render_json(plan: Plan) -> str:
+def plan_json(plan: Plan) -> dict[str, Any]:
+    """The plan as `-o json` writes it, as JSON values (environments.py nests it)."""
     data = plan.to_dict()
     data["summary"] = {str(action): count for action, count in Counter(c.action for c in plan.changes).items()}
+    return data
+
+
+def render_json(plan: Plan) -> str:
+    return dumps(plan_json(plan))
+
+
+def dumps(data: Any) -> str:
     return json.dumps(data, indent=2, sort_keys=False, default=str)
 
 
-def json_schema_text() -> str:
-    return resources.files("reconciler").joinpath(SCHEMA_RESOURCE).read_text(encoding="utf-8")
+def json_schema_text(resource: str = SCHEMA_RESOURCE) -> str:
+    return resources.files("reconciler").joinpath(resource).read_text(encoding="utf-8")

@@ -18,17 +18,12 @@ FIELDS_IN_WHY = 4  # fields named in the table's "why" of an update; its section
 SHORT_VALUE = 24  # values up to this long are shown there too
 
 
-def render_markdown(plan: Plan) -> str:
-    out = ["### jsctl plan", ""]
+def render_markdown(plan: Plan, heading: str = "### jsctl plan") -> str:
+    out = [heading, ""]
     where = _target_line(plan.context)
     if where:
         out += [where, ""]
-    destructive = plan.destructive
-    if destructive:
-        out += ["> [!CAUTION]", f"> **{len(destructive)} destructive change(s)**: they lose messages or state, "
-                "and apply needs `--allow-destructive`."]
-        out += [f"> - `{c.address}` {c.action}: {html.escape(why_destructive(c))}" for c in destructive]
-        out.append("")
+    out += caution([("", c) for c in plan.destructive])
     out += [summary(plan), ""]
     if plan.errors:
         out += ["**Errors**", ""] + [f"- {e}" for e in plan.errors] + [""]
@@ -46,6 +41,17 @@ def render_markdown(plan: Plan) -> str:
             out += ["", "</details>"]
     out += _unmanaged_block([c for c in plan.changes if c.action == Action.UNMANAGED])
     return printable_lines(out) + "\n"  # names come from live servers too
+
+
+def caution(destructive: list[tuple[str, Change]]) -> list[str]:
+    """The block that opens a comment with destructive changes, each after its ``where`` (an environment's
+    name and a colon, or nothing)."""
+    if not destructive:
+        return []
+    out = ["> [!CAUTION]", f"> **{len(destructive)} destructive change(s)**: they lose messages or state, "
+           "and apply needs `--allow-destructive`."]
+    out += [f"> - {where}`{c.address}` {c.action}: {html.escape(why_destructive(c))}" for where, c in destructive]
+    return [*out, ""]
 
 
 def _code(text: str) -> str:
