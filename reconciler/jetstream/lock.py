@@ -5,7 +5,7 @@ never shown as unmanaged: ``is_jsctl_internal``), written with raw publishes so 
 ``Nats-Expected-Last-Subject-Sequence`` makes taking, refreshing and releasing the lock
 compare-and-set operations on the key's last sequence (0 = the key was never written). With a
 JetStream domain (``--js-domain``), every request and write goes through that domain's API prefix, so
-the lock is the domain's own bucket (``lock_put_subject``).
+the lock is the domain's own bucket (settings.kv_put_subject).
 
 A holder refreshes the record every third of its TTL. A lock whose last write is older than its
 TTL, judged by the server's clock (message time vs. the ``ts`` of STREAM.INFO, so machines with
@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import JsctlError, Refused, UserError
 from .client import ApiError, JetStreamApi, PermissionDenied, unanswered
-from .settings import DEFAULT_API_PREFIX
+from .settings import DEFAULT_API_PREFIX, kv_put_subject
 
 if TYPE_CHECKING:
     from nats.aio.client import Client as NatsClient
@@ -74,14 +74,6 @@ BUCKET_CONFIG: dict[str, Any] = {
     "storage": "file",
 }
 CLUSTER_REPLICAS = 3  # in a cluster, so the lock survives a node; R1 when fewer nodes have JetStream
-
-
-def lock_put_subject(prefix: str) -> str:
-    """Where the lock key is written. In a JetStream domain, through the domain's API prefix as nats.go's KV
-    does (``$JS.<domain>.API.$KV.<bucket>.<key>``): the server of that domain stores it, whichever server the
-    client is connected to (tests/matrix/test_domains.py); a bare ``$KV.`` subject goes to the bucket
-    of whichever domain's server takes it. Without a domain, the bare subject, as every client writes it."""
-    return LOCK_SUBJECT if prefix == DEFAULT_API_PREFIX else f"{prefix}.{LOCK_SUBJECT}"
 
 
 def is_jsctl_internal(stream_name: str) -> bool:
@@ -217,7 +209,7 @@ class LockStore:
     def __init__(self, nc: NatsClient, *, prefix: str = DEFAULT_API_PREFIX):
         self.nc = nc
         self.api = JetStreamApi(nc, prefix=prefix)
-        self.put_subject = lock_put_subject(prefix)
+        self.put_subject = kv_put_subject(prefix, LOCK_BUCKET, LOCK_KEY)
         self.ttl_supported = False
 
     async def ensure_bucket(self) -> None:

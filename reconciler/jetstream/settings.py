@@ -144,3 +144,13 @@ def domain_problem(domain: str) -> str | None:
 def api_prefix(settings: NatsSettings) -> str:
     """The subject prefix of the JetStream API jsctl talks to: ``$JS.<domain>.API`` with a domain, else ``$JS.API``."""
     return f"$JS.{settings.js_domain}.API" if settings.js_domain else DEFAULT_API_PREFIX
+
+
+def kv_put_subject(prefix: str, bucket: str, key: str) -> str:
+    """Where a key-value entry is written. In a JetStream domain, through the domain's API prefix as nats.go's KV
+    does (``$JS.<domain>.API.$KV.<bucket>.<key>``): the server of that domain stores it, whichever server the
+    client is connected to (measured 2.10-2.15: tests/matrix/test_domains.py), while a bare ``$KV.`` subject
+    goes to the bucket of whichever domain's server takes it. Without a domain, the bare subject, as every
+    client writes it."""
+    subject = f"$KV.{bucket}.{key}"
+    return subject if prefix == DEFAULT_API_PREFIX else f"{prefix}.{subject}"

@@ -4,30 +4,29 @@ domains. Real servers: a hub nats-server (domain ``hub``) and a leaf node (domai
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Iterator
 
-import nats
 import pytest
 from expect import one_line_error
 from hypothesis import given
 from hypothesis import strategies as st
-from leafnodes import HubAndLeaf, start_hub_and_leaf
+from leafnodes import EDGE_STREAM, HubAndLeaf, start_hub_and_leaf, with_connection
 from support import write_manifests
 from test_connection import write_context
 from test_js_plan_unit import LIVE_ORDERS, live_of
 
-from reconciler.dev.servers import wait_for
 from reconciler.errors import UserError
-from reconciler.jetstream.lock import LOCK_BUCKET, LOCK_KEY, lock_put_subject
+from reconciler.jetstream.lock import LOCK_BUCKET, LOCK_KEY
 from reconciler.jetstream.origins import not_in_contact
 from reconciler.jetstream.plan import plan_jetstream
-from reconciler.jetstream.settings import NatsSettings, api_prefix, domain_problem, resolve_nats_settings
-
-LEAF_STREAM = {"name": "EDGE", "subjects": ["edge.>"], "storage": "file"}
-HUB_STREAM = {"name": "CENTRAL", "subjects": ["central.>"], "storage": "file",
-              "sources": [{"name": "EDGE", "external": {"api": "$JS.leaf.API"}}]}
+from reconciler.jetstream.settings import (
+    NatsSettings,
+    api_prefix,
+    domain_problem,
+    kv_put_subject,
+    resolve_nats_settings,
+)
 
 
 @pytest.fixture(scope="module")
@@ -45,9 +44,9 @@ def test_api_prefix_follows_the_domain():
     assert api_prefix(NatsSettings(js_domain="leaf")) == "$JS.leaf.API"
 
 
-def test_the_lock_key_is_written_through_the_domains_prefix():
-    assert lock_put_subject("$JS.API") == f"$KV.{LOCK_BUCKET}.{LOCK_KEY}"
-    assert lock_put_subject("$JS.leaf.API") == f"$JS.leaf.API.$KV.{LOCK_BUCKET}.{LOCK_KEY}"
+def test_kv_keys_are_written_through_the_domains_prefix():
+    assert kv_put_subject("$JS.API", LOCK_BUCKET, LOCK_KEY) == f"$KV.{LOCK_BUCKET}.{LOCK_KEY}"
+    assert kv_put_subject("$JS.leaf.API", "B", "a.b") == "$JS.leaf.API.$KV.B.a.b"
 
 
 @given(st.text(max_size=20))
@@ -74,7 +73,7 @@ def test_a_bad_domain_from_the_context_names_the_context():
 
 @pytest.mark.parametrize("domain", ["a.b", "x>", "has space", "*"])
 def test_a_bad_domain_flag_is_one_line(jsctl, tmp_path, domain):
-    result = jsctl("plan", "--js-domain", domain, *write_manifests(tmp_path, [LEAF_STREAM], []))
+    result = jsctl("plan", "--js-domain", domain, *write_manifests(tmp_path, [EDGE_STREAM], []))
     one_line_error(result, "--js-domain: invalid JetStream domain")
 
 
@@ -95,22 +94,11 @@ def test_a_changed_external_origin_plans_as_a_field_and_an_empty_deliver_as_none
 # ------------------------------------------------------------------ hub and leaf
 
 
-def _nats_py(url: str, work):
-    async def main():
-        nc = await nats.connect(url)
-        try:
-            return await work(nc)
-        finally:
-            await nc.close()
-
-    return asyncio.run(main())
-
-
 def _stream_names(url: str, domain: str) -> list[str]:
     async def names(nc):
         return [s.config.name async for s in _streams(nc.jetstream(domain=domain))]
 
-    return _nats_py(url, names)
+    return with_connection(url, names)
 
 
 async def _streams(js):
@@ -119,7 +107,7 @@ async def _streams(js):
 
 
 def test_plan_and_apply_in_the_leafs_domain_through_the_hub(jsctl, hub_and_leaf, tmp_path):
-    files = write_manifests(tmp_path, [LEAF_STREAM], [])
+    files = write_manifests(tmp_path, [EDGE_STREAM], [])
     hub = hub_and_leaf.hub.url
     plan = jsctl("plan", "-s", hub, "--js-domain", "leaf", *files)
     assert plan.returncode == 0, plan.stderr
@@ -142,50 +130,12 @@ def test_plan_and_apply_in_the_leafs_domain_through_the_hub(jsctl, hub_and_leaf,
 
 
 def test_a_saved_plan_for_the_leafs_domain_is_refused_in_the_hubs(jsctl, hub_and_leaf, tmp_path):
-    files = write_manifests(tmp_path, [{**LEAF_STREAM, "name": "SAVED", "subjects": ["saved.>"]}], [])
+    files = write_manifests(tmp_path, [{**EDGE_STREAM, "name": "SAVED", "subjects": ["saved.>"]}], [])
     saved = tmp_path / "leaf.plan"
     planned = jsctl("plan", "-s", hub_and_leaf.hub.url, "--js-domain", "leaf", "--out", str(saved), *files)
     assert planned.returncode == 0, planned.stderr
     refused = jsctl("apply", "-s", hub_and_leaf.hub.url, str(saved))
     assert refused.returncode == 3 and "JetStream domain leaf" in refused.stderr, refused.stdout + refused.stderr
-
-
-def test_a_hub_stream_sources_the_leafs_stream_across_domains(jsctl, hub_and_leaf, tmp_path):
-    hub, leaf = hub_and_leaf.hub.url, hub_and_leaf.leaf.url
-    leaf_files = write_manifests(tmp_path / "leaf", [LEAF_STREAM], [])
-    assert jsctl("apply", "--yes", "-s", leaf, *leaf_files).returncode == 0  # on the leaf itself: its own domain
-
-    async def publish(nc):
-        js = nc.jetstream()
-        for n in range(5):
-            await js.publish(f"edge.sensor.{n}", f"reading {n}".encode())
-
-    _nats_py(leaf, publish)
-    hub_files = write_manifests(tmp_path / "hub", [HUB_STREAM], [])
-    plan = jsctl("plan", "-s", hub, *hub_files)
-    assert "stream/CENTRAL  create" in plan.stdout and "$JS.leaf.API" in plan.stdout, plan.stdout + plan.stderr
-    applied = jsctl("apply", "--yes", "-s", hub, *hub_files)
-    assert applied.returncode == 0, applied.stdout + applied.stderr
-
-    def central_messages() -> int:
-        async def count(nc):
-            return (await nc.jetstream().stream_info("CENTRAL")).state.messages
-
-        return _nats_py(hub, count)
-
-    wait_for(lambda: central_messages() == 5, timeout=30, what="the hub stream to hold the leaf's 5 messages")
-    assert jsctl("plan", "-s", hub, "--detailed-exitcode", *hub_files).returncode == 0
-    exported = jsctl("export", "-s", hub, "--stream", "CENTRAL", "--stdout")
-    assert "$JS.leaf.API" in exported.stdout, exported.stdout + exported.stderr
-
-
-def test_an_origin_nobody_answers_for_fails_the_apply_naming_it(jsctl, hub_and_leaf, tmp_path):
-    lost = {**HUB_STREAM, "name": "LOST", "subjects": ["lost.>"],
-            "sources": [{"name": "EDGE", "external": {"api": "$JS.nowhere.API"}}]}
-    applied = jsctl("apply", "--yes", "--converge-timeout", "1", "-s", hub_and_leaf.hub.url,
-                    *write_manifests(tmp_path, [lost], []))
-    assert applied.returncode == 1, applied.stdout + applied.stderr
-    assert "stream/LOST: source EDGE via $JS.nowhere.API: no contact yet" in applied.stderr
 
 
 def test_not_in_contact_reads_active_and_error():

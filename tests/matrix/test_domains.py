@@ -4,7 +4,9 @@
   through ``$JS.leaf.API.$KV.jsctl_locks.apply`` (as nats.go's KV writes in a domain) and lands in the leaf's
   bucket, even though the hub has a bucket of the same name;
 - a mirror of another domain's stream takes no mirror_direct from a local stream of the same name (the server
-  looks up only local origins), so it converges as planned.
+  looks up only local origins), so it converges as planned;
+- a hub stream sources the leaf's stream across the domains (``external.api: $JS.leaf.API``) and holds its
+  messages after apply; an origin nobody answers for fails the apply, named.
 """
 
 from __future__ import annotations
@@ -15,13 +17,17 @@ from collections.abc import Iterator
 
 import nats
 import pytest
-from leafnodes import HubAndLeaf, start_hub_and_leaf
+from leafnodes import EDGE_STREAM, HubAndLeaf, start_hub_and_leaf, with_connection
 from servers_matrix import server_binary
 from support import create_by_hand, write_manifests
 
+from reconciler.dev.servers import wait_for
 from reconciler.jetstream.connect import connect_nats
 from reconciler.jetstream.lock import LOCK_BUCKET, LOCK_KEY, ApplyLock, current_lock
 from reconciler.jetstream.settings import NatsSettings
+
+HUB_STREAM = {"name": "CENTRAL", "subjects": ["central.>"], "storage": "file",
+              "sources": [{"name": "EDGE", "external": {"api": "$JS.leaf.API"}}]}
 
 
 @pytest.fixture
@@ -80,3 +86,41 @@ def test_a_mirror_of_another_domains_stream_ignores_a_local_namesake(jsctl, hub_
     assert applied.returncode == 0, applied.stdout + applied.stderr
     again = jsctl("plan", "-s", hub, "--detailed-exitcode", *files)
     assert again.returncode == 0, again.stdout + again.stderr
+
+
+def test_a_hub_stream_sources_the_leafs_stream_across_domains(jsctl, hub_and_leaf, tmp_path):
+    hub, leaf = hub_and_leaf.hub.url, hub_and_leaf.leaf.url
+    leaf_files = write_manifests(tmp_path / "leaf", [EDGE_STREAM], [])
+    assert jsctl("apply", "--yes", "-s", leaf, *leaf_files).returncode == 0  # on the leaf itself: its own domain
+
+    async def publish(nc):
+        js = nc.jetstream()
+        for n in range(5):
+            await js.publish(f"edge.sensor.{n}", f"reading {n}".encode())
+
+    with_connection(leaf, publish)
+    hub_files = write_manifests(tmp_path / "hub", [HUB_STREAM], [])
+    plan = jsctl("plan", "-s", hub, *hub_files)
+    assert "stream/CENTRAL  create" in plan.stdout and "$JS.leaf.API" in plan.stdout, plan.stdout + plan.stderr
+    applied = jsctl("apply", "--yes", "-s", hub, *hub_files)
+    assert applied.returncode == 0, applied.stdout + applied.stderr
+
+    def central_messages() -> int:
+        async def count(nc):
+            return (await nc.jetstream().stream_info("CENTRAL")).state.messages
+
+        return with_connection(hub, count)
+
+    wait_for(lambda: central_messages() == 5, timeout=30, what="the hub stream to hold the leaf's 5 messages")
+    assert jsctl("plan", "-s", hub, "--detailed-exitcode", *hub_files).returncode == 0
+    exported = jsctl("export", "-s", hub, "--stream", "CENTRAL", "--stdout")
+    assert "$JS.leaf.API" in exported.stdout, exported.stdout + exported.stderr
+
+
+def test_an_origin_nobody_answers_for_fails_the_apply_naming_it(jsctl, hub_and_leaf, tmp_path):
+    lost = {**HUB_STREAM, "name": "LOST", "subjects": ["lost.>"],
+            "sources": [{"name": "EDGE", "external": {"api": "$JS.nowhere.API"}}]}
+    applied = jsctl("apply", "--yes", "--converge-timeout", "1", "-s", hub_and_leaf.hub.url,
+                    *write_manifests(tmp_path, [lost], []))
+    assert applied.returncode == 1, applied.stdout + applied.stderr
+    assert "stream/LOST: source EDGE via $JS.nowhere.API: no contact yet" in applied.stderr
