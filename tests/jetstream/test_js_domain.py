@@ -4,6 +4,7 @@ domains. Real servers: a hub nats-server (domain ``hub``) and a leaf node (domai
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Iterator
 
@@ -17,7 +18,8 @@ from test_connection import write_context
 from test_js_plan_unit import LIVE_ORDERS, live_of
 
 from reconciler.errors import UserError
-from reconciler.jetstream.lock import LOCK_BUCKET, LOCK_KEY
+from reconciler.jetstream.connect import connect_nats
+from reconciler.jetstream.lock import LOCK_BUCKET, LOCK_KEY, ApplyLock, LockLost
 from reconciler.jetstream.origins import not_in_contact
 from reconciler.jetstream.plan import plan_jetstream
 from reconciler.jetstream.settings import (
@@ -149,3 +151,24 @@ def test_not_in_contact_reads_active_and_error():
         "source A via $JS.leaf.API: no contact yet (is that domain or account reachable from here?)",
         "source B via $JS.leaf.API: stream not found"]
     assert not_in_contact({"mirror": {"name": "M", "external": external, "active": -1}})[0].startswith("mirror M")
+
+
+def test_force_unlock_removes_the_lock_of_the_domain_named(jsctl, hub_and_leaf):
+    hub = hub_and_leaf.hub.url
+
+    async def scenario():
+        nc = await connect_nats(NatsSettings(url=hub))
+        try:
+            async with ApplyLock(nc, timeout_s=5, prefix="$JS.leaf.API") as held:
+                in_hub = await asyncio.to_thread(jsctl, "force-unlock", held.id, "-s", hub)
+                await held.ensure_held()  # the hub's bucket does not have it
+                done = await asyncio.to_thread(jsctl, "force-unlock", held.id, "-s", hub, "--js-domain", "leaf")
+                with pytest.raises(LockLost):
+                    await held.ensure_held()
+                return in_hub, done
+        finally:
+            await nc.close()
+
+    in_hub, done = asyncio.run(scenario())
+    assert in_hub.returncode == 1 and "no apply lock is held" in in_hub.stderr, in_hub.stderr
+    assert done.returncode == 0 and "removed the apply lock" in done.stdout, done.stdout + done.stderr
