@@ -6,7 +6,8 @@
 - a mirror of another domain's stream takes no mirror_direct from a local stream of the same name (the server
   looks up only local origins), so it converges as planned;
 - a hub stream sources the leaf's stream across the domains (``external.api: $JS.leaf.API``) and holds its
-  messages after apply; an origin nobody answers for fails the apply, named.
+  messages after apply; an origin nobody answers for fails the apply, named;
+- a stream of one account sources a stream of another through the API prefix that account imports.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from leafnodes import EDGE_STREAM, HubAndLeaf, start_hub_and_leaf, with_connecti
 from servers_matrix import server_binary
 from support import create_by_hand, write_manifests
 
-from reconciler.dev.servers import wait_for
+from reconciler.dev.servers import NatsServer, wait_for
 from reconciler.jetstream.connect import connect_nats
 from reconciler.jetstream.lock import LOCK_BUCKET, LOCK_KEY, ApplyLock, current_lock
 from reconciler.jetstream.settings import NatsSettings
@@ -124,3 +125,62 @@ def test_an_origin_nobody_answers_for_fails_the_apply_naming_it(jsctl, hub_and_l
                     *write_manifests(tmp_path, [lost], []))
     assert applied.returncode == 1, applied.stdout + applied.stderr
     assert "stream/LOST: source EDGE via $JS.nowhere.API: no contact yet" in applied.stderr
+
+
+# Account A lets account B source its streams: B imports what a sourcing consumer needs from A's API under
+# the prefix JS.A.API, the flow control replies, and the messages delivered on deliver.b.
+TWO_ACCOUNTS = """
+accounts {
+  A: {
+    jetstream: enabled
+    users: [{user: a, password: a-pw}]
+    exports: [
+      {service: "$JS.API.CONSUMER.CREATE.>"}, {service: "$JS.API.CONSUMER.DURABLE.CREATE.>"},
+      {service: "$JS.API.CONSUMER.INFO.>"}, {service: "$JS.API.STREAM.INFO.>"}, {service: "$JS.FC.>"},
+      {stream: "deliver.b.>"}
+    ]
+  }
+  B: {
+    jetstream: enabled
+    users: [{user: b, password: b-pw}]
+    imports: [
+      {service: {account: A, subject: "$JS.API.CONSUMER.CREATE.>"}, to: "JS.A.API.CONSUMER.CREATE.>"}
+      {service: {account: A, subject: "$JS.API.CONSUMER.DURABLE.CREATE.>"}, to: "JS.A.API.CONSUMER.DURABLE.CREATE.>"}
+      {service: {account: A, subject: "$JS.API.CONSUMER.INFO.>"}, to: "JS.A.API.CONSUMER.INFO.>"}
+      {service: {account: A, subject: "$JS.API.STREAM.INFO.>"}, to: "JS.A.API.STREAM.INFO.>"}
+      {service: {account: A, subject: "$JS.FC.>"}}
+      {stream: {account: A, subject: "deliver.b.>"}}
+    ]
+  }
+}
+"""
+
+
+def test_a_stream_sources_another_accounts_stream(jsctl, tmp_path, nats_server_version):
+    server = NatsServer(tmp_path / "server", binary=str(server_binary(nats_server_version)), config=TWO_ACCOUNTS)
+    server.start()
+    try:
+        a, b = ("-s", server.url, "--user", "a", "--password", "a-pw"), ("-s", server.url, "--user", "b",
+                                                                          "--password", "b-pw")
+        orders = {"name": "ORDERS", "subjects": ["orders.>"]}
+        assert jsctl("apply", "--yes", *a, *write_manifests(tmp_path / "a", [orders], [])).returncode == 0
+
+        async def publish(nc):
+            for n in range(3):
+                await nc.jetstream().publish(f"orders.{n}", b"x")
+
+        with_connection(server.url.replace("nats://", "nats://a:a-pw@"), publish)
+        copy = {"name": "COPY", "subjects": ["copy.>"],
+                "sources": [{"name": "ORDERS", "external": {"api": "JS.A.API", "deliver": "deliver.b"}}]}
+        files = write_manifests(tmp_path / "b", [copy], [])
+        applied = jsctl("apply", "--yes", *b, *files)
+        assert applied.returncode == 0, applied.stdout + applied.stderr
+
+        async def copied(nc):
+            return (await nc.jetstream().stream_info("COPY")).state.messages
+
+        url_b = server.url.replace("nats://", "nats://b:b-pw@")
+        wait_for(lambda: with_connection(url_b, copied) == 3, timeout=30, what="COPY to hold ORDERS' 3 messages")
+        assert jsctl("plan", *b, "--detailed-exitcode", *files).returncode == 0
+    finally:
+        server.stop()
