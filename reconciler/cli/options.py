@@ -9,11 +9,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
+from click.core import ParameterSource
 
 from ..db.settings import DatabaseSettings
 from ..deadline import Deadline
 from ..errors import UserError, keep_secret
-from ..jetstream.settings import NatsSettings, resolve_nats_settings
+from ..jetstream.settings import NatsSettings, check_domain, resolve_nats_settings
 
 if TYPE_CHECKING:
     from ..worker.loop import WorkerSettings
@@ -126,6 +127,9 @@ def nats_options(func: Callable) -> Callable:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         given = NatsSettings(**{name: kwargs.pop(name) for name in _NATS_FIELDS})
         keep_secret(*given.secrets())
+        if given.js_domain is not None:
+            from_env = click.get_current_context().get_parameter_source("js_domain") is ParameterSource.ENVIRONMENT
+            check_domain(given.js_domain, "JSCTL_JS_DOMAIN" if from_env else "--js-domain")
         settings = resolve_nats_settings(given)
         keep_secret(*settings.secrets())
         return func(*args, nats=settings, **kwargs)

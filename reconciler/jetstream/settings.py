@@ -112,12 +112,8 @@ def resolve_nats_settings(given: NatsSettings, env: Mapping[str, str] | None = N
     unset = {f.name: from_context[f.name] for f in fields(given)
              if f.name in from_context and getattr(given, f.name) in (None, False)}
     settings = replace(given, **unset)
-    if settings.js_domain is not None:
-        source = ("--js-domain" if given.js_domain is not None
-                  else f"nats context {settings.context or '(selected)'}: jetstream_domain")
-        problem = domain_problem(settings.js_domain)
-        if problem:
-            raise UserError(f"{source}: {problem}")
+    if given.js_domain is None and settings.js_domain is not None:  # the caller checked its own (check_domain)
+        check_domain(settings.js_domain, f"nats context {settings.context or '(selected)'}: jetstream_domain")
     for path_field in ("nkey", "creds", "tls_ca", "tls_cert", "tls_key"):
         value = getattr(settings, path_field)
         if value:
@@ -139,6 +135,13 @@ def domain_problem(domain: str) -> str | None:
     if not problem and any(char in ".*>" for char in domain):
         problem = "must not contain '.', '*' or '>'"
     return f"invalid JetStream domain {domain!r}: {problem}" if problem else None
+
+
+def check_domain(domain: str, source: str) -> None:
+    """Raise a UserError naming ``source`` (a flag, a variable, a file) when ``domain`` is no domain name."""
+    problem = domain_problem(domain)
+    if problem:
+        raise UserError(f"{source}: {problem}")
 
 
 def api_prefix(settings: NatsSettings) -> str:

@@ -73,10 +73,12 @@ def test_a_bad_domain_from_the_context_names_the_context():
         resolve_nats_settings(NatsSettings(context="edge"))
 
 
-@pytest.mark.parametrize("domain", ["a.b", "x>", "has space", "*"])
-def test_a_bad_domain_flag_is_one_line(jsctl, tmp_path, domain):
-    result = jsctl("plan", "--js-domain", domain, *write_manifests(tmp_path, [EDGE_STREAM], []))
-    one_line_error(result, "--js-domain: invalid JetStream domain")
+@pytest.mark.parametrize("domain", ["a.b", "x>", "has space", "*", ""])
+def test_a_bad_domain_flag_or_variable_is_one_line_naming_it(jsctl, tmp_path, domain):
+    files = write_manifests(tmp_path, [EDGE_STREAM], [])
+    one_line_error(jsctl("plan", "--js-domain", domain, *files), "--js-domain: ")
+    if domain:  # click reads an empty variable as unset
+        one_line_error(jsctl("plan", *files, env={"JSCTL_JS_DOMAIN": domain}), "JSCTL_JS_DOMAIN: invalid JetStream")
 
 
 def test_a_changed_external_origin_plans_as_a_field_and_an_empty_deliver_as_none(make_desired):
