@@ -19,6 +19,7 @@ from ..errors import JsctlError
 from ..plan.address import STREAM, Address
 from ..plan.model import Action, Change
 from .client import JetStreamApi
+from .defaults import local_origin
 
 DONE, FAILED, NOT_DONE = "done", "failed", "not done"
 NO_ANSWER = "no answer"  # sent, not answered (yet): the server may carry it out after an interrupted apply
@@ -138,9 +139,9 @@ def scale_before_move(change: Change) -> dict[str, Any] | None:
 
 
 def origins(step: Step) -> set[str]:
-    """The streams a stream write reads from: its mirror's and its sources' origins."""
+    """The streams of this account a stream write reads from: its mirror's and its sources' origins."""
     config = step.payload or {}
-    return {(config.get("mirror") or {}).get("name")} | {source.get("name") for source in config.get("sources") or []}
+    return {local_origin(origin) for origin in [config.get("mirror"), *(config.get("sources") or [])]}
 
 
 def ordered_steps(changes: list[Change]) -> list[list[Step]]:

@@ -110,7 +110,7 @@ def resolved_digest(desired: Any) -> str:
     resource's config by address, after variables and patches). Connection settings are not part of it:
     no secret is digested."""
     declared = {kind: {"/".join(key) if isinstance(key, tuple) else key: _resolved(item) for key, item in items.items()}
-                for kind, items in vars(desired).items() if kind != "files"}
+                for kind, items in vars(desired).items() if isinstance(items, dict)}  # not files, hints
     return digest(declared)
 
 
