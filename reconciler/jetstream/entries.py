@@ -12,8 +12,8 @@ Every write carries jsctl's marks as headers (``Jsctl-Managed: true``, ``Jsctl-O
 stored with the message: keys have no metadata, so ``--prune`` deletes an undeclared key only when
 its last write carries this project's marks (ownership.py judges them as it judges a stream's).
 
-Under a JetStream domain, writes go to ``<api prefix>.$KV.<bucket>.<key>`` (what nats.go does): a
-bare ``$KV.`` publish lands in the bucket of whatever domain the connection is in.
+Under a JetStream domain, writes go through the domain's API prefix (settings.kv_put_subject, as nats.go
+does): a bare ``$KV.`` publish lands in the bucket of whatever domain the connection is in.
 """
 
 from __future__ import annotations
@@ -35,8 +35,8 @@ from .buckets import backing_stream_name, kv_subject_prefix
 from .client import ApiError, JetStreamApi, stored_headers, unanswered
 from .observe import Live
 from .ownership import MANAGED_KEY, MANAGED_VALUE, OWNER_KEY, Ownership, Standing, owned_elsewhere, owner_of, shown
+from .settings import kv_put_subject
 
-DEFAULT_API_PREFIX = "$JS.API"
 MANAGED_HEADER, OWNER_HEADER = "Jsctl-Managed", "Jsctl-Owner"  # jsctl's marks on every write it makes
 _MARK_OF_HEADER = {MANAGED_HEADER: MANAGED_KEY, OWNER_HEADER: OWNER_KEY}
 OPERATION_HEADER = "KV-Operation"
@@ -69,13 +69,6 @@ ABSENT = LiveEntry()
 
 def kv_subject(bucket: str, key: str) -> str:
     return kv_subject_prefix(bucket) + key
-
-
-def write_subject(api_prefix: str, bucket: str, key: str) -> str:
-    """Where a write to the key goes: through the API prefix of a JetStream domain (nats.go's rule:
-    any prefix but the default one)."""
-    subject = kv_subject(bucket, key)
-    return subject if api_prefix == DEFAULT_API_PREFIX else f"{api_prefix}.{subject}"
 
 
 def live_entry(message: dict[str, Any]) -> LiveEntry:
@@ -252,7 +245,7 @@ async def write_entry(api: JetStreamApi, address: Address, expected: int, value:
     if value is None:
         headers[OPERATION_HEADER] = "DEL"
     bucket, key = address.names
-    subject = write_subject(api.prefix, bucket, key)
+    subject = kv_put_subject(api.prefix, bucket, key)
     try:
         msg = await api.nc.request(subject, value or b"", timeout=api.timeout, headers=headers)
     except NatsTimeout:

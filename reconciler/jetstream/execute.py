@@ -21,6 +21,7 @@ from ..plan.address import KV_ENTRY, STREAM_KINDS, Address
 from ..plan.model import Action, Change
 from .bucket_streams import stream_name
 from .client import JetStreamApi
+from .defaults import local_origin
 
 if TYPE_CHECKING:
     from .entries import EntryWriter
@@ -149,9 +150,9 @@ def scale_before_move(change: Change) -> dict[str, Any] | None:
 
 
 def origins(step: Step) -> set[str]:
-    """The streams a stream write reads from: its mirror's and its sources' origins."""
+    """The streams of this account a stream write reads from: its mirror's and its sources' origins."""
     config = step.payload or {}
-    return {(config.get("mirror") or {}).get("name")} | {source.get("name") for source in config.get("sources") or []}
+    return {local_origin(origin) for origin in [config.get("mirror"), *(config.get("sources") or [])]}
 
 
 def ordered_steps(changes: list[Change]) -> list[list[Step]]:

@@ -11,7 +11,7 @@ from .client import JetStreamApi
 from .connect import connect_nats
 from .normalize import NormalizeCache
 from .ownership import NO_OWNER, Ownership
-from .settings import NatsSettings
+from .settings import NatsSettings, api_prefix
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
@@ -31,7 +31,7 @@ class JetStreamSession:
         self._declared: tuple[Desired, Live, Desired] | None = None
 
     async def __aenter__(self) -> JetStreamSession:
-        self.api = JetStreamApi(await connect_nats(self.settings, name=self.name))
+        self.api = JetStreamApi(await connect_nats(self.settings, name=self.name), prefix=api_prefix(self.settings))
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
@@ -82,11 +82,13 @@ class JetStreamSession:
         """Execute the JetStream changes, then verify that re-planning them finds nothing left.
 
         On a cluster, each write waits until its replicas converged (``converge_timeout`` seconds at
-        most, default converge.DEFAULT_TIMEOUT_S), telling ``progress`` while it waits.
+        most, default converge.DEFAULT_TIMEOUT_S), telling ``progress`` while it waits. A stream written that
+        reads another domain or account waits as long for contact with that origin (origins.py).
         """
         from .converge import DEFAULT_TIMEOUT_S, settler
         from .entries import EntryWriter, verify_entries
-        from .execute import execute
+        from .execute import DONE, execute, stream_and_consumer
+        from .origins import ORIGIN_WAIT_S, has_external_origin, wait_in_contact
         from .verify import Verifier, verify, written_entries
 
         assert self.api is not None and self.live is not None, "plan() first"
@@ -100,4 +102,8 @@ class JetStreamSession:
         steps = await execute(self.api, ours, settle=settle, accepted=verifier.accepted, entries=writer)
         verify(desired, self.live, steps, prune=prune, ownership=ownership, normalized=self.normalized)
         await verify_entries(self.api, written_entries(desired, steps))
+        reading_elsewhere = {stream_and_consumer(s.address)[0] for s in steps if s.is_stream and s.status == DONE
+                             and s.verb in ("create", "update") and has_external_origin(s.payload or {})}
+        await wait_in_contact(self.api, sorted(reading_elsewhere),
+                              timeout=ORIGIN_WAIT_S if converge_timeout is None else converge_timeout)
         return steps

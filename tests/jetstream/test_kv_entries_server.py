@@ -1,5 +1,6 @@
 """KV entries against real servers beyond the version matrix: writes through a JetStream domain's API prefix
-from a leaf node (hub and leaf servers); verify after apply reading the keys back."""
+(hub and leaf-node servers, with the API and through `jsctl --js-domain`); verify after apply reading the keys
+back."""
 
 from __future__ import annotations
 
@@ -7,12 +8,11 @@ import asyncio
 
 import nats
 import pytest
+import yaml
 from kv_entries_support import entries, plan_and_apply, planned, run
+from leafnodes import start_hub_and_leaf
 from nats.js.errors import KeyNotFoundError
 
-from reconciler.dev.servers import NatsServer, free_ports
-from reconciler.errors import JsctlError
-from reconciler.jetstream.client import JetStreamApi
 from reconciler.jetstream.entries import EntriesNotKept, verify_entries
 from reconciler.plan.address import KV_ENTRY
 
@@ -20,47 +20,25 @@ from reconciler.plan.address import KV_ENTRY
 def test_writes_go_through_the_domains_api_prefix(tmp_path):
     """From a leaf node with JetStream domain leaf, entries declared for domain hub land in the hub's
     bucket, not in the leaf's bucket of the same name (a bare $KV. publish would: research §3)."""
-    [port] = free_ports(1)
-    hub, leaf = NatsServer(tmp_path / "hub"), NatsServer(tmp_path / "leaf")
-    hub.config = (f'jetstream {{ store_dir: "{hub.store_dir}", domain: hub }}\n'
-                  f'leafnodes {{ listen: "127.0.0.1:{port}" }}\n')
-    leaf.config = (f'jetstream {{ store_dir: "{leaf.store_dir}", domain: leaf }}\n'
-                   f'leafnodes {{ remotes: [{{ url: "nats-leaf://127.0.0.1:{port}" }}] }}\n')
-    hub.start()
+    pair = start_hub_and_leaf(tmp_path / "servers")
     try:
-        leaf.start()
-        try:
-            async def body(api, js):
-                await wait_for_hub(api)
-                hub_kv = await js.create_key_value(bucket="CONFIG")
-                leaf_nc = await nats.connect(leaf.url)
+        async def body(api, js):
+            hub_kv = await js.create_key_value(bucket="CONFIG")
+            leaf_nc = await nats.connect(pair.leaf.url)
+            try:
                 leaf_kv = await leaf_nc.jetstream().create_key_value(bucket="CONFIG")
                 declared = entries("CONFIG", {"k": "v", "a/b": "w"})
                 await plan_and_apply(api, declared)
                 assert [(await hub_kv.get(k)).value for k in ("k", "a/b")] == [b"v", b"w"]
                 with pytest.raises(KeyNotFoundError):
                     await leaf_kv.get("k")
-                await leaf_nc.close()
                 assert await planned(api, declared) == []
+            finally:
+                await leaf_nc.close()
 
-            run(leaf.url, body, prefix="$JS.hub.API", client_url=hub.url)
-        finally:
-            leaf.stop()
+        run(pair.leaf.url, body, prefix="$JS.hub.API", client_url=pair.hub.url)
     finally:
-        hub.stop()
-
-
-async def wait_for_hub(api: JetStreamApi, within_s: float = 20) -> None:
-    """Until the leaf node's link is up: the hub's JetStream answers through it."""
-    deadline = asyncio.get_running_loop().time() + within_s
-    while True:
-        try:
-            await api.request("INFO", timeout=0.5)
-            return
-        except JsctlError:
-            if asyncio.get_running_loop().time() > deadline:
-                raise
-            await asyncio.sleep(0.1)
+        pair.stop()
 
 
 def test_verify_names_a_key_that_does_not_hold_its_declared_value(js_account):
@@ -79,3 +57,33 @@ def test_verify_names_a_key_that_does_not_hold_its_declared_value(js_account):
                                      "has a value (someone wrote it since: run `jsctl plan`)")
 
     run(js_account, body)
+
+
+def test_jsctl_with_js_domain_writes_the_entries_in_that_domain(jsctl, tmp_path):
+    """jsctl on the hub applies a bucket and its entries in the leaf node's domain (--js-domain leaf): the
+    keys land in the leaf's bucket, none on the hub."""
+    pair = start_hub_and_leaf(tmp_path / "servers")
+    try:
+        (tmp_path / "buckets.yaml").write_text(yaml.safe_dump(
+            {"key_value": [{"bucket": "CONFIG", "entries": {"a/b.c": "on", "k": "v"}}]}))
+        env = {"NATS_URL": pair.hub.url, "JSCTL_OWNER": "app"}
+        files = ["-f", str(tmp_path / "buckets.yaml"), "--js-domain", "leaf"]
+        done = jsctl("apply", *files, "--yes", env=env)
+        assert done.returncode == 0, done.stderr
+        assert jsctl("plan", *files, "--detailed-exitcode", env=env).returncode == 0
+
+        async def read():
+            leaf = await nats.connect(pair.leaf.url)
+            hub = await nats.connect(pair.hub.url)
+            try:
+                kv = await leaf.jetstream().key_value("CONFIG")
+                names = await hub.jetstream().streams_info()
+                return [(await kv.get(k)).value for k in ("a/b.c", "k")], [s.config.name for s in names]
+            finally:
+                await leaf.close()
+                await hub.close()
+
+        values, hub_streams = asyncio.run(read())
+        assert values == [b"on", b"v"] and "KV_CONFIG" not in hub_streams
+    finally:
+        pair.stop()

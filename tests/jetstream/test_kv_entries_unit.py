@@ -16,7 +16,6 @@ from reconciler.jetstream.entries import (
     plan_entries,
     plan_entry,
     planned_entries,
-    write_subject,
 )
 from reconciler.jetstream.observe import Live
 from reconciler.jetstream.ownership import MANAGED_KEY, OWNER_KEY, Ownership
@@ -71,11 +70,6 @@ def test_stored_messages_read_as_keys():
     assert live_entry(message("Jsctl-Managed: true\r\nJsctl-Owner: app", b"v")) == LiveEntry(12, b"v", BY_US)
     for deleting in ("KV-Operation: DEL", "KV-Operation: PURGE\r\nNats-Rollup: sub", "Nats-Marker-Reason: MaxAge"):
         assert live_entry(message(deleting)).value is None
-
-
-def test_writes_go_through_a_domains_api_prefix_only_when_one_is_set():
-    assert write_subject("$JS.API", "B", "a/b.c") == "$KV.B.a/b.c"
-    assert write_subject("$JS.hub.API", "B", "a/b.c") == "$JS.hub.API.$KV.B.a/b.c"
 
 
 def test_long_values_are_cut_at_200_characters_in_text_and_markdown_only():

@@ -57,10 +57,11 @@ def summary(plan: Plan) -> str:
 
 def target(context: dict[str, Any]) -> dict[str, str]:
     """Where a plan applies, from its context: ``cluster`` (a cluster's name: its nodes take turns) or
-    ``server``, ``account`` when the server said, ``database`` (its URL without credentials)."""
+    ``server``, ``account`` when the server said, ``domain`` (JetStream's, when one is in use),
+    ``database`` (its URL without credentials)."""
     nats = context.get("nats") or {}
     found = {"cluster": nats.get("cluster")} if nats.get("cluster") else {"server": nats.get("server_name")}
-    found |= {"account": nats.get("account"), "database": context.get("database")}
+    found |= {"account": nats.get("account"), "domain": nats.get("domain"), "database": context.get("database")}
     return {key: value for key, value in found.items() if value}
 
 

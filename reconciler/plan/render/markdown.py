@@ -66,7 +66,8 @@ def _target_line(context: dict[str, Any]) -> str | None:
     if name[1]:
         version = (context.get("nats") or {}).get("server_version")
         account = f", account {_code(where['account'])}" if "account" in where else ""
-        parts.append(f"NATS {name[0]} {_code(name[1])} (nats-server {html.escape(str(version))}){account}")
+        domain = f", JetStream domain {_code(where['domain'])}" if "domain" in where else ""
+        parts.append(f"NATS {name[0]} {_code(name[1])} (nats-server {html.escape(str(version))}){account}{domain}")
     if "database" in where:
         parts.append(f"database {_code(where['database'])}")
     return f"**Target:** {'; '.join(parts)}" if parts else None
