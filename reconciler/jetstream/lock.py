@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import JsctlError, Refused, UserError
-from .client import ApiError, JetStreamApi, PermissionDenied, unanswered
+from .client import ApiError, JetStreamApi, PermissionDenied, stored_headers, unanswered
 from .settings import DEFAULT_API_PREFIX, kv_put_subject
 
 if TYPE_CHECKING:
@@ -196,13 +196,6 @@ def parse_server_time(text: str) -> datetime:
     return datetime.fromisoformat(text)
 
 
-def _headers(raw: str | None) -> dict[str, str]:
-    if not raw:
-        return {}
-    lines = base64.b64decode(raw).decode(errors="replace").split("\r\n")[1:]
-    return {k.strip(): v.strip() for k, _, v in (line.partition(":") for line in lines if ":" in line)}
-
-
 class LockStore:
     """Reads and conditionally writes the lock key through raw JetStream requests."""
 
@@ -271,7 +264,7 @@ class LockStore:
             raise
         message = reply["message"]
         seq = int(message["seq"])
-        if _headers(message.get("hdrs")).get("KV-Operation") in ("DEL", "PURGE") or not message.get("data"):
+        if stored_headers(message.get("hdrs")).get("KV-Operation") in ("DEL", "PURGE") or not message.get("data"):
             return LockState(None, seq, server_now)
         try:
             data = json.loads(base64.b64decode(message["data"]))
