@@ -14,6 +14,7 @@ from reconciler.dev.servers import LOOPBACK, NatsServer, free_ports, nats_server
 
 HUB, LEAF = "hub", "leaf"
 READY_TIMEOUT_S = 30
+EDGE_STREAM = {"name": "EDGE", "subjects": ["edge.>"], "storage": "file"}  # a stream of the leaf, in examples
 
 
 @dataclass
@@ -64,3 +65,17 @@ async def _wait_reachable(url: str, subject: str) -> None:
             await asyncio.sleep(0.1)
     finally:
         await nc.close()
+
+
+def with_connection(url: str, work):
+    """``await work(nc)`` on a fresh nats-py connection to ``url``, closed afterwards; its result."""
+    import nats
+
+    async def main():
+        nc = await nats.connect(url)
+        try:
+            return await work(nc)
+        finally:
+            await nc.close()
+
+    return asyncio.run(main())

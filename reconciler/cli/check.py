@@ -73,7 +73,7 @@ def _declared(ctx: click.Context, files: tuple[str, ...], variables: dict[str, A
 def check(ctx: click.Context, files: tuple[str, ...], variables: dict[str, Any], streams: tuple[str, ...],
           consumers: tuple[str, ...], output: str, timeout: Deadline | None, nats: NatsSettings,
           **thresholds: str | None) -> None:
-    """Check that the declared streams and consumers exist, match their manifests and are healthy.
+    """Check that the declared streams, consumers and buckets exist, match their manifests and are healthy.
 
     Measures: consumer unprocessed messages (lag), ack pending against max_ack_pending
     (saturation, default warn 80%, critical 100%), redelivered messages, and stream usage against
@@ -86,9 +86,9 @@ def check(ctx: click.Context, files: tuple[str, ...], variables: dict[str, Any],
     flags = {name.replace("_", "-"): value for name, value in thresholds.items()}
     try:
         desired = _declared(ctx, files, variables, streams, consumers)
-        if not desired.streams and not desired.consumers:
-            raise JsctlError("nothing to check: no manifests declare a stream or consumer, and none was named "
-                             "with --stream or --consumer")
+        if not (desired.streams or desired.consumers or desired.key_value or desired.object_stores):
+            raise JsctlError("nothing to check: no manifests declare a stream, consumer or bucket, and none was "
+                             "named with --stream or --consumer")
         results = run(check_health(nats, desired, flags), timeout)
     except JsctlError as exc:
         click.echo(_unknown(output, str(exc)), nl=False)

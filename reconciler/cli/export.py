@@ -1,4 +1,5 @@
-"""`jsctl export`: write streams.yaml / consumers.yaml from the live account (docs/plan-apply.md, "Export")."""
+"""`jsctl export`: write streams.yaml, consumers.yaml and buckets.yaml from the live account
+(docs/plan-apply.md, "Export")."""
 
 from __future__ import annotations
 
@@ -21,6 +22,8 @@ async def _export(nats: NatsSettings, streams: tuple[str, ...], include_defaults
     from importlib.metadata import version
 
     from ..errors import UserError
+    from ..jetstream.bucket_streams import stream_address
+    from ..jetstream.buckets import bucket_of
     from ..jetstream.export import export_manifests
     from ..jetstream.session import JetStreamSession
     from ..manifest.write import Source
@@ -33,11 +36,20 @@ async def _export(nats: NatsSettings, streams: tuple[str, ...], include_defaults
     missing = sorted(set(streams) - live.streams.keys())
     if missing:
         raise UserError(f"no such stream: {', '.join(missing)}")
+    buckets = sorted(str(stream_address(name, live.streams[name]["config"])) for name in streams
+                     if bucket_of(live.streams[name]["config"]))
+    if buckets:  # --stream merges streams.yaml and consumers.yaml only
+        raise UserError(f"--stream names the backing stream of {', '.join(buckets)}: a bucket is exported as one "
+                        "(buckets.yaml) by an export without --stream")
     identity = live.identity
     source = Source(version("jsctl"), datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z"),
                     server, identity.version, identity.name, identity.account, identity.domain,
                     tuple(sorted(set(streams))))
     return export_manifests(live, set(streams) if streams else None, include_defaults=include_defaults), source
+
+
+def _buckets(exported: Exported) -> dict[str, list]:
+    return {"key_value": exported.key_value, "object_stores": exported.object_stores}
 
 
 def _counted(count: int, noun: str) -> str:
@@ -48,7 +60,7 @@ def _counted(count: int, noun: str) -> str:
 @click.option("--stream", "streams", multiple=True, metavar="NAME",
               help="Export only this stream and its consumers (repeatable), merged into the files that exist.")
 @click.option("--dir", "directory", default=".", show_default=True, type=click.Path(file_okay=False),
-              help="Where to write streams.yaml, consumers.yaml and manifest.schema.json.")
+              help="Where to write streams.yaml, consumers.yaml, buckets.yaml and manifest.schema.json.")
 @click.option("--force", is_flag=True,
               help="Overwrite streams.yaml and consumers.yaml when they exist (--stream merges into them instead).")
 @click.option("--stdout", "to_stdout", is_flag=True,
@@ -61,7 +73,7 @@ def _counted(count: int, noun: str) -> str:
 @click.pass_context
 def export(ctx: click.Context, streams: tuple[str, ...], directory: str, force: bool, to_stdout: bool,
            include_defaults: bool, timeout: Deadline | None, nats: NatsSettings) -> None:
-    """Write manifests for the live streams and consumers.
+    """Write manifests for the live streams, consumers, KV buckets and object stores.
 
     A full export refuses to overwrite existing files without --force; --stream merges its streams
     into them, keeping every other entry and the files' comments.
@@ -84,15 +96,19 @@ def export(ctx: click.Context, streams: tuple[str, ...], directory: str, force: 
         write.check_schema_copy(target)
     exported, source = run(_export(nats, streams, include_defaults), timeout)
     if to_stdout:
-        click.echo(write.render({"streams": exported.streams, "consumers": exported.consumers},
+        buckets = {name: items for name, items in _buckets(exported).items() if items}
+        click.echo(write.render({"streams": exported.streams, "consumers": exported.consumers, **buckets},
                                 write.header(source, schema=False)), nl=False)
         return
     head = write.header(source, schema=True)
     if before is not None:
         written = write.merge(target, before, exported.streams, exported.consumers, head)
     else:
-        written = write.write_new(target, exported.streams, exported.consumers, head)
+        written = write.write_new(target, exported.streams, exported.consumers, head, _buckets(exported))
     what = f"{_counted(len(exported.streams), 'stream')} and {_counted(len(exported.consumers), 'consumer')}"
+    if exported.key_value or exported.object_stores:
+        what += (f", {_counted(len(exported.key_value), 'KV bucket')} and "
+                 f"{_counted(len(exported.object_stores), 'object store')}")
     files = ", ".join(str(path) for path in written.files) or "nothing changed"
     click.echo(f"{'merged' if written.merged else 'wrote'} {what} ({files}; schema: {target / write.SCHEMA_FILE})")
     if exported.left_out:

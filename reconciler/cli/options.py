@@ -14,7 +14,7 @@ import click
 from ..db.settings import DatabaseSettings
 from ..deadline import Deadline
 from ..errors import UserError, keep_secret
-from ..jetstream.settings import NatsSettings, resolve_nats_settings
+from ..jetstream.settings import NatsSettings, check_domain, resolve_nats_settings
 
 if TYPE_CHECKING:
     from ..manifest.project import Environment, Project
@@ -224,8 +224,11 @@ def nats_settings(environment: Environment | None) -> NatsSettings:
     """The NATS connection for ``environment``: flag > environment > NATS_* > natscli context (settings.py)."""
     flags, variables = _given(click.get_current_context(), _NATS_FIELDS)
     from_file = _environment_settings(environment, _NATS_FIELDS)
-    for layer in (flags, variables, from_file or {}):
+    for layer, source in ((flags, "--js-domain"), (variables, "JSCTL_JS_DOMAIN"),
+                          (from_file or {}, f"jsctl.yaml: environments.{environment and environment.name}.js_domain")):
         keep_secret(*NatsSettings(**layer).secrets())
+        if layer.get("js_domain") is not None:
+            check_domain(layer["js_domain"], source)
     settings = resolve_nats_settings(NatsSettings(**flags), environment=from_file, variables=variables)
     keep_secret(*settings.secrets())
     return settings
@@ -428,7 +431,8 @@ _APPLY_OPTIONS = [
     *_DATABASE_APPLY_OPTIONS,
     click.option("--converge-timeout", type=click.FloatRange(min=0), default=60, show_default=True,
                  metavar="SECONDS", help="On a cluster, how long to wait for each stream or consumer written to "
-                                         "have its replicas current (then exit 1)."),
+                                         "have its replicas current; for a stream written that mirrors or sources "
+                                         "another domain or account, to be in contact with it (then exit 1)."),
 ]
 _APPLY_FIELDS = ("allow_destructive", "lock_timeout", "ddl_lock_timeout", "statement_timeout", "converge_timeout")
 

@@ -11,10 +11,13 @@ from .evaluate import CONSUMER_MEASURES, STREAM_MEASURES, Result, add_drift, eva
 
 async def check_health(settings: NatsSettings, desired: Desired, flags: dict[str, str | None]) -> list[Result]:
     """One result per declared resource (streams first), each with its measures and any drift from its manifest."""
+    from ..jetstream.bucket_streams import as_streams, backing_names
     from ..jetstream.plan import plan_jetstream
 
     async with JetStreamSession(settings, name="jsctl check") as session:
-        live = await session.observe(set(desired.streams) | {stream for stream, _ in desired.consumers})
+        live = await session.observe(set(desired.streams) | backing_names(desired)
+                                     | {stream for stream, _ in desired.consumers})
+    desired = as_streams(desired, live.version, live.streams)  # a bucket is checked as its backing stream
     # Only resources from manifests have a config to compare; named-only ones are checked for health.
     from_manifests = Desired({n: r for n, r in desired.streams.items() if r.config},
                              {k: r for k, r in desired.consumers.items() if r.config})

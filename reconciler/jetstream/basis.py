@@ -5,7 +5,8 @@ Not the whole account: in a live account streams and consumers come and go all d
 ephemeral and ordered consumers, other teams' streams), and a saved plan that any of them made
 stale would almost never apply. What the plan depends on (``covered``):
 
-- the declared resources (present or not: one appearing since is a change too);
+- the declared resources (present or not: one appearing since is a change too), KV keys included,
+  each recorded by its revision only (a saved plan holds no value);
 - the streams their defaults come from: a declared consumer's stream, a declared mirror's origin;
 - whatever the plan changes or deletes: with ``--prune``, the resources the planner chose to
   delete, so whatever decides what ``--prune`` may delete decides what is covered;
@@ -28,8 +29,9 @@ from datetime import datetime, timezone
 from typing import Any
 
 from ..manifest.model import Desired
-from ..plan.address import CONSUMER, JETSTREAM, STREAM, Address
+from ..plan.address import CONSUMER, JETSTREAM, KV_ENTRY, STREAM, STREAM_KINDS, Address
 from ..plan.model import Action, Change, FieldChange, Plan
+from .bucket_streams import stream_name
 from .normalize import as_read, is_ephemeral
 from .observe import Live
 from .plan import changes_consumer_limits, related_stream
@@ -40,13 +42,14 @@ _TAKES_ITS_CONSUMERS = (Action.REPLACE, Action.DELETE)
 def covered(desired: Desired, plan: Plan, live: Live) -> set[Address]:
     """What this plan reads and would touch in the JetStream account (see the module's docstring)."""
     addresses = {resource.address for resource in [*desired.streams.values(), *desired.consumers.values()]}
+    addresses |= {entry.address for entry in desired.entries.values()}  # KV keys: by their revision
     for resource in desired.streams.values():
         related = related_stream(resource, (live.streams.get(resource.name) or {}).get("config"))
         addresses |= {STREAM.address(related)} if related else set()
     addresses |= {STREAM.address(stream) for stream, _ in desired.consumers}
     touched = [c for c in plan.changes if c.changes_something and c.address.target == JETSTREAM]
     addresses |= {c.address for c in touched}
-    reads_consumers = {c.address.names[0] for c in touched if c.address.kind is STREAM
+    reads_consumers = {stream_name(c.address) for c in touched if c.address.kind in STREAM_KINDS
                        and (c.action in _TAKES_ITS_CONSUMERS or changes_consumer_limits(c))}
     addresses |= {CONSUMER.address(stream, name) for (stream, name), item in live.consumers.items()
                   if stream in reads_consumers and not is_ephemeral(item["config"])}
@@ -59,10 +62,15 @@ def recorded(desired: Desired, plan: Plan, live: Live, also: Iterable[str] = ())
     for one the server lists but cannot read."""
     entries: dict[str, dict[str, Any]] = {}
     for address in covered(desired, plan, live) | {Address(a) for a in also}:
-        if address.kind is STREAM:
-            item, offline = live.streams.get(address.names[0]), live.offline_reason(address.names[0])
+        if address.kind in STREAM_KINDS:
+            item, offline = live.streams.get(stream_name(address)), live.offline_reason(stream_name(address))
         elif address.kind is CONSUMER:
             item, offline = live.consumers.get(address.names), live.offline_reason(*address.names)
+        elif address.kind is KV_ENTRY:  # a key's revision, never its value (entries.py)
+            state = live.entries.get(address.names)
+            if state is not None and state.revision:
+                entries[address] = {"config": {"revision": state.revision}}
+            continue
         else:
             continue
         if item is not None:

@@ -5,6 +5,10 @@ leaving it out normalizes to the same config, so `jsctl plan` right after an exp
 (it adopts what jsctl did not create; tests/jetstream/test_js_export.py checks it live). With
 ``include_defaults`` an item holds every field as the server stores it.
 
+A stream that backs a KV bucket or an object store is written as that bucket: a ``key_value:`` or
+``object_stores:`` item holding the settings that differ from a bucket's defaults (buckets.bucket_of),
+never as the raw stream.
+
 Either way: consumers are written with ``durable_name`` (the key the docs use), their ``ack_policy``
 always (the server's default, ``none``, is not what a reader assumes), and no item carries jsctl's
 own metadata marks (``io.jsctl.*``) or the server's (``_nats.*``). Consumers a manifest cannot declare
@@ -18,8 +22,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..manifest.checks import SERVER_OWN_CONSUMER_FIELDS
-from ..manifest.model import CONSUMER, STREAM
+from ..manifest.model import CONSUMER, KV, STREAM
 from ..manifest.units import with_units
+from .buckets import bucket_of
+from .defaults import local_origin
 from .normalize import is_ephemeral, normalize, user_metadata
 from .observe import Live
 
@@ -36,6 +42,8 @@ SERVER_ONLY = {STREAM: (), CONSUMER: ("stream_name", "name")}
 class Exported:
     streams: list[dict[str, Any]] = field(default_factory=list)  # streams.yaml items, sorted by name
     consumers: list[dict[str, Any]] = field(default_factory=list)  # consumers.yaml items (with `stream`)
+    key_value: list[dict[str, Any]] = field(default_factory=list)  # buckets.yaml items, sorted by bucket
+    object_stores: list[dict[str, Any]] = field(default_factory=list)
     left_out: dict[str, str] = field(default_factory=dict)  # "STREAM/NAME" of a consumer left out -> why
 
 
@@ -77,13 +85,18 @@ def export_manifests(live: Live, streams: set[str] | None = None, *, include_def
         return with_units(written, unit_table()[kind])
 
     def origin(config: dict[str, Any]) -> dict[str, Any] | None:
-        return (live.streams.get((config.get("mirror") or {}).get("name", "")) or {}).get("config")
+        return (live.streams.get(local_origin(config.get("mirror")) or "") or {}).get("config")
 
     exported = Exported()
     names = sorted(n for n in live.streams if streams is None or n in streams)
     for name in names:
         config = live.streams[name]["config"]
-        exported.streams.append(item(STREAM, config, origin(config)))
+        bucket = bucket_of(config)
+        if bucket is None:
+            exported.streams.append(item(STREAM, config, origin(config)))
+            continue
+        kind, _, spec = bucket  # its settings only (buckets.bucket_of), with or without include_defaults
+        (exported.key_value if kind == KV else exported.object_stores).append(with_units(spec, unit_table()[kind]))
     for stream, name in sorted(k for k in live.consumers if k[0] in names):
         config = live.consumers[(stream, name)]["config"]
         why = undeclarable(config)

@@ -5,7 +5,7 @@ never shown as unmanaged: ``is_jsctl_internal``), written with raw publishes so 
 ``Nats-Expected-Last-Subject-Sequence`` makes taking, refreshing and releasing the lock
 compare-and-set operations on the key's last sequence (0 = the key was never written). With a
 JetStream domain (``--js-domain``), every request and write goes through that domain's API prefix, so
-the lock is the domain's own bucket (``lock_put_subject``).
+the lock is the domain's own bucket (settings.kv_put_subject).
 
 A holder refreshes the record every third of its TTL. A lock whose last write is older than its
 TTL, judged by the server's clock (message time vs. the ``ts`` of STREAM.INFO, so machines with
@@ -37,8 +37,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import JsctlError, Refused, UserError
-from .client import ApiError, JetStreamApi, PermissionDenied, unanswered
-from .settings import DEFAULT_API_PREFIX
+from .client import ApiError, JetStreamApi, PermissionDenied, stored_headers, unanswered
+from .settings import DEFAULT_API_PREFIX, kv_put_subject
 
 if TYPE_CHECKING:
     from nats.aio.client import Client as NatsClient
@@ -54,6 +54,8 @@ MAX_POLL_S = 1.0
 LEADER_WAIT_S = 10.0
 
 ERR_NO_SUITABLE_PEERS = 10005
+# A leaf node's server reports a cluster name of its own (its server name) without being clustered: R3 is refused
+ERR_REPLICAS_NOT_SUPPORTED = 10074
 ERR_STREAM_NOT_FOUND = 10059
 ERR_NO_MESSAGE = 10037
 # 10071 names the sequence it found; 10164 is the same refusal without it (sent under contention)
@@ -72,14 +74,6 @@ BUCKET_CONFIG: dict[str, Any] = {
     "storage": "file",
 }
 CLUSTER_REPLICAS = 3  # in a cluster, so the lock survives a node; R1 when fewer nodes have JetStream
-
-
-def lock_put_subject(prefix: str) -> str:
-    """Where the lock key is written. In a JetStream domain, through the domain's API prefix as nats.go's KV
-    does (``$JS.<domain>.API.$KV.<bucket>.<key>``): the server of that domain stores it, whichever server the
-    client is connected to (tests/matrix/test_domain_lock.py); a bare ``$KV.`` subject goes to the bucket
-    of whichever domain's server takes it. Without a domain, the bare subject, as every client writes it."""
-    return LOCK_SUBJECT if prefix == DEFAULT_API_PREFIX else f"{prefix}.{LOCK_SUBJECT}"
 
 
 def is_jsctl_internal(stream_name: str) -> bool:
@@ -202,20 +196,13 @@ def parse_server_time(text: str) -> datetime:
     return datetime.fromisoformat(text)
 
 
-def _headers(raw: str | None) -> dict[str, str]:
-    if not raw:
-        return {}
-    lines = base64.b64decode(raw).decode(errors="replace").split("\r\n")[1:]
-    return {k.strip(): v.strip() for k, _, v in (line.partition(":") for line in lines if ":" in line)}
-
-
 class LockStore:
     """Reads and conditionally writes the lock key through raw JetStream requests."""
 
     def __init__(self, nc: NatsClient, *, prefix: str = DEFAULT_API_PREFIX):
         self.nc = nc
         self.api = JetStreamApi(nc, prefix=prefix)
-        self.put_subject = lock_put_subject(prefix)
+        self.put_subject = kv_put_subject(prefix, LOCK_BUCKET, LOCK_KEY)
         self.ttl_supported = False
 
     async def ensure_bucket(self) -> None:
@@ -259,7 +246,7 @@ class LockStore:
         try:
             return await self.api.request(f"STREAM.CREATE.{LOCK_STREAM}", {**config, "num_replicas": replicas})
         except ApiError as exc:
-            if exc.err_code == ERR_NO_SUITABLE_PEERS and replicas > 1:
+            if exc.err_code in (ERR_NO_SUITABLE_PEERS, ERR_REPLICAS_NOT_SUPPORTED) and replicas > 1:
                 return await self.api.request(f"STREAM.CREATE.{LOCK_STREAM}", {**config, "num_replicas": 1})
             # created concurrently by another jsctl (maybe with other settings): use what is there
             with contextlib.suppress(ApiError):
@@ -277,7 +264,7 @@ class LockStore:
             raise
         message = reply["message"]
         seq = int(message["seq"])
-        if _headers(message.get("hdrs")).get("KV-Operation") in ("DEL", "PURGE") or not message.get("data"):
+        if stored_headers(message.get("hdrs")).get("KV-Operation") in ("DEL", "PURGE") or not message.get("data"):
             return LockState(None, seq, server_now)
         try:
             data = json.loads(base64.b64decode(message["data"]))

@@ -13,11 +13,13 @@ from typing import Any
 
 from ..manifest.model import STREAM as STREAM_KIND
 from ..manifest.model import DeclaredResource, Desired
-from ..plan.address import CONSUMER, STREAM, Address
+from ..plan.address import CONSUMER, STREAM, STREAM_KINDS, Address
 from ..plan.details import Details
 from ..plan.model import Action, Change, Plan
 from ..plan.policy import is_destructive
+from .bucket_streams import destroyed, stream_address
 from .capabilities import unsupported
+from .defaults import local_origin
 from .diff import field_changes
 from .normalize import is_ephemeral, normalize
 from .observe import Live
@@ -25,9 +27,10 @@ from .ownership import NO_OWNER, Claim, Ownership, Standing, claim, owned_elsewh
 from .replace_rules import limits_change_refused, replace_reasons
 
 
-def _stream_state(item: dict[str, Any]) -> dict[str, Any]:
+def _stream_state(item: dict[str, Any], address: Address) -> dict[str, Any]:
+    """What deleting the stream at ``address`` loses (a bucket's: its keys or objects and bytes)."""
     state = item.get("state") or {}
-    return {"messages": state.get("messages", 0), "bytes": state.get("bytes", 0)}
+    return destroyed(item, address) or {"messages": state.get("messages", 0), "bytes": state.get("bytes", 0)}
 
 
 def _consumer_state(item: dict[str, Any]) -> dict[str, Any]:
@@ -67,7 +70,7 @@ def related_stream(declared: DeclaredResource, live_config: dict[str, Any] | Non
     """The stream some of a declared resource's defaults come from: a consumer's stream, a mirror's
     origin (as declared, else as it is live)."""
     if declared.kind == STREAM_KIND:
-        return (declared.config.get("mirror") or (live_config or {}).get("mirror") or {}).get("name")
+        return local_origin(declared.config.get("mirror") or (live_config or {}).get("mirror"))
     return declared.stream
 
 
@@ -118,7 +121,8 @@ class Planner:
             self.live_consumers_of.setdefault(stream, []).append(name)
 
     def plan(self) -> Plan:
-        for resource in [*self.desired.streams.values(), *self.desired.consumers.values()]:
+        declared = self.desired
+        for resource in [*declared.streams.values(), *declared.consumers.values(), *declared.key_value.values()]:
             self.errors += [f"{resource.address}: {p}" for p in unsupported(resource.kind, resource.config,
                                                                             self.version)]
         ident = self.live.identity
@@ -157,7 +161,8 @@ class Planner:
             return
         lost = sorted(name for name in self.live_consumers_of.get(declared.name, [])
                       if not is_ephemeral(self.live.consumers[(declared.name, name)]["config"]))
-        change = self._compare(declared, item["config"], {**_stream_state(item), "consumers": lost})
+        lost_too = {"consumers": lost} if lost or address.kind is STREAM else {}  # clients watch buckets unnamed
+        change = self._compare(declared, item["config"], {**_stream_state(item, address), **lost_too})
         if change is not None and change.action == Action.REPLACE:
             self.replaced_streams.add(declared.name)
         if change is not None:
@@ -215,10 +220,11 @@ class Planner:
         held = held_streams(self.live, self.ownership)
         for name in sorted(self.live.streams.keys() - self.desired.streams.keys()):
             item = self.live.streams[name]
+            address = stream_address(name, item["config"])
             if name in streams:
-                self.changes.append(_delete(STREAM.address(name), _stream_state(item)))
+                self.changes.append(_delete(address, _stream_state(item, address)))
             else:
-                self.changes.append(self._unmanaged(STREAM.address(name), item["config"], held.get(name, [])))
+                self.changes.append(self._unmanaged(address, item["config"], held.get(name, [])))
         for stream, name in sorted(self.live.consumers.keys() - self.desired.consumers.keys()):
             item = self.live.consumers[(stream, name)]
             address = CONSUMER.address(stream, name)
@@ -248,9 +254,9 @@ class Planner:
 
     def _note_possible_renames(self) -> None:
         """A stream deleted while another is created may be a rename: say what that costs, never guess."""
-        if {Action.CREATE} & {c.action for c in self.changes if c.address.kind is STREAM}:
+        if {Action.CREATE} & {c.action for c in self.changes if c.address.kind in STREAM_KINDS}:
             for change in self.changes:
-                if change.action == Action.DELETE and change.address.kind is STREAM:
+                if change.action == Action.DELETE and change.address.kind in STREAM_KINDS:
                     change.reason = f"{change.reason}; {RENAME_NOTE}"
 
     def _undeclared_offline(self) -> None:
@@ -265,7 +271,7 @@ class Planner:
         standing, owner = self.ownership.standing(config), owner_of(config)
         reason = unmanaged_reason(standing, owner)
         if standing is Standing.OURS and held_by:
-            (stream,) = address.names
+            stream = config["name"]
             holders = ", ".join(f"{CONSUMER.address(stream, name)} ({self._holder(stream, name)})" for name in held_by)
             reason = (f"created by project {shown(owner)}, no longer in the manifests: --prune leaves it while "
                       f"consumers jsctl made for others are on it: {holders}")

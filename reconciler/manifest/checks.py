@@ -16,8 +16,8 @@ from typing import Any
 from .item import Item
 from .load import Path_, Problem
 from .model import CONSUMER, STREAM, inherited_limits
-from .schema import did_you_mean
 from .subjects import SubjectIndex, character_problem, covers, has_wildcard, overlaps, subject_problem
+from .suggest import did_you_mean
 
 Report = Callable[..., None]  # report(field_path, message)
 Config = dict[str, Any]

@@ -29,10 +29,28 @@ class DeclaredResource:
     config: dict[str, Any]
     origin: str = ""  # "file:line:column" of the item, for messages
     stream: str | None = None  # the stream a consumer belongs to
+    shown_as: Address | None = None  # a bucket's backing stream is shown at the bucket's address (kv/NAME)
 
     @property
     def address(self) -> Address:
+        if self.shown_as is not None:
+            return self.shown_as
         return resource_address(self.kind, self.name, self.stream)
+
+
+@dataclass(frozen=True)
+class DeclaredEntry:
+    """A key of a KV bucket with the value jsctl keeps it at (``entries:`` of a bucket, bucket_checks.py)."""
+
+    bucket: str
+    key: str
+    value: bytes = field(repr=False)
+    sensitive: bool = False  # never shown: plans, saved plans, errors
+    origin: str = ""  # "file:line:column", for messages
+
+    @property
+    def address(self) -> Address:
+        return plan_address.KV_ENTRY.address(self.bucket, self.key)
 
 
 @dataclass
@@ -41,8 +59,9 @@ class Desired:
     consumers: dict[tuple[str, str], DeclaredResource] = field(default_factory=dict)  # (stream, name)
     key_value: dict[str, DeclaredResource] = field(default_factory=dict)  # bucket -> its spec (buckets.py)
     object_stores: dict[str, DeclaredResource] = field(default_factory=dict)
-    files: list[str] = field(default_factory=list)  # the manifest files read, for digests
+    files: list[str] = field(default_factory=list)  # the manifest files read (and value_file's), for digests
     hints: list[str] = field(default_factory=list)  # "file:line:col: path: hint: ..." advice, no error
+    entries: dict[tuple[str, str], DeclaredEntry] = field(default_factory=dict)  # (bucket, key): KV keys
 
 
 def addressable(kind: str) -> bool:

@@ -19,7 +19,8 @@ from ..plan.address import Address
 from .item import Item
 from .load import Document, Path_, Problem
 from .model import CONSUMER, addressable
-from .schema import PATCHES, SECTIONS, did_you_mean
+from .schema import PATCHES, SECTIONS
+from .suggest import did_you_mean
 
 IDENTITY = {CONSUMER: ("stream", "durable_name", "name")}  # a consumer's address fields; other kinds: their name
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import functools
 import json
 import re
@@ -16,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from .kvnames import bucket_name_problem
 from .model import CONSUMER, KV, OBJ, STREAM
 from .subjects import name_problem
+from .suggest import did_you_mean
 from .units import DURATION_PATTERN, SIZE_PATTERN, UnitError, parse_duration, parse_size, unit_fields, with_units
 
 if TYPE_CHECKING:
@@ -243,11 +243,6 @@ def document_problems(document: Document, validator: Validator,
             found.append((tuple(error.absolute_path), message, False))
     problems = [document.problem(path, message, key=at_key) for path, message, at_key in found]
     return sorted(problems, key=lambda problem: (problem.line, problem.column))
-
-
-def did_you_mean(word: str, choices: list[str]) -> str:
-    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
-    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 _TYPE_WORDS = {"integer": "an integer", "string": "a string", "boolean": "true or false", "array": "a list",

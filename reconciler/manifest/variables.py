@@ -211,7 +211,7 @@ def _reference_text(match: re.Match[str], variables: Mapping[str, Any], environ:
 
 
 def _undefined(name: str, variables: Mapping[str, Any]) -> str:
-    from .schema import did_you_mean
+    from .suggest import did_you_mean
 
     if not variables:
         return f"undefined variable {name!r} (no variables are defined: set them in jsctl.yaml or pass --var " \

@@ -33,7 +33,8 @@ from .schema import SCHEMA_RESOURCE, manifest_schema, unit_table
 from .units import convert_units
 from .validate import validate_documents
 
-FILES = {"streams": "streams.yaml", "consumers": "consumers.yaml"}  # section -> the file export writes it to
+FILES = {"streams": "streams.yaml", "consumers": "consumers.yaml", "buckets": "buckets.yaml"}  # what export writes
+BUCKET_SECTIONS = ("key_value", "object_stores")  # buckets.yaml's
 SCHEMA_FILE = "manifest.schema.json"  # the shipped schema, copied beside the manifests for editors
 SCHEMA_ID = manifest_schema()["$id"]
 HEADER_START = "# Exported by `jsctl export"  # the first line of every header export writes
@@ -129,10 +130,15 @@ def existing(directory: Path) -> list[Path]:
     return [directory / name for name in FILES.values() if os.path.lexists(directory / name)]
 
 
-def write_new(directory: Path, streams: list[dict], consumers: list[dict], head: str) -> Written:
-    """Write (or overwrite) ``streams.yaml`` and ``consumers.yaml`` and the schema copy."""
+def write_new(directory: Path, streams: list[dict], consumers: list[dict], head: str,
+              buckets: dict[str, list[dict]] | None = None) -> Written:
+    """Write (or overwrite) ``streams.yaml`` and ``consumers.yaml`` and the schema copy, and ``buckets.yaml``
+    when there are ``buckets`` (``key_value``, ``object_stores`` items) or it exists (it is replaced too)."""
     texts = {directory / FILES["streams"]: render({"streams": streams}, head),
              directory / FILES["consumers"]: render({"consumers": consumers}, head)}
+    sections = {name: items for name, items in (buckets or {}).items() if items}
+    if sections or os.path.lexists(directory / FILES["buckets"]):
+        texts[directory / FILES["buckets"]] = render(sections or {BUCKET_SECTIONS[0]: []}, head)
     _write_all(directory, texts)
     return Written(list(texts))
 

@@ -107,7 +107,7 @@ def plan_basis(target: Target, desired: Desired | None, session: JetStreamSessio
     if session is not None and session.live is not None and desired is not None:
         from ..jetstream.basis import recorded
 
-        live = recorded(desired, plan, session.live, also)
+        live = recorded(session.declared(desired), plan, session.live, also)
         nats_target = target_of(session.live.identity)
     return PlanBasis.build(manifests=manifest_digests(files), live=live, target=nats_target, database=database,
                            environment=target.environment,
@@ -157,7 +157,7 @@ async def _current_basis(session: JetStreamSession | None, desired: Desired | No
     """The basis now, to check ``saved`` against (both halves observed, not planned again)."""
     halves: list[Any] = []
     if session is not None and desired is not None:
-        halves.append(session.observe())
+        halves.append(session.observe(entries_of=desired, prune=target.prune))
     if target.database:
         halves.append(asyncio.to_thread(_database_basis, target.database))
     results = await asyncio.gather(*halves)

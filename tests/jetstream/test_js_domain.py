@@ -8,22 +8,27 @@ import asyncio
 import json
 from collections.abc import Iterator
 
-import nats
 import pytest
 from expect import one_line_error
 from hypothesis import given
 from hypothesis import strategies as st
-from leafnodes import HubAndLeaf, start_hub_and_leaf
+from leafnodes import EDGE_STREAM, HubAndLeaf, start_hub_and_leaf, with_connection
 from support import write_manifests
 from test_connection import write_context
+from test_js_plan_unit import LIVE_ORDERS, live_of
 
 from reconciler.errors import UserError
-from reconciler.jetstream.lock import LOCK_BUCKET, LOCK_KEY, lock_put_subject
-from reconciler.jetstream.settings import NatsSettings, api_prefix, domain_problem, resolve_nats_settings
-
-LEAF_STREAM = {"name": "EDGE", "subjects": ["edge.>"], "storage": "file"}
-HUB_STREAM = {"name": "CENTRAL", "subjects": ["central.>"], "storage": "file",
-              "sources": [{"name": "EDGE", "external": {"api": "$JS.leaf.API"}}]}
+from reconciler.jetstream.connect import connect_nats
+from reconciler.jetstream.lock import LOCK_BUCKET, LOCK_KEY, ApplyLock, LockLost
+from reconciler.jetstream.origins import not_in_contact
+from reconciler.jetstream.plan import plan_jetstream
+from reconciler.jetstream.settings import (
+    NatsSettings,
+    api_prefix,
+    domain_problem,
+    kv_put_subject,
+    resolve_nats_settings,
+)
 
 
 @pytest.fixture(scope="module")
@@ -41,9 +46,9 @@ def test_api_prefix_follows_the_domain():
     assert api_prefix(NatsSettings(js_domain="leaf")) == "$JS.leaf.API"
 
 
-def test_the_lock_key_is_written_through_the_domains_prefix():
-    assert lock_put_subject("$JS.API") == f"$KV.{LOCK_BUCKET}.{LOCK_KEY}"
-    assert lock_put_subject("$JS.leaf.API") == f"$JS.leaf.API.$KV.{LOCK_BUCKET}.{LOCK_KEY}"
+def test_kv_keys_are_written_through_the_domains_prefix():
+    assert kv_put_subject("$JS.API", LOCK_BUCKET, LOCK_KEY) == f"$KV.{LOCK_BUCKET}.{LOCK_KEY}"
+    assert kv_put_subject("$JS.leaf.API", "B", "a.b") == "$JS.leaf.API.$KV.B.a.b"
 
 
 @given(st.text(max_size=20))
@@ -68,31 +73,36 @@ def test_a_bad_domain_from_the_context_names_the_context():
         resolve_nats_settings(NatsSettings(context="edge"))
 
 
-@pytest.mark.parametrize("domain", ["a.b", "x>", "has space", "*"])
-def test_a_bad_domain_flag_is_one_line(jsctl, tmp_path, domain):
-    result = jsctl("plan", "--js-domain", domain, *write_manifests(tmp_path, [LEAF_STREAM], []))
-    one_line_error(result, "--js-domain: invalid JetStream domain")
+@pytest.mark.parametrize("domain", ["a.b", "x>", "has space", "*", ""])
+def test_a_bad_domain_flag_or_variable_is_one_line_naming_it(jsctl, tmp_path, domain):
+    files = write_manifests(tmp_path, [EDGE_STREAM], [])
+    one_line_error(jsctl("plan", "--js-domain", domain, *files), "--js-domain: ")
+    if domain:  # click reads an empty variable as unset
+        one_line_error(jsctl("plan", *files, env={"JSCTL_JS_DOMAIN": domain}), "JSCTL_JS_DOMAIN: invalid JetStream")
+
+
+def test_a_changed_external_origin_plans_as_a_field_and_an_empty_deliver_as_none(make_desired):
+    origin = {"name": "EDGE", "external": {"api": "$JS.leaf.API", "deliver": ""}}  # as the server reports it
+    live = live_of([{**LIVE_ORDERS, "name": "COPY", "subjects": [], "duplicate_window": 0, "mirror": origin},
+                    {**LIVE_ORDERS, "name": "SUM", "sources": [origin]}])
+    same = make_desired([{"name": "COPY", "mirror": {"name": "EDGE", "external": {"api": "$JS.leaf.API"}}},
+                         {"name": "SUM", "subjects": ["orders.>"],
+                          "sources": [{"name": "EDGE", "external": {"api": "$JS.leaf.API"}}]}])
+    assert plan_jetstream(same, live).changes == []
+    moved = make_desired([{"name": "COPY", "mirror": {"name": "EDGE", "external": {"api": "$JS.edge2.API"}}}])
+    [change] = [c for c in plan_jetstream(moved, live).changes if str(c.address) == "stream/COPY"]
+    assert change.action == "replace" and [(d.path, d.before, d.after) for d in change.diff] == [
+        ("mirror.external.api", "$JS.leaf.API", "$JS.edge2.API")]
 
 
 # ------------------------------------------------------------------ hub and leaf
-
-
-def _nats_py(url: str, work):
-    async def main():
-        nc = await nats.connect(url)
-        try:
-            return await work(nc)
-        finally:
-            await nc.close()
-
-    return asyncio.run(main())
 
 
 def _stream_names(url: str, domain: str) -> list[str]:
     async def names(nc):
         return [s.config.name async for s in _streams(nc.jetstream(domain=domain))]
 
-    return _nats_py(url, names)
+    return with_connection(url, names)
 
 
 async def _streams(js):
@@ -101,7 +111,7 @@ async def _streams(js):
 
 
 def test_plan_and_apply_in_the_leafs_domain_through_the_hub(jsctl, hub_and_leaf, tmp_path):
-    files = write_manifests(tmp_path, [LEAF_STREAM], [])
+    files = write_manifests(tmp_path, [EDGE_STREAM], [])
     hub = hub_and_leaf.hub.url
     plan = jsctl("plan", "-s", hub, "--js-domain", "leaf", *files)
     assert plan.returncode == 0, plan.stderr
@@ -119,3 +129,48 @@ def test_plan_and_apply_in_the_leafs_domain_through_the_hub(jsctl, hub_and_leaf,
     assert again.returncode == 0, again.stdout + again.stderr
     ping = jsctl("ping", "-s", hub, "--js-domain", "leaf")
     assert "domain leaf" in ping.stdout, ping.stdout + ping.stderr
+    exported = jsctl("export", "-s", hub, "--js-domain", "leaf", "--stdout")
+    assert "name: EDGE" in exported.stdout and "JetStream domain leaf" in exported.stdout, exported.stdout
+
+
+def test_a_saved_plan_for_the_leafs_domain_is_refused_in_the_hubs(jsctl, hub_and_leaf, tmp_path):
+    files = write_manifests(tmp_path, [{**EDGE_STREAM, "name": "SAVED", "subjects": ["saved.>"]}], [])
+    saved = tmp_path / "leaf.plan"
+    planned = jsctl("plan", "-s", hub_and_leaf.hub.url, "--js-domain", "leaf", "--out", str(saved), *files)
+    assert planned.returncode == 0, planned.stderr
+    refused = jsctl("apply", "-s", hub_and_leaf.hub.url, str(saved))
+    assert refused.returncode == 3 and "JetStream domain leaf" in refused.stderr, refused.stdout + refused.stderr
+
+
+def test_not_in_contact_reads_active_and_error():
+    external = {"api": "$JS.leaf.API", "deliver": ""}
+    info = {"mirror": {"name": "M", "external": external, "active": 5},
+            "sources": [{"name": "A", "external": external, "active": -1},
+                        {"name": "B", "external": external, "active": -1,
+                         "error": {"code": 404, "err_code": 10059, "description": "stream not found"}},
+                        {"name": "LOCAL", "active": -1}]}
+    assert not_in_contact(info) == [
+        "source A via $JS.leaf.API: no contact yet (is that domain or account reachable from here?)",
+        "source B via $JS.leaf.API: stream not found"]
+    assert not_in_contact({"mirror": {"name": "M", "external": external, "active": -1}})[0].startswith("mirror M")
+
+
+def test_force_unlock_removes_the_lock_of_the_domain_named(jsctl, hub_and_leaf):
+    hub = hub_and_leaf.hub.url
+
+    async def scenario():
+        nc = await connect_nats(NatsSettings(url=hub))
+        try:
+            async with ApplyLock(nc, timeout_s=5, prefix="$JS.leaf.API") as held:
+                in_hub = await asyncio.to_thread(jsctl, "force-unlock", held.id, "-s", hub)
+                await held.ensure_held()  # the hub's bucket does not have it
+                done = await asyncio.to_thread(jsctl, "force-unlock", held.id, "-s", hub, "--js-domain", "leaf")
+                with pytest.raises(LockLost):
+                    await held.ensure_held()
+                return in_hub, done
+        finally:
+            await nc.close()
+
+    in_hub, done = asyncio.run(scenario())
+    assert in_hub.returncode == 1 and "no apply lock is held" in in_hub.stderr, in_hub.stderr
+    assert done.returncode == 0 and "removed the apply lock" in done.stdout, done.stdout + done.stderr

@@ -255,3 +255,38 @@ def test_the_read_only_plan_user_exports_naming_its_account(jsctl, nats_server_n
         assert actions(jsctl, nats_server_nkeys.url, tmp_path, app) == []
     finally:
         delete_all_streams(nats_server_nkeys.url, str(HACK / "seed.txt"))
+
+
+def test_buckets_are_exported_as_buckets_and_plan_as_adopt_only(jsctl, js_account, tmp_path):
+    manifests = tmp_path / "declared"
+    manifests.mkdir()
+    (manifests / "buckets.yaml").write_text("key_value:\n  - bucket: OURS\n    history: 5\n    ttl: 1h\n"
+                                            "    max_value_size: 1KiB\n    compression: true\n")
+    assert jsctl("apply", "-f", str(manifests), "--yes", env=env(js_account)).returncode == 0
+
+    async def by_nats_py() -> None:
+        import nats
+
+        nc = await nats.connect(js_account)
+        js = nc.jetstream()
+        await js.create_key_value(bucket="THEIRS", description="flags", history=3, ttl=60, max_bytes=1 << 20)
+        await js.create_object_store("FILES", description="build outputs", max_bytes=10 << 20)
+        await nc.close()
+
+    asyncio.run(by_nats_py())
+    out = tmp_path / "exported"
+    done = jsctl("export", "--dir", str(out), env=env(js_account))
+    assert done.returncode == 0, done.stderr
+    assert "1 stream" not in done.stdout and "2 KV buckets and 1 object store" in done.stdout
+    exported = yaml.safe_load((out / "buckets.yaml").read_text())
+    assert exported == {
+        "key_value": [{"bucket": "OURS", "history": 5, "ttl": "1h", "max_value_size": "1KiB", "compression": "s2"},
+                      {"bucket": "THEIRS", "description": "flags", "history": 3, "ttl": "1m", "max_bytes": "1MiB"}],
+        "object_stores": [{"bucket": "FILES", "description": "build outputs", "max_bytes": "10MiB"}]}
+    assert yaml.safe_load((out / "streams.yaml").read_text()) == {"streams": []}
+    assert actions(jsctl, js_account, out) == [("kv/THEIRS", "adopt", ADOPT_ONLY),
+                                               ("objectstore/FILES", "adopt", ADOPT_ONLY)]
+    assert jsctl("apply", "-f", str(out), "--yes", env=env(js_account)).returncode == 0
+    assert actions(jsctl, js_account, out) == []
+    refused = jsctl("export", "--stream", "KV_OURS", "--dir", str(out), env=env(js_account))
+    assert refused.returncode == 1 and "--stream names the backing stream of kv/OURS" in refused.stderr

@@ -12,7 +12,7 @@ from ..address import DATABASE
 from ..model import Action, Change, Plan
 from ..policy import why_destructive
 from . import database
-from .common import field_lines, flags, readable, show, shown_diff, summary, target
+from .common import field_lines, flags, named, readable, shown_diff, shown_value, summary, target
 
 FIELDS_IN_WHY = 4  # fields named in the table's "why" of an update; its section shows them all
 SHORT_VALUE = 24  # values up to this long are shown there too
@@ -81,15 +81,18 @@ def _why(change: Change) -> str:
 
 
 def _changed_fields(change: Change) -> str:
-    value = readable(change.address.kind)
-    named = []
+    value, name = readable(change.address.kind), named(change.address.kind)
+    fields = []
     diff = shown_diff(change)
     for d in diff[:FIELDS_IN_WHY]:
-        before, after = show(value(d.path, d.before)), show(value(d.path, d.after))
+        before, after = shown_value(change, value, d.path, d.before), shown_value(change, value, d.path, d.after)
         short = len(before) <= SHORT_VALUE and len(after) <= SHORT_VALUE
-        named.append(f"{d.path} {before} → {after}" if short else d.path)
+        if change.details.sensitive:  # one placeholder says it: a value never shown
+            fields.append(f"{name(d.path)} {before}")
+        else:
+            fields.append(f"{name(d.path)} {before} → {after}" if short else name(d.path))
     more = len(diff) - FIELDS_IN_WHY
-    return ", ".join(named) + (f" and {more} more" if more > 0 else "")
+    return ", ".join(fields) + (f" and {more} more" if more > 0 else "")
 
 
 def _unmanaged_block(notes: list[Change]) -> list[str]:
