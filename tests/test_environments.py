@@ -297,7 +297,8 @@ def test_environments_in_two_jetstream_domains_through_one_server(hub_and_leaf, 
     bad = project(tmp_path / "q", {"x": {"server": hub.url, "js_domain": "a.b"}}, {"streams.yaml": "streams: []\n"})
     refused = run_jsctl("plan", "--env", "x", cwd=bad)
     assert refused.returncode == 1
-    assert "jsctl.yaml: js_domain: invalid JetStream domain 'a.b': must not contain '.', '*' or '>'" in refused.stderr
+    assert "jsctl.yaml:5:16: environments.x.js_domain: invalid JetStream domain 'a.b': must not contain '.', '*' or " \
+        "'>'" in refused.stderr
 
 
 def processes_in(directory: Path) -> list[int]:

@@ -72,6 +72,15 @@ def test_env_references_are_read_only_for_the_chosen_environment_and_named_when_
                                  "PROD_NATS_PASSWORD is not set (referenced as ${env:PROD_NATS_PASSWORD})"]
 
 
+def test_a_domain_read_from_the_environment_is_checked_where_it_is_referenced():
+    project = parsed("environments:\n  e:\n    js_domain: ${env:DOMAIN}\n")
+    assert project.environment("e", {"DOMAIN": "leaf"}).settings == {"js_domain": "leaf"}
+    with pytest.raises(ManifestError) as error:
+        project.environment("e", {"DOMAIN": "a.b"})
+    assert error.value.lines == ["jsctl.yaml:3:16: environments.e.js_domain: invalid JetStream domain 'a.b': must "
+                                 "not contain '.', '*' or '>'"]
+
+
 def test_an_unknown_environment_is_one_error_naming_them():
     with pytest.raises(UserError, match=r"^no environment 'stage' in jsctl\.yaml: dev, prod$"):
         parsed(FILE).environment("stage")
@@ -101,6 +110,7 @@ def test_no_project_file_and_env_names_the_option(tmp_path, monkeypatch):
     ("variables: {1x: 2}", "3:16: environments.e.variables: invalid variable name '1x'"),
     ("files: []", "3:12: environments.e.files: "),
     ("server: 4222", "3:13: environments.e.server: expected a string, got an integer"),
+    ("js_domain: a b", "3:16: environments.e.js_domain: invalid JetStream domain 'a b'"),
 ])
 def test_problems_of_an_environment_are_located(setting, expected):
     (line,) = problems_of(f"environments:\n  e:\n    {setting}\n")

@@ -224,10 +224,9 @@ def nats_settings(environment: Environment | None) -> NatsSettings:
     """The NATS connection for ``environment``: flag > environment > NATS_* > natscli context (settings.py)."""
     flags, variables = _given(click.get_current_context(), _NATS_FIELDS)
     from_file = _environment_settings(environment, _NATS_FIELDS)
-    for layer, source in ((flags, "--js-domain"), (variables, "JSCTL_JS_DOMAIN"),
-                          (from_file or {}, f"jsctl.yaml: environments.{environment and environment.name}.js_domain")):
+    for layer, source in ((flags, "--js-domain"), (variables, "JSCTL_JS_DOMAIN"), (from_file or {}, None)):
         keep_secret(*NatsSettings(**layer).secrets())
-        if layer.get("js_domain") is not None:
+        if source and layer.get("js_domain") is not None:  # jsctl.yaml's were checked where written
             check_domain(layer["js_domain"], source)
     settings = resolve_nats_settings(NatsSettings(**flags), environment=from_file, variables=variables)
     keep_secret(*settings.secrets())

@@ -135,16 +135,27 @@ def literal_secret(key: str, value: str) -> str | None:
     return None
 
 
-def _secret_problems(document: Document) -> list[Problem]:
+def _domain_problem(key: str, value: str) -> str | None:
+    from ..jetstream.settings import domain_problem
+
+    return domain_problem(value) if key == "js_domain" else None
+
+
+def _setting_problems(document: Document) -> list[Problem]:
+    """Literal secrets, and JetStream domains nats-server would refuse (those written with ``${env:...}``
+    are checked once read, by ``_environment``)."""
     environments = (document.value or {}).get("environments") or {}
     return [document.problem(("environments", name, key), problem)
             for name, environment in environments.items() for key, value in (environment or {}).items()
-            if isinstance(value, str) and (problem := literal_secret(key, value))]
+            if isinstance(value, str) and (problem := literal_secret(key, value) or
+                                           (None if "${" in value else _domain_problem(key, value)))]
 
 
 def _environment(document: Document, name: str, environ: Mapping[str, str]) -> Environment:
     path: Path_ = ("environments", name)
     written, problems = substitute_value(document.value["environments"][name] or {}, {}, path, environ)
+    problems += [((*path, key), problem) for key, value in written.items()
+                 if isinstance(value, str) and (problem := _domain_problem(key, value))]
     if problems:
         raise ManifestError([str(document.problem(at, message)) for at, message in problems])
     base = Path(document.file).parent
@@ -175,7 +186,7 @@ def project_of(document: Document, problems: list[Problem]) -> Project:
     if not problems:
         problems = document_problems(document, shipped_validator(SCHEMA_RESOURCE), _explain)
     if not problems:
-        problems = _secret_problems(document)
+        problems = _setting_problems(document)
     owner = (document.value or {}).get("project") if not problems else None
     problem = owner_problem(owner) if owner is not None else None
     if problem:  # what the schema's pattern lets through (a final line break)
