@@ -61,7 +61,7 @@ def _isolated_nats_context(tmp_path_factory, monkeypatch) -> None:
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.mktemp("xdg")))
     for name in ("NATS_URL", "NATS_NKEY", "NATS_CREDS", "NATS_USER", "NATS_PASSWORD", "NATS_TOKEN",
                  "NATS_CA", "NATS_CERT", "NATS_KEY", "NATS_CONTEXT", "DATABASE_URL", "JSCTL_DEV_DATABASE_URL",
-                 "JSCTL_OWNER"):
+                 "JSCTL_OWNER", "JSCTL_JS_DOMAIN"):
         monkeypatch.delenv(name, raising=False)
 
 

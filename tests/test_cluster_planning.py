@@ -63,8 +63,8 @@ def test_consumers_wait_for_the_second_half():
     split = update({"num_replicas": 1, "placement": {"tags": ["a"]}},
                    [FieldChange("num_replicas", 3, 1), FieldChange("placement.tags", None, ["a"])])
     consumer = Change("consumer/S/C", "create", desired={"durable_name": "C"})
-    deletes, (first, second, create) = ordered_steps([split, consumer])
-    assert deletes == [] and second.after == [first] and create.after == [second]
+    deletes, (first, second, create), entries = ordered_steps([split, consumer])
+    assert deletes == entries == [] and second.after == [first] and create.after == [second]
 
 
 def test_verify_leaves_an_offline_consumer_of_a_touched_stream_alone():

@@ -151,3 +151,12 @@ KV_FIELDS = {
        object_stores=st.lists(st.fixed_dictionaries({"bucket": NAMES}, optional=BUCKET_FIELDS), max_size=3))
 def test_valid_looking_buckets_read_back_from_their_streams(key_value, object_stores):
     load_and_validate(yaml.safe_dump({"key_value": key_value, "object_stores": object_stores}, allow_unicode=True))
+
+
+@CHECKS
+@given(api=st.text(alphabet="$JS.API*> \x00é", max_size=12), deliver=st.text(alphabet="dl.*> \te", max_size=8))
+def test_external_api_and_deliver_prefixes(api, deliver):
+    external = {"api": api, "deliver": deliver}
+    streams = [{"name": "M", "mirror": {"name": "O", "external": external}},
+               {"name": "S", "subjects": ["s.>"], "sources": [{"name": "O", "external": external}]}]
+    load_and_validate(yaml.safe_dump({"streams": streams}, allow_unicode=True))

@@ -126,6 +126,21 @@ CASES = {
     "a source's external API prefix with a space": (
         [stream(), {"name": "A", "sources": [{"name": "S", "external": {"api": "$JS.x API"}}]}], [],
         "streams[1].sources[0].external.api: '$JS.x API' contains whitespace (U+0020)"),
+    "an external API prefix with a wildcard": (
+        [stream(), {"name": "A", "sources": [{"name": "S", "external": {"api": "$JS.*.API"}}]}], [],
+        "streams[1].sources[0].external.api: '$JS.*.API' has a wildcard: the other domain's or account's API prefix"),
+    "an external API prefix with an empty token": (
+        [{"name": "A", "mirror": {"name": "S", "external": {"api": "$JS.leaf.API."}}}], [],
+        "streams[0].mirror.external.api: subject '$JS.leaf.API.' has an empty token"),
+    "an empty external API prefix": (
+        [{"name": "A", "mirror": {"name": "S", "external": {"api": ""}}}], [],
+        "streams[0].mirror.external.api: must not be empty: the other domain's or account's API prefix"),
+    "the account's own API as an external prefix": (
+        [{"name": "A", "mirror": {"name": "S", "external": {"api": "$JS.API"}}}], [],
+        "streams[0].mirror.external.api: $JS.API is this account's own API"),
+    "an external deliver prefix with a wildcard": (
+        [{"name": "A", "mirror": {"name": "S", "external": {"api": "$JS.hub.API", "deliver": "dl.>"}}}], [],
+        "streams[0].mirror.external.deliver: 'dl.>' has a wildcard"),
     "a source transform's destination with a line break": (
         [stream(), {"name": "A", "sources": [{"name": "S", "subject_transforms": [{"src": "s.*", "dest": "a\nb"}]}]}],
         [], "streams[1].sources[0].subject_transforms[0].dest: 'a\\nb' contains whitespace (U+000A)"),

@@ -21,6 +21,7 @@ from reconciler.plan.address import (
     JETSTREAM,
     KINDS,
     KV,
+    KV_ENTRY,
     OBJECTSTORE,
     OTHER,
     STREAM,
@@ -52,6 +53,8 @@ def test_any_text_is_an_address_of_some_kind(text):
     ("db/function/jsctl_record_batch(text[], timestamp with time zone[], numeric)", DB_FUNCTION,
      ("jsctl_record_batch(text[], timestamp with time zone[], numeric)",)),
     ("db/trigger/transactions.audit", DB_TRIGGER, ("transactions.audit",)), ("db/view/totals", DB_VIEW, ("totals",)),
+    ("kv/CONFIG/feature.checkout", KV_ENTRY, ("CONFIG", "feature.checkout")),
+    ("kv/B/a/b", KV_ENTRY, ("B", "a/b")),  # a KV key may hold "/", a bucket name cannot
 ])
 def test_the_documented_addresses(text, kind, names):
     assert (Address(text).kind, Address(text).names) == (kind, names)
@@ -62,3 +65,13 @@ def test_unknown_kinds_are_named_by_their_prefix_and_never_applied():
     assert (Address("db/sequence/s").kind.label, Address("db/sequence/s").target) == ("db_sequence", DATABASE)
     with pytest.raises(ValueError):
         STREAM.address("A", "B")
+
+
+KEY = st.text(alphabet="abcXYZ019-_=./", min_size=1)
+
+
+@given(st.text(alphabet="abcXYZ019-_", min_size=1), KEY)
+def test_kv_entry_addresses_round_trip_with_any_key(bucket, key):
+    address = KV_ENTRY.address(bucket, key)
+    assert (address.kind, address.names, address.target, address.kind.label) == \
+        (KV_ENTRY, (bucket, key), JETSTREAM, "kv_entry")

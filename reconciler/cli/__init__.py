@@ -32,7 +32,7 @@ COMMANDS: dict[str, str] = {
     "plan": "Show what apply would change (text/json/markdown/prometheus).",
     "apply": "Make the live servers match the manifests, then verify.",
     "export": "Write manifests from the live JetStream account.",
-    "destroy": "Delete everything this project owns in the target (preview environments).",
+    "destroy": "Delete everything this project owns (preview environments).",
 }
 
 

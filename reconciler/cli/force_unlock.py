@@ -26,9 +26,10 @@ def force_unlock(lock_id: str, timeout: Deadline | None, nats: NatsSettings) -> 
 async def _unlock(settings: NatsSettings, lock_id: str):
     from ..jetstream.connect import connect_nats
     from ..jetstream.lock import force_unlock as remove
+    from ..jetstream.settings import api_prefix
 
     nc = await connect_nats(settings, name="jsctl force-unlock")
     try:
-        return await remove(nc, lock_id)
+        return await remove(nc, lock_id, prefix=api_prefix(settings))
     finally:
         await nc.close()

@@ -9,11 +9,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
+from click.core import ParameterSource
 
 from ..db.settings import DatabaseSettings
 from ..deadline import Deadline
 from ..errors import UserError, keep_secret
-from ..jetstream.settings import NatsSettings, resolve_nats_settings
+from ..jetstream.settings import NatsSettings, check_domain, resolve_nats_settings
 
 if TYPE_CHECKING:
     from ..worker.loop import WorkerSettings
@@ -81,6 +82,9 @@ _NATS_OPTIONS = [
     click.option("--tls-key", envvar="NATS_KEY", metavar="FILE", help="Client certificate key [env NATS_KEY]."),
     click.option("--context", envvar="NATS_CONTEXT", metavar="NAME",
                  help="natscli context to read connection settings from [env NATS_CONTEXT]."),
+    click.option("--js-domain", envvar="JSCTL_JS_DOMAIN", metavar="DOMAIN",
+                 help="JetStream domain to manage, through its API $JS.<DOMAIN>.API (e.g. a leaf node's, from the "
+                      "hub) [env JSCTL_JS_DOMAIN; default: the context's jetstream_domain, else none: $JS.API]."),
 ]
 
 _DATABASE_OPTIONS = [
@@ -105,7 +109,8 @@ class PublishSubject(click.ParamType):
         return value
 
 
-_NATS_FIELDS = ("url", "nkey", "creds", "user", "password", "token", "tls_ca", "tls_cert", "tls_key", "context")
+_NATS_FIELDS = ("url", "nkey", "creds", "user", "password", "token", "tls_ca", "tls_cert", "tls_key", "context",
+                "js_domain")
 
 
 def add_options(options: list, func: Callable) -> Callable:
@@ -122,6 +127,9 @@ def nats_options(func: Callable) -> Callable:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         given = NatsSettings(**{name: kwargs.pop(name) for name in _NATS_FIELDS})
         keep_secret(*given.secrets())
+        if given.js_domain is not None:
+            from_env = click.get_current_context().get_parameter_source("js_domain") is ParameterSource.ENVIRONMENT
+            check_domain(given.js_domain, "JSCTL_JS_DOMAIN" if from_env else "--js-domain")
         settings = resolve_nats_settings(given)
         keep_secret(*settings.secrets())
         return func(*args, nats=settings, **kwargs)
@@ -254,7 +262,8 @@ _APPLY_OPTIONS = [
     *_DATABASE_APPLY_OPTIONS,
     click.option("--converge-timeout", type=click.FloatRange(min=0), default=60, show_default=True,
                  metavar="SECONDS", help="On a cluster, how long to wait for each stream or consumer written to "
-                                         "have its replicas current (then exit 1)."),
+                                         "have its replicas current; for a stream written that mirrors or sources "
+                                         "another domain or account, to be in contact with it (then exit 1)."),
 ]
 _APPLY_FIELDS = ("allow_destructive", "lock_timeout", "ddl_lock_timeout", "statement_timeout", "converge_timeout")
 

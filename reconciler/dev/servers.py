@@ -146,6 +146,7 @@ class NatsServer:
     binary: str = field(default_factory=nats_server_binary)
     monitor_port: int = 0
     server_name: str = "jsctl-dev"
+    js_domain: str | None = None  # the JetStream domain (a hub's or a leaf node's)
     proc: subprocess.Popen | None = None
 
     @property
@@ -166,6 +167,7 @@ class NatsServer:
         self.port = self.port or next(spare)
         self.monitor_port = self.monitor_port or next(spare)
         # nats-server resolves includes relative to the including file, and rejects absolute paths
+        domain = f", domain: {self.js_domain}" if self.js_domain else ""
         include = (f'include "{os.path.relpath(self.config_file.resolve(), self.workdir.resolve())}"\n'
                    if self.config_file else "")
         text = (
@@ -173,7 +175,7 @@ class NatsServer:
             f"server_name: {self.server_name}\n"
             f"listen: {LOOPBACK}:{self.port}\n"
             f"http: {LOOPBACK}:{self.monitor_port}\n"
-            f'jetstream {{ store_dir: "{self.store_dir}" }}\n'
+            f'jetstream {{ store_dir: "{self.store_dir}"{domain} }}\n'
             f"{self.config}\n"
         )
         path = self.workdir / "nats-server.conf"

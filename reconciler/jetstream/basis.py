@@ -5,7 +5,8 @@ Not the whole account: in a live account streams and consumers come and go all d
 ephemeral and ordered consumers, other teams' streams), and a saved plan that any of them made
 stale would almost never apply. What the plan depends on (``covered``):
 
-- the declared resources (present or not: one appearing since is a change too);
+- the declared resources (present or not: one appearing since is a change too), KV keys included,
+  each recorded by its revision only (a saved plan holds no value);
 - the streams their defaults come from: a declared consumer's stream, a declared mirror's origin;
 - whatever the plan changes or deletes: with ``--prune``, the resources the planner chose to
   delete, so whatever decides what ``--prune`` may delete decides what is covered;
@@ -28,7 +29,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from ..manifest.model import Desired
-from ..plan.address import CONSUMER, JETSTREAM, STREAM, STREAM_KINDS, Address
+from ..plan.address import CONSUMER, JETSTREAM, KV_ENTRY, STREAM, STREAM_KINDS, Address
 from ..plan.model import Action, Change, FieldChange, Plan
 from .bucket_streams import stream_name
 from .normalize import as_read, is_ephemeral
@@ -41,6 +42,7 @@ _TAKES_ITS_CONSUMERS = (Action.REPLACE, Action.DELETE)
 def covered(desired: Desired, plan: Plan, live: Live) -> set[Address]:
     """What this plan reads and would touch in the JetStream account (see the module's docstring)."""
     addresses = {resource.address for resource in [*desired.streams.values(), *desired.consumers.values()]}
+    addresses |= {entry.address for entry in desired.entries.values()}  # KV keys: by their revision
     for resource in desired.streams.values():
         related = related_stream(resource, (live.streams.get(resource.name) or {}).get("config"))
         addresses |= {STREAM.address(related)} if related else set()
@@ -64,6 +66,11 @@ def recorded(desired: Desired, plan: Plan, live: Live, also: Iterable[str] = ())
             item, offline = live.streams.get(stream_name(address)), live.offline_reason(stream_name(address))
         elif address.kind is CONSUMER:
             item, offline = live.consumers.get(address.names), live.offline_reason(*address.names)
+        elif address.kind is KV_ENTRY:  # a key's revision, never its value (entries.py)
+            state = live.entries.get(address.names)
+            if state is not None and state.revision:
+                entries[address] = {"config": {"revision": state.revision}}
+            continue
         else:
             continue
         if item is not None:

@@ -7,6 +7,7 @@ drop fields they do not know), so every JetStream call in the project goes throu
 from __future__ import annotations
 
 import asyncio
+import base64
 import itertools
 import json
 import re
@@ -40,6 +41,14 @@ def _decode(data: bytes) -> dict[str, Any] | None:
     except ValueError:
         return None
     return value if isinstance(value, dict) else None
+
+
+def stored_headers(raw: str | None) -> dict[str, str]:
+    """The headers of a message STREAM.MSG.GET returned (``hdrs``: base64 of ``NATS/1.0\r\nName: value...``)."""
+    if not raw:
+        return {}
+    lines = base64.b64decode(raw).decode(errors="replace").split("\r\n")[1:]
+    return {k.strip(): v.strip() for k, _, v in (line.partition(":") for line in lines if ":" in line)}
 
 
 class NoResponders(Exception):

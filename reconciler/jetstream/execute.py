@@ -1,7 +1,8 @@
 """Apply the JetStream part of a plan: every request as soon as what it depends on is done.
 
-Two phases: deletes (a stream after its consumers), then writes (a stream after the origins,
-mirror and sources, written with it; a consumer after its stream; a pause after its update). Up to
+Three phases: deletes (a stream after its consumers), then writes (a stream after the origins,
+mirror and sources, written with it; a consumer after its stream; a pause after its update), then
+the declared keys of KV buckets (entries.py: their buckets exist by then). Up to
 ``concurrency`` requests are in flight. The first failed request stops the apply once the
 requests already in flight have answered: each step is reported as done, failed or not done,
 and since the live servers are the truth, the next plan is exactly the rest.
@@ -13,13 +14,17 @@ import asyncio
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import JsctlError
-from ..plan.address import STREAM_KINDS, Address
+from ..plan.address import KV_ENTRY, STREAM_KINDS, Address
 from ..plan.model import Action, Change
 from .bucket_streams import stream_name
 from .client import JetStreamApi
+from .defaults import local_origin
+
+if TYPE_CHECKING:
+    from .entries import EntryWriter
 
 DONE, FAILED, NOT_DONE = "done", "failed", "not done"
 NO_ANSWER = "no answer"  # sent, not answered (yet): the server may carry it out after an interrupted apply
@@ -42,6 +47,7 @@ class Step:
     error: str = ""
     after: list[Step] = field(default_factory=list, repr=False)  # steps that must be done first
     reply: dict[str, Any] | None = field(default=None, repr=False)  # the server's answer: what it stored
+    change: Change | None = field(default=None, repr=False)  # a KV entry's: what entries.EntryWriter writes
 
     @property
     def is_stream(self) -> bool:
@@ -75,6 +81,11 @@ def stream_and_consumer(address: Address) -> tuple[str, str | None]:
 
 def steps_for(change: Change) -> list[Step]:
     """The API requests one change needs, in order (a replace is a delete and a create)."""
+    if change.address.kind is KV_ENTRY:  # a publish to the key (entries.py), expecting the revision planned
+        from .entries import kv_subject
+
+        return [Step(change.address, str(change.action), kv_subject(*change.address.names), change.desired,
+                     change=change)]
     stream, consumer = stream_and_consumer(change.address)
     if consumer is None:
         delete = Step(change.address, "delete", f"STREAM.DELETE.{stream}")
@@ -139,14 +150,17 @@ def scale_before_move(change: Change) -> dict[str, Any] | None:
 
 
 def origins(step: Step) -> set[str]:
-    """The streams a stream write reads from: its mirror's and its sources' origins."""
+    """The streams of this account a stream write reads from: its mirror's and its sources' origins."""
     config = step.payload or {}
-    return {(config.get("mirror") or {}).get("name")} | {source.get("name") for source in config.get("sources") or []}
+    return {local_origin(origin) for origin in [config.get("mirror"), *(config.get("sources") or [])]}
 
 
 def ordered_steps(changes: list[Change]) -> list[list[Step]]:
-    """The requests of ``changes`` in two phases, deletes then writes, with dependencies set inside each."""
+    """The requests of ``changes`` in three phases, deletes, writes, then KV entries, with dependencies
+    set inside each."""
     steps = [s for c in changes if c.changes_something for s in steps_for(c)]
+    entries = [s for s in steps if s.address.kind is KV_ENTRY]
+    steps = [s for s in steps if s.address.kind is not KV_ENTRY]
     deletes = [s for s in steps if s.verb == "delete"]
     consumer_deletes: dict[str, list[Step]] = {}
     for step in deletes:
@@ -165,7 +179,7 @@ def ordered_steps(changes: list[Change]) -> list[list[Step]]:
                                          if not _reads(stream_writes[name], stream))]
         elif stream in stream_writes:
             step.after = [*step.after, stream_writes[stream]]
-    return [deletes, writes]
+    return [deletes, writes, entries]
 
 
 def _reads(step: Step, stream: str) -> bool:
@@ -175,13 +189,14 @@ def _reads(step: Step, stream: str) -> bool:
 
 async def execute(api: JetStreamApi, changes: list[Change], *, concurrency: int = WRITE_CONCURRENCY,
                   settle: Callable[[Step], Awaitable[None]] | None = None,
-                  accepted: Callable[[Step], None] | None = None) -> list[Step]:
+                  accepted: Callable[[Step], None] | None = None, entries: EntryWriter | None = None) -> list[Step]:
     """Apply ``changes``; raises ApplyFailed (with every step's status) at the first failed request, or
     when cancelled (then the requests in flight are left unanswered: "no answer").
 
     ``accepted`` sees each step the server accepted, as its reply arrives (verify's head start).
     ``settle`` runs after each successful request, before what depends on it starts (on a cluster:
     wait until what it wrote has converged); its failure stops the apply like a failed request.
+    ``entries`` writes the KV entries' steps (the declared values, jsctl's marks).
     """
     phases = ordered_steps(changes)
     steps = [s for phase in phases for s in phase]
@@ -191,7 +206,11 @@ async def execute(api: JetStreamApi, changes: list[Change], *, concurrency: int 
         nonlocal stopped
         step.status = NO_ANSWER
         try:
-            step.reply = await api.request(step.subject, step.payload, timeout=WRITE_TIMEOUT_S)
+            if step.address.kind is KV_ENTRY:
+                assert entries is not None and step.change is not None, "a KV entry to write and no EntryWriter"
+                step.reply = await entries.write(api, step.change)
+            else:
+                step.reply = await api.request(step.subject, step.payload, timeout=WRITE_TIMEOUT_S)
         except JsctlError as exc:
             step.status, step.error, stopped = FAILED, getattr(exc, "description", str(exc)), True
             return
@@ -201,7 +220,8 @@ async def execute(api: JetStreamApi, changes: list[Change], *, concurrency: int 
 
     async def confirm(step: Step) -> None:
         nonlocal stopped
-        if settle is not None and step.status == DONE:
+        # A KV write needs no settling: its PubAck comes once a quorum of the bucket's replicas stored it.
+        if settle is not None and step.status == DONE and step.address.kind is not KV_ENTRY:
             try:
                 await settle(step)
             except JsctlError as exc:

@@ -25,6 +25,7 @@ from ..manifest.checks import SERVER_OWN_CONSUMER_FIELDS
 from ..manifest.model import CONSUMER, KV, STREAM
 from ..manifest.units import with_units
 from .buckets import bucket_of
+from .defaults import local_origin
 from .normalize import is_ephemeral, normalize, user_metadata
 from .observe import Live
 
@@ -84,7 +85,7 @@ def export_manifests(live: Live, streams: set[str] | None = None, *, include_def
         return with_units(written, unit_table()[kind])
 
     def origin(config: dict[str, Any]) -> dict[str, Any] | None:
-        return (live.streams.get((config.get("mirror") or {}).get("name", "")) or {}).get("config")
+        return (live.streams.get(local_origin(config.get("mirror")) or "") or {}).get("config")
 
     exported = Exported()
     names = sorted(n for n in live.streams if streams is None or n in streams)

@@ -1,9 +1,11 @@
-"""One apply at a time per NATS account: a lock kept in JetStream itself.
+"""One apply at a time per NATS account and JetStream domain: a lock kept in JetStream itself.
 
 The lock is one key (``apply``) in jsctl's own KV bucket (stream ``KV_jsctl_locks``, never planned,
 never shown as unmanaged: ``is_jsctl_internal``), written with raw publishes so every write is conditional:
 ``Nats-Expected-Last-Subject-Sequence`` makes taking, refreshing and releasing the lock
-compare-and-set operations on the key's last sequence (0 = the key was never written).
+compare-and-set operations on the key's last sequence (0 = the key was never written). With a
+JetStream domain (``--js-domain``), every request and write goes through that domain's API prefix, so
+the lock is the domain's own bucket (settings.kv_put_subject).
 
 A holder refreshes the record every third of its TTL. A lock whose last write is older than its
 TTL, judged by the server's clock (message time vs. the ``ts`` of STREAM.INFO, so machines with
@@ -35,7 +37,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import JsctlError, Refused, UserError
-from .client import ApiError, JetStreamApi, PermissionDenied, unanswered
+from .client import ApiError, JetStreamApi, PermissionDenied, stored_headers, unanswered
+from .settings import DEFAULT_API_PREFIX, kv_put_subject
 
 if TYPE_CHECKING:
     from nats.aio.client import Client as NatsClient
@@ -51,6 +54,8 @@ MAX_POLL_S = 1.0
 LEADER_WAIT_S = 10.0
 
 ERR_NO_SUITABLE_PEERS = 10005
+# A leaf node's server reports a cluster name of its own (its server name) without being clustered: R3 is refused
+ERR_REPLICAS_NOT_SUPPORTED = 10074
 ERR_STREAM_NOT_FOUND = 10059
 ERR_NO_MESSAGE = 10037
 # 10071 names the sequence it found; 10164 is the same refusal without it (sent under contention)
@@ -191,19 +196,13 @@ def parse_server_time(text: str) -> datetime:
     return datetime.fromisoformat(text)
 
 
-def _headers(raw: str | None) -> dict[str, str]:
-    if not raw:
-        return {}
-    lines = base64.b64decode(raw).decode(errors="replace").split("\r\n")[1:]
-    return {k.strip(): v.strip() for k, _, v in (line.partition(":") for line in lines if ":" in line)}
-
-
 class LockStore:
     """Reads and conditionally writes the lock key through raw JetStream requests."""
 
-    def __init__(self, nc: NatsClient):
+    def __init__(self, nc: NatsClient, *, prefix: str = DEFAULT_API_PREFIX):
         self.nc = nc
-        self.api = JetStreamApi(nc)
+        self.api = JetStreamApi(nc, prefix=prefix)
+        self.put_subject = kv_put_subject(prefix, LOCK_BUCKET, LOCK_KEY)
         self.ttl_supported = False
 
     async def ensure_bucket(self) -> None:
@@ -247,7 +246,7 @@ class LockStore:
         try:
             return await self.api.request(f"STREAM.CREATE.{LOCK_STREAM}", {**config, "num_replicas": replicas})
         except ApiError as exc:
-            if exc.err_code == ERR_NO_SUITABLE_PEERS and replicas > 1:
+            if exc.err_code in (ERR_NO_SUITABLE_PEERS, ERR_REPLICAS_NOT_SUPPORTED) and replicas > 1:
                 return await self.api.request(f"STREAM.CREATE.{LOCK_STREAM}", {**config, "num_replicas": 1})
             # created concurrently by another jsctl (maybe with other settings): use what is there
             with contextlib.suppress(ApiError):
@@ -265,7 +264,7 @@ class LockStore:
             raise
         message = reply["message"]
         seq = int(message["seq"])
-        if _headers(message.get("hdrs")).get("KV-Operation") in ("DEL", "PURGE") or not message.get("data"):
+        if stored_headers(message.get("hdrs")).get("KV-Operation") in ("DEL", "PURGE") or not message.get("data"):
             return LockState(None, seq, server_now)
         try:
             data = json.loads(base64.b64decode(message["data"]))
@@ -291,7 +290,8 @@ class LockStore:
         if error:
             if error.get("err_code") in ERR_WRONG_LAST_SEQUENCE:
                 return None
-            raise ApiError(LOCK_SUBJECT, error.get("code", 0), error.get("err_code", 0), error.get("description", "?"))
+            raise ApiError(self.put_subject, error.get("code", 0), error.get("err_code", 0),
+                           error.get("description", "?"))
         return int(reply["seq"])
 
 
@@ -304,9 +304,9 @@ class LockStore:
         deadline = time.monotonic() + LEADER_WAIT_S
         while True:
             try:
-                return await self.nc.request(LOCK_SUBJECT, payload, timeout=self.api.timeout, headers=headers)
+                return await self.nc.request(self.put_subject, payload, timeout=self.api.timeout, headers=headers)
             except NatsTimeout:
-                raise unanswered(self.nc, LOCK_SUBJECT, self.api.timeout) from None
+                raise unanswered(self.nc, self.put_subject, self.api.timeout) from None
             except NoRespondersError:
                 if time.monotonic() >= deadline:
                     raise JsctlError(f"the lock bucket's stream {LOCK_STREAM} did not answer within "
@@ -324,10 +324,11 @@ class ApplyLock:
     """
 
     def __init__(self, nc: NatsClient, *, operation: str = "apply", timeout_s: float = DEFAULT_TIMEOUT_S,
-                 ttl_s: float = DEFAULT_TTL_S, tell: Callable[[str], None] | None = None):
+                 ttl_s: float = DEFAULT_TTL_S, tell: Callable[[str], None] | None = None,
+                 prefix: str = DEFAULT_API_PREFIX):
         if ttl_s <= 0:
             raise UserError("the lock TTL must be positive")
-        self.store = LockStore(nc)
+        self.store = LockStore(nc, prefix=prefix)
         self.record = LockRecord.new(operation, ttl_s)
         self.timeout_s, self.tell = max(0.0, timeout_s), tell or (lambda message: None)
         self.seq: int | None = None
@@ -441,17 +442,17 @@ async def _read_existing(store: LockStore) -> LockState | None:
         raise
 
 
-async def current_lock(nc: NatsClient) -> LockRecord | None:
+async def current_lock(nc: NatsClient, *, prefix: str = DEFAULT_API_PREFIX) -> LockRecord | None:
     """The live holder, or None (a missing bucket or an expired record count as free)."""
-    state = await _read_existing(LockStore(nc))
+    state = await _read_existing(LockStore(nc, prefix=prefix))
     if state is None or state.record is None or state.record.expired(state.server_now):
         return None
     return state.record
 
 
-async def force_unlock(nc: NatsClient, lock_id: str) -> LockRecord:
+async def force_unlock(nc: NatsClient, lock_id: str, *, prefix: str = DEFAULT_API_PREFIX) -> LockRecord:
     """Remove the lock with ``lock_id`` whoever holds it; return the record removed."""
-    store = LockStore(nc)
+    store = LockStore(nc, prefix=prefix)
     state = await _read_existing(store)
     if state is None or state.record is None:
         raise UserError(f"no apply lock is held (lock id {lock_id} not found)")

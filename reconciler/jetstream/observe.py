@@ -28,6 +28,8 @@ class Live:
     # the server's reason if it gave one: never taken for absent.
     offline_streams: dict[str, str] = field(default_factory=dict)
     offline_consumers: dict[tuple[str, str], str] = field(default_factory=dict)
+    # (bucket, key) -> entries.LiveEntry: the declared keys of KV buckets, read for a plan (entries.py)
+    entries: dict[tuple[str, str], Any] = field(default_factory=dict)
 
     def offline_reason(self, stream: str, consumer: str | None = None) -> str | None:
         """Why the stream, or (with ``consumer``) the consumer or its stream, is listed but unreadable;

@@ -19,6 +19,7 @@ from ..plan.model import Action, Change, Plan
 from ..plan.policy import is_destructive
 from .bucket_streams import destroyed, stream_address
 from .capabilities import unsupported
+from .defaults import local_origin
 from .diff import field_changes
 from .normalize import is_ephemeral, normalize
 from .observe import Live
@@ -69,7 +70,7 @@ def related_stream(declared: DeclaredResource, live_config: dict[str, Any] | Non
     """The stream some of a declared resource's defaults come from: a consumer's stream, a mirror's
     origin (as declared, else as it is live)."""
     if declared.kind == STREAM_KIND:
-        return (declared.config.get("mirror") or (live_config or {}).get("mirror") or {}).get("name")
+        return local_origin(declared.config.get("mirror") or (live_config or {}).get("mirror"))
     return declared.stream
 
 
@@ -126,9 +127,9 @@ class Planner:
             self.errors += [f"{resource.address}: {p}" for p in unsupported(resource.kind, resource.config,
                                                                             self.version)]
         ident = self.live.identity
-        return Plan(self.planned(), self.errors, {"nats": {"server_version": ident.version, "server_name": ident.name,
-                                                           "api_level": ident.api_level, "cluster": ident.cluster,
-                                                           "account": ident.account}})
+        nats = {"server_version": ident.version, "server_name": ident.name, "api_level": ident.api_level,
+                "cluster": ident.cluster, "account": ident.account}
+        return Plan(self.planned(), self.errors, {"nats": nats | ({"domain": ident.domain} if ident.domain else {})})
 
     def planned(self) -> list[Change]:
         """The changes alone, without the version checks (verify plans again what was checked)."""

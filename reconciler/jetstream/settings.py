@@ -36,6 +36,7 @@ class NatsSettings:
     tls_key: str | None = None
     tls_first: bool = False
     context: str | None = None
+    js_domain: str | None = None  # the JetStream domain whose API jsctl talks to (api_prefix)
 
     @property
     def servers(self) -> list[str]:
@@ -69,6 +70,7 @@ _CONTEXT_KEYS = {
     "cert": "tls_cert",
     "key": "tls_key",
     "tls_first": "tls_first",
+    "jetstream_domain": "js_domain",  # jsm.go's natscontext key, as `nats context add --js-domain` writes it
 }
 
 
@@ -110,8 +112,48 @@ def resolve_nats_settings(given: NatsSettings, env: Mapping[str, str] | None = N
     unset = {f.name: from_context[f.name] for f in fields(given)
              if f.name in from_context and getattr(given, f.name) in (None, False)}
     settings = replace(given, **unset)
+    if given.js_domain is None and settings.js_domain is not None:  # the caller checked its own (check_domain)
+        check_domain(settings.js_domain, f"nats context {settings.context or '(selected)'}: jetstream_domain")
     for path_field in ("nkey", "creds", "tls_ca", "tls_cert", "tls_key"):
         value = getattr(settings, path_field)
         if value:
             settings = replace(settings, **{path_field: os.path.expanduser(value)})
     return settings
+
+
+DEFAULT_API_PREFIX = "$JS.API"
+
+
+def domain_problem(domain: str) -> str | None:
+    """Why nats-server would refuse ``domain`` as a JetStream domain name, or None: not empty, no whitespace,
+    '.', '*' or '>' (its validateJetStreamOptions: isValidName, and ``$JS.<domain>.API.>`` a valid subject)."""
+    from ..manifest.subjects import character_problem
+
+    if not domain:
+        return "the JetStream domain must not be empty"
+    problem = character_problem(domain)
+    if not problem and any(char in ".*>" for char in domain):
+        problem = "must not contain '.', '*' or '>'"
+    return f"invalid JetStream domain {domain!r}: {problem}" if problem else None
+
+
+def check_domain(domain: str, source: str) -> None:
+    """Raise a UserError naming ``source`` (a flag, a variable, a file) when ``domain`` is no domain name."""
+    problem = domain_problem(domain)
+    if problem:
+        raise UserError(f"{source}: {problem}")
+
+
+def api_prefix(settings: NatsSettings) -> str:
+    """The subject prefix of the JetStream API jsctl talks to: ``$JS.<domain>.API`` with a domain, else ``$JS.API``."""
+    return f"$JS.{settings.js_domain}.API" if settings.js_domain else DEFAULT_API_PREFIX
+
+
+def kv_put_subject(prefix: str, bucket: str, key: str) -> str:
+    """Where a key-value entry is written. In a JetStream domain, through the domain's API prefix as nats.go's KV
+    does (``$JS.<domain>.API.$KV.<bucket>.<key>``): the server of that domain stores it, whichever server the
+    client is connected to (measured 2.10-2.15: tests/matrix/test_domains.py), while a bare ``$KV.`` subject
+    goes to the bucket of whichever domain's server takes it. Without a domain, the bare subject, as every
+    client writes it."""
+    subject = f"$KV.{bucket}.{key}"
+    return subject if prefix == DEFAULT_API_PREFIX else f"{prefix}.{subject}"

@@ -16,7 +16,8 @@ from __future__ import annotations
 import contextlib
 
 from ..errors import JsctlError
-from ..manifest.model import Desired
+from ..manifest.model import DeclaredEntry, Desired
+from ..plan.address import KV_ENTRY, Address
 from ..plan.model import Change
 from .execute import DONE, Step, stream_and_consumer
 from .normalize import NormalizeCache, normalize
@@ -61,7 +62,8 @@ def live_after(before: Live, steps: list[Step]) -> Live:
 
 def verify(desired: Desired, before: Live, steps: list[Step], *, prune: bool = False,
            ownership: Ownership = NO_OWNER, normalized: Normalizer = normalize) -> None:
-    """Raise VerifyFailed naming every field the server did not keep as sent."""
+    """Raise VerifyFailed naming every field the server did not keep as sent (KV entries: entries.py's)."""
+    steps = [s for s in steps if s.address.kind is not KV_ENTRY]
     touched = {stream_and_consumer(s.address)[0] for s in steps}
     if not touched:
         return
@@ -78,6 +80,12 @@ def verify(desired: Desired, before: Live, steps: list[Step], *, prune: bool = F
         raise VerifyFailed("verify after apply: " + "; ".join(describe_leftover(c) for c in leftovers))
 
 
+def written_entries(desired: Desired, steps: list[Step]) -> dict[Address, DeclaredEntry | None]:
+    """The KV keys apply's ``steps`` wrote, each with its declared entry (None: pruned), for entries.verify_entries."""
+    return {step.address: desired.entries.get(step.address.names) for step in steps  # type: ignore[call-overload]
+            if step.address.kind is KV_ENTRY and step.status == DONE}
+
+
 class Verifier:
     """verify() for one apply, its normalizing done ahead: ``accepted`` (execute's hook) normalizes each
     write's reply and the desired config it is checked against as the reply arrives, into the cache
@@ -89,7 +97,7 @@ class Verifier:
         self.planner = Planner(desired, self.current, normalized=normalized)
 
     def accepted(self, step: Step) -> None:
-        if step.verb not in ("create", "update") or not step.reply:
+        if step.verb not in ("create", "update") or not step.reply or step.address.kind is KV_ENTRY:
             return
         stream, consumer = stream_and_consumer(step.address)
         if consumer is None:

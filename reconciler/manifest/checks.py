@@ -272,6 +272,7 @@ def stream_mirror(config: Config, report: Report) -> None:
         if config.get(field):
             report((field,), message)
     _check_origin(mirror, ("mirror",), report)
+    _check_external(mirror, ("mirror",), report)
 
 
 def stream_sources(config: Config, report: Report) -> None:
@@ -283,6 +284,41 @@ def stream_sources(config: Config, report: Report) -> None:
             report(("sources", index), f"duplicate source {source.get('name')!r} (same stream, filter and transforms)")
         seen.add(key)
         _check_origin(source, ("sources", index), report)
+        _check_external(source, ("sources", index), report)
+
+
+OWN_API_PREFIX = "$JS.API"
+
+
+def _check_external(origin: Config, at: Path_, report: Report) -> None:
+    """A mirror or source in another JetStream domain or account, as nats-server's checkStreamCfg takes it:
+    ``api`` a literal subject other than the account's own ``$JS.API`` (a domain's is ``$JS.<domain>.API``),
+    ``deliver`` a literal subject."""
+    external = origin.get("external")
+    if not isinstance(external, dict):
+        return
+    at = (*at, "external")
+    api, deliver = external.get("api"), external.get("deliver")
+    if isinstance(api, str) and not character_problem(api):
+        problem = _literal_subject_problem(api, "the other domain's or account's API prefix, e.g. $JS.hub.API")
+        if problem:
+            report((*at, "api"), problem)
+        elif api == OWN_API_PREFIX:
+            report((*at, "api"), f"{OWN_API_PREFIX} is this account's own API: name the other domain's "
+                                 "($JS.<domain>.API) or the prefix another account's API is imported under")
+    if isinstance(deliver, str) and deliver and not character_problem(deliver):
+        problem = _literal_subject_problem(deliver, "the subject prefix the origin's messages are delivered on")
+        if problem:
+            report((*at, "deliver"), problem)
+
+
+def _literal_subject_problem(prefix: str, what: str) -> str | None:
+    if not prefix:
+        return f"must not be empty: {what}"
+    problem = subject_problem(prefix)
+    if problem is None and has_wildcard(prefix):
+        problem = f"{prefix!r} has a wildcard"
+    return f"{problem}: {what}, a subject without wildcards" if problem else None
 
 
 def _check_origin(origin: Config, at: Path_, report: Report) -> None:

@@ -38,14 +38,30 @@ class DeclaredResource:
         return resource_address(self.kind, self.name, self.stream)
 
 
+@dataclass(frozen=True)
+class DeclaredEntry:
+    """A key of a KV bucket with the value jsctl keeps it at (``entries:`` of a bucket, bucket_checks.py)."""
+
+    bucket: str
+    key: str
+    value: bytes = field(repr=False)
+    sensitive: bool = False  # never shown: plans, saved plans, errors
+    origin: str = ""  # "file:line:column", for messages
+
+    @property
+    def address(self) -> Address:
+        return plan_address.KV_ENTRY.address(self.bucket, self.key)
+
+
 @dataclass
 class Desired:
     streams: dict[str, DeclaredResource] = field(default_factory=dict)
     consumers: dict[tuple[str, str], DeclaredResource] = field(default_factory=dict)  # (stream, name)
     key_value: dict[str, DeclaredResource] = field(default_factory=dict)  # bucket -> its spec (buckets.py)
     object_stores: dict[str, DeclaredResource] = field(default_factory=dict)
-    files: list[str] = field(default_factory=list)  # the manifest files read, for digests
+    files: list[str] = field(default_factory=list)  # the manifest files read (and value_file's), for digests
     hints: list[str] = field(default_factory=list)  # "file:line:col: path: hint: ..." advice, no error
+    entries: dict[tuple[str, str], DeclaredEntry] = field(default_factory=dict)  # (bucket, key): KV keys
 
 
 def addressable(kind: str) -> bool:

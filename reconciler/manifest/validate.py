@@ -12,12 +12,13 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
+from ..errors import keep_secret
 from .bucket_checks import check_buckets, raw_bucket_hints
 from .checks import check_items
 from .gotypes import range_problems
 from .item import Item
 from .load import Document, Path_, Problem
-from .model import CONSUMER, KV, OBJ, STREAM, DeclaredResource, Desired
+from .model import CONSUMER, KV, OBJ, STREAM, DeclaredEntry, DeclaredResource, Desired
 from .patches import apply_patches
 from .schema import SECTIONS, TOP_LEVEL, schema_errors, unit_table
 from .suggest import did_you_mean
@@ -45,9 +46,22 @@ def validate_documents(documents: list[Document], problems: list[Problem]) -> De
                                     item.config.get("stream") if item.kind == CONSUMER else None)
         if item.kind == CONSUMER:
             desired.consumers.setdefault((resource.stream, resource.name), resource)
-        else:
-            by_name[item.kind].setdefault(resource.name, resource)
+        elif by_name[item.kind].setdefault(resource.name, resource) is resource and item.kind == KV:
+            _add_entries(desired, item)  # the bucket declared first: a duplicate is an error, its entries unread
     return desired
+
+
+def _add_entries(desired: Desired, item: Item) -> None:
+    """A checked KV bucket's declared keys (bucket_checks.py read them) as DeclaredEntry, the files their
+    values come from (a saved plan digests them), and each sensitive value kept secret (errors.scrub)."""
+    for key, entry in (item.config.get("entries") or {}).items():
+        line, column = item.document.mark((*item.path, "entries", key))
+        desired.entries[(item.name, key)] = DeclaredEntry(item.name, key, entry["value"].encode(), entry["sensitive"],
+                                                          f"{item.document.file}:{line}:{column}")
+        if entry["sensitive"]:
+            keep_secret(entry["value"])
+        if "value_file" in entry:
+            desired.files.append(entry["value_file"])
 
 
 def _document_items(document: Document, problems: list[Problem]) -> list[Item]:

@@ -3,7 +3,8 @@
 An address is ``KIND/NAME...`` (README, "Plans"): ``stream/NAME``, ``consumer/STREAM/NAME``,
 ``kv/BUCKET``, ``objectstore/BUCKET``,
 ``db/revision/REV``, ``db/table/NAME``, ``db/column/TABLE.COLUMN``, ``db/index/NAME``,
-``db/constraint/NAME``, ``db/function/NAME(ARGUMENT TYPES)``, ``db/trigger/TABLE.NAME``, ``db/view/NAME``.
+``db/constraint/NAME``, ``db/function/NAME(ARGUMENT TYPES)``, ``db/trigger/TABLE.NAME``, ``db/view/NAME``,
+``kv/BUCKET/KEY`` (a declared key of a KV bucket; the key may hold ``/``: ``kv/B/a/b`` is key ``a/b``).
 ``Address`` is that text (a ``str``, so it prints, compares and serializes as one) that also knows
 its ``Kind``: which target it belongs to and its label in metrics. A new kind of resource is one more
 ``Kind`` below; an address of a kind this jsctl does not know still has one
@@ -25,11 +26,12 @@ class Kind:
     prefix: str
     target: str  # JETSTREAM or DATABASE
     names: int  # how many ``/``-separated names follow the prefix
+    title: str = ""  # its label when kinds share a prefix (``kv/B`` and ``kv/B/KEY``)
 
     @property
     def label(self) -> str:
-        """The kind in metrics and summaries: ``stream``, ``db_table``."""
-        return self.prefix.replace("/", "_")
+        """The kind in metrics and summaries: ``stream``, ``db_table``, ``kv_entry``."""
+        return self.title or self.prefix.replace("/", "_")
 
     def address(self, *names: str) -> Address:
         if len(names) != self.names:
@@ -50,11 +52,15 @@ DB_FUNCTION = Kind("db/function", DATABASE, 1)  # NAME(ARGUMENT TYPES): its iden
 DB_TRIGGER = Kind("db/trigger", DATABASE, 1)  # TABLE.NAME
 DB_VIEW = Kind("db/view", DATABASE, 1)  # a view or a materialized view
 DB = Kind("db", DATABASE, 0)  # the database itself: a difference of a kind a newer Alembic reports
+KV_ENTRY = Kind("kv", JETSTREAM, 2, "kv_entry")  # BUCKET/KEY: a key may hold "/", a bucket name cannot
 
 BUCKET_KINDS = frozenset({KV, OBJECTSTORE})
 STREAM_KINDS = frozenset({STREAM}) | BUCKET_KINDS  # a stream, or a bucket that is one underneath
-KINDS = {kind.prefix: kind for kind in (STREAM, CONSUMER, KV, OBJECTSTORE, DB_REVISION, DB_TABLE, DB_COLUMN,
-                                        DB_INDEX, DB_CONSTRAINT, DB_FUNCTION, DB_TRIGGER, DB_VIEW, DB)}
+KINDS = {kind.label: kind for kind in (STREAM, CONSUMER, KV, OBJECTSTORE, DB_REVISION, DB_TABLE, DB_COLUMN,
+                                       DB_INDEX, DB_CONSTRAINT, DB_FUNCTION, DB_TRIGGER, DB_VIEW, DB, KV_ENTRY)}
+_BY_PREFIX: dict[str, list[Kind]] = {}  # kinds sharing a prefix: the one with more names first
+for _kind in sorted(KINDS.values(), key=lambda kind: -kind.names):
+    _BY_PREFIX.setdefault(_kind.prefix, []).append(_kind)
 
 
 class Address(str):
@@ -65,13 +71,15 @@ class Address(str):
     def _split(self) -> tuple[Kind, tuple[str, ...]]:
         parts = self.split("/", 2)
         for prefix in ("/".join(parts[:2]), parts[0]):  # "db/table" before "db"
-            kind, rest = KINDS.get(prefix), self[len(prefix) + 1:]
-            if kind is None or bool(rest) != bool(kind.names):
-                continue
-            # the last name may hold a "/" (a quoted Postgres name); stream and consumer names cannot
-            names = tuple(rest.split("/", kind.names - 1)) if kind.names else ()
-            if len(names) == kind.names:
-                return kind, names
+            rest = self[len(prefix) + 1:]
+            for kind in _BY_PREFIX.get(prefix, ()):
+                if bool(rest) != bool(kind.names):
+                    continue
+                # the last name may hold a "/" (a quoted Postgres name, a KV key); stream, consumer and
+                # bucket names cannot
+                names = tuple(rest.split("/", kind.names - 1)) if kind.names else ()
+                if len(names) == kind.names:
+                    return kind, names
         # Not a kind of this jsctl's: still a kind, named by its prefix ("db/x/NAME" is a database's).
         database = parts[0] == "db" and len(parts) > 2
         prefix = "/".join(parts[:2]) if database else parts[0]

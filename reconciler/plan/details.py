@@ -6,7 +6,8 @@
 - ``owner``: the project that owns the live resource (its ``io.jsctl.owner``), on notes of undeclared
   resources and on changes that take a resource over from another project;
 - ``revision``: the database revision an upgrade runs: its file, SQL and risks;
-- ``message``: a revision's message, or why a database is adopted.
+- ``message``: a revision's message, or why a database is adopted;
+- ``sensitive``: a KV entry whose value is never shown (its diff's before and after are null).
 
 A ``Risk`` is one SQL statement with its findings, each a flag (the names below) and a note saying
 why. In the plan's JSON a finding is written ``"flag: note"`` (the documented format); ``to_dict`` and
@@ -93,6 +94,7 @@ class Details:
     destroys: dict[str, Any] | None = None
     adopts: bool = False
     owner: str | None = None
+    sensitive: bool = False
 
     @property
     def flags(self) -> list[str]:
@@ -114,6 +116,8 @@ class Details:
             data["adopts"] = True
         if self.owner is not None:
             data["owner"] = self.owner
+        if self.sensitive:
+            data["sensitive"] = True
         return data
 
     @classmethod
@@ -122,4 +126,5 @@ class Details:
         if "sql" in data:
             revision = RevisionInfo(data.get("from"), data.get("file"), data["sql"],
                                     [Risk.from_dict(risk) for risk in data.get("risks", [])])
-        return cls(data.get("message"), revision, data.get("destroys"), bool(data.get("adopts")), data.get("owner"))
+        return cls(data.get("message"), revision, data.get("destroys"), bool(data.get("adopts")), data.get("owner"),
+                   bool(data.get("sensitive")))

@@ -38,7 +38,7 @@ async def _apply_lock(session: JetStreamSession | None, timeout: float,
     from ..jetstream.lock import ApplyLock
 
     assert session.api is not None
-    async with ApplyLock(session.api.nc, timeout_s=timeout, tell=tell) as lock:
+    async with ApplyLock(session.api.nc, timeout_s=timeout, tell=tell, prefix=session.api.prefix) as lock:
         yield lock
 
 

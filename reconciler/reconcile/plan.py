@@ -157,7 +157,7 @@ async def _current_basis(session: JetStreamSession | None, desired: Desired | No
     """The basis now, to check ``saved`` against (both halves observed, not planned again)."""
     halves: list[Any] = []
     if session is not None and desired is not None:
-        halves.append(session.observe())
+        halves.append(session.observe(entries_of=desired, prune=target.prune))
     if target.database:
         halves.append(asyncio.to_thread(_database_basis, target.database))
     results = await asyncio.gather(*halves)

@@ -23,7 +23,7 @@ from ..db.settings import DatabaseSettings
 from ..errors import UserError
 from ..jetstream.client import ApiError, JetStreamApi
 from ..jetstream.connect import connect_nats
-from ..jetstream.settings import NatsSettings
+from ..jetstream.settings import NatsSettings, api_prefix
 from .events import BadEvent, Event, amount_text, message_id, parse_event
 from .monitor import CHECKS, HEALTH_INTERVAL, RUNNING, STARTING, STOPPING, Monitor
 from .report import Reporter, describe
@@ -120,11 +120,11 @@ class Worker:
                                      reconnected_cb=self._on_reconnect)
         watch = None
         try:
-            self.api = JetStreamApi(self.nc)
+            self.api = JetStreamApi(self.nc, prefix=api_prefix(s.nats))
             info = await self._consumer_info()
             self._clamp_batch(info["config"])
             await self.store.open()
-            self.pull = Puller(self.nc, s.stream, s.consumer)
+            self.pull = Puller(self.nc, s.stream, s.consumer, prefix=self.api.prefix)
             self.verdicts = AckedPublisher(self.nc)
             await self.pull.start()
             await self.verdicts.start()

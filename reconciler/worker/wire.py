@@ -22,6 +22,8 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from nats.errors import BadHeaderError
 
+from ..jetstream.settings import DEFAULT_API_PREFIX
+
 if TYPE_CHECKING:
     from nats.aio.client import Client as NatsClient
     from nats.aio.msg import Msg
@@ -63,9 +65,10 @@ class Puller:
     stream pauses for ``linger`` seconds. Messages of a request that outlives a fetch are kept for the next.
     """
 
-    def __init__(self, nc: NatsClient, stream: str, consumer: str, *, linger: float = 0.003):
+    def __init__(self, nc: NatsClient, stream: str, consumer: str, *, linger: float = 0.003,
+                 prefix: str = DEFAULT_API_PREFIX):
         self.nc, self.linger = nc, linger
-        self.next_subject = f"$JS.API.CONSUMER.MSG.NEXT.{stream}.{consumer}"
+        self.next_subject = f"{prefix}.CONSUMER.MSG.NEXT.{stream}.{consumer}"
         self.buffer: deque[Msg] = deque()
         self.arrived = asyncio.Event()
         self.open_until = 0.0  # monotonic deadline of the open request; 0 when none is open

@@ -86,3 +86,7 @@ def test_the_target_is_named_at_the_top():
     assert render_markdown(Plan(context=clustered)).splitlines()[2] == (
         "**Target:** NATS cluster <code>C&lt;1&gt;</code> (nats-server 2.11.11)")
     assert "Target" not in render_markdown(Plan())
+    in_domain = {"nats": {**single["nats"], "domain": "leaf"}}
+    assert render_markdown(Plan(context=in_domain)).splitlines()[2] == (
+        "**Target:** NATS server <code>n1</code> (nats-server 2.12.8), account <code>APP</code>, "
+        "JetStream domain <code>leaf</code>")

@@ -72,3 +72,6 @@ def test_every_series_names_the_target():
     clustered = {"nats": {"server_version": "2.12.8", "server_name": "n2", "api_level": 3, "cluster": "C1",
                           "account": None}}
     assert ("jsctl_plan_drift", (("cluster", "C1"),)) in samples(render_prometheus(Plan(context=clustered), 10))
+    in_domain = {"nats": {**clustered["nats"], "domain": "leaf"}}
+    assert ("jsctl_plan_drift", (("cluster", "C1"), ("domain", "leaf"))) in samples(
+        render_prometheus(Plan(context=in_domain), 10))

@@ -145,6 +145,14 @@ def test_other_target_is_stale_but_another_node_of_the_same_cluster_is_not():
         "this is cluster staging (nats-server 2.12.8)"]
 
 
+def test_a_plan_for_one_jetstream_domain_is_stale_for_another():
+    leaf = PlanBasis(target=target_of(ServerIdentity("hub", "A", "2.12.8", None, 3, domain="leaf")))
+    hub = PlanBasis(target=target_of(ServerIdentity("hub", "A", "2.12.8", None, 3, domain="hub")))
+    assert stale_reasons(leaf, hub) == [
+        "the target differs: the plan was made against server hub (nats-server 2.12.8), JetStream domain leaf, "
+        "this is server hub (nats-server 2.12.8), JetStream domain hub"]
+
+
 def test_plan_from_another_jsctl_version_is_refused():
     saved = SavedPlan(a_plan(), basis({}), jsctl_version="0.0.1")
     with pytest.raises(Refused, match=r"made by jsctl 0\.0\.1"):

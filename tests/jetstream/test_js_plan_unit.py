@@ -252,8 +252,10 @@ def test_apply_dependencies_follow_the_documented_order():
     changes = [Change("consumer/M/C", "create", desired={}), Change("stream/M", "create",
                                                                     desired={"name": "M", "mirror": {"name": "O"}}),
                Change("stream/O", "replace", desired={"name": "O"}), Change("consumer/OLD/X", "delete"),
-               Change("stream/OLD", "delete")]
-    deletes, writes = ordered_steps(changes)
+               Change("stream/OLD", "delete"), Change("kv/CONFIG/a/b", "update", desired={"revision": 3})]
+    deletes, writes, entries = ordered_steps(changes)
+    assert [(s.verb, s.address, s.subject, s.payload) for s in entries] == [  # last: their buckets exist then
+        ("update", "kv/CONFIG/a/b", "$KV.CONFIG.a/b", {"revision": 3})]
     assert {(s.verb, s.address) for s in deletes} == {("delete", "consumer/OLD/X"), ("delete", "stream/OLD"),
                                                       ("delete", "stream/O")}
     after = {(s.verb, s.address): {(d.verb, d.address) for d in s.after} for s in deletes + writes}

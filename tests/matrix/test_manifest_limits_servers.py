@@ -54,6 +54,10 @@ REFUSED = {  # what every supported version refuses in a stream config
     "uint64 beyond its range": {"first_seq": U64 + 1},
     "a duration beyond int64": {"max_age": I64 + 1},
     "1.0 for an integer": {"num_replicas": 1.0},
+    "an external API prefix with a wildcard": {"sources": [{"name": "S", "external": {"api": "$JS.*.API"}}]},
+    "the account's own API as an external prefix": {"sources": [{"name": "S", "external": {"api": "$JS.API"}}]},
+    "an external deliver prefix with a wildcard": {
+        "sources": [{"name": "S", "external": {"api": "$JS.hub.API", "deliver": "dl.*"}}]},
 }
 
 

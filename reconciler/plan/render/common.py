@@ -7,7 +7,7 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
-from ..address import BUCKET_KINDS, JETSTREAM, STREAM, STREAM_KINDS, Kind
+from ..address import BUCKET_KINDS, JETSTREAM, KV_ENTRY, STREAM, STREAM_KINDS, Kind
 from ..model import CHANGING_ACTIONS, NOTE_ACTIONS, Action, Change, FieldChange, Plan
 
 ORDER = [Action.CREATE, Action.UPDATE, Action.REPLACE, Action.DELETE]  # then other changing actions by name
@@ -22,6 +22,21 @@ def show(value: Any) -> str:
         return "(none)"
     scalar = _SCALARS.get(type(value))
     return scalar(value) if scalar else _encode(value)
+
+
+SHOWN_VALUE_CHARS = 200  # a KV entry's value is cut there in text and Markdown (JSON keeps it whole)
+HIDDEN = "(sensitive: not shown)"
+
+
+def shown_value(change: Change, value: Callable[[str, Any], Any], path: str, raw: Any) -> str:
+    """A field's value as a plan prints it: ``value`` (readable's) in units; a sensitive KV entry's never;
+    a KV entry's shortened past SHOWN_VALUE_CHARS."""
+    if change.details.sensitive:
+        return HIDDEN
+    text = show(value(path, raw))
+    if change.address.kind is KV_ENTRY and len(text) > SHOWN_VALUE_CHARS:
+        return f"{text[:SHOWN_VALUE_CHARS]}… ({len(text)} characters)"
+    return text
 
 
 def summary(plan: Plan) -> str:
@@ -42,10 +57,11 @@ def summary(plan: Plan) -> str:
 
 def target(context: dict[str, Any]) -> dict[str, str]:
     """Where a plan applies, from its context: ``cluster`` (a cluster's name: its nodes take turns) or
-    ``server``, ``account`` when the server said, ``database`` (its URL without credentials)."""
+    ``server``, ``account`` when the server said, ``domain`` (JetStream's, when one is in use),
+    ``database`` (its URL without credentials)."""
     nats = context.get("nats") or {}
     found = {"cluster": nats.get("cluster")} if nats.get("cluster") else {"server": nats.get("server_name")}
-    found |= {"account": nats.get("account"), "database": context.get("database")}
+    found |= {"account": nats.get("account"), "domain": nats.get("domain"), "database": context.get("database")}
     return {key: value for key, value in found.items() if value}
 
 
@@ -63,7 +79,7 @@ def readable(kind: Kind) -> Callable[[str, Any], Any]:
     """(dotted field path, value) -> the value as a manifest writes it: a JetStream field's durations and
     sizes in units (``1y``, ``1GiB``); anything else as it is (JSON keeps the raw integers). A bucket's
     changes are its backing stream's fields."""
-    if kind.target != JETSTREAM:
+    if kind.target != JETSTREAM or kind is KV_ENTRY:
         return lambda path, value: value
     from ...manifest.schema import field_in_units
 
@@ -115,15 +131,17 @@ def field_lines(change: Change, *, as_diff: bool = False, marks: bool = False) -
     value, name = readable(change.address.kind), named(change.address.kind)
 
     def field(path: str, raw: Any) -> str:
-        return f"{name(path)}: {show(value(path, raw))}"
+        return f"{name(path)}: {shown_value(change, value, path, raw)}"
 
     lines = []
     for d in shown_diff(change, marks=marks):
-        if not as_diff:
-            lines.append(f"{field(d.path, d.before)} -> {show(value(d.path, d.after))}")
-            continue
-        lines += [f"- {field(d.path, d.before)}"] if d.before is not None else []
-        lines += [f"+ {field(d.path, d.after)}"] if d.after is not None else []
+        if change.details.sensitive:
+            lines.append(f"{'  ' if as_diff else ''}{field(d.path, None)}")
+        elif not as_diff:
+            lines.append(f"{field(d.path, d.before)} -> {shown_value(change, value, d.path, d.after)}")
+        else:
+            lines += [f"- {field(d.path, d.before)}"] if d.before is not None else []
+            lines += [f"+ {field(d.path, d.after)}"] if d.after is not None else []
     added, note = ("+ ", "  ") if as_diff else ("", "")
     if change.action == Action.CREATE and change.desired and not change.diff:
         settings = _bucket_settings(change)

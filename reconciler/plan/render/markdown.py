@@ -12,7 +12,7 @@ from ..address import DATABASE
 from ..model import Action, Change, Plan
 from ..policy import why_destructive
 from . import database
-from .common import field_lines, flags, named, readable, show, shown_diff, summary, target
+from .common import field_lines, flags, named, readable, shown_diff, shown_value, summary, target
 
 FIELDS_IN_WHY = 4  # fields named in the table's "why" of an update; its section shows them all
 SHORT_VALUE = 24  # values up to this long are shown there too
@@ -66,7 +66,8 @@ def _target_line(context: dict[str, Any]) -> str | None:
     if name[1]:
         version = (context.get("nats") or {}).get("server_version")
         account = f", account {_code(where['account'])}" if "account" in where else ""
-        parts.append(f"NATS {name[0]} {_code(name[1])} (nats-server {html.escape(str(version))}){account}")
+        domain = f", JetStream domain {_code(where['domain'])}" if "domain" in where else ""
+        parts.append(f"NATS {name[0]} {_code(name[1])} (nats-server {html.escape(str(version))}){account}{domain}")
     if "database" in where:
         parts.append(f"database {_code(where['database'])}")
     return f"**Target:** {'; '.join(parts)}" if parts else None
@@ -84,9 +85,12 @@ def _changed_fields(change: Change) -> str:
     fields = []
     diff = shown_diff(change)
     for d in diff[:FIELDS_IN_WHY]:
-        before, after = show(value(d.path, d.before)), show(value(d.path, d.after))
+        before, after = shown_value(change, value, d.path, d.before), shown_value(change, value, d.path, d.after)
         short = len(before) <= SHORT_VALUE and len(after) <= SHORT_VALUE
-        fields.append(f"{name(d.path)} {before} → {after}" if short else name(d.path))
+        if change.details.sensitive:  # one placeholder says it: a value never shown
+            fields.append(f"{name(d.path)} {before}")
+        else:
+            fields.append(f"{name(d.path)} {before} → {after}" if short else name(d.path))
     more = len(diff) - FIELDS_IN_WHY
     return ", ".join(fields) + (f" and {more} more" if more > 0 else "")
 

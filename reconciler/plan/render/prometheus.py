@@ -12,7 +12,7 @@ Metrics (all gauges; the README lists them):
 - ``jsctl_plan_last_check_timestamp_seconds``: when the check ran (Unix time)
 
 Every series of a plan carries the labels naming its target (common.target: ``server`` or ``cluster``,
-``account``, ``database``), so that the reports of two checks on one host do not collide; a check that
+``account``, ``domain``, ``database``), so that the reports of two checks on one host do not collide; a check that
 failed before reaching the servers has none.
 
 Pure: a function of the plan, the time and the error, so it is tested without servers.

@@ -29,7 +29,8 @@ def render_text(plan: Plan) -> str:
     nats = plan.context.get("nats")
     if nats:
         version, level = nats.get("server_version"), nats.get("api_level")
-        out.append(printable(f"JetStream: nats-server {version} (API level {level})"))
+        domain = f", domain {nats['domain']}" if nats.get("domain") else ""
+        out.append(printable(f"JetStream: nats-server {version} (API level {level}){domain}"))
     database_changes = [c for c in plan.changes if c.address.target == DATABASE]
     for change in [c for c in plan.changes if c.address.target != DATABASE]:
         out += _text_change(change)
