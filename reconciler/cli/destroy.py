@@ -38,7 +38,7 @@ if TYPE_CHECKING:
 @nats_options
 def destroy(dry_run: bool, output: str, assume_yes: bool, ownership: Ownership, options: ApplyOptions,
             timeout: Deadline | None, nats: NatsSettings) -> int | None:
-    """Delete every stream and consumer this project owns (metadata io.jsctl.owner) in the target, then
+    """Delete every stream, consumer and bucket this project owns (metadata io.jsctl.owner) in the target, then
     verify; needs an owner and --allow-destructive, and asks first (--yes without a terminal).
 
     Reads no manifest. Resources of other projects, and those jsctl did not create or recorded no owner

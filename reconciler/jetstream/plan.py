@@ -122,7 +122,8 @@ class Planner:
 
     def plan(self) -> Plan:
         declared = self.desired
-        for resource in [*declared.streams.values(), *declared.consumers.values(), *declared.key_value.values()]:
+        for resource in [*declared.streams.values(), *declared.consumers.values(), *declared.key_value.values(),
+                         *declared.object_stores.values()]:  # a bucket's own fields, as well as its stream's
             self.errors += [f"{resource.address}: {p}" for p in unsupported(resource.kind, resource.config,
                                                                             self.version)]
         ident = self.live.identity
