@@ -6,6 +6,8 @@ a failure to check (server unreachable, bad input, a usage error, --timeout) is 
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from ..deadline import Deadline, run
@@ -13,7 +15,7 @@ from ..errors import JsctlError
 from ..health.evaluate import UNKNOWN
 from ..jetstream.settings import NatsSettings
 from ..manifest.model import CONSUMER, STREAM, DeclaredResource, Desired
-from .options import manifest_option, nats_options, timeout_option
+from .options import environment_options, manifest_option, nats_options, timeout_option
 
 
 class NagiosCommand(click.Command):
@@ -33,7 +35,7 @@ def _threshold_options(func):
     return func
 
 
-def _declared(ctx: click.Context, files: tuple[str, ...], streams: tuple[str, ...],
+def _declared(ctx: click.Context, files: tuple[str, ...], variables: dict[str, Any], streams: tuple[str, ...],
               consumers: tuple[str, ...]) -> Desired:
     """The manifests' streams and consumers (-f, or the default files when present), narrowed to the
     ones named by --stream/--consumer; a name no manifest declares is checked for existence and health only."""
@@ -43,7 +45,7 @@ def _declared(ctx: click.Context, files: tuple[str, ...], streams: tuple[str, ..
     from ..reconcile.plan import load_manifests
 
     have_manifests = bool(files) or any(Path(f).exists() for f in DEFAULT_FILES)
-    declared = load_manifests(files) if have_manifests else Desired()
+    declared = load_manifests(files, variables) if have_manifests else Desired()
     if not streams and not consumers:
         return declared
     chosen = Desired(files=declared.files)
@@ -59,6 +61,7 @@ def _declared(ctx: click.Context, files: tuple[str, ...], streams: tuple[str, ..
 
 
 @click.command(cls=NagiosCommand)
+@environment_options
 @manifest_option
 @click.option("--stream", "streams", multiple=True, metavar="NAME", help="A stream to check (repeatable).")
 @click.option("--consumer", "consumers", multiple=True, metavar="STREAM/NAME", help="A consumer to check (repeatable).")
@@ -67,8 +70,9 @@ def _declared(ctx: click.Context, files: tuple[str, ...], streams: tuple[str, ..
 @timeout_option
 @nats_options
 @click.pass_context
-def check(ctx: click.Context, files: tuple[str, ...], streams: tuple[str, ...], consumers: tuple[str, ...],
-          output: str, timeout: Deadline | None, nats: NatsSettings, **thresholds: str | None) -> None:
+def check(ctx: click.Context, files: tuple[str, ...], variables: dict[str, Any], streams: tuple[str, ...],
+          consumers: tuple[str, ...], output: str, timeout: Deadline | None, nats: NatsSettings,
+          **thresholds: str | None) -> None:
     """Check that the declared streams, consumers and buckets exist, match their manifests and are healthy.
 
     Measures: consumer unprocessed messages (lag), ack pending against max_ack_pending
@@ -81,7 +85,7 @@ def check(ctx: click.Context, files: tuple[str, ...], streams: tuple[str, ...], 
 
     flags = {name.replace("_", "-"): value for name, value in thresholds.items()}
     try:
-        desired = _declared(ctx, files, streams, consumers)
+        desired = _declared(ctx, files, variables, streams, consumers)
         if not (desired.streams or desired.consumers or desired.key_value or desired.object_stores):
             raise JsctlError("nothing to check: no manifests declare a stream, consumer or bucket, and none was "
                              "named with --stream or --consumer")

@@ -10,7 +10,15 @@ import click
 
 from ..errors import UserError
 from ..jetstream.settings import NatsSettings
-from .options import jetstream_apply_options, nats_options, output_option, owner_options, timeout_option
+from .options import (
+    environment_options,
+    jetstream_apply_options,
+    nats_options,
+    output_option,
+    owner_options,
+    target_in_environment,
+    timeout_option,
+)
 from .run import run_apply, show_plan
 
 if TYPE_CHECKING:
@@ -20,6 +28,7 @@ if TYPE_CHECKING:
 
 
 @click.command()
+@environment_options
 @click.option("--dry-run", is_flag=True, help="Show what would be deleted, change nothing.")
 @output_option
 @click.option("--yes", "-y", "assume_yes", is_flag=True, help="Destroy without asking for confirmation.")
@@ -38,7 +47,7 @@ def destroy(dry_run: bool, output: str, assume_yes: bool, ownership: Ownership, 
     """
     from ..reconcile.target import Target
 
-    target = Target(nats, ownership=ownership).destroying()
+    target = target_in_environment(Target(nats, ownership=ownership)).destroying()
     if dry_run:
         return show_plan(target, output, detailed_exitcode=False, deadline=timeout)
     if output != "text":

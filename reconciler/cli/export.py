@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import click
 
 from ..jetstream.settings import NatsSettings
-from .options import nats_options, timeout_option
+from .options import environment_options, nats_options, timeout_option
 
 if TYPE_CHECKING:
     from ..deadline import Deadline
@@ -68,6 +68,7 @@ def _counted(count: int, noun: str) -> str:
 @click.option("--include-defaults", is_flag=True,
               help="Write every field as the server stores it, not only those that differ from its defaults.")
 @timeout_option
+@environment_options
 @nats_options
 @click.pass_context
 def export(ctx: click.Context, streams: tuple[str, ...], directory: str, force: bool, to_stdout: bool,

@@ -6,12 +6,13 @@ import click
 
 from ..deadline import Deadline, run
 from ..jetstream.settings import NatsSettings
-from .options import nats_options, timeout_option
+from .options import environment_options, nats_options, timeout_option
 
 
 @click.command("force-unlock")
 @click.argument("lock_id", metavar="ID")
 @timeout_option
+@environment_options
 @nats_options
 def force_unlock(lock_id: str, timeout: Deadline | None, nats: NatsSettings) -> None:
     """Remove the apply lock with this ID (shown in the message of the apply that was refused).

@@ -3,13 +3,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
-from click.core import ParameterSource
 
 from ..db.settings import DatabaseSettings
 from ..deadline import Deadline
@@ -17,11 +17,99 @@ from ..errors import UserError, keep_secret
 from ..jetstream.settings import NatsSettings, check_domain, resolve_nats_settings
 
 if TYPE_CHECKING:
+    from ..manifest.project import Environment, Project
+    from ..reconcile.target import DatabaseTarget, Target
     from ..worker.loop import WorkerSettings
 
-manifest_option = click.option(
-    "-f", "--file", "files", multiple=True, metavar="PATH",
-    help="Manifest file or directory of *.yaml (repeatable) [default: ./streams.yaml ./consumers.yaml].")
+_ENVIRONMENT_OPTIONS = [
+    click.option("--project", "project_file", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
+                 help="The project file [default: ./jsctl.yaml when it exists]."),
+    click.option("--env", "env_name", envvar="JSCTL_ENV", metavar="NAME",
+                 help="The environment of the project file to work on: its connection settings, variables and "
+                      "manifest files (docs/environments.md) [env JSCTL_ENV]."),
+]
+
+
+def _given(ctx: click.Context, names: tuple[str, ...]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The values of options ``names`` set on the command line, and those set by their environment variables."""
+    flags: dict[str, Any] = {}
+    variables: dict[str, Any] = {}
+    for name in names:
+        source = ctx.get_parameter_source(name)
+        if source is click.core.ParameterSource.COMMANDLINE:
+            flags[name] = ctx.params[name]
+        elif source is click.core.ParameterSource.ENVIRONMENT:
+            variables[name] = ctx.params[name]
+    return flags, variables
+
+
+def loaded_project() -> Project:
+    """The project file (``--project``, else ./jsctl.yaml when it exists), read once per command."""
+    from ..manifest.project import load_project
+
+    ctx = click.get_current_context()
+    if "jsctl.project" not in ctx.meta:
+        ctx.meta["jsctl.project"] = load_project(ctx.params.get("project_file"))
+    return ctx.meta["jsctl.project"]
+
+
+def chosen_environment() -> Environment | None:
+    """The environment ``--env`` or JSCTL_ENV names (its ``${env:...}`` read), None without either."""
+    ctx = click.get_current_context()
+    name = ctx.params.get("env_name")
+    if not name:
+        return None
+    if "jsctl.environment" not in ctx.meta:
+        ctx.meta["jsctl.environment"] = loaded_project().environment(name)
+    return ctx.meta["jsctl.environment"]
+
+
+def environment_options(func: Callable) -> Callable:
+    """Add ``--project`` and ``--env``: the connection, manifest and ownership options read them
+    (``loaded_project``, ``chosen_environment``)."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        kwargs.pop("project_file")
+        kwargs.pop("env_name")
+        return func(*args, **kwargs)
+
+    return add_options(_ENVIRONMENT_OPTIONS, wrapper)
+
+
+_MANIFEST_OPTIONS = [
+    click.option("-f", "--file", "files", multiple=True, metavar="PATH",
+                 help="Manifest file or directory of *.yaml (repeatable); replaces the environment's files "
+                      "[default: the environment's files:, else ./streams.yaml ./consumers.yaml ./buckets.yaml]."),
+    click.option("--var", "var_texts", multiple=True, metavar="NAME=VALUE",
+                 help="Set the manifests' variable ${NAME} (repeatable; VALUE read as YAML: 3 is a number); "
+                      "overrides the environment's variables."),
+]
+
+
+def manifests_of(environment: Environment | None) -> tuple[tuple[str, ...], dict[str, Any]]:
+    """The manifest files (``-f``, else the environment's ``files:``) and variables (the environment's,
+    ``--var`` over them) for ``environment``."""
+    from ..manifest.variables import parse_var
+
+    ctx = click.get_current_context()
+    files = tuple(ctx.params["files"]) or (environment.files if environment else ())
+    variables = dict(environment.variables) if environment else {}
+    variables.update(parse_var(text) for text in ctx.params["var_texts"])
+    return files, variables
+
+
+def manifest_option(func: Callable) -> Callable:
+    """Add ``-f`` and ``--var``; the command receives ``files`` and ``variables`` (``manifests_of``)."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        kwargs.pop("var_texts")
+        kwargs["files"], variables = manifests_of(chosen_environment())
+        return func(*args, variables=variables, **kwargs)
+
+    return add_options(_MANIFEST_OPTIONS, wrapper)
+
 output_option = click.option(
     "-o", "--output", type=click.Choice(["text", "json", "markdown", "prometheus"]), default="text",
     help="Output format; json is versioned (see docs/plan-apply.md); prometheus is a node_exporter "
@@ -120,21 +208,57 @@ def add_options(options: list, func: Callable) -> Callable:
     return func
 
 
+# jsctl.yaml's names of the connection settings that differ from the options' (the flags')
+_SETTING_OPTIONS = {"server": "url", "migrations": "migrations_dir"}
+
+
+def _environment_settings(environment: Environment | None, names: tuple[str, ...]) -> dict[str, Any] | None:
+    """The settings of ``environment`` among the options ``names``, by option name (None: no environment)."""
+    if environment is None:
+        return None
+    settings = {_SETTING_OPTIONS.get(key, key): value for key, value in environment.settings.items()}
+    return {name: value for name, value in settings.items() if name in names}
+
+
+def nats_settings(environment: Environment | None) -> NatsSettings:
+    """The NATS connection for ``environment``: flag > environment > NATS_* > natscli context (settings.py)."""
+    flags, variables = _given(click.get_current_context(), _NATS_FIELDS)
+    from_file = _environment_settings(environment, _NATS_FIELDS)
+    for layer, source in ((flags, "--js-domain"), (variables, "JSCTL_JS_DOMAIN"), (from_file or {}, None)):
+        keep_secret(*NatsSettings(**layer).secrets())
+        if source and layer.get("js_domain") is not None:  # jsctl.yaml's were checked where written
+            check_domain(layer["js_domain"], source)
+    settings = resolve_nats_settings(NatsSettings(**flags), environment=from_file, variables=variables)
+    keep_secret(*settings.secrets())
+    return settings
+
+
 def nats_options(func: Callable) -> Callable:
     """Add the NATS connection flags; the command receives ``nats: NatsSettings``."""
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        given = NatsSettings(**{name: kwargs.pop(name) for name in _NATS_FIELDS})
-        keep_secret(*given.secrets())
-        if given.js_domain is not None:
-            from_env = click.get_current_context().get_parameter_source("js_domain") is ParameterSource.ENVIRONMENT
-            check_domain(given.js_domain, "JSCTL_JS_DOMAIN" if from_env else "--js-domain")
-        settings = resolve_nats_settings(given)
-        keep_secret(*settings.secrets())
-        return func(*args, nats=settings, **kwargs)
+        for name in _NATS_FIELDS:
+            kwargs.pop(name)
+        return func(*args, nats=nats_settings(chosen_environment()), **kwargs)
 
     return add_options(_NATS_OPTIONS, wrapper)
+
+
+def _ranked(name: str, environment: Environment | None) -> Any:
+    """Option ``name``'s value: the flag, else the environment's setting, else its variable or default."""
+    ctx = click.get_current_context()
+    from_file = _environment_settings(environment, (name,)) or {}
+    if name in from_file and ctx.get_parameter_source(name) is not click.core.ParameterSource.COMMANDLINE:
+        return from_file[name]
+    return ctx.params[name]
+
+
+def database_settings(environment: Environment | None) -> DatabaseSettings:
+    """The database for ``environment``: --database-url > the environment's database_url > DATABASE_URL."""
+    database = DatabaseSettings(_ranked("database_url", environment))
+    keep_secret(*database.secrets())
+    return database
 
 
 def database_options(func: Callable) -> Callable:
@@ -142,9 +266,8 @@ def database_options(func: Callable) -> Callable:
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        database = DatabaseSettings(kwargs.pop("database_url"))
-        keep_secret(*database.secrets())
-        return func(*args, database=database, **kwargs)
+        kwargs.pop("database_url")
+        return func(*args, database=database_settings(chosen_environment()), **kwargs)
 
     return add_options(_DATABASE_OPTIONS, wrapper)
 
@@ -180,17 +303,24 @@ _ADOPT_OPTION = click.option("--adopt", is_flag=True,
                              help="Stamp a database that has the schema but no Alembic history at head.")
 
 
+def database_target(database: DatabaseSettings, environment: Environment | None) -> DatabaseTarget | None:
+    """The database half for ``environment``, ``database`` its connection (None when none is configured)."""
+    from ..reconcile.target import DatabaseTarget
+
+    ctx = click.get_current_context()
+    return DatabaseTarget.configured(database, Path(_ranked("migrations_dir", environment)), ctx.params["dev_url"],
+                                     ctx.params["adopt"])
+
+
 def database_target_options(func: Callable) -> Callable:
     """Add ``--database-url``, ``--migrations``, ``--dev-url`` and ``--adopt``; the command receives
     ``database: DatabaseTarget | None`` (None when no database is configured)."""
 
     @functools.wraps(func)
     def wrapper(*args: Any, database: DatabaseSettings, **kwargs: Any) -> Any:
-        from ..reconcile.target import DatabaseTarget
-
-        target = DatabaseTarget.configured(database, kwargs.pop("migrations_dir"), kwargs.pop("dev_url"),
-                                           kwargs.pop("adopt"))
-        return func(*args, database=target, **kwargs)
+        for name in ("migrations_dir", "dev_url", "adopt"):
+            kwargs.pop(name)
+        return func(*args, database=database_target(database, chosen_environment()), **kwargs)
 
     return database_options(add_options([MIGRATIONS_OPTION, DEV_URL_OPTION, _ADOPT_OPTION], wrapper))
 
@@ -209,8 +339,6 @@ _OWNER_OPTIONS = [
                  help="This project's id, recorded on what apply creates or adopts (metadata io.jsctl.owner); "
                       "--prune deletes only what it owns [env JSCTL_OWNER; default: `project:` in jsctl.yaml]."),
     _FROM_OWNER_OPTION,
-    click.option("--project", "project_file", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
-                 help="The project file [default: ./jsctl.yaml when it exists]."),
 ]
 
 
@@ -229,15 +357,15 @@ def owner_options(func: Callable) -> Callable:
 
 
 def ownership_options(func: Callable, *, takes_over: bool = True) -> Callable:
-    """Add ``--owner`` (> JSCTL_OWNER > ``project:`` in jsctl.yaml), ``--from-owner`` and ``--project``; the
-    command receives ``ownership: Ownership``. The project file is read (and validated) whenever it exists."""
+    """Add ``--owner`` (> JSCTL_OWNER > ``project:`` in jsctl.yaml) and ``--from-owner`` (with
+    ``environment_options``, for ``--project``); the command receives ``ownership: Ownership``. The project
+    file is read (and validated) whenever it exists."""
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         from ..jetstream.ownership import Ownership
-        from ..manifest.project import load_project
 
-        project = load_project(kwargs.pop("project_file"))
+        project = loaded_project()
         from_env = click.get_current_context().get_parameter_source("owner") is click.core.ParameterSource.ENVIRONMENT
         owner = _project_id(kwargs.pop("owner"), "JSCTL_OWNER" if from_env else "--owner") or project.project
         ownership = Ownership(owner, _project_id(kwargs.pop("from_owner", None), "--from-owner"))
@@ -245,6 +373,46 @@ def ownership_options(func: Callable, *, takes_over: bool = True) -> Callable:
 
     return add_options(_OWNER_OPTIONS if takes_over else
                        [o for o in _OWNER_OPTIONS if o is not _FROM_OWNER_OPTION], wrapper)
+
+
+all_envs_option = click.option(
+    "--all-envs", is_flag=True,
+    help="Work on every environment of jsctl.yaml, each with its own connection, variables and files "
+         "(docs/environments.md).")
+
+
+def target_in_environment(target: Target) -> Target:
+    """``target`` marked with the chosen environment's name (its settings are in it already)."""
+    environment = chosen_environment()
+    return target if environment is None else dataclasses.replace(target, environment=environment.name)
+
+
+def every_environment() -> list[Environment]:
+    """For ``--all-envs``: every environment of jsctl.yaml, in the file's order (a usage error with ``--env``
+    or JSCTL_ENV, or without environments)."""
+    ctx = click.get_current_context()
+    if ctx.params.get("env_name"):
+        given = "--env" if ctx.get_parameter_source("env_name") is click.core.ParameterSource.COMMANDLINE \
+            else "JSCTL_ENV"
+        raise click.UsageError(f"--all-envs works on every environment: leave out {given}")
+    project = loaded_project()
+    if not project.environments:
+        raise click.UsageError(f"--all-envs: {project.file} declares no environments" if project.file
+                               else "--all-envs: no ./jsctl.yaml here (--project FILE names one)")
+    return [project.environment(name) for name in project.environments]
+
+
+def environment_targets(base: Target) -> list[Target]:
+    """``base`` (the command's choices) once per environment of jsctl.yaml, in the file's order, each with
+    that environment's connection, manifest files and variables (flags still first)."""
+    targets = []
+    for environment in every_environment():
+        files, variables = manifests_of(environment)
+        targets.append(dataclasses.replace(base, nats=nats_settings(environment), files=files,
+                                           database=database_target(database_settings(environment), environment),
+                                           environment=environment.name,
+                                           variables=variables))
+    return targets
 
 
 _DATABASE_APPLY_OPTIONS = [

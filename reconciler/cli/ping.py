@@ -9,11 +9,12 @@ import click
 from ..db.settings import DatabaseSettings
 from ..deadline import Deadline, run
 from ..jetstream.settings import NatsSettings
-from .options import database_options, nats_options, timeout_option
+from .options import database_options, environment_options, nats_options, timeout_option
 
 
 @click.command()
 @timeout_option
+@environment_options
 @nats_options
 @database_options
 def ping(timeout: Deadline | None, nats: NatsSettings, database: DatabaseSettings) -> None:

@@ -3,22 +3,27 @@ Prometheus report; optionally as an exit code. The joining is reconciler/reconci
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from ..jetstream.settings import NatsSettings
 from .options import (
     ONLY_OPTION,
+    all_envs_option,
     database_target_options,
     detailed_exitcode_option,
+    environment_options,
+    environment_targets,
     manifest_option,
     nats_options,
     output_option,
     ownership_options,
+    target_in_environment,
     timeout_option,
 )
-from .run import show_plan
+from .run import show_environment_plans, show_plan
 
 if TYPE_CHECKING:
     from ..deadline import Deadline
@@ -43,11 +48,14 @@ def _print_environments_schema(ctx: click.Context, param: click.Parameter, value
 
 
 @click.command()
+@environment_options
+@all_envs_option
 @manifest_option
 @output_option
 @detailed_exitcode_option
-@click.option("--out", "out_file", metavar="FILE", type=click.Path(dir_okay=False),
-              help="Also save the plan to FILE, for `jsctl apply FILE` (refused if anything changes meanwhile).")
+@click.option("--out", "out_file", metavar="FILE", type=click.Path(),
+              help="Also save the plan to FILE, for `jsctl apply FILE` (refused if anything changes meanwhile); "
+                   "with --all-envs, a directory: one NAME.plan.json per environment.")
 @click.option("--prune", is_flag=True,
               help="Plan deletes of the resources this project owns that left the manifests (needs an owner).")
 @ownership_options
@@ -60,12 +68,18 @@ def _print_environments_schema(ctx: click.Context, param: click.Parameter, value
 @timeout_option
 @nats_options
 @database_target_options
-def plan(files: tuple[str, ...], output: str, detailed_exitcode: bool, out_file: str | None, prune: bool,
-         ownership: Ownership, only: str | None, timeout: Deadline | None, nats: NatsSettings,
-         database: DatabaseTarget | None) -> int:
+def plan(all_envs: bool, files: tuple[str, ...], variables: dict[str, Any], output: str, detailed_exitcode: bool,
+         out_file: str | None, prune: bool, ownership: Ownership, only: str | None, timeout: Deadline | None,
+         nats: NatsSettings, database: DatabaseTarget | None) -> int:
     """Show what `jsctl apply` would change on the live servers (with a database configured, its
-    pending revisions and drift too)."""
+    pending revisions and drift too).
+
+    With --all-envs, plan every environment of jsctl.yaml at once, one section each."""
     from ..reconcile.target import Target
 
-    return show_plan(Target(nats, files, database, prune, ownership, only), output, detailed_exitcode, out_file,
-                     timeout)
+    target = Target(nats, files, database, prune, ownership, only, variables=variables)
+    if all_envs:
+        return show_environment_plans(environment_targets(target), output, detailed_exitcode, out_file, timeout)
+    if out_file and Path(out_file).is_dir():
+        raise click.BadParameter(f"{out_file} is a directory (one is for --all-envs)", param_hint="--out")
+    return show_plan(target_in_environment(target), output, detailed_exitcode, out_file, timeout)

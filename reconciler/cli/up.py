@@ -8,7 +8,7 @@ the probe answers 503 "applying" until the worker is running.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -20,9 +20,11 @@ from .options import (
     apply_options,
     apply_timeout_option,
     database_target_options,
+    environment_options,
     manifest_option,
     nats_options,
     ownership_options,
+    target_in_environment,
     worker_options,
 )
 from .run import run_apply
@@ -35,6 +37,7 @@ if TYPE_CHECKING:
 
 
 @click.command()
+@environment_options
 @manifest_option
 @ownership_options
 @ONLY_OPTION
@@ -43,7 +46,7 @@ if TYPE_CHECKING:
 @nats_options
 @database_target_options
 @worker_options
-def up(files: tuple[str, ...], ownership: Ownership, only: str | None, options: ApplyOptions,
+def up(files: tuple[str, ...], variables: dict[str, Any], ownership: Ownership, only: str | None, options: ApplyOptions,
        timeout: Deadline | None, nats: NatsSettings, database: DatabaseTarget | None,
        worker_settings: WorkerSettingsFactory) -> int:
     """Apply the manifests and migrations (no question asked, never destructive without
@@ -57,8 +60,8 @@ def up(files: tuple[str, ...], ownership: Ownership, only: str | None, options: 
     settings = worker_settings(nats, database.settings)
     monitor = start_monitor(settings, APPLYING)
     try:
-        run_apply(Target(nats, files, database, ownership=ownership, only=only), options, assume_yes=True,
-                  deadline=timeout)
+        target = Target(nats, files, database, ownership=ownership, only=only, variables=variables)
+        run_apply(target_in_environment(target), options, assume_yes=True, deadline=timeout)
         if timeout is not None:
             timeout.stop()
         return run(settings, monitor)

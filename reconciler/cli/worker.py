@@ -6,10 +6,17 @@ import click
 
 from ..db.settings import DatabaseSettings
 from ..jetstream.settings import NatsSettings
-from .options import WorkerSettingsFactory, database_options, nats_options, worker_options
+from .options import (
+    WorkerSettingsFactory,
+    database_options,
+    environment_options,
+    nats_options,
+    worker_options,
+)
 
 
 @click.command()
+@environment_options
 @nats_options
 @database_options
 @worker_options

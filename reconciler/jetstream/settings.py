@@ -1,9 +1,11 @@
 """NATS connection settings, as flags, environment and natscli contexts give them.
 
-Precedence is per field: command-line flag > environment variable > natscli context.
-Flags and environment are merged by click (each option has an ``envvar``); this module fills
-what is still unset from the context. Connecting is connect.py's; nkeys and creds files are
-credentials.py's; credentials inside URLs, reconciler/url_credentials.py's.
+Precedence is per field: command-line flag > the chosen environment of jsctl.yaml (``--env``) >
+environment variable (NATS_*) > natscli context (resolve_nats_settings). An environment's own
+``context:`` (or ``--context`` with ``--env``) ranks with the environment, under its keys: after
+``eval "$(jsctl dev env)"``, ``--env prod`` must not reach the dev server through NATS_URL.
+Connecting is connect.py's; nkeys and creds files are credentials.py's; credentials inside URLs,
+reconciler/url_credentials.py's.
 """
 
 from __future__ import annotations
@@ -103,16 +105,37 @@ def load_context(name: str | None, env: Mapping[str, str] | None = None) -> dict
 _TOGETHER = (("nkey", "creds", "user", "password", "token"), ("tls_cert", "tls_key"))
 
 
-def resolve_nats_settings(given: NatsSettings, env: Mapping[str, str] | None = None) -> NatsSettings:
-    """Fill the fields that neither a flag nor the environment set from the natscli context."""
-    from_context = load_context(given.context, env)
-    for group in _TOGETHER:
-        if any(getattr(given, name) for name in group):
-            from_context = {name: value for name, value in from_context.items() if name not in group}
-    unset = {f.name: from_context[f.name] for f in fields(given)
-             if f.name in from_context and getattr(given, f.name) in (None, False)}
-    settings = replace(given, **unset)
-    if given.js_domain is None and settings.js_domain is not None:  # the caller checked its own (check_domain)
+def _overlay(upper: Mapping[str, Any], lower: Mapping[str, Any]) -> dict[str, Any]:
+    """``upper``'s settings over ``lower``'s; a _TOGETHER group ``upper`` sets at all hides ``lower``'s."""
+    hidden = {name for group in _TOGETHER if any(upper.get(name) for name in group) for name in group}
+    return {**{name: value for name, value in lower.items() if name not in hidden}, **upper}
+
+
+def _set(settings: NatsSettings | Mapping[str, Any] | None) -> dict[str, Any]:
+    values = settings if isinstance(settings, Mapping) else {} if settings is None else \
+        {f.name: getattr(settings, f.name) for f in fields(settings)}
+    return {name: value for name, value in values.items() if value is not None and value is not False}
+
+
+def resolve_nats_settings(given: NatsSettings, env: Mapping[str, str] | None = None, *,
+                          environment: Mapping[str, Any] | None = None,
+                          variables: Mapping[str, Any] | None = None) -> NatsSettings:
+    """The settings ``given`` by flags, over those of the chosen ``environment`` of jsctl.yaml (None: no
+    ``--env``), over the NATS_* ``variables``, over the natscli context, field by field."""
+    flags, chosen, from_variables = _set(given), _set(environment), _set(variables)
+    if environment is None:  # as before environments: flags and variables are one layer (click's envvar)
+        flags, from_variables = {**from_variables, **flags}, {}
+    ranked_context = environment is not None and bool(flags.get("context") or chosen.get("context"))
+    name = flags.get("context") or chosen.get("context") or from_variables.get("context")
+    from_context = load_context(name, env)
+    layers = ([flags, chosen, from_context, from_variables] if ranked_context
+              else [flags, chosen, from_variables, from_context])
+    merged: dict[str, Any] = {}
+    for layer in reversed(layers):
+        merged = _overlay(layer, merged)
+    settings = NatsSettings(**merged)
+    if settings.js_domain is not None and not any("js_domain" in layer for layer in (flags, chosen, from_variables)):
+        # the callers checked their own (check_domain, naming the flag, the variable or the file)
         check_domain(settings.js_domain, f"nats context {settings.context or '(selected)'}: jetstream_domain")
     for path_field in ("nkey", "creds", "tls_ca", "tls_cert", "tls_key"):
         value = getattr(settings, path_field)

@@ -57,7 +57,7 @@ def _load(target: Target) -> Desired | None:
         from ..manifest.model import Desired
 
         return Desired()
-    return load_manifests(target.files)
+    return load_manifests(target.files, target.variables)
 
 
 def _check_target(target: Target) -> None:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from ..db.settings import DatabaseSettings
 from ..errors import UserError
@@ -40,7 +41,8 @@ class Target:
     prune: bool = False  # delete this project's resources that no manifest declares any more
     ownership: Ownership = NO_OWNER  # who this project is (resources' io.jsctl.owner), and whom it takes over from
     only: str | None = None  # --only: JETSTREAM or DATABASE, the one half to plan and apply; None: both
-    environment: str | None = None  # the environment of jsctl.yaml this target is (--env), None: none chosen
+    environment: str | None = None  # --env: the jsctl.yaml environment (a saved plan applies to it only)
+    variables: Mapping[str, Any] = field(default_factory=dict)  # values for the manifests' ${name}
     destroy: bool = False  # `jsctl destroy`: no manifest read, as if they declared nothing (with prune: delete all)
 
     def destroying(self) -> Target:
