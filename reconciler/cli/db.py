@@ -19,6 +19,7 @@ from .options import (
     apply_options,
     database_target_options,
     detailed_exitcode_option,
+    environment_options,
     output_option,
     timeout_option,
 )
@@ -66,6 +67,7 @@ def revision(message: str, migrations_dir: Path, dev_url: str | None, timeout: D
 @output_option
 @detailed_exitcode_option
 @timeout_option
+@environment_options
 @database_target_options
 def plan_command(output: str, detailed_exitcode: bool, timeout: Deadline | None,
                  database: DatabaseTarget | None) -> int:
@@ -76,6 +78,7 @@ def plan_command(output: str, detailed_exitcode: bool, timeout: Deadline | None,
 @db.command()
 @apply_options
 @timeout_option
+@environment_options
 @database_target_options
 def upgrade(options: ApplyOptions, timeout: Deadline | None, database: DatabaseTarget | None) -> None:
     """Plan, then upgrade the database to head under a lock and verify it matches schema.yaml.
