@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import uuid
-
 import pytest
 
 from reconciler.db.settings import DatabaseSettings
-from tests.worker.harness import REPO, create_user_txn
+from tests.worker.harness import REPO, create_user_txn, new_database
 
 
 @pytest.fixture
@@ -18,13 +16,9 @@ def worker_db(postgres) -> str:
     sessions on the machine reset the permissions of pytest's temp root, and the socket under it
     becomes unreachable for the client.
     """
-    import psycopg
-
     from reconciler.db import upgrade_to_head
 
-    database_url = postgres.url(f"w_{uuid.uuid4().hex[:12]}")
-    with psycopg.connect(postgres.url(), autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{database_url.rsplit("/", 1)[1]}"')
+    database_url = new_database(postgres)
     upgrade_to_head(DatabaseSettings(database_url), REPO / "migrations")
     return database_url
 
