@@ -17,9 +17,11 @@ from .options import (
     MIGRATIONS_OPTION,
     NO_DATABASE,
     apply_options,
+    chosen_environment,
     database_target_options,
     detailed_exitcode_option,
     environment_options,
+    migrations_of,
     output_option,
     timeout_option,
 )
@@ -49,6 +51,7 @@ def _database_only(database: DatabaseTarget | None) -> Target:
 @MIGRATIONS_OPTION
 @DEV_URL_OPTION
 @timeout_option
+@environment_options
 def revision(message: str, migrations_dir: Path, dev_url: str | None, timeout: Deadline | None) -> None:
     """Write a revision for the difference between the migrations at head and schema.yaml."""
     import asyncio
@@ -56,6 +59,7 @@ def revision(message: str, migrations_dir: Path, dev_url: str | None, timeout: D
     from ..db.new_revision import make_revision
     from ..deadline import run
 
+    migrations_dir = migrations_of(chosen_environment())  # the environment's, unless --migrations is given
     path = run(asyncio.to_thread(make_revision, migrations_dir, message, dev_url), timeout)
     if path is None:
         click.echo("schema.yaml matches the migrations at head: no revision written")

@@ -303,13 +303,17 @@ _ADOPT_OPTION = click.option("--adopt", is_flag=True,
                              help="Stamp a database that has the schema but no Alembic history at head.")
 
 
+def migrations_of(environment: Environment | None) -> Path:
+    """The migrations directory for ``environment``: --migrations > the environment's migrations > ./migrations."""
+    return Path(_ranked("migrations_dir", environment))
+
+
 def database_target(database: DatabaseSettings, environment: Environment | None) -> DatabaseTarget | None:
     """The database half for ``environment``, ``database`` its connection (None when none is configured)."""
     from ..reconcile.target import DatabaseTarget
 
     ctx = click.get_current_context()
-    return DatabaseTarget.configured(database, Path(_ranked("migrations_dir", environment)), ctx.params["dev_url"],
-                                     ctx.params["adopt"])
+    return DatabaseTarget.configured(database, migrations_of(environment), ctx.params["dev_url"], ctx.params["adopt"])
 
 
 def database_target_options(func: Callable) -> Callable:

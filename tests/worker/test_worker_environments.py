@@ -54,6 +54,11 @@ def test_db_plan_and_upgrade_work_on_the_environments_database_and_migrations(de
     assert upgraded.returncode == 0, upgraded.stderr
     again = places.jsctl("db", "plan", "--env", "prod", "--detailed-exitcode")
     assert again.returncode == 0, again.stdout + again.stderr
+    # db revision reads the environment's migrations (the project has no ./migrations)
+    revision = places.jsctl("db", "revision", "-m", "nothing", "--env", "prod")
+    assert revision.returncode == 0, revision.stderr
+    assert "schema.yaml matches the migrations at head: no revision written" in revision.stdout
+    assert places.jsctl("db", "revision", "-m", "nothing").returncode == 1
 
 
 def test_thresholds_set_import_and_list_the_environments_database(dev_and_prod, tmp_path):
