@@ -1,8 +1,11 @@
-"""Fixtures of the worker tests: a migrated database and the seed's stream and consumers."""
+"""Fixtures of the worker tests: a migrated database, the seed's stream and consumers, a hub and a leaf."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
+from leafnodes import HubAndLeaf, start_hub_and_leaf
 
 from reconciler.db.settings import DatabaseSettings
 from tests.worker.harness import REPO, create_user_txn, new_database
@@ -28,3 +31,11 @@ def user_txn(js_account) -> str:
     """The shared nats-server with the repo's streams.yaml and consumers.yaml applied (deleted after the test)."""
     create_user_txn(js_account)
     return js_account
+
+
+@pytest.fixture
+def hub_and_leaf(tmp_path) -> Iterator[HubAndLeaf]:
+    """A hub and a leaf node with JetStream domains hub and leaf (tests/leafnodes.py)."""
+    pair = start_hub_and_leaf(tmp_path)
+    yield pair
+    pair.stop()

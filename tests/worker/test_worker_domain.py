@@ -3,19 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
-from leafnodes import HubAndLeaf, start_hub_and_leaf
-
 from tests.worker.harness import create_user_txn, event, publish, run_worker, transactions
-
-
-@pytest.fixture
-def hub_and_leaf(tmp_path) -> Iterator[HubAndLeaf]:
-    pair = start_hub_and_leaf(tmp_path)
-    yield pair
-    pair.stop()
 
 
 def test_the_worker_pulls_from_the_leafs_consumer_through_the_hub(hub_and_leaf, worker_db):

@@ -101,3 +101,24 @@ def test_rejected_list_and_replay_work_on_the_environments_database_and_server(d
     replayed = places.jsctl("rejected", "replay", "--all", "--env", "prod")
     assert replayed.returncode == 0, replayed.stderr
     assert (stream_messages(places.prod_url), stream_messages(places.dev_url)) == (2, 0)
+
+
+def test_publish_and_replay_reach_the_leafs_stream_through_the_hub_with_the_environments_domain(
+        dev_and_prod, hub_and_leaf):
+    """An environment of a leaf node's domain, reached through the hub: its events land in the leaf's stream.
+    JetStream publishes go by subject (as natscli's `nats pub`); the domain names the API the worker pulls through."""
+    places, leaf = dev_and_prod, hub_and_leaf.leaf.url
+    create_user_txn(leaf)
+    project(places.root, {"leaf": {"server": hub_and_leaf.hub.url, "js_domain": "leaf",
+                                   "database_url": "${env:PROD_DATABASE_URL}"}}, {})
+    assert places.jsctl("db", "upgrade", "--env", "leaf", "--migrations", str(REPO / "migrations")).returncode == 0
+    done = places.jsctl("publish", "--count", "2", "--env", "leaf")
+    assert done.returncode == 0, done.stderr
+    publish(leaf, [b"not json"])
+    worked = places.jsctl("worker", "--until-idle", "--env", "leaf")
+    assert worked.returncode == 0, worked.stderr
+    assert len(rejected(places.prod_db)) == 1
+    replayed = places.jsctl("rejected", "replay", "--all", "--env", "leaf")
+    assert replayed.returncode == 0, replayed.stderr
+    # 2 events, their 2 verdicts, the bad one and its replay
+    assert (stream_messages(leaf), stream_messages(places.dev_url)) == (6, 0)
