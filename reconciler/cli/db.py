@@ -11,17 +11,16 @@ from typing import TYPE_CHECKING
 
 import click
 
-from ..errors import UserError
 from .options import (
     DEV_URL_OPTION,
     MIGRATIONS_OPTION,
-    NO_DATABASE,
     apply_options,
     chosen_environment,
     database_target_options,
     detailed_exitcode_option,
     environment_options,
     migrations_of,
+    no_database,
     output_option,
     timeout_option,
 )
@@ -42,7 +41,7 @@ def _database_only(database: DatabaseTarget | None) -> Target:
     from ..reconcile.target import Target
 
     if database is None:
-        raise UserError(NO_DATABASE)
+        raise no_database()
     return Target(nats=None, database=database)
 
 

@@ -61,6 +61,15 @@ def test_db_plan_and_upgrade_work_on_the_environments_database_and_migrations(de
     assert places.jsctl("db", "revision", "-m", "nothing").returncode == 1
 
 
+def test_an_environment_without_a_database_says_where_one_can_be_given(tmp_path):
+    root = project(tmp_path / "p", {"staging": {"server": "nats://127.0.0.1:4222"}}, {})
+    for command in (["thresholds", "list"], ["rejected", "list"], ["db", "plan"]):
+        done = run_jsctl(*command, "--env", "staging", cwd=root)
+        assert (done.returncode, done.stderr) == (1, "jsctl: error: no database configured: pass --database-url, "
+                                                     "set database_url in environment staging of jsctl.yaml, or "
+                                                     "set DATABASE_URL\n")
+
+
 def test_thresholds_set_import_and_list_the_environments_database(dev_and_prod, tmp_path):
     places = dev_and_prod
     assert places.jsctl("db", "upgrade", "--env", "prod").returncode == 0
