@@ -12,7 +12,7 @@ from js_fixtures import S
 
 from reconciler.jetstream.buckets import stream_config
 from reconciler.jetstream.lock import LOCK_STREAM, ApplyLock
-from reconciler.jetstream.ownership import MANAGED_KEY, OWNER_KEY
+from reconciler.jetstream.ownership import KIND_KEY, MANAGED_KEY, OWNER_KEY
 from reconciler.jetstream.session import JetStreamSession
 from reconciler.jetstream.settings import NatsSettings
 from reconciler.manifest.model import KV, OBJ, STREAM, DeclaredResource, Desired
@@ -74,7 +74,8 @@ def test_a_bucket_nats_py_made_with_the_same_settings_is_adopted_without_a_field
     made = plan(js_account, desired, apply=True)
     assert changes(made) == {"kv/CONFIG": ("adopt", []), "objectstore/ARTIFACTS": ("adopt", [])}
     config = stream_info(js_account, "KV_CONFIG")["config"]
-    assert (config["metadata"][MANAGED_KEY], config["metadata"][OWNER_KEY]) == ("true", "app")
+    assert {k: config["metadata"][k] for k in (MANAGED_KEY, OWNER_KEY, KIND_KEY)} == \
+        {MANAGED_KEY: "true", OWNER_KEY: "app", KIND_KEY: "kv"}
     assert not config["allow_direct"]  # nats-py's, kept: the manifest leaves it open
     assert not plan(js_account, desired).changes
 
@@ -164,14 +165,33 @@ def test_prune_deletes_this_projects_buckets_no_manifest_declares(js_account):
     assert changes(plan(js_account, Desired(), prune=True)) == {"kv/THEIRS": ("unmanaged", [])}
 
 
-def test_a_bucket_declared_as_a_raw_stream_moves_to_key_value_without_a_replace(js_account):
-    kind, spec = CONFIG
-    raw = Desired()
-    config = stream_config(kind, spec, (2, 12, 0))
-    raw.streams[config["name"]] = DeclaredResource(STREAM, config["name"], config)
-    made = plan(js_account, raw, apply=True)
+def raw(kind: str, spec: dict) -> Desired:
+    """The bucket ``(kind, spec)`` declared as its raw backing stream (``streams:`` with KV_NAME)."""
+    desired, config = Desired(), stream_config(kind, spec, (2, 12, 0))
+    desired.streams[config["name"]] = DeclaredResource(STREAM, config["name"], config)
+    return desired
+
+
+def test_a_bucket_declared_as_a_raw_stream_moves_to_key_value_as_an_adopt_of_the_bucket(js_account):
+    made = plan(js_account, raw(*CONFIG), apply=True)
     assert changes(made) == {"stream/KV_CONFIG": ("create", [])}  # as written (validate hints at key_value:)
-    assert changes(plan(js_account, buckets(CONFIG))) == {}  # the same stream: no delete, no create
+    assert KIND_KEY not in stream_info(js_account, "KV_CONFIG")["config"]["metadata"]
+    moved = plan(js_account, buckets(CONFIG), apply=True)  # as a jsctl before the kind mark made it, too
+    assert changes(moved) == {"kv/CONFIG": ("adopt", [])}  # the same stream: no delete, no create
+    assert "declared as a KV bucket" in moved.changes[0].reason
+    assert stream_info(js_account, "KV_CONFIG")["config"]["metadata"][KIND_KEY] == "kv"
+    assert changes(plan(js_account, buckets(CONFIG))) == {}
+
+
+def test_a_bucket_declared_back_as_its_raw_stream_is_an_adopt_of_the_stream(js_account):
+    plan(js_account, buckets(CONFIG, ARTIFACTS), apply=True)
+    assert stream_info(js_account, "OBJ_ARTIFACTS")["config"]["metadata"][KIND_KEY] == "objectstore"
+    streams = raw(*CONFIG)
+    streams.streams.update(raw(*ARTIFACTS).streams)
+    moved = plan(js_account, streams, apply=True)
+    assert changes(moved) == {"stream/KV_CONFIG": ("adopt", []), "stream/OBJ_ARTIFACTS": ("adopt", [])}
+    assert KIND_KEY not in stream_info(js_account, "KV_CONFIG")["config"]["metadata"]
+    assert changes(plan(js_account, streams)) == {}
 
 
 def test_mirrors_and_sources_between_buckets_apply_in_order_and_carry_the_keys(js_account):
