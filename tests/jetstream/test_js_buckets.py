@@ -7,15 +7,14 @@ import asyncio
 import json
 
 import nats
-from bucket_helpers import PROJECT, buckets, on_nats, plan
+from bucket_helpers import PROJECT, buckets, on_nats, plan, raw_streams
 from js_fixtures import S
 
-from reconciler.jetstream.buckets import stream_config
 from reconciler.jetstream.lock import LOCK_STREAM, ApplyLock
 from reconciler.jetstream.ownership import KIND_KEY, MANAGED_KEY, OWNER_KEY
 from reconciler.jetstream.session import JetStreamSession
 from reconciler.jetstream.settings import NatsSettings
-from reconciler.manifest.model import KV, OBJ, STREAM, DeclaredResource, Desired
+from reconciler.manifest.model import KV, OBJ, Desired
 from reconciler.plan.model import Action
 
 KIB = 1024
@@ -165,15 +164,8 @@ def test_prune_deletes_this_projects_buckets_no_manifest_declares(js_account):
     assert changes(plan(js_account, Desired(), prune=True)) == {"kv/THEIRS": ("unmanaged", [])}
 
 
-def raw(kind: str, spec: dict) -> Desired:
-    """The bucket ``(kind, spec)`` declared as its raw backing stream (``streams:`` with KV_NAME)."""
-    desired, config = Desired(), stream_config(kind, spec, (2, 12, 0))
-    desired.streams[config["name"]] = DeclaredResource(STREAM, config["name"], config)
-    return desired
-
-
 def test_a_bucket_declared_as_a_raw_stream_moves_to_key_value_as_an_adopt_of_the_bucket(js_account):
-    made = plan(js_account, raw(*CONFIG), apply=True)
+    made = plan(js_account, raw_streams(CONFIG), apply=True)
     assert changes(made) == {"stream/KV_CONFIG": ("create", [])}  # as written (validate hints at key_value:)
     assert KIND_KEY not in stream_info(js_account, "KV_CONFIG")["config"]["metadata"]
     moved = plan(js_account, buckets(CONFIG), apply=True)  # as a jsctl before the kind mark made it, too
@@ -186,8 +178,7 @@ def test_a_bucket_declared_as_a_raw_stream_moves_to_key_value_as_an_adopt_of_the
 def test_a_bucket_declared_back_as_its_raw_stream_is_an_adopt_of_the_stream(js_account):
     plan(js_account, buckets(CONFIG, ARTIFACTS), apply=True)
     assert stream_info(js_account, "OBJ_ARTIFACTS")["config"]["metadata"][KIND_KEY] == "objectstore"
-    streams = raw(*CONFIG)
-    streams.streams.update(raw(*ARTIFACTS).streams)
+    streams = raw_streams(CONFIG, ARTIFACTS)
     moved = plan(js_account, streams, apply=True)
     assert changes(moved) == {"stream/KV_CONFIG": ("adopt", []), "stream/OBJ_ARTIFACTS": ("adopt", [])}
     assert KIND_KEY not in stream_info(js_account, "KV_CONFIG")["config"]["metadata"]
