@@ -310,3 +310,35 @@ def test_jsctl_plans_applies_saves_checks_and_prunes_buckets_from_buckets_yaml(j
     done = jsctl("apply", "--prune", *mine, "--yes", "--allow-destructive", env=env, cwd=tmp_path)
     assert done.returncode == 0, done.stdout + done.stderr
     assert jsctl("plan", "--prune", *mine, "--detailed-exitcode", env=env, cwd=tmp_path).returncode == 0
+
+
+RAW_KV_YAML = """\
+streams:
+  - name: KV_CONFIG
+    subjects: ["$KV.CONFIG.>"]
+    retention: limits
+    discard: new
+    allow_rollup_hdrs: true
+    allow_direct: true
+    deny_delete: true
+    max_msgs_per_subject: 5
+    max_age: 1h
+    duplicate_window: 2m
+"""
+
+
+def test_jsctl_plans_the_move_of_a_raw_kv_stream_to_key_value_as_an_adopt_of_the_bucket(jsctl, js_account, tmp_path):
+    env, mine = {"NATS_URL": js_account}, ["--owner", "app"]
+    (tmp_path / "streams.yaml").write_text(RAW_KV_YAML)
+    done = jsctl("apply", *mine, "--yes", env=env, cwd=tmp_path)
+    assert done.returncode == 0 and "stream/KV_CONFIG" in done.stdout, done.stdout + done.stderr
+
+    (tmp_path / "streams.yaml").write_text("streams: []\n")
+    (tmp_path / "buckets.yaml").write_text("key_value:\n  - bucket: CONFIG\n    history: 5\n    ttl: 1h\n")
+    moved = jsctl("plan", *mine, "-o", "json", env=env, cwd=tmp_path)
+    assert moved.returncode == 0, moved.stderr
+    planned = {c["address"]: (c["action"], c["diff"]) for c in json.loads(moved.stdout)["changes"]}
+    assert planned == {"kv/CONFIG": ("adopt", [])}  # no stream/KV_CONFIG delete, no kv/CONFIG create
+    done = jsctl("apply", *mine, "--yes", env=env, cwd=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert jsctl("plan", *mine, "--detailed-exitcode", env=env, cwd=tmp_path).returncode == 0
