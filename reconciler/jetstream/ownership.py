@@ -149,7 +149,9 @@ def _moved(marked: str | None, declared: str | None) -> Claim | None:
     stream, or back, or a bucket marked by a jsctl older than the kind mark): only the kind mark changes."""
     if marked == declared:
         return None
-    was = KIND_NAMES.get(marked) or f"kind {shown(marked)}"
+    # no kind: a raw stream declaration, or a bucket a jsctl older than the mark made
+    was = "a stream (or before kinds were recorded)" if marked is None else \
+        KIND_NAMES.get(marked) or f"kind {shown(marked)}"
     return Claim(f"marked by jsctl as {was}, declared as {KIND_NAMES[declared]}: apply records it as declared "
                  "(metadata only)", f"marked by jsctl as {was}: this apply also records it as {KIND_NAMES[declared]}")
 
