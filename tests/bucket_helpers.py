@@ -9,10 +9,11 @@ from typing import Any
 
 import nats
 
+from reconciler.jetstream.buckets import stream_config
 from reconciler.jetstream.ownership import Ownership
 from reconciler.jetstream.session import JetStreamSession
 from reconciler.jetstream.settings import NatsSettings
-from reconciler.manifest.model import KV, DeclaredResource, Desired
+from reconciler.manifest.model import KV, STREAM, DeclaredResource, Desired
 from reconciler.plan.model import Plan
 
 PROJECT = Ownership("app")
@@ -24,6 +25,15 @@ def buckets(*items: tuple[str, dict]) -> Desired:
     for kind, spec in items:
         section = desired.key_value if kind == KV else desired.object_stores
         section[spec["bucket"]] = DeclaredResource(kind, spec["bucket"], dict(spec))
+    return desired
+
+
+def raw_streams(*items: tuple[str, dict]) -> Desired:
+    """A Desired declaring ``(kind, spec)`` buckets as their raw backing streams (``streams:`` with KV_NAME)."""
+    desired = Desired()
+    for kind, spec in items:
+        config = stream_config(kind, spec, (2, 12, 0))
+        desired.streams[config["name"]] = DeclaredResource(STREAM, config["name"], config)
     return desired
 
 

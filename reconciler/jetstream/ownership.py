@@ -2,7 +2,11 @@
 
 - ``io.jsctl.managed: "true"``: jsctl created or adopted it (every jsctl version writes it);
 - ``io.jsctl.owner: PROJECT``: the project that did: the id from ``--owner``, ``JSCTL_OWNER`` or
-  ``project:`` in jsctl.yaml (manifest/project.py), never derived from a path.
+  ``project:`` in jsctl.yaml (manifest/project.py), never derived from a path;
+- ``io.jsctl.kind: kv|objectstore``: declared as a bucket (``key_value:``, ``object_stores:``) on its
+  backing stream; no kind: declared as a stream (or marked by a jsctl older than the mark). A bucket
+  declared as its raw ``KV_NAME`` stream, or back, is the same stream: moving the declaration is an
+  adopt that rewrites this mark, never a delete and create.
 
 Seen from the project planning (``Ownership.owner``), a live resource is one of ``Standing``; what a
 plan says about it is worded here too (``claim``, ``owned_elsewhere``, ``unmanaged_reason``), what it
@@ -15,17 +19,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..errors import UserError
+from ..plan.address import BUCKET_KINDS, KV, OBJECTSTORE, Address
 from ..terminal import printable
 
 MARK_PREFIX = "io.jsctl."  # metadata keys that are jsctl's own marks, never a user's field
 MANAGED_KEY = f"{MARK_PREFIX}managed"
 MANAGED_VALUE = "true"
 OWNER_KEY = f"{MARK_PREFIX}owner"
-if TYPE_CHECKING:
-    from ..plan.address import Address
+KIND_KEY = f"{MARK_PREFIX}kind"
+KIND_NAMES = {None: "a stream", KV.prefix: "a KV bucket", OBJECTSTORE.prefix: "an object store"}
 
 HOW_TO_SET_OWNER = "--owner NAME, JSCTL_OWNER, or `project: NAME` in jsctl.yaml"
 
@@ -47,6 +52,17 @@ def owner_of(config: dict[str, Any]) -> str | None:
     """The project recorded as the owner of a jsctl-marked resource, or None."""
     owner = (config.get("metadata") or {}).get(OWNER_KEY) if is_managed(config) else None
     return owner if isinstance(owner, str) and owner else None
+
+
+def kind_of(config: dict[str, Any]) -> str | None:
+    """How a jsctl-marked resource was declared when it is not as a stream: ``kv``, ``objectstore`` (None: a stream)."""
+    kind = (config.get("metadata") or {}).get(KIND_KEY) if is_managed(config) else None
+    return kind if isinstance(kind, str) and kind else None
+
+
+def declared_kind(address: Address) -> str | None:
+    """The kind mark of a resource declared at ``address``: a bucket's on its backing stream, else none."""
+    return address.kind.prefix if address.kind in BUCKET_KINDS else None
 
 
 def without_marks(metadata: dict[str, str]) -> dict[str, str]:
@@ -77,10 +93,13 @@ class Ownership:
             return Standing.UNOWNED
         return Standing.OURS if owner == self.owner else Standing.OTHERS
 
-    def mark(self, config: dict[str, Any]) -> dict[str, Any]:
-        """The config apply sends: ``config`` marked as jsctl's and this project's (marks a manifest
-        wrote are replaced: only --owner and jsctl.yaml say who owns it)."""
-        marks = {MANAGED_KEY: MANAGED_VALUE} | ({OWNER_KEY: self.owner} if self.owner else {})
+    def mark(self, config: dict[str, Any], address: Address) -> dict[str, Any]:
+        """The config apply sends for the resource declared at ``address``: ``config`` marked as jsctl's,
+        this project's and, for a bucket, as declared (marks a manifest wrote are replaced: only --owner
+        and jsctl.yaml say who owns it)."""
+        kind = declared_kind(address)
+        marks = {MANAGED_KEY: MANAGED_VALUE} | ({OWNER_KEY: self.owner} if self.owner else {}) | \
+            ({KIND_KEY: kind} if kind else {})
         return {**config, "metadata": without_marks(config.get("metadata") or {}) | marks}
 
     def whose(self) -> str:
@@ -104,12 +123,13 @@ class Claim:
     owner: str | None = None
 
 
-def claim(ownership: Ownership, live_config: dict[str, Any]) -> Claim | None:
-    """What applying a declared resource does to its ownership; None when it is this project's already
-    (or, with no owner set, jsctl's without an owner, as every resource was before owners were recorded)."""
+def claim(ownership: Ownership, live_config: dict[str, Any], address: Address) -> Claim | None:
+    """What applying the resource declared at ``address`` does to its marks; None when it is this project's
+    already (or, with no owner set, jsctl's without an owner, as every resource was before owners were
+    recorded) and marked as the kind it is declared as."""
     standing, whose = ownership.standing(live_config), ownership.whose()
     if standing is Standing.OURS or (standing is Standing.UNOWNED and ownership.owner is None):
-        return None
+        return _moved(kind_of(live_config), declared_kind(address))
     if standing is Standing.UNMARKED:
         return Claim(f"exists but was not created by jsctl: apply marks it as {whose} (metadata only)",
                      f"not created by jsctl: this apply also marks it as {whose}")
@@ -122,6 +142,18 @@ def claim(ownership: Ownership, live_config: dict[str, Any]) -> Claim | None:
     return Claim(f"owned by project {shown(owner)}: apply hands it to project {ownership.owner} (--from-owner; "
                  "metadata only)", f"owned by project {shown(owner)}: this apply also hands it to project "
                  f"{ownership.owner} (--from-owner)", owner)
+
+
+def _moved(marked: str | None, declared: str | None) -> Claim | None:
+    """A resource jsctl marked as one kind, declared as another (a bucket declared as its raw backing
+    stream, or back, or a bucket marked by a jsctl older than the kind mark): only the kind mark changes."""
+    if marked == declared:
+        return None
+    # no kind: a raw stream declaration, or a bucket a jsctl older than the mark made
+    was = "a stream (or before kinds were recorded)" if marked is None else \
+        KIND_NAMES.get(marked) or f"kind {shown(marked)}"
+    return Claim(f"marked by jsctl as {was}, declared as {KIND_NAMES[declared]}: apply records it as declared "
+                 "(metadata only)", f"marked by jsctl as {was}: this apply also records it as {KIND_NAMES[declared]}")
 
 
 def owned_elsewhere(address: Address, owner: str, ownership: Ownership) -> str:

@@ -158,7 +158,7 @@ class Planner:
             self.changes.append(_offline(address, self.live.offline_streams[declared.name]))
             return
         if item is None:
-            self.changes.append(Change(address, Action.CREATE, desired=self.ownership.mark(declared.config)))
+            self.changes.append(Change(address, Action.CREATE, desired=self.ownership.mark(declared.config, address)))
             return
         lost = sorted(name for name in self.live_consumers_of.get(declared.name, [])
                       if not is_ephemeral(self.live.consumers[(declared.name, name)]["config"]))
@@ -180,7 +180,7 @@ class Planner:
         if item is None or stream in self.replaced_streams:
             reason = f"stream {stream} is replaced" if item is not None else None
             self.changes.append(Change(address, Action.CREATE, reason=reason,
-                                       desired=self.ownership.mark(declared.config)))
+                                       desired=self.ownership.mark(declared.config, address)))
             return
         change = self._compare(declared, item["config"], _consumer_state(item))
         if change is not None:
@@ -198,10 +198,10 @@ class Planner:
         """None when equal (an adopt when it is not this project's yet), else an update, or a replace for
         what the server cannot change in place. Declaring what another project owns is a plan error
         unless this plan takes it over (``--from-owner``): the change is still shown."""
-        why = claim(self.ownership, live_config)
+        why = claim(self.ownership, live_config, declared.address)
         if why is not None and why.owner is not None and why.owner != self.ownership.from_owner:
             self.errors.append(owned_elsewhere(declared.address, why.owner, self.ownership))
-        desired = self.ownership.mark(declared.config)
+        desired = self.ownership.mark(declared.config, declared.address)
         before, after = self.normalized_pair(declared, live_config)
         if before == after:  # nothing to change, but a resource that is not this project's yet gets its marks
             return None if why is None else _adopt(declared.address, desired, why)

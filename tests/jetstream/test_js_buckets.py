@@ -7,15 +7,14 @@ import asyncio
 import json
 
 import nats
-from bucket_helpers import PROJECT, buckets, on_nats, plan
+from bucket_helpers import PROJECT, buckets, on_nats, plan, raw_streams
 from js_fixtures import S
 
-from reconciler.jetstream.buckets import stream_config
 from reconciler.jetstream.lock import LOCK_STREAM, ApplyLock
-from reconciler.jetstream.ownership import MANAGED_KEY, OWNER_KEY
+from reconciler.jetstream.ownership import KIND_KEY, MANAGED_KEY, OWNER_KEY
 from reconciler.jetstream.session import JetStreamSession
 from reconciler.jetstream.settings import NatsSettings
-from reconciler.manifest.model import KV, OBJ, STREAM, DeclaredResource, Desired
+from reconciler.manifest.model import KV, OBJ, Desired
 from reconciler.plan.model import Action
 
 KIB = 1024
@@ -74,7 +73,8 @@ def test_a_bucket_nats_py_made_with_the_same_settings_is_adopted_without_a_field
     made = plan(js_account, desired, apply=True)
     assert changes(made) == {"kv/CONFIG": ("adopt", []), "objectstore/ARTIFACTS": ("adopt", [])}
     config = stream_info(js_account, "KV_CONFIG")["config"]
-    assert (config["metadata"][MANAGED_KEY], config["metadata"][OWNER_KEY]) == ("true", "app")
+    assert {k: config["metadata"][k] for k in (MANAGED_KEY, OWNER_KEY, KIND_KEY)} == \
+        {MANAGED_KEY: "true", OWNER_KEY: "app", KIND_KEY: "kv"}
     assert not config["allow_direct"]  # nats-py's, kept: the manifest leaves it open
     assert not plan(js_account, desired).changes
 
@@ -164,14 +164,25 @@ def test_prune_deletes_this_projects_buckets_no_manifest_declares(js_account):
     assert changes(plan(js_account, Desired(), prune=True)) == {"kv/THEIRS": ("unmanaged", [])}
 
 
-def test_a_bucket_declared_as_a_raw_stream_moves_to_key_value_without_a_replace(js_account):
-    kind, spec = CONFIG
-    raw = Desired()
-    config = stream_config(kind, spec, (2, 12, 0))
-    raw.streams[config["name"]] = DeclaredResource(STREAM, config["name"], config)
-    made = plan(js_account, raw, apply=True)
+def test_a_bucket_declared_as_a_raw_stream_moves_to_key_value_as_an_adopt_of_the_bucket(js_account):
+    made = plan(js_account, raw_streams(CONFIG), apply=True)
     assert changes(made) == {"stream/KV_CONFIG": ("create", [])}  # as written (validate hints at key_value:)
-    assert changes(plan(js_account, buckets(CONFIG))) == {}  # the same stream: no delete, no create
+    assert KIND_KEY not in stream_info(js_account, "KV_CONFIG")["config"]["metadata"]
+    moved = plan(js_account, buckets(CONFIG), apply=True)  # as a jsctl before the kind mark made it, too
+    assert changes(moved) == {"kv/CONFIG": ("adopt", [])}  # the same stream: no delete, no create
+    assert "declared as a KV bucket" in moved.changes[0].reason
+    assert stream_info(js_account, "KV_CONFIG")["config"]["metadata"][KIND_KEY] == "kv"
+    assert changes(plan(js_account, buckets(CONFIG))) == {}
+
+
+def test_a_bucket_declared_back_as_its_raw_stream_is_an_adopt_of_the_stream(js_account):
+    plan(js_account, buckets(CONFIG, ARTIFACTS), apply=True)
+    assert stream_info(js_account, "OBJ_ARTIFACTS")["config"]["metadata"][KIND_KEY] == "objectstore"
+    streams = raw_streams(CONFIG, ARTIFACTS)
+    moved = plan(js_account, streams, apply=True)
+    assert changes(moved) == {"stream/KV_CONFIG": ("adopt", []), "stream/OBJ_ARTIFACTS": ("adopt", [])}
+    assert KIND_KEY not in stream_info(js_account, "KV_CONFIG")["config"]["metadata"]
+    assert changes(plan(js_account, streams)) == {}
 
 
 def test_mirrors_and_sources_between_buckets_apply_in_order_and_carry_the_keys(js_account):
@@ -299,3 +310,35 @@ def test_jsctl_plans_applies_saves_checks_and_prunes_buckets_from_buckets_yaml(j
     done = jsctl("apply", "--prune", *mine, "--yes", "--allow-destructive", env=env, cwd=tmp_path)
     assert done.returncode == 0, done.stdout + done.stderr
     assert jsctl("plan", "--prune", *mine, "--detailed-exitcode", env=env, cwd=tmp_path).returncode == 0
+
+
+RAW_KV_YAML = """\
+streams:
+  - name: KV_CONFIG
+    subjects: ["$KV.CONFIG.>"]
+    retention: limits
+    discard: new
+    allow_rollup_hdrs: true
+    allow_direct: true
+    deny_delete: true
+    max_msgs_per_subject: 5
+    max_age: 1h
+    duplicate_window: 2m
+"""
+
+
+def test_jsctl_plans_the_move_of_a_raw_kv_stream_to_key_value_as_an_adopt_of_the_bucket(jsctl, js_account, tmp_path):
+    env, mine = {"NATS_URL": js_account}, ["--owner", "app"]
+    (tmp_path / "streams.yaml").write_text(RAW_KV_YAML)
+    done = jsctl("apply", *mine, "--yes", env=env, cwd=tmp_path)
+    assert done.returncode == 0 and "stream/KV_CONFIG" in done.stdout, done.stdout + done.stderr
+
+    (tmp_path / "streams.yaml").write_text("streams: []\n")
+    (tmp_path / "buckets.yaml").write_text("key_value:\n  - bucket: CONFIG\n    history: 5\n    ttl: 1h\n")
+    moved = jsctl("plan", *mine, "-o", "json", env=env, cwd=tmp_path)
+    assert moved.returncode == 0, moved.stderr
+    planned = {c["address"]: (c["action"], c["diff"]) for c in json.loads(moved.stdout)["changes"]}
+    assert planned == {"kv/CONFIG": ("adopt", [])}  # no stream/KV_CONFIG delete, no kv/CONFIG create
+    done = jsctl("apply", *mine, "--yes", env=env, cwd=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert jsctl("plan", *mine, "--detailed-exitcode", env=env, cwd=tmp_path).returncode == 0

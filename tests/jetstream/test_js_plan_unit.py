@@ -11,7 +11,7 @@ from reconciler.jetstream.capabilities import parse_version, unsupported
 from reconciler.jetstream.client import ServerIdentity
 from reconciler.jetstream.normalize import normalize
 from reconciler.jetstream.observe import Live
-from reconciler.jetstream.ownership import MANAGED_KEY, OWNER_KEY, Ownership
+from reconciler.jetstream.ownership import KIND_KEY, MANAGED_KEY, OWNER_KEY, Ownership
 from reconciler.jetstream.plan import plan_jetstream
 from reconciler.jetstream.replace_rules import replace_reasons
 from reconciler.jetstream.verify import describe_leftover
@@ -193,6 +193,20 @@ def test_ephemeral_consumers_are_never_unmanaged_deleted_or_destroyed(make_desir
     (replace,) = plan_jetstream(make_desired([{**orders, "storage": "memory"}]), live,
                                 ownership=Ownership("p")).changes
     assert replace.action == "replace" and replace.details.destroys["consumers"] == ["WORKER"]
+
+
+def test_a_stream_marked_as_another_kind_is_adopted_as_declared_and_the_name_shown_safely(make_desired):
+    orders = {"name": "ORDERS", "subjects": ["orders.>"]}
+    marked = owned(LIVE_ORDERS)
+    marked["metadata"][KIND_KEY] = "kv\x1b]2;x\x07"  # anyone may write metadata
+    (adopt,) = plan_jetstream(make_desired([orders]), live_of([marked]), ownership=Ownership("p")).changes
+    assert (adopt.action, adopt.diff) == ("adopt", [])
+    assert adopt.reason == ("marked by jsctl as kind kv\\x1b]2;x\\x07, declared as a stream: apply records it as "
+                            "declared (metadata only)")
+    assert KIND_KEY not in adopt.desired["metadata"]
+    (update,) = plan_jetstream(make_desired([{**orders, "max_msgs": 5}]), live_of([marked]),
+                               ownership=Ownership("p")).changes
+    assert (update.action, update.details.adopts) == ("update", True) and "also records it as a stream" in update.reason
 
 
 def test_a_saved_plan_covers_what_it_reads_and_would_touch(make_desired):

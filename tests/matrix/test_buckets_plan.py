@@ -5,7 +5,7 @@ storage is a destructive replace; limit_marker_ttl needs 2.11 (issue #13)."""
 
 from __future__ import annotations
 
-from bucket_helpers import buckets, on_nats, plan
+from bucket_helpers import buckets, on_nats, plan, raw_streams
 
 from reconciler.jetstream.capabilities import parse_version
 from reconciler.manifest.model import KV, OBJ, Desired
@@ -56,6 +56,16 @@ def test_nats_py_buckets_are_adopted_then_change_in_place_keeping_their_data(js_
         return (await kv.get("k")).value, (await store.get("o")).data
 
     assert on_nats(js_account, read) == (b"v", b"x" * 100)
+
+
+def test_a_bucket_moves_between_streams_and_key_value_as_adopts_on_every_version(js_account):
+    plan(js_account, raw_streams((KV, KV_SPEC), (OBJ, OBJ_SPEC)), apply=True)
+    as_buckets = plan(js_account, declared(KV_SPEC, OBJ_SPEC), apply=True)  # verified: the kind mark was kept
+    assert summary(as_buckets) == {"kv/CONFIG": "adopt", "objectstore/FILES": "adopt"}
+    back = plan(js_account, raw_streams((KV, KV_SPEC), (OBJ, OBJ_SPEC)), apply=True)  # verified: the server dropped it
+    assert summary(back) == {"stream/KV_CONFIG": "adopt", "stream/OBJ_FILES": "adopt"}
+    assert not any(c.diff for c in [*as_buckets.changes, *back.changes])
+    assert not plan(js_account, raw_streams((KV, KV_SPEC), (OBJ, OBJ_SPEC))).changes
 
 
 def test_a_storage_change_is_a_destructive_replace_on_every_version(js_account):
