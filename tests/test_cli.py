@@ -37,6 +37,33 @@ def test_connecting_commands_document_flags_and_environment(jsctl):
         assert flag in done.stdout and env in done.stdout, flag
 
 
+def every_command() -> list[click.Command]:
+    ctx = click.Context(cli)
+    found, groups = [], [cli]
+    while groups:
+        group = groups.pop()
+        for name in group.list_commands(ctx):
+            command = group.get_command(ctx, name)
+            (groups if isinstance(command, click.Group) else found).append(command)
+    return found
+
+
+def test_every_command_with_a_connection_setting_takes_the_environment_and_nats_ones_the_domain():
+    """A setting an environment of jsctl.yaml can set (docs/environments.md) is read from it on every command:
+    --env/JSCTL_ENV and --project there; a NATS connection manages a JetStream domain (--js-domain)."""
+    connecting = 0
+    for command in every_command():
+        params = {param.name for param in command.params}
+        help_text = command.get_help(click.Context(command, info_name=command.name))
+        if params & {"url", "database_url", "migrations_dir"}:
+            connecting += 1
+            assert {"env_name", "project_file"} <= params, command.name
+            assert "--env NAME" in help_text and "JSCTL_ENV" in help_text and "--project FILE" in help_text
+        if "url" in params:
+            assert "--js-domain DOMAIN" in help_text and "JSCTL_JS_DOMAIN" in help_text, command.name
+    assert connecting == 18
+
+
 @pytest.mark.parametrize("args", [["ping", "--no-such-flag"], ["nkey", "gen", "--type", "server"], ["dev", "sideways"]])
 def test_usage_errors_exit_1_without_traceback(jsctl, args):
     done = jsctl(*args)

@@ -11,14 +11,16 @@ from typing import TYPE_CHECKING
 
 import click
 
-from ..errors import UserError
 from .options import (
     DEV_URL_OPTION,
     MIGRATIONS_OPTION,
-    NO_DATABASE,
     apply_options,
+    chosen_environment,
     database_target_options,
     detailed_exitcode_option,
+    environment_options,
+    migrations_of,
+    no_database,
     output_option,
     timeout_option,
 )
@@ -39,7 +41,7 @@ def _database_only(database: DatabaseTarget | None) -> Target:
     from ..reconcile.target import Target
 
     if database is None:
-        raise UserError(NO_DATABASE)
+        raise no_database()
     return Target(nats=None, database=database)
 
 
@@ -48,6 +50,7 @@ def _database_only(database: DatabaseTarget | None) -> Target:
 @MIGRATIONS_OPTION
 @DEV_URL_OPTION
 @timeout_option
+@environment_options
 def revision(message: str, migrations_dir: Path, dev_url: str | None, timeout: Deadline | None) -> None:
     """Write a revision for the difference between the migrations at head and schema.yaml."""
     import asyncio
@@ -55,6 +58,7 @@ def revision(message: str, migrations_dir: Path, dev_url: str | None, timeout: D
     from ..db.new_revision import make_revision
     from ..deadline import run
 
+    migrations_dir = migrations_of(chosen_environment())  # the environment's, unless --migrations is given
     path = run(asyncio.to_thread(make_revision, migrations_dir, message, dev_url), timeout)
     if path is None:
         click.echo("schema.yaml matches the migrations at head: no revision written")
@@ -66,6 +70,7 @@ def revision(message: str, migrations_dir: Path, dev_url: str | None, timeout: D
 @output_option
 @detailed_exitcode_option
 @timeout_option
+@environment_options
 @database_target_options
 def plan_command(output: str, detailed_exitcode: bool, timeout: Deadline | None,
                  database: DatabaseTarget | None) -> int:
@@ -76,6 +81,7 @@ def plan_command(output: str, detailed_exitcode: bool, timeout: Deadline | None,
 @db.command()
 @apply_options
 @timeout_option
+@environment_options
 @database_target_options
 def upgrade(options: ApplyOptions, timeout: Deadline | None, database: DatabaseTarget | None) -> None:
     """Plan, then upgrade the database to head under a lock and verify it matches schema.yaml.

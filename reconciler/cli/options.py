@@ -272,7 +272,11 @@ def database_options(func: Callable) -> Callable:
     return add_options(_DATABASE_OPTIONS, wrapper)
 
 
-NO_DATABASE = "no database configured: pass --database-url or set DATABASE_URL"
+def no_database() -> UserError:
+    """The error of a command that needs a database and has none, saying where one can be given."""
+    environment = chosen_environment()
+    in_project = f", set database_url in environment {environment.name} of jsctl.yaml," if environment else ""
+    return UserError(f"no database configured: pass --database-url{in_project} or set DATABASE_URL")
 
 
 def required_database_options(func: Callable) -> Callable:
@@ -281,7 +285,7 @@ def required_database_options(func: Callable) -> Callable:
     @functools.wraps(func)
     def wrapper(*args: Any, database: DatabaseSettings, **kwargs: Any) -> Any:
         if not database.configured:
-            raise UserError(NO_DATABASE)
+            raise no_database()
         return func(*args, database=database, **kwargs)
 
     return database_options(wrapper)
@@ -303,13 +307,17 @@ _ADOPT_OPTION = click.option("--adopt", is_flag=True,
                              help="Stamp a database that has the schema but no Alembic history at head.")
 
 
+def migrations_of(environment: Environment | None) -> Path:
+    """The migrations directory for ``environment``: --migrations > the environment's migrations > ./migrations."""
+    return Path(_ranked("migrations_dir", environment))
+
+
 def database_target(database: DatabaseSettings, environment: Environment | None) -> DatabaseTarget | None:
     """The database half for ``environment``, ``database`` its connection (None when none is configured)."""
     from ..reconcile.target import DatabaseTarget
 
     ctx = click.get_current_context()
-    return DatabaseTarget.configured(database, Path(_ranked("migrations_dir", environment)), ctx.params["dev_url"],
-                                     ctx.params["adopt"])
+    return DatabaseTarget.configured(database, migrations_of(environment), ctx.params["dev_url"], ctx.params["adopt"])
 
 
 def database_target_options(func: Callable) -> Callable:

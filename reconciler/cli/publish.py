@@ -11,10 +11,11 @@ from ..deadline import Deadline, run
 from ..errors import EXIT_ERROR, UserError
 from ..jetstream.connect import connect_nats
 from ..jetstream.settings import NatsSettings
-from .options import PublishSubject, nats_options, timeout_option
+from .options import PublishSubject, environment_options, nats_options, timeout_option
 
 
 @click.command()
+@environment_options
 @nats_options
 @click.option("--count", type=click.IntRange(0), default=10, show_default=True, help="Random valid events to send.")
 @click.option("--subject", type=PublishSubject(), default="USER_TXN.maker", show_default=True)

@@ -14,6 +14,7 @@ from ..jetstream.settings import NatsSettings
 from .options import (
     Duration,
     add_options,
+    environment_options,
     list_output_option,
     nats_options,
     required_database_options,
@@ -62,6 +63,7 @@ def rejected() -> None:
 @click.option("--pending", is_flag=True, help="Only those not replayed yet.")
 @list_output_option
 @timeout_option
+@environment_options
 @required_database_options
 def list_command(since: datetime | None, reasons: tuple[str, ...], limit: int, pending: bool, output: str,
                  timeout: Deadline | None, database: DatabaseSettings) -> None:
@@ -87,6 +89,7 @@ def list_command(since: datetime | None, reasons: tuple[str, ...], limit: int, p
 @click.option("--limit", type=click.IntRange(1), default=None, help="At most N, oldest first.")
 @click.option("--dry-run", is_flag=True, help="Show what would be replayed; send nothing.")
 @timeout_option
+@environment_options
 @nats_options
 @required_database_options
 def replay(ids: tuple[int, ...], since: datetime | None, reasons: tuple[str, ...], everything: bool,

@@ -9,7 +9,7 @@ import click
 from ..db.settings import DatabaseSettings
 from ..deadline import Deadline, run
 from ..errors import UserError
-from .options import list_output_option, required_database_options, timeout_option
+from .options import environment_options, list_output_option, required_database_options, timeout_option
 
 
 @click.group()
@@ -22,6 +22,7 @@ def thresholds() -> None:
 @click.option("--max-amount", metavar="AMOUNT", help="Largest single transaction (a decimal, e.g. 1000.50).")
 @click.option("--daily-limit", metavar="AMOUNT", help="Sum of approved amounts per UTC day.")
 @timeout_option
+@environment_options
 @required_database_options
 def set_command(user: str, max_amount: str | None, daily_limit: str | None, timeout: Deadline | None,
                 database: DatabaseSettings) -> None:
@@ -47,6 +48,7 @@ def set_command(user: str, max_amount: str | None, daily_limit: str | None, time
 @click.argument("users", nargs=-1, metavar="[USER]...")
 @list_output_option
 @timeout_option
+@environment_options
 @required_database_options
 def list_command(users: tuple[str, ...], output: str, timeout: Deadline | None, database: DatabaseSettings) -> None:
     """Show the thresholds of every user with a row (or of the USERs named), by user id."""
@@ -64,6 +66,7 @@ def list_command(users: tuple[str, ...], output: str, timeout: Deadline | None, 
 @thresholds.command(name="import")
 @click.argument("path", metavar="FILE.csv", type=click.Path(dir_okay=False, path_type=Path))
 @timeout_option
+@environment_options
 @required_database_options
 def import_command(path: Path, timeout: Deadline | None, database: DatabaseSettings) -> None:
     """Insert or replace the thresholds in FILE.csv (header row: user_id,max_amount,daily_limit).

@@ -173,11 +173,12 @@ class PublishFailed(Exception):
 class Round:
     """One batch published by an ``AckedPublisher``: its acks are counted as they arrive."""
 
-    __slots__ = ("all_acked", "duplicates", "errors", "size", "token", "waiting")
+    __slots__ = ("all_acked", "answered", "duplicates", "errors", "size", "token", "waiting")
 
     def __init__(self, token: str, size: int):
         self.token, self.size, self.waiting, self.duplicates = token, size, size, 0
         self.errors: list[str] = []
+        self.answered: set[str] = set()  # indexes of the messages acked (or refused)
         self.all_acked = asyncio.Event()
 
 
@@ -198,9 +199,13 @@ class AckedPublisher:
         await self.nc.subscribe(f"{self.prefix}.*.*", cb=self._on_reply)
 
     async def _on_reply(self, msg: Msg) -> None:
-        current = self.rounds.get(msg.subject[len(self.prefix) + 1:].split(".", 1)[0])
-        if current is None:
+        token, _, index = msg.subject[len(self.prefix) + 1:].partition(".")
+        current = self.rounds.get(token)
+        # A message that two streams capture (say one in the hub's domain, one in a leaf's) is acked by each:
+        # the first answer counts.
+        if current is None or index in current.answered:
             return
+        current.answered.add(index)
         if msg.headers and msg.headers.get(STATUS) == NO_RESPONDERS:
             current.errors.append("no stream captures the subject (no responders)")
         elif b'"error"' in msg.data:

@@ -7,6 +7,7 @@ import json
 import subprocess
 import sys
 import tempfile
+import uuid
 from collections import Counter
 from decimal import Decimal
 from pathlib import Path
@@ -70,6 +71,14 @@ def run_worker(url: str, database_url: str, *extra: str, timeout: float = 120) -
     """`jsctl worker --until-idle` to completion."""
     return subprocess.run(worker_command(url, database_url, "--until-idle", *extra), capture_output=True,
                           text=True, timeout=timeout, cwd=REPO)
+
+
+def new_database(postgres) -> str:
+    """The URL of a new, empty database on ``postgres`` (tests/conftest.py), created over TCP."""
+    database_url = postgres.url(f"w_{uuid.uuid4().hex[:12]}")
+    with psycopg.connect(postgres.url(), autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{database_url.rsplit("/", 1)[1]}"')
+    return database_url
 
 
 def query(database_url: str, sql: str, *params) -> list[tuple]:
