@@ -1,6 +1,6 @@
 """`jsctl plan --all-envs` over 3 environments vs the slowest single-environment plan, same run.
 
-    .venv/bin/python bench/bench_environments.py [--streams 200] [--consumers 2] [--runs 5]
+    .venv/bin/python bench/bench_environments.py [--streams 200] [--consumers 2] [--runs 5] [--same-variables]
 
 Starts 3 nats-servers of its own (loopback, temp dirs), one per environment of a jsctl.yaml; writes one
 set of manifests (N streams x M consumers) whose max_age and max_msgs come from each environment's
@@ -64,7 +64,7 @@ def cpu_floor(singles: list[Run], cores: int) -> float:
     return max(1.0, sum(run.cpu for run in singles) / (cores * max(run.wall for run in singles)))
 
 
-def write_project(directory: Path, urls: list[str], streams: int, consumers: int) -> None:
+def write_project(directory: Path, urls: list[str], streams: int, consumers: int, same_variables: bool = False) -> None:
     stream_items = [{"name": f"S{i:05d}", "subjects": [f"s{i:05d}.>"], "max_age": "${retention}",
                      "max_msgs": "${max_msgs}", "duplicate_window": "2m"} for i in range(streams)]
     consumer_items = [{"stream": f"S{i:05d}", "durable_name": f"C{j}", "filter_subject": f"s{i:05d}.{j}",
@@ -74,9 +74,10 @@ def write_project(directory: Path, urls: list[str], streams: int, consumers: int
     text = yaml.safe_dump({"streams": stream_items}, sort_keys=False).replace("'${max_msgs}'", "${max_msgs}")
     (directory / "streams.yaml").write_text(text)
     (directory / "consumers.yaml").write_text(yaml.safe_dump({"consumers": consumer_items}, sort_keys=False))
+    variables = [(name, ENVIRONMENTS["dev"] if same_variables else values) for name, values in ENVIRONMENTS.items()]
     (directory / "jsctl.yaml").write_text(yaml.safe_dump({"environments": {
         name: {"server": url, "variables": {"retention": retention, "max_msgs": max_msgs}}
-        for (name, (retention, max_msgs)), url in zip(ENVIRONMENTS.items(), urls, strict=True)}}, sort_keys=False))
+        for (name, (retention, max_msgs)), url in zip(variables, urls, strict=True)}}, sort_keys=False))
 
 
 def main() -> None:
@@ -84,6 +85,8 @@ def main() -> None:
     parser.add_argument("--streams", type=int, default=200)
     parser.add_argument("--consumers", type=int, default=2)
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--same-variables", action="store_true",
+                        help="give every environment dev's variables (then their manifests are read once)")
     store_dir_option(parser)
     args = parser.parse_args()
     with contextlib.ExitStack() as stack:
@@ -94,7 +97,7 @@ def main() -> None:
             server = NatsServer(Path(store), server_name=name).start()
             stack.callback(server.stop)
             servers.append(server)
-        write_project(tmp, [server.url for server in servers], args.streams, args.consumers)
+        write_project(tmp, [server.url for server in servers], args.streams, args.consumers, args.same_variables)
         env = {key: value for key, value in os.environ.items() if not key.startswith(("NATS_", "JSCTL_"))}
         os.chdir(tmp)
         timed(jsctl("apply", "--all-envs", "--yes"), env)
@@ -110,7 +113,8 @@ def main() -> None:
     singles = [medians[name] for name in ENVIRONMENTS]
     slowest = max(run.wall for run in singles)
     cores = os.cpu_count() or 1
-    print(f"{args.streams} streams x {args.consumers} consumers per environment, medians of {args.runs} runs")
+    print(f"{args.streams} streams x {args.consumers} consumers per environment"
+          f"{', the same variables in each' if args.same_variables else ''}, medians of {args.runs} runs")
     print(f"  {'':<26} {'wall s':>6}  {'client CPU s':>12}  servers' CPU s ({', '.join(ENVIRONMENTS)})")
     for name, run in medians.items():
         label = "jsctl plan --all-envs" if name == ALL else f"jsctl plan --env {name}"
