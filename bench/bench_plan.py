@@ -78,6 +78,20 @@ def numeric_manifests(source: Path, target: Path) -> Path:
     return target
 
 
+def children_cpu() -> float:
+    """CPU seconds (user + system) of this process's finished children: the jsctl runs and their own children."""
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return children.ru_utime + children.ru_stime
+
+
+def process_cpu(stat: Path) -> float:
+    """CPU seconds (user + system) a running process used so far, from its /proc/PID/stat (0 off Linux)."""
+    if not stat.exists():
+        return 0.0
+    fields = stat.read_text().rsplit(")", 1)[1].split()  # utime and stime, in clock ticks
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 class CpuMeter:
     """CPU seconds used by finished child processes (the client side) and by the nats-server process."""
 
@@ -85,12 +99,7 @@ class CpuMeter:
         self.stat = Path(f"/proc/{server_pid}/stat")
 
     def read(self) -> tuple[float, float]:
-        children = resource.getrusage(resource.RUSAGE_CHILDREN)
-        server = 0.0
-        if self.stat.exists():  # Linux: utime + stime, in clock ticks
-            fields = self.stat.read_text().rsplit(")", 1)[1].split()
-            server = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-        return children.ru_utime + children.ru_stime, server
+        return children_cpu(), process_cpu(self.stat)
 
     def during(self, action) -> tuple[float, float, float]:
         """(wall, client CPU, server CPU) of ``action()``, which returns its wall time."""

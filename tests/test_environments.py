@@ -331,3 +331,38 @@ def test_timeout_ends_every_environments_planning_process(two_accounts, tmp_path
     assert done.returncode == 1
     assert done.stderr.strip().splitlines()[-1].startswith("jsctl: error: gave up after 2s"), done.stderr
     assert processes_in(root) == []
+
+
+@pytest.mark.parametrize("processes", [False, True], ids=["one-loop", "processes"])
+def test_environments_with_the_same_files_and_variables_read_their_manifests_once(two_accounts, monkeypatch,
+                                                                                  processes):
+    """a and b (two accounts) have the same files and variables: their manifests are read once and both are
+    planned from them; a2 (account a, other variables) is planned from its own."""
+    import reconciler.manifest
+    from reconciler.jetstream.settings import NatsSettings
+    from reconciler.reconcile.environments import plan_environments
+    from reconciler.reconcile.target import Target
+
+    url, root = two_accounts
+    if processes:
+        pad_to_processes(root)
+    reads: list[dict] = []  # in this process: a child's reads would not show here, only the parent's
+    load_desired = reconciler.manifest.load_desired
+
+    def counted(paths, variables=None):
+        reads.append(dict(variables or {}))
+        return load_desired(paths, variables)
+
+    monkeypatch.setattr(reconciler.manifest, "load_desired", counted)
+    files = (str(root / "streams.yaml"), str(root / "consumers.yaml"))
+    same = {"replicas": 1, "retention": "1d", "max_msgs": 1000, "max_ack_pending": 10}
+
+    def target(name: str, user: str, **variables) -> Target:
+        return Target(NatsSettings(url=url, user=user, password=SECRETS[f"{user.upper()}_PASSWORD"]), files,
+                      environment=name, variables={**same, **variables})
+
+    results = plan_environments([target("a", "a"), target("b", "b"), target("a2", "a", max_msgs=5000)], saving=False)
+    assert reads.count(same) == 1
+    max_msgs = [{str(c.address): c.desired["max_msgs"] for c in plan.changes if c.desired and "max_msgs" in c.desired}
+                for plan, _ in results]
+    assert max_msgs == [{"stream/ORDERS": 1000}, {"stream/ORDERS": 1000}, {"stream/ORDERS": 5000}]

@@ -9,6 +9,10 @@ Measured on 2 cores, 3 environments, 3 servers on the same machine (time of --al
 20 streams x 2 consumers each, one loop 1.09x, processes 1.43x; 200 x 2 (66 KB), 1.48x and 1.53x;
 400 x 2, 1.76x and 1.63x; 1,000 x 4 (550 KB), 2.4x and 1.75x.
 
+Environments with the same manifest files and variables read them once (``SharedManifests``): the
+validated result is the same for each. With processes, the parent reads those before forking, so that
+each child inherits them rather than reading them again.
+
 A child's answer comes back as the saved plan's JSON values (Plan.to_dict, the basis's fields): what
 `apply PLAN` reads is faithful. A child that fails sends its error's message (secrets scrubbed, as it
 would be shown) and exit code. Every child is killed when the parent stops waiting (done, --timeout,
@@ -21,6 +25,7 @@ import asyncio
 import contextlib
 import multiprocessing
 import os
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import fields
 from multiprocessing.connection import Connection
@@ -34,6 +39,7 @@ if TYPE_CHECKING:
     from multiprocessing.process import BaseProcess
 
     from ..deadline import Deadline
+    from ..manifest.model import Desired
     from ..plan.planfile import PlanBasis
 
 Planned = tuple[Plan, "PlanBasis | None"]
@@ -49,11 +55,49 @@ class EnvironmentFailed(JsctlError):
         self.exit_code = exit_code
 
 
-def _plan_child(target: Target, saving: bool, answer: Connection) -> None:
+class SharedManifests:
+    """The manifests of each distinct (files, variables) read once, for every environment that has them:
+    the same files with the same variables give the same validated Desired, or the same error (``${env:...}``
+    reads this process's environment, the same for all)."""
+
+    def __init__(self) -> None:
+        self._read: dict[str, Desired | JsctlError | None] = {}
+
+    @staticmethod
+    def key(target: Target) -> str:
+        # repr, not ==: 1, 1.0 and True are equal but substitute as different values
+        variables = sorted(target.variables.items(), key=lambda item: str(item[0]))
+        return repr((target.nats is None, target.destroy, target.files, variables))
+
+    def load(self, target: Target) -> Desired | None:
+        """``target``'s manifests (plan.py's ``load``), read at the first call for their key."""
+        from .plan import _load
+
+        key = self.key(target)
+        if key not in self._read:
+            try:
+                self._read[key] = _load(target)
+            except JsctlError as exc:
+                self._read[key] = exc
+        read = self._read[key]
+        if isinstance(read, JsctlError):
+            raise read
+        return read
+
+    def read_shared(self, targets: list[Target]) -> None:
+        """Read now the manifests that more than one of ``targets`` have (the others: each when planned)."""
+        counts = Counter(self.key(target) for target in targets)
+        for target in targets:
+            if counts[self.key(target)] > 1:
+                with contextlib.suppress(JsctlError):  # kept, raised when that environment is planned
+                    self.load(target)
+
+
+def _plan_child(target: Target, saving: bool, answer: Connection, manifests: SharedManifests) -> None:
     from .plan import plan_all
 
     try:
-        plan, basis = asyncio.run(plan_all(target, saving=saving))
+        plan, basis = asyncio.run(plan_all(target, saving=saving, load=manifests.load))
         reply: tuple[Any, ...] = ("plan", plan.to_dict(),
                                   None if basis is None else {f.name: getattr(basis, f.name) for f in fields(basis)})
     except JsctlError as exc:
@@ -114,12 +158,15 @@ def _warm_up() -> None:
 def _started(targets: list[Target], saving: bool) -> Iterator[list[tuple[BaseProcess, Connection]]]:
     """One forked process per target, killed on the way out if still running."""
     _warm_up()
+    manifests = SharedManifests()
+    manifests.read_shared(targets)
     context = multiprocessing.get_context("fork")
     jobs: list[tuple[BaseProcess, Connection]] = []
     try:
         for target in targets:
             receiver, sender = context.Pipe(duplex=False)
-            process = context.Process(target=_plan_child, args=(target, saving, sender), daemon=True)
+            process = context.Process(target=_plan_child, args=(target, saving, sender, manifests),
+                                      daemon=True)
             process.start()
             sender.close()
             jobs.append((process, receiver))
@@ -140,7 +187,9 @@ async def _answers(jobs: list[tuple[BaseProcess, Connection]]) -> list[Planned |
 async def _on_one_loop(targets: list[Target], saving: bool) -> list[Planned | BaseException]:
     from .plan import plan_all
 
-    return await asyncio.gather(*(plan_all(target, saving=saving) for target in targets), return_exceptions=True)
+    manifests = SharedManifests()
+    return await asyncio.gather(*(plan_all(target, saving=saving, load=manifests.load) for target in targets),
+                                return_exceptions=True)
 
 
 def plan_environments(targets: list[Target], *, saving: bool,

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -165,10 +165,12 @@ async def _current_basis(session: JetStreamSession | None, desired: Desired | No
                       also=saved.basis.live)
 
 
-async def plan_all(target: Target, *, saving: bool = True) -> tuple[Plan, PlanBasis | None]:
-    """The joint plan (JetStream changes, then the database's) and, when ``saving``, its basis for ``--out``."""
+async def plan_all(target: Target, *, saving: bool = True,
+                   load: Callable[[Target], Desired | None] = _load) -> tuple[Plan, PlanBasis | None]:
+    """The joint plan (JetStream changes, then the database's) and, when ``saving``, its basis for ``--out``;
+    ``load`` reads the manifests (environments share it: reconcile/environments.py)."""
     target = target.narrowed()
     _check_target(target)
-    desired = _load(target)
+    desired = load(target)
     async with _session(target, "jsctl plan") as session:
         return await _plan(session, desired, target, saving=saving)
