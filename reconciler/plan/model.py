@@ -90,8 +90,9 @@ class Change:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Change:
-        diff = [FieldChange(**d) for d in data.get("diff", [])]
-        return cls(**{**data, "diff": diff})
+        # `-o json` adds what it derives from details (``sensitive``): read the recorded fields only
+        diff = [FieldChange(d["path"], d["before"], d["after"]) for d in data.get("diff", [])]
+        return cls(**{**{k: v for k, v in data.items() if k != "sensitive"}, "diff": diff})
 
 
 @dataclass

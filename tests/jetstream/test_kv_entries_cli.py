@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 
+import jsonschema
 import nats
 import pytest
 import yaml
@@ -106,8 +107,10 @@ def test_a_sensitive_value_is_in_no_output(jsctl, js_account, tmp_path):
                for form in ("text", "json", "markdown", "prometheus")]
     assert all(done.returncode == 0 for done in outputs), [done.stderr for done in outputs]
     [change] = [c for c in json.loads(outputs[1].stdout)["changes"] if c["address"] == "kv/CONFIG/api.token"]
-    assert change["diff"] == [{"path": "value", "before": None, "after": None}]
-    assert change["details"] == {"sensitive": True} and change["desired"] == {"revision": 0}
+    assert change["diff"] == [{"path": "value", "before": None, "after": None, "sensitive": True}]
+    assert change["sensitive"] is True and change["details"] == {"sensitive": True}
+    assert change["desired"] == {"revision": 0}
+    jsonschema.validate(json.loads(outputs[1].stdout), json.loads(jsctl("plan", "--print-schema").stdout))
     assert "value: (sensitive: not shown)" in outputs[0].stdout
     assert "(sensitive: not shown)" in outputs[2].stdout
     applied = jsctl("--debug", "apply", str(saved), *files, env=env(js_account))

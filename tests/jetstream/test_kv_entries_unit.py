@@ -92,7 +92,8 @@ def test_a_sensitive_value_is_in_no_rendering_nor_saved_plan(value, live):
     assert "value: (sensitive: not shown)" in render_text(plan)
     assert "  value: (sensitive: not shown)" in render_markdown(plan) and "→ (sensitive" not in render_markdown(plan)
     data = json.loads(render_json(plan))["changes"][0]
-    assert data["diff"] == [{"path": "value", "before": None, "after": None}] and data["details"] == {"sensitive": True}
+    assert data["diff"] == [{"path": "value", "before": None, "after": None, "sensitive": True}]
+    assert data["sensitive"] is True and data["details"] == {"sensitive": True}
     assert Plan.from_dict(json.loads(render_json(plan))).changes[0].details.sensitive
 
 

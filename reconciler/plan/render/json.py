@@ -16,6 +16,11 @@ SCHEMA_RESOURCE = "schemas/plan.schema.json"
 def plan_json(plan: Plan) -> dict[str, Any]:
     """The plan as `-o json` writes it, as JSON values (environments.py nests it)."""
     data = plan.to_dict()
+    for change in data["changes"]:
+        if change["details"].get("sensitive"):  # said beside the nulls too, where a reader looks for the value
+            change["sensitive"] = True
+            for field_change in change["diff"]:
+                field_change["sensitive"] = True
     data["summary"] = {str(action): count for action, count in Counter(c.action for c in plan.changes).items()}
     return data
 
