@@ -229,7 +229,7 @@ def test_check_judges_a_declared_bucket_as_its_backing_stream_at_the_buckets_add
         await js._nc.request("$JS.API.STREAM.UPDATE.KV_CONFIG", json.dumps(config).encode(), timeout=5)
 
     on_nats(js_account, by_hand)
-    assert check() == {"kv/CONFIG": (WARNING, ["differs from the manifest (max_msgs_per_subject)"])}
+    assert check() == {"kv/CONFIG": (WARNING, ["differs from the manifest (max_msgs_per_subject (history))"])}
 
 
 def test_a_saved_plans_basis_covers_declared_buckets_and_names_one_changed_since(js_account):
