@@ -6,12 +6,12 @@ jsctl creates (stream_config) work with nats-py's KV and object store API."""
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import nats
 import pytest
+from bucket_helpers import buckets, plan, until
 from nats.js.api import KeyValueConfig, ObjectStoreConfig, RePublish, StorageType
 from nats.js.errors import NotFoundError
 
@@ -20,7 +20,6 @@ from reconciler.jetstream.capabilities import parse_version
 from reconciler.jetstream.client import JetStreamApi
 
 S = 1_000_000_000
-WAIT_S = 10.0
 
 # (nats-py settings, the same bucket as a jsctl manifest declares it, after unit conversion)
 KV_CASES: list[tuple[dict[str, Any], dict[str, Any]]] = [
@@ -96,16 +95,6 @@ def test_object_stores_made_by_nats_py_are_the_declared_stores(js_account, nats_
         return found
 
     assert run(js_account, work) == [((OBJ, spec["bucket"], spec), True) for _, spec in OBJ_CASES]
-
-
-async def until(check: Callable[[], Awaitable[bool]]) -> bool:
-    """Whether ``check`` comes true within WAIT_S (polled: the server copies sources in the background)."""
-    deadline = time.monotonic() + WAIT_S
-    while time.monotonic() < deadline:
-        if await check():
-            return True
-        await asyncio.sleep(0.05)
-    return False
 
 
 def test_nats_py_uses_a_bucket_jsctl_creates(js_account, nats_server_version):
@@ -206,6 +195,32 @@ def test_nats_py_reads_objects_through_object_store_sources_jsctl_creates(js_acc
     configs, arrived, reads, names = run(js_account, work)
     assert [bucket_of(config) for config in configs] == [(OBJ, spec["bucket"], spec) for spec in specs]
     assert arrived and reads == [payload, b"n"] and names == ["build/app.tar", "notes"]
+
+
+def test_declared_object_store_sources_apply_and_nats_py_reads_the_origins_objects_through_them(js_account):
+    stores = [{"bucket": "BUILDS"}, {"bucket": "REPORTS"}, {"bucket": "ALL", "sources": ["BUILDS", "REPORTS"]}]
+    desired = buckets(*((OBJ, spec) for spec in stores))
+    created = plan(js_account, desired, apply=True)  # verified: the server kept the sources as sent
+    assert {str(c.address): str(c.action) for c in created.changes} == \
+        {f"objectstore/{spec['bucket']}": "create" for spec in stores}
+    assert not plan(js_account, desired).changes
+
+    async def through_all(js, api):
+        await (await js.object_store("BUILDS")).put("app.tar", b"a" * 200_000)  # 2 chunks
+        await (await js.object_store("REPORTS")).put("report", b"r")
+        store = await js.object_store("ALL")
+
+        async def both_arrived() -> bool:  # 3 chunks, 2 metas
+            return (await api.request("STREAM.INFO.OBJ_ALL"))["state"]["messages"] == 5
+
+        arrived = await until(both_arrived)
+        return arrived, (await store.get("app.tar")).data, (await store.get("report")).data, \
+            await live_config(api, OBJ, "ALL")
+
+    arrived, build, report, live = run(js_account, through_all)
+    assert (arrived, build, report) == (True, b"a" * 200_000, b"r")
+    assert bucket_of(live) == (OBJ, "ALL", stores[2])
+    assert not plan(js_account, desired).changes  # the copied objects change no setting
 
 
 def test_nats_py_cannot_read_an_object_store_mirror(js_account, nats_server_version):
