@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -17,6 +18,7 @@ from reconciler.manifest.model import KV, STREAM, DeclaredResource, Desired
 from reconciler.plan.model import Plan
 
 PROJECT = Ownership("app")
+WAIT_S = 10.0
 
 
 def buckets(*items: tuple[str, dict]) -> Desired:
@@ -60,3 +62,13 @@ def on_nats(url: str, work: Callable[[Any], Awaitable[Any]]) -> Any:
             await nc.close()
 
     return asyncio.run(run())
+
+
+async def until(check: Callable[[], Awaitable[bool]]) -> bool:
+    """Whether ``check`` comes true within WAIT_S (polled: the server copies sources in the background)."""
+    deadline = time.monotonic() + WAIT_S
+    while time.monotonic() < deadline:
+        if await check():
+            return True
+        await asyncio.sleep(0.05)
+    return False

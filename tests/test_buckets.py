@@ -49,6 +49,13 @@ def test_kv_mirror_and_sources_are_translated_as_nats_go_does():
         {"name": "KV_B", "subject_transforms": [{"src": "$KV.B.>", "dest": "$KV.S.>"}]}]
 
 
+def test_object_store_sources_move_chunks_and_metadata_to_the_store_one_transform_per_subject():
+    sourced = stream_config(OBJ, {"bucket": "B", "sources": ["A"]}, V212)
+    assert sourced["subjects"] == ["$O.B.C.>", "$O.B.M.>"]
+    assert sourced["sources"] == [{"name": "OBJ_A", "subject_transforms": [
+        {"src": "$O.A.C.>", "dest": "$O.B.C.>"}, {"src": "$O.A.M.>", "dest": "$O.B.M.>"}]}]
+
+
 def test_limit_marker_ttl_turns_on_message_ttl_where_the_server_has_it():
     spec = {"bucket": "B", "limit_marker_ttl": 10 * S}
     assert stream_config(KV, spec, V212)["subject_delete_marker_ttl"] == 10 * S
@@ -80,6 +87,7 @@ SPECS = [
     (OBJ, {"bucket": "plain"}),
     (OBJ, {"bucket": "full", "description": "d", "ttl": 86400 * S, "max_bytes": 1 << 30, "storage": "memory",
            "replicas": 3, "compression": "s2", "placement": {"tags": ["t"]}, "metadata": {"a": "b"}}),
+    (OBJ, {"bucket": "sourced", "sources": ["plain", "full"], "ttl": 60 * S}),
 ]
 
 
@@ -143,6 +151,12 @@ def test_buckets_no_manifest_can_declare_stay_streams():
     assert bucket_of(raw_source) is None
     object_mirror = {**stream_config(OBJ, {"bucket": "O"}, V212), "mirror": {"name": "OBJ_P"}}
     assert bucket_of(object_mirror) is None
+    kv_into_store = stream_config(OBJ, {"bucket": "O", "sources": ["P"]}, V212)
+    kv_into_store["sources"][0]["name"] = "KV_P"
+    assert bucket_of(kv_into_store) is None
+    one_transform = stream_config(OBJ, {"bucket": "O", "sources": ["P"]}, V212)
+    one_transform["sources"][0]["subject_transforms"] = [{"src": "$O.P.>", "dest": "$O.O.>"}]
+    assert bucket_of(one_transform) is None
     long_history = {**stream_config(KV, {"bucket": "B"}, V212), "max_msgs_per_subject": 65}
     assert bucket_of(long_history) is None
     twice = stream_config(KV, {"bucket": "S", "sources": ["A"]}, V212)

@@ -111,6 +111,16 @@ def test_kv_and_object_store_of_one_name_are_two_streams(tmp_path):
     ("key_value: [{bucket: A, sources: [B, B, A]}]",
      ["m.yaml:1:38: key_value[0].sources[1]: duplicate source 'B'",
       "m.yaml:1:41: key_value[0].sources[2]: a bucket cannot source itself"]),
+    ("object_stores: [{bucket: A, sources: [B, B, A]}]",
+     ["m.yaml:1:42: object_stores[0].sources[1]: duplicate source 'B'",
+      "m.yaml:1:45: object_stores[0].sources[2]: a bucket cannot source itself"]),
+    ("object_stores: [{bucket: A, sources: [b.c]}]",
+     ["m.yaml:1:39: object_stores[0].sources[0]: invalid bucket name 'b.c': only letters, digits, '_' and '-' (the "
+      "clients' rule)"]),
+    ("object_stores: [{bucket: A, mirror: B, sources: [C]}]",
+     ["m.yaml:1:37: object_stores[0].mirror: an object store cannot be a mirror: no client reads one (nats-py "
+      "finds an object's chunks by subject, and a mirror stream has none); declare sources: instead",
+      "m.yaml:1:49: object_stores[0].sources: a mirror cannot have sources"]),
     ("key_value: [{bucket: A, mirror: B, entries: {k: v}}]",
      ["m.yaml:1:45: key_value[0].entries: a mirror cannot hold entries: clients write a mirror's keys to its origin "
       "'B'; declare them there"]),

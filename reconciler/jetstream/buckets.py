@@ -58,14 +58,18 @@ def kv_subject_prefix(bucket: str) -> str:
     return f"$KV.{bucket}."
 
 
-def _object_subjects(bucket: str) -> list[str]:
-    return [f"$O.{bucket}.C.>", f"$O.{bucket}.M.>"]  # chunks, metadata (ADR-20)
+def _subjects(kind: str, bucket: str) -> list[str]:
+    """The subjects of a bucket's backing stream: a KV bucket's keys; an object store's chunks and metadata (ADR-20)."""
+    return [f"$KV.{bucket}.>"] if kind == KV else [f"$O.{bucket}.C.>", f"$O.{bucket}.M.>"]
 
 
-def _kv_source(bucket: str, origin: str) -> dict[str, Any]:
-    """A KV source as nats.go translates a bucket name: its keys moved into this bucket's subjects."""
-    return {"name": backing_stream_name(KV, origin),
-            "subject_transforms": [{"src": f"$KV.{origin}.>", "dest": f"$KV.{bucket}.>"}]}
+def _origin(kind: str, bucket: str, origin: str) -> dict[str, Any]:
+    """A source of the bucket ``origin`` as nats.go translates a KV bucket name: the origin's subjects
+    moved into this bucket's, one transform per subject of the origin, so clients of this bucket find
+    them under its name (an object store's chunks and metadata: nats-py reads both by the store's name)."""
+    return {"name": backing_stream_name(kind, origin),
+            "subject_transforms": [{"src": src, "dest": dest}
+                                   for src, dest in zip(_subjects(kind, origin), _subjects(kind, bucket), strict=True)]}
 
 
 def stream_config(kind: str, spec: dict[str, Any], server: Version) -> dict[str, Any]:
@@ -89,8 +93,9 @@ def stream_config(kind: str, spec: dict[str, Any], server: Version) -> dict[str,
     for field in ("description", "placement", "metadata"):
         if spec.get(field):
             config[field] = spec[field]
+    _add_origins(config, kind, spec)
     if kind == OBJ:
-        config.update(subjects=_object_subjects(bucket), max_msgs_per_subject=-1)
+        config["max_msgs_per_subject"] = -1
         return config
     # The clients always send the window: 2.14+ give a stream with sources none by default.
     config.update(deny_delete=True, max_msgs_per_subject=spec.get("history") or 1,
@@ -98,15 +103,22 @@ def stream_config(kind: str, spec: dict[str, Any], server: Version) -> dict[str,
                   duplicate_window=min(ttl, DEFAULT_DUPLICATE_WINDOW) if ttl else DEFAULT_DUPLICATE_WINDOW)
     if spec.get("republish"):
         config["republish"] = spec["republish"]
-    if spec.get("mirror"):
-        config.update(mirror={"name": backing_stream_name(KV, spec["mirror"])}, mirror_direct=True)
-    else:
-        config["subjects"] = [f"$KV.{bucket}.>"]
-    if spec.get("sources"):
-        config["sources"] = [_kv_source(bucket, origin) for origin in spec["sources"]]
     if spec.get("limit_marker_ttl") and server >= TTL_FIELDS_SINCE:  # older servers: a plan error (capabilities)
         config.update(allow_msg_ttl=True, subject_delete_marker_ttl=spec["limit_marker_ttl"])
     return config
+
+
+def _add_origins(config: dict[str, Any], kind: str, spec: dict[str, Any]) -> None:
+    """The bucket's mirror (no subjects of its own) or its subjects, and its sources. A KV mirror keeps
+    its origin's subjects, as nats.go makes it (clients read it by its origin's name: ADR-57); object
+    stores have no mirror (bucket_checks.py: nats-py cannot read one)."""
+    bucket = spec["bucket"]
+    if spec.get("mirror"):
+        config.update(mirror={"name": backing_stream_name(kind, spec["mirror"])}, mirror_direct=True)
+    else:
+        config["subjects"] = _subjects(kind, bucket)
+    if spec.get("sources"):
+        config["sources"] = [_origin(kind, bucket, origin) for origin in spec["sources"]]
 
 
 def stream_differences(kind: str, spec: dict[str, Any], live: dict[str, Any], server: Version) -> list[FieldChange]:
@@ -191,22 +203,21 @@ def _read_spec(kind: str, bucket: str, config: dict[str, Any]) -> dict[str, Any]
     metadata = user_metadata(config.get("metadata"))
     if metadata:
         spec["metadata"] = metadata
-    if kind == OBJ:
-        return spec
     mirror = config.get("mirror")
     if mirror:
-        origin = _kv_bucket_name(mirror.get("name", ""))
+        origin = _bucket_name(KV, mirror.get("name", ""))  # an object store mirror: no bucket (_add_origins)
         if origin is None:
             return None
         spec["mirror"] = origin
     if config.get("sources"):
-        origins = [_kv_bucket_name(source.get("name", "")) for source in config["sources"]]
+        origins = [_bucket_name(kind, source.get("name", "")) for source in config["sources"]]
         if None in origins or len(set(origins)) < len(origins):  # a manifest names each source bucket once
             return None
         spec["sources"] = origins  # the transforms are checked by the round trip in bucket_of
     return spec
 
 
-def _kv_bucket_name(stream_name: str) -> str | None:
+def _bucket_name(kind: str, stream_name: str) -> str | None:
+    """The bucket of ``kind`` whose backing stream is ``stream_name``, or None."""
     named = backing_kind(stream_name)
-    return named[1] if named and named[0] == KV else None
+    return named[1] if named and named[0] == kind else None

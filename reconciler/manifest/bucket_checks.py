@@ -3,7 +3,8 @@ a raw ``KV_NAME`` / ``OBJ_NAME`` stream to them.
 
 Rules see specs after unit conversion. A bucket's stream-like fields (description, metadata, placement,
 republish) follow the stream rules of :mod:`.checks`; what is a bucket's own: names (kvnames.py), the
-mirror and sources (bucket names; a mirror holds no entries of its own: clients write to its origin),
+mirror and sources (bucket names; a mirror holds no entries of its own: clients write to its origin; an
+object store takes sources only),
 limit markers, and ``entries`` (keys, ``value``/``value_file``, read here so a plan needs no file).
 """
 
@@ -50,6 +51,7 @@ def _check_bucket(item: Item, report: Report) -> None:
     compression = config.pop("compression", None)
     if compression in (True, "s2"):
         config["compression"] = "s2"
+    _origin_rules(item.kind, item.name, config, report)
     if item.kind == KV:
         _kv_rules(item.name, config, report)
         if "entries" in config:
@@ -64,14 +66,23 @@ def _kv_rules(bucket: str, config: Config, report: Report) -> None:
         stream_transforms({"republish": config["republish"], "subjects": [f"$KV.{bucket}.>"]}, report)
     mirror = config.get("mirror")
     if mirror:
-        if mirror == bucket:
-            report(("mirror",), "a bucket cannot mirror itself")
-        for field, why in (("sources", "a mirror cannot have sources"),
-                           ("limit_marker_ttl", "a mirror cannot have limit markers (the server refuses them)"),
+        for field, why in (("limit_marker_ttl", "a mirror cannot have limit markers (the server refuses them)"),
                            ("entries", "a mirror cannot hold entries: clients write a mirror's keys to its "
                                        f"origin {mirror!r}; declare them there")):
             if config.get(field):
                 report((field,), why)
+
+
+def _origin_rules(kind: str, bucket: str, config: Config, report: Report) -> None:
+    """A bucket's mirror and sources: other buckets of its kind, each once."""
+    mirror = config.get("mirror")
+    if mirror and kind == OBJ:
+        report(("mirror",), "an object store cannot be a mirror: no client reads one (nats-py finds an object's "
+                            "chunks by subject, and a mirror stream has none); declare sources: instead")
+    elif mirror == bucket:
+        report(("mirror",), "a bucket cannot mirror itself")
+    if mirror and config.get("sources"):
+        report(("sources",), "a mirror cannot have sources")
     seen: set[str] = set()
     for index, source in enumerate(config.get("sources") or []):
         if source == bucket:

@@ -6,20 +6,20 @@ jsctl creates (stream_config) work with nats-py's KV and object store API."""
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import nats
 import pytest
+from bucket_helpers import buckets, plan, until
 from nats.js.api import KeyValueConfig, ObjectStoreConfig, RePublish, StorageType
+from nats.js.errors import NotFoundError
 
 from reconciler.jetstream.buckets import KV, OBJ, backing_stream_name, bucket_of, same_bucket, stream_config
 from reconciler.jetstream.capabilities import parse_version
 from reconciler.jetstream.client import JetStreamApi
 
 S = 1_000_000_000
-WAIT_S = 10.0
 
 # (nats-py settings, the same bucket as a jsctl manifest declares it, after unit conversion)
 KV_CASES: list[tuple[dict[str, Any], dict[str, Any]]] = [
@@ -97,16 +97,6 @@ def test_object_stores_made_by_nats_py_are_the_declared_stores(js_account, nats_
     assert run(js_account, work) == [((OBJ, spec["bucket"], spec), True) for _, spec in OBJ_CASES]
 
 
-async def until(check: Callable[[], Awaitable[bool]]) -> bool:
-    """Whether ``check`` comes true within WAIT_S (polled: the server copies sources in the background)."""
-    deadline = time.monotonic() + WAIT_S
-    while time.monotonic() < deadline:
-        if await check():
-            return True
-        await asyncio.sleep(0.05)
-    return False
-
-
 def test_nats_py_uses_a_bucket_jsctl_creates(js_account, nats_server_version):
     server = parse_version(nats_server_version)
     spec = {"bucket": "flags", "history": 3, "ttl": 3600 * S, "compression": "s2", "description": "d"}
@@ -179,6 +169,85 @@ def test_nats_py_uses_an_object_store_jsctl_creates(js_account, nats_server_vers
     config, data, empty, names = run(js_account, work)
     assert (data == payload, empty, names) == (True, b"", ["build/app.tar", "empty"])
     assert bucket_of(config) == (OBJ, "artifacts", spec)
+
+
+def test_nats_py_reads_objects_through_object_store_sources_jsctl_creates(js_account, nats_server_version):
+    """An object put into A is read by nats-py from B, which sources A: the subject transforms move A's
+    chunks and metadata to B's subjects, where nats-py looks for them by B's name."""
+    server = parse_version(nats_server_version)
+    specs = [{"bucket": "origin"}, {"bucket": "other"}, {"bucket": "merged", "sources": ["origin", "other"]}]
+    payload = bytes(range(256)) * 1024  # 2 chunks of nats-py's 128 KiB
+
+    async def work(js, api):
+        configs = [(await api.request(f"STREAM.CREATE.OBJ_{spec['bucket']}", stream_config(OBJ, spec, server)))
+                   ["config"] for spec in specs]
+        await (await js.object_store("origin")).put("build/app.tar", payload)
+        await (await js.object_store("other")).put("notes", b"n")
+        merged = await js.object_store("merged")
+
+        async def merged_has_both() -> bool:  # 2 + 1 chunks, 2 metas
+            return (await api.request("STREAM.INFO.OBJ_merged"))["state"]["messages"] == 5
+
+        arrived = await until(merged_has_both)
+        reads = [(await merged.get("build/app.tar")).data, (await merged.get("notes")).data]
+        return configs, arrived, reads, sorted(info.name for info in await merged.list())
+
+    configs, arrived, reads, names = run(js_account, work)
+    assert [bucket_of(config) for config in configs] == [(OBJ, spec["bucket"], spec) for spec in specs]
+    assert arrived and reads == [payload, b"n"] and names == ["build/app.tar", "notes"]
+
+
+def test_declared_object_store_sources_apply_and_nats_py_reads_the_origins_objects_through_them(js_account):
+    stores = [{"bucket": "BUILDS"}, {"bucket": "REPORTS"}, {"bucket": "ALL", "sources": ["BUILDS", "REPORTS"]}]
+    desired = buckets(*((OBJ, spec) for spec in stores))
+    created = plan(js_account, desired, apply=True)  # verified: the server kept the sources as sent
+    assert {str(c.address): str(c.action) for c in created.changes} == \
+        {f"objectstore/{spec['bucket']}": "create" for spec in stores}
+    assert not plan(js_account, desired).changes
+
+    async def through_all(js, api):
+        await (await js.object_store("BUILDS")).put("app.tar", b"a" * 200_000)  # 2 chunks
+        await (await js.object_store("REPORTS")).put("report", b"r")
+        store = await js.object_store("ALL")
+
+        async def both_arrived() -> bool:  # 3 chunks, 2 metas
+            return (await api.request("STREAM.INFO.OBJ_ALL"))["state"]["messages"] == 5
+
+        arrived = await until(both_arrived)
+        return arrived, (await store.get("app.tar")).data, (await store.get("report")).data, \
+            await live_config(api, OBJ, "ALL")
+
+    arrived, build, report, live = run(js_account, through_all)
+    assert (arrived, build, report) == (True, b"a" * 200_000, b"r")
+    assert bucket_of(live) == (OBJ, "ALL", stores[2])
+    assert not plan(js_account, desired).changes  # the copied objects change no setting
+
+
+def test_nats_py_cannot_read_an_object_store_mirror(js_account, nats_server_version):
+    """Why validate refuses ``mirror`` on an object store: a mirror has no subjects of its own, and nats-py
+    finds the stream of an object's chunks by subject (STREAM.NAMES), so its get finds none, even with the
+    chunks renamed to the mirror's subjects."""
+    server = parse_version(nats_server_version)
+    mirror = {**stream_config(OBJ, {"bucket": "copy"}, server), "mirror": {
+        "name": "OBJ_origin", "subject_transforms": [{"src": "$O.origin.C.>", "dest": "$O.copy.C.>"},
+                                                     {"src": "$O.origin.M.>", "dest": "$O.copy.M.>"}]}}
+    del mirror["subjects"]
+
+    async def work(js, api):
+        await api.request("STREAM.CREATE.OBJ_origin", stream_config(OBJ, {"bucket": "origin"}, server))
+        await api.request("STREAM.CREATE.OBJ_copy", mirror)
+        await (await js.object_store("origin")).put("o", b"x")
+        copy = await js.object_store("copy")
+
+        async def mirrored() -> bool:
+            return (await api.request("STREAM.INFO.OBJ_copy"))["state"]["messages"] == 2
+
+        arrived = await until(mirrored)
+        with pytest.raises(NotFoundError):
+            await copy.get("o")
+        return arrived
+
+    assert run(js_account, work)
 
 
 @pytest.mark.parametrize("kind", [KV, OBJ])
