@@ -232,7 +232,11 @@ class SavedPlan:
         return text
 
     def write(self, path: str | os.PathLike) -> None:
-        Path(path).write_text(self.text())
+        text = self.text()
+        try:
+            Path(path).write_text(text)
+        except OSError as exc:  # a missing folder, no permission: the user's to fix, not a crash
+            raise UserError(f"--out {path}: {exc.strerror or exc}") from None
 
     def ensure_environment(self, environment: str | None) -> None:
         """Refuse (exit 3), before connecting, a plan made for another environment than ``environment``."""
