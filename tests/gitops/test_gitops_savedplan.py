@@ -241,6 +241,10 @@ def test_the_one_pass_search_of_the_text_never_misses_what_the_walk_finds(value,
     ('{"kind": "jsctl-saved-plan", "format_version": 3}', "damaged"),
     ('{"kind": "jsctl-saved-plan", "format_version": 3, "basis": {"live": {"stream/S": "sha256:ab"}}, "plan": {}}',
      "damaged"),
+    ('{"kind": "jsctl-saved-plan", "format_version": 3, "basis": {"target": "x"}, "plan": {}}',
+     r"damaged \(basis\.target is not"),
+    ('{"kind": "jsctl-saved-plan", "format_version": 3, "basis": {"database": []}, "plan": {}}',
+     r"damaged \(basis\.database is not"),
 ])
 def test_bad_plan_files_are_user_errors(tmp_path, content, message):
     (tmp_path / "p.json").write_text(content)
