@@ -211,7 +211,7 @@ class SavedPlan:
             if wrong:
                 raise ValueError(f"basis.{wrong} is not what this jsctl records")  # e.g. an older jsctl's digests
             plan = Plan.from_dict(data["plan"])
-        except (KeyError, TypeError, ValueError) as exc:
+        except (AttributeError, KeyError, TypeError, ValueError) as exc:  # a hand edit: a list where a dict was
             raise UserError(f"{source} is damaged ({exc}): run `jsctl plan --out` again") from None
         return cls(plan, basis, str(data.get("created_at", "")), str(data.get("jsctl_version", "")))
 

@@ -245,6 +245,7 @@ def test_the_one_pass_search_of_the_text_never_misses_what_the_walk_finds(value,
      r"damaged \(basis\.target is not"),
     ('{"kind": "jsctl-saved-plan", "format_version": 3, "basis": {"database": []}, "plan": {}}',
      r"damaged \(basis\.database is not"),
+    ('{"kind": "jsctl-saved-plan", "format_version": 3, "basis": {}, "plan": {"changes": [1]}}', "damaged"),
 ])
 def test_bad_plan_files_are_user_errors(tmp_path, content, message):
     (tmp_path / "p.json").write_text(content)
