@@ -19,8 +19,8 @@ if TYPE_CHECKING:
 
 async def _export(nats: NatsSettings, streams: tuple[str, ...], include_defaults: bool) -> tuple[Exported, Source]:
     from datetime import datetime, timezone
-    from importlib.metadata import version
 
+    from .. import __version__
     from ..errors import UserError
     from ..jetstream.bucket_streams import stream_address
     from ..jetstream.buckets import bucket_of
@@ -42,7 +42,7 @@ async def _export(nats: NatsSettings, streams: tuple[str, ...], include_defaults
         raise UserError(f"--stream names the backing stream of {', '.join(buckets)}: a bucket is exported as one "
                         "(buckets.yaml) by an export without --stream")
     identity = live.identity
-    source = Source(version("jsctl"), datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z"),
+    source = Source(__version__, datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z"),
                     server, identity.version, identity.name, identity.account, identity.domain,
                     tuple(sorted(set(streams))))
     return export_manifests(live, set(streams) if streams else None, include_defaults=include_defaults), source

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 def show_plan(target: Target, output: str, detailed_exitcode: bool, out_file: str | None = None,
               deadline: Deadline | None = None) -> int:
     """Plan ``target`` (within ``deadline``), print the plan, save it (``--out``), choose the exit code."""
-    from ..plan.policy import check_errors
+    from ..plan.policy import check_errors, plan_exit_code
     from ..plan.render import RENDERERS
     from ..reconcile.plan import plan_all
 
@@ -41,7 +41,7 @@ def show_plan(target: Target, output: str, detailed_exitcode: bool, out_file: st
         from ..plan.planfile import SavedPlan
 
         SavedPlan(result, basis).write(out_file)
-    return EXIT_CHANGES if detailed_exitcode and result.has_changes else EXIT_OK
+    return plan_exit_code(result, detailed_exitcode)
 
 
 def show_environment_plans(targets: list[Target], output: str, detailed_exitcode: bool, out_dir: str | None = None,

@@ -207,10 +207,11 @@ class SavedPlan:
                             f"format {FORMAT_VERSION}: run `jsctl plan --out` again")
         try:
             basis = PlanBasis(**data["basis"])
-            if not isinstance(basis.live, dict) or not all(map(_is_live_entry, basis.live.values())):
-                raise ValueError("basis.live is not what this jsctl records")  # e.g. an older jsctl's digests
+            wrong = _misshapen(basis)
+            if wrong:
+                raise ValueError(f"basis.{wrong} is not what this jsctl records")  # e.g. an older jsctl's digests
             plan = Plan.from_dict(data["plan"])
-        except (KeyError, TypeError, ValueError) as exc:
+        except (AttributeError, KeyError, TypeError, ValueError) as exc:  # a hand edit: a list where a dict was
             raise UserError(f"{source} is damaged ({exc}): run `jsctl plan --out` again") from None
         return cls(plan, basis, str(data.get("created_at", "")), str(data.get("jsctl_version", "")))
 
@@ -232,7 +233,11 @@ class SavedPlan:
         return text
 
     def write(self, path: str | os.PathLike) -> None:
-        Path(path).write_text(self.text())
+        text = self.text()
+        try:
+            Path(path).write_text(text)
+        except OSError as exc:  # a missing folder, no permission: the user's to fix, not a crash
+            raise UserError(f"--out {path}: {exc.strerror or exc}") from None
 
     def ensure_environment(self, environment: str | None) -> None:
         """Refuse (exit 3), before connecting, a plan made for another environment than ``environment``."""
@@ -276,6 +281,16 @@ def write_environment_plans(directory: str | os.PathLike, plans: Iterable[tuple[
     except OSError as exc:
         raise UserError(f"--out {directory}: {exc.strerror or exc}") from None
     return [path for path, _ in texts]
+
+
+def _misshapen(basis: PlanBasis) -> str | None:
+    """The first field of a basis read from a file that is not of the type this jsctl writes (a hand edit):
+    comparing it would fail as a crash, not as this one clear error."""
+    shapes = {"manifests": dict, "live": dict, "target": dict, "database": (dict, type(None))}
+    wrong = [name for name, shape in shapes.items() if not isinstance(getattr(basis, name), shape)]
+    if not wrong and not all(map(_is_live_entry, basis.live.values())):
+        wrong = ["live"]
+    return wrong[0] if wrong else None
 
 
 def _is_live_entry(entry: Any) -> bool:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 
-from ..errors import Refused, UserError
+from ..errors import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, Refused, UserError
 from .details import DESTRUCTIVE, LOSSY, MODIFIES_DATA, Details
 from .model import Action, Change, Plan
 
@@ -50,6 +50,13 @@ def is_destructive(action: Action, details: Details | None = None, live: Collect
     revision = details.revision if details else None
     return revision is not None and any((finding.relation is None and bool(live)) or finding.relation in live
                                         for finding in revision.findings(*LOSES_DATA))
+
+
+def plan_exit_code(plan: Plan, detailed_exitcode: bool) -> int:
+    """How `jsctl plan` exits for ``plan``: 1 when it has errors, 2 for changes with ``detailed_exitcode``, else 0."""
+    if plan.errors:
+        return EXIT_ERROR
+    return EXIT_CHANGES if detailed_exitcode and plan.has_changes else EXIT_OK
 
 
 def check_errors(plan: Plan) -> None:

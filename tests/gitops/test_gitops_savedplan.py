@@ -181,6 +181,11 @@ def test_no_secret_is_ever_written(tmp_path):
     assert not (tmp_path / "p.json").exists()
 
 
+def test_an_out_file_that_cannot_be_written_is_a_user_error(tmp_path):
+    with pytest.raises(UserError, match=r"--out .*missing/p\.json: No such file or directory"):
+        SavedPlan(a_plan(), basis({})).write(tmp_path / "missing" / "p.json")
+
+
 def test_a_secret_json_escapes_is_found_in_the_written_text(tmp_path):
     keep_secret('pä"ss\\wörd')
     escaped = basis({}, stream={**STREAM, "metadata": {"note": 'the pä"ss\\wörd is here'}})
@@ -236,6 +241,11 @@ def test_the_one_pass_search_of_the_text_never_misses_what_the_walk_finds(value,
     ('{"kind": "jsctl-saved-plan", "format_version": 3}', "damaged"),
     ('{"kind": "jsctl-saved-plan", "format_version": 3, "basis": {"live": {"stream/S": "sha256:ab"}}, "plan": {}}',
      "damaged"),
+    ('{"kind": "jsctl-saved-plan", "format_version": 3, "basis": {"target": "x"}, "plan": {}}',
+     r"damaged \(basis\.target is not"),
+    ('{"kind": "jsctl-saved-plan", "format_version": 3, "basis": {"database": []}, "plan": {}}',
+     r"damaged \(basis\.database is not"),
+    ('{"kind": "jsctl-saved-plan", "format_version": 3, "basis": {}, "plan": {"changes": [1]}}', "damaged"),
 ])
 def test_bad_plan_files_are_user_errors(tmp_path, content, message):
     (tmp_path / "p.json").write_text(content)

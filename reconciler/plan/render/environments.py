@@ -24,6 +24,7 @@ from typing import Any
 from ...errors import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, EXIT_REFUSED, JsctlError, scrub
 from ...terminal import printable, printable_lines
 from ..model import Plan
+from ..policy import plan_exit_code
 from .common import summary
 from .json import dumps, json_schema_text, plan_json
 from .markdown import caution, render_markdown
@@ -63,11 +64,7 @@ def worst_exit_code(codes: list[int]) -> int:
 def exit_code(outcome: Outcome, detailed_exitcode: bool) -> int:
     """One environment's code, as `jsctl plan` alone would exit: 1 for a plan with errors, 2 for changes with
     ``detailed_exitcode``, the failure's own code."""
-    if isinstance(outcome, PlanFailed):
-        return outcome.exit_code
-    if outcome.errors:
-        return EXIT_ERROR
-    return EXIT_CHANGES if detailed_exitcode and outcome.has_changes else EXIT_OK
+    return outcome.exit_code if isinstance(outcome, PlanFailed) else plan_exit_code(outcome, detailed_exitcode)
 
 
 def render_environments(output: str, sections: list[Section], *, checked_at: float | None = None) -> str:
