@@ -45,12 +45,14 @@ class Threshold:
         percent = raw.endswith("%")
         number = raw.rstrip("%").strip()
         try:  # float first: it refuses what is not a finite number of a size a count can have
-            finite = math.isfinite(float(number))
+            rough = float(number)
         except ValueError:
-            finite = False
-        if not finite:
+            rough = math.inf
+        if not math.isfinite(rough):
             raise UserError(f"{where}: threshold {raw!r} is not a number or a percentage like 80%")
         amount = Decimal(number)  # exactly as written: 0.0001% of 100000000 is 100
+        if rough == 0 and amount != 0:  # e.g. 1e-99999999: its exact limit and its digits would take forever
+            raise UserError(f"{where}: threshold {raw!r} is too small to be a count or a percentage of one")
         return None if amount <= 0 else cls(amount, percent)
 
     def limit(self, maximum: int | None) -> int | None:

@@ -33,6 +33,12 @@ NO_RESPONDERS = "503"  # the Status header of the answer the server sends when n
 # The caller's own user and account, answered by every nats-server jsctl supports (2.10+; measured in
 # tests/matrix/test_account_identity.py): $JS.API.INFO does not name the account.
 USER_INFO = "$SYS.REQ.USER.INFO"
+# Shared by every conditional KV write (entries.py, lock.py)
+ERR_NO_MESSAGE = 10037  # STREAM.MSG.GET: no message on that subject
+# A write's Nats-Expected-Last-Subject-Sequence did not match: 10071 names the sequence it found; 10164 is
+# the same refusal without it (2.11+ replicated streams, under contention); the clients treat both alike
+ERR_WRONG_LAST_SEQUENCE = frozenset({10071, 10164})
+KV_DELETE_OPERATIONS = ("DEL", "PURGE")  # the KV-Operation header of a message that deletes its key
 
 
 def _decode(data: bytes) -> dict[str, Any] | None:

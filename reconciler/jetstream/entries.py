@@ -32,7 +32,15 @@ from ..plan.details import Details
 from ..plan.model import Action, Change, FieldChange, Plan
 from ..plan.policy import is_destructive
 from .buckets import backing_stream_name, kv_subject_prefix
-from .client import ApiError, JetStreamApi, stored_headers, unanswered
+from .client import (
+    ERR_NO_MESSAGE,
+    ERR_WRONG_LAST_SEQUENCE,
+    KV_DELETE_OPERATIONS,
+    ApiError,
+    JetStreamApi,
+    stored_headers,
+    unanswered,
+)
 from .observe import Live
 from .ownership import MANAGED_KEY, MANAGED_VALUE, OWNER_KEY, Ownership, Standing, owned_elsewhere, owner_of, shown
 from .settings import kv_put_subject
@@ -41,10 +49,7 @@ MANAGED_HEADER, OWNER_HEADER = "Jsctl-Managed", "Jsctl-Owner"  # jsctl's marks o
 _MARK_OF_HEADER = {MANAGED_HEADER: MANAGED_KEY, OWNER_HEADER: OWNER_KEY}
 OPERATION_HEADER = "KV-Operation"
 EXPECTED_REVISION_HEADER = "Nats-Expected-Last-Subject-Sequence"
-DELETED_OPERATIONS = ("DEL", "PURGE")
 MARKER_REASON_HEADER = "Nats-Marker-Reason"  # 2.11+: a marker the server wrote (MaxAge, Purge, Remove): no value
-WRONG_LAST_SEQUENCE = (10071, 10164)  # 10164: 2.11+ on replicated streams; the clients treat both alike
-NO_MESSAGE = 10037  # STREAM.MSG.GET: the key never had a message
 VALUE_FIELD = "value"  # the one field of an entry's diff
 
 
@@ -75,7 +80,7 @@ def live_entry(message: dict[str, Any]) -> LiveEntry:
     """A STREAM.MSG.GET ``message`` as the key's state."""
     headers = stored_headers(message.get("hdrs"))
     marks = {_MARK_OF_HEADER[name]: value for name, value in headers.items() if name in _MARK_OF_HEADER}
-    deleted = headers.get(OPERATION_HEADER) in DELETED_OPERATIONS or MARKER_REASON_HEADER in headers
+    deleted = headers.get(OPERATION_HEADER) in KV_DELETE_OPERATIONS or MARKER_REASON_HEADER in headers
     value = None if deleted else base64.b64decode(message.get("data") or "")
     return LiveEntry(int(message["seq"]), value, marks)
 
@@ -85,7 +90,7 @@ async def read_entry(api: JetStreamApi, bucket: str, key: str) -> LiveEntry:
         reply = await api.request(f"STREAM.MSG.GET.{backing_stream_name(KV_KIND, bucket)}",
                                   {"last_by_subj": kv_subject(bucket, key)})
     except ApiError as exc:
-        if exc.err_code == NO_MESSAGE:
+        if exc.err_code == ERR_NO_MESSAGE:
             return ABSENT
         raise
     return live_entry(reply["message"])
@@ -259,7 +264,7 @@ async def write_entry(api: JetStreamApi, address: Address, expected: int, value:
     error = reply.get("error")
     if not error:
         return reply
-    if error.get("err_code") in WRONG_LAST_SEQUENCE:
+    if error.get("err_code") in ERR_WRONG_LAST_SEQUENCE:
         now = await read_entry(api, bucket, key)
         raise EntryConflict(
             f"key {key} of bucket {bucket} changed since the plan: the plan expected revision {expected}, the key "

@@ -37,7 +37,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import JsctlError, Refused, UserError
-from .client import ApiError, JetStreamApi, PermissionDenied, stored_headers, unanswered
+from .client import (
+    ERR_NO_MESSAGE,
+    ERR_WRONG_LAST_SEQUENCE,
+    KV_DELETE_OPERATIONS,
+    ApiError,
+    JetStreamApi,
+    PermissionDenied,
+    stored_headers,
+    unanswered,
+)
 from .settings import DEFAULT_API_PREFIX, kv_put_subject
 
 if TYPE_CHECKING:
@@ -57,9 +66,6 @@ ERR_NO_SUITABLE_PEERS = 10005
 # A leaf node's server reports a cluster name of its own (its server name) without being clustered: R3 is refused
 ERR_REPLICAS_NOT_SUPPORTED = 10074
 ERR_STREAM_NOT_FOUND = 10059
-ERR_NO_MESSAGE = 10037
-# 10071 names the sequence it found; 10164 is the same refusal without it (sent under contention)
-ERR_WRONG_LAST_SEQUENCE = {10071, 10164}
 
 # The bucket as `nats kv add jsctl_locks --history 1` would create it (KV conventions, so natscli's
 # `nats kv get jsctl_locks apply` shows the holder).
@@ -264,7 +270,7 @@ class LockStore:
             raise
         message = reply["message"]
         seq = int(message["seq"])
-        if stored_headers(message.get("hdrs")).get("KV-Operation") in ("DEL", "PURGE") or not message.get("data"):
+        if stored_headers(message.get("hdrs")).get("KV-Operation") in KV_DELETE_OPERATIONS or not message.get("data"):
             return LockState(None, seq, server_now)
         try:
             data = json.loads(base64.b64decode(message["data"]))

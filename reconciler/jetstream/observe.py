@@ -14,6 +14,7 @@ from typing import Any
 from ..memory import long_lived_allocations
 from .capabilities import Version, parse_version
 from .client import JetStreamApi, ServerIdentity
+from .defaults import local_origin
 from .lock import is_jsctl_internal
 
 CONCURRENCY = 64  # in-flight requests; the server answers API requests from a bounded queue
@@ -67,7 +68,7 @@ async def _observe(api: JetStreamApi, streams: Iterable[str] | None) -> Live:
     listed = {item["config"]["name"]: item for item in await api.paged("STREAM.LIST", "streams", unreadable=offline)}
     wanted = set(streams) if streams is not None else None
     if wanted is not None:  # a mirror's defaults depend on its origin (mirror_direct): read it too
-        wanted |= {(listed[n]["config"].get("mirror") or {}).get("name") for n in wanted if n in listed}
+        wanted |= {local_origin(listed[n]["config"].get("mirror")) for n in wanted if n in listed}
     for name, item in listed.items():
         if is_jsctl_internal(name):
             continue  # jsctl's own (the apply lock): never planned, never unmanaged

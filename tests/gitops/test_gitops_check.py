@@ -140,6 +140,8 @@ def test_threshold_rules():
     assert Threshold(50, True).limit(None) is None and Threshold(50, True).limit(10) == 5
     with pytest.raises(UserError, match="not a number"):
         Threshold.parse("lots", "--x")
+    with pytest.raises(UserError, match="too small"):  # exactly, its limit and digits would never end
+        Threshold.parse("1e-99999999%", "--x")
     with pytest.raises(UserError, match="percentages"):
         evaluate("stream/S", {"config": {}, "state": {}}, STREAM_MEASURES, {"usage-warn": "10"})
     unlimited = evaluate("consumer/S/C", {"config": {"max_ack_pending": -1}, "num_ack_pending": 5000},

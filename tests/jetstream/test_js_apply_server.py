@@ -202,3 +202,17 @@ def test_verify_after_apply_finds_every_config_normalized_already(run_js, varied
     actions, normalized_again = run_js(scenario)
     assert actions == ({"create"} if existing == "none" else {"adopt"})
     assert normalized_again == []
+
+
+def test_observing_a_stream_reads_its_mirrors_local_origin_only(run_js):
+    """A mirror's origin is read with it (its defaults depend on it), never a local namesake of an
+    external origin: that is another domain's or account's stream (defaults.local_origin)."""
+    async def scenario(api):
+        for name in ("EDGE", "ORIGIN"):
+            await api.request(f"STREAM.CREATE.{name}", {"name": name, "subjects": [f"{name.lower()}.>"]})
+        await api.request("STREAM.CREATE.AWAY", {"name": "AWAY", "mirror": {
+            "name": "EDGE", "external": {"api": "$JS.nowhere.API"}}})
+        await api.request("STREAM.CREATE.HERE", {"name": "HERE", "mirror": {"name": "ORIGIN"}})
+        return await observe(api, ["AWAY", "HERE"])
+
+    assert set(run_js(scenario).streams) == {"AWAY", "HERE", "ORIGIN"}
