@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import resource
 import sys
 from pathlib import Path
 
@@ -24,15 +23,14 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
 
-from bench_plan import bench_server, delete_all, jsctl, store_dir_option, timed, write_manifests  # noqa: E402
+from bench_plan import bench_server, children_cpu, delete_all, jsctl, store_dir_option, timed, write_manifests  # noqa: E402
 
 
 def run(argv: list[str], env: dict[str, str]) -> tuple[float, float]:
     """(wall seconds, CPU seconds of the jsctl process): on a shared machine CPU seconds move far less."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    before = children_cpu()
     wall = timed(argv, env)
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return wall, after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+    return wall, children_cpu() - before
 
 
 def fastest(commands: dict[str, list[str]], env: dict[str, str], runs: int) -> dict[str, tuple[float, float]]:

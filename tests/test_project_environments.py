@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from test_project_file import parsed, problems_of
 
 from reconciler.errors import ManifestError, UserError
 from reconciler.jetstream.settings import NatsSettings, resolve_nats_settings
-from reconciler.manifest.load import parse_document
-from reconciler.manifest.project import Environment, Project, literal_secret, load_project, project_of
+from reconciler.manifest.project import Environment, literal_secret, load_project
 
 LINE = re.compile(r"^(\S*/)?jsctl\.yaml:[1-9]\d*:[1-9]\d*: \S.*: .+$")
 CHECKS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -38,17 +38,6 @@ environments:
       replicas: 3
     files: [streams.yaml, prod/]
 """
-
-
-def parsed(text: str, file: str = "jsctl.yaml") -> Project:
-    problems = []
-    return project_of(parse_document(text, file, problems), problems)
-
-
-def problems_of(text: str) -> list[str]:
-    with pytest.raises(ManifestError) as error:
-        parsed(text)
-    return error.value.lines
 
 
 def test_environments_in_the_files_order_with_their_settings_variables_and_files():

@@ -19,9 +19,9 @@ LINE = re.compile(r"^jsctl\.yaml:[1-9]\d*:[1-9]\d*: \S.*: .+$")
 CHECKS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
-def parsed(text: str) -> Project:
+def parsed(text: str, file: str = "jsctl.yaml") -> Project:
     problems = []
-    return project_of(parse_document(text, "jsctl.yaml", problems), problems)
+    return project_of(parse_document(text, file, problems), problems)
 
 
 def problems_of(text: str) -> list[str]:

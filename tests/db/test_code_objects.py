@@ -10,9 +10,9 @@ import shutil
 import uuid
 from pathlib import Path
 
-import psycopg
 import pytest
 from support import REPO
+from test_database import sql
 
 from reconciler.db import plan_database, upgrade_to_head
 from reconciler.db.code_objects import observe_objects
@@ -37,17 +37,6 @@ RECORD_BATCH = _revision_0002().RECORD_BATCH  # the function as the migrations c
 TYPES = ("text[], text[], text[], numeric[], text[], bigint[], timestamp with time zone[], numeric, numeric")
 FUNCTION = f"db/function/jsctl_record_batch({TYPES})"
 DROP = f"DROP FUNCTION jsctl_record_batch({TYPES})"
-
-
-def sql(url: str, statement: str) -> list[tuple]:
-    with psycopg.connect(url, autocommit=True) as conn:
-        cur = conn.execute(statement)
-        return cur.fetchall() if cur.description else []
-
-
-@pytest.fixture
-def dev_url(postgres) -> str:
-    return postgres.url()
 
 
 @pytest.fixture

@@ -32,11 +32,6 @@ NEXT = "t0next"  # the id of revisions the tests add on top of it
 
 
 @pytest.fixture
-def dev_url(postgres) -> str:
-    return postgres.url()
-
-
-@pytest.fixture
 def migrations(tmp_path) -> Path:
     target = tmp_path / "migrations"
     shutil.copytree(REPO / "migrations", target, ignore=shutil.ignore_patterns("__pycache__"))

@@ -7,7 +7,7 @@ import asyncio
 import json
 
 import nats
-from bucket_helpers import PROJECT, buckets, on_nats, plan, raw_streams
+from bucket_helpers import PROJECT, buckets, on_nats, plan, raw_streams, until
 from js_fixtures import S
 
 from reconciler.jetstream.lock import LOCK_STREAM, ApplyLock
@@ -195,16 +195,18 @@ def test_mirrors_and_sources_between_buckets_apply_in_order_and_carry_the_keys(j
     async def flow(js):
         await (await js.key_value("EU")).put("price", b"10")
         await (await js.key_value("US")).put("tax", b"7")
-        deadline = asyncio.get_running_loop().time() + 10
-        while True:  # sourcing and mirroring are asynchronous: wait for them, within a deadline
-            found = {}
+        found = {}
+
+        async def arrived() -> bool:
             for stream, subject in (("KV_ALL", "$KV.ALL.price"), ("KV_ALL", "$KV.ALL.tax"),
                                     ("KV_EU_COPY", "$KV.EU.price")):
                 reply = json.loads((await js._nc.request(f"$JS.API.STREAM.MSG.GET.{stream}",
                                                          json.dumps({"last_by_subj": subject}).encode())).data)
                 found[subject if stream == "KV_ALL" else stream] = "message" in reply
-            if all(found.values()) or asyncio.get_running_loop().time() > deadline:
-                return found
+            return all(found.values())
+
+        await until(arrived)  # sourcing and mirroring are asynchronous: polled within a deadline
+        return found
 
     assert on_nats(js_account, flow) == {"$KV.ALL.price": True, "$KV.ALL.tax": True, "KV_EU_COPY": True}
 
