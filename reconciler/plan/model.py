@@ -90,9 +90,32 @@ class Change:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Change:
+        """Raises ValueError (or KeyError, TypeError) for a misshapen spelling: a hand-edited saved plan."""
+        _check_shapes(data, _CHANGE_SHAPES, "a change's")
+        _check_shapes(data["details"] if isinstance(data.get("details"), dict) else {}, _DETAILS_SHAPES,
+                      "a change's details.")
+        if not all(isinstance(d, dict) and isinstance(d.get("path"), str) for d in data.get("diff", [])):
+            raise ValueError("a change's diff is not what jsctl records")
         # `-o json` adds what it derives from details (``sensitive``): read the recorded fields only
         diff = [FieldChange(d["path"], d["before"], d["after"]) for d in data.get("diff", [])]
         return cls(**{**{k: v for k, v in data.items() if k != "sensitive"}, "diff": diff})
+
+
+_MAYBE_TEXT, _MAYBE_MAP = (str, type(None)), (dict, type(None))
+_CHANGE_SHAPES = {"address": (str,), "action": (str,), "diff": (list,), "destructive": (bool,),
+                  "reason": _MAYBE_TEXT, "details": (dict,), "desired": _MAYBE_MAP}
+_DETAILS_SHAPES = {"message": _MAYBE_TEXT, "destroys": _MAYBE_MAP, "owner": _MAYBE_TEXT, "from": _MAYBE_TEXT,
+                   "file": _MAYBE_TEXT, "sql": (str,), "risks": (list,)}
+_CONTEXT_SHAPES = {"options": _MAYBE_MAP, "nats": _MAYBE_MAP, "database": _MAYBE_MAP}
+
+
+def _check_shapes(data: Any, shapes: dict[str, tuple[type, ...]], what: str) -> None:
+    """Each field ``data`` holds has one of its JSON types (so a hand edit fails here, not mid-render)."""
+    if not isinstance(data, dict):
+        raise ValueError(f"{what.rstrip('.')} is not an object")
+    for name, kinds in shapes.items():
+        if name in data and not isinstance(data[name], kinds):
+            raise ValueError(f"{what}{' ' if not what.endswith('.') else ''}{name} is not what jsctl records")
 
 
 @dataclass
@@ -124,5 +147,6 @@ class Plan:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Plan:
+        _check_shapes(data.get("context", {}), _CONTEXT_SHAPES, "the plan's context.")
         return cls([Change.from_dict(c) for c in data.get("changes", [])], list(data.get("errors", [])),
                    dict(data.get("context", {})))

@@ -232,6 +232,13 @@ def test_the_one_pass_search_of_the_text_never_misses_what_the_walk_finds(value,
             assert searched == walked or (walked is None and "the file would" in searched), (walked, searched)
 
 
+def with_change(**edit: object) -> str:
+    """A saved plan whose one change is edited by hand."""
+    change = {"address": "stream/A", "action": "update", "diff": [], "destructive": False, "reason": None,
+              "details": {}, "desired": {}, **edit}
+    return json.dumps({"kind": "jsctl-saved-plan", "format_version": 3, "basis": {}, "plan": {"changes": [change]}})
+
+
 @pytest.mark.parametrize("content, message", [
     ("{", "is not JSON"),
     ('{"kind": "other"}', "is not a jsctl saved plan"),
@@ -246,6 +253,18 @@ def test_the_one_pass_search_of_the_text_never_misses_what_the_walk_finds(value,
     ('{"kind": "jsctl-saved-plan", "format_version": 3, "basis": {"database": []}, "plan": {}}',
      r"damaged \(basis\.database is not"),
     ('{"kind": "jsctl-saved-plan", "format_version": 3, "basis": {}, "plan": {"changes": [1]}}', "damaged"),
+    (with_change(details=[]),
+     r"damaged \(a change's details is not"),
+    (with_change(details={"destroys": [1]}),
+     r"damaged \(a change's details\.destroys is not"),
+    (with_change(desired="x"),
+     r"damaged \(a change's desired is not"),
+    (with_change(reason=7),
+     r"damaged \(a change's reason is not"),
+    (with_change(diff=[{"path": 1, "before": 1, "after": 2}]),
+     r"damaged \(a change's diff is not"),
+    ('{"kind": "jsctl-saved-plan", "format_version": 3, "basis": {}, "plan": {"changes": [], "context": {"nats": 1}}}',
+     r"damaged \(the plan's context\.nats is not"),
 ])
 def test_bad_plan_files_are_user_errors(tmp_path, content, message):
     (tmp_path / "p.json").write_text(content)
