@@ -181,10 +181,7 @@ def test_any_patches_end_in_success_or_located_problems(patches):
     assert all(LINE.match(str(problem)) and str(problem).isprintable() for problem in problems), problems
 
 
-def test_buckets_are_patched_once_plans_address_them(tmp_path, monkeypatch):
-    from reconciler.plan import address
-
-    monkeypatch.setitem(address.KINDS, "kv", address.Kind("kv", address.JETSTREAM, 1))  # as kv-plan adds it
+def test_buckets_are_patched_by_their_address(tmp_path):
     paths = files(tmp_path, "key_value:\n  - bucket: B\n    history: 2\n",
                   "patches:\n  - {address: kv/B, set: {history: 5, ttl: 1h}}\n")
     assert load_desired(paths).key_value["B"].config == {"bucket": "B", "history": 5, "ttl": 3600 * 10**9}

@@ -153,6 +153,15 @@ def test_a_substituted_list_too_deep_is_refused_at_the_reference(tmp_path):
     assert "nested more than 64 levels" in lines[0]
 
 
+def test_a_variable_used_too_often_is_refused_at_each_use_over_the_budget(tmp_path):
+    # 200 uses of a mapping of 2,001 nodes in a file writing 1,003: the budget, 10,030, lets 5 through
+    text = "streams:\n" + "".join(f"  - name: S{index}\n    metadata: ${{many}}\n" for index in range(200))
+    lines = errors(tmp_path, text, {"many": {f"k{index}": "v" for index in range(1000)}})
+    assert lines[0] == (f"{tmp_path}/streams.yaml:13:15: streams[5].metadata: list and mapping variables expand "
+                        "this file to more than 10030 nodes, over 10 times the nodes it writes")
+    assert len(lines) == 195 and all("expand this file" in line for line in lines)
+
+
 def test_files_without_references_are_read_as_before(tmp_path):
     text = "streams:\n  - name: S\n    description: 'costs $5 {each}'\n"
     assert stream_config(text, tmp_path=tmp_path)["description"] == "costs $5 {each}"

@@ -64,12 +64,6 @@ class Desired:
     entries: dict[tuple[str, str], DeclaredEntry] = field(default_factory=dict)  # (bucket, key): KV keys
 
 
-def addressable(kind: str) -> bool:
-    """Whether plans address items of ``kind``: the kinds of items are named as the kinds of addresses
-    (plan/address.py), ``kv`` and ``objectstore`` once plans address buckets."""
-    return kind in plan_address.KINDS
-
-
 def resource_address(kind: str, name: str, stream: str | None = None) -> Address:
     """The plan address of a declared resource: ``stream/NAME``, ``consumer/STREAM/NAME`` (a consumer's
     holds its stream's name before its own), ``kv/NAME``."""

@@ -18,7 +18,7 @@ from typing import Any
 from ..plan.address import Address
 from .item import Item
 from .load import Document, Path_, Problem
-from .model import CONSUMER, addressable
+from .model import CONSUMER
 from .schema import PATCHES, SECTIONS
 from .suggest import did_you_mean
 
@@ -73,7 +73,7 @@ def _declared(documents: list[Document]) -> dict[str, Item]:
 
 
 def _unknown(text: str, declared: dict[str, Item]) -> str:
-    prefixes = sorted(kind for kind in SECTIONS.values() if addressable(kind))
+    prefixes = sorted(SECTIONS.values())
     if Address(text).kind.prefix not in prefixes:
         return (f"{text!r} is no address a patch can name: {' or '.join(f'{p}/...' for p in prefixes)} "
                 f"(e.g. stream/ORDERS, consumer/ORDERS/NAME)")

@@ -27,7 +27,7 @@ from ..errors import ManifestError, UserError
 from ..url_credentials import url_secrets
 from .load import Document, Path_, Problem, read_document, regular_file
 from .schema import document_problems, shipped_schema, shipped_validator
-from .variables import expand, substitute_value
+from .variables import expand, name_problem, substitute_value
 
 PROJECT_FILE = "jsctl.yaml"
 SCHEMA_RESOURCE = "schemas/project.schema.json"
@@ -97,7 +97,7 @@ def _explain(error: Any) -> str | None:
     if error.validator == "pattern" and list(error.absolute_path) == ["environments"]:
         return f"invalid environment name {error.instance!r}: {_ID_RULE}"
     if error.validator == "pattern" and list(error.absolute_path)[-1:] == ["variables"]:
-        return f"invalid variable name {error.instance!r}: ASCII letters, digits and '_', not starting with a digit"
+        return name_problem(error.instance)
     return None
 
 

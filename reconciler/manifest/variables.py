@@ -30,6 +30,7 @@ import yaml
 
 from ..errors import UserError
 from ..terminal import printable
+from .load import MIN_WRITTEN
 
 NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 ENV_PREFIX = "env:"
@@ -40,6 +41,9 @@ _WHOLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _SHOWN = 40  # characters of a malformed reference quoted in its message
 _STR = "tag:yaml.org,2002:str"
 _TYPED = {f"tag:yaml.org,2002:{name}" for name in ("int", "float", "bool", "null")}
+# A document may grow by list and mapping variables to this many times the nodes it writes: fewer than
+# aliases may (load.MAX_EXPANSION), as each node put in is built (an alias shares its anchor's).
+MAX_EXPANSION = 10
 
 Path_ = tuple[str | int, ...]
 Report = Callable[[yaml.Node, Path_, str, int], None]  # (node, its path, message, offset in its text)
@@ -95,12 +99,25 @@ def substitute_nodes(root: yaml.Node, variables: Mapping[str, Any], report: Repo
     scalar's text the reference starts). Keys holding ``${`` are reported, not substituted."""
     environ = os.environ if environ is None else environ
     done: dict[int, yaml.Node] = {}
+    # Nodes of lists and mappings put in: bounded (MAX_EXPANSION), or a short variable used often would
+    # build billions of nodes before any check sees them.
+    spent, budget = 0, None
+    sizes: dict[int, int] = {}  # id of a variable's value -> its nodes
 
     def replaced(node: yaml.Node, path: Path_) -> yaml.Node:
+        nonlocal spent, budget
         if type(node) is not yaml.ScalarNode or node.tag != _STR or MARKER not in node.value:
             return node
         if id(node) not in done:
             value, found = expand(node.value, variables, environ, typed=not node.style)
+            if not found and isinstance(value, dict | list):
+                budget = _budget(root) if budget is None else budget
+                if id(value) not in sizes:
+                    sizes[id(value)] = _size(value)
+                spent += sizes[id(value)]
+                if spent > budget:
+                    found = [(0, f"list and mapping variables expand this file to more than {budget} nodes, over "
+                                 f"{MAX_EXPANSION} times the nodes it writes")]
             for offset, message in found:
                 report(node, path, message, offset)
             done[id(node)] = node if found else _node(value, node)
@@ -224,6 +241,36 @@ def _scalar_text(value: Any) -> str:
     if isinstance(value, bool) or value is None:
         return {True: "true", False: "false", None: "null"}[value]
     return str(value)
+
+
+def _budget(root: yaml.Node) -> int:
+    """The nodes list and mapping variables may put in the document ``root``."""
+    written, stack, seen = 0, [root], set()
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        written += 1
+        if type(node) is yaml.MappingNode:
+            stack.extend(part for pair in node.value for part in pair)
+        elif type(node) is yaml.SequenceNode:
+            stack.extend(node.value)
+    return MAX_EXPANSION * max(written, MIN_WRITTEN)
+
+
+def _size(value: Any) -> int:
+    """The nodes of a plain value (a list or mapping counts its keys and items)."""
+    size, stack = 0, [value]
+    while stack:
+        item = stack.pop()
+        size += 1
+        if isinstance(item, dict):
+            size += len(item)
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return size
 
 
 def _node(value: Any, at: yaml.Node) -> yaml.Node:
