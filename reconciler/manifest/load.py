@@ -31,6 +31,7 @@ import yaml
 
 from ..errors import UserError
 from ..terminal import printable
+from .limits import ALIAS_EXPANSION, MAX_DEPTH, MIN_WRITTEN
 
 try:
     from yaml import CSafeLoader as _BaseLoader
@@ -48,12 +49,6 @@ _SEQ, _MAP = "tag:yaml.org,2002:seq", "tag:yaml.org,2002:map"
 _PLAIN_SCALARS = {f"tag:yaml.org,2002:{name}" for name in ("null", "bool", "int", "float", "timestamp")}
 _KEY_TAGS = {_STR, _MERGE, "tag:yaml.org,2002:timestamp"}  # keys that are text once built
 
-# Aliases may expand a document to this many times the nodes it writes (counting an alias as one);
-# documents of fewer than MIN_WRITTEN nodes get the budget of MIN_WRITTEN.
-MAX_EXPANSION, MIN_WRITTEN = 100, 100
-# Manifests nest 7 levels deep (streams[0].sources[0].subject_transforms[0].src); every recursive walk
-# of values (the schema check, JSON encoding) stays far from Python's recursion limit below this.
-MAX_DEPTH = 64
 
 
 @dataclass(frozen=True)
@@ -350,11 +345,11 @@ def _alias_problems(root: yaml.Node, written: int) -> Shape:
             entered.add(id(node))
             stack.append((node, True))
             stack.extend((child, False) for child in containers)
-    budget = MAX_EXPANSION * max(written, MIN_WRITTEN)
+    budget = ALIAS_EXPANSION * max(written, MIN_WRITTEN)
     too_big = next((node for node in finished if sizes[id(node)] > budget), None)
     if too_big is not None:
         return [(too_big, too_big, f"aliases expand this value to more than {budget} nodes, over "
-                                   f"{MAX_EXPANSION} times the {written} the file writes (an alias bomb?)")]
+                                   f"{ALIAS_EXPANSION} times the {written} the file writes (an alias bomb?)")]
     too_deep = next((node for node in finished if depths[id(node)] > MAX_DEPTH), None)
     if too_deep is not None:
         return [(too_deep, too_deep, f"lists and mappings nested more than {MAX_DEPTH} levels deep (aliases "

@@ -30,7 +30,7 @@ import yaml
 
 from ..errors import UserError
 from ..terminal import printable
-from .load import MIN_WRITTEN
+from .limits import MIN_WRITTEN, VARIABLE_EXPANSION
 
 NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 ENV_PREFIX = "env:"
@@ -41,9 +41,6 @@ _WHOLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _SHOWN = 40  # characters of a malformed reference quoted in its message
 _STR = "tag:yaml.org,2002:str"
 _TYPED = {f"tag:yaml.org,2002:{name}" for name in ("int", "float", "bool", "null")}
-# A document may grow by list and mapping variables to this many times the nodes it writes: fewer than
-# aliases may (load.MAX_EXPANSION), as each node put in is built (an alias shares its anchor's).
-MAX_EXPANSION = 10
 
 Path_ = tuple[str | int, ...]
 Report = Callable[[yaml.Node, Path_, str, int], None]  # (node, its path, message, offset in its text)
@@ -99,7 +96,7 @@ def substitute_nodes(root: yaml.Node, variables: Mapping[str, Any], report: Repo
     scalar's text the reference starts). Keys holding ``${`` are reported, not substituted."""
     environ = os.environ if environ is None else environ
     done: dict[int, yaml.Node] = {}
-    # Nodes of lists and mappings put in: bounded (MAX_EXPANSION), or a short variable used often would
+    # Nodes of lists and mappings put in: bounded (VARIABLE_EXPANSION), or a short variable used often would
     # build billions of nodes before any check sees them.
     spent, budget = 0, None
     sizes: dict[int, int] = {}  # id of a variable's value -> its nodes
@@ -117,7 +114,7 @@ def substitute_nodes(root: yaml.Node, variables: Mapping[str, Any], report: Repo
                 spent += sizes[id(value)]
                 if spent > budget:
                     found = [(0, f"list and mapping variables expand this file to more than {budget} nodes, over "
-                                 f"{MAX_EXPANSION} times the nodes it writes")]
+                                 f"{VARIABLE_EXPANSION} times the nodes it writes")]
             for offset, message in found:
                 report(node, path, message, offset)
             done[id(node)] = node if found else _node(value, node)
@@ -256,7 +253,7 @@ def _budget(root: yaml.Node) -> int:
             stack.extend(part for pair in node.value for part in pair)
         elif type(node) is yaml.SequenceNode:
             stack.extend(node.value)
-    return MAX_EXPANSION * max(written, MIN_WRITTEN)
+    return VARIABLE_EXPANSION * max(written, MIN_WRITTEN)
 
 
 def _size(value: Any) -> int:
