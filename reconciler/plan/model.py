@@ -106,7 +106,7 @@ _CHANGE_SHAPES = {"address": (str,), "action": (str,), "diff": (list,), "destruc
                   "reason": _MAYBE_TEXT, "details": (dict,), "desired": _MAYBE_MAP}
 _DETAILS_SHAPES = {"message": _MAYBE_TEXT, "destroys": _MAYBE_MAP, "owner": _MAYBE_TEXT, "from": _MAYBE_TEXT,
                    "file": _MAYBE_TEXT, "sql": (str,), "risks": (list,)}
-_CONTEXT_SHAPES = {"options": _MAYBE_MAP, "nats": _MAYBE_MAP, "database": _MAYBE_MAP}
+_CONTEXT_SHAPES = {"options": _MAYBE_MAP, "nats": _MAYBE_MAP, "database": _MAYBE_TEXT}
 
 
 def _check_shapes(data: Any, shapes: dict[str, tuple[type, ...]], what: str) -> None:
